@@ -1,0 +1,1 @@
+"""The judge's domain: languages, problems, checkers, grading, storage."""

@@ -1,0 +1,428 @@
+"""One fresh box: prepared ahead, used for one run, then gone.
+
+Runs as root. Three processes, as in isolate: the keeper (this process) owns the cgroup, the
+clock and the pipes; boxinit's outer half unshares the namespaces; boxinit's init is pid 1 of
+the box and execs the program (sandbox/boxinit.c tells the story from inside).
+
+A box goes through:
+  prepare()  spawn boxinit (posix_spawn, so it is safe in a threaded process), create the
+             cgroup, send the plan; init builds the root, joins the cgroup and says READY.
+             This is the slow part (namespaces, mounts, the cgroup v1 attach that can wait a
+             whole RCU grace period), and the pool (sandbox/pool.py) does it ahead of time.
+  put()      files into the working directory, through a descriptor boxinit handed back.
+  run()      limits into the cgroup, counters reset, GO with argv, env and stdio; then the
+             keeper's loop: pipes drained under a cap, CPU time checked against the cgroup
+             at the latest moment the limit could be reached, the wall clock; a limit
+             reached means SIGKILL to init through its pidfd, which kills the whole pid
+             namespace at once.
+  get()      outputs, read without following anything the program planted.
+  close()    descriptors closed; boxinit reaped and the cgroup removed by the janitor.
+
+Facts only: the result says what happened (sandbox/result.py). The keeper's own failures
+raise SandboxError.
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import signal
+import socket
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from . import files, mounts, protocol, seccomp
+from .cgroup import BoxCgroup, Cgroups
+from .errors import ExecFailed, SandboxError
+from .image import Image, etc_files
+from .limits import Limits
+from .result import RunResult, RunStatus
+
+RLIMIT = {"cpu": 0, "fsize": 1, "stack": 3, "core": 4, "nofile": 7, "memlock": 8, "msgqueue": 12}
+DEFAULT_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/box", "LANG": "C.UTF-8"}
+KEEP_OUTPUT = 64 * 1024 * 1024  # never hold more than this of one stream in memory
+
+
+@dataclass(frozen=True, slots=True)
+class BoxSpec:
+    """What a prepared box was made for; a box is reused only for the same spec (never twice)."""
+
+    image: Image
+    uid: int = 65534
+    tmp_bytes: int = Limits().tmp_bytes
+    tmp_inodes: int = Limits().tmp_inodes
+
+    @property
+    def key(self) -> tuple[str, int, int, int]:
+        return (self.image.name, self.uid, self.tmp_bytes, self.tmp_inodes)
+
+
+class Box:
+    """A prepared box. Not thread-safe; one run per box."""
+
+    def __init__(self, spec: BoxSpec, *, helper: str, cgroups: Cgroups, staging: str, name: str) -> None:
+        self.spec = spec
+        self.name = name
+        self.cgroup: BoxCgroup | None = None
+        self.pid = 0  # boxinit's outer half, our child
+        self.init_pid = 0  # pid 1 of the box, as the host sees it
+        self.pidfd = -1
+        self.workdir_fd = -1
+        self.used = False
+        self.closed = False
+        self._ctl: socket.socket | None = None
+        self._prepare(helper, cgroups, staging)
+
+    # -- prepare ---------------------------------------------------------------------------
+
+    def _prepare(self, helper: str, cgroups: Cgroups, staging: str) -> None:
+        self.cgroup = cgroups.create(self.name)
+        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            self.pid = os.posix_spawn(
+                helper, [helper], {},
+                file_actions=[
+                    (os.POSIX_SPAWN_DUP2, child.fileno(), 3),
+                    (os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
+                    (os.POSIX_SPAWN_OPEN, 1, "/dev/null", os.O_WRONLY, 0),
+                    (os.POSIX_SPAWN_OPEN, 2, "/dev/null", os.O_WRONLY, 0),
+                ],
+            )
+        except OSError as e:
+            parent.close()
+            raise SandboxError(f"cannot start the sandbox helper {helper}: {e.strerror}") from e
+        finally:
+            child.close()
+        self._ctl = parent
+        spec = self.spec
+        plan = [*mounts.root_tmpfs(), *spec.image.root_plan(), mounts.mkdir("/etc"),
+                *etc_files(spec.uid),
+                *mounts.box_mounts(uid=spec.uid, tmp_bytes=spec.tmp_bytes, tmp_inodes=spec.tmp_inodes)]
+        tokens = ["prep", "root", staging, "hostname", "box", "workdir", mounts.WORKDIR,
+                  "hidepid", "2", "seccomp", seccomp.policy_bpf().hex()]
+        for procs in self.cgroup.procs:
+            tokens += ["cgroup", procs]
+        for op in plan:
+            tokens += list(op.tokens())
+        protocol.send(parent, tokens)
+
+    def wait_ready(self) -> None:
+        """Block until init has built the box; raises SandboxError if it could not."""
+        while self.workdir_fd < 0 or self.pidfd < 0:
+            msg = self._recv()
+            if msg is None:
+                raise SandboxError("the sandbox helper exited before the box was ready")
+            tokens, fds = msg
+            if tokens[0] == "pid":
+                self.init_pid, self.pidfd = int(tokens[1]), fds[0]
+            elif tokens[0] == "ready":
+                self.workdir_fd = fds[0]
+            else:
+                self._fail(tokens, fds)
+
+    def _recv(self) -> tuple[list[str], list[int]] | None:
+        assert self._ctl is not None
+        return protocol.recv(self._ctl)
+
+    def _fail(self, tokens: list[str], fds: list[int]) -> None:
+        for fd in fds:
+            os.close(fd)
+        if tokens[0] == "error" and len(tokens) >= 3:
+            err = int(tokens[2])
+            raise SandboxError(f"box setup failed at {tokens[1]}: {os.strerror(err)} (errno {err})")
+        raise SandboxError(f"unexpected message from the sandbox helper: {tokens!r}")
+
+    # -- files -----------------------------------------------------------------------------
+
+    def put(self, rel: str, data: bytes, mode: int = 0o644) -> None:
+        """Create a file in the working directory (/box), before the run."""
+        self.wait_ready()
+        files.write_file(self.workdir_fd, rel, data, mode)
+
+    def get(self, rel: str, max_bytes: int = 256 * 1024 * 1024) -> bytes:
+        """Read a regular file from the working directory, before or after the run."""
+        self.wait_ready()
+        return files.read_file(self.workdir_fd, rel, max_bytes)
+
+    def listdir(self) -> list[str]:
+        self.wait_ready()
+        return files.list_files(self.workdir_fd)
+
+    # -- run -------------------------------------------------------------------------------
+
+    def run(
+        self,
+        argv: Sequence[str],
+        limits: Limits,
+        *,
+        stdin: bytes | int | None = None,
+        stdout: int | None = None,
+        env: Mapping[str, str] | None = None,
+        cwd: str = mounts.WORKDIR,
+        cpus: str | None = None,
+    ) -> RunResult:
+        """Run argv once in this box. stdin: bytes, a readable descriptor, or None (/dev/null).
+
+        stdout: a descriptor to write to instead of a capturing pipe (interactive problems);
+        the caller then owns the output and its cap.
+        """
+        if self.used:
+            raise SandboxError("a box runs one program only; prepare a fresh one")
+        if not argv:
+            raise ValueError("argv is empty")
+        self.used = True
+        self.wait_ready()
+        assert self.cgroup is not None and self._ctl is not None
+        cg = self.cgroup
+        cg.set_limits(memory_bytes=limits.memory_bytes, processes=limits.processes, cpus=cpus)
+        ncpus = len(_parse_cpus(cpus)) if cpus else (os.cpu_count() or 1)
+
+        in_fd = _stdin_fd(stdin)
+        out_r, out_w = os.pipe2(os.O_CLOEXEC) if stdout is None else (-1, stdout)
+        err_r, err_w = os.pipe2(os.O_CLOEXEC)
+        cpu_fd = cg.open_cpu()
+        go = ["go", "cwd", cwd, "uid", str(self.spec.uid), "gid", str(self.spec.uid)]
+        for a in argv:
+            go += ["arg", a]
+        for k, v in (DEFAULT_ENV if env is None else env).items():
+            go += ["env", f"{k}={v}"]
+        for res, soft in _rlimits(limits).items():
+            go += ["rlimit", str(RLIMIT[res]), str(soft), str(soft)]
+        try:
+            baseline = cg.reset_counters()
+            t0 = time.monotonic()
+            protocol.send(self._ctl, go, [in_fd, out_w, err_w])
+        finally:
+            os.close(in_fd)
+            if stdout is None:
+                os.close(out_w)
+            os.close(err_w)
+        try:
+            return self._watch(limits, cg, cpu_fd, baseline, ncpus, t0, out_r, err_r)
+        finally:
+            os.close(cpu_fd)
+
+    def _watch(self, limits: Limits, cg: BoxCgroup, cpu_fd: int, baseline: int, ncpus: int,
+               t0: float, out_r: int, err_r: int) -> RunResult:
+        assert self._ctl is not None
+        sel = selectors.DefaultSelector()
+        bufs: dict[int, bytearray] = {}
+        over: dict[int, bool] = {}
+        for fd in (out_r, err_r):
+            if fd >= 0:
+                os.set_blocking(fd, False)
+                sel.register(fd, selectors.EVENT_READ)
+                bufs[fd], over[fd] = bytearray(), False
+        sel.register(self._ctl, selectors.EVENT_READ)
+        cpu_limit_ns = limits.cpu_time_ms * 1_000_000
+        wall_deadline = t0 + limits.wall_time_ms / 1000
+        killed: str | None = None  # why the keeper killed the box
+        exit_msg: list[str] | None = None
+        exec_error: list[str] | None = None
+        ctl_open = True
+        cpu_ns = 0
+        try:
+            while ctl_open or len(sel.get_map()) > 0:
+                now = time.monotonic()
+                if killed is None and ctl_open:
+                    cpu_ns = cg.cpu_ns(cpu_fd) - baseline
+                    if cpu_ns >= cpu_limit_ns:
+                        killed = "cpu"
+                    elif now >= wall_deadline:
+                        killed = "wall"
+                    if killed:
+                        self._kill()
+                if killed is None and ctl_open:
+                    # the soonest the CPU limit can be reached, with every allowed CPU busy
+                    cpu_wait = (cpu_limit_ns - cpu_ns) / 1e9 / ncpus
+                    timeout = max(0.0005, min(cpu_wait, wall_deadline - now))
+                else:
+                    timeout = 1.0
+                events = sel.select(timeout)
+                if not events and not ctl_open:
+                    # output still open after the box is gone: a descriptor escaped? never wait forever
+                    if time.monotonic() - now >= 1.0:
+                        break
+                for key, _ in events:
+                    if key.fileobj is self._ctl:
+                        msg = self._recv()
+                        if msg is None:
+                            ctl_open = False
+                            sel.unregister(self._ctl)
+                            continue
+                        tokens, fds = msg
+                        if tokens[0] == "exit":
+                            exit_msg = tokens
+                        elif tokens[0] == "execfail":
+                            exec_error = tokens
+                        elif tokens[0] == "error":
+                            self._kill()
+                            self._fail(tokens, fds)
+                        continue
+                    fd = int(key.fd)
+                    try:
+                        chunk = os.read(fd, 1 << 16)
+                    except BlockingIOError:
+                        continue
+                    if not chunk:
+                        sel.unregister(fd)
+                        continue
+                    buf = bufs[fd]
+                    room = limits.output_bytes - len(buf)
+                    if len(chunk) > room:
+                        over[fd] = True
+                        buf += chunk[:max(room, 0)]
+                        sel.unregister(fd)
+                        if killed is None:
+                            killed = "output"
+                            self._kill()
+                    else:
+                        buf += chunk
+        finally:
+            sel.close()
+            for fd in (out_r, err_r):
+                if fd >= 0:
+                    os.close(fd)
+        wall_ms = (time.monotonic() - t0) * 1000
+        cpu_ns = cg.cpu_ns(cpu_fd) - baseline
+        peak = cg.memory_peak()
+        ooms = cg.oom_kills()
+        if exec_error is not None:
+            err = int(exec_error[2]) if len(exec_error) > 2 and exec_error[2].lstrip("-").isdigit() else 0
+            raise ExecFailed(f"cannot run {exec_error[1] if len(exec_error) > 1 else '?'}: "
+                             f"{os.strerror(err)} (errno {err})")
+        if exit_msg is None and killed is None:
+            raise SandboxError("the box ended without reporting how its program exited")
+        return _judge_facts(limits, killed, exit_msg, cpu_ns / 1e6, wall_ms, peak, ooms,
+                            bytes(bufs.get(out_r, b"")), bytes(bufs[err_r]),
+                            over.get(out_r, False), over[err_r])
+
+    def _kill(self) -> None:
+        if self.pidfd >= 0:
+            try:
+                signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    # -- teardown --------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Release the box: kill anything left, close descriptors. Reaping is the janitor's."""
+        if self.closed:
+            return
+        self.closed = True
+        self._kill()
+        for fd in (self.pidfd, self.workdir_fd):
+            if fd >= 0:
+                os.close(fd)
+        self.pidfd = self.workdir_fd = -1
+        if self._ctl is not None:
+            self._ctl.close()
+            self._ctl = None
+
+    def reap(self, block: bool) -> bool:
+        """Wait for boxinit and remove the cgroup; False if boxinit is still exiting."""
+        if self.pid:
+            try:
+                pid, _ = os.waitpid(self.pid, 0 if block else os.WNOHANG)
+            except ChildProcessError:
+                pid = self.pid
+            if pid == 0:
+                return False
+            self.pid = 0
+        if self.cgroup is not None:
+            self.cgroup.remove()
+            self.cgroup = None
+        return True
+
+    def __enter__(self) -> Box:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+        self.reap(block=True)
+
+
+def _parse_cpus(spec: str) -> list[int]:
+    out: list[int] = []
+    for part in spec.split(","):
+        lo, _, hi = part.partition("-")
+        out += range(int(lo), int(hi or lo) + 1)
+    return out
+
+
+def _stdin_fd(stdin: bytes | int | None) -> int:
+    if stdin is None:
+        return os.open("/dev/null", os.O_RDONLY | os.O_CLOEXEC)
+    if isinstance(stdin, int):
+        return os.dup(stdin)
+    fd = os.memfd_create("stdin", os.MFD_CLOEXEC)
+    view = memoryview(stdin)
+    while view:
+        view = view[os.write(fd, view):]
+    os.lseek(fd, 0, os.SEEK_SET)
+    # the box gets a read-only descriptor of it
+    ro = os.open(f"/proc/self/fd/{fd}", os.O_RDONLY | os.O_CLOEXEC)
+    os.close(fd)
+    return ro
+
+
+def _rlimits(limits: Limits) -> dict[str, int]:
+    return {
+        # a backstop only: the keeper enforces CPU time over the whole box, promptly
+        "cpu": limits.cpu_time_ms // 1000 + 2,
+        "fsize": limits.file_size_bytes,
+        "stack": limits.effective_stack_bytes,
+        "core": 0,
+        "nofile": limits.open_files,
+        "memlock": 0,
+        "msgqueue": 0,
+    }
+
+
+def _judge_facts(limits: Limits, killed: str | None, exit_msg: list[str] | None, cpu_ms: float,
+                 wall_ms: float, peak: int, ooms: int, out: bytes, err: bytes, out_over: bool,
+                 err_over: bool) -> RunResult:
+    """Name what happened, in order of precedence: our kill, OOM, the filter, the program."""
+    exit_code: int | None = None
+    sig: int | None = None
+    syscall: str | None = None
+    if exit_msg is not None:
+        have, status, _ut, _st, sysnr = (int(x) for x in exit_msg[1:6])
+        if sysnr >= 0:
+            sig = signal.SIGSYS
+            syscall = seccomp.syscall_name(sysnr)
+        elif have:
+            if os.WIFSIGNALED(status):
+                sig = os.WTERMSIG(status)
+            else:
+                exit_code = os.WEXITSTATUS(status)
+    elif killed is not None:
+        sig = signal.SIGKILL
+    cpu_s, wall_s = limits.cpu_time_ms / 1000, limits.wall_time_ms / 1000
+
+    if killed == "cpu" or sig == signal.SIGXCPU or (killed is None and cpu_ms > limits.cpu_time_ms):
+        status_, msg = RunStatus.TLE, f"CPU time limit of {cpu_s:g} s exceeded"
+    elif killed == "wall" or (killed is None and wall_ms > limits.wall_time_ms):
+        status_, msg = RunStatus.TLE, f"wall time limit of {wall_s:g} s exceeded"
+    elif killed == "output":
+        status_, msg = RunStatus.OLE, f"output over the limit of {limits.output_bytes} bytes"
+    elif ooms > 0 or (exit_code != 0 and peak >= limits.memory_bytes - 4096):
+        status_, msg = RunStatus.MLE, f"memory limit of {limits.memory_bytes // (1 << 20)} MiB exceeded"
+    elif syscall is not None:
+        status_, msg = RunStatus.RTE, seccomp.describe(sysnr)
+    elif sig == signal.SIGXFSZ:
+        status_, msg = RunStatus.OLE, f"a file over the limit of {limits.file_size_bytes} bytes"
+    elif sig is not None:
+        status_, msg = RunStatus.RTE, f"killed by {signal.Signals(sig).name if sig in signal.valid_signals() else sig}"
+    elif exit_code:
+        status_, msg = RunStatus.RTE, f"exited with code {exit_code}"
+    else:
+        status_, msg = RunStatus.OK, ""
+    return RunResult(
+        status=status_, exit_code=exit_code, signal=sig, cpu_time_ms=round(cpu_ms, 3),
+        wall_time_ms=round(wall_ms, 3), memory_bytes=peak, stdout=out, stderr=err,
+        stdout_truncated=out_over, stderr_truncated=err_over, message=msg, syscall=syscall,
+    )
+

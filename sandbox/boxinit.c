@@ -1,0 +1,622 @@
+/*
+ * boxinit: the in-box half of the sandbox. Built and exec'd by sandbox/helper.py.
+ *
+ * Theory of operation. The keeper (Python, sandbox/keeper.py) spawns this program with a
+ * SOCK_SEQPACKET control socket on fd 3 and sends one PREP message: where to build the root,
+ * which mounts to make, which cgroups to join, the seccomp program. Then:
+ *
+ *   outer (this process, host pid namespace)
+ *     unshare(mount, pid, net, ipc, uts); fork -> init; send the keeper a pidfd of init;
+ *     wait for init; exit.
+ *   init (pid 1 of the box's pid namespace, still root)
+ *     make the mounts of the plan under the staging root; hostname; loopback up;
+ *     pivot_root; /proc; root read-only; join the cgroups (late, so none of this is billed);
+ *     unshare(cgroup) after joining, so the box sees itself at "/"; send READY with a
+ *     descriptor of the working directory; wait for GO (argv, env, rlimits, ids, stdio fds).
+ *     fork -> program
+ *   program
+ *     setsid; stdio; close every other descriptor; rlimits; drop the capability bounding set;
+ *     setgroups/setresgid/setresuid; no_new_privs; load the seccomp filter with a user
+ *     notification listener, hand the listener to init, execve.
+ *
+ * init then waits for the program. A denied system call reaches init as a seccomp
+ * notification: init notes the call number and kills every process of the box, so the call
+ * never runs. When the program exits init kills whatever it left behind (kill(-1) from pid 1),
+ * reaps everything and reports the wait status, rusage and the denied call to the keeper.
+ * When init exits the kernel tears down the namespaces; nothing of the box survives it.
+ *
+ * Time, memory and output limits are enforced by the keeper from the outside (cgroups, pipes);
+ * this program knows nothing of them except the rlimits it is told to set.
+ *
+ * A failure of this program is reported as "error STAGE ERRNO" and is the sandbox's fault,
+ * never the contestant's. Messages are NUL-separated tokens (see sandbox/protocol.py).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <grp.h>
+
+#define CTL 3
+#define MSG_MAX (512 * 1024)
+#define MAX_TOKENS 16384
+#define MAX_CG 8
+
+#ifndef MS_NOSYMFOLLOW
+#define MS_NOSYMFOLLOW 256
+#endif
+#ifndef SECCOMP_FILTER_FLAG_NEW_LISTENER
+#define SECCOMP_FILTER_FLAG_NEW_LISTENER (1UL << 3)
+#endif
+
+/* ---------- messages ---------- */
+
+static char msgbuf[MSG_MAX];
+static char *tok[MAX_TOKENS];
+static int ntok;
+
+static void send_msg(const int *fds, int nfds, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n < 0 || n >= (int)sizeof buf)
+        n = sizeof buf - 1;
+    for (int i = 0; i < n; i++)
+        if (buf[i] == ' ')
+            buf[i] = '\0';
+    struct iovec iov = {buf, (size_t)n + 1};
+    struct msghdr mh = {0};
+    char cbuf[CMSG_SPACE(sizeof(int) * 4)];
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    if (nfds > 0) {
+        memset(cbuf, 0, sizeof cbuf);
+        mh.msg_control = cbuf;
+        mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+        memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+    }
+    while (sendmsg(CTL, &mh, MSG_NOSIGNAL) < 0 && errno == EINTR)
+        ;
+}
+
+/* The sandbox failed: tell the keeper which step and why, then die. */
+static void die(const char *stage)
+{
+    int e = errno;
+    send_msg(NULL, 0, "error %s %d", stage, e);
+    _exit(120);
+}
+
+/* Receive one message into tok[]; store up to maxfds passed descriptors in fds. */
+static int recv_msg(int sock, int *fds, int maxfds)
+{
+    struct iovec iov = {msgbuf, sizeof msgbuf - 1};
+    char cbuf[CMSG_SPACE(sizeof(int) * 4)];
+    struct msghdr mh = {0};
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = cbuf;
+    mh.msg_controllen = sizeof cbuf;
+    ssize_t n;
+    do
+        n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+    while (n < 0 && errno == EINTR);
+    if (n <= 0)
+        return -1;
+    if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+        errno = EMSGSIZE;
+        return -1;
+    }
+    int got = 0;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+            int k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+            for (int i = 0; i < k; i++) {
+                int fd;
+                memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+                if (got < maxfds)
+                    fds[got++] = fd;
+                else
+                    close(fd);
+            }
+        }
+    }
+    msgbuf[n] = '\0';
+    ntok = 0;
+    for (char *p = msgbuf; p < msgbuf + n && ntok < MAX_TOKENS; p += strlen(p) + 1)
+        tok[ntok++] = p;
+    return got;
+}
+
+static unsigned long num(const char *s)
+{
+    return strtoul(s, NULL, 0);
+}
+
+/* ---------- PREP: what init builds ---------- */
+
+struct op {
+    char kind; /* m mount, d mkdir, l symlink, f file, r remount, t touch */
+    char *a, *b, *c, *d;
+    unsigned long flags;
+};
+
+static struct op ops[1024];
+static int nops;
+static char *root, *hostname_, *workdir;
+static char *cgpaths[MAX_CG];
+static int ncg;
+static struct sock_filter *bpf;
+static unsigned short bpf_len;
+static int proc_hidepid = 1;
+
+static int hexval(char c)
+{
+    return c <= '9' ? c - '0' : (c | 32) - 'a' + 10;
+}
+
+/* Parse PREP. The strings stay in msgbuf, which init never overwrites before it has built the box. */
+static void parse_prep(void)
+{
+    for (int i = 0; i < ntok;) {
+        const char *k = tok[i++];
+#define NEED(n) do { if (i + (n) > ntok) { errno = EINVAL; die("prep"); } } while (0)
+        if (!strcmp(k, "root")) { NEED(1); root = tok[i++]; }
+        else if (!strcmp(k, "hostname")) { NEED(1); hostname_ = tok[i++]; }
+        else if (!strcmp(k, "workdir")) { NEED(1); workdir = tok[i++]; }
+        else if (!strcmp(k, "cgroup")) { NEED(1); if (ncg < MAX_CG) cgpaths[ncg++] = tok[i++]; else i++; }
+        else if (!strcmp(k, "seccomp")) {
+            NEED(1);
+            const char *h = tok[i++];
+            size_t n = strlen(h) / 2;
+            bpf = malloc(n);
+            for (size_t j = 0; j < n; j++)
+                ((unsigned char *)bpf)[j] = hexval(h[2 * j]) << 4 | hexval(h[2 * j + 1]);
+            bpf_len = n / sizeof(struct sock_filter);
+        }
+        else if (!strcmp(k, "mount")) { NEED(5); ops[nops++] = (struct op){'m', tok[i], tok[i+1], tok[i+2], tok[i+4], num(tok[i+3])}; i += 5; }
+        else if (!strcmp(k, "mkdir")) { NEED(2); ops[nops++] = (struct op){'d', tok[i], NULL, NULL, NULL, num(tok[i+1])}; i += 2; }
+        else if (!strcmp(k, "symlink")) { NEED(2); ops[nops++] = (struct op){'l', tok[i], tok[i+1], NULL, NULL, 0}; i += 2; }
+        else if (!strcmp(k, "file")) { NEED(3); ops[nops++] = (struct op){'f', tok[i], tok[i+2], NULL, NULL, num(tok[i+1])}; i += 3; }
+        else if (!strcmp(k, "touch")) { NEED(1); ops[nops++] = (struct op){'t', tok[i], NULL, NULL, NULL, 0}; i += 1; }
+        else if (!strcmp(k, "remount")) { NEED(2); ops[nops++] = (struct op){'r', tok[i], NULL, NULL, NULL, num(tok[i+1])}; i += 2; }
+        else if (!strcmp(k, "hidepid")) { NEED(1); proc_hidepid = (int)num(tok[i++]); }
+        else { errno = EINVAL; die(k); }
+        if (nops >= 1024) { errno = E2BIG; die("prep"); }
+#undef NEED
+    }
+    if (!root || !workdir || !bpf) {
+        errno = EINVAL;
+        die("prep");
+    }
+}
+
+static char pathbuf[4096];
+
+/* Paths in the plan are inside the new root; before pivot_root they live under `root`. */
+static const char *under(const char *p)
+{
+    snprintf(pathbuf, sizeof pathbuf, "%s%s", root, p);
+    return pathbuf;
+}
+
+static void run_ops(void)
+{
+    for (int i = 0; i < nops; i++) {
+        struct op *o = &ops[i];
+        switch (o->kind) {
+        case 'm': {
+            /* mount SRC DST TYPE FLAGS DATA; a bind of a path starting with '/' is a host path */
+            const char *data = o->d[0] ? o->d : NULL;
+            char dst[4096];
+            snprintf(dst, sizeof dst, "%s%s", root, o->b);
+            if (!strcmp(o->c, "bind")) {
+                if (mount(o->a, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
+                    die(o->b);
+                /* flags of a bind mount only take with a remount */
+                if (mount(NULL, dst, NULL, MS_REMOUNT | MS_BIND | o->flags, NULL) < 0)
+                    die(o->b);
+            } else if (mount(o->a, dst, o->c, o->flags, data) < 0) {
+                die(o->b);
+            }
+            break;
+        }
+        case 'd':
+            if (mkdir(under(o->a), o->flags) < 0 && errno != EEXIST)
+                die(o->a);
+            break;
+        case 'l':
+            if (symlink(o->a, under(o->b)) < 0)
+                die(o->b);
+            break;
+        case 't': {
+            int fd = open(under(o->a), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+            if (fd < 0)
+                die(o->a);
+            close(fd);
+            break;
+        }
+        case 'f': {
+            int fd = open(under(o->a), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, o->flags);
+            size_t n = strlen(o->b);
+            if (fd < 0 || write(fd, o->b, n) != (ssize_t)n)
+                die(o->a);
+            close(fd);
+            break;
+        }
+        case 'r':
+            if (mount(NULL, under(o->a), NULL, MS_REMOUNT | MS_BIND | o->flags, NULL) < 0)
+                die(o->a);
+            break;
+        }
+    }
+}
+
+static void loopback_up(void)
+{
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct ifreq ifr = {0};
+    strcpy(ifr.ifr_name, "lo");
+    if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+        die("loopback");
+    ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+    if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+        die("loopback");
+    close(s);
+}
+
+/* ---------- GO: what the program runs with ---------- */
+
+static char **argv_, **envp_;
+static char *cwd_ = "/";
+static uid_t uid_ = 65534;
+static gid_t gid_ = 65534;
+static struct { int res; struct rlimit lim; } rl[16];
+static int nrl;
+
+static void parse_go(void)
+{
+    int na = 0, ne = 0;
+    for (int i = 0; i < ntok; i++) {
+        if (!strcmp(tok[i], "arg")) na++;
+        if (!strcmp(tok[i], "env")) ne++;
+    }
+    argv_ = calloc(na + 1, sizeof(char *));
+    envp_ = calloc(ne + 1, sizeof(char *));
+    na = ne = 0;
+    for (int i = 0; i < ntok;) {
+        const char *k = tok[i++];
+        if (i >= ntok) { errno = EINVAL; die("go"); }
+        if (!strcmp(k, "arg")) argv_[na++] = tok[i++];
+        else if (!strcmp(k, "env")) envp_[ne++] = tok[i++];
+        else if (!strcmp(k, "cwd")) cwd_ = tok[i++];
+        else if (!strcmp(k, "uid")) uid_ = num(tok[i++]);
+        else if (!strcmp(k, "gid")) gid_ = num(tok[i++]);
+        else if (!strcmp(k, "rlimit")) {
+            if (i + 3 > ntok || nrl >= 16) { errno = EINVAL; die("go"); }
+            rl[nrl].res = num(tok[i]);
+            rl[nrl].lim.rlim_cur = strtoull(tok[i + 1], NULL, 0);
+            rl[nrl].lim.rlim_max = strtoull(tok[i + 2], NULL, 0);
+            nrl++;
+            i += 3;
+        } else { errno = EINVAL; die(k); }
+    }
+    if (na == 0) { errno = EINVAL; die("go"); }
+}
+
+/* In the program: report why exec did not happen, then die. Init turns it into "execfail". */
+static void child_fail(int pipefd, const char *stage)
+{
+    char buf[128];
+    int n = snprintf(buf, sizeof buf, "%d %s", errno, stage);
+    if (write(pipefd, buf, n) < 0)
+        _exit(127);
+    _exit(127);
+}
+
+static void exec_search(int errpipe)
+{
+    if (strchr(argv_[0], '/')) {
+        execve(argv_[0], argv_, envp_);
+        child_fail(errpipe, "execve");
+    }
+    const char *path = "/usr/local/bin:/usr/bin:/bin";
+    for (char **e = envp_; *e; e++)
+        if (!strncmp(*e, "PATH=", 5))
+            path = *e + 5;
+    int err = ENOENT;
+    char buf[4096];
+    for (const char *p = path; *p;) {
+        const char *q = strchrnul(p, ':');
+        snprintf(buf, sizeof buf, "%.*s/%s", (int)(q - p), p, argv_[0]);
+        execve(buf, argv_, envp_);
+        if (errno != ENOENT)
+            err = errno;
+        p = *q ? q + 1 : q;
+    }
+    errno = err;
+    child_fail(errpipe, "execve");
+}
+
+static void send_fd(int sock, int fd)
+{
+    char c = 'L';
+    struct iovec iov = {&c, 1};
+    char cbuf[CMSG_SPACE(sizeof(int))];
+    struct msghdr mh = {0};
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = cbuf;
+    mh.msg_controllen = sizeof cbuf;
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+    sendmsg(sock, &mh, MSG_NOSIGNAL);
+}
+
+static void become_program(int stdio[3], int lsock, int errpipe)
+{
+    /* order matters: privileges go last but one, the filter last, because it denies calls above */
+    if (setsid() < 0)
+        child_fail(errpipe, "setsid");
+    for (int i = 0; i < 3; i++)
+        if (dup2(stdio[i], 100 + i) < 0)
+            child_fail(errpipe, "dup");
+    for (int i = 0; i < 3; i++)
+        if (dup2(100 + i, i) < 0)
+            child_fail(errpipe, "dup2");
+    /* keep 0-2, the listener socket and the error pipe; the latter two are CLOEXEC */
+    for (int fd = 3; fd < 1024; fd++)
+        if (fd != lsock && fd != errpipe)
+            close(fd);
+    if (chdir(cwd_) < 0)
+        child_fail(errpipe, "chdir");
+    for (int i = 0; i < nrl; i++)
+        if (setrlimit(rl[i].res, &rl[i].lim) < 0)
+            child_fail(errpipe, "setrlimit");
+    for (int cap = 0; cap <= 63; cap++)
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+            child_fail(errpipe, "capbset");
+    if (setgroups(0, NULL) < 0)
+        child_fail(errpipe, "setgroups");
+    if (setresgid(gid_, gid_, gid_) < 0)
+        child_fail(errpipe, "setresgid");
+    if (setresuid(uid_, uid_, uid_) < 0)
+        child_fail(errpipe, "setresuid");
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        child_fail(errpipe, "no_new_privs");
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+        child_fail(errpipe, "dumpable");
+    struct sock_fprog prog = {bpf_len, bpf};
+    int listener = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+    if (listener < 0)
+        child_fail(errpipe, "seccomp");
+    send_fd(lsock, listener);
+    close(listener);
+    close(lsock);
+    exec_search(errpipe);
+}
+
+/* ---------- init ---------- */
+
+static int run_init(void)
+{
+    pid_t main_pid;
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        die("make-rprivate");
+    run_ops();
+    if (hostname_ && sethostname(hostname_, strlen(hostname_)) < 0)
+        die("sethostname");
+    loopback_up();
+
+    int cgfd[MAX_CG];
+    for (int i = 0; i < ncg; i++)
+        if ((cgfd[i] = open(cgpaths[i], O_WRONLY | O_CLOEXEC)) < 0)
+            die(cgpaths[i]);
+    int wfd = open(under(workdir), O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    if (wfd < 0)
+        die("workdir");
+
+    if (chdir(root) < 0)
+        die("chdir root");
+    if (syscall(SYS_pivot_root, ".", ".") < 0)
+        die("pivot_root");
+    if (umount2(".", MNT_DETACH) < 0)
+        die("umount old root");
+    if (chdir("/") < 0)
+        die("chdir /");
+    char popt[32];
+    snprintf(popt, sizeof popt, "hidepid=%d", proc_hidepid);
+    if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, popt) < 0)
+        die("/proc");
+    if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
+        die("remount / ro");
+
+    /* late: everything above is the sandbox's work and must not be billed to the program */
+    for (int i = 0; i < ncg; i++) {
+        if (write(cgfd[i], "0", 1) != 1)
+            die("join cgroup");
+        close(cgfd[i]);
+    }
+    /* after joining: the box's cgroup namespace is rooted at its own cgroup */
+    if (unshare(CLONE_NEWCGROUP) < 0)
+        die("unshare cgroup");
+
+    send_msg(&wfd, 1, "ready");
+    close(wfd);
+
+    int stdio[3];
+    int got = recv_msg(CTL, stdio, 3);
+    if (got < 0)
+        _exit(0); /* the keeper let go of this box without using it */
+    if (got != 3 || strcmp(tok[0], "go")) {
+        errno = EPROTO;
+        die("go");
+    }
+    ntok--;
+    memmove(tok, tok + 1, ntok * sizeof *tok);
+    parse_go();
+
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, NULL);
+    int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+    int lp[2], ep[2];
+    if (sfd < 0 || socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, lp) < 0 || pipe2(ep, O_CLOEXEC) < 0)
+        die("init fds");
+
+    main_pid = fork();
+    if (main_pid < 0)
+        die("fork program");
+    if (main_pid == 0) {
+        sigprocmask(SIG_UNBLOCK, &chld, NULL);
+        close(lp[0]);
+        close(ep[0]);
+        become_program(stdio, lp[1], ep[1]);
+    }
+    close(lp[1]);
+    close(ep[1]);
+    for (int i = 0; i < 3; i++)
+        close(stdio[i]);
+
+    /* the listener arrives just before execve, or never if setup failed */
+    int listener = -1;
+    {
+        char c;
+        struct iovec iov = {&c, 1};
+        char cbuf[CMSG_SPACE(sizeof(int))];
+        struct msghdr mh = {0};
+        mh.msg_iov = &iov;
+        mh.msg_iovlen = 1;
+        mh.msg_control = cbuf;
+        mh.msg_controllen = sizeof cbuf;
+        if (recvmsg(lp[0], &mh, MSG_CMSG_CLOEXEC) > 0) {
+            struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+            if (cm && cm->cmsg_type == SCM_RIGHTS)
+                memcpy(&listener, CMSG_DATA(cm), sizeof listener);
+        }
+        close(lp[0]);
+    }
+    /* exec succeeded when the CLOEXEC pipe closes without a word */
+    char ebuf[128];
+    ssize_t en = read(ep[0], ebuf, sizeof ebuf - 1);
+    close(ep[0]);
+    if (en > 0) {
+        ebuf[en] = '\0';
+        char *sp = strchr(ebuf, ' ');
+        send_msg(NULL, 0, "execfail %s %.*s", sp ? sp + 1 : "?", sp ? (int)(sp - ebuf) : 0, ebuf);
+    } else {
+        send_msg(NULL, 0, "started");
+    }
+
+    int status = 0, have_status = 0;
+    long sysnr = -1;
+    struct rusage ru = {0};
+    for (;;) {
+        struct pollfd pf[2] = {{sfd, POLLIN, 0}, {listener, POLLIN, 0}};
+        int np = listener >= 0 ? 2 : 1;
+        if (poll(pf, np, -1) < 0 && errno != EINTR)
+            die("poll");
+        if (np == 2 && (pf[1].revents & POLLIN)) {
+            struct seccomp_notif req;
+            memset(&req, 0, sizeof req);
+            if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &req) == 0) {
+                if (sysnr < 0)
+                    sysnr = req.data.nr;
+                kill(-1, SIGKILL); /* the call never runs: every process of the box dies first */
+            }
+        }
+        if (np == 2 && (pf[1].revents & (POLLHUP | POLLERR)) && !(pf[1].revents & POLLIN)) {
+            close(listener);
+            listener = -1;
+        }
+        struct signalfd_siginfo si;
+        while (read(sfd, &si, sizeof si) > 0)
+            ;
+        for (;;) {
+            int st;
+            struct rusage r;
+            pid_t p = wait4(-1, &st, WNOHANG, &r);
+            if (p == 0)
+                break;
+            if (p < 0)
+                goto done; /* ECHILD: nothing left in the box */
+            if (p == main_pid) {
+                status = st;
+                ru = r;
+                have_status = 1;
+                kill(-1, SIGKILL); /* orphans and daemons die with the program */
+            }
+        }
+    }
+done:
+    send_msg(NULL, 0, "exit %d %d %ld %ld %ld", have_status, status,
+             (long)ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec,
+             (long)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec, sysnr);
+    return 0;
+}
+
+int main(void)
+{
+    /* nothing but the control socket and stdio may be inherited */
+    for (int fd = CTL + 1; fd < 1024; fd++)
+        close(fd);
+    if (recv_msg(CTL, NULL, 0) < 0 || ntok < 1 || strcmp(tok[0], "prep"))
+        die("read prep");
+    ntok--;
+    memmove(tok, tok + 1, ntok * sizeof *tok);
+    parse_prep();
+
+    if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS) < 0)
+        die("unshare");
+    pid_t init = fork();
+    if (init < 0)
+        die("fork init");
+    if (init == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        _exit(run_init());
+    }
+    int pidfd = syscall(SYS_pidfd_open, init, 0);
+    if (pidfd < 0) {
+        kill(init, SIGKILL);
+        die("pidfd_open");
+    }
+    send_msg(&pidfd, 1, "pid %d", (int)init);
+    close(pidfd);
+    close(CTL);
+    int st;
+    while (waitpid(init, &st, 0) < 0 && errno == EINTR)
+        ;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}

@@ -1,0 +1,292 @@
+"""Per-box cgroups on cgroup v1 or v2, detected at start.
+
+Each box gets its own cgroup: memory limited with no swap, pids limited, CPU time accounted
+over every task, optionally pinned to CPUs. The keeper creates it, the box's init joins it
+after its own setup (so setup is not billed), the keeper reads peak memory, OOM kills and CPU
+time from it, and removes it after the run.
+
+v1 (and the hybrid of this machine: v1 controllers with an empty cgroup2 mount): one
+directory per controller (memory, pids, cpuacct, cpuset), under this process's own cgroup in
+each hierarchy plus `judge/`. Figures: `memory.max_usage_in_bytes`, `oom_kill` in
+`memory.oom_control`, `cpuacct.usage` (ns).
+
+v2: one directory under this process's own cgroup plus `judge/`, in a delegated subtree. The
+"no internal processes" rule means the keeper moves itself into a `supervisor/` leaf before
+enabling controllers for its children; it never writes outside the subtree it started in.
+Figures: `memory.peak`, `oom_kill` in `memory.events`, `usage_usec` in `cpu.stat`.
+
+Detection: a cgroup2 filesystem at /sys/fs/cgroup means v2; otherwise v1 when the memory,
+pids and cpuacct hierarchies are mounted. `SANDBOX_CGROUP_ROOT` (with `SANDBOX_CGROUP=v2`)
+points the v2 driver at another tree, which the tests use to lay one out.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import HostSetupError, SandboxError
+
+V1_CONTROLLERS = ("memory", "pids", "cpuacct", "cpuset")
+V2_CONTROLLERS = ("memory", "pids", "cpu", "cpuset")
+CGROUP2_MAGIC_ROOT = Path("/sys/fs/cgroup")
+
+
+def _write(path: Path | str, value: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+    try:
+        os.write(fd, value.encode())
+    finally:
+        os.close(fd)
+
+
+def _read(path: Path | str) -> str:
+    with open(path, encoding="ascii") as f:
+        return f.read()
+
+
+def _mounts() -> list[tuple[str, str, set[str]]]:
+    """(mount point, fs type, super options) for every cgroup mount of this mount namespace."""
+    out = []
+    with open("/proc/self/mountinfo", encoding="utf-8") as f:
+        for line in f:
+            left, _, right = line.partition(" - ")
+            fstype, _source, superopts = right.split()[:3]
+            if fstype in ("cgroup", "cgroup2"):
+                out.append((left.split()[4], fstype, set(superopts.split(","))))
+    return out
+
+
+def _own_paths() -> dict[str, str]:
+    """Controller (or "" for v2) -> this process's cgroup path, from /proc/self/cgroup."""
+    own: dict[str, str] = {}
+    with open("/proc/self/cgroup", encoding="utf-8") as f:
+        for line in f:
+            _, controllers, path = line.rstrip("\n").split(":", 2)
+            for c in controllers.split(",") if controllers else [""]:
+                own[c] = path
+    return own
+
+
+@dataclass(frozen=True, slots=True)
+class BoxCgroup:
+    """The cgroup(s) of one box. Paths in `procs` are what the box's init writes itself into."""
+
+    version: int
+    dirs: tuple[Path, ...]
+    memory: Path
+    pids: Path
+    cpu: Path
+    cpuset: Path | None
+
+    @property
+    def procs(self) -> list[str]:
+        return [str(d / "cgroup.procs") for d in self.dirs]
+
+    def set_limits(self, *, memory_bytes: int, processes: int, cpus: str | None) -> None:
+        if self.version == 1:
+            self._set_v1_memory(memory_bytes)
+            _write(self.pids / "pids.max", str(processes))
+        else:
+            _write(self.memory / "memory.max", str(memory_bytes))
+            swap = self.memory / "memory.swap.max"
+            if swap.exists():
+                _write(swap, "0")
+            _write(self.pids / "pids.max", str(processes))
+        if cpus is not None and self.cpuset is not None:
+            _write(self.cpuset / "cpuset.cpus", cpus)
+
+    def _set_v1_memory(self, limit: int) -> None:
+        mem = self.memory / "memory.limit_in_bytes"
+        memsw = self.memory / "memory.memsw.limit_in_bytes"
+        has_memsw = memsw.exists()
+        # memsw must stay >= limit: raise memsw first when growing, lower limit first when shrinking
+        try:
+            _write(mem, str(limit))
+            if has_memsw:
+                _write(memsw, str(limit))
+        except OSError as e:
+            if e.errno != errno.EINVAL or not has_memsw:
+                raise
+            _write(memsw, str(limit))
+            _write(mem, str(limit))
+
+    def reset_counters(self) -> int:
+        """Start this run's accounting now; returns the CPU baseline in ns (0 where reset works)."""
+        if self.version == 1:
+            _write(self.cpu / "cpuacct.usage", "0")
+            _write(self.memory / "memory.max_usage_in_bytes", "0")
+            return 0
+        return self.cpu_ns()
+
+    def open_cpu(self) -> int:
+        name = "cpuacct.usage" if self.version == 1 else "cpu.stat"
+        return os.open(self.cpu / name, os.O_RDONLY | os.O_CLOEXEC)
+
+    def cpu_ns(self, fd: int | None = None) -> int:
+        """CPU time of every task that was ever in the box, in ns."""
+        own = fd is None
+        if fd is None:
+            fd = self.open_cpu()
+        try:
+            data = os.pread(fd, 4096, 0).decode()
+        finally:
+            if own:
+                os.close(fd)
+        if self.version == 1:
+            return int(data)
+        for line in data.splitlines():
+            key, _, value = line.partition(" ")
+            if key == "usage_usec":
+                return int(value) * 1000
+        raise SandboxError(f"no usage_usec in {self.cpu}/cpu.stat")
+
+    def memory_peak(self) -> int:
+        name = "memory.max_usage_in_bytes" if self.version == 1 else "memory.peak"
+        return int(_read(self.memory / name))
+
+    def oom_kills(self) -> int:
+        name = "memory.oom_control" if self.version == 1 else "memory.events"
+        for line in _read(self.memory / name).splitlines():
+            key, _, value = line.partition(" ")
+            if key == "oom_kill":
+                return int(value)
+        return 0
+
+    def kill_all(self) -> None:
+        if self.version == 2 and (self.dirs[0] / "cgroup.kill").exists():
+            _write(self.dirs[0] / "cgroup.kill", "1")
+            return
+        for _ in range(100):
+            pids = [int(p) for d in self.dirs for p in _read(d / "cgroup.procs").split()]
+            if not pids:
+                return
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.001)
+
+    def remove(self) -> None:
+        """rmdir every directory; tasks that are still exiting get a short grace period."""
+        for d in self.dirs:
+            for attempt in range(200):
+                try:
+                    os.rmdir(d)
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError as e:
+                    if e.errno != errno.EBUSY or attempt == 199:
+                        raise SandboxError(f"cannot remove cgroup {d}: {e.strerror}") from e
+                    if attempt == 50:
+                        self.kill_all()
+                    time.sleep(0.001)
+
+
+class Cgroups:
+    """Creates box cgroups under this process's own cgroup (v1 or v2, detected)."""
+
+    def __init__(self, version: int, bases: dict[str, Path]) -> None:
+        self.version = version
+        self.bases = bases  # controller -> directory under which box cgroups are made
+
+    @classmethod
+    def detect(cls) -> Cgroups:
+        forced = os.environ.get("SANDBOX_CGROUP")
+        root = os.environ.get("SANDBOX_CGROUP_ROOT")
+        if forced == "v2" or (forced is None and _is_cgroup2(CGROUP2_MAGIC_ROOT)):
+            return cls._v2(Path(root) if root else CGROUP2_MAGIC_ROOT, own=root is None)
+        return cls._v1()
+
+    @classmethod
+    def _v1(cls) -> Cgroups:
+        mounts = _mounts()
+        own = _own_paths()
+        bases: dict[str, Path] = {}
+        for c in V1_CONTROLLERS:
+            mount = next((m for m, t, o in mounts if t == "cgroup" and c in o), None)
+            if mount is None:
+                raise HostSetupError(
+                    f"the cgroup v1 {c} controller is not mounted and /sys/fs/cgroup is not "
+                    f"cgroup v2. Mount it (mount -t cgroup -o {c} cgroup /sys/fs/cgroup/{c}) "
+                    "or boot with cgroup v2; `python -m sandbox.check` explains."
+                )
+            base = Path(mount + own.get(c, "/")) / "judge"
+            bases[c] = base
+        for c, base in bases.items():
+            try:
+                base.mkdir(exist_ok=True)
+                if c == "cpuset":
+                    for f in ("cpuset.cpus", "cpuset.mems"):
+                        if not _read(base / f).strip():
+                            _write(base / f, _read(base.parent / f).strip())
+            except OSError as e:
+                raise HostSetupError(
+                    f"cannot prepare the {c} cgroup {base} ({e.strerror}). Run as root; "
+                    "`python -m sandbox.check` explains."
+                ) from e
+        return cls(1, bases)
+
+    @classmethod
+    def _v2(cls, mount: Path, *, own: bool) -> Cgroups:
+        start = mount / _own_paths().get("", "/").lstrip("/") if own else mount
+        base = start / "judge"
+        try:
+            available = set(_read(start / "cgroup.controllers").split())
+            missing = [c for c in V2_CONTROLLERS if c not in available and c != "cpuset"]
+            if missing:
+                raise HostSetupError(
+                    f"cgroup v2 controllers {', '.join(missing)} are not available in {start}. "
+                    "Delegate them (systemd: Delegate=yes) or run as root; "
+                    "`python -m sandbox.check` explains."
+                )
+            wanted = [c for c in V2_CONTROLLERS if c in available]
+            enabled = set(_read(start / "cgroup.subtree_control").split())
+            if not set(wanted) <= enabled:
+                procs = _read(start / "cgroup.procs").split()
+                if procs:
+                    # no internal processes: move ourselves into a leaf first
+                    leaf = start / "supervisor"
+                    leaf.mkdir(exist_ok=True)
+                    for pid in procs:
+                        try:
+                            _write(leaf / "cgroup.procs", pid)
+                        except ProcessLookupError:
+                            pass
+                _write(start / "cgroup.subtree_control", " ".join("+" + c for c in wanted))
+            base.mkdir(exist_ok=True)
+            _write(base / "cgroup.subtree_control", " ".join("+" + c for c in wanted))
+        except OSError as e:
+            raise HostSetupError(
+                f"cannot prepare cgroup v2 subtree {base} ({e.strerror}). Run the worker as root "
+                "or with a delegated cgroup subtree; `python -m sandbox.check` explains."
+            ) from e
+        return cls(2, {"": base})
+
+    def create(self, name: str) -> BoxCgroup:
+        try:
+            if self.version == 1:
+                dirs = {c: base / name for c, base in self.bases.items()}
+                for d in dirs.values():
+                    d.mkdir()
+                cs = dirs["cpuset"]
+                for f in ("cpuset.cpus", "cpuset.mems"):
+                    _write(cs / f, _read(self.bases["cpuset"] / f).strip())
+                return BoxCgroup(1, tuple(dirs.values()), dirs["memory"], dirs["pids"],
+                                 dirs["cpuacct"], cs)
+            d = self.bases[""] / name
+            d.mkdir()
+            cpuset = d if (d / "cpuset.cpus").exists() else None
+            return BoxCgroup(2, (d,), d, d, d, cpuset)
+        except OSError as e:
+            raise SandboxError(f"cannot create cgroup {name} ({e.strerror})") from e
+
+
+def _is_cgroup2(path: Path) -> bool:
+    return any(m == str(path) and t == "cgroup2" for m, t, _ in _mounts())

@@ -1,0 +1,160 @@
+"""The default system-call policy: a readable table, compiled once to BPF with pyseccomp.
+
+Everything not listed is allowed: compilers, JVMs and runtimes need a wide, changing set of
+calls, and the namespaces, cgroups, rlimits and the unprivileged uid already confine what those
+calls can reach. What is listed is the kernel attack surface that judged programs never need,
+where kernel bugs live (nested namespaces, io_uring, bpf, userfaultfd, keyrings, exotic
+sockets), and calls that would open a channel between boxes.
+
+Actions:
+- KILL: the call never runs and every process of the box is killed. The filter returns
+  SECCOMP_RET_USER_NOTIF; the box's init receives the notification, notes the call and kills
+  the box, so the keeper can name the call ("RTE, signal 31, forbidden system call: bpf"),
+  which a plain SECCOMP_RET_KILL_PROCESS cannot tell anyone.
+- ERRNO: the call fails with an error and the program goes on (file locks on the shared
+  read-only root would let two boxes signal each other; programs cope with ENOLCK).
+Calls from another architecture (i386, x32) are killed outright (the bad-arch action).
+"""
+
+from __future__ import annotations
+
+import errno
+import functools
+import os
+import tempfile
+
+import pyseccomp as sc
+
+# call -> why no judged program needs it
+KILL: dict[str, str] = {
+    "mount": "mounts filesystems",
+    "umount2": "unmounts filesystems",
+    "pivot_root": "changes the root mount",
+    "chroot": "changes the root directory",
+    "open_tree": "new mount API",
+    "move_mount": "new mount API",
+    "fsopen": "new mount API (CVE-2022-0185)",
+    "fsconfig": "new mount API (CVE-2022-0185)",
+    "fsmount": "new mount API",
+    "fspick": "new mount API",
+    "mount_setattr": "new mount API",
+    "unshare": "makes namespaces (nested user namespaces open most of the kernel)",
+    "setns": "joins namespaces",
+    "ptrace": "traces processes",
+    "process_vm_readv": "reads another process's memory",
+    "process_vm_writev": "writes another process's memory",
+    "kcmp": "compares kernel objects of other processes",
+    "pidfd_getfd": "steals descriptors from other processes",
+    "bpf": "loads BPF programs",
+    "perf_event_open": "performance counters (side channels, kernel bugs)",
+    "userfaultfd": "widens kernel race windows",
+    "io_uring_setup": "io_uring (a frequent source of kernel bugs; bypasses this filter)",
+    "io_uring_enter": "io_uring",
+    "io_uring_register": "io_uring",
+    "keyctl": "kernel keyrings outlive the box",
+    "add_key": "kernel keyrings outlive the box",
+    "request_key": "kernel keyrings outlive the box",
+    "kexec_load": "loads a new kernel",
+    "kexec_file_load": "loads a new kernel",
+    "init_module": "loads kernel modules",
+    "finit_module": "loads kernel modules",
+    "delete_module": "unloads kernel modules",
+    "reboot": "reboots the machine",
+    "swapon": "enables swap",
+    "swapoff": "disables swap",
+    "acct": "process accounting",
+    "quotactl": "disk quotas",
+    "syslog": "reads the kernel log",
+    "iopl": "raw port I/O",
+    "ioperm": "raw port I/O",
+    "settimeofday": "sets the clock",
+    "clock_settime": "sets the clock",
+    "clock_adjtime": "sets the clock",
+    "adjtimex": "sets the clock",
+    "sethostname": "renames the host",
+    "setdomainname": "renames the domain",
+    "open_by_handle_at": "opens files by handle, past mount boundaries (the 'shocker' escape)",
+    "name_to_handle_at": "file handles",
+    "fanotify_init": "watches the filesystem",
+    "lookup_dcookie": "kernel profiling",
+    "uselib": "obsolete loader call",
+    "vhangup": "hangs up terminals",
+}
+
+# calls killed only with certain arguments
+SOCKET_DOMAINS_OK = {1: "AF_UNIX", 2: "AF_INET", 10: "AF_INET6"}  # any other family is killed
+CLONE_NAMESPACE_FLAGS = (
+    0x00020000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | 0x40000000 | 0x02000000
+    | 0x00000080
+)  # NEWNS NEWUTS NEWIPC NEWUSER NEWPID NEWNET NEWCGROUP NEWTIME
+TIOCSTI, TIOCLINUX = 0x5412, 0x541C  # terminal input injection (CVE-2017-5226)
+
+# call -> errno: refused, the program goes on
+ERRNO: dict[str, int] = {
+    "clone3": errno.ENOSYS,  # its flags live in memory the filter cannot read; libc falls back to clone
+    "flock": errno.ENOLCK,  # locks on shared read-only files are a channel between boxes
+}
+FCNTL_LOCKS = (5, 6, 7, 36, 37, 38, 1024, 1026)  # F_GETLK..F_SETLKW, F_OFD_*, F_SETLEASE, F_NOTIFY
+
+
+def _add(f: sc.SyscallFilter, action: object, call: str, *args: sc.Arg) -> None:
+    try:
+        f.add_rule(action, call, *args)
+    except (ValueError, OSError):
+        pass  # a call this kernel or architecture does not have cannot be made either
+
+
+@functools.cache
+def policy_bpf() -> bytes:
+    """The default policy as raw BPF (struct sock_filter[]), built once per process."""
+    f = sc.SyscallFilter(sc.ALLOW)
+    f.set_attr(sc.Attr.ACT_BADARCH, sc.KILL_PROCESS)
+    for call in KILL:
+        _add(f, sc.NOTIFY, call)
+    top = max(SOCKET_DOMAINS_OK)
+    for call in ("socket", "socketpair"):
+        _add(f, sc.NOTIFY, call, sc.Arg(0, sc.GT, top))
+        for domain in range(top):
+            if domain not in SOCKET_DOMAINS_OK:
+                _add(f, sc.NOTIFY, call, sc.Arg(0, sc.EQ, domain))
+    for bit in range(32):
+        flag = 1 << bit
+        if CLONE_NAMESPACE_FLAGS & flag:
+            _add(f, sc.NOTIFY, "clone", sc.Arg(0, sc.MASKED_EQ, flag, flag))
+    for request in (TIOCSTI, TIOCLINUX):
+        _add(f, sc.NOTIFY, "ioctl", sc.Arg(1, sc.MASKED_EQ, 0xFFFFFFFF, request))
+    for call, err in ERRNO.items():
+        _add(f, sc.ERRNO(err), call)
+    for cmd in FCNTL_LOCKS:
+        _add(f, sc.ERRNO(errno.ENOLCK), "fcntl", sc.Arg(1, sc.EQ, cmd))
+    with tempfile.TemporaryFile() as tmp:
+        f.export_bpf(tmp)
+        tmp.seek(0)
+        return tmp.read()
+
+
+@functools.cache
+def syscall_name(nr: int) -> str:
+    """Name of a native system call number, for messages."""
+    try:
+        name = sc.resolve_syscall(sc.system_arch(), nr)
+        return name.decode() if isinstance(name, bytes) else str(name)
+    except Exception:  # noqa: BLE001 - a name is only for the message
+        return f"syscall {nr}"
+
+
+def describe(nr: int) -> str:
+    name = syscall_name(nr)
+    why = KILL.get(name)
+    if name == "socket":
+        why = f"only {', '.join(SOCKET_DOMAINS_OK.values())} sockets are allowed"
+    elif name == "clone":
+        why = "new namespaces are not allowed"
+    elif name == "ioctl":
+        why = "TIOCSTI and TIOCLINUX inject terminal input"
+    return f"forbidden system call: {name}" + (f" ({why})" if why else "")
+
+
+if __name__ == "__main__":  # pragma: no cover - a debugging aid
+    print(f"{len(policy_bpf()) // 8} BPF instructions", file=__import__("sys").stderr)
+    os.write(1, policy_bpf())

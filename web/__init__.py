@@ -1,0 +1,1 @@
+"""The Flask frontend: contestant pages, JSON APIs, organiser pages."""

@@ -1,0 +1,1 @@
+"""Celery workers: a thin shell around judge/."""
