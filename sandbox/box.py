@@ -199,12 +199,12 @@ class Box:
                 os.close(out_w)
             os.close(err_w)
         try:
-            return self._watch(limits, cg, cpu_fd, baseline, ncpus, t0, out_r, err_r)
+            return self._watch(limits, cg, cpu_fd, baseline, ncpus, t0, out_r, err_r, argv[0])
         finally:
             os.close(cpu_fd)
 
     def _watch(self, limits: Limits, cg: BoxCgroup, cpu_fd: int, baseline: int, ncpus: int,
-               t0: float, out_r: int, err_r: int) -> RunResult:
+               t0: float, out_r: int, err_r: int, command: str) -> RunResult:
         assert self._ctl is not None
         sel = selectors.DefaultSelector()
         bufs: dict[int, bytearray] = {}
@@ -290,8 +290,8 @@ class Box:
         ooms = cg.oom_kills()
         if exec_error is not None:
             err = int(exec_error[2]) if len(exec_error) > 2 and exec_error[2].lstrip("-").isdigit() else 0
-            raise ExecFailed(f"cannot run {exec_error[1] if len(exec_error) > 1 else '?'}: "
-                             f"{os.strerror(err)} (errno {err})")
+            stage = exec_error[1] if len(exec_error) > 1 else "?"
+            raise ExecFailed(f"cannot run {command} in the box: {os.strerror(err)} (errno {err}, at {stage})")
         if exit_msg is None and killed is None:
             raise SandboxError("the box ended without reporting how its program exited")
         return _judge_facts(limits, killed, exit_msg, cpu_ns / 1e6, wall_ms, peak, ooms,

@@ -50,7 +50,7 @@ def bind(host_path: str, dst: str, flags: int = RO) -> Op:
 
 
 def mkdir(path: str, mode: int = 0o755) -> Op:
-    return Op("mkdir", (path, oct(mode)))
+    return Op("mkdir", (path, f"0{mode:o}"))
 
 
 def symlink(target: str, path: str) -> Op:
@@ -64,7 +64,7 @@ def touch(path: str) -> Op:
 def file(path: str, content: str, mode: int = 0o644) -> Op:
     if "\0" in content:
         raise ValueError("file content cannot hold NUL")
-    return Op("file", (path, oct(mode), content))
+    return Op("file", (path, f"0{mode:o}", content))
 
 
 def remount(path: str, flags: int) -> Op:

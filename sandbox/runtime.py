@@ -60,17 +60,21 @@ class Sandbox:
         limits: Limits | None = None,
         *,
         image: Image = HOST,
-        files: Mapping[str, bytes] | None = None,
+        files: Mapping[str, bytes | tuple[bytes, int]] | None = None,
         stdin: bytes | int | None = None,
         env: Mapping[str, str] | None = None,
         cwd: str = "/box",
         cpus: str | None = None,
     ) -> RunResult:
-        """Run argv once in a fresh box, with files put in its working directory first."""
+        """Run argv once in a fresh box, with files put in its working directory first.
+
+        `files` maps a relative path to its bytes, or to (bytes, mode) for an executable.
+        """
         lim = limits or Limits()
         with self.box(image, limits=lim) as box:
-            for name, data in (files or {}).items():
-                box.put(name, data, 0o755 if name.endswith((".sh",)) else 0o644)
+            for name, content in (files or {}).items():
+                data, mode = content if isinstance(content, tuple) else (content, 0o644)
+                box.put(name, data, mode)
             return box.run(argv, lim, stdin=stdin, env=env, cwd=cwd, cpus=cpus)
 
     def close(self) -> None:
