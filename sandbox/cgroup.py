@@ -37,7 +37,7 @@ CGROUP2_MAGIC_ROOT = Path("/sys/fs/cgroup")
 
 
 def _write(path: Path | str, value: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+    fd = os.open(path, os.O_WRONLY | os.O_TRUNC | os.O_CLOEXEC)  # O_TRUNC: as `echo >` does
     try:
         os.write(fd, value.encode())
     finally:
@@ -82,6 +82,7 @@ class BoxCgroup:
     pids: Path
     cpu: Path
     cpuset: Path | None
+    has_swap_file: bool = False  # v1 memory.memsw.limit_in_bytes / v2 memory.swap.max exists
 
     @property
     def procs(self) -> list[str]:
@@ -93,9 +94,8 @@ class BoxCgroup:
             _write(self.pids / "pids.max", str(processes))
         else:
             _write(self.memory / "memory.max", str(memory_bytes))
-            swap = self.memory / "memory.swap.max"
-            if swap.exists():
-                _write(swap, "0")
+            if self.has_swap_file:
+                _write(self.memory / "memory.swap.max", "0")
             _write(self.pids / "pids.max", str(processes))
         if cpus is not None and self.cpuset is not None:
             _write(self.cpuset / "cpuset.cpus", cpus)
@@ -103,7 +103,7 @@ class BoxCgroup:
     def _set_v1_memory(self, limit: int) -> None:
         mem = self.memory / "memory.limit_in_bytes"
         memsw = self.memory / "memory.memsw.limit_in_bytes"
-        has_memsw = memsw.exists()
+        has_memsw = self.has_swap_file
         # memsw must stay >= limit: raise memsw first when growing, lower limit first when shrinking
         try:
             _write(mem, str(limit))
@@ -269,6 +269,24 @@ class Cgroups:
             ) from e
         return cls(2, {"": base})
 
+    def sweep_stale(self) -> None:
+        """Remove box cgroups left by keepers that died (names are box-<keeper pid>-<id>)."""
+        for base in self.bases.values():
+            try:
+                entries = list(base.iterdir())
+            except OSError:
+                continue
+            for d in entries:
+                parts = d.name.split("-")
+                if len(parts) != 3 or parts[0] != "box" or not parts[1].isdigit():
+                    continue
+                if Path(f"/proc/{parts[1]}").exists():
+                    continue
+                try:
+                    os.rmdir(d)
+                except OSError:
+                    pass
+
     def create(self, name: str) -> BoxCgroup:
         try:
             if self.version == 1:
@@ -278,12 +296,13 @@ class Cgroups:
                 cs = dirs["cpuset"]
                 for f in ("cpuset.cpus", "cpuset.mems"):
                     _write(cs / f, _read(self.bases["cpuset"] / f).strip())
+                swap = (dirs["memory"] / "memory.memsw.limit_in_bytes").exists()
                 return BoxCgroup(1, tuple(dirs.values()), dirs["memory"], dirs["pids"],
-                                 dirs["cpuacct"], cs)
+                                 dirs["cpuacct"], cs, swap)
             d = self.bases[""] / name
             d.mkdir()
             cpuset = d if (d / "cpuset.cpus").exists() else None
-            return BoxCgroup(2, (d,), d, d, d, cpuset)
+            return BoxCgroup(2, (d,), d, d, d, cpuset, (d / "memory.swap.max").exists())
         except OSError as e:
             raise SandboxError(f"cannot create cgroup {name} ({e.strerror})") from e
 

@@ -36,6 +36,7 @@ class Sandbox:
             raise HostSetupError("the sandbox needs root (or a delegated cgroup subtree and "
                                  "CAP_SYS_ADMIN); `python -m sandbox.check` explains")
         self.cgroups = Cgroups.detect()
+        self.cgroups.sweep_stale()
         self.helper = str(helper_path())
         os.makedirs(STAGING, mode=0o700, exist_ok=True)
         self.pool = Pool(self._make, depth=pool_depth)
@@ -45,7 +46,7 @@ class Sandbox:
         return self.cgroups.version
 
     def _make(self, spec: BoxSpec) -> Box:
-        name = f"box-{uuid.uuid4().hex[:12]}"
+        name = f"box-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         return Box(spec, helper=self.helper, cgroups=self.cgroups, staging=STAGING, name=name)
 
     def box(self, image: Image = HOST, *, uid: int = 65534, limits: Limits | None = None) -> ManagedBox:
