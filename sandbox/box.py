@@ -321,6 +321,19 @@ class Box:
             self._ctl.close()
             self._ctl = None
 
+    def forget(self) -> None:
+        """In a forked child: close this process's copies of the descriptors, touch nothing else."""
+        for fd in (self.pidfd, self.workdir_fd):
+            if fd >= 0:
+                os.close(fd)
+        if self._ctl is not None:
+            self._ctl.close()
+        self.pidfd = self.workdir_fd = -1
+        self._ctl = None
+        self.closed = True
+        self.pid = 0
+        self.cgroup = None
+
     def reap(self, block: bool) -> bool:
         """Wait for boxinit and remove the cgroup; False if boxinit is still exiting."""
         if self.pid:

@@ -384,6 +384,16 @@ static void send_fd(int sock, int fd)
     sendmsg(sock, &mh, MSG_NOSIGNAL);
 }
 
+static int set_oom_score_adj(const char *value)
+{
+    int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int ok = write(fd, value, strlen(value)) == (ssize_t)strlen(value);
+    close(fd);
+    return ok ? 0 : -1;
+}
+
 static void become_program(int stdio[3], int lsock, int errpipe)
 {
     /* order matters: privileges go last but one, the filter last, because it denies calls above */
@@ -401,6 +411,8 @@ static void become_program(int stdio[3], int lsock, int errpipe)
             close(fd);
     if (chdir(cwd_) < 0)
         child_fail(errpipe, "chdir");
+    if (set_oom_score_adj("0") < 0)
+        child_fail(errpipe, "oom_score_adj");
     for (int i = 0; i < nrl; i++)
         if (setrlimit(rl[i].res, &rl[i].lim) < 0)
             child_fail(errpipe, "setrlimit");
@@ -434,6 +446,8 @@ static int run_init(void)
     pid_t main_pid;
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
         die("make-rprivate");
+    /* the OOM killer must pick the program, never init: a dead init would look like our failure */
+    set_oom_score_adj("-1000");
     run_ops();
     if (hostname_ && sethostname(hostname_, strlen(hostname_)) < 0)
         die("sethostname");
@@ -544,11 +558,14 @@ static int run_init(void)
     long sysnr = -1;
     struct rusage ru = {0};
     for (;;) {
-        struct pollfd pf[2] = {{sfd, POLLIN, 0}, {listener, POLLIN, 0}};
-        int np = listener >= 0 ? 2 : 1;
+        /* the keeper's end of the control socket closing means it is gone: end the box */
+        struct pollfd pf[3] = {{sfd, POLLIN, 0}, {CTL, POLLRDHUP, 0}, {listener, POLLIN, 0}};
+        int np = listener >= 0 ? 3 : 2;
         if (poll(pf, np, -1) < 0 && errno != EINTR)
             die("poll");
-        if (np == 2 && (pf[1].revents & POLLIN)) {
+        if (pf[1].revents & (POLLHUP | POLLRDHUP | POLLERR))
+            kill(-1, SIGKILL);
+        if (np == 3 && (pf[2].revents & POLLIN)) {
             struct seccomp_notif req;
             memset(&req, 0, sizeof req);
             if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &req) == 0) {
@@ -557,7 +574,7 @@ static int run_init(void)
                 kill(-1, SIGKILL); /* the call never runs: every process of the box dies first */
             }
         }
-        if (np == 2 && (pf[1].revents & (POLLHUP | POLLERR)) && !(pf[1].revents & POLLIN)) {
+        if (np == 3 && (pf[2].revents & (POLLHUP | POLLERR)) && !(pf[2].revents & POLLIN)) {
             close(listener);
             listener = -1;
         }

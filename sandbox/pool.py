@@ -89,6 +89,8 @@ class Pool:
 
     def forget_after_fork(self) -> None:
         """In a forked child: the parent's boxes and thread are not ours; drop them untouched."""
+        for box in [b for q in self._ready.values() for b in q]:
+            box.forget()
         self._ready.clear()
         self._dirty = []
         self._thread = None

@@ -42,3 +42,47 @@ def test_boxes_from_threads_and_from_a_child_forked_while_threads_run() -> None:
     assert results and set(results) == {"t\n"}
     # the parent's own boxes still work after the fork
     assert sb.run(["/bin/echo", "parent"]).stdout == b"parent\n"
+
+
+KEEPER = """
+import sys, sandbox
+from sandbox import Limits
+print("go", flush=True)
+sandbox.default().run(["/bin/sleep", "1000"], Limits(wall_time_ms=600_000, cpu_time_ms=600_000))
+"""
+
+
+def _box_sleepers() -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                if f.read() == b"/bin/sleep\x001000\x00":
+                    found.append(int(entry))
+        except OSError:
+            pass
+    return found
+
+
+@pytest.mark.sandbox
+@pytest.mark.slow
+def test_a_box_dies_with_its_keeper() -> None:
+    import subprocess
+    import sys
+    import time
+
+    keeper = subprocess.Popen([sys.executable, "-c", KEEPER], stdout=subprocess.PIPE)
+    assert keeper.stdout is not None and keeper.stdout.readline() == b"go\n"
+    deadline = time.monotonic() + 10
+    while not _box_sleepers() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _box_sleepers(), "the box never started"
+    keeper.kill()  # SIGKILL: no atexit, no cleanup in the keeper
+    keeper.wait()
+    keeper.stdout.close()
+    deadline = time.monotonic() + 5
+    while _box_sleepers() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _box_sleepers() == []
