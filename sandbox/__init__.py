@@ -7,7 +7,7 @@ operation and box.py for the life of one box.
 from .box import Box
 from .errors import ExecFailed, FileRefused, HostSetupError, SandboxError
 from .image import HOST, HostImage, Image
-from .limits import MiB, Limits
+from .limits import Limits, MiB
 from .result import RunResult, RunStatus
 from .runtime import Sandbox, default
 

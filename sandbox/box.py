@@ -54,8 +54,10 @@ class BoxSpec:
     tmp_inodes: int = Limits().tmp_inodes
 
     @property
-    def key(self) -> tuple[str, int, int, int]:
-        return (self.image.name, self.uid, self.tmp_bytes, self.tmp_inodes)
+    def key(self) -> tuple[object, ...]:
+        # the layers, not only the name: a rebuilt image must not be served from old boxes
+        layers = getattr(self.image, "layer_dirs", ())
+        return (self.image.name, layers, self.uid, self.tmp_bytes, self.tmp_inodes)
 
 
 class Box:
@@ -96,7 +98,7 @@ class Box:
             child.close()
         self._ctl = parent
         spec = self.spec
-        plan = [*mounts.root_tmpfs(), *spec.image.root_plan(), mounts.mkdir("/etc"),
+        plan = [*spec.image.root_plan(), mounts.mkdir("/etc"),
                 *etc_files(spec.uid),
                 *mounts.box_mounts(uid=spec.uid, tmp_bytes=spec.tmp_bytes, tmp_inodes=spec.tmp_inodes)]
         tokens = ["prep", "root", staging, "hostname", "box", "workdir", mounts.WORKDIR,
@@ -128,9 +130,9 @@ class Box:
     def _fail(self, tokens: list[str], fds: list[int]) -> None:
         for fd in fds:
             os.close(fd)
-        if tokens[0] == "error" and len(tokens) >= 3:
-            err = int(tokens[2])
-            raise SandboxError(f"box setup failed at {tokens[1]}: {os.strerror(err)} (errno {err})")
+        if tokens[0] == "error" and len(tokens) >= 3 and tokens[-1].isdigit():
+            err, stage = int(tokens[-1]), " ".join(tokens[1:-1])  # stage names may hold spaces
+            raise SandboxError(f"box setup failed at {stage}: {os.strerror(err)} (errno {err})")
         raise SandboxError(f"unexpected message from the sandbox helper: {tokens!r}")
 
     # -- files -----------------------------------------------------------------------------
@@ -175,7 +177,8 @@ class Box:
         self.wait_ready()
         assert self.cgroup is not None and self._ctl is not None
         cg = self.cgroup
-        cg.set_limits(memory_bytes=limits.memory_bytes, processes=limits.processes, cpus=cpus)
+        # +1: the box's init is a task of the cgroup too; the program gets what it asked for
+        cg.set_limits(memory_bytes=limits.memory_bytes, processes=limits.processes + 1, cpus=cpus)
         ncpus = len(_parse_cpus(cpus)) if cpus else (os.cpu_count() or 1)
 
         in_fd = _stdin_fd(stdin)
@@ -428,7 +431,8 @@ def _judge_facts(limits: Limits, killed: str | None, exit_msg: list[str] | None,
     elif sig == signal.SIGXFSZ:
         status_, msg = RunStatus.OLE, f"a file over the limit of {limits.file_size_bytes} bytes"
     elif sig is not None:
-        status_, msg = RunStatus.RTE, f"killed by {signal.Signals(sig).name if sig in signal.valid_signals() else sig}"
+        name = signal.Signals(sig).name if sig in signal.valid_signals() else str(sig)
+        status_, msg = RunStatus.RTE, f"killed by {name}"
     elif exit_code:
         status_, msg = RunStatus.RTE, f"exited with code {exit_code}"
     else:

@@ -63,6 +63,9 @@
 #define MAX_TOKENS 16384
 #define MAX_CG 8
 
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
 #ifndef MS_NOSYMFOLLOW
 #define MS_NOSYMFOLLOW 256
 #endif
@@ -164,7 +167,7 @@ static unsigned long num(const char *s)
 /* ---------- PREP: what init builds ---------- */
 
 struct op {
-    char kind; /* m mount, d mkdir, l symlink, f file, r remount, t touch */
+    char kind; /* m mount, d mkdir, l symlink, f file, r remount, t touch; H, D: mount, mkdir at a host path */
     char *a, *b, *c, *d;
     unsigned long flags;
 };
@@ -203,6 +206,8 @@ static void parse_prep(void)
             bpf_len = n / sizeof(struct sock_filter);
         }
         else if (!strcmp(k, "mount")) { NEED(5); ops[nops++] = (struct op){'m', tok[i], tok[i+1], tok[i+2], tok[i+4], num(tok[i+3])}; i += 5; }
+        else if (!strcmp(k, "hmount")) { NEED(5); ops[nops++] = (struct op){'H', tok[i], tok[i+1], tok[i+2], tok[i+4], num(tok[i+3])}; i += 5; }
+        else if (!strcmp(k, "hmkdir")) { NEED(2); ops[nops++] = (struct op){'D', tok[i], NULL, NULL, NULL, num(tok[i+1])}; i += 2; }
         else if (!strcmp(k, "mkdir")) { NEED(2); ops[nops++] = (struct op){'d', tok[i], NULL, NULL, NULL, num(tok[i+1])}; i += 2; }
         else if (!strcmp(k, "symlink")) { NEED(2); ops[nops++] = (struct op){'l', tok[i], tok[i+1], NULL, NULL, 0}; i += 2; }
         else if (!strcmp(k, "file")) { NEED(3); ops[nops++] = (struct op){'f', tok[i], tok[i+2], NULL, NULL, num(tok[i+1])}; i += 3; }
@@ -249,6 +254,14 @@ static void run_ops(void)
             }
             break;
         }
+        case 'H': /* a mount outside the new root, in this mount namespace only (overlay scratch) */
+            if (mount(o->a, o->b, o->c, o->flags, o->d[0] ? o->d : NULL) < 0)
+                die(o->b);
+            break;
+        case 'D':
+            if (mkdir(o->a, o->flags) < 0 && errno != EEXIST)
+                die(o->a);
+            break;
         case 'd':
             if (mkdir(under(o->a), o->flags) < 0 && errno != EEXIST)
                 die(o->a);
@@ -405,10 +418,18 @@ static void become_program(int stdio[3], int lsock, int errpipe)
     for (int i = 0; i < 3; i++)
         if (dup2(100 + i, i) < 0)
             child_fail(errpipe, "dup2");
-    /* keep 0-2, the listener socket and the error pipe; the latter two are CLOEXEC */
-    for (int fd = 3; fd < 1024; fd++)
-        if (fd != lsock && fd != errpipe)
-            close(fd);
+    /* keep 0-2; everything else closes at exec (the listener socket and error pipe are needed until then) */
+    if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+        child_fail(errpipe, "close_range");
+    /* the keeper (Python) ignores SIGPIPE and SIGXFSZ and exec keeps ignored signals: reset all */
+    /* raw rt_sigaction: glibc refuses signals 32 and 33, which it keeps for itself */
+    struct { void *handler; unsigned long flags; void *restorer; unsigned long mask; } dfl = {0};
+    for (int sig = 1; sig <= 64; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP)
+            syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
     if (chdir(cwd_) < 0)
         child_fail(errpipe, "chdir");
     if (set_oom_score_adj("0") < 0)
@@ -514,7 +535,6 @@ static int run_init(void)
     if (main_pid < 0)
         die("fork program");
     if (main_pid == 0) {
-        sigprocmask(SIG_UNBLOCK, &chld, NULL);
         close(lp[0]);
         close(ep[0]);
         become_program(stdio, lp[1], ep[1]);
@@ -606,9 +626,10 @@ done:
 
 int main(void)
 {
-    /* nothing but the control socket and stdio may be inherited */
-    for (int fd = CTL + 1; fd < 1024; fd++)
-        close(fd);
+    /* nothing but the control socket and stdio may be inherited, however high the number */
+    if (syscall(SYS_close_range, CTL + 1, ~0U, 0) < 0)
+        for (int fd = CTL + 1; fd < 65536; fd++)
+            close(fd);
     if (recv_msg(CTL, NULL, 0) < 0 || ntok < 1 || strcmp(tok[0], "prep"))
         die("read prep");
     ntok--;

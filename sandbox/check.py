@@ -82,7 +82,8 @@ def _seccomp() -> Check:
 def _sysctl(name: str, want: str, why: str) -> Check:
     path = "/proc/sys/" + name.replace(".", "/")
     try:
-        value = open(path, encoding="ascii").read().strip()
+        with open(path, encoding="ascii") as f:
+            value = f.read().strip()
     except OSError:
         return Check(name, True, "not present on this kernel", required=False)
     return Check(name, value == want, f"{value} ({why})", f"sysctl -w {name}={want}", required=False)

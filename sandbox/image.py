@@ -34,14 +34,15 @@ class Image(Protocol):
     name: str
 
     def root_plan(self) -> list[Op]:
-        """Mount steps that fill the box's (empty) root with this image."""
+        """Mount steps that make the box's root at "" (the staging root) from this image."""
         ...
 
 
 def etc_files(uid: int) -> list[Op]:
     """The generated /etc of every box: one user, one host name, files only."""
     return [
-        mounts.file("/etc/passwd", f"root:x:0:0:root:/:/bin/false\n{BOX_USER}:x:{uid}:{uid}:box:/box:/bin/sh\n"),
+        mounts.file("/etc/passwd",
+                    f"root:x:0:0:root:/:/bin/false\n{BOX_USER}:x:{uid}:{uid}:box:/box:/bin/sh\n"),
         mounts.file("/etc/group", f"root:x:0:\n{BOX_USER}:x:{uid}:\n"),
         mounts.file("/etc/hosts", "127.0.0.1 localhost box\n::1 localhost\n"),
         mounts.file("/etc/hostname", "box\n"),
@@ -61,7 +62,7 @@ class HostImage:
         return os.path.join(self.host_root, rel)
 
     def root_plan(self) -> list[Op]:
-        ops: list[Op] = []
+        ops: list[Op] = mounts.root_tmpfs()
         for rel in TOP_LEVEL:
             ops += self._entry(rel)
         ops.append(mounts.mkdir("/etc"))

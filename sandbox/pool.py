@@ -116,15 +116,15 @@ class Pool:
                     self._cond.wait(timeout=1.0)
                     continue
             still = []
-            for box in dirty:
+            for used in dirty:
                 try:
-                    if not box.reap(block=False):
-                        still.append(box)
+                    if not used.reap(block=False):
+                        still.append(used)
                 except SandboxError as e:
                     log.warning("janitor: %s", e)
             if need and time.monotonic() >= pause_until:
                 spec = need[0]
-                box: Box | None = None
+                box = None
                 try:
                     box = self._make(spec)
                     box.wait_ready()

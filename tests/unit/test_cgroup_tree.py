@@ -20,7 +20,9 @@ def lay_out(d: Path, controllers: str = "cpuset cpu io memory pids", procs: str 
     (d / "cgroup.procs").write_text(procs)
 
 
-def test_v2_enables_controllers_after_moving_itself_into_a_leaf(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_v2_enables_controllers_after_moving_itself_into_a_leaf(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     lay_out(tmp_path, procs="4242\n")
     monkeypatch.setenv("SANDBOX_CGROUP", "v2")
     monkeypatch.setenv("SANDBOX_CGROUP_ROOT", str(tmp_path))

@@ -1,0 +1,179 @@
+"""`judge bench sandbox`: what a fresh box costs, beside a plain process and bubblewrap.
+
+Latency. `/bin/true` runs `runs` times under each candidate: a fresh box
+(`sandbox.default().run(["/bin/true"])`), a plain `subprocess.run(["/bin/true"])`, and
+`bwrap` with every namespace unshared when it is installed. The candidates are interleaved:
+each repetition runs every candidate once, in an order shuffled afresh, after a warm-up. So
+whatever drifts on the machine during the run (other load, CPU frequency, caches) falls on
+all candidates alike instead of on whichever ran last, and the figures can be compared.
+
+Each figure is the wall time the caller waits, from `time.perf_counter_ns` before the call to
+after it: for a box that is taking a prepared box from the pool (or making one when the
+pool has none ready), GO, exec, the wait and reading the cgroup's figures. Tearing the box
+down is the janitor's work, off that path, as it is for a grader.
+
+Throughput. One thread per core this process may run on, each running `/bin/true` boxes
+back to back for a few seconds; `boxes_per_second` is all boxes over the elapsed time. It
+includes whatever preparing boxes costs, since the pool cannot keep up at full speed.
+
+Every box must end OK; any other status means a broken sandbox, and BenchError says so.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import sandbox
+from sandbox import RunStatus
+
+BWRAP_ARGS = (
+    "--unshare-all", "--die-with-parent", "--ro-bind", "/usr", "/usr", "--symlink", "usr/lib", "/lib",
+    "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/bin", "/bin", "/bin/true",
+)
+WARMUP_ROUNDS = 10
+
+
+class BenchError(Exception):
+    """A benchmarked box did not end OK: the sandbox is broken here, the figures mean nothing."""
+
+
+def percentiles(samples: Sequence[float]) -> dict[str, float]:
+    """p50, p90 and p99, interpolated linearly between the nearest ranks, rounded to 3 decimals."""
+    if not samples:
+        raise ValueError("no samples")
+    xs = sorted(samples)
+
+    def at(q: float) -> float:
+        pos = (len(xs) - 1) * q
+        lo = int(pos)
+        hi = min(lo + 1, len(xs) - 1)
+        return round(xs[lo] + (xs[hi] - xs[lo]) * (pos - lo), 3)
+
+    return {"p50": at(0.50), "p90": at(0.90), "p99": at(0.99)}
+
+
+def interleave(candidates: Mapping[str, Callable[[], object]], runs: int, *, warmup: int = WARMUP_ROUNDS,
+               rng: random.Random | None = None) -> dict[str, list[float]]:
+    """Milliseconds per call of each candidate: `runs` rounds, each in a freshly shuffled order."""
+    rng = rng or random.Random()
+    names = list(candidates)
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    for round_ in range(warmup + runs):
+        rng.shuffle(names)
+        for name in names:
+            t0 = time.perf_counter_ns()
+            candidates[name]()
+            elapsed = (time.perf_counter_ns() - t0) / 1e6
+            if round_ >= warmup:
+                samples[name].append(elapsed)
+    return samples
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SandboxBench:
+    runs: int
+    box_ms: dict[str, float]
+    subprocess_ms: dict[str, float]
+    bwrap_ms: dict[str, float] | None
+    boxes_per_second: float
+    threads: int
+    seconds: float
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "runs": self.runs,
+            "box_ms": self.box_ms,
+            "subprocess_ms": self.subprocess_ms,
+            "bwrap_ms": self.bwrap_ms,
+            "boxes_per_second": self.boxes_per_second,
+            "throughput_threads": self.threads,
+            "throughput_seconds": self.seconds,
+            "notes": self.notes,
+        }
+
+
+def _box_true(sb: sandbox.Sandbox) -> None:
+    r = sb.run(["/bin/true"])
+    if r.status is not RunStatus.OK:
+        raise BenchError(f"/bin/true in a fresh box ended {r.status}: {r.message}")
+
+
+def _bwrap() -> tuple[list[str] | None, str | None]:
+    """The bwrap command line, or None and why it is left out."""
+    path = shutil.which("bwrap")
+    if path is None:
+        return None, "bwrap is not installed (apt-get install bubblewrap); bwrap_ms is null"
+    argv = [path, *BWRAP_ARGS]
+    probe = subprocess.run(argv, capture_output=True, check=False)
+    if probe.returncode != 0:
+        why = probe.stderr.decode(errors="replace").strip()
+        return None, f"bwrap cannot run here ({why}); bwrap_ms is null"
+    return argv, None
+
+
+def throughput(sb: sandbox.Sandbox, seconds: float, threads: int) -> float:
+    """Boxes per second with `threads` threads running /bin/true boxes back to back."""
+    counts = [0] * threads
+    errors: list[Exception] = []
+    start = threading.Barrier(threads + 1)
+    deadline = 0.0
+
+    def worker(i: int) -> None:
+        start.wait()
+        try:
+            while time.monotonic() < deadline:
+                _box_true(sb)
+                counts[i] += 1
+        except Exception as e:  # re-raised by the main thread after the join
+            errors.append(e)
+
+    pool = [threading.Thread(target=worker, args=(i,), name=f"bench-{i}") for i in range(threads)]
+    for t in pool:
+        t.start()
+    t0 = time.monotonic()
+    deadline = t0 + seconds
+    start.wait()
+    for t in pool:
+        t.join()
+    elapsed = time.monotonic() - t0
+    if errors:
+        raise errors[0]
+    return round(sum(counts) / elapsed, 1)
+
+
+def measure_sandbox(runs: int = 200, seconds: float = 3.0, *, sb: sandbox.Sandbox | None = None,
+                    threads: int | None = None) -> SandboxBench:
+    """The whole `judge bench sandbox`: interleaved latency, then sustained throughput."""
+    if runs < 1:
+        raise ValueError("runs must be at least 1")
+    box_sb = sb if sb is not None else sandbox.default()
+    notes: list[str] = []
+    candidates: dict[str, Callable[[], object]] = {
+        "box": lambda: _box_true(box_sb),
+        "subprocess": lambda: subprocess.run(["/bin/true"], check=True),
+    }
+    bwrap_argv, note = _bwrap()
+    if bwrap_argv is not None:
+        candidates["bwrap"] = lambda: subprocess.run(bwrap_argv, check=True)
+    if note:
+        notes.append(note)
+    samples = interleave(candidates, runs)
+    n = threads if threads is not None else len(os.sched_getaffinity(0))
+    return SandboxBench(
+        runs=runs,
+        box_ms=percentiles(samples["box"]),
+        subprocess_ms=percentiles(samples["subprocess"]),
+        bwrap_ms=percentiles(samples["bwrap"]) if "bwrap" in samples else None,
+        boxes_per_second=throughput(box_sb, seconds, n),
+        threads=n,
+        seconds=seconds,
+        notes=notes,
+    )

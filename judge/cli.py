@@ -1,0 +1,247 @@
+"""The `judge` command: the edge where arguments become calls and results become text or JSON.
+
+    judge run SOURCE [--lang ID] [limits] [--stdin FILE] [--image NAME] [--json] [-- ARGS...]
+    judge exec --image NAME [limits] [--json] -- CMD [ARGS...]
+    judge bench sandbox [--runs N] [--seconds S] [--json]
+    judge bench fidelity [--runs N] [--json]
+    judge languages [--json]
+
+Names, units and JSON fields are CONTRACTS.md's ("Command line"): times in seconds, sizes in
+bytes, `--memory` and `--output-limit` in MiB. With `--json` a command prints exactly one JSON
+document on stdout and nothing else there.
+
+Exit codes: 0 when the program ran, whatever its status (TLE is an answer, not a failure);
+2 for a usage error (bad option, missing file, unknown language, extension or image), with
+click's message on stderr and no JSON; 3 when the judge itself failed (IE). This module is
+the only place a SandboxError becomes status IE: below it, our failures are exceptions and
+the program's outcomes are statuses. `judge languages` exits 1 when a self-test failed.
+Human-readable output (without --json) is judge/display.py's.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any, NoReturn, TypeVar
+
+import click
+
+import sandbox
+from sandbox import Limits, MiB, SandboxError
+
+from . import bench, display, execution, images, languages, selftest
+from .errors import JudgeError
+
+EXIT_USAGE = 2
+EXIT_INTERNAL = 3
+EXIT_SELF_TEST_FAILED = 1
+MAX_SOURCE_BYTES = 8 * MiB  # the box's working directory is a 64 MiB tmpfs; sources are far smaller
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def limit_options(f: F) -> F:
+    """--time, --wall-time, --memory, --output-limit: shared by `run` and `exec`."""
+    positive = click.FloatRange(min=0, min_open=True)
+    options = [
+        click.option("--time", "time_s", type=positive, default=2.0, show_default=True, metavar="S",
+                     help="CPU time limit in seconds, over every thread and process."),
+        click.option("--wall-time", "wall_s", type=positive, default=None, metavar="S",
+                     help="Wall-clock limit in seconds.  [default: 3 x --time]"),
+        click.option("--memory", "memory_mib", type=click.FloatRange(min=4), default=256.0,
+                     show_default=True, metavar="MiB", help="Memory limit in MiB (peak, swap included)."),
+        click.option("--output-limit", "output_mib", type=positive, default=64.0, show_default=True,
+                     metavar="MiB", help="Limit of stdout and of stderr, each, in MiB."),
+        click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def make_limits(time_s: float, wall_s: float | None, memory_mib: float, output_mib: float) -> Limits:
+    """The user's limits, from the command line's units (seconds, MiB) into the sandbox's."""
+    cpu_ms = max(1, round(time_s * 1000))
+    wall_ms = max(1, round((wall_s if wall_s is not None else 3 * time_s) * 1000))
+    return Limits(cpu_time_ms=cpu_ms, wall_time_ms=wall_ms, memory_bytes=round(memory_mib * MiB),
+                  output_bytes=max(1, round(output_mib * MiB)))
+
+
+def _image(name: str) -> sandbox.Image:
+    try:
+        return images.get(name)
+    except JudgeError as e:
+        raise click.BadParameter(str(e), param_hint="'--image'") from None
+
+
+def _stdin(f: IO[bytes] | None) -> bytes | int | None:
+    """A real file goes to the box as a descriptor (no copy); anything else as its bytes."""
+    if f is None:
+        return None
+    try:
+        return f.fileno()
+    except (io.UnsupportedOperation, AttributeError):
+        return f.read()
+
+
+def _internal_error(e: Exception, as_json: bool, *, compile_output: bool) -> NoReturn:
+    """Status IE: the judge failed, not the program. Only here does a SandboxError become a status."""
+    message = f"internal error: {e}"
+    if as_json:
+        doc: dict[str, object] = {
+            "status": "IE", "exit_code": None, "signal": None, "cpu_time": 0.0, "wall_time": 0.0,
+            "memory": 0, "stdout": "", "stderr": "", "stdout_truncated": False, "stderr_truncated": False,
+        }
+        if compile_output:
+            doc["compile_output"] = ""
+        doc["message"] = message
+        _print_json(doc)
+    else:
+        click.echo(f"judge: IE: {message}", err=True)
+    sys.exit(EXIT_INTERNAL)
+
+
+def _print_json(doc: object) -> None:
+    click.echo(json.dumps(doc, indent=2))  # ASCII: safe on any terminal or pipe encoding
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """A sandboxed judge for programming contests: run programs in fresh, locked-down boxes."""
+
+
+@main.command()
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path))
+@click.option("--lang", "lang_id", type=click.Choice(languages.ids()), default=None,
+              help="Language id; by default the file's extension decides.")
+@limit_options
+@click.option("--stdin", "stdin_file", type=click.File("rb"), default=None, metavar="FILE",
+              help="File to give the program on stdin ('-' for this stdin); default: empty.")
+@click.option("--image", "image_name", default=None, metavar="NAME",
+              help="Image to compile and run in.  [default: the language's, host]")
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def run(source: Path, lang_id: str | None, time_s: float, wall_s: float | None, memory_mib: float,
+        output_mib: float, as_json: bool, stdin_file: IO[bytes] | None, image_name: str | None,
+        args: tuple[str, ...]) -> None:
+    """Compile SOURCE if its language compiles, then run it once in a fresh box.
+
+    Arguments after `--` go to the program. Exit code 0 whatever the status; 2 for usage
+    errors; 3 when the judge failed (IE).
+    """
+    try:
+        lang = languages.for_source(source, lang_id)
+    except JudgeError as e:
+        raise click.UsageError(str(e)) from None
+    image = _image(image_name) if image_name is not None else _image(lang.image)
+    limits = make_limits(time_s, wall_s, memory_mib, output_mib)
+    size = source.stat().st_size
+    if size > MAX_SOURCE_BYTES:
+        raise click.BadParameter(f"{source} has {size} bytes; sources may have at most {MAX_SOURCE_BYTES}",
+                                 param_hint="'SOURCE'")
+    code = source.read_bytes()
+    try:
+        result = execution.run_source(sandbox.default(), lang, code, limits, image=image,
+                                      stdin=_stdin(stdin_file), args=args)
+    except SandboxError as e:
+        _internal_error(e, as_json, compile_output=True)
+    if as_json:
+        _print_json(result.to_json())
+    else:
+        display.execution(result, title=f"{source.name} ({lang.name})")
+
+
+@main.command("exec")
+@click.option("--image", "image_name", required=True, metavar="NAME", help="Image of the box (now: host).")
+@limit_options
+@click.option("--stdin", "stdin_file", type=click.File("rb"), default=None, metavar="FILE",
+              help="File to give the command on stdin ('-' for this stdin); default: empty.")
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+def exec_(image_name: str, time_s: float, wall_s: float | None, memory_mib: float, output_mib: float,
+          as_json: bool, stdin_file: IO[bytes] | None, command: tuple[str, ...]) -> None:
+    """Run COMMAND as it is in a fresh box of the image: `judge exec --image host -- CMD ARGS...`.
+
+    The command is looked up on the box's PATH (/usr/local/bin:/usr/bin:/bin). Exit code 0
+    whatever the status; 2 for usage errors, including a command the box cannot execute;
+    3 when the judge failed (IE).
+    """
+    image = _image(image_name)
+    limits = make_limits(time_s, wall_s, memory_mib, output_mib)
+    try:
+        result = execution.run_command(sandbox.default(), command, limits, image=image,
+                                       stdin=_stdin(stdin_file))
+    except sandbox.ExecFailed as e:
+        raise click.UsageError(f"{e} (image {image_name})") from None
+    except SandboxError as e:
+        _internal_error(e, as_json, compile_output=False)
+    if as_json:
+        _print_json(result.to_json())
+    else:
+        display.execution(result, title=" ".join(command))
+
+
+@main.group("bench")
+def bench_group() -> None:
+    """Measure the sandbox on this machine."""
+
+
+@bench_group.command("sandbox")
+@click.option("--runs", type=click.IntRange(min=1), default=200, show_default=True,
+              help="Timed runs of each candidate, after a warm-up.")
+@click.option("--seconds", type=click.FloatRange(min=0, min_open=True), default=3.0, show_default=True,
+              help="How long the all-cores throughput phase runs.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+def bench_sandbox(runs: int, seconds: float, as_json: bool) -> None:
+    """Fresh-box latency for /bin/true beside subprocess and bwrap, then boxes per second."""
+    try:
+        report = bench.measure_sandbox(runs, seconds)
+    except (SandboxError, bench.BenchError) as e:
+        click.echo(f"judge: IE: the sandbox failed during the benchmark: {e}", err=True)
+        sys.exit(EXIT_INTERNAL)
+    if as_json:
+        _print_json(report.to_json())
+    else:
+        display.sandbox_bench(report)
+
+
+@bench_group.command("fidelity")
+@click.option("--runs", type=click.IntRange(min=2), default=30, show_default=True,
+              help="Runs of the CPU busy loop, in a box and as a plain process each.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+def bench_fidelity(runs: int, as_json: bool) -> None:
+    """How exact the sandbox's CPU time and peak memory are (judge/fidelity.py)."""
+    from . import fidelity
+
+    try:
+        report = fidelity.measure(runs=runs)
+    except (SandboxError, RuntimeError, subprocess.CalledProcessError) as e:
+        click.echo(f"judge: IE: the fidelity benchmark failed: {e}", err=True)
+        sys.exit(EXIT_INTERNAL)
+    if as_json:
+        _print_json(report)
+    else:
+        display.mapping(report, title="Sandbox fidelity")
+
+
+@main.command("languages")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+def languages_(as_json: bool) -> None:
+    """Each language: its version and its self-test, both run in real boxes.
+
+    Exit code 1 when a self-test failed, 3 when no box could be made at all.
+    """
+    try:
+        sb = sandbox.default()
+    except SandboxError as e:
+        click.echo(f"judge: IE: {e}", err=True)
+        sys.exit(EXIT_INTERNAL)
+    reports = selftest.check_all(sb, languages.LANGUAGES)
+    if as_json:
+        _print_json([r.to_json() for r in reports])
+    else:
+        display.languages(reports)
+    if not all(r.ok for r in reports):
+        sys.exit(EXIT_SELF_TEST_FAILED)

@@ -1,0 +1,135 @@
+"""Human-readable output of the `judge` command, with rich. Never used with --json.
+
+Only presentation lives here: what to show is decided by judge/cli.py and the results
+themselves. Output the program printed is shown as plain text (no rich markup is read from
+it) and cut at SHOW_BYTES per stream with a note, so a flood does not fill the terminal;
+`--json` gives all of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from rich.console import Console
+from rich.rule import Rule
+from rich.table import Table
+from rich.text import Text
+
+from sandbox import MiB
+
+from .bench import SandboxBench
+from .execution import Execution, Status
+from .selftest import LanguageReport
+
+SHOW_BYTES = 64 * 1024
+STYLE = {
+    Status.OK: "bold green", Status.TLE: "bold yellow", Status.MLE: "bold yellow",
+    Status.OLE: "bold yellow", Status.RTE: "bold red", Status.CE: "bold magenta",
+}
+
+
+def _console() -> Console:
+    # made per call: click's test runner swaps sys.stdout, and rich binds it at construction
+    return Console(highlight=False, soft_wrap=True)
+
+
+def _mib(n: int) -> str:
+    return f"{n / MiB:.1f} MiB"
+
+
+def _stream(console: Console, title: str, data: str | bytes, truncated: bool) -> None:
+    raw = data.encode() if isinstance(data, str) else data
+    if not raw and not truncated:
+        return
+    console.print(Rule(title, align="left", style="dim"))
+    shown = raw[:SHOW_BYTES].decode("utf-8", errors="replace")
+    console.print(Text(shown), end="" if shown.endswith("\n") else "\n")
+    notes = []
+    if len(raw) > SHOW_BYTES:
+        notes.append(f"{len(raw) - SHOW_BYTES} more bytes not shown; --json has them all")
+    if truncated:
+        notes.append("cut by the sandbox at the output limit")
+    if notes:
+        console.print(Text(f"[{'; '.join(notes)}]", style="dim"))
+
+
+def execution(r: Execution, *, title: str) -> None:
+    """One run: a summary table, then stdout, stderr and the compiler's output when there are any."""
+    console = _console()
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    grid.add_row("Program", Text(title))
+    grid.add_row("Status", Text(r.status.value, style=STYLE[r.status]))
+    if r.status is not Status.CE:
+        grid.add_row("CPU time", f"{r.cpu_time_ms / 1000:.3f} s")
+        grid.add_row("Wall time", f"{r.wall_time_ms / 1000:.3f} s")
+        grid.add_row("Memory", f"{_mib(r.memory_bytes)} peak")
+        if r.signal is not None:
+            grid.add_row("Signal", str(r.signal))
+        else:
+            grid.add_row("Exit code", str(r.exit_code))
+    if r.message:
+        grid.add_row("Message", Text(r.message))
+    console.print(grid)
+    if r.compile_output and (r.status is Status.CE or r.compile_output.strip()):
+        _stream(console, "compiler output", r.compile_output, False)
+    _stream(console, "stdout", r.stdout, r.stdout_truncated)
+    _stream(console, "stderr", r.stderr, r.stderr_truncated)
+
+
+def sandbox_bench(b: SandboxBench) -> None:
+    console = _console()
+    table = Table(title=f"/bin/true, {b.runs} interleaved runs each (ms)", title_justify="left")
+    table.add_column("candidate")
+    for p in ("p50", "p90", "p99"):
+        table.add_column(p, justify="right")
+    rows: list[tuple[str, Mapping[str, float] | None]] = [
+        ("fresh box", b.box_ms), ("subprocess", b.subprocess_ms), ("bwrap --unshare-all", b.bwrap_ms),
+    ]
+    for name, figures in rows:
+        if figures is None:
+            table.add_row(name, "-", "-", "-")
+        else:
+            table.add_row(name, *(f"{figures[p]:.2f}" for p in ("p50", "p90", "p99")))
+    console.print(table)
+    console.print(f"Sustained: [bold]{b.boxes_per_second:.0f}[/bold] boxes/s "
+                  f"({b.threads} threads, {b.seconds:g} s, /bin/true back to back)")
+    for note in b.notes:
+        console.print(Text(note, style="dim"))
+
+
+def languages(reports: Sequence[LanguageReport]) -> None:
+    console = _console()
+    table = Table(title="Languages", title_justify="left")
+    for col in ("id", "name", "version", "extensions", "allowance", "self-test"):
+        table.add_column(col)
+    for r in reports:
+        lang = r.language
+        allowance = []
+        if lang.extra_time_ms:
+            allowance.append(f"+{lang.extra_time_ms / 1000:g} s")
+        if lang.extra_memory_bytes:
+            allowance.append(f"+{lang.extra_memory_bytes // MiB} MiB")
+        self_test = Text(r.self_test, style="green" if r.ok else "bold red")
+        table.add_row(lang.id, lang.name, Text(r.version), " ".join(lang.extensions),
+                      ", ".join(allowance) or "-", self_test)
+    console.print(table)
+
+
+def mapping(doc: Mapping[str, object], *, title: str) -> None:
+    """A nested mapping as an indented key/value table (for reports without a layout of their own)."""
+    console = _console()
+    table = Table(title=title, title_justify="left", show_header=False)
+    table.add_column("key", style="bold")
+    table.add_column("value")
+
+    def add(prefix: str, value: object) -> None:
+        if isinstance(value, Mapping):
+            for k, v in value.items():
+                add(f"{prefix}.{k}" if prefix else str(k), v)
+        else:
+            table.add_row(prefix, Text(str(value)))
+
+    add("", doc)
+    console.print(table)

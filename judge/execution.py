@@ -1,0 +1,202 @@
+"""One program, compiled if its language compiles, then run once: the engine of `judge run` and `judge exec`.
+
+Imports sandbox/ and the language recipes; knows nothing of problems or verdicts. Grading
+will call the same functions per test case.
+
+Theory of operation, in the order it happens:
+
+1. Compile box. A fresh box under the recipe's own compile limits (CPU, wall, memory,
+   output): a compiler fed `#include "/dev/random"` or a template bomb is stopped by them
+   within seconds. The source goes in under the name the recipe picks (Java: its public
+   class). Any outcome but OK is status CE, with the compiler's output.
+2. Take the artifacts out. The files the recipe names (`main`, `*.class`) are read through
+   the sandbox's safe `get`; a pattern nothing matches is CE (javac given only comments
+   succeeds and leaves no class). The compile box is then discarded: the program never runs
+   where its compiler ran, so nothing the compiler left behind (or was tricked into
+   leaving) reaches the run except those files.
+3. Run box. Another fresh box, sized by the user's limits plus the recipe's allowance, gets
+   the source and the artifacts, and runs the recipe's argv once with the given stdin and
+   arguments.
+
+The result is an Execution: the sandbox's facts, plus CE. The sandbox's own failures
+(`SandboxError`, including a compiler or runtime the image lacks: `ExecFailed`) are raised,
+never turned into a status here; judge/cli.py reports them as IE.
+
+`SandboxLike` and `BoxLike` are the parts of sandbox.Sandbox this module uses, so that unit
+tests can pass a fake sandbox (httpx's MockTransport idea) and need no root.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from sandbox import Image, Limits, RunResult, RunStatus
+
+from . import images
+from .languages import Language
+from .languages.recipe import expand
+
+
+class BoxLike(Protocol):
+    def put(self, rel: str, data: bytes, mode: int = 0o644) -> None: ...
+    def get(self, rel: str, max_bytes: int = ...) -> bytes: ...
+    def listdir(self) -> list[str]: ...
+    def run(self, argv: Sequence[str], limits: Limits, *, stdin: bytes | int | None = None) -> RunResult: ...
+
+
+class SandboxLike(Protocol):
+    def box(self, image: Image = ..., *, uid: int = ..., limits: Limits | None = None
+            ) -> AbstractContextManager[BoxLike]: ...
+
+
+class Status(StrEnum):
+    """The run statuses of CONTRACTS.md, less IE: that one is only ever made by judge/cli.py."""
+
+    OK = "OK"
+    TLE = "TLE"
+    MLE = "MLE"
+    OLE = "OLE"
+    RTE = "RTE"
+    CE = "CE"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Execution:
+    """What happened to one program. Times in ms and sizes in bytes here; to_json converts."""
+
+    status: Status
+    exit_code: int | None = None
+    signal: int | None = None
+    cpu_time_ms: float = 0.0
+    wall_time_ms: float = 0.0
+    memory_bytes: int = 0
+    stdout: bytes = b""
+    stderr: bytes = b""
+    stdout_truncated: bool = False
+    stderr_truncated: bool = False
+    message: str = ""
+    compile_output: str | None = None  # None: nothing was compiled (`judge exec`)
+    language: str | None = None
+
+    @classmethod
+    def from_run(cls, r: RunResult, *, compile_output: str | None = None,
+                 language: str | None = None) -> Execution:
+        return cls(
+            status=Status(r.status.value), exit_code=r.exit_code, signal=r.signal,
+            cpu_time_ms=r.cpu_time_ms, wall_time_ms=r.wall_time_ms, memory_bytes=r.memory_bytes,
+            stdout=r.stdout, stderr=r.stderr, stdout_truncated=r.stdout_truncated,
+            stderr_truncated=r.stderr_truncated, message=r.message, compile_output=compile_output,
+            language=language,
+        )
+
+    def to_json(self) -> dict[str, object]:
+        """The contract's fields: seconds, bytes; output as UTF-8 text (undecodable bytes as U+FFFD)."""
+        doc: dict[str, object] = {
+            "status": self.status.value,
+            "exit_code": self.exit_code,
+            "signal": self.signal,
+            "cpu_time": round(self.cpu_time_ms / 1000, 6),
+            "wall_time": round(self.wall_time_ms / 1000, 6),
+            "memory": self.memory_bytes,
+            "stdout": text(self.stdout),
+            "stderr": text(self.stderr),
+            "stdout_truncated": self.stdout_truncated,
+            "stderr_truncated": self.stderr_truncated,
+        }
+        if self.compile_output is not None:
+            doc["compile_output"] = self.compile_output
+        if self.language is not None:
+            doc["language"] = self.language
+        doc["message"] = self.message
+        return doc
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    """A compiled program, ready for a run box: its files and how to run them."""
+
+    language: Language
+    source_name: str
+    files: tuple[tuple[str, bytes, int], ...]  # (name in /box, content, mode)
+    compile_output: str
+
+
+@dataclass(frozen=True, slots=True)
+class CompileFailure:
+    """Compiling did not produce a runnable program; the contestant's outcome, status CE."""
+
+    output: str
+    message: str
+
+
+def text(data: bytes) -> str:
+    return data.decode("utf-8", errors="replace")
+
+
+def _compiler_output(r: RunResult, limit: int) -> str:
+    out = text(r.stdout) + text(r.stderr)
+    if r.stdout_truncated or r.stderr_truncated:
+        out += f"\n[compiler output cut at {limit} bytes]\n"
+    return out
+
+
+def compile_source(sb: SandboxLike, lang: Language, source: bytes, *,
+                   image: Image) -> Program | CompileFailure:
+    """Compile (or check) `source` in a box of its own and take out what the run needs."""
+    name = lang.source_file(text(source))
+    files: list[tuple[str, bytes, int]] = [(name, source, 0o644)]
+    if lang.compile is None:
+        return Program(lang, name, tuple(files), "")
+    lim = lang.compile_limits
+    argv = expand(lang.compile, source_name=name, memory_bytes=lim.memory_bytes)
+    with sb.box(image, limits=lim) as box:
+        box.put(name, source, 0o644)
+        r = box.run(argv, lim, stdin=None)
+        output = _compiler_output(r, lim.output_bytes)
+        if r.status is not RunStatus.OK:
+            return CompileFailure(output, f"compiling failed: {r.message}")
+        present = box.listdir()
+        for pattern, mode in lang.artifacts:
+            found = fnmatch.filter(present, pattern)
+            if not found:
+                return CompileFailure(output, f"compiling left no file matching {pattern}")
+            files += [(f, box.get(f), mode) for f in sorted(found) if f != name]
+    return Program(lang, name, tuple(files), output)
+
+
+def run_program(sb: SandboxLike, program: Program, limits: Limits, *, image: Image,
+                stdin: bytes | int | None = None, args: Sequence[str] = ()) -> Execution:
+    """Run a compiled program once in a fresh box; `limits` are the user's, before the allowance."""
+    lang = program.language
+    lim = lang.run_limits(limits)
+    argv = expand(lang.run, source_name=program.source_name, memory_bytes=limits.memory_bytes)
+    with sb.box(image, limits=lim) as box:
+        for name, data, mode in program.files:
+            box.put(name, data, mode)
+        r = box.run([*argv, *args], lim, stdin=stdin)
+    return Execution.from_run(r, compile_output=program.compile_output, language=lang.id)
+
+
+def run_source(sb: SandboxLike, lang: Language, source: bytes, limits: Limits, *,
+               image: Image | None = None, stdin: bytes | int | None = None,
+               args: Sequence[str] = ()) -> Execution:
+    """`judge run`: compile if the language compiles, then run once. CE is a status, not an error."""
+    img = image if image is not None else images.get(lang.image)
+    compiled = compile_source(sb, lang, source, image=img)
+    if isinstance(compiled, CompileFailure):
+        return Execution(status=Status.CE, compile_output=compiled.output, message=compiled.message,
+                         language=lang.id)
+    return run_program(sb, compiled, limits, image=img, stdin=stdin, args=args)
+
+
+def run_command(sb: SandboxLike, argv: Sequence[str], limits: Limits, *, image: Image,
+                stdin: bytes | int | None = None) -> Execution:
+    """`judge exec`: run argv as it is in a fresh box of `image`."""
+    with sb.box(image, limits=limits) as box:
+        r = box.run(list(argv), limits, stdin=stdin)
+    return Execution.from_run(r)

@@ -1,0 +1,71 @@
+"""The languages the judge knows: an explicit registry, in the order they are shown.
+
+Adding a language is writing one small recipe file beside this one (see recipe.py) and
+adding it to LANGUAGES below; nothing is discovered by scanning file names. Ids and
+extensions must be unique; `_index` checks that at import, so a clash fails at once.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+
+from ..errors import UnknownLanguage
+from .c import C
+from .cpp import CPP
+from .java import JAVA
+from .javascript import JAVASCRIPT
+from .python3 import PYTHON3
+from .recipe import Language, SelfTest
+
+LANGUAGES: tuple[Language, ...] = (C, CPP, PYTHON3, JAVA, JAVASCRIPT)
+
+
+def _index(languages: tuple[Language, ...]) -> tuple[dict[str, Language], dict[str, Language]]:
+    by_id: dict[str, Language] = {}
+    by_ext: dict[str, Language] = {}
+    for lang in languages:
+        if lang.id in by_id:
+            raise ValueError(f"two languages have the id {lang.id!r}")
+        by_id[lang.id] = lang
+        for ext in lang.extensions:
+            if ext in by_ext:
+                raise ValueError(f"{ext} is claimed by both {by_ext[ext].id} and {lang.id}")
+            by_ext[ext] = lang
+    return by_id, by_ext
+
+
+_BY_ID, _BY_EXTENSION = _index(LANGUAGES)
+
+
+def ids() -> list[str]:
+    return [lang.id for lang in LANGUAGES]
+
+
+def by_id(key: str) -> Language:
+    """The language with this id; raises UnknownLanguage listing the known ids."""
+    try:
+        return _BY_ID[key]
+    except KeyError:
+        raise UnknownLanguage(f"no language has the id {key!r}; known: {', '.join(ids())}") from None
+
+
+def by_extension(path: str | PurePath) -> Language:
+    """The language of a file, from its extension (exact, case included: `.C` is not `.c`)."""
+    suffix = PurePath(path).suffix
+    try:
+        return _BY_EXTENSION[suffix]
+    except KeyError:
+        known = ", ".join(sorted(_BY_EXTENSION))
+        what = f"extension {suffix!r}" if suffix else "no extension"
+        raise UnknownLanguage(
+            f"cannot tell the language of {PurePath(path).name} ({what}); known extensions: {known}. "
+            "Name the language with --lang."
+        ) from None
+
+
+def for_source(path: str | PurePath, key: str | None = None) -> Language:
+    """The language named by `key` if given, else the one the file's extension says."""
+    return by_id(key) if key is not None else by_extension(path)
+
+
+__all__ = ["LANGUAGES", "Language", "SelfTest", "by_extension", "by_id", "for_source", "ids"]

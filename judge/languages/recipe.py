@@ -1,0 +1,105 @@
+"""What a language is to the judge: a small declarative recipe with a self-test (DMOJ's idea).
+
+A recipe says where the source goes in the box, how to compile it (or only check it), which
+files the compiler leaves that the run needs, how to run the result, how to ask the
+toolchain its version, and a tiny program that must echo the expected answer in a real box
+before anyone trusts the language. Recipes are data; the one piece of code a language may
+bring is `name_source`, for a language whose file name depends on the source (Java's
+public class).
+
+Argument vectors may hold three placeholders, filled in when a box is about to run them:
+`{source}` the source's file name in the box (`Main.java`), `{stem}` the same without its
+extension (`Main`), and `{memory_mib}` the user's memory limit in MiB, before any allowance
+(for a runtime that must be told its heap size, like the JVM's `-Xmx`).
+
+Limits: compiling runs in a box of its own under `compile_limits` (so that `#include
+"/dev/random"` or a template bomb ends promptly as a compile error); the run gets the user's
+limits plus the recipe's `extra_time_ms` and `extra_memory_bytes`, which are written here,
+shown by `judge languages`, and kept small: they pay for a runtime's own start and
+bookkeeping, not for a slower language.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from sandbox import Limits, MiB
+
+KiB = 1024
+
+# Enough for `#include <bits/stdc++.h>` at -O2 (about 1.5 s and 190 MiB here) with room to spare,
+# small enough that a compiler bomb ends within seconds; the output cap bounds error floods.
+DEFAULT_COMPILE_LIMITS = Limits(
+    cpu_time_ms=10_000,
+    wall_time_ms=20_000,
+    memory_bytes=512 * MiB,
+    output_bytes=256 * KiB,
+    processes=64,
+)
+
+
+def compile_limits(**changes: int) -> Limits:
+    """DEFAULT_COMPILE_LIMITS with some fields changed, e.g. compile_limits(memory_bytes=...)."""
+    return dataclasses.replace(DEFAULT_COMPILE_LIMITS, **changes)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SelfTest:
+    """A program that must print `expected` for `stdin`, in a real box, for the language to be trusted."""
+
+    source: str
+    stdin: str
+    expected: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Language:
+    """One language on one image: a recipe, no behaviour beyond filling in its argv."""
+
+    id: str  # what --lang and the API take; stable, lower case
+    name: str  # shown to people
+    extensions: tuple[str, ...]  # with the dot; the first is the usual one
+    source_name: str  # the source's file name in the box, unless name_source says otherwise
+    compile: tuple[str, ...] | None  # None: nothing to compile or check
+    run: tuple[str, ...]
+    version: tuple[str, ...]  # prints the toolchain's version on its first line (stdout or stderr)
+    self_test: SelfTest
+    artifacts: tuple[tuple[str, int], ...] = ()  # (glob, mode) of files the run needs from the compile box
+    image: str = "host"
+    compile_limits: Limits = DEFAULT_COMPILE_LIMITS
+    extra_time_ms: int = 0  # added to the CPU and the wall time limit of every run
+    extra_memory_bytes: int = 0  # added to the memory limit of every run
+    name_source: Callable[[str], str] | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.extensions or not all(e.startswith(".") for e in self.extensions):
+            raise ValueError(f"language {self.id}: extensions must start with a dot: {self.extensions}")
+        if self.extra_time_ms < 0 or self.extra_memory_bytes < 0:
+            raise ValueError(f"language {self.id}: allowances cannot be negative")
+
+    def source_file(self, source: str) -> str:
+        """The file name the source must have in the box."""
+        return self.name_source(source) if self.name_source is not None else self.source_name
+
+    def run_limits(self, user: Limits) -> Limits:
+        """The user's limits plus this language's allowance: what the run box enforces."""
+        return dataclasses.replace(
+            user,
+            cpu_time_ms=user.cpu_time_ms + self.extra_time_ms,
+            wall_time_ms=user.wall_time_ms + self.extra_time_ms,
+            memory_bytes=user.memory_bytes + self.extra_memory_bytes,
+        )
+
+
+def expand(argv: Sequence[str], *, source_name: str, memory_bytes: int) -> list[str]:
+    """Fill in {source}, {stem} and {memory_mib}; other text is left alone."""
+    stem = source_name.rsplit(".", 1)[0]
+    values = {"{source}": source_name, "{stem}": stem, "{memory_mib}": str(max(1, memory_bytes // MiB))}
+    out = []
+    for arg in argv:
+        for key, value in values.items():
+            arg = arg.replace(key, value)
+        out.append(arg)
+    return out

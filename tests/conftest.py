@@ -1,0 +1,81 @@
+"""Fixtures shared by every test folder: C probes built once per session.
+
+A probe is a small C program that does one thing to the box (forks, spins, calls `bpf`) and
+prints what happened. Tests hold their probe's source inline, so the attack and its assertion
+read together; `cc` compiles each distinct source once per session with the host's gcc into
+a temporary directory and hands back the binary's bytes, ready for `files={"prog": (b, 0o755)}`.
+Every source gets `PRELUDE` (the common headers) in front.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+PRELUDE = """\
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* CPU time of the calling thread or process, in seconds */
+static double cpu_seconds(clockid_t clock)
+{
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+"""
+
+
+class CCompiler:
+    """Compiles C sources with the host's gcc, once per distinct source and flags."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.gcc = shutil.which("gcc") or shutil.which("cc")
+        self._built: dict[str, bytes] = {}
+
+    def __call__(self, source: str, *, flags: Sequence[str] = ()) -> bytes:
+        if self.gcc is None:
+            pytest.fail("no C compiler on this host for the test probes: apt-get install gcc libc6-dev")
+        text = PRELUDE + source
+        key = hashlib.sha256((text + "\0" + "\0".join(flags)).encode()).hexdigest()[:16]
+        if key not in self._built:
+            src = self.workdir / f"{key}.c"
+            out = self.workdir / key
+            src.write_text(text)
+            cmd = [self.gcc, "-O2", "-pthread", "-Wall", "-Wno-unused-function", "-o", str(out),
+                   str(src), *flags]
+            proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            if proc.returncode != 0:
+                pytest.fail(f"probe does not compile:\n{proc.stderr}")
+            self._built[key] = out.read_bytes()
+        return self._built[key]
+
+
+@pytest.fixture(scope="session")
+def cc(tmp_path_factory: pytest.TempPathFactory) -> CCompiler:
+    return CCompiler(tmp_path_factory.mktemp("probes"))

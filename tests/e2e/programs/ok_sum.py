@@ -1,0 +1,5 @@
+import sys
+
+a, b = map(int, sys.stdin.read().split())
+print(a + b)
+exit(0)  # needs the site module: python3 is not run with -S
