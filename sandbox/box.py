@@ -55,9 +55,7 @@ class BoxSpec:
 
     @property
     def key(self) -> tuple[object, ...]:
-        # the layers, not only the name: a rebuilt image must not be served from old boxes
-        layers = getattr(self.image, "layer_dirs", ())
-        return (self.image.name, layers, self.uid, self.tmp_bytes, self.tmp_inodes)
+        return (self.image.name, self.uid, self.tmp_bytes, self.tmp_inodes)
 
 
 class Box:

@@ -167,7 +167,7 @@ static unsigned long num(const char *s)
 /* ---------- PREP: what init builds ---------- */
 
 struct op {
-    char kind; /* m mount, d mkdir, l symlink, f file, r remount, t touch; H, D: mount, mkdir at a host path */
+    char kind; /* m mount, d mkdir, l symlink, f file, r remount, t touch; */
     char *a, *b, *c, *d;
     unsigned long flags;
 };
@@ -206,8 +206,6 @@ static void parse_prep(void)
             bpf_len = n / sizeof(struct sock_filter);
         }
         else if (!strcmp(k, "mount")) { NEED(5); ops[nops++] = (struct op){'m', tok[i], tok[i+1], tok[i+2], tok[i+4], num(tok[i+3])}; i += 5; }
-        else if (!strcmp(k, "hmount")) { NEED(5); ops[nops++] = (struct op){'H', tok[i], tok[i+1], tok[i+2], tok[i+4], num(tok[i+3])}; i += 5; }
-        else if (!strcmp(k, "hmkdir")) { NEED(2); ops[nops++] = (struct op){'D', tok[i], NULL, NULL, NULL, num(tok[i+1])}; i += 2; }
         else if (!strcmp(k, "mkdir")) { NEED(2); ops[nops++] = (struct op){'d', tok[i], NULL, NULL, NULL, num(tok[i+1])}; i += 2; }
         else if (!strcmp(k, "symlink")) { NEED(2); ops[nops++] = (struct op){'l', tok[i], tok[i+1], NULL, NULL, 0}; i += 2; }
         else if (!strcmp(k, "file")) { NEED(3); ops[nops++] = (struct op){'f', tok[i], tok[i+2], NULL, NULL, num(tok[i+1])}; i += 3; }
@@ -254,14 +252,6 @@ static void run_ops(void)
             }
             break;
         }
-        case 'H': /* a mount outside the new root, in this mount namespace only (overlay scratch) */
-            if (mount(o->a, o->b, o->c, o->flags, o->d[0] ? o->d : NULL) < 0)
-                die(o->b);
-            break;
-        case 'D':
-            if (mkdir(o->a, o->flags) < 0 && errno != EEXIST)
-                die(o->a);
-            break;
         case 'd':
             if (mkdir(under(o->a), o->flags) < 0 && errno != EEXIST)
                 die(o->a);

@@ -45,15 +45,6 @@ def mount(src: str, dst: str, fstype: str, flags: int, data: str = "") -> Op:
     return Op("mount", (src, dst, fstype, hex(flags), data))
 
 
-def host_mount(src: str, host_dst: str, fstype: str, flags: int, data: str = "") -> Op:
-    """A mount at a path outside the new root, private to the box's mount namespace."""
-    return Op("hmount", (src, host_dst, fstype, hex(flags), data))
-
-
-def host_mkdir(host_path: str, mode: int = 0o755) -> Op:
-    return Op("hmkdir", (host_path, f"0{mode:o}"))
-
-
 def bind(host_path: str, dst: str, flags: int = RO) -> Op:
     return mount(host_path, dst, "bind", flags)
 
