@@ -200,9 +200,13 @@ class Box:
                 os.close(out_w)
             os.close(err_w)
         try:
-            return self._watch(limits, cg, cpu_fd, baseline, ncpus, t0, out_r, err_r, argv[0])
+            result = self._watch(limits, cg, cpu_fd, baseline, ncpus, t0, out_r, err_r, argv[0])
         finally:
             os.close(cpu_fd)
+        # nothing of the box may outlive the run: boxinit exits once it has reaped init, which
+        # the kernel lets go only after every process of the pid namespace is gone
+        self._wait_helper()
+        return result
 
     def _watch(self, limits: Limits, cg: BoxCgroup, cpu_fd: int, baseline: int, ncpus: int,
                t0: float, out_r: int, err_r: int, command: str) -> RunResult:
@@ -334,6 +338,14 @@ class Box:
         self.closed = True
         self.pid = 0
         self.cgroup = None
+
+    def _wait_helper(self) -> None:
+        if self.pid:
+            try:
+                os.waitpid(self.pid, 0)
+            except ChildProcessError:
+                pass
+            self.pid = 0
 
     def reap(self, block: bool) -> bool:
         """Wait for boxinit and remove the cgroup; False if boxinit is still exiting."""
