@@ -167,7 +167,7 @@ static unsigned long num(const char *s)
 /* ---------- PREP: what init builds ---------- */
 
 struct op {
-    char kind; /* m mount, d mkdir, l symlink, f file, r remount, t touch; */
+    char kind; /* m mount, d mkdir, l symlink, f file, r remount, t touch, o overlay root */
     char *a, *b, *c, *d;
     unsigned long flags;
 };
@@ -211,6 +211,7 @@ static void parse_prep(void)
         else if (!strcmp(k, "file")) { NEED(3); ops[nops++] = (struct op){'f', tok[i], tok[i+2], NULL, NULL, num(tok[i+1])}; i += 3; }
         else if (!strcmp(k, "touch")) { NEED(1); ops[nops++] = (struct op){'t', tok[i], NULL, NULL, NULL, 0}; i += 1; }
         else if (!strcmp(k, "remount")) { NEED(2); ops[nops++] = (struct op){'r', tok[i], NULL, NULL, NULL, num(tok[i+1])}; i += 2; }
+        else if (!strcmp(k, "overlay")) { NEED(3); ops[nops++] = (struct op){'o', tok[i], tok[i+1], tok[i+2], NULL, 0}; i += 3; }
         else if (!strcmp(k, "hidepid")) { NEED(1); proc_hidepid = (int)num(tok[i++]); }
         else { errno = EINVAL; die(k); }
         if (nops >= 1024) { errno = E2BIG; die("prep"); }
@@ -229,6 +230,35 @@ static const char *under(const char *p)
 {
     snprintf(pathbuf, sizeof pathbuf, "%s%s", root, p);
     return pathbuf;
+}
+
+/* overlay LAYERS_DIR LOWERS SCRATCH: the root is an overlay of the image's read-only layers
+ * (LOWERS, top first, colon-separated names inside LAYERS_DIR; relative, so that the option
+ * string stays under a page however deep the store) under a throwaway writable layer on a
+ * tmpfs mounted at the root first (SCRATCH: its size and inode options). The tmpfs is covered
+ * by the overlay and goes with the mount namespace. */
+static void overlay_root(const char *layers, const char *lowers, const char *scratch)
+{
+    char path[4096], opt[4096];
+    if (mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, scratch) < 0)
+        die("overlay scratch");
+    snprintf(path, sizeof path, "%s/.upper", root);
+    if (mkdir(path, 0755) < 0)
+        die("overlay upper");
+    snprintf(path, sizeof path, "%s/.work", root);
+    if (mkdir(path, 0700) < 0)
+        die("overlay work");
+    int n = snprintf(opt, sizeof opt, "lowerdir=%s,upperdir=%s/.upper,workdir=%s/.work", lowers, root, root);
+    if (n < 0 || (size_t)n >= sizeof opt) {
+        errno = E2BIG;
+        die("overlay options");
+    }
+    if (chdir(layers) < 0)
+        die("overlay layers");
+    if (mount("overlay", root, "overlay", MS_NOSUID | MS_NODEV, opt) < 0)
+        die("overlay");
+    if (chdir("/") < 0)
+        die("chdir /");
 }
 
 static void run_ops(void)
@@ -278,6 +308,9 @@ static void run_ops(void)
         case 'r':
             if (mount(NULL, under(o->a), NULL, MS_REMOUNT | MS_BIND | o->flags, NULL) < 0)
                 die(o->a);
+            break;
+        case 'o':
+            overlay_root(o->a, o->b, o->c);
             break;
         }
     }

@@ -1,8 +1,8 @@
 """Images: what a box's root is made of.
 
-An image turns into mount steps (sandbox/mounts.py) that fill the box's empty root. This
-file holds the `host` image; layered images built or imported into an image store come with
-the image store.
+An image turns into mount steps (sandbox/mounts.py) that fill the box's root. This file
+holds the `host` image; layered images, built or imported, live in the image store
+(sandbox/store.py).
 
 The `host` image is an allowlist of read-only parts of the host: /usr (and the /bin, /lib*
 and /sbin links or directories beside it) and the files of /etc that compilers and runtimes
@@ -31,7 +31,13 @@ BOX_USER = "box"
 
 
 class Image(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def key(self) -> str:
+        """Changes whenever what the image holds does: prepared boxes are matched by it."""
+        ...
 
     def root_plan(self) -> list[Op]:
         """Mount steps that make the box's root at "" (the staging root) from this image."""
@@ -54,6 +60,7 @@ class HostImage:
     """Read-only parts of the host; nothing to build."""
 
     name = "host"
+    key = "host"
 
     def __init__(self, host_root: str = "/") -> None:
         self.host_root = host_root

@@ -83,6 +83,16 @@ def root_tmpfs() -> list[Op]:
     return [tmpfs("", size=1024 * 1024, inodes=4096, mode=0o755, flags=MS_NOSUID | MS_NODEV)]
 
 
+def overlay_root(layers_dir: str, lowers: list[str], *, size: int, inodes: int) -> Op:
+    """A root made of read-only layers (names in layers_dir, top first) under a throwaway tmpfs layer."""
+    for name in lowers:
+        if not name or any(c in name for c in ":,/\\") or name.startswith("."):
+            raise ValueError(f"layer name {name!r} cannot go in an overlay option")
+    if any(c in layers_dir for c in ":,"):
+        raise ValueError(f"the layer directory {layers_dir!r} holds ':' or ',', which overlayfs cannot take")
+    return Op("overlay", (layers_dir, ":".join(lowers), f"size={size},nr_inodes={inodes},mode=755"))
+
+
 def box_mounts(*, uid: int, tmp_bytes: int, tmp_inodes: int) -> list[Op]:
     """/dev, /dev/shm, /tmp and the working directory: the only places a box may write."""
     scratch = MS_NOSUID | MS_NODEV | MS_NOSYMFOLLOW
