@@ -149,6 +149,65 @@ def throughput(sb: sandbox.Sandbox, seconds: float, threads: int) -> float:
     return round(sum(counts) / elapsed, 1)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImageBench:
+    """Boxes on a store image beside boxes on `host`, interleaved in one run."""
+
+    image: str
+    runs: int
+    host_run_ms: dict[str, float]
+    image_run_ms: dict[str, float]
+    host_prepare_ms: dict[str, float]
+    image_prepare_ms: dict[str, float]
+
+    @property
+    def run_ratio(self) -> float:
+        return round(self.image_run_ms["p50"] / self.host_run_ms["p50"], 3)
+
+    @property
+    def prepare_ratio(self) -> float:
+        return round(self.image_prepare_ms["p50"] / self.host_prepare_ms["p50"], 3)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "image": self.image, "runs": self.runs,
+            "host_box_ms": self.host_run_ms, "image_box_ms": self.image_run_ms,
+            "host_prepare_ms": self.host_prepare_ms, "image_prepare_ms": self.image_prepare_ms,
+            "image_vs_host": self.run_ratio, "prepare_image_vs_host": self.prepare_ratio,
+        }
+
+
+def _cold(sb: sandbox.Sandbox, image: sandbox.Image) -> None:
+    """Prepare a box from nothing (namespaces, root, cgroup) and let it go: a box's start."""
+    sb.prepare_now(image).close()
+
+
+def measure_image(image: sandbox.Image, runs: int = 200, *, sb: sandbox.Sandbox | None = None) -> ImageBench:
+    """`judge bench sandbox --image NAME`: /bin/true on the image and on host, interleaved.
+
+    Two figures each: a run as a caller sees it (a box from the pool, GO, exit), and a cold
+    prepare (a box built from nothing in the caller's thread: namespaces, mounts of the root,
+    the cgroup, init's READY), which is where the image's root is put together.
+    """
+    box_sb = sb if sb is not None else sandbox.default()
+
+    def run_on(img: sandbox.Image) -> Callable[[], object]:
+        def go() -> None:
+            r = box_sb.run(["/bin/true"], image=img)
+            if r.status is not RunStatus.OK:
+                raise BenchError(f"/bin/true in a box of {img.name} ended {r.status}: {r.message}")
+        return go
+
+    samples = interleave({
+        "host_run": run_on(sandbox.HOST), "image_run": run_on(image),
+        "host_prepare": lambda: _cold(box_sb, sandbox.HOST), "image_prepare": lambda: _cold(box_sb, image),
+    }, runs)
+    return ImageBench(image=image.name, runs=runs, host_run_ms=percentiles(samples["host_run"]),
+                      image_run_ms=percentiles(samples["image_run"]),
+                      host_prepare_ms=percentiles(samples["host_prepare"]),
+                      image_prepare_ms=percentiles(samples["image_prepare"]))
+
+
 def measure_sandbox(runs: int = 200, seconds: float = 3.0, *, sb: sandbox.Sandbox | None = None,
                     threads: int | None = None) -> SandboxBench:
     """The whole `judge bench sandbox`: interleaved latency, then sustained throughput."""

@@ -193,9 +193,23 @@ def bench_group() -> None:
               help="Timed runs of each candidate, after a warm-up.")
 @click.option("--seconds", type=click.FloatRange(min=0, min_open=True), default=3.0, show_default=True,
               help="How long the all-cores throughput phase runs.")
+@click.option("--image", "image_name", default=None, metavar="NAME",
+              help="Instead: boxes on this image beside boxes on host, run and cold prepare.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
-def bench_sandbox(runs: int, seconds: float, as_json: bool) -> None:
+def bench_sandbox(runs: int, seconds: float, image_name: str | None, as_json: bool) -> None:
     """Fresh-box latency for /bin/true beside subprocess and bwrap, then boxes per second."""
+    if image_name is not None:
+        image = _image(image_name)
+        try:
+            image_report = bench.measure_image(image, runs)
+        except (SandboxError, bench.BenchError) as e:
+            click.echo(f"judge: IE: the sandbox failed during the benchmark: {e}", err=True)
+            sys.exit(EXIT_INTERNAL)
+        if as_json:
+            _print_json(image_report.to_json())
+        else:
+            display.image_bench(image_report)
+        return
     try:
         report = bench.measure_sandbox(runs, seconds)
     except (SandboxError, bench.BenchError) as e:
@@ -245,3 +259,8 @@ def languages_(as_json: bool) -> None:
         display.languages(reports)
     if not all(r.ok for r in reports):
         sys.exit(EXIT_SELF_TEST_FAILED)
+
+
+from .image_commands import images_group  # noqa: E402 - the group registers itself below
+
+main.add_command(images_group)

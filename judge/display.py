@@ -17,7 +17,7 @@ from rich.text import Text
 
 from sandbox import MiB
 
-from .bench import SandboxBench
+from .bench import ImageBench, SandboxBench
 from .execution import Execution, Status
 from .selftest import LanguageReport
 
@@ -97,6 +97,22 @@ def sandbox_bench(b: SandboxBench) -> None:
                   f"({b.threads} threads, {b.seconds:g} s, /bin/true back to back)")
     for note in b.notes:
         console.print(Text(note, style="dim"))
+
+
+def image_bench(b: ImageBench) -> None:
+    console = _console()
+    table = Table(title=f"/bin/true on {b.image} beside host, {b.runs} interleaved runs each (ms)",
+                  title_justify="left")
+    table.add_column("candidate")
+    for p in ("p50", "p90", "p99"):
+        table.add_column(p, justify="right")
+    for name, figures in ((f"run, {b.image}", b.image_run_ms), ("run, host", b.host_run_ms),
+                          (f"cold prepare, {b.image}", b.image_prepare_ms),
+                          ("cold prepare, host", b.host_prepare_ms)):
+        table.add_row(name, *(f"{figures[p]:.2f}" for p in ("p50", "p90", "p99")))
+    console.print(table)
+    console.print(f"p50 {b.image} / host: run [bold]{b.run_ratio:.3f}[/bold], "
+                  f"cold prepare [bold]{b.prepare_ratio:.3f}[/bold]")
 
 
 def languages(reports: Sequence[LanguageReport]) -> None:

@@ -141,6 +141,12 @@ def build(name: str, *, defs_path: Path = DEFINITIONS, st: ImageStore | None = N
                            f"defined: {', '.join(sorted(defs))}")
     st = st or store()
     chain = _chain(defs, name)
+    planned = planned_layers(defs, name)
+    if all(st.has_layer(d) for d in planned) and all(
+            (st.describe(d.name) or {}).get("layers") == planned[: i + 1] for i, d in enumerate(chain)):
+        for i, d in enumerate(chain):
+            on_step(i + 1, len(chain), d, True)
+        return BuildReport(name, tuple(planned), (), time.monotonic() - start)  # without the lock
     built: list[str] = []
     digests: list[str] = []
     try:
