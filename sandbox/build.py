@@ -169,16 +169,16 @@ def _run(argv: list[str], log: str, progress: Progress, env: dict[str, str] | No
     """Run a build command, its output to the log and, line by line, to `progress`."""
     tail: collections.deque[str] = collections.deque(maxlen=25)
     with open(log, "ab") as logf:
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, env=env if env is not None else dict(CHROOT_ENV))
-        assert proc.stdout is not None
-        for raw in proc.stdout:
-            logf.write(raw)
-            line = raw.decode("utf-8", "replace").rstrip()
-            if line:
-                tail.append(line)
-                progress(line)
-        code = proc.wait()
+        with subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              env=env if env is not None else dict(CHROOT_ENV)) as proc:
+            assert proc.stdout is not None
+            for raw in proc.stdout:
+                logf.write(raw)
+                line = raw.decode("utf-8", "replace").rstrip()
+                if line:
+                    tail.append(line)
+                    progress(line)
+            code = proc.wait()
     if code != 0:
         raise BuildFailed(f"{os.path.basename(argv[0])} failed (exit {code}); its last lines:\n"
                           + "\n".join(tail))
