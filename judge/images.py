@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import sandbox
-from sandbox import Image
+from sandbox import Image, oci
 from sandbox.build import Apt, Debootstrap, Step, build_layer, layer_digest
 from sandbox.store import ImageStore, LayeredImage, StoreError, check_name
 
@@ -169,8 +169,6 @@ def build(name: str, *, defs_path: Path = DEFINITIONS, st: ImageStore | None = N
 def import_archive(path: Path, name: str, *, st: ImageStore | None = None,
                    progress: Progress = lambda line: None) -> LayeredImage:
     """Import a `docker save` archive or an OCI layout tar as image `name`."""
-    from sandbox import oci  # noqa: PLC0415 - only imports need it
-
     st = st or store()
     try:
         check_name(name)

@@ -168,17 +168,18 @@ def _apt(store: ImageStore, step: Apt, below: list[str], tree: str, log: str, pr
 def _run(argv: list[str], log: str, progress: Progress, env: dict[str, str] | None = None) -> None:
     """Run a build command, its output to the log and, line by line, to `progress`."""
     tail: collections.deque[str] = collections.deque(maxlen=25)
-    with open(log, "ab") as logf:
-        with subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              env=env if env is not None else dict(CHROOT_ENV)) as proc:
-            assert proc.stdout is not None
-            for raw in proc.stdout:
-                logf.write(raw)
-                line = raw.decode("utf-8", "replace").rstrip()
-                if line:
-                    tail.append(line)
-                    progress(line)
-            code = proc.wait()
+    env = env if env is not None else dict(CHROOT_ENV)
+    pipe = subprocess.PIPE
+    with open(log, "ab") as logf, subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=pipe, stderr=subprocess.STDOUT, env=env) as proc:
+        assert proc.stdout is not None
+        for raw in proc.stdout:
+            logf.write(raw)
+            line = raw.decode("utf-8", "replace").rstrip()
+            if line:
+                tail.append(line)
+                progress(line)
+        code = proc.wait()
     if code != 0:
         raise BuildFailed(f"{os.path.basename(argv[0])} failed (exit {code}); its last lines:\n"
                           + "\n".join(tail))

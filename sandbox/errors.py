@@ -4,6 +4,9 @@
   x HostSetupError    the host cannot run boxes at all; the message says how to fix it.
   x ExecFailed        the command could not be executed in the box (missing file, bad format).
   x FileRefused       a file the caller asked for is not a regular file inside the box.
+  x StoreError        sandbox/store.py: the image store cannot do it (unknown image, bad name)
+    x BuildFailed     sandbox/build.py: a build step failed; the message ends with its log
+  x ImportRefused     sandbox/oci.py: an image archive breaks a rule (traversal, a device, ...)
 
 What the program does (exits, crashes, overruns a limit) is a RunResult, not an exception.
 """
