@@ -6,7 +6,7 @@
   x FileRefused       a file the caller asked for is not a regular file inside the box.
   x StoreError        sandbox/store.py: the image store cannot do it (unknown image, bad name)
     x BuildFailed     sandbox/build.py: a build step failed; the message ends with its log
-  x ImportRefused     sandbox/oci.py: an image archive breaks a rule (traversal, a device, ...)
+  x ImportRefused     sandbox/layer_tar.py: an image archive breaks a rule (traversal, a device, ...)
 
 What the program does (exits, crashes, overruns a limit) is a RunResult, not an exception.
 """
