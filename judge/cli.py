@@ -2,9 +2,11 @@
 
     judge run SOURCE [--lang ID] [limits] [--stdin FILE] [--image NAME] [--json] [-- ARGS...]
     judge exec --image NAME [limits] [--json] -- CMD [ARGS...]
-    judge bench sandbox [--runs N] [--seconds S] [--json]
+    judge bench sandbox [--runs N] [--seconds S] [--image NAME] [--json]
     judge bench fidelity [--runs N] [--json]
     judge languages [--json]
+    judge images ls|build|import|rm|prune   (judge/image_commands.py)
+    judge ps | stop ID_PREFIX | kill ID_PREFIX (judge/boxes.py)
 
 Names, units and JSON fields are CONTRACTS.md's ("Command line"): times in seconds, sizes in
 bytes, `--memory` and `--output-limit` in MiB. With `--json` a command prints exactly one JSON
@@ -34,7 +36,9 @@ import sandbox
 from sandbox import Limits, MiB, SandboxError
 
 from . import bench, display, execution, images, languages, selftest
+from .boxes import add_commands
 from .errors import JudgeError
+from .image_commands import images_group
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3
@@ -261,6 +265,6 @@ def languages_(as_json: bool) -> None:
         sys.exit(EXIT_SELF_TEST_FAILED)
 
 
-from .image_commands import images_group  # noqa: E402 - the group registers itself below
 
 main.add_command(images_group)
+add_commands(main)

@@ -14,7 +14,8 @@ A box goes through:
              keeper's loop: pipes drained under a cap, CPU time checked against the cgroup
              at the latest moment the limit could be reached, the wall clock; a limit
              reached means SIGKILL to init through its pidfd, which kills the whole pid
-             namespace at once.
+             namespace at once. From GO until run() returns the box is listed in the
+             registry (sandbox/registry.py) for `judge ps`, `judge stop` and `judge kill`.
   get()      outputs, read without following anything the program planted.
   close()    descriptors closed; boxinit reaped and the cgroup removed by the janitor.
 
@@ -30,9 +31,9 @@ import signal
 import socket
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from . import files, mounts, protocol, seccomp
+from . import files, mounts, protocol, registry, seccomp
 from .cgroup import BoxCgroup, Cgroups
 from .errors import ExecFailed, SandboxError
 from .image import Image, etc_files
@@ -55,7 +56,7 @@ class BoxSpec:
 
     @property
     def key(self) -> tuple[object, ...]:
-        return (self.image.name, self.uid, self.tmp_bytes, self.tmp_inodes)
+        return (self.image.key, self.uid, self.tmp_bytes, self.tmp_inodes)
 
 
 class Box:
@@ -64,6 +65,7 @@ class Box:
     def __init__(self, spec: BoxSpec, *, helper: str, cgroups: Cgroups, staging: str, name: str) -> None:
         self.spec = spec
         self.name = name
+        self.id = registry.new_id()  # public, for `judge ps`; may be set before run() (the tests do)
         self.cgroup: BoxCgroup | None = None
         self.pid = 0  # boxinit's outer half, our child
         self.init_pid = 0  # pid 1 of the box, as the host sees it
@@ -72,6 +74,7 @@ class Box:
         self.used = False
         self.closed = False
         self._ctl: socket.socket | None = None
+        self._registry: registry.Registry | None = None  # where this box's run is listed
         self._prepare(helper, cgroups, staging)
 
     # -- prepare ---------------------------------------------------------------------------
@@ -199,13 +202,27 @@ class Box:
             if stdout is None:
                 os.close(out_w)
             os.close(err_w)
+        # listed after GO, so the program does not wait for it; unlisted once nothing of it is left
+        board = registry.Registry()
+        if board.add_run(self.id, image=self.spec.image.name, argv=list(argv), init_pid=self.init_pid,
+                         cgroup=cg, cpu_baseline_ns=baseline):
+            self._registry = board
         try:
-            result = self._watch(limits, cg, cpu_fd, baseline, ncpus, t0, out_r, err_r, argv[0])
+            try:
+                result = self._watch(limits, cg, cpu_fd, baseline, ncpus, t0, out_r, err_r, argv[0])
+            finally:
+                os.close(cpu_fd)
+            # nothing of the box may outlive the run: boxinit exits once it has reaped init, which
+            # the kernel lets go only after every process of the pid namespace is gone
+            self._wait_helper()
         finally:
-            os.close(cpu_fd)
-        # nothing of the box may outlive the run: boxinit exits once it has reaped init, which
-        # the kernel lets go only after every process of the pid namespace is gone
-        self._wait_helper()
+            action = board.withdraw(self.id) if self._registry is not None else None
+            self._registry = None
+        if action is not None:
+            result = replace(result, extra={**result.extra, "operator": action})
+            if result.status is RunStatus.RTE and result.syscall is None:
+                # the program died of the operator's signal (or of how it handled it), not of its own fault
+                result = replace(result, message=registry.OPERATOR_MESSAGES[action])
         return result
 
     def _watch(self, limits: Limits, cg: BoxCgroup, cpu_fd: int, baseline: int, ncpus: int,
@@ -298,10 +315,15 @@ class Box:
             stage = exec_error[1] if len(exec_error) > 1 else "?"
             raise ExecFailed(f"cannot run {command} in the box: {os.strerror(err)} (errno {err}, at {stage})")
         if exit_msg is None and killed is None:
-            raise SandboxError("the box ended without reporting how its program exited")
+            if self._operator_action() is None:
+                raise SandboxError("the box ended without reporting how its program exited")
+            killed = "operator"  # `judge kill` (or `judge stop` after its grace) SIGKILLed init
         return _judge_facts(limits, killed, exit_msg, cpu_ns / 1e6, wall_ms, peak, ooms,
                             bytes(bufs.get(out_r, b"")), bytes(bufs[err_r]),
                             over.get(out_r, False), over[err_r])
+
+    def _operator_action(self) -> str | None:
+        return self._registry.operator_action(self.id) if self._registry is not None else None
 
     def _kill(self) -> None:
         if self.pidfd >= 0:

@@ -551,7 +551,7 @@ static int run_init(void)
     sigprocmask(SIG_BLOCK, &chld, NULL);
     int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
     int lp[2], ep[2];
-    if (sfd < 0 || socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, lp) < 0 || pipe2(ep, O_CLOEXEC) < 0)
+    if (sfd < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, lp) < 0 || pipe2(ep, O_CLOEXEC) < 0)
         die("init fds");
 
     main_pid = fork();
