@@ -116,10 +116,12 @@ def image_bench(b: ImageBench) -> None:
 
 
 def languages(reports: Sequence[LanguageReport]) -> None:
+    """One row per language; the version is cut to what the terminal has room for (--json has it whole)."""
     console = _console()
     table = Table(title="Languages", title_justify="left")
-    for col in ("id", "name", "version", "extensions", "allowance", "self-test"):
-        table.add_column(col)
+    for col in ("id", "image", "self-test", "allowance", "version"):
+        table.add_column(col, no_wrap=True)
+    room = max(16, console.width - 59)
     for r in reports:
         lang = r.language
         allowance = []
@@ -128,8 +130,8 @@ def languages(reports: Sequence[LanguageReport]) -> None:
         if lang.extra_memory_bytes:
             allowance.append(f"+{lang.extra_memory_bytes // MiB} MiB")
         self_test = Text(r.self_test, style="green" if r.ok else "bold red")
-        table.add_row(lang.id, lang.name, Text(r.version), " ".join(lang.extensions),
-                      ", ".join(allowance) or "-", self_test)
+        version = r.version if len(r.version) <= room else r.version[: room - 1] + "…"
+        table.add_row(lang.id, lang.image, self_test, ", ".join(allowance) or "-", Text(version))
     console.print(table)
 
 

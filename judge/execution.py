@@ -29,13 +29,13 @@ tests can pass a fake sandbox (httpx's MockTransport idea) and need no root.
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from sandbox import Image, Limits, RunResult, RunStatus
+from sandbox import DEFAULT_ENV, Image, Limits, RunResult, RunStatus
 
 from . import images
 from .languages import Language
@@ -46,7 +46,8 @@ class BoxLike(Protocol):
     def put(self, rel: str, data: bytes, mode: int = 0o644) -> None: ...
     def get(self, rel: str, max_bytes: int = ...) -> bytes: ...
     def listdir(self) -> list[str]: ...
-    def run(self, argv: Sequence[str], limits: Limits, *, stdin: bytes | int | None = None) -> RunResult: ...
+    def run(self, argv: Sequence[str], limits: Limits, *, stdin: bytes | int | None = None,
+            env: Mapping[str, str] | None = None) -> RunResult: ...
 
 
 class SandboxLike(Protocol):
@@ -156,7 +157,7 @@ def compile_source(sb: SandboxLike, lang: Language, source: bytes, *,
     argv = expand(lang.compile, source_name=name, memory_bytes=lim.memory_bytes)
     with sb.box(image, limits=lim) as box:
         box.put(name, source, 0o644)
-        r = box.run(argv, lim, stdin=None)
+        r = box.run(argv, lim, stdin=None, env=lang.environment(DEFAULT_ENV))
         output = _compiler_output(r, lim.output_bytes)
         if r.status is not RunStatus.OK:
             return CompileFailure(output, f"compiling failed: {r.message}")
@@ -178,7 +179,7 @@ def run_program(sb: SandboxLike, program: Program, limits: Limits, *, image: Ima
     with sb.box(image, limits=lim) as box:
         for name, data, mode in program.files:
             box.put(name, data, mode)
-        r = box.run([*argv, *args], lim, stdin=stdin)
+        r = box.run([*argv, *args], lim, stdin=stdin, env=lang.environment(DEFAULT_ENV))
     return Execution.from_run(r, compile_output=program.compile_output, language=lang.id)
 
 
@@ -197,6 +198,7 @@ def run_source(sb: SandboxLike, lang: Language, source: bytes, limits: Limits, *
 def run_command(sb: SandboxLike, argv: Sequence[str], limits: Limits, *, image: Image,
                 stdin: bytes | int | None = None) -> Execution:
     """`judge exec`: run argv as it is in a fresh box of `image`."""
+    env = {**DEFAULT_ENV, **dict(v.split("=", 1) for v in image.env if "=" in v)}
     with sb.box(image, limits=limits) as box:
-        r = box.run(list(argv), limits, stdin=stdin)
+        r = box.run(list(argv), limits, stdin=stdin, env=env)
     return Execution.from_run(r)

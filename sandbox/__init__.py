@@ -4,7 +4,7 @@ Imports nothing from the rest of the project. See sandbox/README.md for the theo
 operation and box.py for the life of one box.
 """
 
-from .box import Box
+from .box import DEFAULT_ENV, Box
 from .errors import ExecFailed, FileRefused, HostSetupError, SandboxError
 from .image import HOST, HostImage, Image
 from .limits import Limits, MiB
@@ -12,6 +12,6 @@ from .result import RunResult, RunStatus
 from .runtime import Sandbox, default
 
 __all__ = [
-    "HOST", "Box", "ExecFailed", "FileRefused", "HostImage", "HostSetupError", "Image",
+    "DEFAULT_ENV", "HOST", "Box", "ExecFailed", "FileRefused", "HostImage", "HostSetupError", "Image",
     "Limits", "MiB", "RunResult", "RunStatus", "Sandbox", "SandboxError", "default",
 ]

@@ -39,6 +39,11 @@ class Image(Protocol):
         """Changes whenever what the image holds does: prepared boxes are matched by it."""
         ...
 
+    @property
+    def env(self) -> tuple[str, ...]:
+        """"NAME=value" the image asks for (an imported image's Env), over the sandbox's defaults."""
+        ...
+
     def root_plan(self) -> list[Op]:
         """Mount steps that make the box's root at "" (the staging root) from this image."""
         ...
@@ -61,6 +66,7 @@ class HostImage:
 
     name = "host"
     key = "host"
+    env: tuple[str, ...] = ()
 
     def __init__(self, host_root: str = "/") -> None:
         self.host_root = host_root

@@ -10,14 +10,30 @@ from __future__ import annotations
 from pathlib import PurePath
 
 from ..errors import UnknownLanguage
+from .bash import BASH
 from .c import C
 from .cpp import CPP
+from .csharp import CSHARP
+from .go import GO
+from .haskell import HASKELL
 from .java import JAVA
 from .javascript import JAVASCRIPT
+from .kotlin import KOTLIN
+from .lua import LUA
+from .pascal import PASCAL
+from .php import PHP
+from .pypy3 import PYPY3
 from .python3 import PYTHON3
 from .recipe import Language, SelfTest
+from .ruby import RUBY
+from .rust import RUST
 
-LANGUAGES: tuple[Language, ...] = (C, CPP, PYTHON3, JAVA, JAVASCRIPT)
+# The compiled mainstream first, each beside its sibling (C++ by C, PyPy by CPython, Kotlin by
+# Java); then the rest of the compiled languages, then the scripting ones.
+LANGUAGES: tuple[Language, ...] = (
+    C, CPP, PYTHON3, PYPY3, JAVA, KOTLIN, JAVASCRIPT, RUST, GO, CSHARP, HASKELL, PASCAL,
+    RUBY, PHP, LUA, BASH,
+)
 
 
 def _index(languages: tuple[Language, ...]) -> tuple[dict[str, Language], dict[str, Language]]:

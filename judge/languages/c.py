@@ -9,6 +9,7 @@ C = Language(
     name="C (GCC)",
     extensions=(".c",),
     source_name="main.c",
+    image="gcc",
     compile=("/usr/bin/gcc", "-std=gnu17", "-O2", "-pipe", "-o", "main", "main.c", "-lm"),
     run=("./main",),
     version=("/usr/bin/gcc", "--version"),

@@ -9,6 +9,7 @@ CPP = Language(
     name="C++17 (G++)",
     extensions=(".cpp", ".cc", ".cxx", ".c++"),
     source_name="main.cpp",
+    image="gcc",
     compile=("/usr/bin/g++", "-std=gnu++17", "-O2", "-pipe", "-o", "main", "main.cpp"),
     run=("./main",),
     version=("/usr/bin/g++", "--version"),

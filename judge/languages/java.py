@@ -95,6 +95,7 @@ JAVA = Language(
     name="Java",
     extensions=(".java",),
     source_name="Main.java",
+    image="java",
     name_source=source_name,
     compile=(
         "/usr/bin/javac", "-J-XX:-UsePerfData", "-J-XX:+UseSerialGC", "-J-XX:TieredStopAtLevel=1",

@@ -13,6 +13,7 @@ PYTHON3 = Language(
     name="Python 3",
     extensions=(".py",),
     source_name="main.py",
+    image="python3",
     compile=("/usr/bin/python3", "-m", "py_compile", "main.py"),
     run=("/usr/bin/python3", "main.py"),
     version=("/usr/bin/python3", "--version"),

@@ -12,6 +12,10 @@ Argument vectors may hold three placeholders, filled in when a box is about to r
 extension (`Main`), and `{memory_mib}` the user's memory limit in MiB, before any allowance
 (for a runtime that must be told its heap size, like the JVM's `-Xmx`).
 
+Environment: every box gets the sandbox's PATH, HOME=/box and LANG. A recipe's `env` names
+variables its compile and run boxes need besides (Go's GOMAXPROCS); `environment()` lays
+them over the sandbox's defaults.
+
 Limits: compiling runs in a box of its own under `compile_limits` (so that `#include
 "/dev/random"` or a template bomb ends promptly as a compile error); the run gets the user's
 limits plus the recipe's `extra_time_ms` and `extra_memory_bytes`, which are written here,
@@ -22,7 +26,7 @@ bookkeeping, not for a slower language.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sandbox import Limits, MiB
@@ -67,6 +71,7 @@ class Language:
     version: tuple[str, ...]  # prints the toolchain's version on its first line (stdout or stderr)
     self_test: SelfTest
     artifacts: tuple[tuple[str, int], ...] = ()  # (glob, mode) of files the run needs from the compile box
+    env: tuple[tuple[str, str], ...] = ()  # (name, value) added to the compile and the run box's environment
     image: str = "host"
     compile_limits: Limits = DEFAULT_COMPILE_LIMITS
     extra_time_ms: int = 0  # added to the CPU and the wall time limit of every run
@@ -78,6 +83,13 @@ class Language:
             raise ValueError(f"language {self.id}: extensions must start with a dot: {self.extensions}")
         if self.extra_time_ms < 0 or self.extra_memory_bytes < 0:
             raise ValueError(f"language {self.id}: allowances cannot be negative")
+        for name, _ in self.env:
+            if not name or "=" in name or "\0" in name:
+                raise ValueError(f"language {self.id}: {name!r} cannot be an environment variable's name")
+
+    def environment(self, base: Mapping[str, str]) -> dict[str, str]:
+        """`base` (the sandbox's default environment) with this recipe's variables added or replaced."""
+        return {**base, **dict(self.env)}
 
     def source_file(self, source: str) -> str:
         """The file name the source must have in the box."""

@@ -47,9 +47,9 @@ def test_missing_source(tmp_path: Path) -> None:
 
 
 def test_unknown_extension(tmp_path: Path) -> None:
-    path = tmp_path / "prog.rb"
+    path = tmp_path / "prog.f90"
     path.write_text("puts 1")
-    assert_usage_error(judge("run", str(path), "--json"), "prog.rb", "--lang")
+    assert_usage_error(judge("run", str(path), "--json"), "prog.f90", "--lang")
 
 
 def test_unknown_language(source: Path) -> None:

@@ -37,6 +37,7 @@ class FakeBox:
     argv: list[str] = field(default_factory=list)
     run_limits: Limits | None = None
     stdin: bytes | int | None = None
+    env: Mapping[str, str] | None = None
 
     def put(self, rel: str, data: bytes, mode: int = 0o644) -> None:
         assert rel not in self.files
@@ -48,9 +49,10 @@ class FakeBox:
     def listdir(self) -> list[str]:
         return sorted(self.files)
 
-    def run(self, argv: Sequence[str], limits: Limits, *, stdin: bytes | int | None = None) -> RunResult:
+    def run(self, argv: Sequence[str], limits: Limits, *, stdin: bytes | int | None = None,
+            env: Mapping[str, str] | None = None) -> RunResult:
         assert not self.argv, "a box runs one program"
-        self.argv, self.run_limits, self.stdin = list(argv), limits, stdin
+        self.argv, self.run_limits, self.stdin, self.env = list(argv), limits, stdin, env
         self.files.update({name: (data, 0o644) for name, data in self.leaves.items()})
         if isinstance(self.outcome, Exception):
             raise self.outcome

@@ -1,0 +1,5 @@
+program Broken;
+
+begin
+  writeln('missing parenthesis';
+end.

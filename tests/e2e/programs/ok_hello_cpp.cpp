@@ -1,0 +1,7 @@
+#include <iostream>
+#include <string>
+
+int main() {
+    std::string greeting = "Hello, world!";
+    std::cout << greeting << '\n';
+}

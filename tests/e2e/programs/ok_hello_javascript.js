@@ -1,0 +1,4 @@
+'use strict';
+
+const greeting = ['Hello', 'world'].join(', ');
+console.log(`${greeting}!`);

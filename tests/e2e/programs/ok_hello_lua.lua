@@ -1,0 +1,2 @@
+local greeting = string.format("%s, %s!", "Hello", "world")
+print(greeting)

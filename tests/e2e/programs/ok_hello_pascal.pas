@@ -1,0 +1,5 @@
+program Hello;
+
+begin
+  writeln('Hello, world!');
+end.

@@ -1,0 +1,3 @@
+<?php
+$words = ['Hello', 'world'];
+echo implode(', ', $words), "!\n";

@@ -1,0 +1,4 @@
+fn main() {
+    let who = "world";
+    println!("Hello, {who}!");
+}
