@@ -35,7 +35,7 @@ import click
 import sandbox
 from sandbox import Limits, MiB, SandboxError
 
-from . import bench, display, execution, images, languages, selftest
+from . import bench, display, execution, images, languages, selftest, submission
 from .boxes import add_commands
 from .errors import JudgeError
 from .image_commands import images_group
@@ -43,7 +43,6 @@ from .image_commands import images_group
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3
 EXIT_SELF_TEST_FAILED = 1
-MAX_SOURCE_BYTES = 8 * MiB  # the box's working directory is a 64 MiB tmpfs; sources are far smaller
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -119,37 +118,37 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("source", type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path))
+@click.argument("source", type=click.Path(exists=True, readable=True, path_type=Path))
 @click.option("--lang", "lang_id", type=click.Choice(languages.ids()), default=None,
-              help="Language id; by default the file's extension decides.")
+              help="Language id; by default the file extensions decide.")
+@click.option("--main", "main_file", default=None, metavar="FILE",
+              help="Of a folder or zip: the file the program starts from.  [default: the language's rule]")
 @limit_options
 @click.option("--stdin", "stdin_file", type=click.File("rb"), default=None, metavar="FILE",
               help="File to give the program on stdin ('-' for this stdin); default: empty.")
 @click.option("--image", "image_name", default=None, metavar="NAME",
-              help="Image to compile and run in.  [default: the language's, host]")
+              help="Image to compile and run in.  [default: the language's]")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def run(source: Path, lang_id: str | None, time_s: float, wall_s: float | None, memory_mib: float,
-        output_mib: float, as_json: bool, stdin_file: IO[bytes] | None, image_name: str | None,
-        args: tuple[str, ...]) -> None:
+def run(source: Path, lang_id: str | None, main_file: str | None, time_s: float, wall_s: float | None,
+        memory_mib: float, output_mib: float, as_json: bool, stdin_file: IO[bytes] | None,
+        image_name: str | None, args: tuple[str, ...]) -> None:
     """Compile SOURCE if its language compiles, then run it once in a fresh box.
 
-    Arguments after `--` go to the program. Exit code 0 whatever the status; 2 for usage
-    errors; 3 when the judge failed (IE).
+    SOURCE is one file, or a folder or .zip of several (the entry point by the language's
+    rule, or --main). Arguments after `--` go to the program. Exit code 0 whatever the
+    status; 2 for usage errors; 3 when the judge failed (IE).
     """
     try:
-        lang = languages.for_source(source, lang_id)
+        sub = submission.load(source)
+        lang = languages.for_submission(sub.names, lang_id, main_file)
+        image = _image(image_name) if image_name is not None else _image(lang.image)
+        execution.layout(lang, sub, main_file)  # a bad entry point is a usage error, before any box
     except JudgeError as e:
         raise click.UsageError(str(e)) from None
-    image = _image(image_name) if image_name is not None else _image(lang.image)
     limits = make_limits(time_s, wall_s, memory_mib, output_mib)
-    size = source.stat().st_size
-    if size > MAX_SOURCE_BYTES:
-        raise click.BadParameter(f"{source} has {size} bytes; sources may have at most {MAX_SOURCE_BYTES}",
-                                 param_hint="'SOURCE'")
-    code = source.read_bytes()
     try:
-        result = execution.run_source(sandbox.default(), lang, code, limits, image=image,
-                                      stdin=_stdin(stdin_file), args=args)
+        result = execution.run_source(sandbox.default(), lang, sub, limits, image=image,
+                                      stdin=_stdin(stdin_file), args=args, main=main_file)
     except SandboxError as e:
         _internal_error(e, as_json, compile_output=True)
     if as_json:

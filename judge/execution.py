@@ -39,7 +39,8 @@ from sandbox import DEFAULT_ENV, Image, Limits, RunResult, RunStatus
 
 from . import images
 from .languages import Language
-from .languages.recipe import expand
+from .languages.recipe import EntryPointError, entry_point, expand, stem_of
+from .submission import BadSubmission, Submission
 
 
 class BoxLike(Protocol):
@@ -125,6 +126,7 @@ class Program:
     source_name: str
     files: tuple[tuple[str, bytes, int], ...]  # (name in /box, content, mode)
     compile_output: str
+    main: str | None = None  # what {main} is in the run's argv
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,28 +148,62 @@ def _compiler_output(r: RunResult, limit: int) -> str:
     return out
 
 
-def compile_source(sb: SandboxLike, lang: Language, source: bytes, *,
-                   image: Image) -> Program | CompileFailure:
-    """Compile (or check) `source` in a box of its own and take out what the run needs."""
-    name = lang.source_file(text(source))
-    files: list[tuple[str, bytes, int]] = [(name, source, 0o644)]
+def layout(lang: Language, source: bytes | Submission, main: str | None = None
+           ) -> tuple[list[tuple[str, bytes]], str, list[str], str]:
+    """(files for /box, the entry point, the language's files, what {main} is).
+
+    One file is renamed as the recipe says (Java: after its public class); several keep their
+    names and the recipe's rule picks the entry point (recipe.py), or `main` names it.
+    """
+    if isinstance(source, bytes):
+        source = Submission.single(lang.source_name, source)
+    if len(source.files) == 1:
+        data = source.files[0][1]
+        entry = lang.source_file(text(data))
+        if main is not None and main != source.files[0][0]:
+            raise BadSubmission(f"--main {main}: the submission is the one file {source.files[0][0]}")
+        files, own = [(entry, data)], [entry]
+        texts = {entry: text(data)}
+    else:
+        files = list(source.files)
+        texts = {name: text(data) for name, data in files}
+        try:
+            entry = entry_point(lang, texts, main)
+        except EntryPointError as e:
+            raise BadSubmission(f"{source.origin}: {e}") from None
+        own = [name for name in texts if any(name.endswith(ext) for ext in lang.extensions)]
+    run_main = lang.main_name(entry, texts[entry]) if lang.main_name is not None else None
+    return files, entry, own, run_main or stem_of(entry)
+
+
+def compile_source(sb: SandboxLike, lang: Language, source: bytes | Submission, *,
+                   image: Image, main: str | None = None) -> Program | CompileFailure:
+    """Compile (or check) the source in a box of its own and take out what the run needs.
+
+    `source` is one file's bytes or a Submission of one or more files; BadSubmission when the
+    entry point of several cannot be told.
+    """
+    files, entry, own, run_main = layout(lang, source, main)
+    program_files: list[tuple[str, bytes, int]] = [(name, data, 0o644) for name, data in files]
     if lang.compile is None:
-        return Program(lang, name, tuple(files), "")
+        return Program(lang, entry, tuple(program_files), "", run_main)
     lim = lang.compile_limits
-    argv = expand(lang.compile, source_name=name, memory_bytes=lim.memory_bytes)
+    argv = expand(lang.compile, source_name=entry, memory_bytes=lim.memory_bytes, sources=own, main=run_main)
     with sb.box(image, limits=lim) as box:
-        box.put(name, source, 0o644)
+        for name, data in files:
+            box.put(name, data, 0o644)
         r = box.run(argv, lim, stdin=None, env=lang.environment(DEFAULT_ENV))
         output = _compiler_output(r, lim.output_bytes)
         if r.status is not RunStatus.OK:
             return CompileFailure(output, f"compiling failed: {r.message}")
         present = box.listdir()
+        sent = {name for name, _ in files}
         for pattern, mode in lang.artifacts:
             found = fnmatch.filter(present, pattern)
             if not found:
                 return CompileFailure(output, f"compiling left no file matching {pattern}")
-            files += [(f, box.get(f), mode) for f in sorted(found) if f != name]
-    return Program(lang, name, tuple(files), output)
+            program_files += [(f, box.get(f), mode) for f in sorted(found) if f not in sent]
+    return Program(lang, entry, tuple(program_files), output, run_main)
 
 
 def run_program(sb: SandboxLike, program: Program, limits: Limits, *, image: Image,
@@ -175,7 +211,8 @@ def run_program(sb: SandboxLike, program: Program, limits: Limits, *, image: Ima
     """Run a compiled program once in a fresh box; `limits` are the user's, before the allowance."""
     lang = program.language
     lim = lang.run_limits(limits)
-    argv = expand(lang.run, source_name=program.source_name, memory_bytes=limits.memory_bytes)
+    argv = expand(lang.run, source_name=program.source_name, memory_bytes=limits.memory_bytes,
+                  main=program.main)
     with sb.box(image, limits=lim) as box:
         for name, data, mode in program.files:
             box.put(name, data, mode)
@@ -183,12 +220,12 @@ def run_program(sb: SandboxLike, program: Program, limits: Limits, *, image: Ima
     return Execution.from_run(r, compile_output=program.compile_output, language=lang.id)
 
 
-def run_source(sb: SandboxLike, lang: Language, source: bytes, limits: Limits, *,
+def run_source(sb: SandboxLike, lang: Language, source: bytes | Submission, limits: Limits, *,
                image: Image | None = None, stdin: bytes | int | None = None,
-               args: Sequence[str] = ()) -> Execution:
+               args: Sequence[str] = (), main: str | None = None) -> Execution:
     """`judge run`: compile if the language compiles, then run once. CE is a status, not an error."""
     img = image if image is not None else images.get(lang.image)
-    compiled = compile_source(sb, lang, source, image=img)
+    compiled = compile_source(sb, lang, source, image=img, main=main)
     if isinstance(compiled, CompileFailure):
         return Execution(status=Status.CE, compile_output=compiled.output, message=compiled.message,
                          language=lang.id)

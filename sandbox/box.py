@@ -141,7 +141,7 @@ class Box:
     def put(self, rel: str, data: bytes, mode: int = 0o644) -> None:
         """Create a file in the working directory (/box), before the run."""
         self.wait_ready()
-        files.write_file(self.workdir_fd, rel, data, mode)
+        files.write_file(self.workdir_fd, rel, data, mode, dir_owner=self.spec.uid)
 
     def get(self, rel: str, max_bytes: int = 256 * 1024 * 1024) -> bytes:
         """Read a regular file from the working directory, before or after the run."""

@@ -64,14 +64,17 @@ def open_beneath(dirfd: int, rel: str, flags: int, mode: int = 0o644) -> int:
         os.close(cur)
 
 
-def write_file(dirfd: int, rel: str, data: bytes, mode: int = 0o644) -> None:
-    """Create a new file in the box (parents too); an existing entry is refused."""
+def write_file(dirfd: int, rel: str, data: bytes, mode: int = 0o644, *, dir_owner: int | None = None) -> None:
+    """Create a new file in the box (parents too, owned by `dir_owner`); an existing entry is refused."""
     parts = _check(rel).split("/")
     for i in range(1, len(parts)):
+        parent = "/".join(parts[:i])
         try:
-            os.mkdir("/".join(parts[:i]), 0o755, dir_fd=dirfd)
+            os.mkdir(parent, 0o755, dir_fd=dirfd)
         except FileExistsError:
-            pass
+            continue
+        if dir_owner is not None:  # the program may write beside its files, as in /box itself
+            os.chown(parent, dir_owner, dir_owner, dir_fd=dirfd, follow_symlinks=False)
     try:
         fd = open_beneath(dirfd, rel, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     except OSError as e:

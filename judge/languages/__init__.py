@@ -84,4 +84,26 @@ def for_source(path: str | PurePath, key: str | None = None) -> Language:
     return by_id(key) if key is not None else by_extension(path)
 
 
-__all__ = ["LANGUAGES", "Language", "SelfTest", "by_extension", "by_id", "for_source", "ids"]
+def for_submission(names: list[str], key: str | None = None, main: str | None = None) -> Language:
+    """The language of a submission: `key` if given, else the entry point's extension (`main`,
+    or the only file), else the one language most of the files are written in."""
+    if key is not None:
+        return by_id(key)
+    if main is not None or len(names) == 1:
+        return by_extension(main or names[0])
+    counts: dict[str, int] = {}
+    for name in names:
+        lang = _BY_EXTENSION.get(PurePath(name).suffix)
+        if lang is not None:
+            counts[lang.id] = counts.get(lang.id, 0) + 1
+    if not counts:
+        raise UnknownLanguage(f"no file of a known language among {', '.join(names)}; name it with --lang")
+    best = max(counts.values())
+    top = [lang_id for lang_id, n in counts.items() if n == best]
+    if len(top) > 1:
+        raise UnknownLanguage(f"as many files of {' and '.join(top)}: name the language with --lang")
+    return _BY_ID[top[0]]
+
+
+__all__ = ["LANGUAGES", "Language", "SelfTest", "by_extension", "by_id", "for_source", "for_submission",
+           "ids"]

@@ -30,8 +30,8 @@ _PUBLIC_TYPE = re.compile(
 )
 
 
-def _code_only(source: str) -> str:
-    """The source with comments, literals and brace contents blanked; braces and top level kept."""
+def _code_only(source: str, *, blank_nested: bool = True) -> str:
+    """The source with comments and literals blanked, and brace contents too unless told not to."""
     out: list[str] = []
     i, n, depth = 0, len(source), 0
     while i < n:
@@ -66,7 +66,7 @@ def _code_only(source: str) -> str:
             depth = max(0, depth - 1)
             out.append(c)
         else:
-            out.append(c if depth == 0 else " ")
+            out.append(c if depth == 0 or not blank_nested else " ")
         i += 1
     return "".join(out)
 
@@ -85,6 +85,39 @@ def public_class(source: str) -> str | None:
     return match.group(1) if match else None
 
 
+_TYPE = re.compile(r"(?<![\w$])(?:class|interface|enum|record)\s+((?:[^\W\d]|\$)[\w$]*)")
+MAIN = r"\bstatic\b[^;{}()]*\bvoid\s+main\s*\("
+
+
+def main_class(source: str) -> str | None:
+    """The class that declares `static void main(`, as `java` names it (`Outer$Inner` if nested)."""
+    code = _code_only(source, blank_nested=False)
+    found = re.search(MAIN, code)
+    if found is None:
+        return None
+    types = {m.start(): m.group(1) for m in _TYPE.finditer(code)}
+    stack: list[str | None] = []
+    pending: str | None = None
+    for i, c in enumerate(code[: found.start()]):
+        if i in types:
+            pending = types[i]
+        elif c == "{":
+            stack.append(pending)
+            pending = None
+        elif c == "}":
+            if stack:
+                stack.pop()
+        elif c == ";":
+            pending = None
+    names = [n for n in stack if n]
+    return "$".join(names) or None
+
+
+def run_class(name: str, source: str) -> str:
+    """What `java` starts: the class with main, else the file's own class."""
+    return main_class(source) or name.rsplit("/", 1)[-1].removesuffix(".java")
+
+
 def source_name(source: str) -> str:
     """`X.java` for a `public class X`, else `Main.java`."""
     return f"{public_class(source) or 'Main'}.java"
@@ -99,12 +132,14 @@ JAVA = Language(
     name_source=source_name,
     compile=(
         "/usr/bin/javac", "-J-XX:-UsePerfData", "-J-XX:+UseSerialGC", "-J-XX:TieredStopAtLevel=1",
-        "-J-Xmx384m", "-encoding", "UTF-8", "{source}",
+        "-J-Xmx384m", "-encoding", "UTF-8", "{sources}",
     ),
     run=(
         "/usr/bin/java", "-XX:-UsePerfData", "-XX:+UseSerialGC", "-Xss64m", "-Xmx{memory_mib}m",
-        "{stem}",
+        "{main}",
     ),
+    main_pattern=MAIN,
+    main_name=run_class,
     version=("/usr/bin/java", "-XX:-UsePerfData", "-version"),
     artifacts=(("*.class", 0o644),),
     compile_limits=compile_limits(processes=128),

@@ -16,8 +16,8 @@ JAVASCRIPT = Language(
     source_name="main.js",
     image="node",
     extra_time_ms=150,
-    compile=("/usr/bin/node", "--check", "main.js"),
-    run=("/usr/bin/node", "main.js"),
+    compile=("/usr/bin/node", "--check", "{source}"),
+    run=("/usr/bin/node", "{source}"),
     version=("/usr/bin/node", "--version"),
     self_test=SelfTest(
         source="const [a, b] = require('fs').readFileSync(0, 'utf8').trim().split(/\\s+/).map(Number);\n"

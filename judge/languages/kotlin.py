@@ -37,8 +37,9 @@ KOTLIN = Language(
     source_name="main.kt",
     image="kotlin",
     compile=(
-        "/usr/bin/kotlinc", *COMPILER_JVM, "-J-Xmx512m", "-include-runtime", "-d", "main.jar", "main.kt",
+        "/usr/bin/kotlinc", *COMPILER_JVM, "-J-Xmx512m", "-include-runtime", "-d", "main.jar", "{sources}",
     ),
+    main_pattern=r"\bfun\s+main\s*\(",
     run=(
         "/usr/bin/java", "-XX:-UsePerfData", "-XX:+UseSerialGC", "-Xss64m", "-Xmx{memory_mib}m",
         "-jar", "main.jar",

@@ -13,8 +13,8 @@ LUA = Language(
     extensions=(".lua",),
     source_name="main.lua",
     image="lua",
-    compile=("/usr/bin/luac5.4", "-p", "main.lua"),
-    run=("/usr/bin/lua5.4", "main.lua"),
+    compile=("/usr/bin/luac5.4", "-p", "{sources}"),
+    run=("/usr/bin/lua5.4", "{source}"),
     version=("/usr/bin/lua5.4", "-v"),
     self_test=SelfTest(
         source='local a, b = io.read("n", "n")\nprint(math.tointeger(a + b))\n',

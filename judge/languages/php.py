@@ -15,8 +15,8 @@ PHP = Language(
     extensions=(".php",),
     source_name="main.php",
     image="php",
-    compile=("/usr/bin/php", "-l", "main.php"),
-    run=("/usr/bin/php", "main.php"),
+    compile=("/usr/bin/php", "-l", "{source}"),
+    run=("/usr/bin/php", "{source}"),
     version=("/usr/bin/php", "--version"),
     self_test=SelfTest(
         source="<?php\n[$a, $b] = array_map('intval', preg_split('/\\s+/', trim(fgets(STDIN))));\n"

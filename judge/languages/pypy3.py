@@ -24,8 +24,9 @@ PYPY3 = Language(
     extensions=(".pypy",),
     source_name="main.py",
     image="pypy3",
-    compile=("/usr/bin/pypy3", "-m", "py_compile", "main.py"),
-    run=("/usr/bin/pypy3", "main.py"),
+    compile=("/usr/bin/pypy3", "-m", "py_compile", "{sources}"),
+    main_pattern=r"__name__\s*==\s*['\"]__main__['\"]",
+    run=("/usr/bin/pypy3", "{source}"),
     # `pypy3 --version` starts with the version of Python it implements; this names PyPy's own.
     version=("/usr/bin/pypy3", "-c", "import sys; print('PyPy %d.%d.%d (Python %d.%d.%d)' "
              "% (sys.pypy_version_info[:3] + sys.version_info[:3]))"),

@@ -14,8 +14,9 @@ PYTHON3 = Language(
     extensions=(".py",),
     source_name="main.py",
     image="python3",
-    compile=("/usr/bin/python3", "-m", "py_compile", "main.py"),
-    run=("/usr/bin/python3", "main.py"),
+    compile=("/usr/bin/python3", "-m", "py_compile", "{sources}"),
+    main_pattern=r"__name__\s*==\s*['\"]__main__['\"]",
+    run=("/usr/bin/python3", "{source}"),
     version=("/usr/bin/python3", "--version"),
     self_test=SelfTest(
         source="a, b = map(int, input().split())\nprint(a + b)\n",

@@ -7,10 +7,20 @@ before anyone trusts the language. Recipes are data; the one piece of code a lan
 bring is `name_source`, for a language whose file name depends on the source (Java's
 public class).
 
-Argument vectors may hold three placeholders, filled in when a box is about to run them:
-`{source}` the source's file name in the box (`Main.java`), `{stem}` the same without its
-extension (`Main`), and `{memory_mib}` the user's memory limit in MiB, before any allowance
-(for a runtime that must be told its heap size, like the JVM's `-Xmx`).
+Argument vectors may hold these placeholders, filled in when a box is about to run them:
+`{source}` the entry point's file name in the box (`Main.java`), `{stem}` the same without
+its extension (`Main`), `{sources}` every submitted file of the language, the entry point
+first (it becomes several arguments; for compilers that take them all, like gcc or javac),
+`{main}` what the runtime is told to start (Java's main class; the stem for the others), and
+`{memory_mib}` the user's memory limit in MiB, before any allowance (for a runtime that must
+be told its heap size, like the JVM's `-Xmx`).
+
+Several files. A submission may be a folder or a zip (judge/submission.py); its files keep
+their names and paths in /box. The entry point is the file the user names (`--main`), else
+the only file of the language, else the one called main (`main.py`, `Main.java`), else the
+only one whose text matches the recipe's `main_pattern` (a C `main(`, a Python `if __name__
+== "__main__"`); anything else is refused, naming the candidates. One file alone is
+renamed to the recipe's `source_name` (or `name_source`'s answer), as it always was.
 
 Environment: every box gets the sandbox's PATH, HOME=/box and LANG. A recipe's `env` names
 variables its compile and run boxes need besides (Go's GOMAXPROCS); `environment()` lays
@@ -26,6 +36,7 @@ bookkeeping, not for a slower language.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -77,6 +88,9 @@ class Language:
     extra_time_ms: int = 0  # added to the CPU and the wall time limit of every run
     extra_memory_bytes: int = 0  # added to the memory limit of every run
     name_source: Callable[[str], str] | None = field(default=None, compare=False)
+    main_pattern: str | None = None  # a regex (MULTILINE) that only an entry point's text matches
+    main_name: Callable[[str, str], str | None] | None = field(default=None, compare=False)
+    # (entry file name, its text) -> what {main} is; None: the entry's stem
 
     def __post_init__(self) -> None:
         if not self.extensions or not all(e.startswith(".") for e in self.extensions):
@@ -105,12 +119,52 @@ class Language:
         )
 
 
-def expand(argv: Sequence[str], *, source_name: str, memory_bytes: int) -> list[str]:
-    """Fill in {source}, {stem} and {memory_mib}; other text is left alone."""
-    stem = source_name.rsplit(".", 1)[0]
-    values = {"{source}": source_name, "{stem}": stem, "{memory_mib}": str(max(1, memory_bytes // MiB))}
-    out = []
+class EntryPointError(ValueError):
+    """The entry point of a submission of several files cannot be told; the message says why."""
+
+
+def stem_of(name: str) -> str:
+    base = name.rsplit("/", 1)[-1]
+    return base.rsplit(".", 1)[0] if "." in base else base
+
+
+def entry_point(lang: Language, files: Mapping[str, str], given: str | None = None) -> str:
+    """Which of `files` (name -> text) the program starts from, by the rule in this module's docstring."""
+    if given is not None:
+        if given not in files:
+            listed = ", ".join(files)
+            raise EntryPointError(f"--main {given}: no such file in the submission; files: {listed}")
+        return given
+    own = [name for name in files if any(name.endswith(ext) for ext in lang.extensions)]
+    if not own:
+        raise EntryPointError(f"no {lang.name} file ({', '.join(lang.extensions)}) among: {', '.join(files)}")
+    if len(own) == 1:
+        return own[0]
+    named_main = [name for name in own if "/" not in name and stem_of(name).lower() == "main"]
+    if len(named_main) == 1:
+        return named_main[0]
+    if lang.main_pattern is not None:
+        pattern = re.compile(lang.main_pattern, re.MULTILINE)
+        marked = [name for name in own if pattern.search(files[name])]
+        if len(marked) == 1:
+            return marked[0]
+        if marked:
+            own = marked
+    raise EntryPointError(f"cannot tell which of {', '.join(own)} is the entry point; name it with --main")
+
+
+def expand(argv: Sequence[str], *, source_name: str, memory_bytes: int,
+           sources: Sequence[str] = (), main: str | None = None) -> list[str]:
+    """Fill in {source}, {stem}, {sources}, {main} and {memory_mib}; other text is left alone."""
+    stem = stem_of(source_name)
+    values = {"{source}": source_name, "{stem}": stem, "{main}": main or stem,
+              "{memory_mib}": str(max(1, memory_bytes // MiB))}
+    all_sources = [source_name, *(s for s in sources if s != source_name)]
+    out: list[str] = []
     for arg in argv:
+        if arg == "{sources}":
+            out += all_sources
+            continue
         for key, value in values.items():
             arg = arg.replace(key, value)
         out.append(arg)

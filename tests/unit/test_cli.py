@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 import sandbox
-from judge import cli
+from judge import cli, submission
 from sandbox import MiB
 
 
@@ -76,8 +76,18 @@ def test_exec_needs_an_image_and_a_command() -> None:
 
 def test_source_too_large(tmp_path: Path) -> None:
     path = tmp_path / "big.py"
-    path.write_bytes(b"#" * (cli.MAX_SOURCE_BYTES + 1))
+    path.write_bytes(b"#" * (submission.MAX_BYTES + 1))
     assert_usage_error(judge("run", str(path)), "at most")
+
+
+def test_several_files_need_a_clear_entry_point_and_language(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("print(1)\n")
+    (tmp_path / "b.py").write_text("print(2)\n")
+    assert_usage_error(judge("run", str(tmp_path)), "cannot tell which of a.py, b.py")
+    assert_usage_error(judge("run", str(tmp_path), "--main", "c.py"), "no such file")
+    (tmp_path / "c.rb").write_text("puts 1\n")
+    (tmp_path / "d.rb").write_text("puts 2\n")
+    assert_usage_error(judge("run", str(tmp_path)), "name the language with --lang")
 
 
 def test_limits_from_the_command_line() -> None:

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 import pytest
 
 from judge import languages
-from judge.execution import Execution, Status, run_command, run_source
+from judge.execution import Execution, Status, layout, run_command, run_source
+from judge.submission import BadSubmission, Submission
 from sandbox import HOST, ExecFailed, Image, Limits, MiB, RunResult, RunStatus
 
 USER = Limits(cpu_time_ms=1000, wall_time_ms=3000, memory_bytes=256 * MiB, output_bytes=1 * MiB)
@@ -79,7 +80,7 @@ def test_c_is_compiled_in_one_box_and_run_in_another() -> None:
     r = run_source(sb, c, b"int main(){}", USER, stdin=b"2 3\n", args=["-v"])
     compile_box, run_box = sb.boxes
     assert compile_box.files["main.c"] == (b"int main(){}", 0o644)
-    assert compile_box.argv == list(c.compile or ())
+    assert compile_box.argv == [arg if arg != "{sources}" else "main.c" for arg in c.compile or ()]
     assert compile_box.limits == compile_box.run_limits == c.compile_limits
     assert compile_box.stdin is None
     assert run_box.files == {"main.c": (b"int main(){}", 0o644), "main": (b"ELF", 0o755)}
@@ -157,3 +158,52 @@ def test_json_uses_seconds_bytes_and_text() -> None:
         "memory": 4096, "stdout": "\ufffd ok", "stderr": "", "stdout_truncated": True,
         "stderr_truncated": False, "compile_output": "", "message": "CPU time limit of 1 s exceeded",
     }
+
+
+def test_several_files_keep_their_names_and_the_compiler_gets_them_all() -> None:
+    cpp = languages.by_id("cpp")
+    sub = Submission((("lib.cpp", b"int f() { return 1; }"), ("lib.h", b"int f();"),
+                      ("solve.cpp", b'#include "lib.h"\nint main() { return f(); }')), "dir")
+    sb = FakeSandbox((result(), {"main": b"ELF"}), (result(), {}))
+    run_source(sb, cpp, sub, USER)
+    compile_box, run_box = sb.boxes
+    assert {"lib.cpp", "lib.h", "solve.cpp"} <= set(compile_box.files)
+    i = compile_box.argv.index("main") + 1
+    assert compile_box.argv[i:i + 2] == ["solve.cpp", "lib.cpp"], "the entry point first, then the rest"
+    assert run_box.argv == ["./main"]
+
+
+def test_java_runs_the_class_that_has_main_whatever_the_file_is_called() -> None:
+    java = languages.by_id("java")
+    sub = Submission((("Helper.java", b"class Helper { static int one() { return 1; } }"),
+                      ("Solution.java", b"class Solution { public static void main(String[] a) {} }")), "zip")
+    sb = FakeSandbox((result(), {"Helper.class": b"x", "Solution.class": b"y"}), (result(), {}))
+    run_source(sb, java, sub, USER)
+    compile_box, run_box = sb.boxes
+    assert compile_box.argv[-2:] == ["Solution.java", "Helper.java"]
+    assert run_box.argv[-1] == "Solution"
+    single = FakeSandbox((result(), {"Main.class": b"x", "Solver.class": b"y"}), (result(), {}))
+    run_source(single, java, b"class Solver { public static void main(String[] a) {} }", USER)
+    assert single.boxes[0].argv[-1] == "Main.java" and single.boxes[1].argv[-1] == "Solver"
+
+
+@pytest.mark.parametrize(("files", "main", "entry"), [
+    ({"a.py": "import b", "b.py": "X = 1"}, "a.py", "a.py"),
+    ({"main.py": "import util", "util.py": "X = 1"}, None, "main.py"),
+    ({"run.py": "if __name__ == '__main__':\n    pass", "util.py": "X = 1"}, None, "run.py"),
+    ({"solution.py": "print(1)", "notes.txt": "hi"}, None, "solution.py"),
+])
+def test_the_entry_point_rule(files: dict[str, str], main: str | None, entry: str) -> None:
+    sub = Submission(tuple((k, v.encode()) for k, v in files.items()), "dir")
+    _, found, _, _ = layout(languages.by_id("python3"), sub, main)
+    assert found == entry
+
+
+def test_an_entry_point_that_cannot_be_told_is_refused_naming_the_candidates() -> None:
+    sub = Submission((("a.py", b"print(1)"), ("b.py", b"print(2)")), "dir")
+    with pytest.raises(BadSubmission, match="cannot tell which of a.py, b.py.*--main"):
+        layout(languages.by_id("python3"), sub)
+    with pytest.raises(BadSubmission, match="no such file"):
+        layout(languages.by_id("python3"), sub, "c.py")
+    with pytest.raises(BadSubmission, match=r"no C\+\+17 \(G\+\+\) file"):
+        layout(languages.by_id("cpp"), sub)

@@ -95,7 +95,8 @@ def test_every_language_compiles_or_checks_its_source() -> None:
 def test_placeholders_are_the_known_ones(lang: Language) -> None:
     for argv in (lang.compile or (), lang.run, lang.version):
         for arg in argv:
-            assert set(re.findall(r"{[^{}]*}", arg)) <= {"{source}", "{stem}", "{memory_mib}"}, arg
+            assert set(re.findall(r"{[^{}]*}", arg)) <= {"{source}", "{stem}", "{sources}", "{main}",
+                                                          "{memory_mib}"}, arg
     assert not any("{" in arg for arg in lang.version), "the version probe runs with no source"
 
 

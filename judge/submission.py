@@ -1,0 +1,161 @@
+"""What a contestant hands in: one source file, a directory of them, or a zip.
+
+`load(path)` reads any of the three into a `Submission`: its files as relative paths and
+bytes, checked on the way in. The judge never unpacks anything onto the host's disk: files
+go from memory into the box (sandbox Box.put, which refuses to follow links). Limits keep a
+hostile upload small: at most MAX_FILES files and MAX_BYTES in all (counted as read, so a zip
+bomb stops at the limit, whatever its headers claim); names must be plain relative paths
+(no "..", no absolute paths, no NUL, at most MAX_DEPTH directories deep); links and special
+files in a directory are refused; in a zip, directories are skipped and links are refused.
+Hidden files and folders (".git", ".DS_Store") and __MACOSX are left out, as editors and
+archivers leave them behind without the contestant meaning to submit them.
+
+Which file is the program's entry point is the language's rule (judge/languages/recipe.py,
+`Language.entry_point`), unless the submitter names it (`judge run --main FILE`).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from sandbox import MiB
+
+from .errors import JudgeError
+
+MAX_FILES = 200
+MAX_BYTES = 8 * MiB
+MAX_DEPTH = 8
+
+
+class BadSubmission(JudgeError):
+    """The submission cannot be read or breaks a rule; the message says which file and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    files: tuple[tuple[str, bytes], ...]  # (relative POSIX path, content), sorted by path
+    origin: str  # what it was loaded from, for messages
+
+    @property
+    def names(self) -> list[str]:
+        return [name for name, _ in self.files]
+
+    def text(self, name: str) -> str:
+        return dict(self.files)[name].decode("utf-8", errors="replace")
+
+    @classmethod
+    def single(cls, name: str, data: bytes) -> Submission:
+        return cls(((check_name(name), data),), name)
+
+
+def check_name(name: str) -> str:
+    """A plain relative path in POSIX form, or BadSubmission."""
+    path = PurePosixPath(name)
+    if not name or "\0" in name or "\\" in name or path.is_absolute() or ".." in path.parts:
+        raise BadSubmission(f"{name!r}: file names must be plain relative paths")
+    if len(path.parts) > MAX_DEPTH + 1:
+        raise BadSubmission(f"{name}: more than {MAX_DEPTH} folders deep")
+    return str(path)
+
+
+def _hidden(name: str) -> bool:
+    return any(part.startswith(".") or part == "__MACOSX" for part in PurePosixPath(name).parts)
+
+
+class _Budget:
+    def __init__(self, origin: str) -> None:
+        self.origin = origin
+        self.files = 0
+        self.bytes = 0
+
+    def take(self, name: str, size: int) -> None:
+        self.files += 1
+        self.bytes += size
+        if self.files > MAX_FILES:
+            raise BadSubmission(f"{self.origin}: more than {MAX_FILES} files")
+        if self.bytes > MAX_BYTES:
+            raise BadSubmission(f"{self.origin}: more than {MAX_BYTES // MiB} MiB in all (at {name})")
+
+
+def load(path: Path) -> Submission:
+    """A file, a directory or a .zip, read whole into memory and checked."""
+    try:
+        st = path.lstat()
+    except OSError as e:
+        raise BadSubmission(f"{path}: {e.strerror}") from None
+    if stat.S_ISDIR(st.st_mode):
+        return _directory(path)
+    if not stat.S_ISREG(st.st_mode):
+        raise BadSubmission(f"{path}: not a regular file or a directory")
+    if path.suffix.lower() == ".zip":
+        return _zip(path)
+    if st.st_size > MAX_BYTES:
+        raise BadSubmission(f"{path} has {st.st_size} bytes; a submission may have at most {MAX_BYTES}")
+    return Submission.single(path.name, path.read_bytes())
+
+
+def _directory(root: Path) -> Submission:
+    budget = _Budget(str(root))
+    files: list[tuple[str, bytes]] = []
+    for top, dirs, names in os.walk(root, followlinks=False):
+        rel_top = os.path.relpath(top, root)
+        for d in list(dirs):
+            rel = os.path.normpath(os.path.join(rel_top, d))
+            if _hidden(rel):
+                dirs.remove(d)
+            elif os.path.islink(os.path.join(top, d)):
+                raise BadSubmission(f"{root}: {rel} is a link; submit the files themselves")
+        for name in sorted(names):
+            rel = os.path.normpath(os.path.join(rel_top, name))
+            if _hidden(rel):
+                continue
+            full = os.path.join(top, name)
+            st = os.lstat(full)
+            if not stat.S_ISREG(st.st_mode):
+                raise BadSubmission(f"{root}: {rel} is not a regular file")
+            budget.take(rel, st.st_size)
+            files.append((check_name(Path(rel).as_posix()), Path(full).read_bytes()))
+    if not files:
+        raise BadSubmission(f"{root}: no files")
+    return Submission(tuple(sorted(files)), str(root))
+
+
+def _zip(path: Path) -> Submission:
+    budget = _Budget(str(path))
+    files: list[tuple[str, bytes]] = []
+    try:
+        with zipfile.ZipFile(path) as z:
+            for info in z.infolist():
+                name = check_name(info.filename.rstrip("/") if info.is_dir() else info.filename)
+                if info.is_dir() or _hidden(name):
+                    continue
+                kind = stat.S_IFMT(info.external_attr >> 16) if info.create_system == 3 else 0
+                if kind and kind != stat.S_IFREG:
+                    raise BadSubmission(f"{path}: {info.filename} is a link or special file")
+                data = _read_capped(z, info, budget)
+                files.append((name, data))
+    except zipfile.BadZipFile as e:
+        raise BadSubmission(f"{path}: not a zip archive ({e})") from None
+    if not files:
+        raise BadSubmission(f"{path}: no files in the archive")
+    names = [n for n, _ in files]
+    if len(set(names)) != len(names):
+        raise BadSubmission(f"{path}: a file name appears twice")
+    return Submission(tuple(sorted(files)), str(path))
+
+
+def _read_capped(z: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget) -> bytes:
+    chunks: list[bytes] = []
+    budget.take(info.filename, 0)
+    with z.open(info) as f:
+        while chunk := f.read(64 * 1024):
+            budget.bytes += len(chunk)
+            if budget.bytes > MAX_BYTES:
+                raise BadSubmission(f"{budget.origin}: more than {MAX_BYTES // MiB} MiB in all, "
+                                    f"unpacked (at {info.filename})")
+            chunks.append(chunk)
+    return b"".join(chunks)
