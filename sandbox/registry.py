@@ -26,8 +26,8 @@ once. The init itself is never sent SIGTERM: as pid 1 of its namespace with no h
 would not get it anyway. An entry appears at GO, a moment before init forks the program, and
 the forked child runs boxinit's code until it execs: that child is not sent SIGTERM (its
 /proc/PID/exe is still init's), and stop tries again every few milliseconds until the program
-runs or the grace period is over. (Killed before it hands init the seccomp listener, the child
-would leave init waiting on a datagram socket that never reports the close.) Killing is the
+runs or the grace period is over, so that SIGTERM always reaches the program and never
+boxinit's set-up (init would see that child die without a report, and say so). Killing is the
 SIGKILL straight away. The keeper's run then returns RTE with signal 15 or 9 and a
 message naming the operator's command (RunResult.extra["operator"] is "stop" or "kill"); a
 killed init reports nothing, and the marker is what tells the keeper this is no failure of ours.
