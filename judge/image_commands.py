@@ -43,12 +43,18 @@ def images_group() -> None:
     """Images boxes are made of: built from judge/images.toml, imported, or the host's."""
 
 
+DEFS_OPTION = click.option(
+    "--file", "defs_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=images.DEFINITIONS, show_default=True, help="The image definitions.")
+
+
 @images_group.command("ls")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
-def ls(as_json: bool) -> None:
+@DEFS_OPTION
+def ls(as_json: bool, defs_path: Path) -> None:
     """Every image: host, built, imported, and the defined ones not built yet."""
     try:
-        rows = images.listing()
+        rows = images.listing(defs_path=defs_path)
     except (JudgeError, SandboxError) as e:
         _fail(str(e))
     if as_json:
@@ -72,8 +78,7 @@ def ls(as_json: bool) -> None:
 @images_group.command("build")
 @click.argument("names", nargs=-1)
 @click.option("--all", "build_all", is_flag=True, help="Build every image the definitions file defines.")
-@click.option("--file", "defs_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=images.DEFINITIONS, show_default=True, help="The image definitions.")
+@DEFS_OPTION
 def build(names: tuple[str, ...], build_all: bool, defs_path: Path) -> None:
     """Build images NAMES (and the images under them); layers already built are kept."""
     try:

@@ -120,8 +120,10 @@ def _debootstrap(store: ImageStore, step: Debootstrap, tree: str, log: str, prog
         raise StoreError("debootstrap is not installed; `apt-get install debootstrap` (bash .ci/setup does)")
     cache = os.path.join(store.cache_dir, "debootstrap")
     os.makedirs(cache, exist_ok=True)
-    _run([tool, f"--variant={step.variant}", f"--cache-dir={cache}", step.suite, tree, mirror()],
-         log, progress)
+    # in a mount namespace of its own: whatever debootstrap mounts in the tree (/proc, /sys)
+    # goes with it, even if it is interrupted, so removing an unfinished tree never meets a mount
+    _run("debootstrap", [_unshare(), "--mount", "--propagation", "private", tool, f"--variant={step.variant}",
+          f"--cache-dir={cache}", step.suite, tree, mirror()], log, progress)
     for rel in ("var/lib/apt/lists", "var/cache/apt/archives"):
         _empty(os.path.join(tree, rel), keep=("lock", "partial"))
 
@@ -141,9 +143,6 @@ chroot "$ROOT" apt-get $APT_OPTIONS install -y --no-install-recommends $PACKAGES
 
 
 def _apt(store: ImageStore, step: Apt, below: list[str], tree: str, log: str, progress: Progress) -> None:
-    unshare = shutil.which("unshare")
-    if unshare is None:
-        raise StoreError("unshare (util-linux) is not installed")
     base = os.path.dirname(tree)
     work, root = os.path.join(base, "work"), os.path.join(base, "root")
     os.mkdir(work, 0o700)
@@ -156,8 +155,8 @@ def _apt(store: ImageStore, step: Apt, below: list[str], tree: str, log: str, pr
         "UPPER": tree, "WORK": work, "ROOT": root, "CACHE": cache,
         "APT_OPTIONS": " ".join(APT_OPTIONS), "PACKAGES": " ".join(step.packages),
     }
-    _run([unshare, "--mount", "--pid", "--fork", "--propagation", "private", "/bin/sh", "-c", SCRIPT],
-         log, progress, env=env)
+    argv = [_unshare(), "--mount", "--pid", "--fork", "--propagation", "private", "/bin/sh", "-c", SCRIPT]
+    _run("apt-get", argv, log, progress, env=env)
     _empty(os.path.join(tree, "var/lib/apt/lists"), keep=("lock", "partial"))
     for name in ("pkgcache.bin", "srcpkgcache.bin"):
         path = os.path.join(tree, "var/cache/apt", name)
@@ -165,7 +164,14 @@ def _apt(store: ImageStore, step: Apt, below: list[str], tree: str, log: str, pr
             os.unlink(path)
 
 
-def _run(argv: list[str], log: str, progress: Progress, env: dict[str, str] | None = None) -> None:
+def _unshare() -> str:
+    path = shutil.which("unshare")
+    if path is None:
+        raise StoreError("unshare (util-linux) is not installed")
+    return path
+
+
+def _run(what: str, argv: list[str], log: str, progress: Progress, env: dict[str, str] | None = None) -> None:
     """Run a build command, its output to the log and, line by line, to `progress`."""
     tail: collections.deque[str] = collections.deque(maxlen=25)
     env = env if env is not None else dict(CHROOT_ENV)
@@ -181,7 +187,7 @@ def _run(argv: list[str], log: str, progress: Progress, env: dict[str, str] | No
                 progress(line)
         code = proc.wait()
     if code != 0:
-        raise BuildFailed(f"{os.path.basename(argv[0])} failed (exit {code}); its last lines:\n"
+        raise BuildFailed(f"{what} failed (exit {code}); its last lines:\n"
                           + "\n".join(tail))
 
 

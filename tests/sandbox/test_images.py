@@ -28,6 +28,10 @@ debootstrap = "bookworm"
 [hello]
 from = "tiny"
 packages = ["hello"]
+
+[broken]
+from = "tiny"
+packages = ["no-such-package-for-the-judge"]
 """
 
 
@@ -66,6 +70,13 @@ def test_a_built_image_runs_its_package_and_rebuilding_it_does_nothing(store: Pa
     listing = {row["name"]: row for row in json.loads(judge("images", "ls", "--json").stdout)}
     assert listing["hello"]["layers"][0] == listing["tiny"]["layers"][0], "the base layer is shared"
     assert listing["hello"]["state"] == "ready"
+
+    broken = judge("images", "build", "broken", "--file", str(defs))
+    assert broken.exit_code == 1
+    assert "apt-get failed" in broken.output and "no-such-package-for-the-judge" in broken.output
+    rows = json.loads(judge("images", "ls", "--json", "--file", str(defs)).stdout)
+    assert {row["name"]: row["state"] for row in rows}["broken"] == "not built"
+    assert list((store / "tmp").iterdir()) == [], "a failed build leaves nothing behind"
 
     assert judge("images", "rm", "hello").exit_code == 0
     pruned = judge("images", "prune")
