@@ -1,0 +1,1 @@
+"""Problems: the model (model.py) and the package loaders (package.py)."""
