@@ -7,6 +7,7 @@
     judge languages [--json]
     judge images ls|build|import|rm|prune   (judge/image_commands.py)
     judge ps | stop ID_PREFIX | kill ID_PREFIX (judge/boxes.py)
+    judge verify PROBLEM, judge grade PROBLEM SUBMISSION...   (judge/problem_commands.py)
 
 Names, units and JSON fields are CONTRACTS.md's ("Command line"): times in seconds, sizes in
 bytes, `--memory` and `--output-limit` in MiB. With `--json` a command prints exactly one JSON
@@ -39,6 +40,7 @@ from . import bench, display, execution, images, languages, selftest, submission
 from .boxes import add_commands
 from .errors import JudgeError
 from .image_commands import images_group
+from .problem_commands import grade_command, verify_command
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3
@@ -266,4 +268,6 @@ def languages_(as_json: bool) -> None:
 
 
 main.add_command(images_group)
+main.add_command(verify_command)
+main.add_command(grade_command)
 add_commands(main)

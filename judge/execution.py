@@ -39,14 +39,14 @@ from sandbox import DEFAULT_ENV, Image, Limits, RunResult, RunStatus
 
 from . import images
 from .languages import Language
-from .languages.recipe import EntryPointError, entry_point, expand, stem_of
+from .languages.recipe import EntryPointError, entry_point, expand
 from .submission import BadSubmission, Submission
 
 
 class BoxLike(Protocol):
     def put(self, rel: str, data: bytes, mode: int = 0o644) -> None: ...
     def get(self, rel: str, max_bytes: int = ...) -> bytes: ...
-    def listdir(self) -> list[str]: ...
+    def listdir(self, recursive: bool = False) -> list[str]: ...
     def run(self, argv: Sequence[str], limits: Limits, *, stdin: bytes | int | None = None,
             env: Mapping[str, str] | None = None) -> RunResult: ...
 
@@ -149,8 +149,8 @@ def _compiler_output(r: RunResult, limit: int) -> str:
 
 
 def layout(lang: Language, source: bytes | Submission, main: str | None = None
-           ) -> tuple[list[tuple[str, bytes]], str, list[str], str]:
-    """(files for /box, the entry point, the language's files, what {main} is).
+           ) -> tuple[list[tuple[str, bytes]], str, list[str], str | None]:
+    """(files for /box, the entry point, the language's files, what {main} is: None for the stem).
 
     One file is renamed as the recipe says (Java: after its public class); several keep their
     names and the recipe's rule picks the entry point (recipe.py), or `main` names it.
@@ -173,7 +173,7 @@ def layout(lang: Language, source: bytes | Submission, main: str | None = None
             raise BadSubmission(f"{source.origin}: {e}") from None
         own = [name for name in texts if any(name.endswith(ext) for ext in lang.extensions)]
     run_main = lang.main_name(entry, texts[entry]) if lang.main_name is not None else None
-    return files, entry, own, run_main or stem_of(entry)
+    return files, entry, own, run_main
 
 
 def compile_source(sb: SandboxLike, lang: Language, source: bytes | Submission, *,
@@ -184,6 +184,8 @@ def compile_source(sb: SandboxLike, lang: Language, source: bytes | Submission, 
     entry point of several cannot be told.
     """
     files, entry, own, run_main = layout(lang, source, main)
+    if run_main is None and lang.main_required:
+        return CompileFailure("", f"no {lang.name} class declares a main method to start from")
     program_files: list[tuple[str, bytes, int]] = [(name, data, 0o644) for name, data in files]
     if lang.compile is None:
         return Program(lang, entry, tuple(program_files), "", run_main)
@@ -196,7 +198,7 @@ def compile_source(sb: SandboxLike, lang: Language, source: bytes | Submission, 
         output = _compiler_output(r, lim.output_bytes)
         if r.status is not RunStatus.OK:
             return CompileFailure(output, f"compiling failed: {r.message}")
-        present = box.listdir()
+        present = box.listdir(recursive=True)
         sent = {name for name, _ in files}
         for pattern, mode in lang.artifacts:
             found = fnmatch.filter(present, pattern)

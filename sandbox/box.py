@@ -148,9 +148,10 @@ class Box:
         self.wait_ready()
         return files.read_file(self.workdir_fd, rel, max_bytes)
 
-    def listdir(self) -> list[str]:
+    def listdir(self, recursive: bool = False) -> list[str]:
+        """The working directory's names; with `recursive`, every regular file below it."""
         self.wait_ready()
-        return files.list_files(self.workdir_fd)
+        return files.list_files(self.workdir_fd, recursive=recursive)
 
     # -- run -------------------------------------------------------------------------------
 
@@ -292,15 +293,16 @@ class Box:
                         continue
                     buf = bufs[fd]
                     room = limits.output_bytes - len(buf)
-                    if len(chunk) > room:
-                        over[fd] = True
-                        buf += chunk[:max(room, 0)]
+                    if len(chunk) <= room:
+                        buf += chunk
+                        continue
+                    over[fd] = True
+                    buf += chunk[:max(room, 0)]
+                    if limits.output_limit_kills:
                         sel.unregister(fd)
                         if killed is None:
                             killed = "output"
                             self._kill()
-                    else:
-                        buf += chunk
         finally:
             sel.close()
             for fd in (out_r, err_r):
@@ -454,7 +456,7 @@ def _judge_facts(limits: Limits, killed: str | None, exit_msg: list[str] | None,
         status_, msg = RunStatus.TLE, f"CPU time limit of {cpu_s:g} s exceeded"
     elif killed == "wall" or (killed is None and wall_ms > limits.wall_time_ms):
         status_, msg = RunStatus.TLE, f"wall time limit of {wall_s:g} s exceeded"
-    elif killed == "output":
+    elif killed == "output" or (out_over and not limits.output_limit_kills):
         status_, msg = RunStatus.OLE, f"output over the limit of {limits.output_bytes} bytes"
     elif ooms > 0 or (exit_code != 0 and peak >= limits.memory_bytes - 4096):
         status_, msg = RunStatus.MLE, f"memory limit of {limits.memory_bytes // (1 << 20)} MiB exceeded"

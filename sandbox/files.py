@@ -118,10 +118,32 @@ def read_file(dirfd: int, rel: str, max_bytes: int) -> bytes:
         os.close(fd)
 
 
-def list_files(dirfd: int) -> list[str]:
-    """Names in the box's working directory (top level), for error messages and collection."""
+def list_files(dirfd: int, *, recursive: bool = False, max_entries: int = 10_000) -> list[str]:
+    """Names in the box's working directory, for error messages and collection.
+
+    With `recursive`, the regular files of the whole tree as relative paths ("x/y/A.class"),
+    walked without following any link, at most `max_entries` of them (FileRefused beyond).
+    """
     fd = os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=dirfd)
     try:
-        return sorted(os.listdir(fd))
+        if not recursive:
+            return sorted(os.listdir(fd))
+        out: list[str] = []
+        _walk(fd, "", out, max_entries)
+        return sorted(out)
     finally:
         os.close(fd)
+
+
+def _walk(fd: int, prefix: str, out: list[str], max_entries: int) -> None:
+    for entry in os.scandir(fd):
+        if len(out) >= max_entries:
+            raise FileRefused(f"more than {max_entries} files in the box's working directory")
+        if entry.is_dir(follow_symlinks=False):
+            sub = os.open(entry.name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd)
+            try:
+                _walk(sub, prefix + entry.name + "/", out, max_entries)
+            finally:
+                os.close(sub)
+        elif entry.is_file(follow_symlinks=False):
+            out.append(prefix + entry.name)

@@ -20,6 +20,10 @@ class Limits:
     wall_time_ms: int = 6000
     memory_bytes: int = 256 * MiB
     output_bytes: int = 64 * MiB  # stdout and stderr, each; over it the run is OLE
+    # True: the first byte over `output_bytes` kills the box (OLE at once). False: what is over
+    # is read and thrown away and the program runs on (DOMjudge's "truncated at the limit"): it
+    # ends TLE if it runs out of time, else OLE if stdout went over; stderr is only cut.
+    output_limit_kills: bool = True
     file_size_bytes: int = 64 * MiB  # any one file the program writes (RLIMIT_FSIZE)
     stack_bytes: int | None = None
     processes: int = 64

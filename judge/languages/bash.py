@@ -11,7 +11,7 @@ from .recipe import Language, SelfTest
 BASH = Language(
     id="bash",
     name="Bash",
-    extensions=(".sh",),
+    extensions=(".sh", ".bash"),
     source_name="main.sh",
     image="base",
     compile=("/bin/bash", "-n", "{source}"),

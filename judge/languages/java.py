@@ -113,9 +113,18 @@ def main_class(source: str) -> str | None:
     return "$".join(names) or None
 
 
-def run_class(name: str, source: str) -> str:
-    """What `java` starts: the class with main, else the file's own class."""
-    return main_class(source) or name.rsplit("/", 1)[-1].removesuffix(".java")
+_PACKAGE = re.compile(r"^\s*package\s+([\w$]+(?:\s*\.\s*[\w$]+)*)\s*;", re.MULTILINE)
+
+
+def run_class(name: str, source: str) -> str | None:
+    """What `java` starts: the class with main, qualified by the file's package; None if none has main."""
+    cls = main_class(source)
+    if cls is None:
+        return None
+    package = _PACKAGE.search(_code_only(source, blank_nested=False))
+    if package is None:
+        return cls
+    return "".join(package.group(1).split()) + "." + cls
 
 
 def source_name(source: str) -> str:
@@ -132,7 +141,7 @@ JAVA = Language(
     name_source=source_name,
     compile=(
         "/usr/bin/javac", "-J-XX:-UsePerfData", "-J-XX:+UseSerialGC", "-J-XX:TieredStopAtLevel=1",
-        "-J-Xmx384m", "-encoding", "UTF-8", "{sources}",
+        "-J-Xmx384m", "-encoding", "UTF-8", "-d", ".", "{sources}",
     ),
     run=(
         "/usr/bin/java", "-XX:-UsePerfData", "-XX:+UseSerialGC", "-Xss64m", "-Xmx{memory_mib}m",
@@ -140,6 +149,7 @@ JAVA = Language(
     ),
     main_pattern=MAIN,
     main_name=run_class,
+    main_required=True,
     version=("/usr/bin/java", "-XX:-UsePerfData", "-version"),
     artifacts=(("*.class", 0o644),),
     compile_limits=compile_limits(processes=128),

@@ -12,7 +12,7 @@ from .recipe import Language, SelfTest
 JAVASCRIPT = Language(
     id="javascript",
     name="JavaScript (Node.js)",
-    extensions=(".js",),
+    extensions=(".js", ".mjs"),
     source_name="main.js",
     image="node",
     extra_time_ms=150,

@@ -13,7 +13,7 @@ from .recipe import Language, SelfTest
 PASCAL = Language(
     id="pascal",
     name="Pascal (Free Pascal)",
-    extensions=(".pas",),
+    extensions=(".pas", ".p"),
     source_name="main.pas",
     image="fpc",
     compile=("/usr/bin/fpc", "-O2", "-XS", "-Xs", "-omain", "{source}"),

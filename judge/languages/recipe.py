@@ -39,6 +39,7 @@ import dataclasses
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sandbox import Limits, MiB
 
@@ -55,7 +56,7 @@ DEFAULT_COMPILE_LIMITS = Limits(
 )
 
 
-def compile_limits(**changes: int) -> Limits:
+def compile_limits(**changes: Any) -> Limits:
     """DEFAULT_COMPILE_LIMITS with some fields changed, e.g. compile_limits(memory_bytes=...)."""
     return dataclasses.replace(DEFAULT_COMPILE_LIMITS, **changes)
 
@@ -91,6 +92,7 @@ class Language:
     main_pattern: str | None = None  # a regex (MULTILINE) that only an entry point's text matches
     main_name: Callable[[str, str], str | None] | None = field(default=None, compare=False)
     # (entry file name, its text) -> what {main} is; None: the entry's stem
+    main_required: bool = False  # main_name must find one, else the submission is CE (Java: no main class)
 
     def __post_init__(self) -> None:
         if not self.extensions or not all(e.startswith(".") for e in self.extensions):
@@ -150,6 +152,11 @@ def entry_point(lang: Language, files: Mapping[str, str], given: str | None = No
             return marked[0]
         if marked:
             own = marked
+    # the one file no other file names (imports, requires, includes name what they use)
+    unused = [name for name in own if not any(
+        re.search(rf"\b{re.escape(stem_of(name))}\b", files[other]) for other in own if other != name)]
+    if len(unused) == 1:
+        return unused[0]
     raise EntryPointError(f"cannot tell which of {', '.join(own)} is the entry point; name it with --main")
 
 

@@ -46,6 +46,8 @@ class Program:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TestCase:
+    __test__ = False  # not a pytest class, whatever its name
+
     name: str  # relative to data/, without extension: "secret/group1/01"
     input: Path
     answer: Path | None  # None only for interactive problems that have no .ans
@@ -74,6 +76,8 @@ class Grading:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TestGroup:
+    __test__ = False
+
     name: str  # relative to data/: "sample", "secret", "secret/group1"
     cases: tuple[TestCase, ...]  # this group's own cases, lexicographic
     groups: tuple[TestGroup, ...]  # subgroups, lexicographic
@@ -90,7 +94,7 @@ class TestGroup:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Limits:
     time_limit_s: float | None  # None: to be computed from the accepted submissions
-    time_limit_source: str  # "problem.yaml", ".timelimit", "domjudge-problem.ini", "init.yml", "computed", ...
+    time_limit_source: str  # "problem.yaml", ".timelimit", "domjudge-problem.ini", "init.yml", "computed"
     time_multiplier: float = 5.0  # legacy `time_multiplier`; 2025-09 `ac_to_time_limit` (2.0)
     time_safety_margin: float = 2.0  # legacy; 2025-09 `time_limit_to_tle` (1.5)
     time_resolution_s: float = 1.0
@@ -111,10 +115,13 @@ class Submission:
     path: Path  # a file, or a directory for a submission of several files
     rel: str  # relative to the problem: "submissions/accepted/sum.c"
     language: str | None  # a judge language id, None when none fits
-    expected: tuple[Verdict, ...]  # any of these is right; from the folder, @EXPECTED_RESULTS@, submissions.json
+    expected: tuple[Verdict, ...]  # any is right: folder, @EXPECTED_RESULTS@, submissions.json
     entry_point: str | None = None  # DOMjudge submissions.json `entry_point`
     folder: str = ""  # "accepted", "wrong_answer", ...
     expected_score: float | None = None
+    # DMOJ's test.yml gives each submission its own limits; None: the problem's
+    time_limit_s: float | None = None
+    memory_limit_kib: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

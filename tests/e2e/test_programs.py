@@ -31,7 +31,7 @@ CLOSER: dict[str, Callable[[dict[str, object]], bool]] = {
     "rte_exception.java": lambda doc: doc["exit_code"] == 1 and "IllegalStateException" in str(doc["stderr"]),
     "ole_flood.py": lambda doc: doc["stdout_truncated"] is True,
     "ce_syntax.cpp": lambda doc: "error" in str(doc["compile_output"]),
-    "ce_no_class.java": lambda doc: "*.class" in str(doc["message"]),
+    "ce_no_class.java": lambda doc: "declares a main method" in str(doc["message"]),
     "tle_spin.py": lambda doc: 1.0 <= float(str(doc["cpu_time"])) < 1.5,
 }
 

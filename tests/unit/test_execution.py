@@ -47,7 +47,7 @@ class FakeBox:
     def get(self, rel: str, max_bytes: int = 0) -> bytes:
         return self.files[rel][0]
 
-    def listdir(self) -> list[str]:
+    def listdir(self, recursive: bool = False) -> list[str]:
         return sorted(self.files)
 
     def run(self, argv: Sequence[str], limits: Limits, *, stdin: bytes | int | None = None,
@@ -111,7 +111,7 @@ def test_a_compiler_that_hits_its_limits_is_ce_with_the_reason() -> None:
 
 def test_java_runs_its_public_class_with_every_class_file_and_the_allowance() -> None:
     java = languages.by_id("java")
-    source = b"public class Hello { class Inner {} }"
+    source = b"public class Hello { class Inner {} public static void main(String[] a) {} }"
     sb = FakeSandbox((result(), {"Hello.class": b"CAFE", "Hello$Inner.class": b"BABE"}), (result(), {}))
     run_source(sb, java, source, USER)
     compile_box, run_box = sb.boxes
@@ -124,8 +124,14 @@ def test_java_runs_its_public_class_with_every_class_file_and_the_allowance() ->
 
 def test_a_compile_that_leaves_no_artifact_is_ce() -> None:
     sb = FakeSandbox((result(), {}))
+    r = run_source(sb, languages.by_id("c"), b"int main(void) { return 0; }", USER)
+    assert r.status is Status.CE and "matching main" in r.message and len(sb.boxes) == 1
+
+
+def test_java_without_a_main_method_is_ce_before_any_box() -> None:
+    sb = FakeSandbox()
     r = run_source(sb, languages.by_id("java"), b"// no class", USER)
-    assert r.status is Status.CE and "*.class" in r.message and len(sb.boxes) == 1
+    assert r.status is Status.CE and "declares a main method" in r.message and not sb.boxes
 
 
 def test_python_only_checks_and_runs_the_source() -> None:

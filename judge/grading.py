@@ -1,0 +1,293 @@
+"""Grading one submission against one problem: compile once, run every test in a fresh box, check, score.
+
+Theory of operation:
+
+1. Compile the submission once (judge/execution.py), in the language's image, under the
+   language's compile limits. A compile error ends it: verdict CE, with the compiler's output.
+2. Run each test case in a fresh box made from the compiled files: stdin is the case's .in
+   (a descriptor, no copy), limits are the problem's (CPU time limit, memory, output) plus the
+   language's written allowance. The wall clock is 1.5 times the CPU limit plus a second, so a
+   program that sleeps is stopped too.
+3. Check. A run that ended OK goes to the checker: the format's default output validator
+   (judge/checkers/default.py) or the package's own, compiled once and run in boxes of its
+   own (judge/checkers/validator.py). Interactive and multi-pass problems run the
+   submission and the validator together instead (judge/interactive.py). A run that did not
+   end OK keeps its status as the verdict: TLE, MLE, OLE, RTE.
+4. Combine. Pass-fail problems stop at the first test that is not AC, ICPC style, and take
+   its verdict (unless `run_all`). Scoring problems combine per test group as the package
+   says (judge/problems/model.py `Grading`): on_reject break or continue; the verdict of a
+   group is its worst error, first error, or always accept, or AC if any item is AC with
+   accept_if_any_accepted; its score is the sum, average, min or max of its items' scores
+   (a test's score is the validator's score.txt, else accept_score or reject_score).
+
+Our own failures (a checker that does not compile or exits with neither 42 nor 43, a box that
+cannot be made) make the test IE, never the contestant's fault; the submission is then IE.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import sandbox
+from sandbox import Limits, MiB, RunStatus, SandboxError
+
+from . import execution, images, languages
+from .checkers import CheckResult
+from .checkers import default as default_checker
+from .checkers import validator as custom
+from .checkers.validator import ValidatorProgram
+from .errors import JudgeError
+from .problems.model import Grading, Problem, TestCase, TestGroup, Verdict
+from .submission import Submission
+
+# worst first, as the legacy default grader ranks errors (JE, IF, RTE, MLE, TLE, OLE, WA)
+SEVERITY = [Verdict.IE, Verdict.RTE, Verdict.MLE, Verdict.TLE, Verdict.OLE, Verdict.WA, Verdict.CE,
+            Verdict.AC]
+STATUS_VERDICT = {RunStatus.TLE: Verdict.TLE, RunStatus.MLE: Verdict.MLE, RunStatus.OLE: Verdict.OLE,
+                  RunStatus.RTE: Verdict.RTE}
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TestResult:
+    __test__ = False  # not a pytest class, whatever its name
+
+    name: str
+    verdict: Verdict
+    time_s: float = 0.0  # CPU time
+    wall_s: float = 0.0
+    memory: int = 0  # peak bytes
+    message: str = ""  # the checker's message, or why it is IE
+    score: float | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {"name": self.name, "verdict": self.verdict.value, "time": round(self.time_s, 3),
+                "wall_time": round(self.wall_s, 3), "memory": self.memory, "message": self.message,
+                "score": self.score}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GradeResult:
+    verdict: Verdict
+    score: float | None
+    tests: tuple[TestResult, ...]
+    compile_output: str = ""
+    message: str = ""
+    language: str | None = None
+
+    @property
+    def max_time(self) -> float:
+        return max((t.time_s for t in self.tests), default=0.0)
+
+    @property
+    def max_memory(self) -> int:
+        return max((t.memory for t in self.tests), default=0)
+
+    def to_json(self) -> dict[str, object]:
+        return {"language": self.language, "verdict": self.verdict.value, "score": self.score,
+                "max_time": round(self.max_time, 3), "max_memory": self.max_memory,
+                "compile_output": self.compile_output, "message": self.message,
+                "tests": [t.to_json() for t in self.tests]}
+
+
+@dataclass(slots=True)
+class _Group:
+    verdict: Verdict
+    score: float
+    tests: list[TestResult] = field(default_factory=list)
+
+
+class Grader:
+    """Grades submissions of one problem. Compiles the problem's validator once, on first use."""
+
+    def __init__(self, problem: Problem, *, time_limit_s: float, sb: sandbox.Sandbox | None = None,
+                 run_all: bool = False) -> None:
+        self.problem = problem
+        self.time_limit_s = time_limit_s
+        self.sb = sb or sandbox.default()
+        self.run_all = run_all
+        self._validator: ValidatorProgram | None = None
+        self._validator_error: str | None = None
+        self._lock = threading.Lock()
+
+    # -- limits ------------------------------------------------------------------------------
+
+    def run_limits(self, time_limit_s: float | None = None, memory_bytes: int | None = None) -> Limits:
+        """The problem's limits for one run; a submission may bring its own (DMOJ's per-test limits)."""
+        lim = self.problem.limits
+        cpu_ms = max(1, round((time_limit_s or self.time_limit_s) * 1000))
+        return Limits(cpu_time_ms=cpu_ms, wall_time_ms=cpu_ms * 3 // 2 + 1000,
+                      memory_bytes=memory_bytes or lim.memory_mib * MiB, output_bytes=lim.output_mib * MiB,
+                      output_limit_kills=False)
+
+    def validator_limits(self) -> Limits:
+        lim = self.problem.limits
+        ms = round(lim.validation_time_s * 1000)
+        return Limits(cpu_time_ms=ms, wall_time_ms=2 * ms, memory_bytes=lim.validation_memory_mib * MiB,
+                      output_bytes=lim.validation_output_mib * MiB, processes=4)
+
+    # -- the validator -----------------------------------------------------------------------
+
+    def validator(self) -> ValidatorProgram:
+        """The package's output validator, compiled once; JudgeError if it cannot be."""
+        with self._lock:
+            if self._validator is None and self._validator_error is None:
+                assert self.problem.output_validator is not None
+                try:
+                    self._validator = custom.compile_validator(self.sb, self.problem.output_validator)
+                except (JudgeError, SandboxError) as e:
+                    self._validator_error = f"the output validator does not build: {e}"
+            if self._validator_error is not None:
+                raise JudgeError(self._validator_error)
+            assert self._validator is not None
+            return self._validator
+
+    # -- grading -----------------------------------------------------------------------------
+
+    def grade(self, source: Submission, language: str, *, main: str | None = None,
+              progress: Progress | None = None, limits: Limits | None = None) -> GradeResult:
+        """Grade one submission; `limits` replace the problem's run limits (a DMOJ test's own)."""
+        lang = languages.by_id(language)
+        image = images.get(lang.image)
+        compiled = execution.compile_source(self.sb, lang, source, image=image, main=main)
+        if isinstance(compiled, execution.CompileFailure):
+            return GradeResult(verdict=Verdict.CE, score=None, tests=(), compile_output=compiled.output,
+                               message=compiled.message, language=language)
+        stop = [False]
+
+        def run_case(case: TestCase) -> TestResult:
+            if progress is not None:
+                progress(case.name)
+            return self._test(compiled, image, case, limits or self.run_limits())
+
+        if self.problem.scoring:
+            root = self._group(self.problem.data, run_case, is_root=True)
+            verdict, score, tests = root.verdict, root.score, root.tests
+        else:
+            tests = []
+            verdict, score = Verdict.AC, None
+            for case in self.problem.cases():
+                if stop[0]:
+                    break
+                t = run_case(case)
+                tests.append(t)
+                if t.verdict is not Verdict.AC and verdict is Verdict.AC:
+                    verdict = t.verdict
+                    if not self.run_all:
+                        break
+        return GradeResult(verdict=verdict, score=score, tests=tuple(tests),
+                           compile_output=compiled.compile_output, language=language)
+
+    def _group(self, group: TestGroup, run_case: Callable[[TestCase], TestResult], *,
+               is_root: bool) -> _Group:
+        g: Grading = group.grading
+        items: list[tuple[Verdict, float, bool]] = []  # (verdict, score, is_sample_group)
+        tests: list[TestResult] = []
+        for case in group.cases:
+            t = run_case(case)
+            tests.append(t)
+            score = t.score if t.score is not None and t.verdict is Verdict.AC else (
+                g.accept_score if t.verdict is Verdict.AC else g.reject_score)
+            items.append((t.verdict, score, False))
+            if t.verdict is not Verdict.AC and g.on_reject == "break":
+                break
+        else:
+            for sub in group.groups:
+                r = self._group(sub, run_case, is_root=False)
+                tests += r.tests
+                items.append((r.verdict, r.score, sub.name.split("/")[-1] == "sample"))
+                if r.verdict is not Verdict.AC and g.on_reject == "break":
+                    break
+        counted = [(v, s) for v, s, sample in items if not (g.ignore_sample and sample)]
+        verdicts = [v for v, _ in counted]
+        errors = [v for v in verdicts if v is not Verdict.AC]
+        if g.verdict_mode == "always_accept" or not errors or (
+                g.accept_if_any_accepted and Verdict.AC in verdicts):
+            verdict = Verdict.AC
+        elif g.verdict_mode == "first_error":
+            verdict = errors[0]
+        else:
+            verdict = min(errors, key=SEVERITY.index)
+        scores = [s for _, s in counted]
+        if not scores:
+            score = 0.0
+        elif g.aggregation == "min":
+            score = min(scores)
+        elif g.aggregation == "max":
+            score = max(scores)
+        elif g.aggregation == "avg":
+            score = sum(scores) / len(scores)
+        else:
+            score = sum(scores)
+        if g.max_score is not None:
+            score = min(score, g.max_score)
+        return _Group(verdict, score, tests)
+
+    def _test(self, program: execution.Program, image: sandbox.Image, case: TestCase,
+              limits: Limits) -> TestResult:
+        try:
+            if self.problem.interactive or self.problem.multi_pass:
+                return self._interactive(program, image, case, limits)
+            with open(case.input, "rb") as stdin:
+                run = execution.run_program(self.sb, program, limits, image=image, stdin=stdin.fileno())
+            common = {"name": case.name, "time_s": run.cpu_time_ms / 1000, "wall_s": run.wall_time_ms / 1000,
+                      "memory": run.memory_bytes}
+            if run.status is not execution.Status.OK:
+                verdict = STATUS_VERDICT.get(RunStatus(run.status.value), Verdict.RTE)
+                return TestResult(verdict=verdict, message=run.message, **common)  # type: ignore[arg-type]
+            check = self._check(case, run.stdout)
+            return _from_check(check, common)
+        except (JudgeError, SandboxError, OSError) as e:
+            return TestResult(name=case.name, verdict=Verdict.IE, message=f"internal error: {e}")
+
+    def _check(self, case: TestCase, output: bytes) -> CheckResult:
+        args = (*self.problem.output_validator_args, *case.output_validator_args)
+        if self.problem.output_validator is None:
+            answer = case.answer.read_bytes() if case.answer is not None else b""
+            return default_checker.check(answer, output, args)
+        vp = self.validator()
+        assert case.answer is not None
+        if self.problem.checker_protocol == "testlib":
+            return custom.run_testlib(self.sb, vp, input=case.input, output=output, answer=case.answer,
+                                      limits=self.validator_limits())
+        return custom.run_kattis(self.sb, vp, input=case.input, answer=case.answer, output=output, args=args,
+                                 limits=self.validator_limits())
+
+    def _interactive(self, program: execution.Program, image: sandbox.Image, case: TestCase,
+                     limits: Limits) -> TestResult:
+        from . import interactive
+
+        vp = self.validator()
+        args = (*self.problem.output_validator_args, *case.output_validator_args)
+        common = {"input": case.input, "answer": case.answer, "args": args, "limits": limits,
+                  "validator_limits": self.validator_limits(), "images": (image, vp.image)}
+        if self.problem.multi_pass:
+            out = interactive.run_multi_pass(self.sb, program, vp.program, **common,  # type: ignore[arg-type]
+                                             passes=self.problem.limits.validation_passes,
+                                             interactive=self.problem.interactive)
+        else:
+            out = interactive.run_interactive(self.sb, program, vp.program, **common)  # type: ignore[arg-type]
+        sub = out.submission
+        verdict = Verdict(out.verdict_hint)
+        message = out.judge_message or out.reason or sub.message
+        return TestResult(name=case.name, verdict=verdict, time_s=sub.cpu_time_ms / 1000,
+                          wall_s=sub.wall_time_ms / 1000, memory=sub.memory_bytes, message=message,
+                          score=out.score)
+
+
+def _from_check(check: CheckResult, common: dict[str, object]) -> TestResult:
+    if check.judge_error is not None:
+        return TestResult(verdict=Verdict.IE, message=check.judge_error, **common)  # type: ignore[arg-type]
+    verdict = Verdict.AC if check.accepted else Verdict.WA
+    return TestResult(verdict=verdict, message=check.message, score=check.score, **common)  # type: ignore[arg-type]
+
+
+def round_time_limit(slowest_s: float, multiplier: float, resolution_s: float) -> float:
+    """The smallest multiple of the resolution at or above slowest x multiplier (at least one step)."""
+    steps = max(1, math.ceil(round(slowest_s * multiplier / resolution_s, 9)))
+    return steps * resolution_s
+
+

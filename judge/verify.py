@@ -1,0 +1,155 @@
+"""`judge verify PROBLEM`: judge every submission a package ships and compare with what its authors expect.
+
+The package self-test that problemtools' verifyproblem and DOMjudge's import run:
+
+1. Load the package (judge/problems/package.py); a broken one is a PackageError.
+2. The time limit: the package's where it states one (2025-09 `limits.time_limit`, DOMjudge
+   `.timelimit` or `domjudge-problem.ini`, DMOJ `init.yml`); otherwise computed as
+   problemtools does: the accepted submissions run first under a generous limit
+   (PROVISIONAL_S), and the limit is the slowest one's CPU time times the multiplier
+   (legacy `time_multiplier` 5, 2025-09 `ac_to_time_limit` 2), rounded up to the time
+   resolution (1 s). The report says which (`time_limit_source`).
+3. Every submission is graded (judge/grading.py) under that limit, `jobs` at a time, and
+   compared with its expected verdicts (folder, @EXPECTED_RESULTS@, submissions.json). A
+   partially accepted submission (scoring) must be AC with a score below the best score.
+   A submission in a language the judge does not have is reported as skipped, not judged.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import sandbox
+
+from . import submission as submissions_mod
+from .errors import JudgeError
+from .grading import Grader, GradeResult, round_time_limit
+from .problems import package
+from .problems.model import Problem, Submission, Verdict
+
+PROVISIONAL_S = 10.0
+MIN_MEMORY_BYTES = 4 * 1024 * 1024  # the sandbox's smallest memory limit; DMOJ's 1 KiB tests get this
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Checked:
+    sub: Submission
+    result: GradeResult | None  # None: skipped
+    ok: bool | None  # None: skipped
+    note: str = ""
+
+    def to_json(self) -> dict[str, object]:
+        r = self.result
+        return {
+            "path": self.sub.rel, "language": self.sub.language,
+            "expected": [v.value for v in self.sub.expected],
+            "verdict": r.verdict.value if r else None, "score": r.score if r else None,
+            "max_time": round(r.max_time, 3) if r else None, "max_memory": r.max_memory if r else None,
+            "ok": self.ok, "note": self.note,
+            "compile_output": r.compile_output if r and r.verdict is Verdict.CE else None,
+            "tests": [{"name": t.name, "verdict": t.verdict.value, "time": round(t.time_s, 3),
+                       "memory": t.memory, "message": t.message} for t in r.tests] if r else [],
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VerifyReport:
+    problem: Problem
+    time_limit_s: float
+    time_limit_source: str
+    checked: tuple[Checked, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok is not False for c in self.checked)
+
+    def to_json(self) -> dict[str, object]:
+        return {"problem": self.problem.id, "name": self.problem.name, "time_limit": self.time_limit_s,
+                "time_limit_source": self.time_limit_source, "ok": self.ok,
+                "warnings": list(self.problem.warnings),
+                "submissions": [c.to_json() for c in self.checked]}
+
+
+def _grade_one(grader: Grader, sub: Submission) -> Checked:
+    if sub.language is None:
+        return Checked(sub=sub, result=None, ok=None, note="no judge language for this file: skipped")
+    try:
+        source = submissions_mod.load(sub.path)
+        limits = None
+        if sub.time_limit_s is not None or sub.memory_limit_kib is not None:
+            memory = (sub.memory_limit_kib or 0) * 1024 or None
+            if memory is not None:
+                memory = max(memory, MIN_MEMORY_BYTES)
+            limits = grader.run_limits(sub.time_limit_s, memory)
+        result = grader.grade(source, sub.language, main=sub.entry_point, limits=limits)
+    except JudgeError as e:
+        result = GradeResult(verdict=Verdict.CE, score=None, tests=(), message=str(e), language=sub.language)
+    return Checked(sub=sub, result=result, ok=agrees(grader.problem, result.verdict, sub.expected))
+
+
+def agrees(problem: Problem, verdict: Verdict, expected: tuple[Verdict, ...]) -> bool:
+    """Whether a verdict is one the authors expect. The ICPC formats have no memory verdict:
+    their run_time_error covers a program that ran out of memory, so there MLE counts as RTE."""
+    if verdict is Verdict.MLE and problem.format != "dmoj" and Verdict.RTE in expected:
+        return True
+    return verdict in expected
+
+
+def verify(path: Path, *, sb: sandbox.Sandbox | None = None, jobs: int = 2,
+           progress: Progress | None = None) -> VerifyReport:
+    problem = package.load(path)
+    sb = sb or sandbox.default()
+    done: dict[str, Checked] = {}
+    lock = threading.Lock()
+
+    def run_all(grader: Grader, subs: list[Submission]) -> None:
+        def one(sub: Submission) -> None:
+            c = _grade_one(grader, sub)
+            with lock:
+                done[sub.rel] = c
+            if progress is not None:
+                progress(sub.rel)
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            list(pool.map(one, subs))
+
+    limit, source = problem.limits.time_limit_s, problem.limits.time_limit_source
+    own = [s.time_limit_s for s in problem.submissions if s.time_limit_s is not None]
+    if limit is None and own and len(own) == len(problem.submissions):
+        limit, source = max(own), "each submission's own (DMOJ test.yml); the largest shown"
+    if limit is None:
+        accepted = [s for s in problem.submissions if s.expected == (Verdict.AC,) and s.language is not None]
+        if not accepted:
+            raise JudgeError(f"{problem.id}: no time limit is stated and no accepted submission can set one")
+        run_all(Grader(problem, time_limit_s=PROVISIONAL_S, sb=sb), accepted)
+        slowest = max((done[s.rel].result.max_time for s in accepted  # type: ignore[union-attr]
+                       if done[s.rel].ok), default=0.0)
+        limit = round_time_limit(slowest, problem.limits.time_multiplier, problem.limits.time_resolution_s)
+        source = f"computed: slowest accepted {slowest:.3f} s x {problem.limits.time_multiplier:g}"
+        # the accepted ones that passed stand: each ran under the limit, within it
+        for s in accepted:
+            if not done[s.rel].ok:
+                del done[s.rel]
+    grader = Grader(problem, time_limit_s=limit, sb=sb)
+    run_all(grader, [s for s in problem.submissions if s.rel not in done])
+    checked = [done[s.rel] for s in problem.submissions]
+    checked = _partial_scores(checked)
+    return VerifyReport(problem=problem, time_limit_s=limit, time_limit_source=source, checked=tuple(checked))
+
+
+def _partial_scores(checked: list[Checked]) -> list[Checked]:
+    """partially_accepted: AC with a score below the best accepted score."""
+    best = max((c.result.score for c in checked if c.result and c.result.score is not None
+                and c.sub.folder == "accepted"), default=None)
+    out = []
+    for c in checked:
+        if c.sub.folder == "partially_accepted" and c.result is not None:
+            ok = (c.result.verdict is Verdict.AC and c.result.score is not None and best is not None
+                  and 0 < c.result.score < best)
+            c = replace(c, ok=ok, note=f"partially accepted: score must be in (0, {best})")
+        out.append(c)
+    return out

@@ -1,0 +1,84 @@
+"""`judge verify` on the conformance corpus: every submission against the verdict its authors wrote down.
+
+The corpus (../shared/conformance, beside the project; never copied into it) holds 14 problem
+packages from Kattis problemtools, DOMjudge, BAPCtools and DMOJ with 298 submissions, and
+EXPECTED.tsv says which verdicts each may get (`A|B` is either). One test per package runs
+the whole package self-test, as `judge verify` does, through real boxes, and compares every
+row that is in a language the judge has. Rows the judge cannot judge (a language it does
+not have) are counted, not hidden: the test prints them.
+
+KNOWN_DIFFERENCES lists the rows where our verdict differs from the upstream expectation
+because of a setting of ours, each with the setting; the README lists them too. A row there
+must still differ (so the list cannot go stale silently).
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from judge import verify
+from judge.problems.model import Verdict
+
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "conformance"
+EXPECTED = CORPUS / "EXPECTED.tsv"
+
+# (problem_dir, submission_path) -> the setting of ours that explains the difference
+KNOWN_DIFFERENCES: dict[tuple[str, str], str] = {}
+
+
+def rows() -> list[dict[str, str]]:
+    if not EXPECTED.exists():
+        return []
+    with open(EXPECTED, encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f, delimiter="\t"))
+
+
+def problems() -> list[str]:
+    return sorted({r["problem_dir"] for r in rows()})
+
+
+def expected_set(text: str) -> set[str]:
+    return {"AC" if v == "PAC" else v for v in text.split("|")}
+
+
+pytestmark = [
+    pytest.mark.sandbox,
+    pytest.mark.skipif(not EXPECTED.exists(), reason=f"the conformance corpus is not at {CORPUS}"),
+]
+
+
+@pytest.mark.parametrize("problem", problems() or ["(none)"])
+def test_verify_gives_every_submission_its_expected_verdict(problem: str, sandbox_ready: None) -> None:
+    report = verify.verify(CORPUS / problem, jobs=2)
+    by_rel = {c.sub.rel.rstrip("/"): c for c in report.checked}
+    wrong: list[str] = []
+    unjudged: list[str] = []
+    for row in rows():
+        if row["problem_dir"] != problem:
+            continue
+        key = (problem, row["submission_path"])
+        checked = by_rel.get(row["submission_path"].rstrip("/"))
+        assert checked is not None, f"{row['submission_path']}: not found by the loader"
+        if checked.result is None:
+            unjudged.append(f"{row['submission_path']} ({row['language_detail']})")
+            continue
+        got = checked.result.verdict.value
+        # the loader's expectations equal the TSV's (tests/unit/test_packages.py); ok also knows
+        # that MLE is RTE in the ICPC formats and what a partially accepted score must be
+        assert {v.value for v in checked.sub.expected} == expected_set(row["expected_verdict"])
+        good = checked.ok is True
+        if key in KNOWN_DIFFERENCES:
+            assert not good, f"{key} is listed as a known difference but now agrees: remove it"
+            continue
+        if not good:
+            message = checked.result.message or next(
+                (t.message for t in checked.result.tests if t.verdict is not Verdict.AC), "")
+            wrong.append(f"{row['submission_path']} [{row['language']}]: expected {row['expected_verdict']}, "
+                         f"got {got} ({message[:200]!r})")
+    if unjudged:
+        print(f"\n{problem}: not judged (no such language here): {', '.join(unjudged)}")
+    assert not wrong, f"{problem} (time limit {report.time_limit_s} s, {report.time_limit_source}):\n" + \
+        "\n".join(wrong)
