@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from sandbox import DEFAULT_ENV, Image, Limits, RunResult, RunStatus
+from sandbox import DEFAULT_ENV, FileRefused, Image, Limits, RunResult, RunStatus
 
 from . import images
 from .languages import Language
@@ -185,7 +185,9 @@ def compile_source(sb: SandboxLike, lang: Language, source: bytes | Submission, 
     """
     files, entry, own, run_main = layout(lang, source, main)
     if run_main is None and lang.main_required:
-        return CompileFailure("", f"no {lang.name} class declares a main method to start from")
+        return CompileFailure("", f"nothing to start from: no {lang.name} class declares a main method"
+                                  if lang.id in ("java", "kotlin") else
+                                  f"nothing to start from: no {lang.name} file is the main one")
     program_files: list[tuple[str, bytes, int]] = [(name, data, 0o644) for name, data in files]
     if lang.compile is None:
         return Program(lang, entry, tuple(program_files), "", run_main)
@@ -193,7 +195,10 @@ def compile_source(sb: SandboxLike, lang: Language, source: bytes | Submission, 
     argv = expand(lang.compile, source_name=entry, memory_bytes=lim.memory_bytes, sources=own, main=run_main)
     with sb.box(image, limits=lim) as box:
         for name, data in files:
-            box.put(name, data, 0o644)
+            try:
+                box.put(name, data, 0o644)
+            except FileRefused as e:  # a name no file system takes (a 300-letter public class)
+                return CompileFailure("", f"the source cannot be saved: {e}")
         r = box.run(argv, lim, stdin=None, env=lang.environment(DEFAULT_ENV))
         output = _compiler_output(r, lim.output_bytes)
         if r.status is not RunStatus.OK:

@@ -7,7 +7,10 @@ Theory of operation:
 2. Run each test case in a fresh box made from the compiled files: stdin is the case's .in
    (a descriptor, no copy), limits are the problem's (CPU time limit, memory, output) plus the
    language's written allowance. The wall clock is 1.5 times the CPU limit plus a second, so a
-   program that sleeps is stopped too.
+   program that sleeps is stopped too. Output over the limit is cut and the program runs on, as
+   DOMjudge does (it ends TLE if it never stops, else OLE); DMOJ packages kill at the limit
+   (OLE at once) and give C and C++ an address-space limit equal to the memory limit, as
+   DMOJ does.
 3. Check. A run that ended OK goes to the checker: the format's default output validator
    (judge/checkers/default.py) or the package's own, compiled once and run in boxes of its
    own (judge/checkers/validator.py). Interactive and multi-pass problems run the
@@ -29,7 +32,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import sandbox
 from sandbox import Limits, MiB, RunStatus, SandboxError
@@ -49,6 +52,7 @@ SEVERITY = [Verdict.IE, Verdict.RTE, Verdict.MLE, Verdict.TLE, Verdict.OLE, Verd
 STATUS_VERDICT = {RunStatus.TLE: Verdict.TLE, RunStatus.MLE: Verdict.MLE, RunStatus.OLE: Verdict.OLE,
                   RunStatus.RTE: Verdict.RTE}
 Progress = Callable[[str], None]
+DMOJ_ADDRESS_SPACE = ("c", "cpp")  # the languages DMOJ limits by address space
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -121,7 +125,7 @@ class Grader:
         cpu_ms = max(1, round((time_limit_s or self.time_limit_s) * 1000))
         return Limits(cpu_time_ms=cpu_ms, wall_time_ms=cpu_ms * 3 // 2 + 1000,
                       memory_bytes=memory_bytes or lim.memory_mib * MiB, output_bytes=lim.output_mib * MiB,
-                      output_limit_kills=False)
+                      output_limit_kills=self.problem.format == "dmoj")
 
     def validator_limits(self) -> Limits:
         lim = self.problem.limits
@@ -151,6 +155,9 @@ class Grader:
               progress: Progress | None = None, limits: Limits | None = None) -> GradeResult:
         """Grade one submission; `limits` replace the problem's run limits (a DMOJ test's own)."""
         lang = languages.by_id(language)
+        limits = limits or self.run_limits()
+        if self.problem.format == "dmoj" and language in DMOJ_ADDRESS_SPACE:
+            limits = replace(limits, address_space_bytes=limits.memory_bytes)
         image = images.get(lang.image)
         compiled = execution.compile_source(self.sb, lang, source, image=image, main=main)
         if isinstance(compiled, execution.CompileFailure):
@@ -161,7 +168,7 @@ class Grader:
         def run_case(case: TestCase) -> TestResult:
             if progress is not None:
                 progress(case.name)
-            return self._test(compiled, image, case, limits or self.run_limits())
+            return self._test(compiled, image, case, limits)
 
         if self.problem.scoring:
             root = self._group(self.problem.data, run_case, is_root=True)

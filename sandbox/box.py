@@ -40,7 +40,7 @@ from .image import Image, etc_files
 from .limits import Limits
 from .result import RunResult, RunStatus
 
-RLIMIT = {"cpu": 0, "fsize": 1, "stack": 3, "core": 4, "nofile": 7, "memlock": 8, "msgqueue": 12}
+RLIMIT = {"cpu": 0, "fsize": 1, "stack": 3, "core": 4, "nofile": 7, "memlock": 8, "as": 9, "msgqueue": 12}
 DEFAULT_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/box", "LANG": "C.UTF-8"}
 KEEP_OUTPUT = 64 * 1024 * 1024  # never hold more than this of one stream in memory
 
@@ -419,7 +419,9 @@ def _stdin_fd(stdin: bytes | int | None) -> int:
 
 
 def _rlimits(limits: Limits) -> dict[str, int]:
+    extra = {} if limits.address_space_bytes is None else {"as": limits.address_space_bytes}
     return {
+        **extra,
         # a backstop only: the keeper enforces CPU time over the whole box, promptly
         "cpu": limits.cpu_time_ms // 1000 + 2,
         "fsize": limits.file_size_bytes,

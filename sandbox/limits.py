@@ -26,6 +26,9 @@ class Limits:
     output_limit_kills: bool = True
     file_size_bytes: int = 64 * MiB  # any one file the program writes (RLIMIT_FSIZE)
     stack_bytes: int | None = None
+    # RLIMIT_AS, off by default: the cgroup counts memory used, this counts address space
+    # reserved (DMOJ's model for native programs: an untouched 128 MB array fails at load)
+    address_space_bytes: int | None = None
     processes: int = 64
     open_files: int = 256
     tmp_bytes: int = 64 * MiB  # /tmp, and the working directory, each a tmpfs of this size

@@ -18,7 +18,12 @@ rebuild `net` and friends on every compile, 2 s here). Measured: hello world bui
 
 from __future__ import annotations
 
+import re
+
 from .recipe import Language, SelfTest
+
+COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.DOTALL)
+PACKAGE_MAIN = re.compile(r"^\s*package\s+main\b", re.MULTILINE)  # else go build makes no program: CE
 
 GO = Language(
     id="go",
@@ -32,6 +37,8 @@ GO = Language(
     version=("/usr/bin/go", "version"),
     artifacts=(("main", 0o755),),
     env=(("GOMAXPROCS", "1"),),
+    main_name=lambda name, text: "main" if PACKAGE_MAIN.search(COMMENT.sub(" ", text)) else None,
+    main_required=True,
     self_test=SelfTest(
         source='package main\n\nimport "fmt"\n\nfunc main() {\n\tvar a, b int64\n'
         "\tfmt.Scan(&a, &b)\n\tfmt.Println(a + b)\n}\n",

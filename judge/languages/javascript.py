@@ -16,7 +16,8 @@ JAVASCRIPT = Language(
     source_name="main.js",
     image="node",
     extra_time_ms=150,
-    compile=("/usr/bin/node", "--check", "{source}"),
+    # every file, not only the entry point: a syntax error in a module is CE too (DOMjudge does so)
+    compile=("/bin/sh", "-c", 'for f; do /usr/bin/node --check "$f" || exit 1; done', "check", "{sources}"),
     run=("/usr/bin/node", "{source}"),
     version=("/usr/bin/node", "--version"),
     self_test=SelfTest(

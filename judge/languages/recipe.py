@@ -152,9 +152,12 @@ def entry_point(lang: Language, files: Mapping[str, str], given: str | None = No
             return marked[0]
         if marked:
             own = marked
-    # the one file no other file names (imports, requires, includes name what they use)
-    unused = [name for name in own if not any(
-        re.search(rf"\b{re.escape(stem_of(name))}\b", files[other]) for other in own if other != name)]
+    # the one file no other file imports (on a line with import, from, require, use, mod or include)
+    def imported(name: str) -> bool:
+        pattern = re.compile(rf"\b(import|from|require|use|mod|include)\b.*\b{re.escape(stem_of(name))}\b")
+        return any(pattern.search(files[other]) for other in own if other != name)
+
+    unused = [name for name in own if not imported(name)]
     if len(unused) == 1:
         return unused[0]
     raise EntryPointError(f"cannot tell which of {', '.join(own)} is the entry point; name it with --main")
