@@ -236,3 +236,61 @@ def measure_sandbox(runs: int = 200, seconds: float = 3.0, *, sb: sandbox.Sandbo
         seconds=seconds,
         notes=notes,
     )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VerifyBench:
+    """`judge verify` beside problemtools' `verifyproblem -p submissions`, per package, interleaved."""
+
+    rounds: int
+    packages: dict[str, dict[str, float]]  # name -> {"judge_s", "problemtools_s"} medians
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        judge_total = sum(p["judge_s"] for p in self.packages.values())
+        pt_total = sum(p["problemtools_s"] for p in self.packages.values())
+        return {"rounds": self.rounds, "packages": self.packages, "judge_total_s": round(judge_total, 2),
+                "problemtools_total_s": round(pt_total, 2),
+                "problemtools_vs_judge": round(pt_total / judge_total, 2) if judge_total else None,
+                "notes": self.notes}
+
+
+def measure_verify(packages: Sequence[str], verifyproblem: str, rounds: int = 3) -> VerifyBench:
+    """Wall time of a whole `judge verify PKG` and `verifyproblem PKG -p submissions`, each a fresh
+    process, interleaved per round in a shuffled order; medians per package.
+
+    problemtools runs each submission under rlimits only; our boxes are in force. It gets a copy
+    of each package (it may write into it). Both compile and judge every submission; problemtools
+    skips the languages whose compiler this host lacks (it says so), which only flatters it.
+    """
+    import statistics
+    import sys
+    import tempfile
+
+    work = tempfile.mkdtemp(prefix="bench-verify-")
+    times: dict[str, dict[str, list[float]]] = {}
+    notes: list[str] = []
+    for pkg in packages:
+        name = os.path.basename(pkg.rstrip("/"))
+        copy = os.path.join(work, name)
+        shutil.copytree(pkg, copy, symlinks=True)
+        times[name] = {"judge_s": [], "problemtools_s": []}
+        runs: dict[str, list[str]] = {
+            "judge_s": [sys.executable, "-c", "from judge.cli import main; main()", "verify", pkg, "--json"],
+            "problemtools_s": [verifyproblem, copy, "-p", "submissions"],
+        }
+        for _ in range(rounds):
+            order = list(runs)
+            random.shuffle(order)
+            for key in order:
+                t0 = time.perf_counter()
+                proc = subprocess.run(runs[key], capture_output=True, check=False)
+                times[name][key].append(time.perf_counter() - t0)
+                if key == "judge_s" and proc.returncode not in (0, 1):
+                    why = proc.stderr.decode(errors="replace")[-500:]
+                    raise BenchError(f"judge verify {pkg} failed: {why}")
+                if key == "judge_s" and proc.returncode == 1:
+                    notes.append(f"{name}: judge verify found a submission with an unexpected verdict")
+    shutil.rmtree(work, ignore_errors=True)
+    medians = {name: {k: round(statistics.median(v), 2) for k, v in t.items()} for name, t in times.items()}
+    return VerifyBench(rounds=rounds, packages=medians, notes=sorted(set(notes)))

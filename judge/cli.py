@@ -226,6 +226,39 @@ def bench_sandbox(runs: int, seconds: float, image_name: str | None, as_json: bo
         display.sandbox_bench(report)
 
 
+@bench_group.command("verify")
+@click.argument("packages", nargs=-1, type=click.Path(exists=True, file_okay=False))
+@click.option("--problemtools", "verifyproblem", default="verifyproblem", show_default=True, metavar="PATH",
+              help="problemtools' verifyproblem (pip install problemtools).")
+@click.option("--rounds", type=click.IntRange(min=1), default=3, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+def bench_verify(packages: tuple[str, ...], verifyproblem: str, rounds: int, as_json: bool) -> None:
+    """`judge verify` beside problemtools' verifyproblem on the same packages, interleaved.
+
+    PACKAGES default to the problemtools examples of the conformance corpus (../shared/conformance).
+    """
+    import shutil
+
+    tool = shutil.which(verifyproblem)
+    if tool is None:
+        raise click.UsageError(f"{verifyproblem} not found: pip install problemtools, or --problemtools PATH")
+    if not packages:
+        corpus = Path("../shared/conformance/problemtools")
+        if not corpus.is_dir():
+            raise click.UsageError("name the packages to verify")
+        packages = tuple(str(p) for p in sorted(corpus.iterdir()) if p.is_dir())
+    try:
+        report = bench.measure_verify(packages, tool, rounds)
+    except (SandboxError, bench.BenchError) as e:
+        click.echo(f"judge: IE: {e}", err=True)
+        sys.exit(EXIT_INTERNAL)
+    doc = report.to_json()
+    if as_json:
+        _print_json(doc)
+    else:
+        display.mapping(doc, title="judge verify beside problemtools verifyproblem (median wall seconds)")
+
+
 @bench_group.command("fidelity")
 @click.option("--runs", type=click.IntRange(min=2), default=30, show_default=True,
               help="Runs of the CPU busy loop, in a box and as a plain process each.")
