@@ -3,6 +3,9 @@
 * JudgeError          judge/errors.py: something the judge was asked cannot be done
   x UnknownLanguage   no language has that id or file extension; the message lists the known ones
   x UnknownImage      no image has that name; the message lists the known ones
+  x BadSubmission     judge/submission.py: a submission breaks a rule (a link, `..`, too big, no entry point)
+  x PackageError      judge/problems/package.py: a problem package is broken; names the file and the fault
+  x ImageDefinitionError  judge/images.py: judge/images.toml (or --file) is wrong
 * SandboxError        sandbox/errors.py: the box failed; our fault -> status IE at the CLI edge
   x HostSetupError    the host cannot run boxes; the message says how to fix it
   x ExecFailed        a command could not be executed in the box
