@@ -171,7 +171,7 @@ class Grader:
             return self._test(compiled, image, case, limits)
 
         if self.problem.scoring:
-            root = self._group(self.problem.data, run_case, is_root=True)
+            root = self._group(self.problem.data, run_case, is_root=True, done={})
             verdict, score, tests = root.verdict, root.score, root.tests
         else:
             tests = []
@@ -189,8 +189,15 @@ class Grader:
                            compile_output=compiled.compile_output, language=language)
 
     def _group(self, group: TestGroup, run_case: Callable[[TestCase], TestResult], *,
-               is_root: bool) -> _Group:
+               is_root: bool, done: dict[str, Verdict]) -> _Group:
+        """A group's verdict and score; `done` has the verdicts of the groups judged so far, by name."""
         g: Grading = group.grading
+        for need in g.require_pass:  # 2025-09: judged only once these groups are accepted
+            failed = [v for name, v in done.items() if name.split("/")[-1] == need.split("/")[-1]
+                      and v is not Verdict.AC]
+            if failed:
+                done[group.name] = failed[0]
+                return _Group(failed[0], 0.0)
         items: list[tuple[Verdict, float, bool]] = []  # (verdict, score, is_sample_group)
         tests: list[TestResult] = []
         for case in group.cases:
@@ -203,7 +210,7 @@ class Grader:
                 break
         else:
             for sub in group.groups:
-                r = self._group(sub, run_case, is_root=False)
+                r = self._group(sub, run_case, is_root=False, done=done)
                 tests += r.tests
                 items.append((r.verdict, r.score, sub.name.split("/")[-1] == "sample"))
                 if r.verdict is not Verdict.AC and g.on_reject == "break":
@@ -231,6 +238,7 @@ class Grader:
             score = sum(scores)
         if g.max_score is not None:
             score = min(score, g.max_score)
+        done[group.name] = verdict
         return _Group(verdict, score, tests)
 
     def _test(self, program: execution.Program, image: sandbox.Image, case: TestCase,

@@ -26,6 +26,7 @@ from pathlib import Path
 import sandbox
 
 from . import submission as submissions_mod
+from .checkers import validator as custom
 from .errors import JudgeError
 from .grading import Grader, GradeResult, round_time_limit
 from .problems import package
@@ -63,14 +64,17 @@ class VerifyReport:
     time_limit_s: float
     time_limit_source: str
     checked: tuple[Checked, ...]
+    input_checks: int = 0  # (validator, case) pairs run
+    invalid_inputs: tuple[str, ...] = ()  # what the input validators refused, and why
 
     @property
     def ok(self) -> bool:
-        return all(c.ok is not False for c in self.checked)
+        return all(c.ok is not False for c in self.checked) and not self.invalid_inputs
 
     def to_json(self) -> dict[str, object]:
         return {"problem": self.problem.id, "name": self.problem.name, "time_limit": self.time_limit_s,
                 "time_limit_source": self.time_limit_source, "ok": self.ok,
+                "input_validation": {"checks": self.input_checks, "invalid": list(self.invalid_inputs)},
                 "warnings": list(self.problem.warnings),
                 "submissions": [c.to_json() for c in self.checked]}
 
@@ -138,7 +142,33 @@ def verify(path: Path, *, sb: sandbox.Sandbox | None = None, jobs: int = 2,
     run_all(grader, [s for s in problem.submissions if s.rel not in done])
     checked = [done[s.rel] for s in problem.submissions]
     checked = _partial_scores(checked)
-    return VerifyReport(problem=problem, time_limit_s=limit, time_limit_source=source, checked=tuple(checked))
+    count, invalid = validate_inputs(problem, grader)
+    return VerifyReport(problem=problem, time_limit_s=limit, time_limit_source=source, checked=tuple(checked),
+                        input_checks=count, invalid_inputs=tuple(invalid))
+
+
+def validate_inputs(problem: Problem, grader: Grader) -> tuple[int, list[str]]:
+    """Every input validator on every test's .in (exit 42: valid), with the group's arguments.
+
+    Validators we cannot run (.viva, .ctd, a language we lack) were warned about by the loader.
+    """
+    count, invalid = 0, []
+    for program in problem.input_validators:
+        if program.language is None:
+            continue
+        name = program.path.name
+        try:
+            vp = custom.compile_validator(grader.sb, program)
+        except JudgeError as e:
+            invalid.append(f"input validator {name} does not build: {e}")
+            continue
+        for case in problem.cases():
+            count += 1
+            why = custom.run_input_validator(grader.sb, vp, input=case.input, args=case.input_validator_args,
+                                             limits=grader.validator_limits())
+            if why is not None:
+                invalid.append(f"{case.name}.in: {why}")
+    return count, invalid
 
 
 def _partial_scores(checked: list[Checked]) -> list[Checked]:

@@ -223,6 +223,17 @@ def run_testlib(sb: _Sandbox, vp: ValidatorProgram, *, input: Path | bytes, outp
                                        f"points){_stderr(r)}")
 
 
+def run_input_validator(sb: _Sandbox, vp: ValidatorProgram, *, input: Path, args: Sequence[str],
+                        limits: Limits) -> str | None:
+    """`validator [args] < input`: None when it exits 42 (valid), else why the input is not valid."""
+    with open(input, "rb") as f:
+        r, _, _ = _run(sb, vp, limits, {}, {}, list(args), f.fileno(), collect=False)
+    if r.exit_code == EXIT_AC:
+        return None
+    failed = _failure(vp, r, None)
+    return failed or f"{_who(vp)} exited with code {r.exit_code}, not 42{_stderr(r)}"
+
+
 # -- the box ---------------------------------------------------------------------------------
 
 

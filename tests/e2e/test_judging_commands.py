@@ -62,3 +62,16 @@ def test_a_broken_package_is_a_usage_error_naming_the_file(judge_cli: JudgeCli, 
     result = judge_cli(["verify", str(pkg)])
     assert result.exit_code == 2
     assert "data/secret" in result.output and ".ans" in result.output
+
+
+def test_verify_runs_the_input_validators(judge_cli: JudgeCli, tmp_path: Path) -> None:
+    pkg = tmp_path / "hello"
+    shutil.copytree(HELLO, pkg)
+    validators = pkg / "input_validators"
+    validators.mkdir(exist_ok=True)
+    (validators / "picky.py").write_text("import sys\nsys.stdin.read()\nsys.exit(43)\n")
+    result = judge_cli(["verify", str(pkg), "--json"])
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    assert doc["input_validation"]["checks"] >= 1
+    assert any("picky.py exited with code 43" in why for why in doc["input_validation"]["invalid"])

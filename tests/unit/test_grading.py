@@ -44,7 +44,7 @@ def combine(data: TestGroup, verdicts: dict[str, Verdict]) -> tuple[Verdict, flo
         ran.append(c.name)
         return TestResult(name=c.name, verdict=verdicts.get(c.name, Verdict.AC))
 
-    g = grader._group(data, run_case, is_root=True)
+    g = grader._group(data, run_case, is_root=True, done={})
     return g.verdict, g.score, ran
 
 
@@ -82,3 +82,14 @@ def test_worst_error_first_error_and_aggregations() -> None:
 def test_the_computed_time_limit_rounds_up_to_the_resolution(
         slowest: float, multiplier: float, resolution: float, limit: float) -> None:
     assert round_time_limit(slowest, multiplier, resolution) == limit
+
+
+def test_a_group_that_requires_another_is_not_judged_when_that_one_failed() -> None:
+    first = TestGroup(name="secret/a", cases=(case("secret/a/1"),), groups=(),
+                      grading=Grading(accept_score=10, aggregation="min"))
+    second = TestGroup(name="secret/b", cases=(case("secret/b/1"),), groups=(),
+                       grading=Grading(accept_score=20, aggregation="min", require_pass=("a",)))
+    data = TestGroup(name="", cases=(), groups=(first, second), grading=Grading(on_reject="continue"))
+    assert combine(data, {})[:2] == (Verdict.AC, 30)
+    verdict, score, ran = combine(data, {"secret/a/1": Verdict.WA})
+    assert (verdict, score) == (Verdict.WA, 0) and "secret/b/1" not in ran
