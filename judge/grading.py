@@ -38,6 +38,7 @@ import sandbox
 from sandbox import Limits, MiB, RunStatus, SandboxError
 
 from . import execution, images, languages
+from . import submission as submission_mod
 from .checkers import CheckResult
 from .checkers import default as default_checker
 from .checkers import validator as custom
@@ -155,6 +156,7 @@ class Grader:
               progress: Progress | None = None, limits: Limits | None = None) -> GradeResult:
         """Grade one submission; `limits` replace the problem's run limits (a DMOJ test's own)."""
         lang = languages.by_id(language)
+        source = self._with_include(source, language)
         limits = limits or self.run_limits()
         if self.problem.format == "dmoj" and language in DMOJ_ADDRESS_SPACE:
             limits = replace(limits, address_space_bytes=limits.memory_bytes)
@@ -187,6 +189,21 @@ class Grader:
                         break
         return GradeResult(verdict=verdict, score=score, tests=tuple(tests),
                            compile_output=compiled.compile_output, language=language)
+
+    def _with_include(self, source: Submission, language: str) -> Submission:
+        """The package's include/<language>/ files added to the submission (legacy format), where
+        the submission has no file of the same name. PyPy shares Python 3's folder."""
+        if self.problem.include is None:
+            return source
+        folder = self.problem.include / ("python3" if language == "pypy3" else language)
+        if not folder.is_dir():
+            return source
+        extra = submission_mod.load(folder)
+        have = set(source.names)
+        if len(source.files) == 1:  # one file keeps its own name: recipe's renaming does not apply now
+            have.add(source.files[0][0])
+        files = source.files + tuple(f for f in extra.files if f[0] not in have)
+        return Submission(tuple(sorted(files)), source.origin)
 
     def _group(self, group: TestGroup, run_case: Callable[[TestCase], TestResult], *,
                is_root: bool, done: dict[str, Verdict]) -> _Group:

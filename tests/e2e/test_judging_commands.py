@@ -75,3 +75,16 @@ def test_verify_runs_the_input_validators(judge_cli: JudgeCli, tmp_path: Path) -
     doc = json.loads(result.stdout)
     assert doc["input_validation"]["checks"] >= 1
     assert any("picky.py exited with code 43" in why for why in doc["input_validation"]["invalid"])
+
+
+def test_include_files_reach_every_submission_of_their_language(judge_cli: JudgeCli, tmp_path: Path) -> None:
+    pkg = tmp_path / "hello"
+    shutil.copytree(HELLO, pkg)
+    (pkg / "include" / "cpp").mkdir(parents=True)
+    (pkg / "include" / "cpp" / "greeting.h").write_text('#define GREETING "Hello World!"\n')
+    (pkg / "submissions" / "accepted" / "with_include.cpp").write_text(
+        '#include <cstdio>\n#include "greeting.h"\nint main() { std::puts(GREETING); }\n')
+    result = judge_cli(["verify", str(pkg), "--json"])
+    doc = json.loads(result.stdout)
+    sub = next(s for s in doc["submissions"] if s["path"].endswith("with_include.cpp"))
+    assert (sub["verdict"], sub["ok"]) == ("AC", True), sub
