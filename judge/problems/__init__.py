@@ -1,1 +1,1 @@
-"""Problems: the model (model.py) and the package loaders (package.py)."""
+"""Problems: the model (model.py) and the package loaders (package.py, which lists the rest)."""

@@ -10,7 +10,7 @@ What DMOJ's format says and how it maps (docs/problem_format/ in DMOJ/judge-serv
   first failing case's, so `secret` has on_reject continue and verdict_mode first_error. The
   points stay on each TestCase; the problem is not marked scoring (the conformance corpus treats
   these as pass-fail). `archive:` (a zip of the data inside the folder) is unpacked, with
-  package.py's checks, into a fresh temporary directory that the caller then owns.
+  archive.py's checks, into a fresh temporary directory that the caller then owns.
 * `checker`: `standard` is the default validator with `case_sensitive` (DMOJ compares tokens
   exactly); `floats`/`floatsabs`/`floatsrel` with `precision: N` (default 6) is a float
   tolerance of 1e-N (abs or rel; `error_mode` picks one); `identical` adds
@@ -32,8 +32,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from .archive import unpack_zip
+from .files import PackageError, entries, number, read_yaml, rel
 from .model import Grading, Limits, Problem, Program, Submission, TestCase, TestGroup, Verdict
-from .package import PackageError, entries, language_of_file, number, read_yaml, rel, unpack_zip
+from .programs import language_of_file
 
 INIT_KEYS = {"archive", "test_cases", "checker", "pretest_test_cases", "output_limit_length",
              "output_prefix_length", "unbuffered", "short_circuit", "symlinks", "wall_time_factor",
