@@ -134,8 +134,7 @@ def test_cpu_time_of_four_spinning_threads_is_summed(run) -> None:
     assert result.status == RunStatus.OK, result.message
     assert 1150 <= result.cpu_time_ms <= 1400
     assert abs(result.cpu_time_ms - float(run.fields(result.stdout)["process"])) < 60
-    if (os.cpu_count() or 1) >= 2:
-        assert result.wall_time_ms < result.cpu_time_ms, "the threads did not run in parallel"
+    # (whether the threads ran side by side depends on the machine's load: not asserted here)
 
 
 @pytest.mark.parametrize("mib", [16, 64])
