@@ -9,6 +9,7 @@ the fault); 3 when the judge itself failed.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import sys
@@ -30,7 +31,7 @@ from .errors import JudgeError
 from .grading import Grader, GradeResult
 from .problems import package
 from .problems.model import Verdict
-from .verify import VerifyReport, verify
+from .verify import VerifyReport, verify_problem
 
 EXIT_MISMATCH = 1
 EXIT_INTERNAL = 3
@@ -63,9 +64,8 @@ def _style(verdict: str | None, ok: bool | None = None) -> str:
 def verify_command(problem: Path, jobs: int, as_json: bool) -> None:
     """Judge every submission under PROBLEM/submissions/ and compare with its expected verdict."""
     try:
-        count = len(package.load(problem).submissions)
-        with _progress(count, f"verify {problem.name}") as tick:
-            report = verify(problem, jobs=jobs, progress=tick)
+        with package.opened(problem) as prob, _progress(len(prob.submissions), f"verify {prob.id}") as tick:
+            report = verify_problem(prob, sb=sandbox.default(), jobs=jobs, progress=tick)
     except JudgeError as e:
         raise click.UsageError(str(e)) from None
     except SandboxError as e:
@@ -116,8 +116,14 @@ def _print_verify(report: VerifyReport) -> None:
 def grade_command(problem: Path, submissions: tuple[Path, ...], lang_id: str | None, time_limit: float | None,
                   all_tests: bool, as_json: bool, csv_file: Path | None) -> None:
     """Grade SUBMISSIONS (files, folders or zips) against PROBLEM."""
+    with contextlib.ExitStack() as stack:
+        _grade(stack, problem, submissions, lang_id, time_limit, all_tests, as_json, csv_file)
+
+
+def _grade(stack: contextlib.ExitStack, problem: Path, submissions: tuple[Path, ...], lang_id: str | None,
+           time_limit: float | None, all_tests: bool, as_json: bool, csv_file: Path | None) -> None:
     try:
-        prob = package.load(problem)
+        prob = stack.enter_context(package.opened(problem))
         limit = time_limit or prob.limits.time_limit_s
         if limit is None:
             raise JudgeError(f"{prob.id} states no time limit: give --time-limit, or run `judge verify` "

@@ -106,8 +106,13 @@ def agrees(problem: Problem, verdict: Verdict, expected: tuple[Verdict, ...]) ->
 
 def verify(path: Path, *, sb: sandbox.Sandbox | None = None, jobs: int = 2,
            progress: Progress | None = None) -> VerifyReport:
-    problem = package.load(path)
-    sb = sb or sandbox.default()
+    with package.opened(path) as problem:
+        return verify_problem(problem, sb=sb or sandbox.default(), jobs=jobs, progress=progress)
+
+
+def verify_problem(problem: Problem, *, sb: sandbox.Sandbox, jobs: int = 2,
+                   progress: Progress | None = None) -> VerifyReport:
+    """verify() of a loaded package (whose files must stay there until it returns)."""
     done: dict[str, Checked] = {}
     lock = threading.Lock()
 

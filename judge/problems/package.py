@@ -37,8 +37,10 @@ Decisions, each where the specs leave room or real packages disagree with them:
 from __future__ import annotations
 
 import configparser
+import contextlib
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +54,16 @@ from .submissions import read_submissions
 from .testdata import read_data
 
 __all__ = ["PackageError", "load"]
+
+
+@contextlib.contextmanager
+def opened(path: Path) -> Iterator[Problem]:
+    """The problem at `path`, a folder or a zip; a zip's unpacked copy is removed afterwards."""
+    if path.is_dir():
+        yield load(path)
+        return
+    with tempfile.TemporaryDirectory(prefix="judge-package-") as tmp:
+        yield load(path, workdir=Path(tmp) / "package")
 
 
 def load(path: Path, *, workdir: Path | None = None) -> Problem:
