@@ -1,0 +1,290 @@
+"""The storage operations the web and the workers use; nothing else writes these tables.
+
+Every function takes a Session, flushes, and leaves the commit to the caller, who owns the
+transaction. Lookups that find nothing return None; asking for the impossible (an unknown
+submission, an illegal state) raises StorageError.
+
+Secrets: passwords are kept as "scrypt$n$r$p$salt$hash" (hashlib.scrypt, a random 16-byte salt,
+base64 without padding) and checked in constant time; a user that does not exist costs the same
+scrypt as a wrong password. API tokens are random secrets shown once; only their SHA-256 is kept,
+so a stolen database holds no usable token.
+
+Grading is idempotent: `record_result` replaces the submission's earlier test rows, so a task
+that is delivered twice grades twice and the second result stands.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, selectinload
+
+from judge.errors import JudgeError
+from judge.problems.model import Verdict
+from judge.storage.models import ApiToken, Role, Submission, SubmissionState, TestResult, User, utcnow
+
+SCRYPT_N = 2**14
+SCRYPT_R = 8
+SCRYPT_P = 1
+SCRYPT_SALT_BYTES = 16
+SCRYPT_KEY_BYTES = 32
+TOKEN_PREFIX = "jdg_"
+
+
+class StorageError(JudgeError):
+    """A storage operation cannot be done: an unknown row or an illegal change of state."""
+
+
+# --- passwords ---------------------------------------------------------------------------------
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii").rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+
+
+def _scrypt(password: str, salt: bytes, n: int, r: int, p: int, dklen: int) -> bytes:
+    return hashlib.scrypt(
+        password.encode("utf-8"), salt=salt, n=n, r=r, p=p, dklen=dklen, maxmem=2 * 128 * n * r * p + 2**20
+    )
+
+
+def hash_password(password: str) -> str:
+    """"scrypt$n$r$p$salt$hash" for `password`, with a fresh random salt."""
+    salt = secrets.token_bytes(SCRYPT_SALT_BYTES)
+    key = _scrypt(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P, SCRYPT_KEY_BYTES)
+    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(key)}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    """Whether `password` matches `stored`; False (never an exception) for a malformed hash."""
+    try:
+        scheme, n, r, p, salt, key = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        expected = _unb64(key)
+        actual = _scrypt(password, _unb64(salt), int(n), int(r), int(p), len(expected))
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(actual, expected)
+
+
+# A hash to check against when the user does not exist, so that both answers take as long.
+_DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+
+
+def create_user(session: Session, name: str, password: str, role: Role = Role.CONTESTANT) -> User:
+    """A new user; a taken name fails at flush with sqlalchemy.exc.IntegrityError."""
+    user = User(name=name, role=role, password_hash=hash_password(password))
+    session.add(user)
+    session.flush()
+    return user
+
+
+def check_password(session: Session, name: str, password: str) -> User | None:
+    """The user called `name` if `password` is theirs, else None (also for an unknown name)."""
+    user = session.scalars(select(User).where(User.name == name)).one_or_none()
+    ok = verify_password(password, user.password_hash if user else _DUMMY_HASH)
+    return user if user is not None and ok else None
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    user.password_hash = hash_password(password)
+    session.flush()
+
+
+# --- API tokens --------------------------------------------------------------------------------
+
+
+def token_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def create_token(session: Session, user: User, scopes: Iterable[str] = ()) -> tuple[ApiToken, str]:
+    """A new token for `user` and its secret, which is not stored and cannot be shown again."""
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user=user, token_hash=token_hash(secret), scopes=" ".join(sorted(set(scopes))))
+    session.add(token)
+    session.flush()
+    return token, secret
+
+
+def user_for_token(session: Session, secret: str, now: datetime | None = None) -> User | None:
+    """The owner of an unrevoked token with this secret, noting its use; else None."""
+    token = session.scalars(
+        select(ApiToken).where(ApiToken.token_hash == token_hash(secret)).options(selectinload(ApiToken.user))
+    ).one_or_none()
+    if token is None or token.revoked_at is not None:
+        return None
+    token.last_used_at = now or utcnow()
+    session.flush()
+    return token.user
+
+
+def revoke_token(session: Session, token_id: int) -> bool:
+    """Revoke a token; False if there is no such token. Revoking twice keeps the first time."""
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        return False
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        session.flush()
+    return True
+
+
+# --- submissions -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TestOutcome:
+    """One test's result as grading hands it to `record_result`."""
+
+    __test__ = False  # not a pytest class, whatever its name
+
+    index: int
+    name: str
+    verdict: Verdict
+    time_s: float
+    wall_s: float
+    memory_bytes: int
+    message: str | None = None
+    score: float | None = None
+
+
+def add_submission(
+    session: Session,
+    *,
+    language: str,
+    source: bytes,
+    user_id: int | None = None,
+    problem_id: str | None = None,
+    stdin: bytes | None = None,
+    expected_output: bytes | None = None,
+    time_limit_s: float | None = None,
+    memory_mib: int | None = None,
+    callback_url: str | None = None,
+) -> Submission:
+    """A queued submission: to a problem, or an ad hoc run (no problem, `stdin` given)."""
+    if problem_id is None and stdin is None:
+        raise StorageError("a submission needs a problem, or stdin for an ad hoc run")
+    submission = Submission(
+        user_id=user_id,
+        problem_id=problem_id,
+        language=language,
+        source=source,
+        stdin=stdin,
+        expected_output=expected_output,
+        time_limit_s=time_limit_s,
+        memory_mib=memory_mib,
+        callback_url=callback_url,
+        state=SubmissionState.QUEUED,
+    )
+    session.add(submission)
+    session.flush()
+    return submission
+
+
+def _require(session: Session, submission_id: int) -> Submission:
+    submission = session.get(Submission, submission_id)
+    if submission is None:
+        raise StorageError(f"no submission {submission_id}")
+    return submission
+
+
+def _clear_result(session: Session, submission: Submission) -> None:
+    session.execute(delete(TestResult).where(TestResult.submission_id == submission.id))
+    session.expire(submission, ["tests"])
+    submission.verdict = None
+    submission.score = None
+    submission.time_s = None
+    submission.memory_bytes = None
+    submission.compile_output = None
+    submission.finished_at = None
+
+
+def set_state(session: Session, submission_id: int, state: SubmissionState) -> Submission:
+    """Move a submission to queued, compiling or running; `done` comes only with a result.
+
+    QUEUED (a rejudge) clears the earlier result. COMPILING and RUNNING are allowed from any
+    state, done included: a task that is delivered again grades again. Leaving QUEUED, or
+    restarting after DONE, stamps `started_at`; a done submission's old result is cleared then,
+    so the API never shows a verdict beside a state that is not `done`.
+    """
+    if state is SubmissionState.DONE:
+        raise StorageError("a submission becomes done through record_result, with its verdict")
+    submission = _require(session, submission_id)
+    previous = submission.state
+    if state is SubmissionState.QUEUED:
+        _clear_result(session, submission)
+        submission.started_at = None
+    else:
+        if previous is SubmissionState.DONE:
+            _clear_result(session, submission)
+        if previous in (SubmissionState.QUEUED, SubmissionState.DONE) or submission.started_at is None:
+            submission.started_at = utcnow()
+    submission.state = state
+    session.flush()
+    return submission
+
+
+def record_result(
+    session: Session,
+    submission_id: int,
+    *,
+    verdict: Verdict,
+    score: float | None = None,
+    time_s: float | None = None,
+    memory_bytes: int | None = None,
+    compile_output: str | None = None,
+    tests: Sequence[TestOutcome] = (),
+) -> Submission:
+    """Store a grading: the submission becomes done and its test rows are exactly `tests`."""
+    indices = [t.index for t in tests]
+    if len(set(indices)) != len(indices):
+        raise StorageError(f"test indices repeat: {sorted(indices)}")
+    submission = _require(session, submission_id)
+    _clear_result(session, submission)
+    session.flush()  # the old rows are gone before the new ones, with the same indices, go in
+    submission.tests = [
+        TestResult(
+            index=t.index,
+            name=t.name,
+            verdict=t.verdict,
+            time_s=t.time_s,
+            wall_s=t.wall_s,
+            memory_bytes=t.memory_bytes,
+            message=t.message,
+            score=t.score,
+        )
+        for t in tests
+    ]
+    submission.verdict = verdict
+    submission.score = score
+    submission.time_s = time_s
+    submission.memory_bytes = memory_bytes
+    submission.compile_output = compile_output
+    submission.state = SubmissionState.DONE
+    submission.started_at = submission.started_at or utcnow()
+    submission.finished_at = utcnow()
+    session.flush()
+    return submission
+
+
+def get_submission(session: Session, submission_id: int) -> Submission | None:
+    """The submission with its test results loaded (in index order), or None."""
+    return session.scalars(
+        select(Submission)
+        .where(Submission.id == submission_id)
+        .options(selectinload(Submission.tests))
+        .execution_options(populate_existing=True)
+    ).one_or_none()
