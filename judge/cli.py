@@ -41,6 +41,7 @@ from .boxes import add_commands
 from .errors import JudgeError
 from .image_commands import images_group
 from .problem_commands import grade_command, verify_command
+from .user_commands import token_group, user_group
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3
@@ -303,4 +304,6 @@ def languages_(as_json: bool) -> None:
 main.add_command(images_group)
 main.add_command(verify_command)
 main.add_command(grade_command)
+main.add_command(user_group)
+main.add_command(token_group)
 add_commands(main)
