@@ -204,25 +204,17 @@ def bench_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 def bench_sandbox(runs: int, seconds: float, image_name: str | None, as_json: bool) -> None:
     """Fresh-box latency for /bin/true beside subprocess and bwrap, then boxes per second."""
-    if image_name is not None:
-        image = _image(image_name)
-        try:
-            image_report = bench.measure_image(image, runs)
-        except (SandboxError, bench.BenchError) as e:
-            click.echo(f"judge: IE: the sandbox failed during the benchmark: {e}", err=True)
-            sys.exit(EXIT_INTERNAL)
-        if as_json:
-            _print_json(image_report.to_json())
-        else:
-            display.image_bench(image_report)
-        return
+    image = _image(image_name) if image_name is not None else None
+    report: bench.SandboxBench | bench.ImageBench
     try:
-        report = bench.measure_sandbox(runs, seconds)
+        report = bench.measure_sandbox(runs, seconds) if image is None else bench.measure_image(image, runs)
     except (SandboxError, bench.BenchError) as e:
         click.echo(f"judge: IE: the sandbox failed during the benchmark: {e}", err=True)
         sys.exit(EXIT_INTERNAL)
     if as_json:
         _print_json(report.to_json())
+    elif isinstance(report, bench.ImageBench):
+        display.image_bench(report)
     else:
         display.sandbox_bench(report)
 
