@@ -52,7 +52,8 @@ SEVERITY = [Verdict.IE, Verdict.RTE, Verdict.MLE, Verdict.TLE, Verdict.OLE, Verd
             Verdict.AC]
 STATUS_VERDICT = {RunStatus.TLE: Verdict.TLE, RunStatus.MLE: Verdict.MLE, RunStatus.OLE: Verdict.OLE,
                   RunStatus.RTE: Verdict.RTE}
-Progress = Callable[[str], None]
+Progress = Callable[[str], None]  # called with a test's name before it runs
+TestDone = Callable[[int, "TestResult"], None]  # called with its index and result after it ran
 DMOJ_ADDRESS_SPACE = ("c", "cpp")  # the languages DMOJ limits by address space
 
 
@@ -153,8 +154,13 @@ class Grader:
     # -- grading -----------------------------------------------------------------------------
 
     def grade(self, source: Submission, language: str, *, main: str | None = None,
-              progress: Progress | None = None, limits: Limits | None = None) -> GradeResult:
-        """Grade one submission; `limits` replace the problem's run limits (a DMOJ test's own)."""
+              progress: Progress | None = None, limits: Limits | None = None,
+              on_test: TestDone | None = None) -> GradeResult:
+        """Grade one submission; `limits` replace the problem's run limits (a DMOJ test's own).
+
+        `progress` hears of each test before it runs, `on_test` after, with its result (the
+        service publishes these as they happen).
+        """
         lang = languages.by_id(language)
         source = self._with_include(source, language)
         limits = limits or self.run_limits()
@@ -166,11 +172,16 @@ class Grader:
             return GradeResult(verdict=Verdict.CE, score=None, tests=(), compile_output=compiled.output,
                                message=compiled.message, language=language)
         stop = [False]
+        ran = [0]
 
         def run_case(case: TestCase) -> TestResult:
             if progress is not None:
                 progress(case.name)
-            return self._test(compiled, image, case, limits)
+            result = self._test(compiled, image, case, limits)
+            if on_test is not None:
+                on_test(ran[0], result)
+            ran[0] += 1
+            return result
 
         if self.problem.scoring:
             root = self._group(self.problem.data, run_case, is_root=True, done={})

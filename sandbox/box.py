@@ -72,6 +72,7 @@ class Box:
         self.pidfd = -1
         self.workdir_fd = -1
         self.used = False
+        self.default_cpus: str | None = None  # the CPUs a run uses when it names none (Sandbox.cpus)
         self.closed = False
         self._ctl: socket.socket | None = None
         self._registry: registry.Registry | None = None  # where this box's run is listed
@@ -180,6 +181,7 @@ class Box:
         assert self.cgroup is not None and self._ctl is not None
         cg = self.cgroup
         # +1: the box's init is a task of the cgroup too; the program gets what it asked for
+        cpus = cpus if cpus is not None else self.default_cpus
         cg.set_limits(memory_bytes=limits.memory_bytes, processes=limits.processes + 1, cpus=cpus)
         ncpus = len(_parse_cpus(cpus)) if cpus else (os.cpu_count() or 1)
 

@@ -40,6 +40,9 @@ class Sandbox:
         self.helper = str(helper_path())
         os.makedirs(STAGING, mode=0o700, exist_ok=True)
         self.pool = Pool(self._make, depth=pool_depth)
+        # the CPUs every box of this process runs on unless a run names its own ("0", "2-3");
+        # a judge worker pins each of its processes to one core, so timings do not fight
+        self.cpus: str | None = None
 
     @property
     def cgroup_version(self) -> int:
@@ -53,7 +56,9 @@ class Sandbox:
         """A fresh box of this image; its /tmp and working directory are sized by `limits`."""
         lim = limits or Limits()
         spec = BoxSpec(image, uid, lim.tmp_bytes, lim.tmp_inodes)
-        return ManagedBox(self.pool, self.pool.take(spec))
+        box = self.pool.take(spec)
+        box.default_cpus = self.cpus
+        return ManagedBox(self.pool, box)
 
     def prepare_now(self, image: Image = HOST) -> ManagedBox:
         """A box prepared now, in this thread, not taken from the pool: what a cold start costs."""

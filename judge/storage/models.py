@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
@@ -150,6 +151,10 @@ class Problem(Base):
     time_limit_s: Mapped[float] = mapped_column(Float)
     memory_mib: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # `judge verify`'s report as JSON (its --json document), once a worker has verified the package
+    verify_report: Mapped[str | None] = mapped_column(Text, default=None)
+    verify_ok: Mapped[bool | None] = mapped_column(Boolean, default=None)
+    verified_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 contest_problems = Table(
@@ -170,6 +175,20 @@ class Contest(Base):
     ends_at: Mapped[datetime]
 
     problems: Mapped[list[Problem]] = relationship(secondary=contest_problems, order_by=Problem.id)
+
+
+class Batch(Base):
+    """Submissions an organiser sent together (one per contestant), graded and exported together."""
+
+    __tablename__ = "batches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    problem_id: Mapped[str] = mapped_column(ForeignKey("problems.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), default=None)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    submissions: Mapped[list[Submission]] = relationship(back_populates="batch", order_by="Submission.id")
 
 
 class Submission(Base):
@@ -200,6 +219,16 @@ class Submission(Base):
     memory_bytes: Mapped[int | None] = mapped_column(BigInteger, default=None)
     compile_output: Mapped[str | None] = mapped_column(Text, default=None)
     callback_url: Mapped[str | None] = mapped_column(Text, default=None)
+    batch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("batches.id", ondelete="CASCADE"), index=True, default=None
+    )
+    label: Mapped[str | None] = mapped_column(String(200), default=None)  # the contestant, in a batch
+    # an ad hoc run's own output (a problem's tests keep none): bytes as the program wrote them
+    stdout: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    stderr: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    exit_code: Mapped[int | None] = mapped_column(Integer, default=None)
+    signal: Mapped[int | None] = mapped_column(Integer, default=None)
+    message: Mapped[str | None] = mapped_column(Text, default=None)  # why: IE's cause, a checker's note
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -209,6 +238,13 @@ class Submission(Base):
         cascade="all, delete-orphan",
         passive_deletes=True,
         order_by="TestResult.index",
+    )
+    batch: Mapped[Batch | None] = relationship(back_populates="submissions")
+    deliveries: Mapped[list[WebhookDelivery]] = relationship(
+        back_populates="submission",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="WebhookDelivery.id",
     )
 
     def __repr__(self) -> str:
@@ -234,3 +270,23 @@ class TestResult(Base):
     score: Mapped[float | None] = mapped_column(Float, default=None)
 
     submission: Mapped[Submission] = relationship(back_populates="tests")
+
+
+class WebhookDelivery(Base):
+    """One attempt to POST a finished submission to its callback_url: the delivery log."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(
+        ForeignKey("submissions.id", ondelete="CASCADE"), index=True
+    )
+    url: Mapped[str] = mapped_column(Text)
+    attempt: Mapped[int] = mapped_column(Integer)  # 1 for the first try
+    status_code: Mapped[int | None] = mapped_column(Integer, default=None)  # None: no HTTP answer
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    ok: Mapped[bool] = mapped_column(Boolean, default=False)
+    duration_s: Mapped[float] = mapped_column(Float, default=0.0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    submission: Mapped[Submission] = relationship(back_populates="deliveries")

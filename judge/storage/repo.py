@@ -23,12 +23,23 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from judge.errors import JudgeError
 from judge.problems.model import Verdict
-from judge.storage.models import ApiToken, Role, Submission, SubmissionState, TestResult, User, utcnow
+from judge.storage.models import (
+    ApiToken,
+    Batch,
+    Problem,
+    Role,
+    Submission,
+    SubmissionState,
+    TestResult,
+    User,
+    WebhookDelivery,
+    utcnow,
+)
 
 SCRYPT_N = 2**14
 SCRYPT_R = 8
@@ -161,6 +172,16 @@ class TestOutcome:
     score: float | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunOutput:
+    """What an ad hoc run wrote and how it ended."""
+
+    stdout: bytes
+    stderr: bytes
+    exit_code: int | None
+    signal: int | None
+
+
 def add_submission(
     session: Session,
     *,
@@ -173,6 +194,8 @@ def add_submission(
     time_limit_s: float | None = None,
     memory_mib: int | None = None,
     callback_url: str | None = None,
+    batch_id: int | None = None,
+    label: str | None = None,
 ) -> Submission:
     """A queued submission: to a problem, or an ad hoc run (no problem, `stdin` given)."""
     if problem_id is None and stdin is None:
@@ -187,6 +210,8 @@ def add_submission(
         time_limit_s=time_limit_s,
         memory_mib=memory_mib,
         callback_url=callback_url,
+        batch_id=batch_id,
+        label=label,
         state=SubmissionState.QUEUED,
     )
     session.add(submission)
@@ -209,6 +234,11 @@ def _clear_result(session: Session, submission: Submission) -> None:
     submission.time_s = None
     submission.memory_bytes = None
     submission.compile_output = None
+    submission.stdout = None
+    submission.stderr = None
+    submission.exit_code = None
+    submission.signal = None
+    submission.message = None
     submission.finished_at = None
 
 
@@ -247,8 +277,13 @@ def record_result(
     memory_bytes: int | None = None,
     compile_output: str | None = None,
     tests: Sequence[TestOutcome] = (),
+    message: str | None = None,
+    run: RunOutput | None = None,
 ) -> Submission:
-    """Store a grading: the submission becomes done and its test rows are exactly `tests`."""
+    """Store a grading: the submission becomes done and its test rows are exactly `tests`.
+
+    `run` is an ad hoc run's own output; a problem's submissions keep none.
+    """
     indices = [t.index for t in tests]
     if len(set(indices)) != len(indices):
         raise StorageError(f"test indices repeat: {sorted(indices)}")
@@ -273,6 +308,10 @@ def record_result(
     submission.time_s = time_s
     submission.memory_bytes = memory_bytes
     submission.compile_output = compile_output
+    submission.message = message
+    if run is not None:
+        submission.stdout, submission.stderr = run.stdout, run.stderr
+        submission.exit_code, submission.signal = run.exit_code, run.signal
     submission.state = SubmissionState.DONE
     submission.started_at = submission.started_at or utcnow()
     submission.finished_at = utcnow()
@@ -288,3 +327,89 @@ def get_submission(session: Session, submission_id: int) -> Submission | None:
         .options(selectinload(Submission.tests))
         .execution_options(populate_existing=True)
     ).one_or_none()
+
+
+def submissions_of(
+    session: Session, *, problem_id: str | None = None, batch_id: int | None = None
+) -> list[Submission]:
+    """A problem's or a batch's submissions, oldest first, with their test results."""
+    query = select(Submission).options(selectinload(Submission.tests)).order_by(Submission.id)
+    if problem_id is not None:
+        query = query.where(Submission.problem_id == problem_id)
+    if batch_id is not None:
+        query = query.where(Submission.batch_id == batch_id)
+    return list(session.scalars(query))
+
+
+def count_by_state(session: Session) -> dict[str, int]:
+    """How many submissions are in each state, every state named (0 where none)."""
+    counts = {state.value: 0 for state in SubmissionState}
+    for state, n in session.execute(select(Submission.state, func.count()).group_by(Submission.state)):
+        counts[SubmissionState(state).value] = n
+    return counts
+
+
+# --- problems and batches ----------------------------------------------------------------------
+
+
+def put_problem(
+    session: Session, *, problem_id: str, name: str, path: str, time_limit_s: float, memory_mib: int
+) -> Problem:
+    """Add a problem, or point an existing one at a newly imported package (its report is reset)."""
+    problem = session.get(Problem, problem_id)
+    if problem is None:
+        problem = Problem(id=problem_id)
+        session.add(problem)
+    problem.name, problem.path = name, path
+    problem.time_limit_s, problem.memory_mib = time_limit_s, memory_mib
+    problem.verify_report, problem.verify_ok, problem.verified_at = None, None, None
+    session.flush()
+    return problem
+
+
+def set_verify_report(session: Session, problem_id: str, *, report: str, ok: bool) -> Problem:
+    problem = session.get(Problem, problem_id)
+    if problem is None:
+        raise StorageError(f"no problem {problem_id!r}")
+    problem.verify_report, problem.verify_ok, problem.verified_at = report, ok, utcnow()
+    session.flush()
+    return problem
+
+
+def list_problems(session: Session) -> list[Problem]:
+    return list(session.scalars(select(Problem).order_by(Problem.id)))
+
+
+def add_batch(session: Session, *, problem_id: str, user_id: int | None, name: str = "") -> Batch:
+    batch = Batch(problem_id=problem_id, user_id=user_id, name=name)
+    session.add(batch)
+    session.flush()
+    return batch
+
+
+# --- webhook deliveries ------------------------------------------------------------------------
+
+
+def log_delivery(
+    session: Session,
+    submission_id: int,
+    *,
+    url: str,
+    attempt: int,
+    ok: bool,
+    status_code: int | None,
+    error: str | None,
+    duration_s: float,
+) -> WebhookDelivery:
+    delivery = WebhookDelivery(
+        submission_id=submission_id,
+        url=url,
+        attempt=attempt,
+        ok=ok,
+        status_code=status_code,
+        error=error,
+        duration_s=duration_s,
+    )
+    session.add(delivery)
+    session.flush()
+    return delivery

@@ -2,7 +2,8 @@
 
 `judge.storage.migrate` passes its Engine in `config.attributes["engine"]`; the `alembic`
 command line (with judge/storage/alembic.ini) uses `sqlalchemy.url` from the ini or `-x url=...`,
-else the judge's default URL. SQLite gets batch mode, so later ALTERs work there too.
+else the judge's default URL. SQLite gets batch mode, so later ALTERs work there too, with
+foreign keys off while they run.
 """
 
 from __future__ import annotations
@@ -25,14 +26,24 @@ def run_migrations_online() -> None:
         or default_url()
     )
     with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # batch mode copies a table and drops the old one; with foreign keys on, that drop
+            # fails (or cascades) for tables that others refer to. SQLite's own advice: turn
+            # them off around the change. (Outside a transaction: inside, the pragma is ignored.)
+            connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
+            connection.commit()  # end the autobegun transaction, so Alembic's own one commits
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
-            render_as_batch=connection.dialect.name == "sqlite",
+            render_as_batch=sqlite,
             compare_type=True,
         )
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys = ON")
+            connection.commit()
     if engine is not given:
         engine.dispose()
 

@@ -1,0 +1,191 @@
+"""One submission graded from its id: the body of the worker's `judge.grade` task.
+
+Theory of operation. The task carries only the submission's id; everything else is read from
+the database, so a task that is delivered twice (late acknowledgement, a worker lost) grades
+again and overwrites (repo.record_result). Each step commits before it is published, so an
+API client that hears an event and then reads the submission finds at least that much:
+
+1. state `compiling` (committed, published).
+2. A problem's submission: the problem's package, unpacked under the data directory, is
+   loaded once per worker process and kept with its Grader (whose output validator is then
+   compiled once too). The Grader compiles the submission, then runs test after test; the
+   first test flips the state to `running`, and each result is published as it comes.
+   An ad hoc run (no problem): compile, run once on its stdin under its own limits (default
+   2 s, 256 MiB, as `judge run`), and if an expected output was given, compare it with the
+   default output validator (tokens, case-sensitive): AC or WA; without one, a run that ends
+   well is AC. Its stdout, stderr, exit code and signal are kept.
+3. The result is recorded (state `done`) and a `done` event carries the whole document.
+
+Our failures (a package that no longer loads, a box that cannot be made, anything raised)
+make the submission IE with the reason in `message`: never the contestant's fault, and a
+rejudge clears it. Verdicts are recorded, never raised.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import redis
+from sqlalchemy.orm import Session, sessionmaker
+
+import sandbox
+from judge import execution, images, languages
+from judge.checkers import default as default_checker
+from judge.errors import JudgeError
+from judge.grading import STATUS_VERDICT, Grader
+from judge.grading import TestResult as GradedTest
+from judge.problems import package
+from judge.problems.model import Problem, Verdict
+from judge.service import progress
+from judge.service.documents import submission_json
+from judge.storage import repo
+from judge.storage.models import Problem as ProblemRow
+from judge.storage.models import Submission, SubmissionState
+from judge.submission import Submission as Source
+from sandbox import Limits, MiB, RunStatus, SandboxError
+
+log = logging.getLogger(__name__)
+
+AD_HOC_TIME_S = 2.0
+AD_HOC_MEMORY_MIB = 256
+AD_HOC_OUTPUT_BYTES = 64 * MiB
+KEPT_OUTPUT_BYTES = 1 * MiB  # of an ad hoc run's stdout and stderr, each
+GRADER_CACHE = 16  # problems a worker process keeps loaded
+
+
+@dataclass(slots=True)
+class _Loaded:
+    problem: Problem
+    grader: Grader
+
+
+class GradingService:
+    """Grades submissions by id in one worker process; thread-safe, and keeps packages loaded."""
+
+    def __init__(self, *, sessions: sessionmaker[Session], data_dir: Path, redis_client: redis.Redis,
+                 sb: sandbox.Sandbox) -> None:
+        self.sessions = sessions
+        self.data_dir = data_dir
+        self.redis = redis_client
+        self.sb = sb
+        self._graders: dict[tuple[str, str, float], _Loaded] = {}
+        self._lock = threading.Lock()
+
+    def publish(self, submission_id: int, event: dict[str, Any]) -> None:
+        progress.publish(self.redis, submission_id, event)
+
+    def _set_state(self, submission_id: int, state: SubmissionState) -> None:
+        with self.sessions.begin() as session:
+            repo.set_state(session, submission_id, state)
+        self.publish(submission_id, {"event": "state", "state": state.value})
+
+    def grade(self, submission_id: int) -> dict[str, Any] | None:
+        """Grade and record; the finished document, or None when there is no such submission."""
+        with self.sessions() as session:
+            sub = session.get(Submission, submission_id)
+            if sub is None:
+                log.warning("submission %s is gone; nothing to grade", submission_id)
+                return None
+        self._set_state(submission_id, SubmissionState.COMPILING)
+        try:
+            with self.sessions() as session:
+                sub = session.get(Submission, submission_id)
+                assert sub is not None
+                if sub.problem_id is None:
+                    outcome = self._ad_hoc(sub)
+                else:
+                    outcome = self._problem(session, sub)
+        except Exception as e:  # noqa: BLE001 - whatever failed is ours: IE, never the contestant's
+            log.exception("grading submission %s failed", submission_id)
+            outcome = {"verdict": Verdict.IE, "message": f"internal error: {e}"}
+        with self.sessions.begin() as session:
+            done = repo.record_result(session, submission_id, **outcome)
+            doc = submission_json(repo.get_submission(session, done.id) or done)
+        self.publish(submission_id, {"event": "done", "submission": doc})
+        return doc
+
+    # -- a problem's submission ----------------------------------------------------------------
+
+    def _loaded(self, problem_id: str, path: str, time_limit_s: float) -> _Loaded:
+        key = (problem_id, path, time_limit_s)
+        with self._lock:
+            if key not in self._graders:
+                if len(self._graders) >= GRADER_CACHE:
+                    self._graders.pop(next(iter(self._graders)))
+                problem = package.load(self.data_dir / path)
+                self._graders[key] = _Loaded(problem, Grader(problem, time_limit_s=time_limit_s, sb=self.sb))
+            return self._graders[key]
+
+    def _problem(self, session: Session, sub: Submission) -> dict[str, Any]:
+        row = session.get(ProblemRow, sub.problem_id)
+        if row is None:
+            raise JudgeError(f"problem {sub.problem_id!r} is gone")
+        if row.time_limit_s <= 0:
+            raise JudgeError(f"problem {row.id!r} states no time limit and has not been verified yet")
+        loaded = self._loaded(row.id, row.path, row.time_limit_s)
+        submission_id = sub.id
+        started = [False]
+
+        def before(_name: str) -> None:
+            if not started[0]:
+                started[0] = True
+                self._set_state(submission_id, SubmissionState.RUNNING)
+
+        def after(index: int, t: GradedTest) -> None:
+            self.publish(submission_id, {"event": "test", "index": index, "name": t.name,
+                                         "verdict": t.verdict.value, "time": round(t.time_s, 3),
+                                         "memory": t.memory})
+
+        source = Source.single(languages.by_id(sub.language).source_name, sub.source)
+        result = loaded.grader.grade(source, sub.language, progress=before, on_test=after)
+        tests = [repo.TestOutcome(index=i, name=t.name, verdict=t.verdict, time_s=t.time_s, wall_s=t.wall_s,
+                                  memory_bytes=t.memory, message=t.message or None, score=t.score)
+                 for i, t in enumerate(result.tests)]
+        return {"verdict": result.verdict, "score": result.score,
+                "time_s": result.max_time if result.tests else None,
+                "memory_bytes": result.max_memory if result.tests else None,
+                "compile_output": result.compile_output or None, "message": result.message or None,
+                "tests": tests}
+
+    # -- an ad hoc run -------------------------------------------------------------------------
+
+    def _ad_hoc(self, sub: Submission) -> dict[str, Any]:
+        lang = languages.by_id(sub.language)
+        time_s = sub.time_limit_s or AD_HOC_TIME_S
+        cpu_ms = max(1, round(time_s * 1000))
+        limits = Limits(cpu_time_ms=cpu_ms, wall_time_ms=3 * cpu_ms,
+                        memory_bytes=(sub.memory_mib or AD_HOC_MEMORY_MIB) * MiB,
+                        output_bytes=AD_HOC_OUTPUT_BYTES)
+        image = images.get(lang.image)
+        compiled = execution.compile_source(self.sb, lang, sub.source, image=image)
+        if isinstance(compiled, execution.CompileFailure):
+            return {"verdict": Verdict.CE, "compile_output": compiled.output,
+                    "message": compiled.message or None}
+        self._set_state(sub.id, SubmissionState.RUNNING)
+        run = execution.run_program(self.sb, compiled, limits, image=image, stdin=sub.stdin or b"")
+        message = run.message or None
+        if run.status is execution.Status.OK:
+            verdict = Verdict.AC
+            if sub.expected_output is not None:
+                check = default_checker.check(sub.expected_output, run.stdout)
+                verdict = Verdict.AC if check.accepted else Verdict.WA
+                message = check.message or message
+        else:
+            verdict = STATUS_VERDICT.get(RunStatus(run.status.value), Verdict.RTE)
+        test = repo.TestOutcome(index=0, name="stdin", verdict=verdict, time_s=run.cpu_time_ms / 1000,
+                                wall_s=run.wall_time_ms / 1000, memory_bytes=run.memory_bytes,
+                                message=message)
+        self.publish(sub.id, {"event": "test", "index": 0, "name": "stdin", "verdict": verdict.value,
+                              "time": round(test.time_s, 3), "memory": test.memory_bytes})
+        return {"verdict": verdict, "time_s": test.time_s, "memory_bytes": test.memory_bytes,
+                "compile_output": compiled.compile_output or None, "message": message, "tests": [test],
+                "run": repo.RunOutput(stdout=run.stdout[:KEPT_OUTPUT_BYTES],
+                                      stderr=run.stderr[:KEPT_OUTPUT_BYTES],
+                                      exit_code=run.exit_code, signal=run.signal)}
+
+
+__all__ = ["GradingService", "SandboxError"]

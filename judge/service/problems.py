@@ -1,0 +1,93 @@
+"""Problem packages in the service: imported into the data directory, verified by a worker.
+
+Import (the web, `POST /api/v1/problems`): the uploaded zip is unpacked and loaded exactly as
+`judge verify` loads it (judge/problems/), into `problems/.incoming/<random>` under the data
+directory; a package that does not load is removed again and its PackageError (file and fault)
+is the answer. A good one is moved to `problems/<id>/<version>/` and the problem's row points
+there; an earlier version stays on disk for submissions still being graded against it. The id is
+the one asked for, else the package's name, lowercased; ids are slugs (`[a-z0-9][a-z0-9_-]*`).
+
+Verification (a worker, task `judge.verify_problem`): `judge verify` on the stored package,
+its JSON report kept on the problem's row. A package that states no time limit gets the
+computed one then; until that, its submissions are refused (the API answers 409).
+
+Workers read packages from the same data directory; machines that split web and workers
+share it (compose/ mounts one volume on both).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import shutil
+import time
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+
+import sandbox
+from judge.errors import JudgeError
+from judge.problems import package
+from judge.storage import repo
+from judge.storage.models import Problem as ProblemRow
+from judge.verify import verify_problem
+
+SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+
+
+class ProblemIdError(JudgeError):
+    """The id asked for is not a valid problem id."""
+
+
+def slug(text: str) -> str:
+    made = re.sub(r"[^a-z0-9_-]+", "-", text.lower()).strip("-_")[:64]
+    return made or "problem"
+
+
+def import_package(sessions: sessionmaker[Session], data_dir: Path, archive: Path,
+                   problem_id: str | None = None) -> ProblemRow:
+    """Unpack, load and store a package; PackageError or ProblemIdError leave nothing behind."""
+    if problem_id is not None and not SLUG.fullmatch(problem_id):
+        raise ProblemIdError(f"problem id {problem_id!r}: use 1 to 64 of a-z, 0-9, '-' and '_', "
+                           "starting with a letter or digit")
+    incoming = data_dir / "problems" / ".incoming" / secrets.token_hex(8)
+    incoming.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        problem = package.load(archive, workdir=incoming)
+        pid = problem_id or slug(problem.id)
+        version = f"{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
+        final = data_dir / "problems" / pid / version
+        final.parent.mkdir(parents=True, exist_ok=True)
+        top = problem.root.relative_to(incoming.resolve())
+        incoming.rename(final)
+    except BaseException:
+        shutil.rmtree(incoming, ignore_errors=True)
+        raise
+    path = (final / top).relative_to(data_dir)
+    with sessions.begin() as session:
+        row = repo.put_problem(session, problem_id=pid, name=problem.name, path=str(path),
+                               time_limit_s=problem.limits.time_limit_s or 0.0,
+                               memory_mib=problem.limits.memory_mib)
+    return row
+
+
+def verify_stored(sessions: sessionmaker[Session], data_dir: Path, problem_id: str, *,
+                  sb: sandbox.Sandbox) -> bool:
+    """Verify a stored problem and keep the report; whether every submission agreed."""
+    with sessions() as session:
+        row = session.get(ProblemRow, problem_id)
+        if row is None:
+            raise JudgeError(f"no problem {problem_id!r}")
+        path = row.path
+    try:
+        problem = package.load(data_dir / path)
+        report = verify_problem(problem, sb=sb, jobs=1)
+        doc, ok, limit = report.to_json(), report.ok, report.time_limit_s
+    except JudgeError as e:
+        doc, ok, limit = {"problem": problem_id, "ok": False, "error": str(e)}, False, None
+    with sessions.begin() as session:
+        row = repo.set_verify_report(session, problem_id, report=json.dumps(doc), ok=ok)
+        if row.path == path and limit is not None and row.time_limit_s <= 0:
+            row.time_limit_s = limit
+    return ok

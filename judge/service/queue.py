@@ -1,0 +1,87 @@
+"""The Celery side that the web and the workers share: configuration, task names and queues.
+
+The web never imports the worker's code: it sends tasks by name through `client(url)`, a Celery
+app with the same configuration and no tasks of its own. Queues:
+
+* `judge.lang.<id>`, one per language: a submission goes to its language's queue, and a worker
+  consumes only the queues of the languages whose self-tests passed when it started, so a
+  broken toolchain is never handed work (it waits until a worker that has it comes).
+* `judge.service`: webhook deliveries and problem verification, taken by every worker.
+
+Delivery: late acknowledgement (a task is acknowledged after it ran, so one lost with its worker
+is delivered again) and a prefetch of one (a worker holds no queue of its own that others could
+have taken). Redis redelivers unacknowledged tasks after the visibility timeout; grading is
+idempotent (judge/storage/repo.py record_result), so a second delivery overwrites the first.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import redis
+from celery import Celery
+
+GRADE_TASK = "judge.grade"
+WEBHOOK_TASK = "judge.deliver_webhook"
+VERIFY_TASK = "judge.verify_problem"
+LANGUAGE_QUEUE_PREFIX = "judge.lang."
+SERVICE_QUEUE = "judge.service"
+VISIBILITY_TIMEOUT_S = 1800  # longer than any grading; a task held longer is delivered again
+
+
+def language_queue(language: str) -> str:
+    return f"{LANGUAGE_QUEUE_PREFIX}{language}"
+
+
+def configure(app: Celery, redis_url: str) -> None:
+    app.conf.update(
+        broker_url=redis_url,
+        result_backend=None,
+        task_ignore_result=True,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_default_queue=SERVICE_QUEUE,
+        task_serializer="json",
+        accept_content=["json"],
+        broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT_S},
+        broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
+        worker_send_task_events=False,
+        enable_utc=True,
+    )
+
+
+@functools.cache
+def client(redis_url: str) -> Celery:
+    """A send-only Celery app for `redis_url` (one per process and URL)."""
+    app = Celery("judge-client", set_as_current=False)
+    configure(app, redis_url)
+    return app
+
+
+def enqueue_grade(app: Celery, submission_id: int, language: str) -> None:
+    app.send_task(GRADE_TASK, args=[submission_id], queue=language_queue(language))
+
+
+def enqueue_webhook(app: Celery, submission_id: int, *, attempt: int = 1, countdown: float = 0) -> None:
+    app.send_task(WEBHOOK_TASK, args=[submission_id, attempt], queue=SERVICE_QUEUE, countdown=countdown)
+
+
+def enqueue_verify(app: Celery, problem_id: str) -> None:
+    app.send_task(VERIFY_TASK, args=[problem_id], queue=SERVICE_QUEUE)
+
+
+def queue_lengths(client_: redis.Redis) -> dict[str, int]:
+    """Tasks waiting in each of our queues (Celery's Redis transport keeps a queue as a list)."""
+    lengths: dict[str, int] = {}
+    for key in client_.scan_iter(match="judge.*", count=1000):
+        name = key.decode() if isinstance(key, bytes) else str(key)
+        if client_.type(key) in (b"list", "list"):
+            lengths[name] = int(client_.llen(key))  # type: ignore[arg-type]
+    return dict(sorted(lengths.items()))
+
+
+def redis_client(redis_url: str, **kwargs: Any) -> redis.Redis:
+    return redis.Redis.from_url(redis_url, **kwargs)

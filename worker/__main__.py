@@ -1,0 +1,5 @@
+"""`python -m worker`: what `judge worker` runs (judge/service_commands.py starts it by name)."""
+
+from worker.main import main
+
+main()

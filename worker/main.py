@@ -1,0 +1,97 @@
+"""Starting a worker: the language self-tests, then Celery on the queues of the languages that pass.
+
+1. The database schema is brought up to date (a no-op when it is).
+2. Every language (or those of `--languages`) runs its self-test in real boxes
+   (judge/selftest.py, as `judge languages` shows). A language that fails is refused: its
+   queue is not consumed here, and the reason is printed and announced.
+3. Celery's prefork pool starts with one process per CPU of this machine's allowed set (or
+   `--concurrency`); each pool process boxes on its own CPU (worker/tasks.py), so two runs never
+   share a core and timings do not fight. The worker consumes `judge.lang.<id>` for each
+   accepted language and `judge.service`.
+4. A heartbeat announces the worker in Redis (judge/service/workers.py) until it stops.
+
+Ctrl-C (SIGINT) or SIGTERM is Celery's warm shutdown: running gradings finish, nothing new is
+taken; a second Ctrl-C stops at once, and those tasks, never acknowledged, are delivered again.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import threading
+import time
+import warnings
+
+import click
+
+import sandbox
+from judge import languages, selftest
+from judge.errors import JudgeError
+from judge.service import queue, workers
+from judge.service.settings import Settings
+from judge.storage import migrate
+
+
+def _cpus(spec: str | None) -> list[int]:
+    if not spec:
+        return sorted(os.sched_getaffinity(0))
+    found: list[int] = []
+    for part in spec.split(","):
+        lo, _, hi = part.partition("-")
+        found += range(int(lo), int(hi or lo) + 1)
+    return found
+
+
+@click.command()
+@click.option("--concurrency", "-c", type=click.IntRange(1, 256), default=None,
+              help="Pool processes (boxes at a time); default: one per allowed CPU.")
+@click.option("--cpus", default=None, help="CPUs to pin boxes to, e.g. 0-3 or 0,2; default: all allowed.")
+@click.option("--languages", "only", default=None,
+              help="Comma-separated language ids to offer (default: all that pass their self-test).")
+@click.option("--name", default=None, help="This worker's name (default: judge-<host>-<pid>).")
+@click.option("--loglevel", default="INFO", show_default=True)
+def main(concurrency: int | None, cpus: str | None, only: str | None, name: str | None,
+         loglevel: str) -> None:
+    """Run a judge worker: grade submissions from the queue in boxes."""
+    settings = Settings.from_env()
+    try:
+        cpu_list = _cpus(cpus)
+        wanted = ([languages.by_id(x.strip()) for x in only.split(",") if x.strip()] if only
+                  else list(languages.LANGUAGES))
+    except (ValueError, JudgeError) as e:
+        raise click.UsageError(str(e)) from None
+    migrate(settings.database_url)
+    t0 = time.monotonic()
+    reports = selftest.check_all(sandbox.default(), wanted)
+    accepted = [r.language.id for r in reports if r.ok]
+    refused = {r.language.id: r.self_test for r in reports if not r.ok}
+    click.echo(f"judge worker: self-tests in {time.monotonic() - t0:.1f} s: {len(accepted)} languages ok"
+               + (f" ({', '.join(accepted)})" if accepted else ""), err=True)
+    for lang, why in refused.items():
+        click.echo(f"judge worker: refusing {lang}: its self-test failed: {why}", err=True)
+    if not accepted:
+        click.echo("judge worker: no language passed its self-test; nothing to do", err=True)
+        sys.exit(1)
+    n = concurrency or len(cpu_list)
+    os.environ["JUDGE_WORKER_CPUS"] = ",".join(str(c) for c in cpu_list)
+    name = name or f"judge-{socket.gethostname()}-{os.getpid()}"
+    info = {"name": name, "host": socket.gethostname(), "pid": os.getpid(), "concurrency": n,
+            "cpus": cpu_list, "languages": accepted, "refused": refused, "started_at": time.time()}
+    stop = threading.Event()
+    beat = workers.heartbeat(queue.redis_client(settings.redis_url), info, stop)
+    from celery.exceptions import SecurityWarning
+
+    from worker.app import app  # after the environment is set: its pool processes inherit it
+
+    # Celery warns against root; the sandbox needs it (cgroups, namespaces), and what runs in a
+    # box runs as nobody, not as root.
+    warnings.filterwarnings("ignore", category=SecurityWarning)
+
+    queues = [queue.language_queue(x) for x in accepted] + [queue.SERVICE_QUEUE]
+    try:
+        app.worker_main(["worker", "-Q", ",".join(queues), "-c", str(n), "-n", f"{name}@%h",
+                         "--without-gossip", "--without-mingle", "-l", loglevel, "-P", "prefork"])
+    finally:
+        stop.set()
+        beat.join(timeout=2)

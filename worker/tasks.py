@@ -1,0 +1,103 @@
+"""The worker's tasks: thin shells that call judge/service with this process's context.
+
+Each pool process makes its context after the fork (`worker_process_init`): its sandbox, pinned
+to one CPU of the worker's set (`JUDGE_WORKER_CPUS`, pool process i takes the i-th, round robin), a database
+engine, a Redis client for progress events, and the grading service that keeps packages loaded.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import billiard
+from celery.signals import worker_process_init
+
+import sandbox
+from judge.service import problems, queue, webhooks
+from judge.service.documents import submission_json
+from judge.service.grade import GradingService
+from judge.service.settings import Settings
+from judge.storage import connect, repo, session_factory
+from judge.storage.models import Submission
+from worker.app import app
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Context:
+    settings: Settings
+    service: GradingService
+    secret_key: str
+
+
+_context: Context | None = None
+
+
+def _pin() -> str | None:
+    """This pool process's CPU: the i-th of JUDGE_WORKER_CPUS for pool process i (0-based)."""
+    cpus = [c for c in os.environ.get("JUDGE_WORKER_CPUS", "").split(",") if c]
+    if not cpus:
+        return None
+    index = getattr(billiard.current_process(), "index", None) or 0
+    return cpus[index % len(cpus)]
+
+
+@worker_process_init.connect
+def _init_process(**_: Any) -> None:
+    global _context
+    _context = None
+    context()
+
+
+def context() -> Context:
+    global _context
+    if _context is None:
+        settings = Settings.from_env()
+        sb = sandbox.default()
+        sb.cpus = _pin()
+        sessions = session_factory(connect(settings.database_url))
+        service = GradingService(sessions=sessions, data_dir=settings.data_dir,
+                                 redis_client=queue.redis_client(settings.redis_url), sb=sb)
+        _context = Context(settings, service, settings.secret_key())
+        log.info("pool process %s boxes on CPU %s", os.getpid(), sb.cpus or "any")
+    return _context
+
+
+@app.task(name=queue.GRADE_TASK)
+def grade(submission_id: int) -> None:
+    doc = context().service.grade(submission_id)
+    if doc is not None:
+        with context().service.sessions() as session:
+            sub = session.get(Submission, submission_id)
+            has_callback = sub is not None and sub.callback_url is not None
+        if has_callback:
+            queue.enqueue_webhook(app, submission_id)
+
+
+@app.task(name=queue.WEBHOOK_TASK)
+def deliver_webhook(submission_id: int, attempt: int = 1) -> None:
+    ctx = context()
+    with ctx.service.sessions() as session:
+        sub = repo.get_submission(session, submission_id)
+        if sub is None or sub.callback_url is None:
+            return
+        url, user_id = sub.callback_url, sub.user_id
+        body = json.dumps(submission_json(sub)).encode()
+    result = webhooks.post(url, body, key=webhooks.user_key(ctx.secret_key, user_id),
+                           submission_id=submission_id, attempt=attempt)
+    with ctx.service.sessions.begin() as session:
+        repo.log_delivery(session, submission_id, url=url, attempt=attempt, ok=result.ok,
+                          status_code=result.status_code, error=result.error, duration_s=result.duration_s)
+    if not result.ok and attempt < webhooks.MAX_ATTEMPTS:
+        queue.enqueue_webhook(app, submission_id, attempt=attempt + 1, countdown=webhooks.backoff_s(attempt))
+
+
+@app.task(name=queue.VERIFY_TASK)
+def verify_problem(problem_id: str) -> None:
+    ctx = context()
+    problems.verify_stored(ctx.service.sessions, ctx.settings.data_dir, problem_id, sb=ctx.service.sb)
