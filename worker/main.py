@@ -77,7 +77,8 @@ def main(concurrency: int | None, cpus: str | None, only: str | None, name: str 
     os.environ["JUDGE_WORKER_CPUS"] = ",".join(str(c) for c in cpu_list)
     name = name or f"judge-{socket.gethostname()}-{os.getpid()}"
     info = {"name": name, "host": socket.gethostname(), "pid": os.getpid(), "concurrency": n,
-            "cpus": cpu_list, "languages": accepted, "refused": refused, "started_at": time.time()}
+            "cpus": cpu_list, "languages": accepted, "refused": refused,
+            "versions": {r.language.id: r.version for r in reports if r.ok}, "started_at": time.time()}
     stop = threading.Event()
     beat = workers.heartbeat(queue.redis_client(settings.redis_url), info, stop)
     from celery.exceptions import SecurityWarning

@@ -1,0 +1,5 @@
+"""`python -m web`: what `judge web` runs (judge/service_commands.py starts it by name)."""
+
+from web.main import main
+
+main()

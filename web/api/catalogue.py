@@ -1,0 +1,117 @@
+"""Languages, problems and the caller's account.
+
+`GET /languages` lists every language the judge knows, with whether a worker takes it now and
+the version its self-test saw (from the workers' announcements, judge/service/workers.py).
+`POST /problems` (organisers) imports a package (multipart field `package`, a zip; optional
+field `id`), queues its verification, and waits up to `wait` seconds (default 60, at most 300;
+0 answers at once) for the report: 201 with it, or 202 while it is still running.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from flask import request, url_for
+
+from judge import languages
+from judge.errors import JudgeError
+from judge.service import problems, queue, webhooks, workers
+from judge.storage import repo
+from judge.storage.models import Problem, User
+from web.api import blueprint as bp
+from web.api.auth import require_organiser, require_user
+from web.api.errors import ApiError
+from web.app import context
+
+IMPORT_WAIT_DEFAULT_S = 60.0
+IMPORT_WAIT_MAX_S = 300.0
+
+
+@bp.get("/languages")
+def get_languages() -> dict[str, Any]:
+    require_user()
+    offered: dict[str, str] = {}
+    for w in workers.workers(context().redis):
+        for lang in w.get("languages", []):
+            offered.setdefault(lang, str(w.get("versions", {}).get(lang, "")))
+    return {"languages": [
+        {"id": lang.id, "name": lang.name, "extensions": list(lang.extensions), "image": lang.image,
+         "available": lang.id in offered, "version": offered.get(lang.id) or None}
+        for lang in languages.LANGUAGES
+    ]}
+
+
+def problem_json(p: Problem, *, with_report: bool = False) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "id": p.id, "name": p.name,
+        "time_limit": p.time_limit_s if p.time_limit_s > 0 else None, "memory_limit": p.memory_mib,
+        "verification": {"state": "done" if p.verified_at is not None else "pending", "ok": p.verify_ok},
+        "created_at": p.created_at.isoformat().replace("+00:00", "Z"),
+    }
+    if with_report:
+        doc["verification"]["report"] = json.loads(p.verify_report) if p.verify_report else None
+    return doc
+
+
+@bp.get("/problems")
+def get_problems() -> dict[str, Any]:
+    require_user()
+    with context().sessions() as session:
+        return {"problems": [problem_json(p) for p in repo.list_problems(session)]}
+
+
+@bp.get("/problems/<problem_id>")
+def get_problem(problem_id: str) -> dict[str, Any]:
+    require_user()
+    with context().sessions() as session:
+        p = session.get(Problem, problem_id)
+        if p is None:
+            raise ApiError(404, "unknown_problem", f"no problem {problem_id!r}")
+        return problem_json(p, with_report=True)
+
+
+@bp.post("/problems")
+def post_problem() -> tuple[dict[str, Any], int, dict[str, str]]:
+    require_organiser()
+    upload = request.files.get("package")
+    if upload is None:
+        raise ApiError(422, "invalid_field", "send the package as the multipart field 'package' (a zip)")
+    try:
+        wait = min(max(float(request.args.get("wait", IMPORT_WAIT_DEFAULT_S)), 0.0), IMPORT_WAIT_MAX_S)
+    except ValueError:
+        raise ApiError(400, "bad_request", "wait must be a number of seconds") from None
+    ctx = context()
+    name = Path(upload.filename or "package.zip").name
+    stem = name.rsplit(".", 1)[0] or "package"
+    with tempfile.TemporaryDirectory(prefix="judge-upload-") as tmp:
+        archive = Path(tmp) / f"{stem}.zip"
+        upload.save(archive)
+        try:
+            row = problems.import_package(ctx.sessions, ctx.settings.data_dir, archive,
+                                          request.form.get("id") or None)
+        except JudgeError as e:
+            raise ApiError(422, "bad_package", str(e)) from None
+    queue.enqueue_verify(ctx.celery, row.id)
+    deadline = time.monotonic() + wait
+    while True:
+        with ctx.sessions() as session:
+            p = session.get(Problem, row.id)
+            assert p is not None
+            doc = problem_json(p, with_report=True)
+        if doc["verification"]["state"] == "done" or time.monotonic() >= deadline:
+            break
+        time.sleep(0.25)
+    status = 201 if doc["verification"]["state"] == "done" else 202
+    return doc, status, {"Location": url_for("api.get_problem", problem_id=row.id)}
+
+
+@bp.get("/me")
+def get_me() -> dict[str, Any]:
+    """The caller's account and webhook key (what X-Judge-Signature is made with)."""
+    user: User = require_user()
+    return {"id": user.id, "name": user.name, "role": user.role.value,
+            "webhook_key": webhooks.user_key(context().secret_key, user.id).decode()}

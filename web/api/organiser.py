@@ -1,0 +1,191 @@
+"""Organisers' endpoints: batches of submissions, rejudging, the queue and the workers.
+
+A batch is one problem's submissions sent together, one per contestant: either multipart with
+the field `problem` and a zip `archive` whose every file is one contestant's submission (the
+label is the file's name without its extension, the language comes from the extension; a
+single top folder is looked through), or JSON `{"problem", "name"?, "submissions": [{"label",
+"language", "source"}]}`. Everything is checked before anything is stored. Results come as JSON
+or CSV (`?format=csv`): label, submission, language, state, verdict, score, time, memory.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections import Counter
+from typing import Any
+
+from flask import Response, request
+
+from judge import languages
+from judge.errors import UnknownLanguage
+from judge.service import queue, workers
+from judge.storage import repo
+from judge.storage.models import Batch, Problem
+from web.api import blueprint as bp
+from web.api.auth import require_organiser
+from web.api.errors import ApiError
+from web.api.submissions import MAX_SOURCE_BYTES, create, requeue
+from web.app import context
+
+MAX_BATCH_FILES = 5000
+
+
+def _from_zip(data: bytes) -> list[tuple[str, str, bytes]]:
+    """(label, language, source) for each file of a batch archive."""
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise ApiError(422, "bad_archive", "'archive' is not a readable zip file") from None
+    files = [i for i in zf.infolist() if not i.is_dir() and not i.filename.split("/")[-1].startswith(".")
+             and "__MACOSX" not in i.filename]
+    if len(files) > MAX_BATCH_FILES:
+        raise ApiError(413, "too_large", f"{len(files)} files; at most {MAX_BATCH_FILES} in a batch")
+    tops = {f.filename.split("/")[0] for f in files}
+    nested = len(tops) == 1 and all("/" in f.filename for f in files)
+    found = []
+    for info in files:
+        parts = info.filename.split("/")[1 if nested else 0:]
+        if len(parts) != 1:
+            raise ApiError(422, "bad_archive", f"{info.filename}: one file per contestant, no folders")
+        if info.file_size > MAX_SOURCE_BYTES:
+            raise ApiError(413, "too_large", f"{info.filename}: over {MAX_SOURCE_BYTES} bytes")
+        name = parts[0]
+        try:
+            lang = languages.by_extension(name)
+        except UnknownLanguage as e:
+            raise ApiError(422, "unknown_language", f"{info.filename}: {e}") from None
+        found.append((name.rsplit(".", 1)[0], lang.id, zf.read(info)))
+    if not found:
+        raise ApiError(422, "bad_archive", "the archive holds no submissions")
+    return found
+
+
+def _from_json(items: Any) -> list[tuple[str, str, bytes]]:
+    if not isinstance(items, list) or not items:
+        raise ApiError(422, "invalid_field", "'submissions' must be a non-empty list")
+    found = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict) or not all(isinstance(item.get(k), str) for k in ("label", "language",
+                                                                                       "source")):
+            raise ApiError(422, "invalid_field", f"submissions[{i}]: needs string label, language and source")
+        try:
+            languages.by_id(item["language"])
+        except UnknownLanguage as e:
+            raise ApiError(422, "unknown_language", f"submissions[{i}]: {e}") from None
+        found.append((item["label"][:200], item["language"], item["source"].encode()))
+    return found
+
+
+@bp.post("/batches")
+def create_batch() -> tuple[dict[str, Any], int]:
+    user = require_organiser()
+    if request.is_json:
+        doc = request.get_json(silent=True) or {}
+        problem_id, name = doc.get("problem"), doc.get("name") or ""
+        found = _from_json(doc.get("submissions"))
+    else:
+        problem_id, name = request.form.get("problem"), request.form.get("name") or ""
+        archive = request.files.get("archive")
+        if archive is None:
+            raise ApiError(422, "invalid_field",
+                           "send a zip as the multipart field 'archive', or a JSON body")
+        found = _from_zip(archive.read())
+    if not isinstance(problem_id, str):
+        raise ApiError(422, "invalid_field", "'problem' is required")
+    ctx = context()
+    with ctx.sessions.begin() as session:
+        if session.get(Problem, problem_id) is None:
+            raise ApiError(404, "unknown_problem", f"no problem {problem_id!r}")
+        batch = repo.add_batch(session, problem_id=problem_id, user_id=user.id, name=str(name)[:200])
+        batch_id = batch.id
+    wanted = [{"language": lang, "source": source, "user_id": user.id, "problem_id": problem_id,
+               "batch_id": batch_id, "label": label} for label, lang, source in found]
+    try:
+        ids = create(wanted)
+    except ApiError:
+        with ctx.sessions.begin() as session:
+            gone = session.get(Batch, batch_id)
+            if gone is not None:
+                session.delete(gone)
+        raise
+    made = [{"id": i, "label": w["label"], "language": w["language"]}
+            for i, w in zip(ids, wanted, strict=True)]
+    return {"id": batch_id, "problem": problem_id, "name": name, "count": len(ids), "submissions": made}, 201
+
+
+def _batch(batch_id: int) -> tuple[Batch, list[dict[str, Any]]]:
+    with context().sessions() as session:
+        batch = session.get(Batch, batch_id)
+        if batch is None:
+            raise ApiError(404, "not_found", f"no batch {batch_id}")
+        rows = [{"label": s.label, "submission": s.id, "language": s.language, "state": s.state.value,
+                 "verdict": s.verdict.value if s.verdict else None, "score": s.score,
+                 "time": round(s.time_s, 3) if s.time_s is not None else None, "memory": s.memory_bytes,
+                 "tests": [{"name": t.name, "verdict": t.verdict.value, "time": round(t.time_s, 3),
+                            "memory": t.memory_bytes} for t in s.tests]}
+                for s in repo.submissions_of(session, batch_id=batch_id)]
+        return batch, rows
+
+
+@bp.get("/batches/<int:batch_id>")
+def get_batch(batch_id: int) -> dict[str, Any]:
+    require_organiser()
+    batch, rows = _batch(batch_id)
+    return {"id": batch.id, "problem": batch.problem_id, "name": batch.name, "count": len(rows),
+            "created_at": batch.created_at.isoformat().replace("+00:00", "Z"),
+            "states": dict(Counter(r["state"] for r in rows)),
+            "verdicts": dict(Counter(r["verdict"] for r in rows if r["verdict"]))}
+
+
+@bp.get("/batches/<int:batch_id>/results")
+def get_batch_results(batch_id: int) -> Response | dict[str, Any]:
+    require_organiser()
+    batch, rows = _batch(batch_id)
+    if request.args.get("format", "json") == "csv":
+        out = io.StringIO()
+        columns = ["label", "submission", "language", "state", "verdict", "score", "time", "memory"]
+        writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        return Response(out.getvalue(), mimetype="text/csv",
+                        headers={"Content-Disposition": f"attachment; filename=batch-{batch_id}.csv"})
+    return {"id": batch.id, "problem": batch.problem_id, "results": rows}
+
+
+@bp.post("/batches/<int:batch_id>/rejudge")
+def rejudge_batch(batch_id: int) -> tuple[dict[str, Any], int]:
+    require_organiser()
+    with context().sessions() as session:
+        if session.get(Batch, batch_id) is None:
+            raise ApiError(404, "not_found", f"no batch {batch_id}")
+        ids = [(s.id, s.language) for s in repo.submissions_of(session, batch_id=batch_id)]
+    requeue(ids)
+    return {"rejudged": [i for i, _ in ids]}, 202
+
+
+@bp.post("/problems/<problem_id>/rejudge")
+def rejudge_problem(problem_id: str) -> tuple[dict[str, Any], int]:
+    require_organiser()
+    with context().sessions() as session:
+        if session.get(Problem, problem_id) is None:
+            raise ApiError(404, "unknown_problem", f"no problem {problem_id!r}")
+        ids = [(s.id, s.language) for s in repo.submissions_of(session, problem_id=problem_id)]
+    requeue(ids)
+    return {"rejudged": [i for i, _ in ids]}, 202
+
+
+@bp.get("/queue")
+def get_queue() -> dict[str, Any]:
+    require_organiser()
+    ctx = context()
+    with ctx.sessions() as session:
+        states = repo.count_by_state(session)
+    return {"submissions": states, "queues": queue.queue_lengths(ctx.redis)}
+
+
+@bp.get("/workers")
+def get_workers() -> dict[str, Any]:
+    require_organiser()
+    return {"workers": workers.workers(context().redis)}
