@@ -41,6 +41,7 @@ from .boxes import add_commands
 from .errors import JudgeError
 from .image_commands import images_group
 from .problem_commands import grade_command, verify_command
+from .service_commands import serve_command, web_command, worker_command
 from .user_commands import token_group, user_group
 
 EXIT_USAGE = 2
@@ -298,4 +299,7 @@ main.add_command(verify_command)
 main.add_command(grade_command)
 main.add_command(user_group)
 main.add_command(token_group)
+main.add_command(serve_command)
+main.add_command(web_command)
+main.add_command(worker_command)
 add_commands(main)

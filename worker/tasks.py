@@ -88,8 +88,9 @@ def deliver_webhook(submission_id: int, attempt: int = 1) -> None:
             return
         url, user_id = sub.callback_url, sub.user_id
         body = json.dumps(submission_json(sub)).encode()
+        finished_ms = round(sub.finished_at.timestamp() * 1000) if sub.finished_at else 0
     result = webhooks.post(url, body, key=webhooks.user_key(ctx.secret_key, user_id),
-                           submission_id=submission_id, attempt=attempt)
+                           delivery=f"{submission_id}.{finished_ms}", attempt=attempt)
     with ctx.service.sessions.begin() as session:
         repo.log_delivery(session, submission_id, url=url, attempt=attempt, ok=result.ok,
                           status_code=result.status_code, error=result.error, duration_s=result.duration_s)

@@ -4,7 +4,7 @@ The worker publishes JSON events on the channel `judge:submission:<id>`:
 `{"event": "state", "state": "compiling"|"running"}`, `{"event": "test", "index", "name",
 "verdict", "time", "memory"}` after each test, and `{"event": "done", "submission": {...}}`
 (documents.submission_json) last. Pub/sub keeps nothing: a listener subscribes first, then
-reads the stored submission, then follows the events, so it misses none (web/api/events.py).
+reads the stored submission, then follows the events, so it misses none (web/api/submissions.py).
 """
 
 from __future__ import annotations

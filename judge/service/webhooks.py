@@ -2,10 +2,13 @@
 
 The body is the submission's JSON document (documents.submission_json), as GET returns it.
 Headers: `Content-Type: application/json`, `X-Judge-Event: submission.done`,
-`X-Judge-Delivery: <submission id>.<attempt>`, and `X-Judge-Signature: sha256=<hex>`, the
-HMAC-SHA256 of the exact body bytes under the submitting user's webhook key. That key is
-HMAC-SHA256(JUDGE_SECRET_KEY, "webhook:<user id>"): each user has their own, reads it at
-`GET /api/v1/me`, and no user can forge another's deliveries. A receiver checks with
+`X-Judge-Delivery: <submission id>.<finished at, ms>` (the same on every attempt of one
+grading, new after a rejudge: a receiver deduplicates on it), `X-Judge-Attempt: <n>`, and
+`X-Judge-Signature: sha256=<hex>`, the HMAC-SHA256 of the exact body bytes under the
+submitting user's webhook key. That key is the hex digest of HMAC-SHA256(JUDGE_SECRET_KEY,
+"webhook:<user id>"), as ASCII bytes: each user has their own, reads it at `GET /api/v1/me`
+(`webhook_key`), and no user can forge another's deliveries. Delivery is at least once: a
+grading delivered twice by the queue may post twice, with different delivery ids. A receiver checks with
 `hmac.compare_digest("sha256=" + hmac.new(key, body, sha256).hexdigest(), header)`.
 
 A delivery succeeds on any 2xx answer. Anything else (another status, a refused connection,
@@ -75,14 +78,15 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 _opener = urllib.request.build_opener(_NoRedirect)
 
 
-def post(url: str, body: bytes, *, key: bytes, submission_id: int, attempt: int,
+def post(url: str, body: bytes, *, key: bytes, delivery: str, attempt: int,
          timeout_s: float = TIMEOUT_S) -> Attempt:
     """One attempt; never raises for the receiver's sake."""
     request = urllib.request.Request(url, data=body, method="POST", headers={
         "Content-Type": "application/json",
         "User-Agent": "judge-webhook/1",
         "X-Judge-Event": "submission.done",
-        "X-Judge-Delivery": f"{submission_id}.{attempt}",
+        "X-Judge-Delivery": delivery,
+        "X-Judge-Attempt": str(attempt),
         SIGNATURE_HEADER: sign(key, body),
     })
     t0 = time.monotonic()

@@ -5,6 +5,7 @@
 * submissions.py  submit (to a problem or ad hoc), read, wait, follow (SSE), batch, rejudge
 * catalogue.py    languages, problems (organisers import packages), the caller's account
 * organiser.py    batches and their results, rejudging a problem, the queue and the workers
+* openapi.py      GET /api/v1/openapi.json: openapi.yaml as JSON, naming this server; no token
 """
 
 from __future__ import annotations
@@ -17,4 +18,5 @@ from web.api import errors  # noqa: E402
 
 errors.register(blueprint)
 
-from web.api import catalogue, organiser, submissions  # noqa: E402, F401
+
+from web.api import catalogue, openapi, organiser, submissions  # noqa: E402, F401

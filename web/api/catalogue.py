@@ -10,6 +10,7 @@ field `id`), queues its verification, and waits up to `wait` seconds (default 60
 from __future__ import annotations
 
 import json
+import math
 import tempfile
 import time
 from pathlib import Path
@@ -81,9 +82,12 @@ def post_problem() -> tuple[dict[str, Any], int, dict[str, str]]:
     if upload is None:
         raise ApiError(422, "invalid_field", "send the package as the multipart field 'package' (a zip)")
     try:
-        wait = min(max(float(request.args.get("wait", IMPORT_WAIT_DEFAULT_S)), 0.0), IMPORT_WAIT_MAX_S)
+        wait = float(request.args.get("wait", IMPORT_WAIT_DEFAULT_S))
     except ValueError:
-        raise ApiError(400, "bad_request", "wait must be a number of seconds") from None
+        wait = math.nan
+    if not math.isfinite(wait):
+        raise ApiError(400, "bad_request", "wait must be a number of seconds")
+    wait = min(max(wait, 0.0), IMPORT_WAIT_MAX_S)
     ctx = context()
     name = Path(upload.filename or "package.zip").name
     stem = name.rsplit(".", 1)[0] or "package"

@@ -3,14 +3,20 @@
 Handlers raise ApiError(status, code, message); Werkzeug's own HTTP errors (unknown route,
 wrong method, a body over the size limit) and anything unexpected get the same shape, so a
 client never has to parse HTML. Codes are stable snake_case names; messages are for people.
+A broker that is away is 503 `queue_unavailable`; a 401 names the scheme (WWW-Authenticate).
+
+Routing fails before a blueprint is chosen, so unknown paths and methods under /api/v1 are
+caught by an app-wide handler that looks at the path; elsewhere Flask's own page stands.
 """
 
 from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, jsonify
-from werkzeug.exceptions import HTTPException
+import kombu.exceptions
+import redis
+from flask import Blueprint, Response, jsonify, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 log = logging.getLogger(__name__)
 
@@ -24,10 +30,12 @@ class ApiError(Exception):
 def error_response(status: int, code: str, message: str) -> Response:
     response = jsonify({"error": {"code": code, "message": message}})
     response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="judge"'
     return response
 
 
-def _snake(name: str) -> str:
+def snake(name: str) -> str:
     return name.lower().replace(" ", "_").replace("'", "")
 
 
@@ -39,7 +47,24 @@ def register(bp: Blueprint) -> None:
     @bp.errorhandler(HTTPException)
     def _http(e: HTTPException) -> Response:
         status = e.code or 500
-        return error_response(status, _snake(e.name), e.description or e.name)
+        return error_response(status, snake(e.name), e.description or e.name)
+
+    @bp.errorhandler(redis.RedisError)
+    @bp.errorhandler(kombu.exceptions.OperationalError)
+    def _broker(e: Exception) -> Response:
+        log.warning("the broker is unavailable: %s", e)
+        return error_response(503, "queue_unavailable", f"the queue (Redis) is unavailable: {e}")
+
+    @bp.app_errorhandler(404)
+    @bp.app_errorhandler(405)
+    def _unrouted(e: HTTPException) -> Response | HTTPException:
+        prefix = bp.url_prefix or ""
+        if request.path != prefix and not request.path.startswith(prefix + "/"):
+            return e
+        response = error_response(e.code or 404, snake(e.name), e.description or e.name)
+        if isinstance(e, MethodNotAllowed) and e.valid_methods:
+            response.headers["Allow"] = ", ".join(e.valid_methods)
+        return response
 
     @bp.errorhandler(Exception)
     def _other(e: Exception) -> Response:

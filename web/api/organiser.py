@@ -56,15 +56,31 @@ def _from_zip(data: bytes) -> list[tuple[str, str, bytes]]:
             lang = languages.by_extension(name)
         except UnknownLanguage as e:
             raise ApiError(422, "unknown_language", f"{info.filename}: {e}") from None
-        found.append((name.rsplit(".", 1)[0], lang.id, zf.read(info)))
+        try:
+            data = zf.read(info)
+        except (zipfile.BadZipFile, OSError) as e:
+            raise ApiError(422, "bad_archive", f"{info.filename}: cannot be read ({e})") from None
+        found.append((name.rsplit(".", 1)[0], lang.id, data))
     if not found:
         raise ApiError(422, "bad_archive", "the archive holds no submissions")
+    return _unique(found)
+
+
+def _unique(found: list[tuple[str, str, bytes]]) -> list[tuple[str, str, bytes]]:
+    """The submissions, refused when two share a label: a contestant has one submission here."""
+    seen: set[str] = set()
+    for label, _, _ in found:
+        if label in seen:
+            raise ApiError(422, "duplicate_label", f"two submissions for {label!r}; one per contestant")
+        seen.add(label)
     return found
 
 
 def _from_json(items: Any) -> list[tuple[str, str, bytes]]:
     if not isinstance(items, list) or not items:
         raise ApiError(422, "invalid_field", "'submissions' must be a non-empty list")
+    if len(items) > MAX_BATCH_FILES:
+        raise ApiError(413, "too_large", f"{len(items)} submissions; at most {MAX_BATCH_FILES} in a batch")
     found = []
     for i, item in enumerate(items):
         if not isinstance(item, dict) or not all(isinstance(item.get(k), str) for k in ("label", "language",
@@ -74,15 +90,20 @@ def _from_json(items: Any) -> list[tuple[str, str, bytes]]:
             languages.by_id(item["language"])
         except UnknownLanguage as e:
             raise ApiError(422, "unknown_language", f"submissions[{i}]: {e}") from None
-        found.append((item["label"][:200], item["language"], item["source"].encode()))
-    return found
+        source = item["source"].encode()
+        if len(source) > MAX_SOURCE_BYTES:
+            raise ApiError(413, "too_large", f"submissions[{i}]: over {MAX_SOURCE_BYTES} bytes")
+        found.append((item["label"][:200], item["language"], source))
+    return _unique(found)
 
 
 @bp.post("/batches")
 def create_batch() -> tuple[dict[str, Any], int]:
     user = require_organiser()
     if request.is_json:
-        doc = request.get_json(silent=True) or {}
+        doc = request.get_json(silent=True)
+        if not isinstance(doc, dict):
+            raise ApiError(400, "bad_request", "the body must be a JSON object")
         problem_id, name = doc.get("problem"), doc.get("name") or ""
         found = _from_json(doc.get("submissions"))
     else:
@@ -94,11 +115,14 @@ def create_batch() -> tuple[dict[str, Any], int]:
         found = _from_zip(archive.read())
     if not isinstance(problem_id, str):
         raise ApiError(422, "invalid_field", "'problem' is required")
+    if not isinstance(name, str):
+        raise ApiError(422, "invalid_field", "'name' must be a string")
+    name = name[:200]
     ctx = context()
     with ctx.sessions.begin() as session:
         if session.get(Problem, problem_id) is None:
             raise ApiError(404, "unknown_problem", f"no problem {problem_id!r}")
-        batch = repo.add_batch(session, problem_id=problem_id, user_id=user.id, name=str(name)[:200])
+        batch = repo.add_batch(session, problem_id=problem_id, user_id=user.id, name=name)
         batch_id = batch.id
     wanted = [{"language": lang, "source": source, "user_id": user.id, "problem_id": problem_id,
                "batch_id": batch_id, "label": label} for label, lang, source in found]

@@ -18,6 +18,7 @@ then read the stored submission, then listen, so no event falls between the two.
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -164,7 +165,9 @@ def _wanted_bound() -> float | None:
     try:
         bound = float(request.args.get("timeout", WAIT_DEFAULT_S))
     except ValueError:
-        raise ApiError(400, "bad_request", "timeout must be a number of seconds") from None
+        bound = math.nan
+    if not math.isfinite(bound):
+        raise ApiError(400, "bad_request", "timeout must be a number of seconds")
     return max(0.0, min(bound, WAIT_MAX_S))
 
 

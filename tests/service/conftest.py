@@ -1,0 +1,152 @@
+"""The service under test, whole and real: a Redis, a Celery worker grading in real boxes, the web.
+
+`service` (one per session) starts the embedded redis-server (judge/service/redis_server.py),
+`python -m worker` (C and Python 3 only, so its self-tests are quick; two pool processes, one
+per CPU) and `python -m web` on a free loopback port, all on a fresh SQLite data directory,
+and makes three accounts with tokens: an organiser and two contestants. Webhook retries back
+off from 0.2 s instead of 2 s, so the retry test is quick. Logs are kept in the data directory
+and their ends printed when a test fails to start the service.
+
+Skipped where the host cannot run boxes, except under CI=true (STYLE.md, "Tests").
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from service_kit import Service, sum_package
+
+from judge.service.redis_server import EmbeddedRedis
+from judge.storage import connect, migrate, session_factory
+from judge.storage.models import Role
+from judge.storage.repo import create_token, create_user
+
+LANGUAGES = "c,python3"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _sandbox_ready() -> None:
+    import sandbox.check
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        problem = sandbox.check.first_problem()
+    if problem is None:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI machines must run boxes, but: {problem}")
+    pytest.skip(f"no sandbox here: {problem}")
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except FileNotFoundError:
+        return "(no log)"
+
+
+@pytest.fixture(scope="session")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    _sandbox_ready()
+    data_dir = tmp_path_factory.mktemp("service")
+    redis_server = EmbeddedRedis(data_dir / "redis")
+    redis_url = redis_server.start()
+    port = _free_port()
+    env = dict(
+        os.environ,
+        JUDGE_DATA_DIR=str(data_dir),
+        JUDGE_REDIS_URL=redis_url,
+        JUDGE_DATABASE_URL=f"sqlite:///{data_dir / 'judge.db'}",
+        JUDGE_WEBHOOK_BACKOFF_S="0.2",
+        JUDGE_SECRET_KEY="test-secret",
+    )
+    engine = connect(env["JUDGE_DATABASE_URL"])
+    migrate(engine)
+    svc = Service(base=f"http://127.0.0.1:{port}", data_dir=data_dir, redis_url=redis_url, env=env)
+    with session_factory(engine).begin() as session:
+        for name, role in (
+            ("organiser", Role.ORGANISER),
+            ("alice", Role.CONTESTANT),
+            ("bob", Role.CONTESTANT),
+        ):
+            user = create_user(session, name, f"{name}-password", role)
+            svc.tokens[name] = create_token(session, user)[1]
+    engine.dispose()
+    logs = {name: open(data_dir / f"{name}.log", "wb") for name in ("worker", "web")}  # noqa: SIM115
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "worker", "--languages", LANGUAGES, "--concurrency", "2"],
+            env=env,
+            stdout=logs["worker"],
+            stderr=subprocess.STDOUT,
+        ),
+        subprocess.Popen(
+            [sys.executable, "-m", "web", "--port", str(port)],
+            env=env,
+            stdout=logs["web"],
+            stderr=subprocess.STDOUT,
+        ),
+    ]
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if any(p.poll() is not None for p in procs):
+                pytest.fail(
+                    "the service did not start:\n"
+                    + "\n".join(f"--- {n}.log\n{_tail(data_dir / f'{n}.log')}" for n in logs)
+                )
+            try:
+                r = requests.get(
+                    svc.url("/workers"),
+                    headers={"Authorization": f"Bearer {svc.tokens['organiser']}"},
+                    timeout=5,
+                )
+                if r.status_code == 200 and r.json()["workers"]:
+                    break
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(
+                    "the service did not become ready in 120 s:\n"
+                    + "\n".join(f"--- {n}.log\n{_tail(data_dir / f'{n}.log')}" for n in logs)
+                )
+            time.sleep(0.2)
+        yield svc
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        for f in logs.values():
+            f.close()
+        redis_server.stop()
+
+
+@pytest.fixture(scope="session")
+def sum_problem(service: Service, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The id of an imported, verified `sum` problem."""
+    archive = sum_package(tmp_path_factory.mktemp("pkg") / "sum.zip")
+    with open(archive, "rb") as f:
+        r = service.call("POST", "/problems", as_="organiser", files={"package": ("sum.zip", f)})
+    assert r.status_code == 201, r.text
+    doc = r.json()
+    assert doc["verification"]["ok"] is True, doc
+    return str(doc["id"])

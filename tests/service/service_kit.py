@@ -1,0 +1,74 @@
+"""What the service tests share: a client for the running service and a small problem package."""
+
+from __future__ import annotations
+
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+
+
+@dataclass
+class Service:
+    base: str
+    data_dir: Path
+    redis_url: str
+    env: dict[str, str]
+    tokens: dict[str, str] = field(default_factory=dict)  # organiser, alice, bob
+
+    def url(self, path: str) -> str:
+        return f"{self.base}/api/v1{path}"
+
+    def call(self, method: str, path: str, *, as_: str | None = "alice", **kwargs: Any) -> requests.Response:
+        headers = dict(kwargs.pop("headers", {}))
+        if as_ is not None:
+            headers["Authorization"] = f"Bearer {self.tokens[as_]}"
+        kwargs.setdefault("timeout", 90)
+        return requests.request(method, self.url(path), headers=headers, **kwargs)
+
+    def submit(self, body: dict[str, Any], *, as_: str = "alice", wait: bool = True) -> dict[str, Any]:
+        r = self.call("POST", "/submissions", as_=as_, json=body, params={"wait": "true"} if wait else None)
+        assert r.status_code == 201, r.text
+        doc: dict[str, Any] = r.json()
+        return doc
+
+    def wait_done(
+        self, submission_id: int, *, as_: str = "organiser", timeout_s: float = 60
+    ) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            r = self.call(
+                "GET", f"/submissions/{submission_id}", as_=as_, params={"wait": "true", "timeout": 10}
+            )
+            assert r.status_code == 200, r.text
+            doc: dict[str, Any] = r.json()
+            if doc["state"] == "done" or time.monotonic() > deadline:
+                return doc
+
+
+SUM_C = b'#include <stdio.h>\nint main(void){long a,b;scanf("%ld %ld",&a,&b);printf("%ld\\n",a+b);}\n'
+SUM_PY = b"a, b = map(int, input().split())\nprint(a + b)\n"
+WRONG_C = b'#include <stdio.h>\nint main(void){long a,b;scanf("%ld %ld",&a,&b);printf("%ld\\n",a-b);}\n'
+
+
+def sum_package(path: Path, name: str = "sum") -> Path:
+    """A small legacy Kattis package zip: a + b, 1 sample and 3 secret tests, its own
+    accepted and wrong submissions; no time limit stated, so verification computes one."""
+    cases = {
+        "sample/1": ("1 2\n", "3\n"),
+        "secret/1": ("10 20\n", "30\n"),
+        "secret/2": ("-5 5\n", "0\n"),
+        "secret/3": ("1000000000 1000000000\n", "2000000000\n"),
+    }
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr(f"{name}/problem.yaml", f"name: Sum {name}\n")
+        for case, (given, answer) in cases.items():
+            zf.writestr(f"{name}/data/{case}.in", given)
+            zf.writestr(f"{name}/data/{case}.ans", answer)
+        zf.writestr(f"{name}/submissions/accepted/sum.c", SUM_C)
+        zf.writestr(f"{name}/submissions/accepted/sum.py", SUM_PY)
+        zf.writestr(f"{name}/submissions/wrong_answer/minus.c", WRONG_C)
+    return path
