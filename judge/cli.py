@@ -192,7 +192,7 @@ def exec_(image_name: str, time_s: float, wall_s: float | None, memory_mib: floa
 
 @main.group("bench")
 def bench_group() -> None:
-    """Measure the sandbox on this machine."""
+    """Measure the sandbox, the judge and the service on this machine."""
 
 
 @bench_group.command("sandbox")
@@ -251,6 +251,30 @@ def bench_verify(packages: tuple[str, ...], verifyproblem: str, rounds: int, as_
         _print_json(doc)
     else:
         display.mapping(doc, title="judge verify beside problemtools verifyproblem (median wall seconds)")
+
+
+@bench_group.command("service")
+@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
+              help="judge serve --workers: boxes at a time.")
+@click.option("--runs", type=click.IntRange(min=1), default=30, show_default=True,
+              help="Submissions timed one at a time, on an empty queue.")
+@click.option("--count", type=click.IntRange(min=1), default=300, show_default=True,
+              help="Submissions sent at once for the throughput phase.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+def bench_service(workers: int, runs: int, count: int, as_json: bool) -> None:
+    """Through `judge serve`: a C hello world with 10 tests, POST to verdict (latency on an empty
+    queue) and sustained submissions per minute."""
+    from .service_bench import measure_service
+
+    try:
+        report = measure_service(workers=workers, runs=runs, count=count)
+    except bench.BenchError as e:
+        click.echo(f"judge: IE: {e}", err=True)
+        sys.exit(EXIT_INTERNAL)
+    if as_json:
+        _print_json(report.to_json())
+    else:
+        display.mapping(report.to_json(), title="judge serve: hello world in C, 10 tests per submission")
 
 
 @bench_group.command("fidelity")

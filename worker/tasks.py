@@ -22,7 +22,6 @@ from judge.service.documents import submission_json
 from judge.service.grade import GradingService
 from judge.service.settings import Settings
 from judge.storage import connect, repo, session_factory
-from judge.storage.models import Submission
 from worker.app import app
 
 log = logging.getLogger(__name__)
@@ -70,13 +69,9 @@ def context() -> Context:
 
 @app.task(name=queue.GRADE_TASK)
 def grade(submission_id: int) -> None:
-    doc = context().service.grade(submission_id)
-    if doc is not None:
-        with context().service.sessions() as session:
-            sub = session.get(Submission, submission_id)
-            has_callback = sub is not None and sub.callback_url is not None
-        if has_callback:
-            queue.enqueue_webhook(app, submission_id)
+    graded = context().service.grade(submission_id)
+    if graded is not None and graded.callback_url is not None:
+        queue.enqueue_webhook(app, submission_id)
 
 
 @app.task(name=queue.WEBHOOK_TASK)

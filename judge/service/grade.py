@@ -57,6 +57,40 @@ KEPT_OUTPUT_BYTES = 1 * MiB  # of an ad hoc run's stdout and stderr, each
 GRADER_CACHE = 16  # problems a worker process keeps loaded
 
 
+@dataclass(frozen=True, slots=True)
+class Graded:
+    """A finished grading: the submission's document, and where to post it (if anywhere)."""
+
+    document: dict[str, Any]
+    callback_url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """What grading needs of a submission, read in one short transaction: no database session
+    stays open while boxes run (on SQLite an open reader would hold the WAL back)."""
+
+    id: int
+    language: str
+    source: bytes
+    stdin: bytes | None
+    expected_output: bytes | None
+    time_limit_s: float | None
+    memory_mib: int | None
+    problem_id: str | None
+    problem_path: str | None
+    problem_time_limit_s: float
+
+    @classmethod
+    def of(cls, session: Session, sub: Submission) -> _Job:
+        row = session.get(ProblemRow, sub.problem_id) if sub.problem_id is not None else None
+        return cls(id=sub.id, language=sub.language, source=sub.source, stdin=sub.stdin,
+                   expected_output=sub.expected_output, time_limit_s=sub.time_limit_s,
+                   memory_mib=sub.memory_mib, problem_id=sub.problem_id,
+                   problem_path=row.path if row is not None else None,
+                   problem_time_limit_s=row.time_limit_s if row is not None else 0.0)
+
+
 @dataclass(slots=True)
 class _Loaded:
     problem: Problem
@@ -83,30 +117,25 @@ class GradingService:
             repo.set_state(session, submission_id, state)
         self.publish(submission_id, {"event": "state", "state": state.value})
 
-    def grade(self, submission_id: int) -> dict[str, Any] | None:
+    def grade(self, submission_id: int) -> Graded | None:
         """Grade and record; the finished document, or None when there is no such submission."""
-        with self.sessions() as session:
-            sub = session.get(Submission, submission_id)
-            if sub is None:
-                log.warning("submission %s is gone; nothing to grade", submission_id)
-                return None
-        self._set_state(submission_id, SubmissionState.COMPILING)
         try:
-            with self.sessions() as session:
-                sub = session.get(Submission, submission_id)
-                assert sub is not None
-                if sub.problem_id is None:
-                    outcome = self._ad_hoc(sub)
-                else:
-                    outcome = self._problem(session, sub)
+            with self.sessions.begin() as session:
+                job = _Job.of(session, repo.set_state(session, submission_id, SubmissionState.COMPILING))
+        except repo.StorageError:
+            log.warning("submission %s is gone; nothing to grade", submission_id)
+            return None
+        self.publish(submission_id, {"event": "state", "state": SubmissionState.COMPILING.value})
+        try:
+            outcome = self._ad_hoc(job) if job.problem_id is None else self._problem(job)
         except Exception as e:  # noqa: BLE001 - whatever failed is ours: IE, never the contestant's
             log.exception("grading submission %s failed", submission_id)
             outcome = {"verdict": Verdict.IE, "message": f"internal error: {e}"}
         with self.sessions.begin() as session:
             done = repo.record_result(session, submission_id, **outcome)
-            doc = submission_json(repo.get_submission(session, done.id) or done)
-        self.publish(submission_id, {"event": "done", "submission": doc})
-        return doc
+            graded = Graded(submission_json(done), done.callback_url)
+        self.publish(submission_id, {"event": "done", "submission": graded.document})
+        return graded
 
     # -- a problem's submission ----------------------------------------------------------------
 
@@ -120,13 +149,13 @@ class GradingService:
                 self._graders[key] = _Loaded(problem, Grader(problem, time_limit_s=time_limit_s, sb=self.sb))
             return self._graders[key]
 
-    def _problem(self, session: Session, sub: Submission) -> dict[str, Any]:
-        row = session.get(ProblemRow, sub.problem_id)
-        if row is None:
+    def _problem(self, sub: _Job) -> dict[str, Any]:
+        if sub.problem_path is None:
             raise JudgeError(f"problem {sub.problem_id!r} is gone")
-        if row.time_limit_s <= 0:
-            raise JudgeError(f"problem {row.id!r} states no time limit and has not been verified yet")
-        loaded = self._loaded(row.id, row.path, row.time_limit_s)
+        if sub.problem_time_limit_s <= 0:
+            raise JudgeError(f"problem {sub.problem_id!r} states no time limit and has not been verified yet")
+        assert sub.problem_id is not None
+        loaded = self._loaded(sub.problem_id, sub.problem_path, sub.problem_time_limit_s)
         submission_id = sub.id
         started = [False]
 
@@ -153,7 +182,7 @@ class GradingService:
 
     # -- an ad hoc run -------------------------------------------------------------------------
 
-    def _ad_hoc(self, sub: Submission) -> dict[str, Any]:
+    def _ad_hoc(self, sub: _Job) -> dict[str, Any]:
         lang = languages.by_id(sub.language)
         time_s = sub.time_limit_s or AD_HOC_TIME_S
         cpu_ms = max(1, round(time_s * 1000))
@@ -188,4 +217,4 @@ class GradingService:
                                       exit_code=run.exit_code, signal=run.signal)}
 
 
-__all__ = ["GradingService", "SandboxError"]
+__all__ = ["Graded", "GradingService", "SandboxError"]

@@ -1,0 +1,182 @@
+"""`judge bench service`: the whole service's latency and throughput, through `judge serve`.
+
+Set-up. A fresh data directory in a temporary folder, an organiser and token made there first,
+then `judge serve --workers W --languages c` on a free loopback port: its embedded Redis, its
+SQLite, its worker (W boxes at a time, each pinned to a CPU), its web server; exactly what the
+README's first command starts. A problem is imported over the API: hello world with 10 tests
+(a stated time limit of 1 s), and its verification is awaited.
+
+Latency. `runs` submissions one after another, each `POST /api/v1/submissions?wait=true` of a
+C hello world to that problem, timed from before the POST to the answer, which comes when the
+verdict is final (compile once, 10 fresh boxes, check, store, publish). The queue is empty
+each time: this is what one contestant waits.
+
+Throughput. `count` submissions sent at once (the batch endpoint, 100 per request), then the
+time until the last is done, polling the queue's counts. Submissions per minute is `count`
+over that time: the queue never runs dry, so it is what the workers sustain.
+
+Every submission must come back AC; anything else means a broken service, and BenchError says so.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .bench import BenchError, percentiles
+from .storage import connect, migrate, session_factory
+from .storage.models import Role
+from .storage.repo import create_token, create_user
+
+HELLO_C = '#include <stdio.h>\nint main(void) { puts("Hello World!"); return 0; }\n'
+TESTS = 10
+START_TIMEOUT_S = 180.0
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceBench:
+    workers: int
+    tests: int
+    runs: int
+    latency_ms: dict[str, float]
+    latency_median_ms: float
+    count: int
+    throughput_seconds: float
+    per_minute: float
+
+    def to_json(self) -> dict[str, object]:
+        return {"workers": self.workers, "tests_per_submission": self.tests, "runs": self.runs,
+                "latency_ms": self.latency_ms, "latency_median_ms": self.latency_median_ms,
+                "count": self.count, "throughput_seconds": round(self.throughput_seconds, 3),
+                "submissions_per_minute": round(self.per_minute, 1)}
+
+
+class _Client:
+    def __init__(self, base: str, token: str) -> None:
+        self.base, self.token = base, token
+
+    def call(self, method: str, path: str, body: bytes | None = None, content_type: str = "application/json",
+             timeout: float = 120) -> Any:
+        request = urllib.request.Request(f"{self.base}/api/v1{path}", data=body, method=method, headers={
+            "Authorization": f"Bearer {self.token}", "Content-Type": content_type})
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as e:
+            raise BenchError(f"{method} {path}: HTTP {e.code}: {e.read().decode(errors='replace')}") from None
+
+
+def _package(path: Path) -> Path:
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("hello/problem.yaml", "problem_format_version: 2023-07-draft\nname: Hello\n"
+                    "limits:\n  time_limit: 1.0\n")
+        for i in range(TESTS):
+            zf.writestr(f"hello/data/secret/{i:02}.in", f"{i}\n")
+            zf.writestr(f"hello/data/secret/{i:02}.ans", "Hello World!\n")
+        zf.writestr("hello/submissions/accepted/hello.c", HELLO_C)
+    return path
+
+
+def _multipart(field: str, filename: str, data: bytes) -> tuple[bytes, str]:
+    boundary = uuid.uuid4().hex
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{filename}\"\r\n"
+            "Content-Type: application/zip\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def measure_service(*, workers: int = 2, runs: int = 30, count: int = 300) -> ServiceBench:
+    tmp = Path(tempfile.mkdtemp(prefix="judge-bench-service-"))
+    env = {k: v for k, v in os.environ.items() if k not in ("JUDGE_REDIS_URL", "JUDGE_DATABASE_URL")}
+    env["JUDGE_DATA_DIR"] = str(tmp)
+    engine = connect(f"sqlite:///{tmp / 'judge.db'}")
+    migrate(engine)
+    with session_factory(engine).begin() as session:
+        user = create_user(session, "bench", uuid.uuid4().hex, Role.ORGANISER)
+        token = create_token(session, user)[1]
+    engine.dispose()
+    port = _free_port()
+    log = open(tmp / "serve.log", "wb")  # noqa: SIM115 - closed in finally
+    argv = [sys.executable, "-m", "judge", "serve", "--port", str(port), "--workers", str(workers),
+            "--languages", "c"]
+    serve = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
+    client = _Client(f"http://127.0.0.1:{port}", token)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            if serve.poll() is not None:
+                tail = (tmp / "serve.log").read_text(errors="replace")[-2000:]
+                raise BenchError(f"judge serve stopped: {tail}")
+            try:
+                if client.call("GET", "/workers", timeout=5)["workers"]:
+                    break
+            except (OSError, BenchError):
+                pass
+            if time.monotonic() > deadline:
+                raise BenchError("judge serve did not get a worker ready in time")
+            time.sleep(0.2)
+        body, ctype = _multipart("package", "hello.zip", _package(tmp / "hello.zip").read_bytes())
+        problem = client.call("POST", "/problems?wait=120", body, ctype)
+        if not problem["verification"]["ok"]:
+            raise BenchError(f"the benchmark's problem did not verify: {problem}")
+        one = json.dumps({"language": "c", "problem": "hello", "source": HELLO_C}).encode()
+        for _ in range(3):  # warm-up: the worker loads the package and its grader
+            client.call("POST", "/submissions?wait=true", one)
+        samples = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            doc = client.call("POST", "/submissions?wait=true&timeout=60", one)
+            samples.append((time.perf_counter() - t0) * 1000)
+            if doc["verdict"] != "AC" or len(doc["tests"]) != TESTS:
+                raise BenchError(f"submission {doc['id']}: {doc['verdict']} with {len(doc['tests'])} tests")
+        before = client.call("GET", "/queue")["submissions"]["done"]
+        batch = json.dumps({"submissions": [{"language": "c", "problem": "hello", "source": HELLO_C}] * 100})
+        t0 = time.perf_counter()
+        sent = 0
+        while sent < count:
+            n = min(100, count - sent)
+            part = batch if n == 100 else json.dumps(
+                {"submissions": [{"language": "c", "problem": "hello", "source": HELLO_C}] * n})
+            client.call("POST", "/submissions/batch", part.encode())
+            sent += n
+        while client.call("GET", "/queue")["submissions"]["done"] - before < count:
+            time.sleep(0.25)  # light polling: the benchmark shares the CPUs with what it measures
+            if time.perf_counter() - t0 > 1800:
+                raise BenchError("the throughput phase took over 30 minutes")
+        elapsed = time.perf_counter() - t0
+        recent = client.call("GET", f"/submissions?limit={min(count, 500)}")["submissions"]
+        bad = [s for s in recent if s["verdict"] != "AC"]
+        if bad:
+            raise BenchError(f"{len(bad)} of the last submissions were not AC, e.g. {bad[0]}")
+    finally:
+        serve.send_signal(signal.SIGINT)
+        try:
+            serve.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            serve.kill()
+            serve.wait()
+        log.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return ServiceBench(workers=workers, tests=TESTS, runs=runs, latency_ms=percentiles(samples),
+                        latency_median_ms=round(statistics.median(samples), 1), count=count,
+                        throughput_seconds=elapsed, per_minute=count / elapsed * 60)
