@@ -3,7 +3,9 @@
 `service` (one per session) starts the embedded redis-server (judge/service/redis_server.py),
 `python -m worker` (C and Python 3 only, so its self-tests are quick; two pool processes, one
 per CPU) and `python -m web` on a free loopback port, all on a fresh SQLite data directory,
-and makes three accounts with tokens: an organiser and two contestants. Webhook retries back
+and makes three accounts with tokens: an organiser and two contestants. It runs once on SQLite
+and, when JUDGE_TEST_POSTGRES_URL is set (CI sets it), once more on a PostgreSQL database of
+its own, made on that server for the run and dropped after it. Webhook retries back
 off from 0.2 s instead of 2 s, so the retry test is quick. Logs are kept in the data directory
 and their ends printed when a test fails to start the service.
 
@@ -12,6 +14,7 @@ Skipped where the host cannot run boxes, except under CI=true (STYLE.md, "Tests"
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -59,10 +62,40 @@ def _tail(path: Path, lines: int = 40) -> str:
         return "(no log)"
 
 
-@pytest.fixture(scope="session")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("JUDGE_TEST_POSTGRES_URL") else [])
+
+
+@contextlib.contextmanager
+def _database(backend: str, data_dir: Path) -> Iterator[str]:
+    """A fresh, empty database's URL: a SQLite file, or a PostgreSQL database made for the run."""
+    if backend == "sqlite":
+        yield f"sqlite:///{data_dir / 'judge.db'}"
+        return
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    server = make_url(os.environ["JUDGE_TEST_POSTGRES_URL"])
+    name = f"judge_service_{os.getpid()}"
+    admin = server.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def service(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     _sandbox_ready()
-    data_dir = tmp_path_factory.mktemp("service")
+    data_dir = tmp_path_factory.mktemp(f"service-{request.param}")
+    with _database(request.param, data_dir) as database_url:
+        yield from _service(data_dir, database_url)
+
+
+def _service(data_dir: Path, database_url: str) -> Iterator[Service]:
     redis_server = EmbeddedRedis(data_dir / "redis")
     redis_url = redis_server.start()
     port = _free_port()
@@ -70,7 +103,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
         os.environ,
         JUDGE_DATA_DIR=str(data_dir),
         JUDGE_REDIS_URL=redis_url,
-        JUDGE_DATABASE_URL=f"sqlite:///{data_dir / 'judge.db'}",
+        JUDGE_DATABASE_URL=database_url,
         JUDGE_WEBHOOK_BACKOFF_S="0.2",
         JUDGE_SECRET_KEY="test-secret",
     )
