@@ -262,3 +262,12 @@ def test_languages_say_which_a_worker_takes(service: Service) -> None:
     assert langs["c"]["available"] is True and langs["c"]["version"]
     assert langs["python3"]["available"] is True
     assert langs["rust"]["available"] is False  # this worker offers only C and Python 3
+
+
+def test_each_box_runs_on_one_cpu_of_its_own(service: Service) -> None:
+    source = "print(open('/proc/self/status').read().split('Cpus_allowed_list:')[1].split()[0])"
+    cpus = {
+        service.submit({"language": "python3", "source": source, "stdin": ""})["stdout"].strip()
+        for _ in range(6)
+    }
+    assert all(c.isdigit() for c in cpus), cpus  # one CPU each, never a range like 0-1

@@ -1,0 +1,152 @@
+"""`judge serve` as a user starts it: first start, the printed login, Ctrl-C, a second start.
+
+Runs the real command (python -m judge serve) on a fresh data directory with its embedded
+Redis and SQLite, one worker taking Python 3 only.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from service_kit import Service
+
+pytestmark = pytest.mark.sandbox
+
+
+def _start(data_dir: Path, port: int, *extra: str) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("JUDGE_REDIS_URL", "JUDGE_DATABASE_URL")}
+    env["JUDGE_DATA_DIR"] = str(data_dir)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "judge",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--languages",
+            "python3",
+            *extra,
+        ],
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+
+
+def _read_until(proc: subprocess.Popen[str], pattern: str, timeout_s: float = 120) -> str:
+    """stderr up to the first line matching `pattern`."""
+    assert proc.stderr is not None
+    seen = []
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        if not line and proc.poll() is not None:
+            break
+        seen.append(line)
+        if re.search(pattern, line):
+            return "".join(seen)
+    raise AssertionError(f"no {pattern!r} in:\n{''.join(seen)}")
+
+
+def _ready(base: str, token: str) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            r = requests.get(
+                f"{base}/api/v1/workers", headers={"Authorization": f"Bearer {token}"}, timeout=5
+            )
+            if r.status_code == 200 and r.json()["workers"]:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("judge serve did not get ready")
+
+
+def _redis_pids(data_dir: Path) -> list[int]:
+    out = subprocess.run(
+        ["pgrep", "-f", "redis-server 127.0.0.1"], capture_output=True, text=True
+    ).stdout.split()
+    return [
+        int(p)
+        for p in out
+        if Path(f"/proc/{p}/cwd").exists() and os.readlink(f"/proc/{p}/cwd") == str(data_dir / "redis")
+    ]
+
+
+def test_serve_first_start_then_ctrl_c_then_again(tmp_path: Path, service: Service) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    data_dir = tmp_path / "data"
+    proc = _start(data_dir, port)
+    try:
+        text = _read_until(proc, r"API token: ")
+        token = re.search(r"API token: (\S+)", text).group(1)  # type: ignore[union-attr]
+        assert re.search(r"password: +\S{12,}", text)
+        base = f"http://127.0.0.1:{port}"
+        _ready(base, token)
+        me = requests.get(
+            f"{base}/api/v1/me", headers={"Authorization": f"Bearer {token}"}, timeout=10
+        ).json()
+        assert me["name"] == "admin" and me["role"] == "organiser"
+        r = requests.post(
+            f"{base}/api/v1/submissions",
+            params={"wait": "true"},
+            headers={"Authorization": f"Bearer {token}"},
+            json={"language": "python3", "source": "print(input())", "stdin": "served\n"},
+            timeout=90,
+        )
+        assert r.status_code == 201 and r.json()["stdout"] == "served\n"
+        assert (data_dir / "judge.db").is_file()
+        assert len(_redis_pids(data_dir)) == 1
+
+        # a second serve on the same data directory is refused while this one runs
+        second = _start(data_dir, port + 1 if port < 65535 else port - 1)
+        _, err = second.communicate(timeout=60)
+        assert second.returncode == 1
+        assert "another `judge serve`" in err
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, rest = proc.communicate(timeout=60)
+    assert proc.returncode == 0, rest
+    assert "stopping" in rest
+    assert _redis_pids(data_dir) == []  # Redis stopped with it
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"http://127.0.0.1:{port}/api/v1/languages", timeout=2)
+
+    again = _start(data_dir, port)
+    try:
+        text = _read_until(again, r"Ctrl-C stops")
+        _ready(f"http://127.0.0.1:{port}", token)  # the first start's token still works
+    finally:
+        again.send_signal(signal.SIGINT)
+        _, rest = again.communicate(timeout=60)
+    assert "created the organiser" not in text + rest  # only on the first start
+    assert again.returncode == 0
+
+
+def test_serve_refuses_a_port_in_use(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        proc = _start(tmp_path / "data", s.getsockname()[1])
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1
+    assert "choose another with --port" in err

@@ -1,0 +1,48 @@
+"""A worker runs the language self-tests first and takes no work for a language that fails them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from service_kit import Service
+
+pytestmark = pytest.mark.sandbox
+
+
+def test_a_worker_refuses_languages_whose_self_test_fails(tmp_path: Path, service: Service) -> None:
+    # an image directory without the images: every self-test fails, so every language is refused
+    env = dict(service.env, JUDGE_IMAGE_DIR=str(tmp_path / "no-images"), JUDGE_DATA_DIR=str(tmp_path))
+    env["JUDGE_DATABASE_URL"] = f"sqlite:///{tmp_path / 'judge.db'}"
+    proc = subprocess.run(
+        [sys.executable, "-m", "worker", "--languages", "c,python3"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1
+    assert "refusing c: its self-test failed" in proc.stderr
+    assert "refusing python3: its self-test failed" in proc.stderr
+    assert "no language passed its self-test" in proc.stderr
+
+
+def test_the_running_worker_announces_what_it_takes(service: Service) -> None:
+    (worker,) = service.call("GET", "/workers", as_="organiser").json()["workers"]
+    assert sorted(worker["languages"]) == ["c", "python3"]
+    assert set(worker["versions"]) == {"c", "python3"}
+    assert worker["cpus"] == sorted(os.sched_getaffinity(0))
+
+
+def test_an_unknown_language_is_a_usage_error(service: Service) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "worker", "--languages", "cobol"],
+        env=service.env,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2
+    assert "cobol" in proc.stderr
