@@ -1,4 +1,5 @@
-"""`judge user add NAME [--organiser] [--password-stdin]` and `judge token create USER`.
+"""`judge user add NAME [--organiser] [--password-stdin]`, `judge token create USER [--scope S]`,
+`judge token ls USER` and `judge token revoke ID`.
 
 Accounts live in the database (judge/storage; `JUDGE_DATABASE_URL`, else SQLite under
 `JUDGE_DATA_DIR`), which is created or upgraded first. Without --password-stdin the password
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from .storage import connect, default_url, migrate, session_factory
 from .storage.models import Role, User
-from .storage.repo import create_token, create_user
+from .storage.repo import SCOPES, create_token, create_user, revoke_token, tokens_of
 
 MIN_PASSWORD = 8
 
@@ -69,7 +70,9 @@ def token_group() -> None:
 
 @token_group.command("create")
 @click.argument("user")
-def create(user: str) -> None:
+@click.option("--scope", "scopes", multiple=True, type=click.Choice(SCOPES),
+              help="Limit the token to this (repeat for more); default: all the user may do.")
+def create(user: str, scopes: tuple[str, ...]) -> None:
     """Print a new API token for USER (shown once; only its hash is kept)."""
     engine, sessions = _sessions()
     try:
@@ -78,7 +81,41 @@ def create(user: str) -> None:
             if owner is None:
                 _fail(f"no user called {user!r}; add one with `judge user add`")
             assert owner is not None
-            _, secret = create_token(s, owner)
+            _, secret = create_token(s, owner, scopes)
     finally:
         engine.dispose()
     click.echo(secret)
+
+
+@token_group.command("ls")
+@click.argument("user")
+def list_tokens(user: str) -> None:
+    """USER's tokens: id, scopes, when made, last used (to the minute) and revoked."""
+    engine, sessions = _sessions()
+    try:
+        with sessions() as s:
+            owner = s.scalars(select(User).where(User.name == user)).one_or_none()
+            if owner is None:
+                _fail(f"no user called {user!r}")
+            assert owner is not None
+            for t in tokens_of(s, owner):
+                used = t.last_used_at.strftime("%Y-%m-%d %H:%M") if t.last_used_at else "never"
+                revoked = t.revoked_at.strftime("%Y-%m-%d %H:%M") if t.revoked_at else "-"
+                click.echo(f"{t.id}\t{t.scopes or 'all'}\tmade {t.created_at:%Y-%m-%d %H:%M}\t"
+                           f"used {used}\trevoked {revoked}")
+    finally:
+        engine.dispose()
+
+
+@token_group.command("revoke")
+@click.argument("token_id", type=int)
+def revoke(token_id: int) -> None:
+    """Revoke the token TOKEN_ID (from `judge token ls`): it stops working at once."""
+    engine, sessions = _sessions()
+    try:
+        with sessions.begin() as s:
+            if not revoke_token(s, token_id):
+                _fail(f"no token {token_id}")
+    finally:
+        engine.dispose()
+    click.echo(f"revoked token {token_id}", err=True)

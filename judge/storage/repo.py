@@ -48,6 +48,8 @@ SCRYPT_SALT_BYTES = 16
 SCRYPT_KEY_BYTES = 32
 TOKEN_PREFIX = "jdg_"
 TOKEN_USE_RESOLUTION = timedelta(minutes=1)
+# what a token may be limited to: reading (GET), submitting, and an organiser's work
+SCOPES = ("read", "submit", "organise")
 
 
 class StorageError(JudgeError):
@@ -123,7 +125,13 @@ def token_hash(secret: str) -> str:
 
 
 def create_token(session: Session, user: User, scopes: Iterable[str] = ()) -> tuple[ApiToken, str]:
-    """A new token for `user` and its secret, which is not stored and cannot be shown again."""
+    """A new token for `user` and its secret, which is not stored and cannot be shown again.
+
+    `scopes` restrict it to some of SCOPES; none means all that its user may do.
+    """
+    unknown = set(scopes) - set(SCOPES)
+    if unknown:
+        raise StorageError(f"unknown scope {', '.join(sorted(unknown))}; the scopes are {', '.join(SCOPES)}")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(user=user, token_hash=token_hash(secret), scopes=" ".join(sorted(set(scopes))))
     session.add(token)
@@ -133,6 +141,12 @@ def create_token(session: Session, user: User, scopes: Iterable[str] = ()) -> tu
 
 def user_for_token(session: Session, secret: str, now: datetime | None = None) -> User | None:
     """The owner of an unrevoked token with this secret, noting its use (to the minute); else None."""
+    token = token_for_secret(session, secret, now)
+    return token.user if token is not None else None
+
+
+def token_for_secret(session: Session, secret: str, now: datetime | None = None) -> ApiToken | None:
+    """The unrevoked token with this secret (its user loaded), noting its use; else None."""
     token = session.scalars(
         select(ApiToken).where(ApiToken.token_hash == token_hash(secret)).options(selectinload(ApiToken.user))
     ).one_or_none()
@@ -142,7 +156,11 @@ def user_for_token(session: Session, secret: str, now: datetime | None = None) -
     if token.last_used_at is None or now - token.last_used_at > TOKEN_USE_RESOLUTION:
         token.last_used_at = now  # not on every request: a write per poll would crowd SQLite
         session.flush()
-    return token.user
+    return token
+
+
+def tokens_of(session: Session, user: User) -> list[ApiToken]:
+    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)))
 
 
 def revoke_token(session: Session, token_id: int) -> bool:

@@ -271,3 +271,35 @@ def test_each_box_runs_on_one_cpu_of_its_own(service: Service) -> None:
         for _ in range(6)
     }
     assert all(c.isdigit() for c in cpus), cpus  # one CPU each, never a range like 0-1
+
+
+def test_a_token_limited_to_reading_cannot_submit(service: Service) -> None:
+    from sqlalchemy import select
+
+    from judge.storage import connect, session_factory
+    from judge.storage.models import User
+    from judge.storage.repo import create_token
+
+    engine = connect(service.env["JUDGE_DATABASE_URL"])
+    with session_factory(engine).begin() as session:
+        organiser = session.scalars(select(User).where(User.name == "organiser")).one()
+        read_only = create_token(session, organiser, ["read"])[1]
+        submit_only = create_token(session, organiser, ["submit"])[1]
+    engine.dispose()
+
+    def call(token: str, method: str, path: str, **kw: object) -> requests.Response:
+        return requests.request(
+            method, service.url(path), headers={"Authorization": f"Bearer {token}"}, timeout=30, **kw
+        )  # type: ignore[arg-type]
+
+    assert call(read_only, "GET", "/problems").status_code == 200
+    r = call(
+        read_only, "POST", "/submissions", json={"language": "python3", "source": "print(1)", "stdin": ""}
+    )
+    assert r.status_code == 403 and r.json()["error"]["code"] == "insufficient_scope"
+    assert call(read_only, "GET", "/queue").status_code == 403  # organising is a scope of its own
+    r = call(
+        submit_only, "POST", "/submissions", json={"language": "python3", "source": "print(1)", "stdin": ""}
+    )
+    assert r.status_code == 201
+    assert call(submit_only, "GET", "/problems").json()["error"]["code"] == "insufficient_scope"

@@ -50,3 +50,26 @@ def test_refusals(data_dir: Path) -> None:
     assert again.exit_code == 1 and "exists already" in again.output
     missing = judge("token", "create", "nobody")
     assert missing.exit_code == 1 and "no user called 'nobody'" in missing.output
+
+
+def test_scoped_tokens_listed_and_revoked(data_dir: Path) -> None:
+    assert judge("user", "add", "carol", "--password-stdin", stdin="long enough\n").exit_code == 0
+    made = judge("token", "create", "carol", "--scope", "read", "--scope", "submit")
+    assert made.exit_code == 0, made.output
+    secret = made.stdout.strip()
+    assert judge("token", "create", "carol", "--scope", "everything").exit_code == 2
+    listed = judge("token", "ls", "carol")
+    assert listed.exit_code == 0
+    (line,) = listed.stdout.splitlines()
+    token_id, scopes = line.split("\t")[:2]
+    assert scopes == "read submit"
+    assert "revoked -" in line
+    assert judge("token", "revoke", token_id).exit_code == 0
+    assert "revoked 2" in judge("token", "ls", "carol").stdout  # the revocation's date
+    engine = connect(f"sqlite:///{data_dir / 'judge.db'}")
+    try:
+        with session_factory(engine).begin() as s:
+            assert user_for_token(s, secret) is None
+    finally:
+        engine.dispose()
+    assert judge("token", "revoke", "999").exit_code == 1

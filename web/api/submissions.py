@@ -203,7 +203,7 @@ def _answer(sub: Submission, status: int) -> tuple[dict[str, Any], int, dict[str
 
 @bp.post("/submissions")
 def post_submission() -> tuple[dict[str, Any], int, dict[str, str]]:
-    user = require_user()
+    user = require_user("submit")
     bound = _wanted_bound()
     (sid,) = create([parse(_json_body(), user)])
     sub = _wait(sid, user, bound) if bound is not None else _load(sid, user)
@@ -212,7 +212,7 @@ def post_submission() -> tuple[dict[str, Any], int, dict[str, str]]:
 
 @bp.post("/submissions/batch")
 def post_submissions_batch() -> tuple[dict[str, Any], int]:
-    user = require_user()
+    user = require_user("submit")
     items = _json_body().get("submissions")
     if not isinstance(items, list) or not items:
         raise ApiError(422, "invalid_field", "'submissions' must be a non-empty list of submissions")
