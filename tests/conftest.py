@@ -1,4 +1,8 @@
-"""Fixtures shared by every test folder: C probes built once per session.
+"""Fixtures shared by every test folder: C probes built once per session, and `sandbox_ready`.
+
+`sandbox_ready` skips a test where the host cannot run boxes, with the reason `sandbox.check`
+gives, except under CI=true, where a skip would hide a broken sandbox and so fails instead
+(STYLE.md, "Tests").
 
 A probe is a small C program that does one thing to the box (forks, spins, calls `bpf`) and
 prints what happened. Tests hold their probe's source inline, so the attack and its assertion
@@ -10,8 +14,10 @@ Every source gets `PRELUDE` (the common headers) in front.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -79,3 +85,18 @@ class CCompiler:
 @pytest.fixture(scope="session")
 def cc(tmp_path_factory: pytest.TempPathFactory) -> CCompiler:
     return CCompiler(tmp_path_factory.mktemp("probes"))
+
+
+@pytest.fixture(scope="session")
+def sandbox_ready() -> None:
+    import sandbox.check
+
+    with warnings.catch_warnings():
+        # sandbox/check.py's _sysctl leaves its /proc/sys files to the garbage collector
+        warnings.simplefilter("ignore", ResourceWarning)
+        problem = sandbox.check.first_problem()
+    if problem is None:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI machines must run boxes, but: {problem}")
+    pytest.skip(f"no sandbox here: {problem}")

@@ -10,7 +10,6 @@ field `id`), queues its verification, and waits up to `wait` seconds (default 60
 from __future__ import annotations
 
 import json
-import math
 import tempfile
 import time
 from pathlib import Path
@@ -25,7 +24,7 @@ from judge.storage import repo
 from judge.storage.models import Problem, User
 from web.api import blueprint as bp
 from web.api.auth import require_organiser, require_user
-from web.api.errors import ApiError
+from web.api.errors import ApiError, seconds_arg
 from web.app import context
 
 IMPORT_WAIT_DEFAULT_S = 60.0
@@ -81,13 +80,7 @@ def post_problem() -> tuple[dict[str, Any], int, dict[str, str]]:
     upload = request.files.get("package")
     if upload is None:
         raise ApiError(422, "invalid_field", "send the package as the multipart field 'package' (a zip)")
-    try:
-        wait = float(request.args.get("wait", IMPORT_WAIT_DEFAULT_S))
-    except ValueError:
-        wait = math.nan
-    if not math.isfinite(wait):
-        raise ApiError(400, "bad_request", "wait must be a number of seconds")
-    wait = min(max(wait, 0.0), IMPORT_WAIT_MAX_S)
+    wait = seconds_arg("wait", IMPORT_WAIT_DEFAULT_S, IMPORT_WAIT_MAX_S)
     ctx = context()
     name = Path(upload.filename or "package.zip").name
     stem = name.rsplit(".", 1)[0] or "package"

@@ -12,6 +12,7 @@ caught by an app-wide handler that looks at the path; elsewhere Flask's own page
 from __future__ import annotations
 
 import logging
+import math
 
 import kombu.exceptions
 import redis
@@ -25,6 +26,17 @@ class ApiError(Exception):
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
+
+
+def seconds_arg(name: str, default: float, maximum: float) -> float:
+    """A query parameter in seconds, between 0 and `maximum`; 400 when it is not a finite number."""
+    try:
+        value = float(request.args.get(name, default))
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise ApiError(400, "bad_request", f"{name} must be a number of seconds")
+    return min(max(value, 0.0), maximum)
 
 
 def error_response(status: int, code: str, message: str) -> Response:

@@ -178,15 +178,21 @@ def get_batch_results(batch_id: int) -> Response | dict[str, Any]:
     return {"id": batch.id, "problem": batch.problem_id, "results": rows}
 
 
+def _rejudge_all(**of: Any) -> tuple[dict[str, Any], int]:
+    """Rejudge every submission of a batch or a problem (repo.submissions_of's filter)."""
+    with context().sessions() as session:
+        ids = [(s.id, s.language) for s in repo.submissions_of(session, **of)]
+    requeue(ids)
+    return {"rejudged": [i for i, _ in ids]}, 202
+
+
 @bp.post("/batches/<int:batch_id>/rejudge")
 def rejudge_batch(batch_id: int) -> tuple[dict[str, Any], int]:
     require_organiser()
     with context().sessions() as session:
         if session.get(Batch, batch_id) is None:
             raise ApiError(404, "not_found", f"no batch {batch_id}")
-        ids = [(s.id, s.language) for s in repo.submissions_of(session, batch_id=batch_id)]
-    requeue(ids)
-    return {"rejudged": [i for i, _ in ids]}, 202
+    return _rejudge_all(batch_id=batch_id)
 
 
 @bp.post("/problems/<problem_id>/rejudge")
@@ -195,9 +201,7 @@ def rejudge_problem(problem_id: str) -> tuple[dict[str, Any], int]:
     with context().sessions() as session:
         if session.get(Problem, problem_id) is None:
             raise ApiError(404, "unknown_problem", f"no problem {problem_id!r}")
-        ids = [(s.id, s.language) for s in repo.submissions_of(session, problem_id=problem_id)]
-    requeue(ids)
-    return {"rejudged": [i for i, _ in ids]}, 202
+    return _rejudge_all(problem_id=problem_id)
 
 
 @bp.get("/queue")

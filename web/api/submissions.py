@@ -18,7 +18,6 @@ then read the stored submission, then listen, so no event falls between the two.
 from __future__ import annotations
 
 import json
-import math
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -35,7 +34,7 @@ from judge.storage import repo
 from judge.storage.models import Problem, Submission, SubmissionState, User, WebhookDelivery
 from web.api import blueprint as bp
 from web.api.auth import is_staff, may_see, require_organiser, require_user
-from web.api.errors import ApiError
+from web.api.errors import ApiError, seconds_arg
 from web.app import context
 
 MAX_SOURCE_BYTES = 256 * 1024
@@ -162,13 +161,7 @@ def requeue(ids: list[tuple[int, str]]) -> None:
 def _wanted_bound() -> float | None:
     if request.args.get("wait", "").lower() not in ("1", "true", "yes"):
         return None
-    try:
-        bound = float(request.args.get("timeout", WAIT_DEFAULT_S))
-    except ValueError:
-        bound = math.nan
-    if not math.isfinite(bound):
-        raise ApiError(400, "bad_request", "timeout must be a number of seconds")
-    return max(0.0, min(bound, WAIT_MAX_S))
+    return seconds_arg("timeout", WAIT_DEFAULT_S, WAIT_MAX_S)
 
 
 def _load(submission_id: int, user: User) -> Submission:
