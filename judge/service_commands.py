@@ -17,7 +17,8 @@ JUDGE_DATABASE_URL, JUDGE_REDIS_URL, JUDGE_SECRET_KEY); the split roles need JUD
    each in its own session, so the terminal's Ctrl-C reaches only `judge serve`;
 5. on Ctrl-C or SIGTERM stops the web server, then the worker (a warm shutdown: running
    gradings finish, up to a grace period), then Redis last; if either child dies, it stops the
-   rest and exits 1.
+   rest and exits 1. Killed outright (SIGKILL), it leaves nothing running: each child gets
+   SIGTERM from the kernel (judge/service/lifetime.py).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from typing import IO
 import click
 from sqlalchemy import select
 
+from .service.lifetime import terminate_with_parent
 from .service.redis_server import EmbeddedRedis, RedisServerError
 from .service.settings import Settings
 from .storage import connect, migrate, session_factory
@@ -142,10 +144,10 @@ def serve_command(host: str, port: int, workers: int | None, languages: str | No
     try:
         worker_args = ["--concurrency", str(workers)] if workers else []
         worker_args += ["--languages", languages] if languages else []
-        children.append(("worker", subprocess.Popen([sys.executable, "-m", "worker", *worker_args], env=env,
-                                                    start_new_session=True)))
-        children.append(("web", subprocess.Popen([sys.executable, "-m", "web", "--host", host, "--port",
-                                                  str(port)], env=env, start_new_session=True)))
+        for name, args in (("worker", worker_args), ("web", ["--host", host, "--port", str(port)])):
+            proc = subprocess.Popen([sys.executable, "-m", name, *args], env=env, start_new_session=True,
+                                    preexec_fn=terminate_with_parent)
+            children.append((name, proc))
         shown = f"[{host}]" if ":" in host else host
         click.echo(f"judge serve: http://{shown}:{port}/  API: http://{shown}:{port}/api/v1/  "
                    f"data: {settings.data_dir}  (Ctrl-C stops)", err=True)

@@ -30,7 +30,8 @@ Redis runs in its own session (`start_new_session=True`), so the terminal's Ctrl
 us: `judge serve` stops the workers first and Redis last, and the queue does not vanish from under
 a worker that is finishing a job. `stop()` sends SIGTERM (Redis fsyncs the append-only file and
 exits), waits, and sends SIGKILL if Redis has not gone by the timeout. If our process is itself
-killed with SIGKILL, Redis outlives it; its pid is in the first lines of each start in redis.log.
+killed with SIGKILL, Redis outlives it; the next `start()` on the same `data_dir` stops that
+orphan first (found by its pid file, `redis.pid`, and checked to be a redis-server working there).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ import contextlib
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -52,9 +54,11 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from judge.errors import JudgeError
+from judge.service.lifetime import terminate_with_parent
 
 HOST = "127.0.0.1"
 LOG_NAME = "redis.log"
+PID_NAME = "redis.pid"
 PORT_ATTEMPTS = 5  # starts tried on freshly picked ports before giving up on the port race
 POLL_INTERVAL_S = 0.05
 PING_TIMEOUT_S = 0.5  # a real Redis answers in well under a millisecond; a squatter never does
@@ -109,6 +113,7 @@ class EmbeddedRedis:
             raise RedisServerError(f"the embedded Redis is already running (pid {self._process.pid})")
         binary = self._find_binary()
         data_dir = self._make_data_dir()
+        _stop_orphan(data_dir)
         deadline = time.monotonic() + timeout_s
         for _ in range(PORT_ATTEMPTS):
             port = self.port if self.port is not None else _free_port()
@@ -196,6 +201,7 @@ class EmbeddedRedis:
                     stderr=log_file,
                     cwd=data_dir,
                     start_new_session=True,  # no SIGINT from the terminal; we stop Redis last
+                    preexec_fn=terminate_with_parent,  # ... or the kernel does, if we are killed
                 )
             except OSError as e:
                 raise RedisServerError(f"cannot run {binary} ({e.strerror}). {INSTALL_HINT}") from e
@@ -226,6 +232,27 @@ class EmbeddedRedis:
             raise
 
 
+def _stop_orphan(data_dir: Path, timeout_s: float = 10.0) -> None:
+    """Stop a redis-server left running on `data_dir` by an owner that was killed (SIGKILL gives
+    no chance to stop it), so two servers never share one append-only file. Its pid file says
+    which; it is ours only if that process is a redis-server working in `data_dir`."""
+    try:
+        pid = int((data_dir / PID_NAME).read_text().strip())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        cwd = os.readlink(f"/proc/{pid}/cwd")
+    except (OSError, ValueError):
+        return
+    if b"redis-server" not in cmdline or Path(cwd) != data_dir.resolve():
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout_s
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        time.sleep(POLL_INTERVAL_S)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+
+
 def _config(data_dir: Path, port: int, password: str) -> bytes:
     """redis.conf text: one directive a line, each value quoted as Redis's parser unquotes it."""
     directives: list[tuple[str, bytes]] = [
@@ -236,6 +263,7 @@ def _config(data_dir: Path, port: int, password: str) -> bytes:
         ("daemonize", b"no"),
         ("dir", os.fsencode(data_dir)),
         ("logfile", os.fsencode(data_dir / LOG_NAME)),
+        ("pidfile", os.fsencode(data_dir / PID_NAME)),
         ("appendonly", b"yes"),
         ("save", b""),  # no RDB snapshots: the append-only file is the one copy
     ]

@@ -150,3 +150,37 @@ def test_serve_refuses_a_port_in_use(tmp_path: Path) -> None:
         _, err = proc.communicate(timeout=60)
     assert proc.returncode == 1
     assert "choose another with --port" in err
+
+
+def test_serve_killed_outright_leaves_nothing_running(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    data_dir = tmp_path / "data"
+    proc = _start(data_dir, port)
+    text = _read_until(proc, r"API token: ")
+    token = re.search(r"API token: (\S+)", text).group(1)  # type: ignore[union-attr]
+    _ready(f"http://127.0.0.1:{port}", token)
+    children = subprocess.run(["pgrep", "-f", "--", "-m (worker|web)"], capture_output=True, text=True).stdout
+    mine = [int(p) for p in children.split() if _env_of(int(p)).get("JUDGE_DATA_DIR") == str(data_dir)]
+    assert len(mine) >= 2  # the worker (and its pool process) and the web server of this serve
+    assert len(_redis_pids(data_dir)) == 1
+    proc.kill()
+    proc.communicate(timeout=30)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (
+        any(Path(f"/proc/{p}").exists() for p in mine) or _redis_pids(data_dir)
+    ):
+        time.sleep(0.2)
+    assert not [p for p in mine if Path(f"/proc/{p}").exists()]
+    assert _redis_pids(data_dir) == []
+
+
+def _env_of(pid: int) -> dict[str, str]:
+    try:
+        raw = Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return {}
+    return dict(item.split("=", 1) for item in raw.decode(errors="replace").split("\0") if "=" in item)
