@@ -48,17 +48,17 @@ STOP_GRACE_S = 30.0
 FIRST_ORGANISER = "admin"
 
 
-@click.command("web", context_settings={"ignore_unknown_options": True})
+@click.command("web", context_settings={"ignore_unknown_options": True}, add_help_option=False)
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def web_command(args: tuple[str, ...]) -> None:
-    """Run the web role alone: pages and JSON API (`judge web --help` for its options)."""
+    """Run the web role alone: pages and the JSON API (options: judge web --help)."""
     os.execv(sys.executable, [sys.executable, "-m", "web", *args])
 
 
-@click.command("worker", context_settings={"ignore_unknown_options": True})
+@click.command("worker", context_settings={"ignore_unknown_options": True}, add_help_option=False)
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def worker_command(args: tuple[str, ...]) -> None:
-    """Run the worker role alone: grade queued submissions (`judge worker --help` for its options)."""
+    """Run the worker role alone: grade queued submissions (options: judge worker --help)."""
     os.execv(sys.executable, [sys.executable, "-m", "worker", *args])
 
 

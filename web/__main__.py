@@ -2,4 +2,4 @@
 
 from web.main import main
 
-main()
+main(prog_name="judge web")

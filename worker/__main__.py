@@ -2,4 +2,4 @@
 
 from worker.main import main
 
-main()
+main(prog_name="judge worker")
