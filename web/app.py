@@ -1,5 +1,7 @@
 """The Flask application: `create_app()` wires the JSON API (and later the pages) to the service.
 
+The pages (web/pages/) and the JSON API (web/api/) share the app: pages log in with a session
+cookie and carry CSRF tokens in their forms; the API uses bearer tokens and is exempt from CSRF.
 One WebContext per app holds what requests share: the settings, a database engine and its
 sessions, a Redis client (progress events, workers, queue lengths) and the Celery client that
 queues tasks by name (judge/service/queue.py; the web never imports the worker's code).
@@ -12,7 +14,8 @@ from dataclasses import dataclass
 
 import redis
 from celery import Celery
-from flask import Flask, current_app
+from flask import Flask, Response, current_app
+from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -21,6 +24,8 @@ from judge.service.settings import Settings
 from judge.storage import connect, migrate, session_factory
 
 MAX_UPLOAD_BYTES = 256 * 1024 * 1024  # a problem package or a batch archive
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "object-src 'none'; frame-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'")
 
 
 @dataclass
@@ -49,10 +54,28 @@ def create_app(settings: Settings | None = None) -> Flask:
         celery=queue.client(settings.redis_url),
         secret_key=secret,
     )
-    from web.api import blueprint
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      REMEMBER_COOKIE_HTTPONLY=True, REMEMBER_COOKIE_SAMESITE="Lax",
+                      WTF_CSRF_TIME_LIMIT=None)  # a token lives as long as the session
+    from web.api import blueprint as api
+    from web.pages import blueprint as pages
+    from web.pages.auth import login_manager
 
-    app.register_blueprint(blueprint)
+    app.register_blueprint(api)
+    app.register_blueprint(pages)
+    login_manager.init_app(app)
+    csrf = CSRFProtect(app)
+    csrf.exempt(api)  # bearer tokens, no cookies: nothing for a forged cross-site request to ride on
+    app.after_request(_security_headers)
     return app
+
+
+def _security_headers(response: Response) -> Response:
+    """Every page: only this site's own scripts, styles, images and frames; no framing elsewhere."""
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
 
 
 def context() -> WebContext:

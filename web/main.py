@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 import click
-import waitress  # type: ignore[import-untyped]
+import waitress  # type: ignore[import-untyped, unused-ignore]  # typed in some releases
 
 
 @click.command()

@@ -173,6 +173,9 @@ class Contest(Base):
     name: Mapped[str] = mapped_column(String(200))
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime]
+    # after this, contestants see later submissions as pending until the end (None: no freeze)
+    freeze_at: Mapped[datetime | None] = mapped_column(default=None)
+    kind: Mapped[str] = mapped_column(String(16), default="icpc")  # "icpc" or "scoring"
 
     problems: Mapped[list[Problem]] = relationship(secondary=contest_problems, order_by=Problem.id)
 

@@ -54,6 +54,17 @@ SUM_PY = b"a, b = map(int, input().split())\nprint(a + b)\n"
 WRONG_C = b'#include <stdio.h>\nint main(void){long a,b;scanf("%ld %ld",&a,&b);printf("%ld\\n",a-b);}\n'
 
 
+STATEMENT = r"""\problemname{Sum}
+Add two integers, \emph{exactly}.
+
+\section*{Input}
+One line with two integers $a$ and $b$ ($-10^9 \le a, b \le 10^9$).
+
+\section*{Output}
+One line with $a + b$.
+"""
+
+
 def sum_package(path: Path, name: str = "sum") -> Path:
     """A small legacy Kattis package zip: a + b, 1 sample and 3 secret tests, its own
     accepted and wrong submissions; no time limit stated, so verification computes one."""
@@ -65,6 +76,7 @@ def sum_package(path: Path, name: str = "sum") -> Path:
     }
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr(f"{name}/problem.yaml", f"name: Sum {name}\n")
+        zf.writestr(f"{name}/problem_statement/problem.en.tex", STATEMENT)
         for case, (given, answer) in cases.items():
             zf.writestr(f"{name}/data/{case}.in", given)
             zf.writestr(f"{name}/data/{case}.ans", answer)

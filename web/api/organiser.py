@@ -30,9 +30,10 @@ from web.api.submissions import MAX_SOURCE_BYTES, create, requeue
 from web.app import context
 
 MAX_BATCH_FILES = 5000
+Found = tuple[str, str, bytes]  # (label, language, source) of one contestant
 
 
-def _from_zip(data: bytes) -> list[tuple[str, str, bytes]]:
+def from_zip(data: bytes) -> list[tuple[str, str, bytes]]:
     """(label, language, source) for each file of a batch archive."""
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
@@ -112,19 +113,25 @@ def create_batch() -> tuple[dict[str, Any], int]:
         if archive is None:
             raise ApiError(422, "invalid_field",
                            "send a zip as the multipart field 'archive', or a JSON body")
-        found = _from_zip(archive.read())
+        found = from_zip(archive.read())
     if not isinstance(problem_id, str):
         raise ApiError(422, "invalid_field", "'problem' is required")
     if not isinstance(name, str):
         raise ApiError(422, "invalid_field", "'name' must be a string")
-    name = name[:200]
+    return make_batch(user.id, problem_id, name[:200], found), 201
+
+
+def make_batch(user_id: int, problem_id: str, name: str, found: list[Found]) -> dict[str, Any]:
+    """Store a batch and its submissions, then queue them; nothing stays if that fails.
+
+    `found` is (label, language, source) per contestant, as from_zip and _from_json give.
+    """
     ctx = context()
     with ctx.sessions.begin() as session:
         if session.get(Problem, problem_id) is None:
             raise ApiError(404, "unknown_problem", f"no problem {problem_id!r}")
-        batch = repo.add_batch(session, problem_id=problem_id, user_id=user.id, name=name)
-        batch_id = batch.id
-    wanted = [{"language": lang, "source": source, "user_id": user.id, "problem_id": problem_id,
+        batch_id = repo.add_batch(session, problem_id=problem_id, user_id=user_id, name=name).id
+    wanted = [{"language": lang, "source": source, "user_id": user_id, "problem_id": problem_id,
                "batch_id": batch_id, "label": label} for label, lang, source in found]
     try:
         ids = create(wanted)
@@ -136,10 +143,10 @@ def create_batch() -> tuple[dict[str, Any], int]:
         raise
     made = [{"id": i, "label": w["label"], "language": w["language"]}
             for i, w in zip(ids, wanted, strict=True)]
-    return {"id": batch_id, "problem": problem_id, "name": name, "count": len(ids), "submissions": made}, 201
+    return {"id": batch_id, "problem": problem_id, "name": name, "count": len(ids), "submissions": made}
 
 
-def _batch(batch_id: int) -> tuple[Batch, list[dict[str, Any]]]:
+def batch_rows(batch_id: int) -> tuple[Batch, list[dict[str, Any]]]:
     with context().sessions() as session:
         batch = session.get(Batch, batch_id)
         if batch is None:
@@ -156,7 +163,7 @@ def _batch(batch_id: int) -> tuple[Batch, list[dict[str, Any]]]:
 @bp.get("/batches/<int:batch_id>")
 def get_batch(batch_id: int) -> dict[str, Any]:
     require_organiser()
-    batch, rows = _batch(batch_id)
+    batch, rows = batch_rows(batch_id)
     return {"id": batch.id, "problem": batch.problem_id, "name": batch.name, "count": len(rows),
             "created_at": batch.created_at.isoformat().replace("+00:00", "Z"),
             "states": dict(Counter(r["state"] for r in rows)),
@@ -166,24 +173,29 @@ def get_batch(batch_id: int) -> dict[str, Any]:
 @bp.get("/batches/<int:batch_id>/results")
 def get_batch_results(batch_id: int) -> Response | dict[str, Any]:
     require_organiser()
-    batch, rows = _batch(batch_id)
+    batch, rows = batch_rows(batch_id)
     if request.args.get("format", "json") == "csv":
-        out = io.StringIO()
-        columns = ["label", "submission", "language", "state", "verdict", "score", "time", "memory"]
-        writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        return Response(out.getvalue(), mimetype="text/csv",
-                        headers={"Content-Disposition": f"attachment; filename=batch-{batch_id}.csv"})
+        return results_csv(batch_id, rows)
     return {"id": batch.id, "problem": batch.problem_id, "results": rows}
 
 
-def _rejudge_all(**of: Any) -> tuple[dict[str, Any], int]:
+def rejudge_all(**of: Any) -> tuple[dict[str, Any], int]:
     """Rejudge every submission of a batch or a problem (repo.submissions_of's filter)."""
     with context().sessions() as session:
         ids = [(s.id, s.language) for s in repo.submissions_of(session, **of)]
     requeue(ids)
     return {"rejudged": [i for i, _ in ids]}, 202
+
+
+def results_csv(batch_id: int, rows: list[dict[str, Any]]) -> Response:
+    """A batch's results as a CSV download: one row per contestant."""
+    out = io.StringIO()
+    columns = ["label", "submission", "language", "state", "verdict", "score", "time", "memory"]
+    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename=batch-{batch_id}.csv"})
 
 
 @bp.post("/batches/<int:batch_id>/rejudge")
@@ -192,7 +204,7 @@ def rejudge_batch(batch_id: int) -> tuple[dict[str, Any], int]:
     with context().sessions() as session:
         if session.get(Batch, batch_id) is None:
             raise ApiError(404, "not_found", f"no batch {batch_id}")
-    return _rejudge_all(batch_id=batch_id)
+    return rejudge_all(batch_id=batch_id)
 
 
 @bp.post("/problems/<problem_id>/rejudge")
@@ -201,7 +213,7 @@ def rejudge_problem(problem_id: str) -> tuple[dict[str, Any], int]:
     with context().sessions() as session:
         if session.get(Problem, problem_id) is None:
             raise ApiError(404, "unknown_problem", f"no problem {problem_id!r}")
-    return _rejudge_all(problem_id=problem_id)
+    return rejudge_all(problem_id=problem_id)
 
 
 @bp.get("/queue")

@@ -78,7 +78,7 @@ def _number(doc: dict[str, Any], key: str, lo: float, hi: float) -> float | None
     return float(value)
 
 
-def parse(doc: dict[str, Any], user: User) -> dict[str, Any]:
+def parse(doc: dict[str, Any], user_id: int) -> dict[str, Any]:
     """The arguments of repo.add_submission from one request object; ApiError when it is wrong."""
     lang = doc.get("language")
     if not isinstance(lang, str):
@@ -87,7 +87,7 @@ def parse(doc: dict[str, Any], user: User) -> dict[str, Any]:
         languages.by_id(lang)
     except UnknownLanguage as e:
         raise ApiError(422, "unknown_language", str(e)) from None
-    fields: dict[str, Any] = {"language": lang, "user_id": user.id,
+    fields: dict[str, Any] = {"language": lang, "user_id": user_id,
                               "source": _text(doc, "source", limit=MAX_SOURCE_BYTES, required=True)}
     callback = doc.get("callback_url")
     if callback is not None:
@@ -198,7 +198,7 @@ def _answer(sub: Submission, status: int) -> tuple[dict[str, Any], int, dict[str
 def post_submission() -> tuple[dict[str, Any], int, dict[str, str]]:
     user = require_user("submit")
     bound = _wanted_bound()
-    (sid,) = create([parse(_json_body(), user)])
+    (sid,) = create([parse(_json_body(), user.id)])
     sub = _wait(sid, user, bound) if bound is not None else _load(sid, user)
     return _answer(sub, 201)
 
@@ -216,7 +216,7 @@ def post_submissions_batch() -> tuple[dict[str, Any], int]:
         if not isinstance(item, dict):
             raise ApiError(422, "invalid_field", f"submissions[{i}] must be an object")
         try:
-            wanted.append(parse(item, user))
+            wanted.append(parse(item, user.id))
         except ApiError as e:
             raise ApiError(e.status, e.code, f"submissions[{i}]: {e.message}") from None
     ids = create(wanted)
@@ -261,6 +261,11 @@ def get_submission(submission_id: int) -> tuple[dict[str, Any], int]:
 def submission_events(submission_id: int) -> Response:
     user = require_user()
     _load(submission_id, user)  # 404 before the stream starts
+    return event_stream(submission_id)
+
+
+def event_stream(submission_id: int) -> Response:
+    """The server-sent events of a submission the caller may see (the pages use it too)."""
     redis_client = context().redis
     sessions = context().sessions
 

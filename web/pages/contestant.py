@@ -1,0 +1,239 @@
+"""Contestants' pages: problems, statements and samples, submitting, submissions, scoreboards.
+
+What a contestant may see: problems of contests that have started, and problems in no contest
+(practice); only the samples of a problem's test data, never the hidden tests; their own
+submissions and sources, never another's (404, as the API). Organisers see everything.
+
+A submission's page renders what is stored, then follows the submission's server-sent events
+(the API's stream, web/api/submissions.py `event_stream`) from static/submission.js, falling
+back to polling `/submissions/<id>.json` where EventSource fails, and draws the time per test.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from flask import abort, redirect, render_template, request, send_file, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
+
+from judge import languages, scoreboard
+from judge.problems import package
+from judge.problems.model import Problem as Package
+from judge.problems.statement import Statement, find_statement, samples
+from judge.service.documents import submission_json
+from judge.storage import repo
+from judge.storage.models import Contest, Problem, Submission, User, contest_problems
+from web.api.errors import ApiError
+from web.api.submissions import MAX_SOURCE_BYTES, create, event_stream, parse
+from web.app import context
+from web.pages import blueprint as bp
+from web.pages.auth import Account, login_required, me
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def visible_problems(session: Session, account: Account) -> list[Problem]:
+    """The problems this account may open, by id."""
+    all_problems = repo.list_problems(session)
+    if account.is_staff:
+        return all_problems
+    in_contest = {pid: starts for pid, starts in session.execute(
+        select(contest_problems.c.problem_id, Contest.starts_at).join(
+            Contest, Contest.id == contest_problems.c.contest_id))}
+    now = _now()
+    open_ids = {pid for pid, starts in in_contest.items() if starts <= now}
+    return [p for p in all_problems if p.id not in in_contest or p.id in open_ids]
+
+
+def _problem_or_404(session: Session, problem_id: str) -> Problem:
+    for p in visible_problems(session, me()):
+        if p.id == problem_id:
+            return p
+    abort(404)
+
+
+@functools.lru_cache(maxsize=32)
+def _package(path: str) -> Package:
+    return package.load(context().settings.data_dir / path)
+
+
+@functools.lru_cache(maxsize=32)
+def _statement(path: str) -> Statement:
+    return find_statement(context().settings.data_dir / path)
+
+
+@bp.get("/")
+def index() -> Response:
+    return redirect(url_for("pages.problems"))
+
+
+@bp.get("/problems")
+@login_required
+def problems() -> str:
+    with context().sessions() as session:
+        shown = visible_problems(session, me())
+    return render_template("problems.html", problems=shown)
+
+
+def _problem_page(problem_id: str, *, error: str | None = None, form: dict[str, str] | None = None,
+                  status: int = 200) -> tuple[str, int]:
+    with context().sessions() as session:
+        problem = _problem_or_404(session, problem_id)
+    statement = _statement(problem.path)
+    # the statement names its images `images/<name>`; they are served beside the problem's page
+    prefix = url_for("pages.statement_image", problem_id=problem.id, name="x")[:-1]
+    statement_html = statement.html.replace('src="images/', f'src="{prefix}')
+    try:
+        shown_samples = samples(_package(problem.path))
+    except Exception:  # noqa: BLE001 - a package that no longer loads still shows its page
+        shown_samples = []
+    return render_template(
+        "problem.html", problem=problem, statement=statement, statement_html=statement_html,
+        samples=shown_samples, languages=languages.LANGUAGES, max_source=MAX_SOURCE_BYTES, error=error,
+        form=form or {},
+    ), status
+
+
+@bp.get("/problems/<problem_id>")
+@login_required
+def problem(problem_id: str) -> tuple[str, int]:
+    return _problem_page(problem_id)
+
+
+@bp.get("/problems/<problem_id>/statement.pdf")
+@login_required
+def statement_pdf(problem_id: str) -> Response:
+    with context().sessions() as session:
+        problem = _problem_or_404(session, problem_id)
+    statement = _statement(problem.path)
+    if statement.pdf is None:
+        abort(404)
+    return send_file(statement.pdf, mimetype="application/pdf")
+
+
+@bp.get("/problems/<problem_id>/images/<name>")
+@login_required
+def statement_image(problem_id: str, name: str) -> Response:
+    with context().sessions() as session:
+        problem = _problem_or_404(session, problem_id)
+    found: Path | None = _statement(problem.path).images.get(name)
+    if found is None:
+        abort(404)
+    response = send_file(found)
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'; style-src 'unsafe-inline'"
+    return response  # an SVG opened on its own runs no script
+
+
+@bp.post("/problems/<problem_id>/submit")
+@login_required
+def submit(problem_id: str) -> Response | tuple[str, int]:
+    form = {"language": request.form.get("language", ""), "source": request.form.get("source", "")}
+    upload = request.files.get("file")
+    source = form["source"]
+    if upload is not None and upload.filename:
+        data = upload.read(MAX_SOURCE_BYTES + 1)
+        if len(data) > MAX_SOURCE_BYTES:
+            return _problem_page(problem_id, error=f"The file is larger than {MAX_SOURCE_BYTES // 1024} KiB.",
+                                 form=form, status=413)
+        source = data.decode("utf-8", errors="replace")
+        if not form["language"]:
+            try:
+                form["language"] = languages.by_extension(upload.filename).id
+            except Exception:  # noqa: BLE001 - the form says what is wrong below
+                pass
+    if not source.strip():
+        return _problem_page(problem_id, error="Paste your source or choose a file.", form=form, status=422)
+    if not form["language"]:
+        return _problem_page(problem_id, error="Choose a language.", form=form, status=422)
+    with context().sessions() as session:
+        _problem_or_404(session, problem_id)
+    try:
+        (sid,) = create([parse({"language": form["language"], "source": source, "problem": problem_id},
+                               me().id)])
+    except ApiError as e:
+        return _problem_page(problem_id, error=e.message, form=form, status=e.status)
+    return redirect(url_for("pages.submission", submission_id=sid))
+
+
+def _submission_or_404(submission_id: int) -> Submission:
+    with context().sessions() as session:
+        sub = repo.get_submission(session, submission_id)
+    account = me()
+    if sub is None or not (account.is_staff or sub.user_id == account.id):
+        abort(404)
+    return sub
+
+
+@bp.get("/submissions")
+@login_required
+def submissions() -> str:
+    account = me()
+    query = select(Submission, User.name).outerjoin(User, User.id == Submission.user_id).order_by(
+        Submission.id.desc()).limit(200)
+    if not account.is_staff:
+        query = query.where(Submission.user_id == account.id)
+    with context().sessions() as session:
+        rows = [(submission_json(s, with_tests=False), name) for s, name in session.execute(query)]
+    return render_template("submissions.html", rows=rows)
+
+
+@bp.get("/submissions/<int:submission_id>")
+@login_required
+def submission(submission_id: int) -> str:
+    sub = _submission_or_404(submission_id)
+    return render_template("submission.html", doc=submission_json(sub),
+                           source=sub.source.decode("utf-8", errors="replace"))
+
+
+@bp.get("/submissions/<int:submission_id>.json")
+@login_required
+def submission_doc(submission_id: int) -> dict[str, Any]:
+    return submission_json(_submission_or_404(submission_id))
+
+
+@bp.get("/submissions/<int:submission_id>/events")
+@login_required
+def submission_live(submission_id: int) -> Response:
+    _submission_or_404(submission_id)
+    return event_stream(submission_id)
+
+
+@bp.get("/contests")
+@login_required
+def contests() -> str:
+    with context().sessions() as session:
+        shown = list(session.scalars(select(Contest).order_by(Contest.starts_at.desc())))
+    return render_template("contests.html", contests=shown, now=_now())
+
+
+@bp.get("/contests/<int:contest_id>")
+@login_required
+def contest(contest_id: int) -> str:
+    account = me()
+    now = _now()
+    with context().sessions() as session:
+        found = session.get(Contest, contest_id)
+        if found is None:
+            abort(404)
+        problem_ids = [p.id for p in found.problems]
+        attempts = [
+            scoreboard.Attempt(team=name, problem=s.problem_id or "", at=s.created_at,
+                               verdict=s.verdict.value if s.verdict else None, score=s.score)
+            for s, name in session.execute(
+                select(Submission, User.name).join(User, User.id == Submission.user_id).where(
+                    Submission.problem_id.in_(problem_ids), Submission.batch_id.is_(None),
+                    User.role == "contestant"))
+        ]
+        teams = list(session.scalars(select(User.name).where(User.role == "contestant")))
+        board = scoreboard.build(kind=found.kind, problems=problem_ids, teams=teams, attempts=attempts,
+                                 start=found.starts_at, end=found.ends_at, freeze=found.freeze_at, now=now,
+                                 full=account.is_staff)
+        return render_template("contest.html", contest=found, board=board, now=now,
+                               started=found.starts_at <= now or account.is_staff)
