@@ -16,6 +16,9 @@ import yaml
 
 from ..errors import JudgeError
 
+# what a problem statement may show as an image
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg"})
+
 
 class PackageError(JudgeError):
     """The package is broken; the message names the file (relative to the package) and the fault."""
