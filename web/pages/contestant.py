@@ -27,7 +27,7 @@ from judge.problems.model import Problem as Package
 from judge.problems.statement import Statement, find_statement, samples
 from judge.service.documents import submission_json
 from judge.storage import repo
-from judge.storage.models import Contest, Problem, Submission, User, contest_problems
+from judge.storage.models import Contest, Problem, Role, Submission, User, contest_problems
 from web.api.errors import ApiError
 from web.api.submissions import MAX_SOURCE_BYTES, create, event_stream, parse
 from web.app import context
@@ -229,9 +229,9 @@ def contest(contest_id: int) -> str:
             for s, name in session.execute(
                 select(Submission, User.name).join(User, User.id == Submission.user_id).where(
                     Submission.problem_id.in_(problem_ids), Submission.batch_id.is_(None),
-                    User.role == "contestant"))
+                    User.role == Role.CONTESTANT))
         ]
-        teams = list(session.scalars(select(User.name).where(User.role == "contestant")))
+        teams = list(session.scalars(select(User.name).where(User.role == Role.CONTESTANT)))
         board = scoreboard.build(kind=found.kind, problems=problem_ids, teams=teams, attempts=attempts,
                                  start=found.starts_at, end=found.ends_at, freeze=found.freeze_at, now=now,
                                  full=account.is_staff)
