@@ -58,14 +58,17 @@ def create_app(settings: Settings | None = None) -> Flask:
                       REMEMBER_COOKIE_HTTPONLY=True, REMEMBER_COOKIE_SAMESITE="Lax",
                       WTF_CSRF_TIME_LIMIT=None)  # a token lives as long as the session
     from web.api import blueprint as api
+    from web.judge0 import blueprint as judge0
     from web.pages import blueprint as pages
     from web.pages.auth import login_manager
 
     app.register_blueprint(api)
     app.register_blueprint(pages)
+    app.register_blueprint(judge0)
     login_manager.init_app(app)
     csrf = CSRFProtect(app)
     csrf.exempt(api)  # bearer tokens, no cookies: nothing for a forged cross-site request to ride on
+    csrf.exempt(judge0)  # likewise (X-Auth-Token)
     app.after_request(_security_headers)
     return app
 

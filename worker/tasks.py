@@ -17,7 +17,7 @@ import billiard
 from celery.signals import worker_process_init
 
 import sandbox
-from judge.service import problems, queue, webhooks
+from judge.service import judge0, problems, queue, webhooks
 from judge.service.documents import submission_json
 from judge.service.grade import GradingService
 from judge.service.settings import Settings
@@ -82,10 +82,13 @@ def deliver_webhook(submission_id: int, attempt: int = 1) -> None:
         if sub is None or sub.callback_url is None:
             return
         url, user_id = sub.callback_url, sub.user_id
-        body = json.dumps(submission_json(sub)).encode()
+        as_judge0 = judge0.options(sub).get("callback") == "judge0"  # Judge0's shape: PUT, base64
+        doc = judge0.document(sub, b64=True) if as_judge0 else submission_json(sub)
+        body = json.dumps(doc).encode()
         finished_ms = round(sub.finished_at.timestamp() * 1000) if sub.finished_at else 0
     result = webhooks.post(url, body, key=webhooks.user_key(ctx.secret_key, user_id),
-                           delivery=f"{submission_id}.{finished_ms}", attempt=attempt)
+                           delivery=f"{submission_id}.{finished_ms}", attempt=attempt,
+                           method="PUT" if as_judge0 else "POST")
     with ctx.service.sessions.begin() as session:
         repo.log_delivery(session, submission_id, url=url, attempt=attempt, ok=result.ok,
                           status_code=result.status_code, error=result.error, duration_s=result.duration_s)

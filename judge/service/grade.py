@@ -23,9 +23,14 @@ rejudge clears it. Verdicts are recorded, never raised.
 
 from __future__ import annotations
 
+import base64
+import io
+import json
 import logging
+import shlex
 import threading
-from dataclasses import dataclass
+import zipfile
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +45,7 @@ from judge.grading import STATUS_VERDICT, Grader
 from judge.grading import TestResult as GradedTest
 from judge.problems import package
 from judge.problems.model import Problem, Verdict
-from judge.service import progress
+from judge.service import judge0, progress
 from judge.service.documents import submission_json
 from judge.storage import repo
 from judge.storage.models import Problem as ProblemRow
@@ -80,6 +85,7 @@ class _Job:
     problem_id: str | None
     problem_path: str | None
     problem_time_limit_s: float
+    options: dict[str, Any]
 
     @classmethod
     def of(cls, session: Session, sub: Submission) -> _Job:
@@ -88,7 +94,8 @@ class _Job:
                    expected_output=sub.expected_output, time_limit_s=sub.time_limit_s,
                    memory_mib=sub.memory_mib, problem_id=sub.problem_id,
                    problem_path=row.path if row is not None else None,
-                   problem_time_limit_s=row.time_limit_s if row is not None else 0.0)
+                   problem_time_limit_s=row.time_limit_s if row is not None else 0.0,
+                   options=json.loads(sub.options) if sub.options else {})
 
 
 @dataclass(slots=True)
@@ -183,38 +190,86 @@ class GradingService:
     # -- an ad hoc run -------------------------------------------------------------------------
 
     def _ad_hoc(self, sub: _Job) -> dict[str, Any]:
+        """One program on one stdin; `sub.options` may ask for Judge0's settings (judge0.py)."""
+        opts = sub.options
         lang = languages.by_id(sub.language)
         time_s = sub.time_limit_s or AD_HOC_TIME_S
         cpu_ms = max(1, round(time_s * 1000))
-        limits = Limits(cpu_time_ms=cpu_ms, wall_time_ms=3 * cpu_ms,
+        wall_ms = round(float(opts["wall_time_limit"]) * 1000) if opts.get("wall_time_limit") else 3 * cpu_ms
+        limits = Limits(cpu_time_ms=cpu_ms, wall_time_ms=max(wall_ms, cpu_ms),
                         memory_bytes=(sub.memory_mib or AD_HOC_MEMORY_MIB) * MiB,
-                        output_bytes=AD_HOC_OUTPUT_BYTES)
+                        output_bytes=int(opts["max_file_size"]) * 1024 if opts.get("max_file_size")
+                        else AD_HOC_OUTPUT_BYTES,
+                        processes=int(opts.get("max_processes_and_or_threads") or Limits().processes))
         image = images.get(lang.image)
         compiled = execution.compile_source(self.sb, lang, sub.source, image=image)
         if isinstance(compiled, execution.CompileFailure):
             return {"verdict": Verdict.CE, "compile_output": compiled.output,
                     "message": compiled.message or None}
+        if opts.get("additional_files"):
+            compiled = replace(compiled, files=compiled.files + _extra_files(str(opts["additional_files"])))
+        args = shlex.split(str(opts.get("command_line_arguments") or ""))
         self._set_state(sub.id, SubmissionState.RUNNING)
-        run = execution.run_program(self.sb, compiled, limits, image=image, stdin=sub.stdin or b"")
-        message = run.message or None
-        if run.status is execution.Status.OK:
-            verdict = Verdict.AC
-            if sub.expected_output is not None:
-                check = default_checker.check(sub.expected_output, run.stdout)
-                verdict = Verdict.AC if check.accepted else Verdict.WA
-                message = check.message or message
-        else:
-            verdict = STATUS_VERDICT.get(RunStatus(run.status.value), Verdict.RTE)
-        test = repo.TestOutcome(index=0, name="stdin", verdict=verdict, time_s=run.cpu_time_ms / 1000,
-                                wall_s=run.wall_time_ms / 1000, memory_bytes=run.memory_bytes,
-                                message=message)
+        runs = []
+        for _ in range(max(1, int(opts.get("number_of_runs") or 1))):  # Judge0: stop at the first failure
+            run = execution.run_program(self.sb, compiled, limits, image=image, stdin=sub.stdin or b"",
+                                        args=args)
+            verdict, message = self._ad_hoc_verdict(sub, run)
+            runs.append((run, verdict, message))
+            if verdict is not Verdict.AC:
+                break
+        run, verdict, message = runs[-1]
+        time_avg = sum(r.cpu_time_ms for r, _, _ in runs) / len(runs) / 1000
+        wall_avg = sum(r.wall_time_ms for r, _, _ in runs) / len(runs) / 1000
+        memory_avg = round(sum(r.memory_bytes for r, _, _ in runs) / len(runs))
+        test = repo.TestOutcome(index=0, name="stdin", verdict=verdict, time_s=time_avg, wall_s=wall_avg,
+                                memory_bytes=memory_avg, message=message)
         self.publish(sub.id, {"event": "test", "index": 0, "name": "stdin", "verdict": verdict.value,
                               "time": round(test.time_s, 3), "memory": test.memory_bytes})
+        stdout, stderr = run.stdout, run.stderr
+        if opts.get("redirect_stderr_to_stdout"):
+            stdout, stderr = stdout + stderr, b""
         return {"verdict": verdict, "time_s": test.time_s, "memory_bytes": test.memory_bytes,
                 "compile_output": compiled.compile_output or None, "message": message, "tests": [test],
-                "run": repo.RunOutput(stdout=run.stdout[:KEPT_OUTPUT_BYTES],
-                                      stderr=run.stderr[:KEPT_OUTPUT_BYTES],
+                "run": repo.RunOutput(stdout=stdout[:KEPT_OUTPUT_BYTES], stderr=stderr[:KEPT_OUTPUT_BYTES],
                                       exit_code=run.exit_code, signal=run.signal)}
+
+    @staticmethod
+    def _ad_hoc_verdict(sub: _Job, run: execution.Execution) -> tuple[Verdict, str | None]:
+        message = run.message or None
+        if run.status is not execution.Status.OK:
+            return STATUS_VERDICT.get(RunStatus(run.status.value), Verdict.RTE), message
+        if sub.expected_output is None:
+            return Verdict.AC, message
+        if sub.options.get("compare") == "judge0":
+            return (Verdict.AC if judge0.compare(sub.expected_output, run.stdout) else Verdict.WA), message
+        check = default_checker.check(sub.expected_output, run.stdout)
+        return (Verdict.AC if check.accepted else Verdict.WA), check.message or message
+
+
+MAX_EXTRA_BYTES = 10 * MiB  # Judge0's MAX_EXTRACT_SIZE
+
+
+def _extra_files(encoded: str) -> tuple[tuple[str, bytes, int], ...]:
+    """Judge0's `additional_files`: a base64 zip whose files join the program's in its box."""
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(base64.b64decode(encoded)))
+    except (ValueError, zipfile.BadZipFile) as e:
+        raise JudgeError(f"additional_files is not a base64 zip ({e})") from None
+    found, total = [], 0
+    with zf:
+        for info in zf.infolist():
+            name = info.filename
+            if info.is_dir():
+                continue
+            if name.startswith("/") or ".." in name.split("/") or "\\" in name:
+                raise JudgeError(f"additional_files: {name!r} leaves the working directory")
+            total += info.file_size
+            if total > MAX_EXTRA_BYTES:
+                raise JudgeError("additional_files: more than 10 MiB unpacked")
+            mode = 0o755 if (info.external_attr >> 16) & 0o111 else 0o644
+            found.append((name, zf.read(info), mode))
+    return tuple(found)
 
 
 __all__ = ["Graded", "GradingService", "SandboxError"]

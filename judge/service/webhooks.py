@@ -79,9 +79,9 @@ _opener = urllib.request.build_opener(_NoRedirect)
 
 
 def post(url: str, body: bytes, *, key: bytes, delivery: str, attempt: int,
-         timeout_s: float = TIMEOUT_S) -> Attempt:
-    """One attempt; never raises for the receiver's sake."""
-    request = urllib.request.Request(url, data=body, method="POST", headers={
+         timeout_s: float = TIMEOUT_S, method: str = "POST") -> Attempt:
+    """One attempt; never raises for the receiver's sake. (The Judge0 API's callbacks are PUTs.)"""
+    request = urllib.request.Request(url, data=body, method=method, headers={
         "Content-Type": "application/json",
         "User-Agent": "judge-webhook/1",
         "X-Judge-Event": "submission.done",

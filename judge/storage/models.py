@@ -232,6 +232,10 @@ class Submission(Base):
     exit_code: Mapped[int | None] = mapped_column(Integer, default=None)
     signal: Mapped[int | None] = mapped_column(Integer, default=None)
     message: Mapped[str | None] = mapped_column(Text, default=None)  # why: IE's cause, a checker's note
+    # the Judge0-compatible API names submissions by a UUID (judge/service/judge0.py)
+    token: Mapped[str | None] = mapped_column(String(36), unique=True, default=None)
+    # an ad hoc run's extra settings as JSON: wall time, arguments, stderr into stdout, the comparison
+    options: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)

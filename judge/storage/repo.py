@@ -217,6 +217,8 @@ def add_submission(
     callback_url: str | None = None,
     batch_id: int | None = None,
     label: str | None = None,
+    token: str | None = None,
+    options: str | None = None,
 ) -> Submission:
     """A queued submission: to a problem, or an ad hoc run (no problem, `stdin` given)."""
     if problem_id is None and stdin is None:
@@ -233,6 +235,8 @@ def add_submission(
         callback_url=callback_url,
         batch_id=batch_id,
         label=label,
+        token=token,
+        options=options,
         state=SubmissionState.QUEUED,
     )
     session.add(submission)

@@ -1,0 +1,531 @@
+"""A Judge0-compatible API (1.13.1), under JUDGE0_PREFIX (default /judge0): clients switch by URL.
+
+Requests and answers use Judge0's field names, units (seconds, KB), defaults and maxima, status
+ids and error shapes (422 `{field: [messages]}`, 503 `{"error": "queue is full"}`); the domain
+side is judge/service/judge0.py. A submission here is our ad hoc run (no problem) with a UUID
+token and Judge0's settings kept as its options, graded by the same workers.
+
+Authentication: `X-Auth-Token` (header or query parameter) carries one of our API tokens
+(`judge token create`), as Judge0's AUTHN_HEADER; `Authorization: Bearer` works too. Listing all
+submissions needs an organiser's token in `X-Auth-User` (Judge0's AUTHZ_HEADER).
+
+Not offered (answered with Judge0's own 422 as a Judge0 configured without them would):
+`compiler_options`, `enable_network`, and per-process time or memory limits. `cpu_extra_time`
+and `stack_limit` are accepted and shown but do not change the run (our CPU limit is exact and
+the stack is bounded by memory). Callbacks are PUTs of the default fields in base64, as Judge0
+sends them, with our X-Judge-Signature header added. Beyond Judge0: `judge_verdict` (our verdict,
+with MLE and OLE) is a field a client may ask for in `fields`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import time
+import uuid
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+from sqlalchemy import func, select
+
+from judge import languages as langs
+from judge.service import judge0, queue, webhooks, workers
+from judge.service.grade import AD_HOC_TIME_S
+from judge.storage import repo
+from judge.storage.models import ApiToken, Role, Submission, SubmissionState, User
+from web.api.errors import ApiError
+from web.api.submissions import create
+from web.app import context
+
+PREFIX = os.environ.get("JUDGE0_PREFIX", "/judge0")
+blueprint = Blueprint("judge0", __name__, url_prefix=PREFIX)
+MAX_QUEUE_SIZE = int(os.environ.get("JUDGE0_MAX_QUEUE_SIZE", "100"))
+MAX_BATCH = 20
+WAIT_MAX_S = 60.0
+METACHARACTERS = str.maketrans("", "", "$&;<>|`")
+LIMITS: dict[str, tuple[float, float, float | int]] = {  # field: (min, max, default), Judge0's config
+    "cpu_time_limit": (0, 15, 5.0),
+    "cpu_extra_time": (0, 5, 1.0),
+    "wall_time_limit": (1, 20, 10.0),
+    "memory_limit": (2048, 512000, 128000),
+    "stack_limit": (0, 128000, 64000),
+    "max_processes_and_or_threads": (1, 120, 60),
+    "max_file_size": (0, 4096, 1024),
+    "number_of_runs": (1, 20, 1),
+}
+NOT_ALLOWED = {
+    "compiler_options": "setting compiler options is not allowed",
+    "enable_network": "enabling network is not allowed",
+    "enable_per_process_and_thread_time_limit": "setting per process and thread time limit is not allowed",
+    "enable_per_process_and_thread_memory_limit": (
+        "setting per process and thread memory limit is not allowed"
+    ),
+}
+
+
+def _fail(status: int, body: dict[str, Any]) -> Response:
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+class _Refused(Exception):
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+@blueprint.errorhandler(_Refused)
+def _refused(e: _Refused) -> Response:
+    return e.response
+
+
+@blueprint.errorhandler(ApiError)
+def _api_error(e: ApiError) -> Response:
+    return _fail(e.status, {"error": e.message})
+
+
+def _user(header: str = "X-Auth-Token") -> User:
+    secret = request.headers.get(header) or request.args.get(header)
+    if not secret and header == "X-Auth-Token":
+        scheme, _, rest = request.headers.get("Authorization", "").partition(" ")
+        secret = rest.strip() if scheme.lower() == "bearer" else None
+    if not secret:
+        raise _Refused(_fail(401, {"error": f"authentication failed: send a token in {header}"}))
+    with context().sessions.begin() as session:
+        token: ApiToken | None = repo.token_for_secret(session, secret)
+        if token is None:
+            raise _Refused(_fail(401, {"error": "authentication failed"}))
+        user = token.user
+        session.expunge(user)
+    return user
+
+
+def _flag(name: str, default: bool = False) -> bool:
+    value = request.args.get(name)
+    return default if value is None else value.lower() == "true"
+
+
+def _fields() -> tuple[str, ...]:
+    wanted = request.args.get("fields")
+    if not wanted:
+        return judge0.DEFAULT_FIELDS
+    if wanted.strip() == "*":
+        return judge0.STAR_FIELDS
+    names = tuple(f.strip() for f in wanted.split(",") if f.strip())
+    unknown = [f for f in names if f not in judge0.ALL_FIELDS]
+    if unknown:
+        raise _Refused(_fail(400, {"error": f"invalid fields: [{', '.join(unknown)}]"}))
+    return names
+
+
+def _decode(value: Any, b64: bool, name: str, errors: dict[str, list[str]]) -> bytes | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        errors.setdefault(name, []).append("must be a string")
+        return None
+    if not b64:
+        return value.encode("utf-8")
+    import base64
+    import binascii
+
+    try:
+        return base64.b64decode(value, validate=False)
+    except (binascii.Error, ValueError):
+        errors.setdefault(name, []).append("is not valid base64")
+        return None
+
+
+def _parse(doc: Any, user: User, b64: bool) -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
+    """(repo.add_submission's arguments, None) or (None, Judge0's 422 errors) for one submission."""
+    errors: dict[str, list[str]] = {}
+    if not isinstance(doc, dict):
+        return None, {"submission": ["must be an object"]}
+    jid = doc.get("language_id")
+    if jid is None:
+        errors.setdefault("language_id", []).append("can't be blank")
+    elif not isinstance(jid, int) or jid not in judge0.LANGUAGES:
+        errors.setdefault("language_id", []).append(f"language with id {jid} doesn't exist")
+    source = _decode(doc.get("source_code"), b64, "source_code", errors)
+    if source is None and "source_code" not in errors:
+        errors.setdefault("source_code", []).append("can't be blank")
+    stdin = _decode(doc.get("stdin"), b64, "stdin", errors)
+    expected = _decode(doc.get("expected_output"), b64, "expected_output", errors)
+    options: dict[str, Any] = {"api": "judge0", "compare": "judge0"}
+    for name, (lo, hi, default) in LIMITS.items():
+        value = doc.get(name)
+        if value is None:
+            options[name] = default
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            errors.setdefault(name, []).append("is not a number")
+        elif not lo <= value <= hi:
+            errors.setdefault(name, []).append(
+                f"must be greater than or equal to {lo:g}"
+                if value < lo
+                else f"must be less than or equal to {hi:g}"
+            )
+        else:
+            options[name] = value
+    for name, why in NOT_ALLOWED.items():
+        if doc.get(name):
+            errors.setdefault(name, []).append(why)
+    args = doc.get("command_line_arguments")
+    if args is not None:
+        if not isinstance(args, str) or len(args) > 512:
+            errors.setdefault("command_line_arguments", []).append("is too long (maximum is 512 characters)")
+        else:
+            options["command_line_arguments"] = args.translate(METACHARACTERS)
+    if doc.get("redirect_stderr_to_stdout") is not None:
+        options["redirect_stderr_to_stdout"] = bool(doc.get("redirect_stderr_to_stdout"))
+    if doc.get("additional_files") is not None:
+        if not isinstance(doc["additional_files"], str):
+            errors.setdefault("additional_files", []).append("must be a base64 string")
+        else:
+            options["additional_files"] = doc["additional_files"]
+    callback = doc.get("callback_url")
+    if callback is not None:
+        refused = webhooks.check_url(callback) if isinstance(callback, str) else "must be a string"
+        if refused:
+            errors.setdefault("callback_url", []).append(refused)
+        else:
+            options["callback"] = "judge0"
+            options["callback_url"] = callback
+    if errors:
+        return None, errors
+    assert isinstance(jid, int) and source is not None
+    memory_kb = float(options["memory_limit"])
+    return {
+        "language": judge0.LANGUAGES[jid][0],
+        "source": source,
+        "user_id": user.id,
+        "stdin": stdin if stdin is not None else b"",
+        "expected_output": expected,
+        "time_limit_s": max(float(options["cpu_time_limit"]), 0.001) or AD_HOC_TIME_S,
+        "memory_mib": max(1, math.ceil(memory_kb / 1024)),
+        "callback_url": callback,
+        "token": str(uuid.uuid4()),
+        "options": json.dumps(options),
+    }, {}
+
+
+def _check_queue() -> None:
+    with context().sessions() as session:
+        waiting = (
+            session.scalar(
+                select(func.count()).select_from(Submission).where(Submission.state == SubmissionState.QUEUED)
+            )
+            or 0
+        )
+    if waiting >= MAX_QUEUE_SIZE:
+        raise _Refused(_fail(503, {"error": "queue is full"}))
+
+
+def _by_token(token: str) -> Submission | None:
+    with context().sessions() as session:
+        found = session.scalar(select(Submission).where(Submission.token == token))
+        return repo.get_submission(session, found.id) if found is not None else None
+
+
+def _wait(token: str, bound: float) -> Submission | None:
+    deadline = time.monotonic() + bound
+    while True:
+        sub = _by_token(token)
+        if sub is None or sub.state is SubmissionState.DONE or time.monotonic() >= deadline:
+            return sub
+        time.sleep(0.02)
+
+
+@blueprint.post("/submissions")
+def create_submission() -> Response | tuple[Any, int]:
+    user = _user()
+    b64, fields = _flag("base64_encoded"), _fields()
+    fields_, errors = _parse(request.get_json(silent=True), user, b64)
+    if fields_ is None:
+        return errors, 422
+    _check_queue()
+    create([fields_])
+    if not _flag("wait"):
+        return {"token": fields_["token"]}, 201
+    sub = _wait(fields_["token"], WAIT_MAX_S)
+    assert sub is not None
+    return judge0.document(sub, b64=b64, fields=fields), 201
+
+
+@blueprint.get("/submissions/<token>")
+def get_submission(token: str) -> tuple[Any, int]:
+    _user()
+    b64, fields = _flag("base64_encoded"), _fields()
+    sub = _by_token(token)
+    if sub is None:
+        return {"error": "submission not found"}, 404
+    return judge0.document(sub, b64=b64, fields=fields), 200
+
+
+@blueprint.post("/submissions/batch")
+def create_batch() -> tuple[Any, int]:
+    user = _user()
+    b64 = _flag("base64_encoded")
+    body = request.get_json(silent=True)
+    items = body.get("submissions") if isinstance(body, dict) else None
+    if not isinstance(items, list) or not items:
+        return {"error": "submissions must be a non-empty array"}, 422
+    if len(items) > MAX_BATCH:
+        return {"error": f"number of submissions in a batch must be less than or equal to {MAX_BATCH}"}, 422
+    _check_queue()
+    parsed = [_parse(item, user, b64) for item in items]
+    good = [f for f, _ in parsed if f is not None]
+    if not good:
+        return [e for _, e in parsed], 422
+    create(good)
+    return [{"token": f["token"]} if f is not None else e for f, e in parsed], 201
+
+
+@blueprint.get("/submissions/batch")
+def get_batch() -> tuple[Any, int]:
+    _user()
+    b64, fields = _flag("base64_encoded"), _fields()
+    tokens = request.args.get("tokens") or request.headers.get("tokens") or ""
+    found = [_by_token(t.strip()) for t in tokens.split(",") if t.strip()]
+    return {"submissions": [judge0.document(s, b64=b64, fields=fields) if s else None for s in found]}, 200
+
+
+@blueprint.get("/submissions")
+def list_submissions() -> tuple[Any, int]:
+    _user()
+    admin = _user("X-Auth-User")
+    if admin.role not in (Role.ORGANISER, Role.ADMIN):
+        return {"error": "authorization failed"}, 403
+    b64, fields = _flag("base64_encoded"), _fields()
+    try:
+        page = int(request.args.get("page", 1))
+        per_page = min(max(int(request.args.get("per_page", 20)), 1), 100)
+    except ValueError:
+        return {"error": f"invalid page: {request.args.get('page')}"}, 400
+    if page < 1:
+        return {"error": f"invalid page: {page}"}, 400
+    with context().sessions() as session:
+        total = (
+            session.scalar(select(func.count()).select_from(Submission).where(Submission.token.is_not(None)))
+            or 0
+        )
+        subs = list(
+            session.scalars(
+                select(Submission)
+                .where(Submission.token.is_not(None))
+                .order_by(Submission.id.desc())
+                .offset((page - 1) * per_page)
+                .limit(per_page)
+            )
+        )
+        docs = [judge0.document(s, b64=b64, fields=fields) for s in subs]
+    pages = max(1, math.ceil(total / per_page))
+    return {
+        "submissions": docs,
+        "meta": {
+            "current_page": page,
+            "next_page": page + 1 if page < pages else None,
+            "prev_page": page - 1 if page > 1 else None,
+            "total_pages": pages,
+            "total_count": total,
+        },
+    }, 200
+
+
+def _language(jid: int, full: bool) -> dict[str, Any]:
+    ours, name = judge0.LANGUAGES[jid]
+    doc: dict[str, Any] = {"id": jid, "name": name}
+    if full:
+        lang = langs.by_id(ours)
+        doc |= {
+            "is_archived": False,
+            "source_file": lang.source_name,
+            "compile_cmd": " ".join(lang.compile) if lang.compile else None,
+            "run_cmd": " ".join(lang.run),
+        }
+    return doc
+
+
+@blueprint.get("/languages")
+def get_languages() -> tuple[Any, int]:
+    return [_language(j, False) for j in sorted(judge0.LANGUAGES)], 200
+
+
+@blueprint.get("/languages/all")
+def get_all_languages() -> tuple[Any, int]:
+    return [{**_language(j, False), "is_archived": False} for j in sorted(judge0.LANGUAGES)], 200
+
+
+@blueprint.get("/languages/<int:language_id>")
+def get_language(language_id: int) -> tuple[Any, int]:
+    if language_id not in judge0.LANGUAGES:
+        return {"error": f"language with id {language_id} doesn't exist"}, 404
+    return _language(language_id, True), 200
+
+
+@blueprint.get("/statuses")
+def get_statuses() -> tuple[Any, int]:
+    return [{"id": i, "description": d} for i, d in judge0.STATUSES.items()], 200
+
+
+@blueprint.get("/about")
+def about() -> dict[str, Any]:
+    return {
+        "version": judge0.VERSION,
+        "homepage": request.host_url,
+        "source_code": request.host_url,
+        "maintainer": "judge (a Judge0-compatible API; see /api/v1/openapi.json for its own)",
+    }
+
+
+def _text(body: str) -> Response:
+    return Response(body, mimetype="text/plain")
+
+
+@blueprint.get("/version")
+def version() -> Response:
+    return _text(judge0.VERSION)
+
+
+@blueprint.get("/isolate")
+def isolate() -> Response:
+    return _text("judge sandbox: namespaces, cgroups and seccomp (not isolate; compatible answers)")
+
+
+@blueprint.get("/license")
+def license_() -> Response:
+    return _text("MIT")
+
+
+@blueprint.get("/system_info")
+def system_info() -> dict[str, Any]:
+    mem = {}
+    try:
+        for line in open("/proc/meminfo"):  # noqa: SIM115 - read at once
+            key, _, value = line.partition(":")
+            mem[key] = value.strip()
+    except OSError:
+        pass
+    return {
+        "Architecture": platform.machine(),
+        "CPU(s)": str(os.cpu_count()),
+        "Model name": platform.processor() or platform.machine(),
+        "Mem": mem.get("MemTotal", ""),
+        "Swap": mem.get("SwapTotal", ""),
+    }
+
+
+@blueprint.get("/config_info")
+def config_info() -> dict[str, Any]:
+    return {
+        "maintenance_mode": False,
+        "enable_wait_result": True,
+        "enable_compiler_options": False,
+        "allowed_languages_for_compile_options": [],
+        "enable_command_line_arguments": True,
+        "enable_submission_delete": False,
+        "enable_callbacks": True,
+        "callbacks_max_tries": webhooks.MAX_ATTEMPTS,
+        "callbacks_timeout": webhooks.TIMEOUT_S,
+        "enable_additional_files": True,
+        "max_queue_size": MAX_QUEUE_SIZE,
+        "cpu_time_limit": LIMITS["cpu_time_limit"][2],
+        "max_cpu_time_limit": LIMITS["cpu_time_limit"][1],
+        "cpu_extra_time": LIMITS["cpu_extra_time"][2],
+        "max_cpu_extra_time": LIMITS["cpu_extra_time"][1],
+        "wall_time_limit": LIMITS["wall_time_limit"][2],
+        "max_wall_time_limit": LIMITS["wall_time_limit"][1],
+        "memory_limit": LIMITS["memory_limit"][2],
+        "max_memory_limit": LIMITS["memory_limit"][1],
+        "stack_limit": LIMITS["stack_limit"][2],
+        "max_stack_limit": LIMITS["stack_limit"][1],
+        "max_processes_and_or_threads": LIMITS["max_processes_and_or_threads"][2],
+        "max_max_processes_and_or_threads": LIMITS["max_processes_and_or_threads"][1],
+        "enable_per_process_and_thread_time_limit": False,
+        "allow_enable_per_process_and_thread_time_limit": False,
+        "enable_per_process_and_thread_memory_limit": False,
+        "allow_enable_per_process_and_thread_memory_limit": False,
+        "max_file_size": LIMITS["max_file_size"][2],
+        "max_max_file_size": LIMITS["max_file_size"][1],
+        "number_of_runs": LIMITS["number_of_runs"][2],
+        "max_number_of_runs": LIMITS["number_of_runs"][1],
+        "redirect_stderr_to_stdout": False,
+        "max_extract_size": 10240,
+        "enable_batched_submissions": True,
+        "max_submission_batch_size": MAX_BATCH,
+        "submission_cache_duration": 0,
+        "use_docs_as_homepage": False,
+        "allow_enable_network": False,
+        "enable_network": False,
+        "disable_implicit_base64_encoding": True,
+    }
+
+
+@blueprint.get("/statistics")
+def statistics() -> dict[str, Any]:
+    with context().sessions() as session:
+        rows = list(session.scalars(select(Submission).where(Submission.token.is_not(None))))
+        by_language: dict[int, int] = {}
+        by_status: dict[int, int] = {}
+        for s in rows:
+            jid = judge0.BY_LANGUAGE.get(s.language)
+            if jid is not None:
+                by_language[jid] = by_language.get(jid, 0) + 1
+            sid = judge0.status_id(s)
+            by_status[sid] = by_status.get(sid, 0) + 1
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    return {
+        "created_at": now,
+        "cached_until": now,
+        "submissions": {"total": len(rows)},
+        "languages": [
+            {"language": {"id": j, "name": judge0.LANGUAGES[j][1]}, "count": n}
+            for j, n in sorted(by_language.items())
+        ],
+        "statuses": [
+            {"status": {"id": i, "name": judge0.STATUSES[i]}, "count": n}
+            for i, n in sorted(by_status.items())
+        ],
+    }
+
+
+@blueprint.get("/workers")
+def get_workers() -> tuple[Any, int]:
+    ctx = context()
+    lengths = queue.queue_lengths(ctx.redis)
+    alive = workers.workers(ctx.redis)
+    with ctx.sessions() as session:
+        running = (
+            session.scalar(
+                select(func.count())
+                .select_from(Submission)
+                .where(Submission.state.in_([SubmissionState.COMPILING, SubmissionState.RUNNING]))
+            )
+            or 0
+        )
+    total = sum(int(w.get("concurrency", 0)) for w in alive)
+    return [
+        {
+            "queue": name,
+            "size": size,
+            "available": total,
+            "idle": max(0, total - running),
+            "working": running,
+            "paused": 0,
+            "failed": 0,
+        }
+        for name, size in sorted(lengths.items())
+    ] or [
+        {
+            "queue": queue.SERVICE_QUEUE,
+            "size": 0,
+            "available": total,
+            "idle": max(0, total - running),
+            "working": running,
+            "paused": 0,
+            "failed": 0,
+        }
+    ], 200
