@@ -529,3 +529,23 @@ def get_workers() -> tuple[Any, int]:
             "failed": 0,
         }
     ], 200
+
+
+@blueprint.delete("/submissions/<token>")
+def delete_submission(token: str) -> tuple[Any, int]:
+    """Judge0's default (ENABLE_SUBMISSION_DELETE=false): submissions are kept."""
+    _user()
+    return {"error": "delete not allowed"}, 400
+
+
+@blueprint.post("/authenticate")
+def authenticate() -> tuple[Any, int]:
+    _user()
+    return {}, 200
+
+
+@blueprint.post("/authorize")
+def authorize() -> tuple[Any, int]:
+    if _user("X-Auth-User").role not in (Role.ORGANISER, Role.ADMIN):
+        return {"error": "authorization failed"}, 403
+    return {}, 200

@@ -192,6 +192,7 @@ def test_batch_create_and_get(service: Service) -> None:
 
 
 def test_auth(service: Service) -> None:
+    run(service, {"language_id": 71, "source_code": "print(1)"})
     assert call(service, "GET", "/submissions/x", as_=None).status_code == 401
     r = requests.get(
         f"{service.base}/judge0/statuses", params={"X-Auth-Token": service.tokens["alice"]}, timeout=10
@@ -203,6 +204,16 @@ def test_auth(service: Service) -> None:
     )
     r = call(service, "GET", "/submissions", headers={"X-Auth-User": service.tokens["organiser"]})
     assert r.status_code == 200 and r.json()["meta"]["total_count"] >= 1
+    assert call(service, "POST", "/authenticate").status_code == 200
+    assert call(service, "POST", "/authenticate", as_=None).status_code == 401
+    assert (
+        call(service, "POST", "/authorize", headers={"X-Auth-User": service.tokens["organiser"]}).status_code
+        == 200
+    )
+    assert (
+        call(service, "POST", "/authorize", headers={"X-Auth-User": service.tokens["bob"]}).status_code == 403
+    )
+    assert call(service, "DELETE", "/submissions/x").json() == {"error": "delete not allowed"}
 
 
 def test_catalogue_endpoints(service: Service) -> None:
