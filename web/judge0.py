@@ -82,6 +82,11 @@ def _refused(e: _Refused) -> Response:
     return e.response
 
 
+@blueprint.errorhandler(judge0.NotUtf8)
+def _not_utf8(e: judge0.NotUtf8) -> Response:
+    return _fail(400, {"error": str(e)})
+
+
 @blueprint.errorhandler(ApiError)
 def _api_error(e: ApiError) -> Response:
     return _fail(e.status, {"error": e.message})
@@ -252,7 +257,10 @@ def create_submission() -> Response | tuple[Any, int]:
         return {"token": fields_["token"]}, 201
     sub = _wait(fields_["token"], WAIT_MAX_S)
     assert sub is not None
-    return judge0.document(sub, b64=b64, fields=fields), 201
+    try:
+        return judge0.document(sub, b64=b64, fields=fields), 201
+    except judge0.NotUtf8 as e:
+        return {"token": fields_["token"], "error": str(e)}, 201
 
 
 @blueprint.get("/submissions/<token>")

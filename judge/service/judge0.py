@@ -105,13 +105,24 @@ def options(sub: Submission) -> dict[str, Any]:
     return dict(json.loads(sub.options)) if sub.options else {}
 
 
+UTF8_ERROR = ("some attributes for this submission cannot be converted to UTF-8, "
+              "use base64_encoded=true query parameter")
+
+
+class NotUtf8(ValueError):
+    """A text field is not UTF-8, so it can only be sent in base64 (Judge0 answers UTF8_ERROR)."""
+
+
 def _text(data: bytes | str | None, b64: bool) -> str | None:
     if data is None:
         return None
     raw = data.encode() if isinstance(data, str) else data
     if b64:
         return base64.b64encode(raw).decode("ascii")
-    return raw.decode("utf-8", errors="replace")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise NotUtf8(UTF8_ERROR) from None
 
 
 def _iso(moment: Any) -> str | None:
@@ -119,7 +130,10 @@ def _iso(moment: Any) -> str | None:
 
 
 def document(sub: Submission, *, b64: bool, fields: tuple[str, ...] = DEFAULT_FIELDS) -> dict[str, Any]:
-    """The submission as Judge0 shows it, with only `fields` (Judge0's default set unless asked)."""
+    """The submission as Judge0 shows it, with only `fields` (Judge0's default set unless asked).
+
+    NotUtf8 when a text field is not UTF-8 and `b64` is false, as Judge0 refuses then.
+    """
     opts = options(sub)
     sid = status_id(sub)
     runs = sub.tests
