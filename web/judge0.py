@@ -11,8 +11,8 @@ submissions needs an organiser's token in `X-Auth-User` (Judge0's AUTHZ_HEADER).
 
 Not offered (answered with Judge0's own 422 as a Judge0 configured without them would):
 `compiler_options`, `enable_network`, and per-process time or memory limits. `cpu_extra_time`
-and `stack_limit` are accepted and shown but do not change the run (our CPU limit is exact and
-the stack is bounded by memory). Callbacks are PUTs of the default fields in base64, as Judge0
+is accepted and shown but does not change the run (our CPU limit is exact: no grace period).
+Callbacks are PUTs of the default fields in base64, as Judge0
 sends them, with our X-Judge-Signature header added. Beyond Judge0: `judge_verdict` (our verdict,
 with MLE and OLE) is a field a client may ask for in `fields`.
 """

@@ -196,10 +196,12 @@ class GradingService:
         time_s = sub.time_limit_s or AD_HOC_TIME_S
         cpu_ms = max(1, round(time_s * 1000))
         wall_ms = round(float(opts["wall_time_limit"]) * 1000) if opts.get("wall_time_limit") else 3 * cpu_ms
+        file_bytes = int(opts["max_file_size"]) * 1024 if opts.get("max_file_size") else None
         limits = Limits(cpu_time_ms=cpu_ms, wall_time_ms=max(wall_ms, cpu_ms),
                         memory_bytes=(sub.memory_mib or AD_HOC_MEMORY_MIB) * MiB,
-                        output_bytes=int(opts["max_file_size"]) * 1024 if opts.get("max_file_size")
-                        else AD_HOC_OUTPUT_BYTES,
+                        output_bytes=file_bytes or AD_HOC_OUTPUT_BYTES,
+                        file_size_bytes=file_bytes or Limits().file_size_bytes,
+                        stack_bytes=int(opts["stack_limit"]) * 1024 if opts.get("stack_limit") else None,
                         processes=int(opts.get("max_processes_and_or_threads") or Limits().processes))
         image = images.get(lang.image)
         compiled = execution.compile_source(self.sb, lang, sub.source, image=image)

@@ -75,6 +75,7 @@ def test_without_wait_a_token_then_get(service: Service) -> None:
         (50, "int main(){int *p=0; return *p;}", {}, 7),
         (50, "#include <stdlib.h>\nint main(){abort();}", {}, 10),
         (71, "import sys; sys.exit(3)", {}, 11),
+        (71, "print('x' * 10000)", {"max_file_size": 1}, 8),  # output over max_file_size: Judge0's SIGXFSZ
     ],
 )
 def test_statuses(service: Service, language: int, source: str, extra: dict[str, Any], status: int) -> None:
