@@ -13,8 +13,10 @@ Not offered (answered with Judge0's own 422 as a Judge0 configured without them 
 `compiler_options`, `enable_network`, and per-process time or memory limits. `cpu_extra_time`
 is accepted and shown but does not change the run (our CPU limit is exact: no grace period).
 Callbacks are PUTs of the default fields in base64, as Judge0
-sends them, with our X-Judge-Signature header added. Beyond Judge0: `judge_verdict` (our verdict,
-with MLE and OLE) is a field a client may ask for in `fields`.
+sends them, with our X-Judge-Signature header added. Beyond Judge0, opt-in and never changing a
+Judge0 field: `judge_verdict` (our verdict, with MLE and OLE) is a field a client may ask for in
+`fields`; `judge_checker: "kattis"` with `judge_checker_args` (e.g. `["float_tolerance",
+"1e-6"]`) compares `expected_output` with Kattis's default output validator instead.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import func, select
 
 from judge import languages as langs
+from judge.checkers import default as default_checker
 from judge.service import judge0, queue, webhooks, workers
 from judge.service.grade import AD_HOC_TIME_S
 from judge.storage import repo
@@ -191,6 +194,19 @@ def _parse(doc: Any, user: User, b64: bool) -> tuple[dict[str, Any] | None, dict
             errors.setdefault("additional_files", []).append("must be a base64 string")
         else:
             options["additional_files"] = doc["additional_files"]
+    checker = doc.get("judge_checker")  # ours, opt-in: Kattis's default output validator and its flags
+    if checker is not None:
+        flags = doc.get("judge_checker_args") or []
+        if checker not in ("judge0", "kattis"):
+            errors.setdefault("judge_checker", []).append("must be judge0 or kattis")
+        elif not isinstance(flags, list) or not all(isinstance(f, str) for f in flags):
+            errors.setdefault("judge_checker_args", []).append("must be a list of strings")
+        else:
+            try:
+                default_checker.parse_flags(flags)
+            except ValueError as e:
+                errors.setdefault("judge_checker_args", []).append(str(e))
+            options["compare"], options["checker_args"] = checker, flags
     callback = doc.get("callback_url")
     if callback is not None:
         refused = webhooks.check_url(callback) if isinstance(callback, str) else "must be a string"

@@ -245,7 +245,7 @@ class GradingService:
             return Verdict.AC, message
         if sub.options.get("compare") == "judge0":
             return (Verdict.AC if judge0.compare(sub.expected_output, run.stdout) else Verdict.WA), message
-        check = default_checker.check(sub.expected_output, run.stdout)
+        check = default_checker.check(sub.expected_output, run.stdout, sub.options.get("checker_args") or ())
         return (Verdict.AC if check.accepted else Verdict.WA), check.message or message
 
 

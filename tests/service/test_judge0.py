@@ -87,6 +87,20 @@ def test_statuses(service: Service, language: int, source: str, extra: dict[str,
     assert doc["status"]["id"] == status, doc
 
 
+def test_opt_in_kattis_checker(service: Service) -> None:
+    body = {"language_id": 71, "source_code": "print(3.1416)", "expected_output": "3.14159"}
+    assert run(service, body, fields="status")["status"]["id"] == 4  # Judge0's exact comparison
+    tolerant = {**body, "judge_checker": "kattis", "judge_checker_args": ["float_tolerance", "1e-3"]}
+    assert run(service, tolerant, fields="status")["status"]["id"] == 3
+    r = call(
+        service,
+        "POST",
+        "/submissions",
+        json={**body, "judge_checker": "kattis", "judge_checker_args": ["nope"]},
+    )
+    assert r.status_code == 422 and "judge_checker_args" in r.json()
+
+
 def test_base64_both_ways(service: Service) -> None:
     doc = run(
         service,
