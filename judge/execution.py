@@ -176,12 +176,13 @@ def layout(lang: Language, source: bytes | Submission, main: str | None = None
     return files, entry, own, run_main
 
 
-def compile_source(sb: SandboxLike, lang: Language, source: bytes | Submission, *,
-                   image: Image, main: str | None = None) -> Program | CompileFailure:
+def compile_source(sb: SandboxLike, lang: Language, source: bytes | Submission, *, image: Image,
+                   main: str | None = None, flags: Sequence[str] = ()) -> Program | CompileFailure:
     """Compile (or check) the source in a box of its own and take out what the run needs.
 
     `source` is one file's bytes or a Submission of one or more files; BadSubmission when the
-    entry point of several cannot be told.
+    entry point of several cannot be told. `flags` (the Judge0 API's compiler_options) go into
+    the compiler's command just before the first source file, after the recipe's own options.
     """
     files, entry, own, run_main = layout(lang, source, main)
     if run_main is None and lang.main_required:
@@ -193,6 +194,9 @@ def compile_source(sb: SandboxLike, lang: Language, source: bytes | Submission, 
         return Program(lang, entry, tuple(program_files), "", run_main)
     lim = lang.compile_limits
     argv = expand(lang.compile, source_name=entry, memory_bytes=lim.memory_bytes, sources=own, main=run_main)
+    if flags:
+        at = next((i for i, arg in enumerate(argv) if i > 0 and (arg == entry or arg in own)), len(argv))
+        argv[at:at] = list(flags)
     with sb.box(image, limits=lim) as box:
         for name, data in files:
             try:

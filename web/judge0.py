@@ -10,7 +10,7 @@ Authentication: `X-Auth-Token` (header or query parameter) carries one of our AP
 submissions needs an organiser's token in `X-Auth-User` (Judge0's AUTHZ_HEADER).
 
 Not offered (answered with Judge0's own 422 as a Judge0 configured without them would):
-`compiler_options`, `enable_network`, and per-process time or memory limits. `cpu_extra_time`
+`enable_network`, and per-process time or memory limits. `cpu_extra_time`
 is accepted and shown but does not change the run (our CPU limit is exact: no grace period).
 Callbacks are PUTs of the default fields in base64, as Judge0
 sends them, with our X-Judge-Signature header added. Beyond Judge0, opt-in and never changing a
@@ -59,7 +59,6 @@ LIMITS: dict[str, tuple[float, float, float | int]] = {  # field: (min, max, def
     "number_of_runs": (1, 20, 1),
 }
 NOT_ALLOWED = {
-    "compiler_options": "setting compiler options is not allowed",
     "enable_network": "enabling network is not allowed",
     "enable_per_process_and_thread_time_limit": "setting per process and thread time limit is not allowed",
     "enable_per_process_and_thread_memory_limit": (
@@ -181,6 +180,15 @@ def _parse(doc: Any, user: User, b64: bool) -> tuple[dict[str, Any] | None, dict
     for name, why in NOT_ALLOWED.items():
         if doc.get(name):
             errors.setdefault(name, []).append(why)
+    compiler = doc.get("compiler_options")
+    if compiler is not None:
+        if not isinstance(compiler, str) or len(compiler) > 512:
+            errors.setdefault("compiler_options", []).append("is too long (maximum is 512 characters)")
+        elif isinstance(jid, int) and jid in judge0.LANGUAGES and jid not in judge0.COMPILED:
+            errors.setdefault("compiler_options", []).append(
+                f"setting compiler options for language {judge0.LANGUAGES[jid][1]} is not allowed")
+        else:
+            options["compiler_options"] = compiler.translate(METACHARACTERS)
     args = doc.get("command_line_arguments")
     if args is not None:
         if not isinstance(args, str) or len(args) > 512:
@@ -447,7 +455,7 @@ def config_info() -> dict[str, Any]:
     return {
         "maintenance_mode": False,
         "enable_wait_result": True,
-        "enable_compiler_options": False,
+        "enable_compiler_options": True,
         "allowed_languages_for_compile_options": [],
         "enable_command_line_arguments": True,
         "enable_submission_delete": False,

@@ -204,7 +204,8 @@ class GradingService:
                         stack_bytes=int(opts["stack_limit"]) * 1024 if opts.get("stack_limit") else None,
                         processes=int(opts.get("max_processes_and_or_threads") or Limits().processes))
         image = images.get(lang.image)
-        compiled = execution.compile_source(self.sb, lang, sub.source, image=image)
+        flags = shlex.split(str(opts.get("compiler_options") or ""))
+        compiled = execution.compile_source(self.sb, lang, sub.source, image=image, flags=flags)
         if isinstance(compiled, execution.CompileFailure):
             return {"verdict": Verdict.CE, "compile_output": compiled.output,
                     "message": compiled.message or None}

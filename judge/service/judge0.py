@@ -42,6 +42,7 @@ LANGUAGES: dict[int, tuple[str, str]] = {
     73: ("rust", "Rust (1.63)"),
     78: ("kotlin", "Kotlin (1.3)"),
 }
+COMPILED = frozenset({50, 51, 54, 60, 61, 62, 67, 73, 78})  # Judge0's languages with a compile_cmd
 BY_LANGUAGE = {ours: jid for jid, (ours, _) in LANGUAGES.items()}
 STATUSES = {1: "In Queue", 2: "Processing", 3: "Accepted", 4: "Wrong Answer", 5: "Time Limit Exceeded",
             6: "Compilation Error", 7: "Runtime Error (SIGSEGV)", 8: "Runtime Error (SIGXFSZ)",
