@@ -39,7 +39,7 @@ from judge.service.grade import AD_HOC_TIME_S
 from judge.storage import repo
 from judge.storage.models import ApiToken, Role, Submission, SubmissionState, User
 from web.api.errors import ApiError
-from web.api.submissions import create
+from web.api.submissions import create, wait_done
 from web.app import context
 
 PREFIX = os.environ.get("JUDGE0_PREFIX", "/judge0")
@@ -259,13 +259,11 @@ def _by_token(token: str) -> Submission | None:
         return repo.get_submission(session, found.id) if found is not None else None
 
 
-def _wait(token: str, bound: float) -> Submission | None:
-    deadline = time.monotonic() + bound
-    while True:
-        sub = _by_token(token)
-        if sub is None or sub.state is SubmissionState.DONE or time.monotonic() >= deadline:
-            return sub
-        time.sleep(0.02)
+def _by_id(submission_id: int) -> Submission:
+    with context().sessions() as session:
+        sub = repo.get_submission(session, submission_id)
+    assert sub is not None
+    return sub
 
 
 @blueprint.post("/submissions")
@@ -276,11 +274,10 @@ def create_submission() -> Response | tuple[Any, int]:
     if fields_ is None:
         return errors, 422
     _check_queue()
-    create([fields_])
+    (sid,) = create([fields_])
     if not _flag("wait"):
         return {"token": fields_["token"]}, 201
-    sub = _wait(fields_["token"], WAIT_MAX_S)
-    assert sub is not None
+    sub = wait_done(sid, WAIT_MAX_S, lambda: _by_id(sid))
     try:
         return judge0.document(sub, b64=b64, fields=fields), 201
     except judge0.NotUtf8 as e:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import redis
@@ -174,18 +174,24 @@ def _load(submission_id: int, user: User) -> Submission:
 
 def _wait(submission_id: int, user: User, bound: float) -> Submission:
     """The submission once done, or as it stands when `bound` seconds have passed."""
+    return wait_done(submission_id, bound, lambda: _load(submission_id, user))
+
+
+def wait_done(submission_id: int, bound: float, load: Callable[[], Submission]) -> Submission:
+    """`load()` once the submission is done, or when `bound` seconds have passed: subscribed to its
+    progress first, so the `done` event cannot slip between the first read and the listening."""
     pubsub = context().redis.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
     try:
         pubsub.subscribe(progress.channel(submission_id))
         deadline = time.monotonic() + bound
-        sub = _load(submission_id, user)
+        sub = load()
         while sub.state is not SubmissionState.DONE and (left := deadline - time.monotonic()) > 0:
             message = pubsub.get_message(timeout=min(left, 1.0))
             if message is not None and json.loads(message["data"]).get("event") == "done":
                 break
             if message is None:  # re-read now and then: an event lost with a broker restart
-                sub = _load(submission_id, user)
-        return _load(submission_id, user)
+                sub = load()
+        return load()
     finally:
         pubsub.close()
 
