@@ -49,6 +49,8 @@ STATUSES = {1: "In Queue", 2: "Processing", 3: "Accepted", 4: "Wrong Answer", 5:
             9: "Runtime Error (SIGFPE)", 10: "Runtime Error (SIGABRT)", 11: "Runtime Error (NZEC)",
             12: "Runtime Error (Other)", 13: "Internal Error", 14: "Exec Format Error"}
 SIGNAL_STATUS = {11: 7, 25: 8, 8: 9, 6: 10}
+VERDICT_STATUS = {Verdict.AC: 3, Verdict.WA: 4, Verdict.TLE: 5, Verdict.CE: 6, Verdict.OLE: 8,
+                  Verdict.MLE: 12, Verdict.IE: 13}
 DEFAULT_FIELDS = ("token", "time", "memory", "stdout", "stderr", "compile_output", "message", "status")
 TEXT_FIELDS = ("source_code", "stdin", "expected_output", "stdout", "stderr", "compile_output", "message")
 INPUT_OPTIONS = ("compiler_options", "command_line_arguments", "cpu_time_limit", "cpu_extra_time",
@@ -82,22 +84,9 @@ def status_id(sub: Submission) -> int:
         return 1
     if sub.state is not SubmissionState.DONE or sub.verdict is None:
         return 2
-    v = sub.verdict
-    if v is Verdict.AC:
-        return 3
-    if v is Verdict.WA:
-        return 4
-    if v is Verdict.TLE:
-        return 5
-    if v is Verdict.CE:
-        return 6
-    if v is Verdict.OLE:
-        return 8
-    if v is Verdict.IE:
-        return 13
-    if v is Verdict.MLE:
-        return 12
-    if sub.signal is not None:
+    if sub.verdict in VERDICT_STATUS:
+        return VERDICT_STATUS[sub.verdict]
+    if sub.signal is not None:  # RTE: by the signal, as Judge0 tells them apart
         return SIGNAL_STATUS.get(sub.signal, 12)
     return 11
 

@@ -355,10 +355,12 @@ def get_submission(session: Session, submission_id: int) -> Submission | None:
 
 
 def submissions_of(
-    session: Session, *, problem_id: str | None = None, batch_id: int | None = None
+    session: Session, *, problem_id: str | None = None, batch_id: int | None = None, with_tests: bool = True
 ) -> list[Submission]:
-    """A problem's or a batch's submissions, oldest first, with their test results."""
-    query = select(Submission).options(selectinload(Submission.tests)).order_by(Submission.id)
+    """A problem's or a batch's submissions, oldest first, with their test results unless not wanted."""
+    query = select(Submission).order_by(Submission.id)
+    if with_tests:
+        query = query.options(selectinload(Submission.tests))
     if problem_id is not None:
         query = query.where(Submission.problem_id == problem_id)
     if batch_id is not None:

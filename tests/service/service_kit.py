@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -84,3 +85,12 @@ def sum_package(path: Path, name: str = "sum") -> Path:
         zf.writestr(f"{name}/submissions/accepted/sum.py", SUM_PY)
         zf.writestr(f"{name}/submissions/wrong_answer/minus.c", WRONG_C)
     return path
+
+
+def zip_of(files: dict[str, bytes]) -> bytes:
+    """A zip archive, in memory, of these names and contents."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    return buf.getvalue()

@@ -9,7 +9,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from service_kit import SUM_C, SUM_PY, WRONG_C, Service, sum_package
+from service_kit import SUM_C, SUM_PY, WRONG_C, Service, sum_package, zip_of
 
 pytestmark = pytest.mark.sandbox
 
@@ -64,12 +64,7 @@ def test_a_broken_package_is_refused_and_leaves_nothing(service: Service, tmp_pa
 
 
 def _batch_zip() -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("contest/ada.c", SUM_C)
-        zf.writestr("contest/grace.py", SUM_PY)
-        zf.writestr("contest/linus.c", WRONG_C)
-    return buf.getvalue()
+    return zip_of({"contest/ada.c": SUM_C, "contest/grace.py": SUM_PY, "contest/linus.c": WRONG_C})
 
 
 def _wait_batch(service: Service, batch_id: int, count: int) -> None:
@@ -138,7 +133,7 @@ def test_batch_from_json_and_its_errors(service: Service, sum_problem: str) -> N
         "/batches",
         as_="organiser",
         data={"problem": sum_problem},
-        files={"archive": ("a.zip", _zip({"x.cobol": b"x"}))},
+        files={"archive": ("a.zip", zip_of({"x.cobol": b"x"}))},
     )
     assert r.status_code == 422 and r.json()["error"]["code"] == "unknown_language"
     assert service.call("GET", "/batches/999999", as_="organiser").status_code == 404
@@ -147,19 +142,11 @@ def test_batch_from_json_and_its_errors(service: Service, sum_problem: str) -> N
         "/batches",
         as_="organiser",
         data={"problem": sum_problem},
-        files={"archive": ("a.zip", _zip({"a.c": SUM_C, "a.py": SUM_PY}))},
+        files={"archive": ("a.zip", zip_of({"a.c": SUM_C, "a.py": SUM_PY}))},
     )
     assert r.status_code == 422 and r.json()["error"]["code"] == "duplicate_label"
     r = service.call("POST", "/batches", as_="organiser", json=[1, 2])
     assert r.status_code == 400 and r.json()["error"]["code"] == "bad_request"
-
-
-def _zip(files: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        for name, data in files.items():
-            zf.writestr(name, data)
-    return buf.getvalue()
 
 
 def test_rejudge_a_submission_and_a_problem(service: Service, sum_problem: str) -> None:

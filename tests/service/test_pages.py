@@ -9,14 +9,12 @@ JUDGE_SCREENSHOT_DIR when set (the README's come from there), else to the test's
 
 from __future__ import annotations
 
-import io
 import os
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from service_kit import SUM_C, SUM_PY, WRONG_C, Service, sum_package
+from service_kit import SUM_C, SUM_PY, WRONG_C, Service, sum_package, zip_of
 
 pytestmark = pytest.mark.sandbox
 
@@ -147,12 +145,7 @@ def test_a_contestant_cannot_open_anothers_submission(
 
 
 def _batch_zip() -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("ada.c", SUM_C)
-        zf.writestr("grace.py", SUM_PY)
-        zf.writestr("linus.c", WRONG_C)
-    return buf.getvalue()
+    return zip_of({"ada.c": SUM_C, "grace.py": SUM_PY, "linus.c": WRONG_C})
 
 
 def test_organiser_uploads_a_package_and_a_batch_and_exports_it(

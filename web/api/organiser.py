@@ -182,7 +182,7 @@ def get_batch_results(batch_id: int) -> Response | dict[str, Any]:
 def rejudge_all(**of: Any) -> tuple[dict[str, Any], int]:
     """Rejudge every submission of a batch or a problem (repo.submissions_of's filter)."""
     with context().sessions() as session:
-        ids = [(s.id, s.language) for s in repo.submissions_of(session, **of)]
+        ids = [(s.id, s.language) for s in repo.submissions_of(session, with_tests=False, **of)]
     requeue(ids)
     return {"rejudged": [i for i, _ in ids]}, 202
 
