@@ -10,9 +10,12 @@ directory per controller (memory, pids, cpuacct, cpuset), under this process's o
 each hierarchy plus `judge/`. Figures: `memory.max_usage_in_bytes`, `oom_kill` in
 `memory.oom_control`, `cpuacct.usage` (ns).
 
-v2: one directory under this process's own cgroup plus `judge/`, in a delegated subtree. The
-"no internal processes" rule means the keeper moves itself into a `supervisor/` leaf before
-enabling controllers for its children; it never writes outside the subtree it started in.
+v2: one directory under this process's own cgroup plus `judge/`, in a delegated subtree (a
+systemd unit with `Delegate=yes`, a container with its own cgroup namespace). The "no internal
+processes" rule means the worker's processes move into a `supervisor/` leaf before controllers
+are enabled for the subtree's children; a process already in that leaf (a worker's pool process,
+forked after the move) uses the same subtree. Every mkdir, rmdir and write is below the cgroup
+the worker started in: it never writes outside the subtree it was given.
 Figures: `memory.peak`, `oom_kill` in `memory.events`, `usage_usec` in `cpu.stat`.
 
 Detection: a cgroup2 filesystem at /sys/fs/cgroup means v2; otherwise v1 when the memory,
@@ -34,6 +37,7 @@ from .errors import HostSetupError, SandboxError
 V1_CONTROLLERS = ("memory", "pids", "cpuacct", "cpuset")
 V2_CONTROLLERS = ("memory", "pids", "cpu", "cpuset")
 CGROUP2_MAGIC_ROOT = Path("/sys/fs/cgroup")
+LEAF = "supervisor"  # where a v2 worker's own processes live, beside judge/
 
 
 def _write(path: Path | str, value: str) -> None:
@@ -236,38 +240,20 @@ class Cgroups:
     @classmethod
     def _v2(cls, mount: Path, *, own: bool) -> Cgroups:
         start = mount / _own_paths().get("", "/").lstrip("/") if own else mount
-        base = start / "judge"
+        if own and start.name == LEAF and start != mount:
+            start = start.parent  # a process of a worker that already moved into its leaf
         try:
             available = set(_read(start / "cgroup.controllers").split())
-            missing = [c for c in V2_CONTROLLERS if c not in available and c != "cpuset"]
-            if missing:
-                raise HostSetupError(
-                    f"cgroup v2 controllers {', '.join(missing)} are not available in {start}. "
-                    "Delegate them (systemd: Delegate=yes) or run as root; "
-                    "`python -m sandbox.check` explains."
-                )
-            wanted = [c for c in V2_CONTROLLERS if c in available]
-            enabled = set(_read(start / "cgroup.subtree_control").split())
-            if not set(wanted) <= enabled:
-                procs = _read(start / "cgroup.procs").split()
-                if procs:
-                    # no internal processes: move ourselves into a leaf first
-                    leaf = start / "supervisor"
-                    leaf.mkdir(exist_ok=True)
-                    for pid in procs:
-                        try:
-                            _write(leaf / "cgroup.procs", pid)
-                        except ProcessLookupError:
-                            pass
-                _write(start / "cgroup.subtree_control", " ".join("+" + c for c in wanted))
-            base.mkdir(exist_ok=True)
-            _write(base / "cgroup.subtree_control", " ".join("+" + c for c in wanted))
         except OSError as e:
+            raise HostSetupError(f"cannot read {start}/cgroup.controllers ({e.strerror})") from e
+        missing = [c for c in V2_CONTROLLERS if c not in available and c != "cpuset"]
+        if missing:
             raise HostSetupError(
-                f"cannot prepare cgroup v2 subtree {base} ({e.strerror}). Run the worker as root "
-                "or with a delegated cgroup subtree; `python -m sandbox.check` explains."
-            ) from e
-        return cls(2, {"": base})
+                f"cgroup v2 controllers {', '.join(missing)} are not available in {start}. "
+                "Delegate them (systemd: Delegate=yes) or run as root; "
+                "`python -m sandbox.check` explains."
+            )
+        return cls(2, {"": delegate(start, [c for c in V2_CONTROLLERS if c in available])})
 
     def sweep_stale(self) -> None:
         """Remove box cgroups left by keepers that died (names are box-<keeper pid>-<id>)."""
@@ -305,6 +291,41 @@ class Cgroups:
             return BoxCgroup(2, (d,), d, d, d, cpuset, (d / "memory.swap.max").exists())
         except OSError as e:
             raise SandboxError(f"cannot create cgroup {name} ({e.strerror})") from e
+
+
+def delegate(start: Path, controllers: list[str]) -> Path:
+    """Make the delegated cgroup v2 subtree `start` ready for box cgroups; returns `start/judge`.
+
+    The processes in `start` (the worker's) move into the leaf `start/supervisor`, so that
+    `controllers` can be enabled for `start`'s children (the kernel refuses that while `start`
+    has processes of its own), then `start/judge` enables them for the boxes. Idempotent, and it
+    touches nothing outside `start`.
+    """
+    base = start / "judge"
+    want = " ".join("+" + c for c in controllers)
+    try:
+        enabled = set(_read(start / "cgroup.subtree_control").split())
+        if not set(controllers) <= enabled:
+            procs = _read(start / "cgroup.procs").split()
+            if procs:
+                leaf = start / LEAF
+                leaf.mkdir(exist_ok=True)
+                for pid in procs:
+                    try:
+                        _write(leaf / "cgroup.procs", pid)
+                    except ProcessLookupError:
+                        pass
+            _write(start / "cgroup.subtree_control", want)
+        base.mkdir(exist_ok=True)
+        if controllers:
+            _write(base / "cgroup.subtree_control", want)
+    except OSError as e:
+        raise HostSetupError(
+            f"cannot prepare cgroup v2 subtree {base} ({e.strerror}). Run the worker as root "
+            "with a delegated cgroup subtree (systemd: Delegate=yes; a container: its own cgroup "
+            "namespace, /sys/fs/cgroup writable); `python -m sandbox.check` explains."
+        ) from e
+    return base
 
 
 def _is_cgroup2(path: Path) -> bool:

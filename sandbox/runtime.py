@@ -15,8 +15,9 @@ from __future__ import annotations
 import atexit
 import os
 import threading
+import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from .box import Box, BoxSpec
 from .cgroup import Cgroups
@@ -43,6 +44,9 @@ class Sandbox:
         # the CPUs every box of this process runs on unless a run names its own ("0", "2-3");
         # a judge worker pins each of its processes to one core, so timings do not fight
         self.cpus: str | None = None
+        # called with how long each box() waited for a fresh, ready box (s): a judge worker's
+        # box start latency metric; None: nobody asks
+        self.on_box_start: Callable[[float], None] | None = None
 
     @property
     def cgroup_version(self) -> int:
@@ -56,7 +60,10 @@ class Sandbox:
         """A fresh box of this image; its /tmp and working directory are sized by `limits`."""
         lim = limits or Limits()
         spec = BoxSpec(image, uid, lim.tmp_bytes, lim.tmp_inodes)
+        t0 = time.monotonic()
         box = self.pool.take(spec)
+        if self.on_box_start is not None:
+            self.on_box_start(time.monotonic() - t0)
         box.default_cpus = self.cpus
         return ManagedBox(self.pool, box)
 

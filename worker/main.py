@@ -8,7 +8,9 @@
    `--concurrency`); each pool process boxes on its own CPU (worker/tasks.py), so two runs never
    share a core and timings do not fight. The worker consumes `judge.lang.<id>` for each
    accepted language and `judge.service`.
-4. A heartbeat announces the worker in Redis (judge/service/workers.py) until it stops.
+4. A heartbeat announces the worker in Redis (judge/service/workers.py) until it stops, and a
+   reaper puts back the submissions whose grading lost its holder, on any machine
+   (judge/service/leases.py): every worker runs one, and they never both put one back.
 
 Ctrl-C (SIGINT) or SIGTERM is Celery's warm shutdown: running gradings finish, nothing new is
 taken; a second Ctrl-C stops at once, and those tasks, never acknowledged, are delivered again.
@@ -28,9 +30,9 @@ import click
 import sandbox
 from judge import languages, selftest
 from judge.errors import JudgeError
-from judge.service import queue, workers
+from judge.service import leases, queue, workers
 from judge.service.settings import Settings
-from judge.storage import migrate
+from judge.storage import connect, migrate, session_factory
 
 
 def _cpus(spec: str | None) -> list[int]:
@@ -79,8 +81,13 @@ def main(concurrency: int | None, cpus: str | None, only: str | None, name: str 
     info = {"name": name, "host": socket.gethostname(), "pid": os.getpid(), "concurrency": n,
             "cpus": cpu_list, "languages": accepted, "refused": refused,
             "versions": {r.language.id: r.version for r in reports if r.ok}, "started_at": time.time()}
+    os.environ["JUDGE_WORKER_NAME"] = name  # pool processes hold leases as <name>/<pid>
     stop = threading.Event()
-    beat = workers.heartbeat(queue.redis_client(settings.redis_url), info, stop)
+    client = queue.redis_client(settings.redis_url, socket_timeout=10, socket_connect_timeout=5)
+    beat = workers.heartbeat(client, info, stop)
+    sender = queue.client(settings.redis_url)
+    reaper = leases.reaper(session_factory(connect(settings.database_url)), client,
+                           lambda sid, lang, gen: queue.enqueue_grade(sender, sid, lang, gen), stop)
     from celery.exceptions import SecurityWarning
 
     from worker.app import app  # after the environment is set: its pool processes inherit it
@@ -96,3 +103,4 @@ def main(concurrency: int | None, cpus: str | None, only: str | None, name: str 
     finally:
         stop.set()
         beat.join(timeout=2)
+        reaper.join(timeout=2)

@@ -61,15 +61,17 @@ def context() -> Context:
         sb.cpus = _pin()
         sessions = session_factory(connect(settings.database_url))
         service = GradingService(sessions=sessions, data_dir=settings.data_dir,
-                                 redis_client=queue.redis_client(settings.redis_url), sb=sb)
+                                 redis_client=queue.redis_client(settings.redis_url, socket_timeout=10,
+                                                                   socket_connect_timeout=5), sb=sb)
         _context = Context(settings, service, settings.secret_key())
         log.info("pool process %s boxes on CPU %s", os.getpid(), sb.cpus or "any")
     return _context
 
 
-@app.task(name=queue.GRADE_TASK)
-def grade(submission_id: int) -> None:
-    graded = context().service.grade(submission_id)
+@app.task(name=queue.GRADE_TASK, soft_time_limit=queue.max_job_s(),
+          time_limit=queue.max_job_s() + queue.HARD_LIMIT_MARGIN_S)
+def grade(submission_id: int, generation: int | None = None) -> None:
+    graded = context().service.grade(submission_id, generation)
     if graded is not None and graded.callback_url is not None:
         queue.enqueue_webhook(app, submission_id)
 

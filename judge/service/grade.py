@@ -1,11 +1,16 @@
 """One submission graded from its id: the body of the worker's `judge.grade` task.
 
-Theory of operation. The task carries only the submission's id; everything else is read from
-the database, so a task that is delivered twice (late acknowledgement, a worker lost) grades
-again and overwrites (repo.record_result). Each step commits before it is published, so an
-API client that hears an event and then reads the submission finds at least that much:
+Theory of operation. The task carries only the submission's id and the generation it was sent
+for; everything else is read from the database. Several workers may be handed the same task
+(late acknowledgement, a worker lost and its task delivered again, a reaped grading), so a
+grading first takes the submission's lease in Redis and then claims it in the database
+(judge/service/leases.py, repo.claim): a task for an old generation, for a submission already
+graded, or one that another live grading holds, does nothing. Every later write names the
+claim, and a grading that lost it (given up on by a reaper, or rejudged) stores nothing. Each
+step commits before it is published, so an API client that hears an event and then reads the
+submission finds at least that much:
 
-1. state `compiling` (committed, published).
+1. state `compiling`, held by this grading (committed, published).
 2. A problem's submission: the problem's package, unpacked under the data directory, is
    loaded once per worker process and kept with its Grader (whose output validator is then
    compiled once too). The Grader compiles the submission, then runs test after test; the
@@ -30,6 +35,7 @@ import logging
 import shlex
 import threading
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -45,7 +51,7 @@ from judge.grading import STATUS_VERDICT, Grader
 from judge.grading import TestResult as GradedTest
 from judge.problems import package
 from judge.problems.model import Problem, Verdict
-from judge.service import judge0, progress
+from judge.service import judge0, leases, progress
 from judge.service.documents import submission_json
 from judge.storage import repo
 from judge.storage.models import Problem as ProblemRow
@@ -115,32 +121,62 @@ class GradingService:
         self.sb = sb
         self._graders: dict[tuple[str, str, float], _Loaded] = {}
         self._lock = threading.Lock()
+        # called with a stored result's latency (created to finished, s): the worker's metrics
+        self.on_judged: Callable[[float], None] | None = None
 
     def publish(self, submission_id: int, event: dict[str, Any]) -> None:
         progress.publish(self.redis, submission_id, event)
 
-    def _set_state(self, submission_id: int, state: SubmissionState) -> None:
+    def _set_state(self, submission_id: int, state: SubmissionState, claim: repo.Claim) -> None:
         with self.sessions.begin() as session:
-            repo.set_state(session, submission_id, state)
+            repo.set_state(session, submission_id, state, claim=claim)
         self.publish(submission_id, {"event": "state", "state": state.value})
 
-    def grade(self, submission_id: int) -> Graded | None:
-        """Grade and record; the finished document, or None when there is no such submission."""
-        try:
-            with self.sessions.begin() as session:
-                job = _Job.of(session, repo.set_state(session, submission_id, SubmissionState.COMPILING))
-        except repo.StorageError:
-            log.warning("submission %s is gone; nothing to grade", submission_id)
+    def grade(self, submission_id: int, generation: int | None = None) -> Graded | None:
+        """Grade and record; the finished document, or None when there was nothing for this task
+        to do (no such submission, an old generation, already graded, or held by another)."""
+        if generation is None:  # a task from before generations: whatever is current
+            with self.sessions() as session:
+                row = session.get(Submission, submission_id)
+                generation = row.generation if row is not None else 0
+        holder = leases.holder_name()
+        lease = leases.acquire(self.redis, submission_id, generation, holder)
+        if lease is None:
+            log.info("submission %s generation %s is being graded elsewhere", submission_id, generation)
             return None
-        self.publish(submission_id, {"event": "state", "state": SubmissionState.COMPILING.value})
-        try:
-            outcome = self._ad_hoc(job) if job.problem_id is None else self._problem(job)
-        except Exception as e:  # noqa: BLE001 - whatever failed is ours: IE, never the contestant's
-            log.exception("grading submission %s failed", submission_id)
-            outcome = {"verdict": Verdict.IE, "message": f"internal error: {e}"}
-        with self.sessions.begin() as session:
-            done = repo.record_result(session, submission_id, **outcome)
-            graded = Graded(submission_json(done), done.callback_url)
+        with lease:
+            try:
+                with self.sessions.begin() as session:
+                    claim = repo.claim(session, submission_id, generation, holder)
+                    row = session.get(Submission, submission_id) if claim else None
+                    job = _Job.of(session, row) if row is not None else None
+            except repo.StorageError:
+                log.warning("submission %s is gone; nothing to grade", submission_id)
+                return None
+            if claim is None or job is None:
+                log.info("submission %s generation %s: already graded or queued again; nothing to do",
+                         submission_id, generation)
+                return None
+            self.publish(submission_id, {"event": "state", "state": SubmissionState.COMPILING.value})
+            try:
+                outcome = self._ad_hoc(job, claim) if job.problem_id is None else self._problem(job, claim)
+            except repo.LostClaim as e:
+                log.warning("%s; dropping this grading", e)
+                return None
+            except Exception as e:  # noqa: BLE001 - whatever failed is ours: IE, never the contestant's
+                log.exception("grading submission %s failed", submission_id)
+                outcome = {"verdict": Verdict.IE, "message": f"internal error: {e}"}
+            try:
+                with self.sessions.begin() as session:
+                    done = repo.record_result(session, submission_id, claim=claim, **outcome)
+                    graded = Graded(submission_json(done), done.callback_url)
+                    finished = done.finished_at or done.created_at
+                    latency = (finished - done.created_at).total_seconds()
+            except repo.LostClaim as e:
+                log.warning("%s; its result is dropped", e)
+                return None
+        if self.on_judged is not None:
+            self.on_judged(latency)
         self.publish(submission_id, {"event": "done", "submission": graded.document})
         return graded
 
@@ -156,7 +192,7 @@ class GradingService:
                 self._graders[key] = _Loaded(problem, Grader(problem, time_limit_s=time_limit_s, sb=self.sb))
             return self._graders[key]
 
-    def _problem(self, sub: _Job) -> dict[str, Any]:
+    def _problem(self, sub: _Job, claim: repo.Claim) -> dict[str, Any]:
         if sub.problem_path is None:
             raise JudgeError(f"problem {sub.problem_id!r} is gone")
         if sub.problem_time_limit_s <= 0:
@@ -169,7 +205,7 @@ class GradingService:
         def before(_name: str) -> None:
             if not started[0]:
                 started[0] = True
-                self._set_state(submission_id, SubmissionState.RUNNING)
+                self._set_state(submission_id, SubmissionState.RUNNING, claim)
 
         def after(index: int, t: GradedTest) -> None:
             self.publish(submission_id, {"event": "test", "index": index, "name": t.name,
@@ -189,7 +225,7 @@ class GradingService:
 
     # -- an ad hoc run -------------------------------------------------------------------------
 
-    def _ad_hoc(self, sub: _Job) -> dict[str, Any]:
+    def _ad_hoc(self, sub: _Job, claim: repo.Claim) -> dict[str, Any]:
         """One program on one stdin; `sub.options` may ask for Judge0's settings (judge0.py)."""
         opts = sub.options
         lang = languages.by_id(sub.language)
@@ -212,7 +248,7 @@ class GradingService:
         if opts.get("additional_files"):
             compiled = replace(compiled, files=compiled.files + _extra_files(str(opts["additional_files"])))
         args = shlex.split(str(opts.get("command_line_arguments") or ""))
-        self._set_state(sub.id, SubmissionState.RUNNING)
+        self._set_state(sub.id, SubmissionState.RUNNING, claim)
         runs = []
         for _ in range(max(1, int(opts.get("number_of_runs") or 1))):  # Judge0: stop at the first failure
             run = execution.run_program(self.sb, compiled, limits, image=image, stdin=sub.stdin or b"",

@@ -10,13 +10,19 @@ app with the same configuration and no tasks of its own. Queues:
 
 Delivery: late acknowledgement (a task is acknowledged after it ran, so one lost with its worker
 is delivered again) and a prefetch of one (a worker holds no queue of its own that others could
-have taken). Redis redelivers unacknowledged tasks after the visibility timeout; grading is
-idempotent (judge/storage/repo.py record_result), so a second delivery overwrites the first.
+have taken). Redis redelivers unacknowledged tasks after the visibility timeout, which is sized
+to the longest job: `JUDGE_MAX_JOB_S` (default 1200 s) bounds one grading (a soft time limit
+makes a grading that runs longer IE, a hard one kills it 30 s later), and the visibility timeout
+is that plus 5 minutes, so a task is never handed out again while its first grading can still
+be running. Losing a worker does not wait that long: the reaper (judge/service/leases.py) puts
+its submissions back within seconds, and a grade task carries the submission's generation, so a
+late second delivery finds its generation graded and does nothing.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 from typing import Any
 
 import redis
@@ -27,7 +33,21 @@ WEBHOOK_TASK = "judge.deliver_webhook"
 VERIFY_TASK = "judge.verify_problem"
 LANGUAGE_QUEUE_PREFIX = "judge.lang."
 SERVICE_QUEUE = "judge.service"
-VISIBILITY_TIMEOUT_S = 1800  # longer than any grading; a task held longer is delivered again
+DEFAULT_MAX_JOB_S = 1200.0
+VISIBILITY_MARGIN_S = 300.0
+HARD_LIMIT_MARGIN_S = 30.0
+
+
+def max_job_s() -> float:
+    """`JUDGE_MAX_JOB_S`: the longest one grading may take (default 1200 s)."""
+    try:
+        return max(10.0, float(os.environ.get("JUDGE_MAX_JOB_S") or DEFAULT_MAX_JOB_S))
+    except ValueError:
+        return DEFAULT_MAX_JOB_S
+
+
+def visibility_timeout_s() -> float:
+    return max_job_s() + VISIBILITY_MARGIN_S
 
 
 def language_queue(language: str) -> str:
@@ -45,7 +65,7 @@ def configure(app: Celery, redis_url: str) -> None:
         task_default_queue=SERVICE_QUEUE,
         task_serializer="json",
         accept_content=["json"],
-        broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT_S},
+        broker_transport_options={"visibility_timeout": visibility_timeout_s()},
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
         worker_send_task_events=False,
@@ -61,8 +81,8 @@ def client(redis_url: str) -> Celery:
     return app
 
 
-def enqueue_grade(app: Celery, submission_id: int, language: str) -> None:
-    app.send_task(GRADE_TASK, args=[submission_id], queue=language_queue(language))
+def enqueue_grade(app: Celery, submission_id: int, language: str, generation: int) -> None:
+    app.send_task(GRADE_TASK, args=[submission_id, generation], queue=language_queue(language))
 
 
 def enqueue_webhook(app: Celery, submission_id: int, *, attempt: int = 1, countdown: float = 0) -> None:

@@ -236,6 +236,12 @@ class Submission(Base):
     token: Mapped[str | None] = mapped_column(String(36), unique=True, default=None)
     # an ad hoc run's extra settings as JSON: wall time, arguments, stderr into stdout, the comparison
     options: Mapped[str | None] = mapped_column(Text, default=None)
+    # grading's claim (judge/service/leases.py): `generation` counts the times the submission was
+    # queued (a rejudge, a reaped grading), every grade task carries the generation it was sent
+    # for, and only the holder named in `graded_by` ("<worker>/<pid>") of the current generation
+    # may move it on or store its result
+    generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    graded_by: Mapped[str | None] = mapped_column(String(200), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -9,8 +9,12 @@ base64 without padding) and checked in constant time; a user that does not exist
 scrypt as a wrong password. API tokens are random secrets shown once; only their SHA-256 is kept,
 so a stolen database holds no usable token.
 
-Grading is idempotent: `record_result` replaces the submission's earlier test rows, so a task
-that is delivered twice grades twice and the second result stands.
+Grading is claimed: a grading holds a Claim (the submission's generation and the holder's name),
+taken with `claim`, and only the holder of the current generation may move the submission on
+(`set_state` with `claim=`) or store its result (`record_result` with `claim=`); anyone else gets
+LostClaim and its result is dropped. Queueing again (a rejudge, `requeue_stuck`) raises the
+generation, so a task sent before it, or a grading that was given up on, can no longer store
+anything: a submission is never graded into two different results.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from judge.errors import JudgeError
@@ -54,6 +58,18 @@ SCOPES = ("read", "submit", "organise")
 
 class StorageError(JudgeError):
     """A storage operation cannot be done: an unknown row or an illegal change of state."""
+
+
+class LostClaim(StorageError):
+    """This grading no longer holds the submission: it was queued again or taken over."""
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """The right to grade one generation of a submission, held by `holder` ("<worker>/<pid>")."""
+
+    generation: int
+    holder: str
 
 
 # --- passwords ---------------------------------------------------------------------------------
@@ -267,21 +283,111 @@ def _clear_result(session: Session, submission: Submission) -> None:
     submission.finished_at = None
 
 
-def set_state(session: Session, submission_id: int, state: SubmissionState) -> Submission:
+def _locked(session: Session, submission_id: int) -> Submission:
+    """The submission, its row locked until the transaction ends (PostgreSQL; SQLite locks the
+    whole database for a writing transaction anyway)."""
+    submission = session.scalars(
+        select(Submission).where(Submission.id == submission_id).with_for_update()
+    ).one_or_none()
+    if submission is None:
+        raise StorageError(f"no submission {submission_id}")
+    return submission
+
+
+def _check_claim(submission: Submission, claim: Claim) -> None:
+    if submission.generation != claim.generation or submission.graded_by != claim.holder:
+        raise LostClaim(
+            f"submission {submission.id} generation {claim.generation} is no longer held by "
+            f"{claim.holder} (now generation {submission.generation}, {submission.graded_by or 'nobody'})"
+        )
+
+
+def claim(session: Session, submission_id: int, generation: int | None, holder: str) -> Claim | None:
+    """Take the grading of a submission's `generation` (None: whatever is current): it becomes
+    `compiling`, held by `holder`. None when there is nothing to take: the generation is not the
+    current one (the task was sent before a rejudge or a reap), or it is already graded.
+
+    Whether another holder is still at work is the caller's question (a live lease in Redis,
+    judge/service/leases.py); a claim on a generation that someone else held takes it over.
+    """
+    submission = _locked(session, submission_id)
+    current = submission.generation
+    if generation is not None and generation != current:
+        return None
+    if submission.state is SubmissionState.DONE:
+        return None
+    submission.graded_by = holder
+    set_state(session, submission_id, SubmissionState.COMPILING)
+    return Claim(current, holder)
+
+
+def requeue_stuck(session: Session, submission_id: int, generation: int) -> int | None:
+    """Give up on a grading whose holder is gone: back to `queued` with the next generation, which
+    the caller sends a new task for. None when the submission moved on meanwhile (done, queued
+    again, another generation): one compare-and-set, so two reapers never both requeue it."""
+    result = session.execute(
+        update(Submission)
+        .where(Submission.id == submission_id, Submission.generation == generation,
+               Submission.state.in_([SubmissionState.COMPILING, SubmissionState.RUNNING]))
+        .values(generation=generation + 1, state=SubmissionState.QUEUED, graded_by=None, started_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    return generation + 1 if result.rowcount == 1 else None  # type: ignore[attr-defined]
+
+
+def unsent(session: Session, submission_id: int, generation: int) -> None:
+    """The task for a requeued generation could not be sent: mark it stuck again (running, held
+    by nobody) so that the next reap, finding no lease, tries once more."""
+    session.execute(
+        update(Submission)
+        .where(Submission.id == submission_id, Submission.generation == generation,
+               Submission.state == SubmissionState.QUEUED)
+        .values(state=SubmissionState.RUNNING, graded_by="(unsent)")
+        .execution_options(synchronize_session=False)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class InProgress:
+    id: int
+    generation: int
+    language: str
+    graded_by: str | None
+    started_at: datetime | None
+
+
+def in_progress(session: Session) -> list[InProgress]:
+    """Submissions being compiled or run, oldest first: what a reaper looks at."""
+    rows = session.execute(
+        select(Submission.id, Submission.generation, Submission.language, Submission.graded_by,
+               Submission.started_at)
+        .where(Submission.state.in_([SubmissionState.COMPILING, SubmissionState.RUNNING]))
+        .order_by(Submission.id)
+    )
+    return [InProgress(*row) for row in rows]
+
+
+def set_state(session: Session, submission_id: int, state: SubmissionState, *,
+              claim: Claim | None = None) -> Submission:
     """Move a submission to queued, compiling or running; `done` comes only with a result.
 
     QUEUED (a rejudge) clears the earlier result. COMPILING and RUNNING are allowed from any
-    state, done included: a task that is delivered again grades again. Leaving QUEUED, or
-    restarting after DONE, stamps `started_at`; a done submission's old result is cleared then,
-    so the API never shows a verdict beside a state that is not `done`.
+    state, done included (a rejudge while it is graded). Leaving QUEUED, or restarting after
+    DONE, stamps `started_at`; a done submission's old result is cleared then, so the API never
+    shows a verdict beside a state that is not `done`. QUEUED starts the next generation: what
+    is being graded now can no longer store its result. With `claim`, only its holder may.
     """
     if state is SubmissionState.DONE:
         raise StorageError("a submission becomes done through record_result, with its verdict")
-    submission = _require(session, submission_id)
+    submission = _require(session, submission_id) if claim is None else _locked(session, submission_id)
+    if claim is not None:
+        _check_claim(submission, claim)
     previous = submission.state
     if state is SubmissionState.QUEUED:
         _clear_result(session, submission)
         submission.started_at = None
+        submission.generation += 1
+        submission.graded_by = None
     else:
         if previous is SubmissionState.DONE:
             _clear_result(session, submission)
@@ -304,15 +410,19 @@ def record_result(
     tests: Sequence[TestOutcome] = (),
     message: str | None = None,
     run: RunOutput | None = None,
+    claim: Claim | None = None,
 ) -> Submission:
     """Store a grading: the submission becomes done and its test rows are exactly `tests`.
 
-    `run` is an ad hoc run's own output; a problem's submissions keep none.
+    `run` is an ad hoc run's own output; a problem's submissions keep none. With `claim`, only
+    its holder may store (LostClaim otherwise, and nothing is changed).
     """
     indices = [t.index for t in tests]
     if len(set(indices)) != len(indices):
         raise StorageError(f"test indices repeat: {sorted(indices)}")
-    submission = _require(session, submission_id)
+    submission = _require(session, submission_id) if claim is None else _locked(session, submission_id)
+    if claim is not None:
+        _check_claim(submission, claim)
     _clear_result(session, submission)
     session.flush()  # the old rows are gone before the new ones, with the same indices, go in
     submission.tests = [

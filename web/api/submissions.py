@@ -137,7 +137,7 @@ def create(wanted: list[dict[str, Any]]) -> list[int]:
         ids = [(s.id, s.language) for s in made]
     try:
         for sid, lang in ids:
-            queue.enqueue_grade(ctx.celery, sid, lang)
+            queue.enqueue_grade(ctx.celery, sid, lang, 0)
     except Exception as e:  # noqa: BLE001 - kombu raises several kinds for a broker that is away
         with ctx.sessions.begin() as session:
             for sid, _ in ids:
@@ -152,10 +152,10 @@ def requeue(ids: list[tuple[int, str]]) -> None:
     """Rejudge: back to queued (the old result cleared), then queued again."""
     ctx = context()
     with ctx.sessions.begin() as session:
-        for sid, _ in ids:
-            repo.set_state(session, sid, SubmissionState.QUEUED)
-    for sid, lang in ids:
-        queue.enqueue_grade(ctx.celery, sid, lang)
+        sent = [(sid, lang, repo.set_state(session, sid, SubmissionState.QUEUED).generation)
+                for sid, lang in ids]
+    for sid, lang, generation in sent:
+        queue.enqueue_grade(ctx.celery, sid, lang, generation)
 
 
 def _wanted_bound() -> float | None:
