@@ -80,3 +80,22 @@ def test_v2_box_limits_and_figures(tmp_path: Path) -> None:
     assert box.procs == [str(d / "cgroup.procs")]
     box.kill_all()
     assert (d / "cgroup.kill").read_text() == "1"
+
+
+def test_v2_a_process_already_in_the_leaf_uses_the_same_subtree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker's pool process is forked after the worker moved into supervisor/: it must not
+    nest a second subtree inside the leaf (which would break the no-internal-processes rule)."""
+    from sandbox import cgroup
+
+    unit = tmp_path / "system.slice" / "judge-worker.service"
+    (unit / "supervisor").mkdir(parents=True)
+    (unit / "judge").mkdir()
+    lay_out(unit)
+    (unit / "cgroup.subtree_control").write_text("memory pids cpu cpuset")
+    lay_out(unit / "judge")
+    monkeypatch.setattr(cgroup, "_own_paths", lambda: {"": "/system.slice/judge-worker.service/supervisor"})
+    cg = Cgroups._v2(tmp_path, own=True)
+    assert cg.bases == {"": unit / "judge"}
+    assert not (unit / "supervisor" / "judge").exists()
