@@ -59,12 +59,14 @@ def create_app(settings: Settings | None = None) -> Flask:
                       WTF_CSRF_TIME_LIMIT=None)  # a token lives as long as the session
     from web.api import blueprint as api
     from web.judge0 import blueprint as judge0
+    from web.metrics import blueprint as metrics
     from web.pages import blueprint as pages
     from web.pages.auth import login_manager
 
     app.register_blueprint(api)
     app.register_blueprint(pages)
     app.register_blueprint(judge0)
+    app.register_blueprint(metrics)  # GET /metrics, for Prometheus
     login_manager.init_app(app)
     csrf = CSRFProtect(app)
     csrf.exempt(api)  # bearer tokens, no cookies: nothing for a forged cross-site request to ride on

@@ -17,7 +17,7 @@ import billiard
 from celery.signals import worker_process_init
 
 import sandbox
-from judge.service import judge0, problems, queue, webhooks
+from judge.service import judge0, metrics, problems, queue, webhooks
 from judge.service.documents import submission_json
 from judge.service.grade import GradingService
 from judge.service.settings import Settings
@@ -32,6 +32,7 @@ class Context:
     settings: Settings
     service: GradingService
     secret_key: str
+    recorder: metrics.Recorder
 
 
 _context: Context | None = None
@@ -63,7 +64,15 @@ def context() -> Context:
         service = GradingService(sessions=sessions, data_dir=settings.data_dir,
                                  redis_client=queue.redis_client(settings.redis_url, socket_timeout=10,
                                                                    socket_connect_timeout=5), sb=sb)
-        _context = Context(settings, service, settings.secret_key())
+        recorder = metrics.Recorder()
+        sb.on_box_start = lambda s: recorder.observe(metrics.BOX_START, s)
+
+        def judged(latency_s: float) -> None:
+            recorder.observe(metrics.JUDGING_LATENCY, latency_s)
+            recorder.flush(service.redis)  # never raises; kept for the next one if Redis is away
+
+        service.on_judged = judged
+        _context = Context(settings, service, settings.secret_key(), recorder)
         log.info("pool process %s boxes on CPU %s", os.getpid(), sb.cpus or "any")
     return _context
 
@@ -102,3 +111,4 @@ def deliver_webhook(submission_id: int, attempt: int = 1) -> None:
 def verify_problem(problem_id: str) -> None:
     ctx = context()
     problems.verify_stored(ctx.service.sessions, ctx.settings.data_dir, problem_id, sb=ctx.service.sb)
+    ctx.recorder.flush(ctx.service.redis)

@@ -121,7 +121,7 @@ class GradingService:
         self.sb = sb
         self._graders: dict[tuple[str, str, float], _Loaded] = {}
         self._lock = threading.Lock()
-        # called with a stored result's latency (created to finished, s): the worker's metrics
+        # called with a first grading's latency (created to finished, s): the worker's metrics
         self.on_judged: Callable[[float], None] | None = None
 
     def publish(self, submission_id: int, event: dict[str, Any]) -> None:
@@ -171,11 +171,12 @@ class GradingService:
                     done = repo.record_result(session, submission_id, claim=claim, **outcome)
                     graded = Graded(submission_json(done), done.callback_url)
                     finished = done.finished_at or done.created_at
-                    latency = (finished - done.created_at).total_seconds()
+                    # from submitting to the verdict; a rejudge has no submitting moment of its own
+                    latency = (finished - done.created_at).total_seconds() if claim.generation == 0 else None
             except repo.LostClaim as e:
                 log.warning("%s; its result is dropped", e)
                 return None
-        if self.on_judged is not None:
+        if self.on_judged is not None and latency is not None:
             self.on_judged(latency)
         self.publish(submission_id, {"event": "done", "submission": graded.document})
         return graded
