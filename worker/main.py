@@ -78,8 +78,10 @@ def main(concurrency: int | None, cpus: str | None, only: str | None, name: str 
     n = concurrency or len(cpu_list)
     os.environ["JUDGE_WORKER_CPUS"] = ",".join(str(c) for c in cpu_list)
     name = name or f"judge-{socket.gethostname()}-{os.getpid()}"
+    queues = [queue.language_queue(x) for x in accepted] + [queue.SERVICE_QUEUE]
     info = {"name": name, "host": socket.gethostname(), "pid": os.getpid(), "concurrency": n,
-            "cpus": cpu_list, "languages": accepted, "refused": refused,
+            "cores": os.cpu_count() or len(cpu_list), "cpus": cpu_list, "queues": queues,
+            "languages": accepted, "refused": refused,
             "versions": {r.language.id: r.version for r in reports if r.ok}, "started_at": time.time()}
     os.environ["JUDGE_WORKER_NAME"] = name  # pool processes hold leases as <name>/<pid>
     stop = threading.Event()
@@ -96,7 +98,6 @@ def main(concurrency: int | None, cpus: str | None, only: str | None, name: str 
     # box runs as nobody, not as root.
     warnings.filterwarnings("ignore", category=SecurityWarning)
 
-    queues = [queue.language_queue(x) for x in accepted] + [queue.SERVICE_QUEUE]
     try:
         app.worker_main(["worker", "-Q", ",".join(queues), "-c", str(n), "-n", f"{name}@%h",
                          "--without-gossip", "--without-mingle", "-l", loglevel, "-P", "prefork"])

@@ -45,5 +45,6 @@ def test_an_accepted_submission_is_counted(service: Service) -> None:
     assert value(found["judge_submissions_by_state"], state="done") >= 1
     for name in ("judge_judging_latency_seconds", "judge_box_start_seconds"):
         count = [s.value for s in found[name].samples if s.name == f"{name}_count"]
-        inf = [s.value for s in found[name].samples if s.name == f"{name}_bucket" and s.labels["le"] == "+Inf"]
+        inf = [s.value for s in found[name].samples
+               if s.name == f"{name}_bucket" and s.labels["le"] == "+Inf"]
         assert count and count == inf and count[0] >= 1, (name, found[name].samples)  # the workers observed

@@ -240,3 +240,18 @@ def test_a_contest_and_its_scoreboard(browser: object, service: Service, sum_pro
     assert bob.split("\t")[2] == "1"  # bob has solved it
     assert page.locator("td.solved").count() >= 1
     page.context.close()
+
+
+def test_the_organiser_sees_each_worker_and_its_heartbeat(
+    browser: object, service: Service, shots: Path
+) -> None:
+    page = _page(browser, service, "organiser")
+    page.goto("/organiser")
+    row = page.locator("main table tbody tr").first
+    cells = [c.strip() for c in row.locator("td").all_inner_texts()]
+    worker = service.call("GET", "/workers", as_="organiser").json()["workers"][0]
+    assert cells[0] == worker["name"] and cells[1] == worker["host"]
+    assert cells[2].endswith("s ago") and int(cells[2].split()[0]) <= 16  # heartbeats live 16 s
+    assert cells[3] == str(worker["cores"]) and "c" in cells[6].split(", ")
+    page.screenshot(path=str(shots / "workers.png"), full_page=True)
+    page.context.close()

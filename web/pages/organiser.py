@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import tempfile
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -45,7 +46,7 @@ def dashboard() -> str:
     with ctx.sessions() as session:
         states = repo.count_by_state(session)
     return render_template("organiser/dashboard.html", states=states, queues=queue.queue_lengths(ctx.redis),
-                           workers=workers.workers(ctx.redis))
+                           workers=workers.workers(ctx.redis), now=time.time())
 
 
 # -- problems ------------------------------------------------------------------------------------
