@@ -11,6 +11,9 @@ Verification (a worker, task `judge.verify_problem`): `judge verify` on the stor
 its JSON report kept on the problem's row. A package that states no time limit gets the
 computed one then; until that, its submissions are refused (the API answers 409).
 
+A problem whose worst-case grading (every test to its wall-clock limit) would take longer than
+JUDGE_MAX_JOB_S (judge/service/queue.py) gets a warning in its report: such gradings end IE.
+
 Workers read packages from the same data directory; machines that split web and workers
 share it (compose/ mounts one volume on both).
 """
@@ -29,6 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 import sandbox
 from judge.errors import JudgeError
 from judge.problems import package
+from judge.service import queue
 from judge.storage import repo
 from judge.storage.models import Problem as ProblemRow
 from judge.verify import verify_problem
@@ -72,6 +76,19 @@ def import_package(sessions: sessionmaker[Session], data_dir: Path, archive: Pat
     return row
 
 
+COMPILE_ALLOWANCE_S = 60.0
+
+
+def list_of(value: object) -> list[object]:
+    return list(value) if isinstance(value, list) else []
+
+
+def longest_grading_s(tests: int, time_limit_s: float) -> float:
+    """How long grading can take at worst: a compile, then each test run to its wall-clock limit
+    (judge/grading.py: 1.5 x the time limit + 1 s) and its output validated (as long again, at most)."""
+    return COMPILE_ALLOWANCE_S + tests * 2 * (1.5 * time_limit_s + 1.0)
+
+
 def verify_stored(sessions: sessionmaker[Session], data_dir: Path, problem_id: str, *,
                   sb: sandbox.Sandbox) -> bool:
     """Verify a stored problem and keep the report; whether every submission agreed."""
@@ -84,6 +101,13 @@ def verify_stored(sessions: sessionmaker[Session], data_dir: Path, problem_id: s
         problem = package.load(data_dir / path)
         report = verify_problem(problem, sb=sb, jobs=1)
         doc, ok, limit = report.to_json(), report.ok, report.time_limit_s
+        if limit:
+            worst = longest_grading_s(len(problem.cases()), limit)
+            if worst > queue.max_job_s():
+                doc["warnings"] = [*list_of(doc.get("warnings")), (
+                    f"a submission that runs every test to its wall-clock limit takes about {worst:.0f} s, "
+                    f"more than one grading may take (JUDGE_MAX_JOB_S={queue.max_job_s():.0f} s): such "
+                    "submissions end IE. Raise JUDGE_MAX_JOB_S on every machine, or use fewer tests.")]
     except JudgeError as e:
         doc, ok, limit = {"problem": problem_id, "ok": False, "error": str(e)}, False, None
     with sessions.begin() as session:

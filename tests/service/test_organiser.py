@@ -45,6 +45,21 @@ def test_import_under_a_chosen_id_and_again_replaces_it(service: Service, tmp_pa
     assert [p["id"] for p in service.call("GET", "/problems").json()["problems"]].count("plus-2") == 1
 
 
+def test_a_problem_that_could_outlast_one_grading_is_flagged(service: Service) -> None:
+    """9 tests at a 60 s limit: 60 + 9 x 2 x 91 s at worst, over the default JUDGE_MAX_JOB_S (1200)."""
+    files = {"long/problem.yaml": b"name: Long\n", "long/.timelimit": b"60\n",
+             "long/submissions/accepted/sum.c": SUM_C}
+    for i in range(9):
+        files[f"long/data/secret/{i}.in"] = f"{i} 1\n".encode()
+        files[f"long/data/secret/{i}.ans"] = f"{i + 1}\n".encode()
+    r = service.call("POST", "/problems", as_="organiser", files={"package": ("long.zip", zip_of(files))})
+    assert r.status_code == 201, r.text
+    report = r.json()["verification"]
+    assert report["ok"] is True
+    warnings = report["report"]["warnings"]
+    assert any("JUDGE_MAX_JOB_S=1200" in w and "1698 s" in w for w in warnings), warnings
+
+
 def test_a_broken_package_is_refused_and_leaves_nothing(service: Service, tmp_path: Path) -> None:
     bad = tmp_path / "bad.zip"
     with zipfile.ZipFile(bad, "w") as zf:
