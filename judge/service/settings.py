@@ -7,6 +7,10 @@ and the embedded Redis's files. `JUDGE_DATABASE_URL` defaults to SQLite there.
 `JUDGE_SECRET_KEY` signs the web's sessions and derives each user's webhook key; when unset,
 a random one is made once and kept in the data directory (mode 0600), so restarts keep it.
 Machines that share a service must share the key: set it on each.
+
+Read where they are used: `JUDGE_MAX_JOB_S` (the longest one grading may take, and from it
+Redis's visibility timeout: judge/service/queue.py), `JUDGE_LEASE_S` (how soon a lost grading
+is put back: judge/service/leases.py), `JUDGE_METRICS_TOKEN` (web/metrics.py).
 """
 
 from __future__ import annotations
