@@ -51,7 +51,7 @@ from judge.grading import STATUS_VERDICT, Grader
 from judge.grading import TestResult as GradedTest
 from judge.problems import package
 from judge.problems.model import Problem, Verdict
-from judge.service import judge0, leases, progress
+from judge.service import judge0, leases, problems, progress
 from judge.service.documents import submission_json
 from judge.storage import repo
 from judge.storage.models import Problem as ProblemRow
@@ -189,7 +189,7 @@ class GradingService:
             if key not in self._graders:
                 if len(self._graders) >= GRADER_CACHE:
                     self._graders.pop(next(iter(self._graders)))
-                problem = package.load(self.data_dir / path)
+                problem = package.load(problems.ensure_local(self.sessions, self.data_dir, path))
                 self._graders[key] = _Loaded(problem, Grader(problem, time_limit_s=time_limit_s, sb=self.sb))
             return self._graders[key]
 

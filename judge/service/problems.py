@@ -14,17 +14,23 @@ computed one then; until that, its submissions are refused (the API answers 409)
 A problem whose worst-case grading (every test to its wall-clock limit) would take longer than
 JUDGE_MAX_JOB_S (judge/service/queue.py) gets a warning in its report: such gradings end IE.
 
-Workers read packages from the same data directory; machines that split web and workers
-share it (compose/ mounts one volume on both).
+Other machines. The stored version is also kept in the database, zipped (table
+`package_archives`, keyed by the problem row's `path`). A worker whose own data directory lacks
+the version it is asked to grade against (`ensure_local`) unpacks it from there, into
+`.incoming/` and then renamed into place, so two processes racing for it both end with one
+whole copy. Worker machines therefore share only Redis and the database, not a filesystem.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import re
 import secrets
 import shutil
 import time
+import zipfile
 from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -69,11 +75,66 @@ def import_package(sessions: sessionmaker[Session], data_dir: Path, archive: Pat
         shutil.rmtree(incoming, ignore_errors=True)
         raise
     path = (final / top).relative_to(data_dir)
+    data = zip_dir(final)
     with sessions.begin() as session:
         row = repo.put_problem(session, problem_id=pid, name=problem.name, path=str(path),
                                time_limit_s=problem.limits.time_limit_s or 0.0,
                                memory_mib=problem.limits.memory_mib)
+        repo.put_package_archive(session, problem_id=pid, path=str(path), data=data)
     return row
+
+
+def zip_dir(root: Path) -> bytes:
+    """Every file under root, zipped with its mode (validators' scripts stay executable)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(root.rglob("*")):
+            if path.is_symlink() or not path.is_file():
+                continue
+            info = zipfile.ZipInfo(str(path.relative_to(root)))
+            info.external_attr = (path.stat().st_mode & 0o777) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, path.read_bytes())
+    return buf.getvalue()
+
+
+def ensure_local(sessions: sessionmaker[Session], data_dir: Path, path: str) -> Path:
+    """The package version `path` under this machine's data directory, unpacked from the
+    database first if this machine has not got it yet."""
+    local = data_dir / path
+    if local.exists():
+        return local
+    parts = Path(path).parts
+    if len(parts) < 3 or parts[0] != "problems" or ".." in parts:
+        raise JudgeError(f"a problem's stored path {path!r} is not under problems/<id>/<version>")
+    version = data_dir.joinpath(*parts[:3])
+    with sessions() as session:
+        archive = repo.package_archive(session, path)
+        if archive is None:
+            raise JudgeError(f"package {path} is neither in {data_dir} nor in the database")
+        data, digest = archive.data, archive.sha256
+    if hashlib.sha256(data).hexdigest() != digest:
+        raise JudgeError(f"package {path} in the database does not match its checksum")
+    incoming = data_dir / "problems" / ".incoming" / secrets.token_hex(8)
+    incoming.mkdir(parents=True)
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            for info in zf.infolist():
+                target = incoming / info.filename
+                if info.filename.startswith("/") or ".." in Path(info.filename).parts:
+                    raise JudgeError(f"package {path}: {info.filename!r} leaves its directory")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(zf.read(info))
+                target.chmod((info.external_attr >> 16) & 0o777 or 0o644)
+        version.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            incoming.rename(version)
+        except OSError:
+            if not version.exists():  # not another process that was first: a real failure
+                raise
+    finally:
+        shutil.rmtree(incoming, ignore_errors=True)
+    return local
 
 
 COMPILE_ALLOWANCE_S = 60.0
@@ -98,7 +159,7 @@ def verify_stored(sessions: sessionmaker[Session], data_dir: Path, problem_id: s
             raise JudgeError(f"no problem {problem_id!r}")
         path = row.path
     try:
-        problem = package.load(data_dir / path)
+        problem = package.load(ensure_local(sessions, data_dir, path))
         report = verify_problem(problem, sb=sb, jobs=1)
         doc, ok, limit = report.to_json(), report.ok, report.time_limit_s
         if limit:

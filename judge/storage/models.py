@@ -157,6 +157,19 @@ class Problem(Base):
     verified_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
+class PackageArchive(Base):
+    """An imported package as stored under the data directory, zipped: what a worker on another
+    machine unpacks when its own data directory does not have that version yet."""
+
+    __tablename__ = "package_archives"
+
+    path: Mapped[str] = mapped_column(String(500), primary_key=True)  # as Problem.path: the version
+    problem_id: Mapped[str] = mapped_column(ForeignKey("problems.id", ondelete="CASCADE"), index=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 contest_problems = Table(
     "contest_problems",
     Base.metadata,

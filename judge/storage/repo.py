@@ -35,6 +35,7 @@ from judge.problems.model import Verdict
 from judge.storage.models import (
     ApiToken,
     Batch,
+    PackageArchive,
     Problem,
     Role,
     Submission,
@@ -502,6 +503,19 @@ def put_problem(
     problem.verify_report, problem.verify_ok, problem.verified_at = None, None, None
     session.flush()
     return problem
+
+
+def put_package_archive(session: Session, *, problem_id: str, path: str, data: bytes) -> PackageArchive:
+    """Keep an imported package version (zipped) for machines whose data directory lacks it."""
+    archive = PackageArchive(path=path, problem_id=problem_id, data=data,
+                             sha256=hashlib.sha256(data).hexdigest())
+    session.add(archive)
+    session.flush()
+    return archive
+
+
+def package_archive(session: Session, path: str) -> PackageArchive | None:
+    return session.get(PackageArchive, path)
 
 
 def set_verify_report(session: Session, problem_id: str, *, report: str, ok: bool) -> Problem:

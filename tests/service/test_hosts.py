@@ -5,9 +5,10 @@ The test lays out, with `ip netns` and veth pairs:
     root namespace (web, this test) --- jt-redis (redis-server) --- jt-host1 (worker, CPU 0)
                                                                  \\-- jt-host2 (worker, CPU 1)
 
-Each worker "host" reaches Redis only over its own veth pair. The database is a SQLite file
-every host can still reach: the harder case, where a host cut off from Redis keeps grading
-and tries to store what it graded. Processes enter a namespace with `nsenter --net` (only the
+Each worker "host" reaches Redis only over its own veth pair, and has a data directory of its
+own: packages come to it from the database. The database is a SQLite file every host can
+still reach: the harder case, where a host cut off from Redis keeps grading and tries to store
+what it graded. Processes enter a namespace with `nsenter --net` (only the
 network: `ip netns exec` would also remount /sys and hide the cgroup hierarchies).
 
 Story: slow submissions (0.7 s of sleep per test, 9 tests) go to both hosts; once host1 is
@@ -143,18 +144,19 @@ def hosts(tmp_path_factory: pytest.TempPathFactory, sandbox_ready: None) -> Iter
                 made_user = create_user(session, user, "pw-" + user, role)
                 h.service.tokens[user] = create_token(session, made_user)[1]
         engine.dispose()
-        base_env = dict(os.environ, JUDGE_DATA_DIR=str(data_dir), JUDGE_DATABASE_URL=database_url,
-                        JUDGE_SECRET_KEY="hosts-secret", JUDGE_LEASE_S=LEASE_S, JUDGE_MAX_JOB_S="60")
+        base_env = dict(os.environ, JUDGE_DATABASE_URL=database_url, JUDGE_SECRET_KEY="hosts-secret",
+                        JUDGE_LEASE_S=LEASE_S, JUDGE_MAX_JOB_S="60")
         redis_at = {name: f"redis://:{PASSWORD}@10.231.{i}.2:6379/0"
                     for i, name in enumerate(("root", "host1", "host2"))}
         port = 18000 + int(tag) % 1000
         h.service.base, h.service.redis_url = f"http://10.231.0.1:{port}", redis_at["root"]
         start("web", [sys.executable, "-m", "web", "--host", "10.231.0.1", "--port", str(port)],
-              env=dict(base_env, JUDGE_REDIS_URL=redis_at["root"]))
+              env=dict(base_env, JUDGE_REDIS_URL=redis_at["root"], JUDGE_DATA_DIR=str(data_dir / "web")))
         for cpu, host in enumerate(("host1", "host2")):
             start(host, [*enter(h.ns(host)), sys.executable, "-m", "worker", "--languages", "c",
                          "--concurrency", "1", "--cpus", str(cpu % len(os.sched_getaffinity(0))),
-                         "--name", host], env=dict(base_env, JUDGE_REDIS_URL=redis_at[host]))
+                         "--name", host],
+                  env=dict(base_env, JUDGE_REDIS_URL=redis_at[host], JUDGE_DATA_DIR=str(data_dir / host)))
         deadline = time.monotonic() + 120
         while True:
             dead = [n for n, p in zip(h.logs, procs, strict=True) if p.poll() is not None]
@@ -265,3 +267,5 @@ def test_a_host_cut_off_mid_submission_loses_nothing_and_grades_nothing_twice(
     accepted = [sid for sid, verdict in expected.items() if verdict == "AC"]
     assert {sid: after[sid]["tests"] for sid in accepted} == {sid: TESTS for sid in accepted}
     assert done_events == {sid: 1 for sid in ids}, done_events
+    for host in ("host1", "host2"):  # each unpacked the package from the database into its own directory
+        assert any((hosts.data_dir / host / "problems" / "slow").iterdir()), host
