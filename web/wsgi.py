@@ -1,0 +1,33 @@
+"""The web role as a WSGI application, for gunicorn: `gunicorn -k gthread --threads 32 web.wsgi:app`.
+
+What the deployments in compose/ serve (the Compose file's `web` service and the systemd unit
+judge-web.service); `judge web` (web/main.py, waitress) stays the way to run the web by hand.
+
+Gunicorn must use its `gthread` worker class. The API holds requests open: `?wait=true` waits
+for a grading to finish, and the progress streams are server-sent events that last as long as
+a grading. The default `sync` class serves one request at a time per process, so one waiting
+client would stall every request behind it; `gthread` serves `--threads` requests at once per
+process, each on a thread of its own, as waitress does for `judge web`. Size the threads for the
+waits and streams you expect, as `judge web --threads` says.
+
+The one module besides worker/app.py that reads the environment at import (STYLE.md, "Configuration"):
+a WSGI server needs a module-level app. Gunicorn imports it in each of its worker processes,
+after the fork, so no database connection or Redis socket is shared between processes; do not
+add `--preload`, which would make the app (and its connections) in the master before the fork.
+Each process brings the schema up to date as it starts (a no-op when it is current); on a new
+database run the migration once first, as compose/ and the systemd unit do, so that two
+processes never race to make the same tables.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from web.app import create_app
+
+logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+logging.getLogger("alembic").setLevel(logging.WARNING)
+
+app: Flask = create_app()
