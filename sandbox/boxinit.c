@@ -55,6 +55,7 @@
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <grp.h>
 
@@ -378,10 +379,24 @@ static void child_fail(int pipefd, const char *stage)
     _exit(127);
 }
 
+/* execve, again while the file is busy: a thread of the keeper that spawns another box can
+ * hold a copy of the descriptor that wrote the program until that child execs (posix_spawn
+ * copies the descriptor table), and on a loaded machine that can outlast GO. Up to 0.5 s. */
+static void exec_retrying(const char *path)
+{
+    for (int i = 0; i < 500; i++) {
+        execve(path, argv_, envp_);
+        if (errno != ETXTBSY)
+            return;
+        struct timespec t = {0, 1000000};
+        nanosleep(&t, NULL);
+    }
+}
+
 static void exec_search(int errpipe)
 {
     if (strchr(argv_[0], '/')) {
-        execve(argv_[0], argv_, envp_);
+        exec_retrying(argv_[0]);
         child_fail(errpipe, "execve");
     }
     const char *path = "/usr/local/bin:/usr/bin:/bin";
@@ -393,7 +408,7 @@ static void exec_search(int errpipe)
     for (const char *p = path; *p;) {
         const char *q = strchrnul(p, ':');
         snprintf(buf, sizeof buf, "%.*s/%s", (int)(q - p), p, argv_[0]);
-        execve(buf, argv_, envp_);
+        exec_retrying(buf);
         if (errno != ENOENT)
             err = errno;
         p = *q ? q + 1 : q;
