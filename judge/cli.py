@@ -277,6 +277,40 @@ def bench_service(workers: int, runs: int, count: int, as_json: bool) -> None:
         display.mapping(report.to_json(), title="judge serve: hello world in C, 10 tests per submission")
 
 
+@bench_group.command("load")
+@click.option("--count", type=click.IntRange(min=1), default=1000, show_default=True,
+              help="Submissions sent at once, a mix of AC, WA, TLE, RTE and CE.")
+@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
+              help="judge serve --workers: boxes at a time.")
+@click.option("--languages", "langs", default=None, metavar="IDS",
+              help="Comma-separated, e.g. c,python3 [default: c,cpp,python3,java, less any that fails its "
+                   "self-test].")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+def bench_load(count: int, workers: int, langs: str | None, as_json: bool) -> None:
+    """Through `judge serve`: COUNT submissions at once over the API, each checked for its verdict,
+    none lost, none graded twice; throughput and latency percentiles."""
+    from . import load_bench
+
+    try:
+        wanted = load_bench.parse_languages(langs)
+    except ValueError as e:
+        raise click.UsageError(str(e)) from None
+    try:
+        report = load_bench.measure_load(count=count, workers=workers, languages=wanted)
+    except bench.BenchError as e:
+        click.echo(f"judge: IE: {e}", err=True)
+        sys.exit(EXIT_INTERNAL)
+    if as_json:
+        _print_json(report.to_json())
+    else:
+        load_bench.show(report)
+    try:
+        report.raise_for_faults()
+    except bench.BenchError as e:
+        click.echo(f"judge: IE: {e}", err=True)
+        sys.exit(EXIT_INTERNAL)
+
+
 @bench_group.command("fidelity")
 @click.option("--runs", type=click.IntRange(min=2), default=30, show_default=True,
               help="Runs of the CPU busy loop, in a box and as a plain process each.")

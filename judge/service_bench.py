@@ -1,9 +1,10 @@
 """`judge bench service`: the whole service's latency and throughput, through `judge serve`.
 
 Set-up. A fresh data directory in a temporary folder, an organiser and token made there first,
-then `judge serve --workers W --languages c` on a free loopback port: its embedded Redis, its
-SQLite, its worker (W boxes at a time, each pinned to a CPU), its web server; exactly what the
-README's first command starts. A problem is imported over the API: hello world with 10 tests
+then `judge serve --workers W --languages c` on a free loopback port (`serve`, which
+`judge bench load` shares): a Redis started for it in the data directory, its SQLite, its
+worker (W boxes at a time, each pinned to a CPU), its web server; what the README's first
+command starts. A problem is imported over the API: hello world with 10 tests
 (a stated time limit of 1 s), and its verification is awaited.
 
 Latency. `runs` submissions one after another, each `POST /api/v1/submissions?wait=true` of a
@@ -20,6 +21,7 @@ Every submission must come back AC; anything else means a broken service, and Be
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -34,11 +36,13 @@ import urllib.error
 import urllib.request
 import uuid
 import zipfile
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .bench import BenchError, percentiles
+from .service.redis_server import EmbeddedRedis, RedisServerError
 from .storage import connect, migrate, session_factory
 from .storage.models import Role
 from .storage.repo import create_token, create_user
@@ -107,26 +111,83 @@ def _free_port() -> int:
 
 def measure_service(*, workers: int = 2, runs: int = 30, count: int = 300) -> ServiceBench:
     tmp = Path(tempfile.mkdtemp(prefix="judge-bench-service-"))
-    env = {k: v for k, v in os.environ.items() if k not in ("JUDGE_REDIS_URL", "JUDGE_DATABASE_URL")}
-    env["JUDGE_DATA_DIR"] = str(tmp)
+    try:
+        with serve(tmp, workers, ["c"]) as (client, _, _):
+            return _measure(client, tmp, workers, runs, count)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _measure(client: _Client, tmp: Path, workers: int, runs: int, count: int) -> ServiceBench:
+    body, ctype = _multipart("package", "hello.zip", _package(tmp / "hello.zip").read_bytes())
+    problem = client.call("POST", "/problems?wait=120", body, ctype)
+    if not problem["verification"]["ok"]:
+        raise BenchError(f"the benchmark's problem did not verify: {problem}")
+    one = json.dumps({"language": "c", "problem": "hello", "source": HELLO_C}).encode()
+    for _ in range(3):  # warm-up: the worker loads the package and its grader
+        client.call("POST", "/submissions?wait=true", one)
+    samples = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        doc = client.call("POST", "/submissions?wait=true&timeout=60", one)
+        samples.append((time.perf_counter() - t0) * 1000)
+        if doc["verdict"] != "AC" or len(doc["tests"]) != TESTS:
+            raise BenchError(f"submission {doc['id']}: {doc['verdict']} with {len(doc['tests'])} tests")
+    before = client.call("GET", "/queue")["submissions"]["done"]
+    batch = json.dumps({"submissions": [{"language": "c", "problem": "hello", "source": HELLO_C}] * 100})
+    t0 = time.perf_counter()
+    sent = 0
+    while sent < count:
+        n = min(100, count - sent)
+        part = batch if n == 100 else json.dumps(
+            {"submissions": [{"language": "c", "problem": "hello", "source": HELLO_C}] * n})
+        client.call("POST", "/submissions/batch", part.encode())
+        sent += n
+    while client.call("GET", "/queue")["submissions"]["done"] - before < count:
+        time.sleep(0.25)  # light polling: the benchmark shares the CPUs with what it measures
+        if time.perf_counter() - t0 > 1800:
+            raise BenchError("the throughput phase took over 30 minutes")
+    elapsed = time.perf_counter() - t0
+    recent = client.call("GET", f"/submissions?limit={min(count, 500)}")["submissions"]
+    bad = [s for s in recent if s["verdict"] != "AC"]
+    if bad:
+        raise BenchError(f"{len(bad)} of the last submissions were not AC, e.g. {bad[0]}")
+    return ServiceBench(workers=workers, tests=TESTS, runs=runs, latency_ms=percentiles(samples),
+                        latency_median_ms=round(statistics.median(samples), 1), count=count,
+                        throughput_seconds=elapsed, per_minute=count / elapsed * 60)
+
+
+@contextlib.contextmanager
+def serve(tmp: Path, workers: int,
+           langs: Sequence[str]) -> Iterator[tuple[_Client, str, subprocess.Popen[bytes]]]:
+    """`judge serve` on `tmp`, ready (a worker announced): its client, Redis URL and process.
+
+    The Redis is started here (an EmbeddedRedis in `tmp`) and handed to the serve, so that a
+    benchmark can listen to the progress channels too; an organiser and its token are made
+    first, in the serve's SQLite."""
     engine = connect(f"sqlite:///{tmp / 'judge.db'}")
     migrate(engine)
     with session_factory(engine).begin() as session:
         user = create_user(session, "bench", uuid.uuid4().hex, Role.ORGANISER)
         token = create_token(session, user)[1]
     engine.dispose()
+    redis_server = EmbeddedRedis(tmp / "redis")
+    try:
+        redis_url = redis_server.start()
+    except RedisServerError as e:
+        raise BenchError(str(e)) from None
+    env = {k: v for k, v in os.environ.items() if k != "JUDGE_DATABASE_URL"}
+    env |= {"JUDGE_DATA_DIR": str(tmp), "JUDGE_REDIS_URL": redis_url}
     port = _free_port()
     log = open(tmp / "serve.log", "wb")  # noqa: SIM115 - closed in finally
     argv = [sys.executable, "-m", "judge", "serve", "--port", str(port), "--workers", str(workers),
-            "--languages", "c"]
+            "--languages", ",".join(langs)]
     serve = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
     client = _Client(f"http://127.0.0.1:{port}", token)
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
         while True:
-            if serve.poll() is not None:
-                tail = (tmp / "serve.log").read_text(errors="replace")[-2000:]
-                raise BenchError(f"judge serve stopped: {tail}")
+            check_alive(serve, tmp)
             try:
                 if client.call("GET", "/workers", timeout=5)["workers"]:
                     break
@@ -135,39 +196,7 @@ def measure_service(*, workers: int = 2, runs: int = 30, count: int = 300) -> Se
             if time.monotonic() > deadline:
                 raise BenchError("judge serve did not get a worker ready in time")
             time.sleep(0.2)
-        body, ctype = _multipart("package", "hello.zip", _package(tmp / "hello.zip").read_bytes())
-        problem = client.call("POST", "/problems?wait=120", body, ctype)
-        if not problem["verification"]["ok"]:
-            raise BenchError(f"the benchmark's problem did not verify: {problem}")
-        one = json.dumps({"language": "c", "problem": "hello", "source": HELLO_C}).encode()
-        for _ in range(3):  # warm-up: the worker loads the package and its grader
-            client.call("POST", "/submissions?wait=true", one)
-        samples = []
-        for _ in range(runs):
-            t0 = time.perf_counter()
-            doc = client.call("POST", "/submissions?wait=true&timeout=60", one)
-            samples.append((time.perf_counter() - t0) * 1000)
-            if doc["verdict"] != "AC" or len(doc["tests"]) != TESTS:
-                raise BenchError(f"submission {doc['id']}: {doc['verdict']} with {len(doc['tests'])} tests")
-        before = client.call("GET", "/queue")["submissions"]["done"]
-        batch = json.dumps({"submissions": [{"language": "c", "problem": "hello", "source": HELLO_C}] * 100})
-        t0 = time.perf_counter()
-        sent = 0
-        while sent < count:
-            n = min(100, count - sent)
-            part = batch if n == 100 else json.dumps(
-                {"submissions": [{"language": "c", "problem": "hello", "source": HELLO_C}] * n})
-            client.call("POST", "/submissions/batch", part.encode())
-            sent += n
-        while client.call("GET", "/queue")["submissions"]["done"] - before < count:
-            time.sleep(0.25)  # light polling: the benchmark shares the CPUs with what it measures
-            if time.perf_counter() - t0 > 1800:
-                raise BenchError("the throughput phase took over 30 minutes")
-        elapsed = time.perf_counter() - t0
-        recent = client.call("GET", f"/submissions?limit={min(count, 500)}")["submissions"]
-        bad = [s for s in recent if s["verdict"] != "AC"]
-        if bad:
-            raise BenchError(f"{len(bad)} of the last submissions were not AC, e.g. {bad[0]}")
+        yield client, redis_url, serve
     finally:
         serve.send_signal(signal.SIGINT)
         try:
@@ -176,7 +205,10 @@ def measure_service(*, workers: int = 2, runs: int = 30, count: int = 300) -> Se
             serve.kill()
             serve.wait()
         log.close()
-        shutil.rmtree(tmp, ignore_errors=True)
-    return ServiceBench(workers=workers, tests=TESTS, runs=runs, latency_ms=percentiles(samples),
-                        latency_median_ms=round(statistics.median(samples), 1), count=count,
-                        throughput_seconds=elapsed, per_minute=count / elapsed * 60)
+        redis_server.stop()
+
+
+def check_alive(serve: subprocess.Popen[bytes], tmp: Path) -> None:
+    if serve.poll() is not None:
+        tail = (tmp / "serve.log").read_text(errors="replace")[-2000:]
+        raise BenchError(f"judge serve stopped (exit code {serve.returncode}): {tail}")
