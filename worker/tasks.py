@@ -14,15 +14,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import billiard
+from celery import Task
 from celery.signals import worker_process_init
 
 import sandbox
 from judge.service import judge0, metrics, problems, queue, webhooks
 from judge.service.documents import submission_json
-from judge.service.grade import GradingService
+from judge.service.grade import GradingService, StorageUnavailable
 from judge.service.settings import Settings
 from judge.storage import connect, repo, session_factory
 from worker.app import app
+
+CLAIM_RETRY_S = 30.0  # a grade task whose claim the database refused comes again after this
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +66,9 @@ def context() -> Context:
         sessions = session_factory(connect(settings.database_url))
         service = GradingService(sessions=sessions, data_dir=settings.data_dir,
                                  redis_client=queue.redis_client(settings.redis_url, socket_timeout=10,
-                                                                   socket_connect_timeout=5), sb=sb)
+                                                                   socket_connect_timeout=5), sb=sb,
+                                 attempts=settings.grade_attempts, retry_s=settings.grade_retry_s,
+                                 db_retry_s=settings.db_retry_s)
         recorder = metrics.Recorder()
         sb.on_box_start = lambda s: recorder.observe(metrics.BOX_START, s)
 
@@ -77,10 +82,16 @@ def context() -> Context:
     return _context
 
 
-@app.task(name=queue.GRADE_TASK, soft_time_limit=queue.max_job_s(),
-          time_limit=queue.max_job_s() + queue.HARD_LIMIT_MARGIN_S)
-def grade(submission_id: int, generation: int | None = None) -> None:
-    graded = context().service.grade(submission_id, generation)
+@app.task(bind=True, name=queue.GRADE_TASK, soft_time_limit=queue.max_job_s(),
+          time_limit=queue.max_job_s() + queue.HARD_LIMIT_MARGIN_S, max_retries=None)
+def grade(self: Task, submission_id: int, generation: int | None = None) -> None:
+    """Grade one submission; while the database refuses its claim, the task comes again later:
+    the submission is still queued, so no reaper would (judge/service/grade.py)."""
+    try:
+        graded = context().service.grade(submission_id, generation)
+    except StorageUnavailable as e:
+        log.warning("%s; the task comes again in %.0f s", e, CLAIM_RETRY_S)
+        raise self.retry(countdown=CLAIM_RETRY_S) from e
     if graded is not None and graded.callback_url is not None:
         queue.enqueue_webhook(app, submission_id)
 

@@ -21,9 +21,22 @@ submission finds at least that much:
    well is AC. Its stdout, stderr, exit code and signal are kept.
 3. The result is recorded (state `done`) and a `done` event carries the whole document.
 
-Our failures (a package that no longer loads, a box that cannot be made, anything raised)
-make the submission IE with the reason in `message`: never the contestant's fault, and a
-rejudge clears it. Verdicts are recorded, never raised.
+Our failures make the submission IE with the reason in `message`: never the contestant's fault,
+and a rejudge clears it. Verdicts are recorded, never raised. Two kinds of failure pass, so
+they are tried again before anything is recorded (tests/service/test_faults.py plays both out):
+
+* The host's (a box whose cgroup, mounts or tmpfs cannot be made: SandboxError, raised, or
+  left by the Grader as an IE test; an OSError): the whole grading runs again, up to
+  `attempts` times, `retry_s` apart and doubling, each failure logged; only the last one's
+  IE is recorded, its cause in `message`. An IE the package causes (a validator that does
+  not build) cannot be told from a box's once it is a test's verdict, so it is tried again
+  too: IE asks for a rejudge, and this is one. Anything else raised (a package that no
+  longer loads, a bug) is IE at once.
+* The database's (locked by another writer past SQLite's busy timeout, or away): every write
+  is tried again with backoff for `db_retry_s`. A write that still fails gives the grading
+  up (StorageUnavailable) without a result: before the claim, the task tries again later
+  (worker/tasks.py); after it, the lease is released and the reaper puts the submission
+  back once the database answers. Nothing is marked wrongly for want of a database.
 """
 
 from __future__ import annotations
@@ -34,13 +47,15 @@ import json
 import logging
 import shlex
 import threading
+import time
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import redis
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 import sandbox
@@ -66,6 +81,14 @@ AD_HOC_MEMORY_MIB = 256
 AD_HOC_OUTPUT_BYTES = 64 * MiB
 KEPT_OUTPUT_BYTES = 1 * MiB  # of an ad hoc run's stdout and stderr, each
 GRADER_CACHE = 16  # problems a worker process keeps loaded
+DATABASE_ERRORS = (OperationalError, InterfaceError)  # locked, gone, connection lost: not a bug
+DB_FIRST_PAUSE_S = 0.5  # between tries of a refused write; doubles up to DB_MAX_PAUSE_S
+DB_MAX_PAUSE_S = 5.0
+T = TypeVar("T")
+
+
+class StorageUnavailable(JudgeError):
+    """The database refused a write for longer than the service's `db_retry_s`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,11 +137,15 @@ class GradingService:
     """Grades submissions by id in one worker process; thread-safe, and keeps packages loaded."""
 
     def __init__(self, *, sessions: sessionmaker[Session], data_dir: Path, redis_client: redis.Redis,
-                 sb: sandbox.Sandbox) -> None:
+                 sb: sandbox.Sandbox, attempts: int = 3, retry_s: float = 2.0,
+                 db_retry_s: float = 60.0) -> None:
         self.sessions = sessions
         self.data_dir = data_dir
         self.redis = redis_client
         self.sb = sb
+        self.attempts = max(1, attempts)  # gradings of one task while boxes fail (module docstring)
+        self.retry_s = retry_s  # the first pause between them; doubles
+        self.db_retry_s = db_retry_s  # how long a refused database write is tried again
         self._graders: dict[tuple[str, str, float], _Loaded] = {}
         self._lock = threading.Lock()
         # called with a first grading's latency (created to finished, s): the worker's metrics
@@ -128,28 +155,64 @@ class GradingService:
         progress.publish(self.redis, submission_id, event)
 
     def _set_state(self, submission_id: int, state: SubmissionState, claim: repo.Claim) -> None:
-        with self.sessions.begin() as session:
-            repo.set_state(session, submission_id, state, claim=claim)
+        def write() -> None:
+            with self.sessions.begin() as session:
+                repo.set_state(session, submission_id, state, claim=claim)
+
+        self._stored(f"submission {submission_id}: set its state to {state.value}", write)
         self.publish(submission_id, {"event": "state", "state": state.value})
+
+    def _stored(self, what: str, transaction: Callable[[], T]) -> T:
+        """`transaction()` (one whole transaction), tried again with backoff while the database
+        refuses it (locked past the busy timeout, or away), for `db_retry_s`; then
+        StorageUnavailable. Anything else it raises (LostClaim) passes at once."""
+        deadline = time.monotonic() + self.db_retry_s
+        pause, tries = DB_FIRST_PAUSE_S, 1
+        while True:
+            try:
+                return transaction()
+            except DATABASE_ERRORS as e:
+                cause = str(getattr(e, "orig", None) or e).strip().splitlines()[0]
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise StorageUnavailable(f"{what}: the database refused it {tries} times in "
+                                             f"{self.db_retry_s:g} s (JUDGE_DB_RETRY_S); the last: "
+                                             f"{cause}") from e
+                log.warning("%s: the database refused it (%s); trying again in %.1f s (try %d)",
+                            what, cause, min(pause, left), tries)
+                time.sleep(min(pause, left))
+                pause, tries = min(pause * 2, DB_MAX_PAUSE_S), tries + 1
 
     def grade(self, submission_id: int, generation: int | None = None) -> Graded | None:
         """Grade and record; the finished document, or None when there was nothing for this task
-        to do (no such submission, an old generation, already graded, or held by another)."""
+        to do (no such submission, an old generation, already graded, or held by another) or
+        the database refused the result (the reaper puts the submission back).
+
+        StorageUnavailable when the database refuses the claim: the submission is still
+        queued, so the task must be tried again (worker/tasks.py)."""
         if generation is None:  # a task from before generations: whatever is current
-            with self.sessions() as session:
-                row = session.get(Submission, submission_id)
-                generation = row.generation if row is not None else 0
+
+            def current() -> int:
+                with self.sessions() as session:
+                    row = session.get(Submission, submission_id)
+                    return row.generation if row is not None else 0
+
+            generation = self._stored(f"submission {submission_id}: read its generation", current)
         holder = leases.holder_name()
         lease = leases.acquire(self.redis, submission_id, generation, holder)
         if lease is None:
             log.info("submission %s generation %s is being graded elsewhere", submission_id, generation)
             return None
         with lease:
-            try:
+
+            def take() -> tuple[repo.Claim | None, _Job | None]:
                 with self.sessions.begin() as session:
                     claim = repo.claim(session, submission_id, generation, holder)
                     row = session.get(Submission, submission_id) if claim else None
-                    job = _Job.of(session, row) if row is not None else None
+                    return claim, (_Job.of(session, row) if row is not None else None)
+
+            try:
+                claim, job = self._stored(f"submission {submission_id}: claim it", take)
             except repo.StorageError:
                 log.warning("submission %s is gone; nothing to grade", submission_id)
                 return None
@@ -159,27 +222,67 @@ class GradingService:
                 return None
             self.publish(submission_id, {"event": "state", "state": SubmissionState.COMPILING.value})
             try:
-                outcome = self._ad_hoc(job, claim) if job.problem_id is None else self._problem(job, claim)
-            except repo.LostClaim as e:
-                log.warning("%s; dropping this grading", e)
-                return None
-            except Exception as e:  # noqa: BLE001 - whatever failed is ours: IE, never the contestant's
-                log.exception("grading submission %s failed", submission_id)
-                outcome = {"verdict": Verdict.IE, "message": f"internal error: {e}"}
-            try:
-                with self.sessions.begin() as session:
-                    done = repo.record_result(session, submission_id, claim=claim, **outcome)
-                    graded = Graded(submission_json(done), done.callback_url)
-                    finished = done.finished_at or done.created_at
-                    # from submitting to the verdict; a rejudge has no submitting moment of its own
-                    latency = (finished - done.created_at).total_seconds() if claim.generation == 0 else None
-            except repo.LostClaim as e:
-                log.warning("%s; its result is dropped", e)
+                try:
+                    outcome = self._attempts(job, claim)
+                except repo.LostClaim as e:
+                    log.warning("%s; dropping this grading", e)
+                    return None
+                try:
+                    graded, latency = self._stored(f"submission {submission_id}: store its result",
+                                                   lambda: self._record(submission_id, claim, outcome))
+                except repo.LostClaim as e:
+                    log.warning("%s; its result is dropped", e)
+                    return None
+            except StorageUnavailable as e:
+                log.error("%s. Submission %s is left to the reaper: it is queued again once its lease "
+                          "is gone and the database answers", e, submission_id)
                 return None
         if self.on_judged is not None and latency is not None:
             self.on_judged(latency)
         self.publish(submission_id, {"event": "done", "submission": graded.document})
         return graded
+
+    def _attempts(self, job: _Job, claim: repo.Claim) -> dict[str, Any]:
+        """The outcome to record: graded up to `attempts` times while the host fails, then IE
+        (module docstring). LostClaim and StorageUnavailable pass: there is nothing to record."""
+        pause = self.retry_s
+        for attempt in range(1, self.attempts + 1):
+            if attempt > 1:
+                self._set_state(job.id, SubmissionState.COMPILING, claim)  # its tests come again
+            try:
+                outcome = self._ad_hoc(job, claim) if job.problem_id is None else self._problem(job, claim)
+                failure = _host_failure(outcome)
+            except (repo.LostClaim, StorageUnavailable):
+                raise
+            except (SandboxError, OSError) as e:
+                outcome, failure = {"verdict": Verdict.IE}, f"{type(e).__name__}: {e}"
+            except Exception as e:  # noqa: BLE001 - whatever failed is ours: IE, never the contestant's
+                log.exception("grading submission %s failed", job.id)
+                return {"verdict": Verdict.IE, "message": f"internal error: {e}"}
+            if failure is None:
+                if attempt > 1:
+                    log.warning("submission %s: attempt %d of %d succeeded", job.id, attempt, self.attempts)
+                return outcome
+            if attempt == self.attempts:
+                log.error("submission %s: attempt %d of %d failed (%s); it is IE", job.id, attempt,
+                          self.attempts, failure)
+                message = f"internal error after {self.attempts} attempts: {failure}"
+                return {**outcome, "message": outcome.get("message") or message}
+            log.warning("submission %s: attempt %d of %d failed (%s); grading it again in %.1f s",
+                        job.id, attempt, self.attempts, failure, pause)
+            time.sleep(pause)
+            pause *= 2
+        raise AssertionError("unreachable: the last attempt returns")
+
+    def _record(self, submission_id: int, claim: repo.Claim,
+                outcome: dict[str, Any]) -> tuple[Graded, float | None]:
+        with self.sessions.begin() as session:
+            done = repo.record_result(session, submission_id, claim=claim, **outcome)
+            graded = Graded(submission_json(done), done.callback_url)
+            finished = done.finished_at or done.created_at
+            # from submitting to the verdict; a rejudge has no submitting moment of its own
+            latency = (finished - done.created_at).total_seconds() if claim.generation == 0 else None
+        return graded, latency
 
     # -- a problem's submission ----------------------------------------------------------------
 
@@ -287,6 +390,15 @@ class GradingService:
         return (Verdict.AC if check.accepted else Verdict.WA), check.message or message
 
 
+def _host_failure(outcome: dict[str, Any]) -> str | None:
+    """Why a finished grading is IE (its first IE test's message), or None when it is not."""
+    if outcome["verdict"] is not Verdict.IE:
+        return None
+    tests: list[repo.TestOutcome] = outcome.get("tests") or []
+    found = next((t.message for t in tests if t.verdict is Verdict.IE and t.message), None)
+    return str(found or outcome.get("message") or "internal error").removeprefix("internal error: ")
+
+
 MAX_EXTRA_BYTES = 10 * MiB  # Judge0's MAX_EXTRACT_SIZE
 
 
@@ -312,4 +424,4 @@ def _extra_files(encoded: str) -> tuple[tuple[str, bytes, int], ...]:
     return tuple(found)
 
 
-__all__ = ["Graded", "GradingService", "SandboxError"]
+__all__ = ["Graded", "GradingService", "SandboxError", "StorageUnavailable"]

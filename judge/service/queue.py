@@ -69,6 +69,9 @@ def configure(app: Celery, redis_url: str) -> None:
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
         worker_send_task_events=False,
+        # a lost broker connection leaves running gradings alone (Celery 6 would cancel them):
+        # their leases and the reaper decide what happens to them
+        worker_cancel_long_running_tasks_on_connection_loss=False,
         enable_utc=True,
     )
 

@@ -91,6 +91,7 @@ def hosts(tmp_path_factory: pytest.TempPathFactory, sandbox_ready: None) -> Iter
             pytest.fail("CI needs root, ip (iproute2) and nsenter (util-linux) for the hosts test")
         pytest.skip("needs root, ip and nsenter")
     tag = str(os.getpid() % 10000)
+    net = 100 + int(tag) % 100  # 10.<net>.0.0/16: runs side by side on one machine do not collide
     data_dir = tmp_path_factory.mktemp("hosts")
     h = Hosts(Service(base="", data_dir=data_dir, redis_url="", env={}), tag, data_dir)
     made: list[str] = []
@@ -106,15 +107,15 @@ def hosts(tmp_path_factory: pytest.TempPathFactory, sandbox_ready: None) -> Iter
             near, far = f"jt{tag}{name}", f"jt{tag}r{i}"
             if name == "root":
                 run("ip", "link", "add", near, "type", "veth", "peer", "name", far, "netns", h.ns("redis"))
-                run("ip", "addr", "add", f"10.231.{i}.1/30", "dev", near)
+                run("ip", "addr", "add", f"10.{net}.{i}.1/30", "dev", near)
                 run("ip", "link", "set", near, "up")
             else:
                 run("ip", "-n", h.ns(name), "link", "add", near, "type", "veth", "peer", "name", far,
                     "netns", h.ns("redis"))
-                run("ip", "-n", h.ns(name), "addr", "add", f"10.231.{i}.1/30", "dev", near)
+                run("ip", "-n", h.ns(name), "addr", "add", f"10.{net}.{i}.1/30", "dev", near)
                 run("ip", "-n", h.ns(name), "link", "set", near, "up")
                 run("ip", "-n", h.ns(name), "link", "set", "lo", "up")
-            run("ip", "-n", h.ns("redis"), "addr", "add", f"10.231.{i}.2/30", "dev", far)
+            run("ip", "-n", h.ns("redis"), "addr", "add", f"10.{net}.{i}.2/30", "dev", far)
             run("ip", "-n", h.ns("redis"), "link", "set", far, "up")
 
         def enter(ns: str) -> list[str]:
@@ -146,11 +147,11 @@ def hosts(tmp_path_factory: pytest.TempPathFactory, sandbox_ready: None) -> Iter
         engine.dispose()
         base_env = dict(os.environ, JUDGE_DATABASE_URL=database_url, JUDGE_SECRET_KEY="hosts-secret",
                         JUDGE_LEASE_S=LEASE_S, JUDGE_MAX_JOB_S="60")
-        redis_at = {name: f"redis://:{PASSWORD}@10.231.{i}.2:6379/0"
+        redis_at = {name: f"redis://:{PASSWORD}@10.{net}.{i}.2:6379/0"
                     for i, name in enumerate(("root", "host1", "host2"))}
         port = 18000 + int(tag) % 1000
-        h.service.base, h.service.redis_url = f"http://10.231.0.1:{port}", redis_at["root"]
-        start("web", [sys.executable, "-m", "web", "--host", "10.231.0.1", "--port", str(port)],
+        h.service.base, h.service.redis_url = f"http://10.{net}.0.1:{port}", redis_at["root"]
+        start("web", [sys.executable, "-m", "web", "--host", f"10.{net}.0.1", "--port", str(port)],
               env=dict(base_env, JUDGE_REDIS_URL=redis_at["root"], JUDGE_DATA_DIR=str(data_dir / "web")))
         for cpu, host in enumerate(("host1", "host2")):
             start(host, [*enter(h.ns(host)), sys.executable, "-m", "worker", "--languages", "c",

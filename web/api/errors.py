@@ -4,6 +4,9 @@ Handlers raise ApiError(status, code, message); Werkzeug's own HTTP errors (unkn
 wrong method, a body over the size limit) and anything unexpected get the same shape, so a
 client never has to parse HTML. Codes are stable snake_case names; messages are for people.
 A broker that is away is 503 `queue_unavailable`; a 401 names the scheme (WWW-Authenticate).
+A database that refuses the request (SQLite locked past its busy timeout, PostgreSQL away) is
+503 `database_unavailable` with Retry-After, and one whose disk is full 507 `storage_full`:
+the transaction was rolled back, so nothing was stored (tests/service/test_faults.py).
 
 Routing fails before a blueprint is chosen, so unknown paths and methods under /api/v1 are
 caught by an app-wide handler that looks at the path; elsewhere Flask's own page stands.
@@ -16,10 +19,12 @@ import math
 
 import kombu.exceptions
 import redis
+import sqlalchemy.exc
 from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 log = logging.getLogger(__name__)
+DATABASE_RETRY_AFTER_S = 5  # Retry-After of a 503 database_unavailable: about SQLite's busy timeout
 
 
 class ApiError(Exception):
@@ -66,6 +71,24 @@ def register(bp: Blueprint) -> None:
     def _broker(e: Exception) -> Response:
         log.warning("the broker is unavailable: %s", e)
         return error_response(503, "queue_unavailable", f"the queue (Redis) is unavailable: {e}")
+
+    @bp.errorhandler(sqlalchemy.exc.OperationalError)
+    @bp.errorhandler(sqlalchemy.exc.InterfaceError)
+    def _database(e: sqlalchemy.exc.DBAPIError) -> Response:
+        # The transaction was rolled back: nothing of the request was stored. SQLite answers
+        # "database is locked" once its busy timeout (5 s) has passed, "database or disk is
+        # full" when a write finds no room; PostgreSQL that is away refuses the connection.
+        text = str(e.orig or e).strip()
+        cause = text.splitlines()[0] if text else type(e).__name__
+        if "disk is full" in cause or "No space left" in cause:
+            log.error("the database's disk is full: %s", cause)
+            return error_response(507, "storage_full", f"the database has no room to store this ({cause}); "
+                                  "nothing was stored")
+        log.warning("the database is unavailable: %s", cause)
+        response = error_response(503, "database_unavailable", f"the database is unavailable ({cause}); "
+                                  f"nothing was stored, try again in {DATABASE_RETRY_AFTER_S} s")
+        response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_S)
+        return response
 
     @bp.app_errorhandler(404)
     @bp.app_errorhandler(405)
