@@ -48,11 +48,17 @@ def sign(key: bytes, body: bytes) -> str:
 
 def check_url(url: str) -> str | None:
     """Why `url` cannot be a callback, or None when it can."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return "callback_url must be an http or https URL with a host"
     if len(url) > 2000:
         return "callback_url is longer than 2000 characters"
+    if any(c.isspace() or not c.isprintable() for c in url):
+        return "callback_url must be a URL without spaces or control characters (percent-encode them)"
+    try:  # urlsplit and .port raise ValueError for "http://[::1/" or a port over 65535
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - read for its check
+    except ValueError as e:
+        return f"callback_url is not a valid URL ({e})"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "callback_url must be an http or https URL with a host"
     return None
 
 

@@ -1,6 +1,7 @@
 """The JSON API under /api/v1, documented in openapi.yaml (served as /api/v1/openapi.json).
 
 * errors.py       every error as {"error": {"code", "message"}}
+* body.py         JSON bodies: parsed without surprises, strings that can be stored
 * auth.py         bearer tokens; who may see and do what
 * submissions.py  submit (to a problem or ad hoc), read, wait, follow (SSE), batch, rejudge
 * catalogue.py    languages, problems (organisers import packages), the caller's account
@@ -14,9 +15,22 @@ from flask import Blueprint
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 
+# An id in a path is at most PostgreSQL's `integer` (2^31 - 1); a larger one matches no route,
+# so it is a 404, never a query the database refuses (`<int:...>` alone was a 500 for 10^30).
+MAX_ID = 2**31 - 1
+ID = f"int(max={MAX_ID})"
+
 from web.api import errors  # noqa: E402
+from web.api.body import url_fault  # noqa: E402
 
 errors.register(blueprint)
+
+
+@blueprint.before_request
+def _refuse_nul_in_urls() -> None:
+    fault = url_fault()
+    if fault is not None:
+        raise errors.ApiError(400, "bad_request", fault)
 
 
 from web.api import catalogue, openapi, organiser, submissions  # noqa: E402, F401

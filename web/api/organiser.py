@@ -12,34 +12,48 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 from flask import Response, request
 
 from judge import languages
 from judge.errors import UnknownLanguage
+from judge.problems.archive import CheckedZip
+from judge.problems.files import PackageError
 from judge.service import queue, workers
 from judge.storage import repo
 from judge.storage.models import Batch, Problem
+from web.api import ID
 from web.api import blueprint as bp
 from web.api.auth import require_organiser
+from web.api.body import read_json, unstorable
 from web.api.errors import ApiError
 from web.api.submissions import MAX_SOURCE_BYTES, create, requeue
-from web.app import context
+from web.app import MAX_UPLOAD_BYTES, context
 
 MAX_BATCH_FILES = 5000
+MAX_BATCH_BYTES = MAX_UPLOAD_BYTES  # unpacked: no more than the same batch sent as JSON could carry
 Found = tuple[str, str, bytes]  # (label, language, source) of one contestant
 
 
-def from_zip(data: bytes) -> list[tuple[str, str, bytes]]:
-    """(label, language, source) for each file of a batch archive."""
+def from_zip(data: bytes, label: str = "archive") -> list[tuple[str, str, bytes]]:
+    """(label, language, source) for each file of a batch archive.
+
+    The archive is checked whole first, as a package is (judge/problems/archive.py: paths that
+    leave their folder, links, zip bombs, absurd entry counts), with a batch's own bound on bytes:
+    422 `bad_archive` naming the entry and the fault.
+    """
     try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        raise ApiError(422, "bad_archive", "'archive' is not a readable zip file") from None
-    files = [i for i in zf.infolist() if not i.is_dir() and not i.filename.split("/")[-1].startswith(".")
+        with CheckedZip(data, label, max_bytes=MAX_BATCH_BYTES) as zf:
+            return _unique(_read_batch(zf))
+    except PackageError as e:
+        raise ApiError(422, "bad_archive", str(e)) from None
+
+
+def _read_batch(zf: CheckedZip) -> list[tuple[str, str, bytes]]:
+    files = [i for i in zf.infos if not i.is_dir() and not i.filename.split("/")[-1].startswith(".")
              and "__MACOSX" not in i.filename]
     if len(files) > MAX_BATCH_FILES:
         raise ApiError(413, "too_large", f"{len(files)} files; at most {MAX_BATCH_FILES} in a batch")
@@ -57,14 +71,10 @@ def from_zip(data: bytes) -> list[tuple[str, str, bytes]]:
             lang = languages.by_extension(name)
         except UnknownLanguage as e:
             raise ApiError(422, "unknown_language", f"{info.filename}: {e}") from None
-        try:
-            data = zf.read(info)
-        except (zipfile.BadZipFile, OSError) as e:
-            raise ApiError(422, "bad_archive", f"{info.filename}: cannot be read ({e})") from None
-        found.append((name.rsplit(".", 1)[0], lang.id, data))
+        found.append((name.rsplit(".", 1)[0], lang.id, zf.read(info)))
     if not found:
         raise ApiError(422, "bad_archive", "the archive holds no submissions")
-    return _unique(found)
+    return found
 
 
 def _unique(found: list[tuple[str, str, bytes]]) -> list[tuple[str, str, bytes]]:
@@ -102,9 +112,12 @@ def _from_json(items: Any) -> list[tuple[str, str, bytes]]:
 def create_batch() -> tuple[dict[str, Any], int]:
     user = require_organiser()
     if request.is_json:
-        doc = request.get_json(silent=True)
+        doc = read_json()
         if not isinstance(doc, dict):
             raise ApiError(400, "bad_request", "the body must be a JSON object")
+        fault = unstorable(doc)
+        if fault is not None:
+            raise ApiError(422, "invalid_field", fault)
         problem_id, name = doc.get("problem"), doc.get("name") or ""
         found = _from_json(doc.get("submissions"))
     else:
@@ -113,7 +126,7 @@ def create_batch() -> tuple[dict[str, Any], int]:
         if archive is None:
             raise ApiError(422, "invalid_field",
                            "send a zip as the multipart field 'archive', or a JSON body")
-        found = from_zip(archive.read())
+        found = from_zip(archive.read(), Path(archive.filename or "archive.zip").name)
     if not isinstance(problem_id, str):
         raise ApiError(422, "invalid_field", "'problem' is required")
     if not isinstance(name, str):
@@ -160,7 +173,7 @@ def batch_rows(batch_id: int) -> tuple[Batch, list[dict[str, Any]]]:
         return batch, rows
 
 
-@bp.get("/batches/<int:batch_id>")
+@bp.get(f"/batches/<{ID}:batch_id>")
 def get_batch(batch_id: int) -> dict[str, Any]:
     require_organiser()
     batch, rows = batch_rows(batch_id)
@@ -170,7 +183,7 @@ def get_batch(batch_id: int) -> dict[str, Any]:
             "verdicts": dict(Counter(r["verdict"] for r in rows if r["verdict"]))}
 
 
-@bp.get("/batches/<int:batch_id>/results")
+@bp.get(f"/batches/<{ID}:batch_id>/results")
 def get_batch_results(batch_id: int) -> Response | dict[str, Any]:
     require_organiser()
     batch, rows = batch_rows(batch_id)
@@ -198,7 +211,7 @@ def results_csv(batch_id: int, rows: list[dict[str, Any]]) -> Response:
                     headers={"Content-Disposition": f"attachment; filename=batch-{batch_id}.csv"})
 
 
-@bp.post("/batches/<int:batch_id>/rejudge")
+@bp.post(f"/batches/<{ID}:batch_id>/rejudge")
 def rejudge_batch(batch_id: int) -> tuple[dict[str, Any], int]:
     require_organiser()
     with context().sessions() as session:
