@@ -5,6 +5,7 @@ cookie and carry CSRF tokens in their forms; the API uses bearer tokens and is e
 One WebContext per app holds what requests share: the settings, a database engine and its
 sessions, a Redis client (progress events, workers, queue lengths) and the Celery client that
 queues tasks by name (judge/service/queue.py; the web never imports the worker's code).
+Rate limits (web/ratelimit.py) count in the same Redis, so every web process shares them.
 The schema is migrated when the app is made; `judge serve` makes it before the workers start.
 """
 
@@ -71,6 +72,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     csrf = CSRFProtect(app)
     csrf.exempt(api)  # bearer tokens, no cookies: nothing for a forged cross-site request to ride on
     csrf.exempt(judge0)  # likewise (X-Auth-Token)
+    from web import ratelimit
+
+    ratelimit.init_app(app, settings.redis_url)  # after CSRF: a forged form is refused before it counts
     app.after_request(_security_headers)
     return app
 

@@ -6,8 +6,21 @@ side is judge/service/judge0.py. A submission here is our ad hoc run (no problem
 token and Judge0's settings kept as its options, graded by the same workers.
 
 Authentication: `X-Auth-Token` (header or query parameter) carries one of our API tokens
-(`judge token create`), as Judge0's AUTHN_HEADER; `Authorization: Bearer` works too. Listing all
-submissions needs an organiser's token in `X-Auth-User` (Judge0's AUTHZ_HEADER).
+(`judge token create`), as Judge0's AUTHN_HEADER; `Authorization: Bearer` works too. As in a
+Judge0 with authentication on (its SessionsController), every route needs it, the catalogue and
+system ones too; a token limited to scopes needs `submit` to submit and `read` for the rest.
+Listing all submissions needs an organiser's token, with `organise` if scoped, in `X-Auth-User`
+(Judge0's AUTHZ_HEADER). A contestant reads only their own submissions: another's token is
+"submission not found" (404), as the API answers for another's id; organisers read all.
+Rate limits (web/ratelimit.py) count a token's requests here and on /api/v1 together, and a
+user's submissions whichever way they come; over one, the answer is 429 with Retry-After and
+the JSON API's error body, Judge0 having no 429 of its own.
+
+Malformed requests get Judge0's 422 `{field: [messages]}` (tests/service/test_bad_input.py): a
+blank or missing source or language, a wrong type, a limit out of range, base64 that does not
+decode, text that is no text (a lone surrogate; NUL outside the program and its input), and an
+`additional_files` zip that judge/problems/archive.py would refuse. Fields Judge0 does not know
+are ignored, as its strong parameters drop them. Every other failure is JSON too, never a page.
 
 Not offered (answered with Judge0's own 422 as a Judge0 configured without them would):
 `enable_network`, and per-process time or memory limits. `cpu_extra_time`
@@ -21,7 +34,10 @@ Judge0 field: `judge_verdict` (our verdict, with MLE and OLE) is a field a clien
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+import logging
 import math
 import os
 import platform
@@ -31,17 +47,23 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import func, select
+from werkzeug.exceptions import HTTPException
 
 from judge import languages as langs
 from judge.checkers import default as default_checker
+from judge.problems.archive import CheckedZip
+from judge.problems.files import PackageError
 from judge.service import judge0, queue, webhooks, workers
-from judge.service.grade import AD_HOC_TIME_S
+from judge.service.grade import AD_HOC_TIME_S, MAX_EXTRA_BYTES
 from judge.storage import repo
-from judge.storage.models import ApiToken, Role, Submission, SubmissionState, User
+from judge.storage.models import Submission, SubmissionState, User
+from web.api.auth import is_staff, may_see, token_caller
+from web.api.body import read_json, text_fault, url_fault
 from web.api.errors import ApiError
 from web.api.submissions import create, wait_done
 from web.app import context
 
+log = logging.getLogger(__name__)
 PREFIX = os.environ.get("JUDGE0_PREFIX", "/judge0")
 blueprint = Blueprint("judge0", __name__, url_prefix=PREFIX)
 MAX_QUEUE_SIZE = int(os.environ.get("JUDGE0_MAX_QUEUE_SIZE", "100"))
@@ -58,6 +80,7 @@ LIMITS: dict[str, tuple[float, float, float | int]] = {  # field: (min, max, def
     "max_file_size": (0, 4096, 1024),
     "number_of_runs": (1, 20, 1),
 }
+TEXT_OPTIONS = ("compiler_options", "command_line_arguments")  # kept as given and put in the command line
 NOT_ALLOWED = {
     "enable_network": "enabling network is not allowed",
     "enable_per_process_and_thread_time_limit": "setting per process and thread time limit is not allowed",
@@ -94,20 +117,59 @@ def _api_error(e: ApiError) -> Response:
     return _fail(e.status, {"error": e.message})
 
 
-def _user(header: str = "X-Auth-Token") -> User:
+@blueprint.errorhandler(HTTPException)
+def _http_error(e: HTTPException) -> Response:
+    """Werkzeug's own (a body over the size limit, a wrong method) as JSON, like the rest."""
+    return _fail(e.code or 500, {"error": e.description or e.name})
+
+
+@blueprint.errorhandler(Exception)
+def _unexpected(e: Exception) -> Response:
+    log.exception("unexpected error in the Judge0 API")
+    return _fail(500, {"error": "the judge failed; the error is logged"})
+
+
+SUBMITTING = {"judge0.create_submission", "judge0.create_batch"}  # need the `submit` scope
+
+
+def token_secret(header: str = "X-Auth-Token") -> str | None:
+    """The token this request carries in `header` (or its query parameter), else a bearer token."""
     secret = request.headers.get(header) or request.args.get(header)
     if not secret and header == "X-Auth-Token":
         scheme, _, rest = request.headers.get("Authorization", "").partition(" ")
         secret = rest.strip() if scheme.lower() == "bearer" else None
+    return secret or None
+
+
+def _user(header: str = "X-Auth-Token", scope: str | None = None) -> User:
+    """The token's user: 401 without a good token, 403 when its scopes do not cover `scope`."""
+    secret = token_secret(header)
     if not secret:
         raise _Refused(_fail(401, {"error": f"authentication failed: send a token in {header}"}))
-    with context().sessions.begin() as session:
-        token: ApiToken | None = repo.token_for_secret(session, secret)
-        if token is None:
-            raise _Refused(_fail(401, {"error": "authentication failed"}))
-        user = token.user
-        session.expunge(user)
-    return user
+    caller = token_caller(secret)
+    if caller is None:
+        raise _Refused(_fail(401, {"error": "authentication failed"}))
+    if scope is not None and not caller.allows(scope):
+        raise _Refused(_fail(403, {"error": f"this token is limited to {', '.join(sorted(caller.scopes))}; "
+                                            f"this needs {scope!r}"}))
+    return caller.user
+
+
+@blueprint.before_request
+def _refuse_nul_in_urls() -> Response | None:
+    fault = url_fault()
+    return _fail(400, {"error": fault}) if fault is not None else None
+
+
+@blueprint.before_request
+def _authenticate() -> None:
+    _user(scope="submit" if request.endpoint in SUBMITTING else "read")
+
+
+def _admin() -> User | None:
+    """The organiser named by X-Auth-User (401 without a good token there), or None for a contestant."""
+    admin = _user("X-Auth-User", scope="organise")
+    return admin if is_staff(admin) else None
 
 
 def _flag(name: str, default: bool = False) -> bool:
@@ -135,15 +197,32 @@ def _decode(value: Any, b64: bool, name: str, errors: dict[str, list[str]]) -> b
         errors.setdefault(name, []).append("must be a string")
         return None
     if not b64:
+        fault = text_fault(value, nul_ok=True)
+        if fault is not None:
+            errors.setdefault(name, []).append(f"{fault}, or base64 with base64_encoded=true")
+            return None
         return value.encode("utf-8")
-    import base64
-    import binascii
-
     try:
         return base64.b64decode(value, validate=False)
     except (binascii.Error, ValueError):
         errors.setdefault(name, []).append("is not valid base64")
         return None
+
+
+def _zip_fault(value: Any) -> str | None:
+    """Why `additional_files` is not a base64 zip the worker can unpack (judge/problems/archive.py's
+    checks, with Judge0's MAX_EXTRACT_SIZE), or None."""
+    if not isinstance(value, str):
+        return "must be a base64 string"
+    try:
+        data = base64.b64decode(value)
+    except (binascii.Error, ValueError):
+        return "is not valid base64"
+    try:
+        CheckedZip(data, "additional_files", max_bytes=MAX_EXTRA_BYTES).close()
+    except PackageError as e:
+        return e.fault
+    return None
 
 
 def _parse(doc: Any, user: User, b64: bool) -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
@@ -157,8 +236,12 @@ def _parse(doc: Any, user: User, b64: bool) -> tuple[dict[str, Any] | None, dict
     elif not isinstance(jid, int) or jid not in judge0.LANGUAGES:
         errors.setdefault("language_id", []).append(f"language with id {jid} doesn't exist")
     source = _decode(doc.get("source_code"), b64, "source_code", errors)
-    if source is None and "source_code" not in errors:
-        errors.setdefault("source_code", []).append("can't be blank")
+    if (source is None or not source.strip()) and "source_code" not in errors:
+        errors.setdefault("source_code", []).append("can't be blank")  # Rails' presence: blank is absent
+    for name in TEXT_OPTIONS:
+        fault = text_fault(doc[name]) if isinstance(doc.get(name), str) else None
+        if fault is not None:
+            errors.setdefault(name, []).append(fault)
     stdin = _decode(doc.get("stdin"), b64, "stdin", errors)
     expected = _decode(doc.get("expected_output"), b64, "expected_output", errors)
     options: dict[str, Any] = {"api": "judge0", "compare": "judge0"}
@@ -167,7 +250,8 @@ def _parse(doc: Any, user: User, b64: bool) -> tuple[dict[str, Any] | None, dict
         if value is None:
             options[name] = default
             continue
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        if isinstance(value, bool) or not isinstance(value, int | float) or (
+                isinstance(value, float) and not math.isfinite(value)):  # isfinite(10**400) overflows
             errors.setdefault(name, []).append("is not a number")
         elif not lo <= value <= hi:
             errors.setdefault(name, []).append(
@@ -198,8 +282,9 @@ def _parse(doc: Any, user: User, b64: bool) -> tuple[dict[str, Any] | None, dict
     if doc.get("redirect_stderr_to_stdout") is not None:
         options["redirect_stderr_to_stdout"] = bool(doc.get("redirect_stderr_to_stdout"))
     if doc.get("additional_files") is not None:
-        if not isinstance(doc["additional_files"], str):
-            errors.setdefault("additional_files", []).append("must be a base64 string")
+        fault = _zip_fault(doc["additional_files"])
+        if fault is not None:
+            errors.setdefault("additional_files", []).append(fault)
         else:
             options["additional_files"] = doc["additional_files"]
     checker = doc.get("judge_checker")  # ours, opt-in: Kattis's default output validator and its flags
@@ -270,7 +355,7 @@ def _by_id(submission_id: int) -> Submission:
 def create_submission() -> Response | tuple[Any, int]:
     user = _user()
     b64, fields = _flag("base64_encoded"), _fields()
-    fields_, errors = _parse(request.get_json(silent=True), user, b64)
+    fields_, errors = _parse(read_json(), user, b64)
     if fields_ is None:
         return errors, 422
     _check_queue()
@@ -286,10 +371,10 @@ def create_submission() -> Response | tuple[Any, int]:
 
 @blueprint.get("/submissions/<token>")
 def get_submission(token: str) -> tuple[Any, int]:
-    _user()
+    user = _user()
     b64, fields = _flag("base64_encoded"), _fields()
     sub = _by_token(token)
-    if sub is None:
+    if sub is None or not may_see(user, sub):
         return {"error": "submission not found"}, 404
     return judge0.document(sub, b64=b64, fields=fields), 200
 
@@ -298,7 +383,7 @@ def get_submission(token: str) -> tuple[Any, int]:
 def create_batch() -> tuple[Any, int]:
     user = _user()
     b64 = _flag("base64_encoded")
-    body = request.get_json(silent=True)
+    body = read_json()
     items = body.get("submissions") if isinstance(body, dict) else None
     if not isinstance(items, list) or not items:
         return {"error": "submissions must be a non-empty array"}, 422
@@ -315,18 +400,17 @@ def create_batch() -> tuple[Any, int]:
 
 @blueprint.get("/submissions/batch")
 def get_batch() -> tuple[Any, int]:
-    _user()
+    user = _user()
     b64, fields = _flag("base64_encoded"), _fields()
     tokens = request.args.get("tokens") or request.headers.get("tokens") or ""
-    found = [_by_token(t.strip()) for t in tokens.split(",") if t.strip()]
+    found = [s if s is not None and may_see(user, s) else None
+             for s in (_by_token(t.strip()) for t in tokens.split(",") if t.strip())]
     return {"submissions": [judge0.document(s, b64=b64, fields=fields) if s else None for s in found]}, 200
 
 
 @blueprint.get("/submissions")
 def list_submissions() -> tuple[Any, int]:
-    _user()
-    admin = _user("X-Auth-User")
-    if admin.role not in (Role.ORGANISER, Role.ADMIN):
+    if _admin() is None:
         return {"error": "authorization failed"}, 403
     b64, fields = _flag("base64_encoded"), _fields()
     try:
@@ -341,15 +425,16 @@ def list_submissions() -> tuple[Any, int]:
             session.scalar(select(func.count()).select_from(Submission).where(Submission.token.is_not(None)))
             or 0
         )
+        offset = (page - 1) * per_page
         subs = list(
             session.scalars(
                 select(Submission)
                 .where(Submission.token.is_not(None))
                 .order_by(Submission.id.desc())
-                .offset((page - 1) * per_page)
+                .offset(offset)
                 .limit(per_page)
             )
-        )
+        ) if offset < total else []  # past the end: no query (an offset of 10^30 overflows the database)
         docs = [judge0.document(s, b64=b64, fields=fields) for s in subs]
     pages = max(1, math.ceil(total / per_page))
     return {
@@ -575,6 +660,6 @@ def authenticate() -> tuple[Any, int]:
 
 @blueprint.post("/authorize")
 def authorize() -> tuple[Any, int]:
-    if _user("X-Auth-User").role not in (Role.ORGANISER, Role.ADMIN):
+    if _admin() is None:
         return {"error": "authorization failed"}, 403
     return {}, 200

@@ -6,6 +6,12 @@ problem or null for an ad hoc run, the batch and its label, a message (why it is
 checker said), timestamps in ISO 8601 UTC, and for ad hoc runs the program's own `stdout`,
 `stderr`, `exit_code` and `signal`. Times are CPU seconds, memory is peak bytes; `time` and
 `memory` of a submission are the largest over its tests.
+
+What the checker said about a test (`message`) can quote the expected answer ("expected 30,
+found 29"), so for a problem's hidden tests it is shown only with `secret_feedback` (the web
+sets it for organisers): a contestant sees every test's name, verdict, time and memory, and
+the message of the samples alone, whose data the statement shows anyway. The documents that
+leave without a viewer (progress events, webhooks) are the contestant's.
 """
 
 from __future__ import annotations
@@ -24,7 +30,12 @@ def _text(data: bytes | None) -> str | None:
     return data.decode("utf-8", errors="replace") if data is not None else None
 
 
-def test_json(test: TestResult) -> dict[str, Any]:
+def is_sample(test_name: str) -> bool:
+    """A test of the `sample` group (`sample/1`): its data is in the statement, so no secret."""
+    return test_name == "sample" or test_name.startswith("sample/")
+
+
+def test_json(test: TestResult, *, feedback: bool = True) -> dict[str, Any]:
     return {
         "name": test.name,
         "verdict": test.verdict.value,
@@ -32,14 +43,16 @@ def test_json(test: TestResult) -> dict[str, Any]:
         "wall_time": round(test.wall_s, 3),
         "memory": test.memory_bytes,
         "score": test.score,
-        "message": test.message,
+        "message": test.message if feedback or is_sample(test.name) else None,
     }
 
 
 test_json.__test__ = False  # type: ignore[attr-defined]  # not a pytest test, whatever its name
 
 
-def submission_json(sub: Submission, *, with_tests: bool = True) -> dict[str, Any]:
+def submission_json(
+    sub: Submission, *, with_tests: bool = True, secret_feedback: bool = False
+) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "id": sub.id,
         "state": sub.state.value,
@@ -67,5 +80,6 @@ def submission_json(sub: Submission, *, with_tests: bool = True) -> dict[str, An
             "memory_limit": sub.memory_mib,
         }
     if with_tests:
-        doc["tests"] = [test_json(t) for t in sub.tests]
+        feedback = secret_feedback or sub.problem_id is None  # an ad hoc run's one test is the caller's own
+        doc["tests"] = [test_json(t, feedback=feedback) for t in sub.tests]
     return doc

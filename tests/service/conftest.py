@@ -82,7 +82,25 @@ def service(
         yield from _service(data_dir, database_url)
 
 
-def _service(data_dir: Path, database_url: str) -> Iterator[Service]:
+# Rate limits far above what any test does (web/ratelimit.py), for every web a test starts from
+# this environment; test_rate_limits.py gives its service low ones.
+GENEROUS_RATE_LIMITS = {
+    "JUDGE_RATE_LIMIT_SUBMIT": "100000/minute",
+    "JUDGE_RATE_LIMIT_API": "1000000/minute",
+    "JUDGE_RATE_LIMIT_PAGES": "1000000/minute",
+    "JUDGE_RATE_LIMIT_LOGIN": "100000/minute",
+}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def generous_rate_limits() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in GENEROUS_RATE_LIMITS.items():
+            mp.setenv(name, value)
+        yield
+
+
+def _service(data_dir: Path, database_url: str, extra_env: dict[str, str] | None = None) -> Iterator[Service]:
     redis_server = EmbeddedRedis(data_dir / "redis")
     redis_url = redis_server.start()
     port = _free_port()
@@ -94,6 +112,7 @@ def _service(data_dir: Path, database_url: str) -> Iterator[Service]:
         JUDGE_WEBHOOK_BACKOFF_S="0.2",
         JUDGE_SECRET_KEY="test-secret",
     )
+    env.update(extra_env or {})
     engine = connect(env["JUDGE_DATABASE_URL"])
     migrate(engine)
     svc = Service(base=f"http://127.0.0.1:{port}", data_dir=data_dir, redis_url=redis_url, env=env)

@@ -6,14 +6,26 @@ is limited to scopes that do not include `scope` (`read` for GETs, `submit` for 
 `organise` for organisers' endpoints; a token without scopes may do all its user may);
 `require_organiser()` then answers 403 (`forbidden`) for a contestant.
 A user sees their own submissions; organisers and admins see all. Someone
-else's submission is 404, as if it did not exist, so ids reveal nothing.
+else's submission is 404, as if it did not exist, so ids reveal nothing. A contestant sees the
+problems in no contest and those of contests that have started (`visible_problems`, the pages'
+rule too), and of a problem's tests only what the checker said about the samples
+(documents.submission_json's `secret_feedback`); the verification report is organisers' alone.
+
+`token_caller(secret)` looks a token up once per request (the rate limits, web/ratelimit.py,
+ask before the view does), and the Judge0 API uses it too, so the rules are the same there.
 """
 
 from __future__ import annotations
 
-from flask import g, request
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from judge.storage.models import Role, Submission, User
+from flask import g, request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from judge.storage import repo
+from judge.storage.models import Contest, Problem, Role, Submission, User, contest_problems
 from judge.storage.repo import token_for_secret
 from web.api.errors import ApiError
 from web.app import context
@@ -21,30 +33,49 @@ from web.app import context
 STAFF = (Role.ORGANISER, Role.ADMIN)
 
 
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Whom a token speaks for: the token's id (what rate limits count), its user (detached), its scopes."""
+
+    token_id: int
+    user: User
+    scopes: frozenset[str]
+
+    def allows(self, scope: str) -> bool:
+        return not self.scopes or scope in self.scopes
+
+
+def token_caller(secret: str | None) -> Caller | None:
+    """The unrevoked token with this secret, looked up once per request; None if unknown or revoked."""
+    if not secret:
+        return None
+    seen: dict[str, Caller | None] = g.setdefault("judge_tokens", {})
+    if secret not in seen:
+        with context().sessions.begin() as session:
+            token = token_for_secret(session, secret)
+            if token is not None:
+                session.expunge(token.user)
+            seen[secret] = Caller(token.id, token.user, token.scope_set) if token is not None else None
+    return seen[secret]
+
+
 def require_user(scope: str = "read") -> User:
-    user, scopes = _authenticate()
-    if scopes and scope not in scopes:
-        raise ApiError(403, "insufficient_scope", f"this token is limited to {', '.join(sorted(scopes))}; "
-                       f"this needs {scope!r}")
-    return user
+    caller = _authenticate()
+    if not caller.allows(scope):
+        limited = ", ".join(sorted(caller.scopes))
+        raise ApiError(403, "insufficient_scope", f"this token is limited to {limited}; this needs {scope!r}")
+    return caller.user
 
 
-def _authenticate() -> tuple[User, frozenset[str]]:
-    cached = g.get("judge_auth")
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
+def _authenticate() -> Caller:
     header = request.headers.get("Authorization", "")
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise ApiError(401, "unauthorized", "send an API token: Authorization: Bearer <token>")
-    with context().sessions.begin() as session:
-        token = token_for_secret(session, secret.strip())
-        if token is None:
-            raise ApiError(401, "unauthorized", "the token is unknown or revoked")
-        user, scopes = token.user, token.scope_set
-        session.expunge(user)
-    g.judge_auth = (user, scopes)
-    return user, scopes
+    caller = token_caller(secret.strip())
+    if caller is None:
+        raise ApiError(401, "unauthorized", "the token is unknown or revoked")
+    return caller
 
 
 def require_organiser() -> User:
@@ -60,3 +91,17 @@ def is_staff(user: User) -> bool:
 
 def may_see(user: User, submission: Submission) -> bool:
     return is_staff(user) or submission.user_id == user.id
+
+
+def visible_problems(session: Session, *, staff: bool, now: datetime | None = None) -> list[Problem]:
+    """The problems a user may open, by id: all for organisers; for contestants, those in no
+    contest (practice) and those of a contest that has started. The API and the pages share it."""
+    every = repo.list_problems(session)
+    if staff:
+        return every
+    now = now or datetime.now(UTC)
+    starts: dict[str, list[datetime]] = {}
+    for pid, start in session.execute(select(contest_problems.c.problem_id, Contest.starts_at).join(
+            Contest, Contest.id == contest_problems.c.contest_id)):
+        starts.setdefault(pid, []).append(start)
+    return [p for p in every if p.id not in starts or any(s <= now for s in starts[p.id])]

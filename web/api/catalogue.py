@@ -20,10 +20,9 @@ from flask import request, url_for
 from judge import languages
 from judge.errors import JudgeError
 from judge.service import problems, queue, webhooks, workers
-from judge.storage import repo
 from judge.storage.models import Problem, User
 from web.api import blueprint as bp
-from web.api.auth import require_organiser, require_user
+from web.api.auth import is_staff, require_organiser, require_user, visible_problems
 from web.api.errors import ApiError, seconds_arg
 from web.app import context
 
@@ -59,19 +58,21 @@ def problem_json(p: Problem, *, with_report: bool = False) -> dict[str, Any]:
 
 @bp.get("/problems")
 def get_problems() -> dict[str, Any]:
-    require_user()
+    user = require_user()
     with context().sessions() as session:
-        return {"problems": [problem_json(p) for p in repo.list_problems(session)]}
+        return {"problems": [problem_json(p) for p in visible_problems(session, staff=is_staff(user))]}
 
 
 @bp.get("/problems/<problem_id>")
 def get_problem(problem_id: str) -> dict[str, Any]:
-    require_user()
+    """A problem; the verification report (which quotes the hidden tests' checker messages) for
+    organisers only. A contest's problem is 404 to contestants until the contest starts."""
+    user = require_user()
     with context().sessions() as session:
-        p = session.get(Problem, problem_id)
+        p = next((p for p in visible_problems(session, staff=is_staff(user)) if p.id == problem_id), None)
         if p is None:
             raise ApiError(404, "unknown_problem", f"no problem {problem_id!r}")
-        return problem_json(p, with_report=True)
+        return problem_json(p, with_report=is_staff(user))
 
 
 @bp.post("/problems")

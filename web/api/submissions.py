@@ -32,8 +32,10 @@ from judge.service.documents import submission_json
 from judge.service.grade import AD_HOC_MEMORY_MIB, AD_HOC_TIME_S
 from judge.storage import repo
 from judge.storage.models import Problem, Submission, SubmissionState, User, WebhookDelivery
+from web.api import ID, MAX_ID
 from web.api import blueprint as bp
-from web.api.auth import is_staff, may_see, require_organiser, require_user
+from web.api.auth import is_staff, may_see, require_organiser, require_user, visible_problems
+from web.api.body import read_json, unstorable
 from web.api.errors import ApiError, seconds_arg
 from web.app import context
 
@@ -49,9 +51,12 @@ STREAM_MAX_S = 3600.0
 
 
 def _json_body() -> dict[str, Any]:
-    doc = request.get_json(silent=True)
+    doc = read_json()
     if not isinstance(doc, dict):
         raise ApiError(400, "bad_request", "the body must be a JSON object (Content-Type: application/json)")
+    fault = unstorable(doc)
+    if fault is not None:
+        raise ApiError(422, "invalid_field", fault)
     return doc
 
 
@@ -116,12 +121,18 @@ def parse(doc: dict[str, Any], user_id: int) -> dict[str, Any]:
 
 
 def _check_problems(session: Any, wanted: list[dict[str, Any]]) -> None:
+    """404 for a problem that does not exist or that the submitter may not open yet (a contest's
+    before it starts: web/api/auth.py), 409 for one still without a time limit."""
+    open_ids: set[str] | None = None
     for fields in wanted:
         pid = fields.get("problem_id")
         if pid is None:
             continue
+        if open_ids is None:
+            user = session.get(User, fields.get("user_id"))
+            open_ids = {p.id for p in visible_problems(session, staff=user is not None and is_staff(user))}
         problem = session.get(Problem, pid)
-        if problem is None:
+        if problem is None or pid not in open_ids:
             raise ApiError(404, "unknown_problem", f"no problem {pid!r}")
         if problem.time_limit_s <= 0:
             raise ApiError(409, "problem_not_ready", f"problem {pid!r} states no time limit and is still "
@@ -129,8 +140,12 @@ def _check_problems(session: Any, wanted: list[dict[str, Any]]) -> None:
 
 
 def create(wanted: list[dict[str, Any]]) -> list[int]:
-    """Commit the submissions, then queue them; if queueing fails, delete them and answer 503."""
+    """Commit the submissions, then queue them; if queueing fails, delete them and answer 503.
+    While the disk is nearly full (JUDGE_MIN_FREE_MB), nothing is stored: 507."""
     ctx = context()
+    short = ctx.settings.short_of_space()
+    if short is not None:
+        raise ApiError(507, "storage_full", short)
     with ctx.sessions.begin() as session:
         _check_problems(session, wanted)
         made = [repo.add_submission(session, **fields) for fields in wanted]
@@ -196,8 +211,9 @@ def wait_done(submission_id: int, bound: float, load: Callable[[], Submission]) 
         pubsub.close()
 
 
-def _answer(sub: Submission, status: int) -> tuple[dict[str, Any], int, dict[str, str]]:
-    return submission_json(sub), status, {"Location": url_for("api.get_submission", submission_id=sub.id)}
+def _answer(sub: Submission, status: int, user: User) -> tuple[dict[str, Any], int, dict[str, str]]:
+    return (submission_json(sub, secret_feedback=is_staff(user)), status,
+            {"Location": url_for("api.get_submission", submission_id=sub.id)})
 
 
 @bp.post("/submissions")
@@ -206,7 +222,7 @@ def post_submission() -> tuple[dict[str, Any], int, dict[str, str]]:
     bound = _wanted_bound()
     (sid,) = create([parse(_json_body(), user.id)])
     sub = _wait(sid, user, bound) if bound is not None else _load(sid, user)
-    return _answer(sub, 201)
+    return _answer(sub, 201, user)
 
 
 @bp.post("/submissions/batch")
@@ -227,7 +243,8 @@ def post_submissions_batch() -> tuple[dict[str, Any], int]:
             raise ApiError(e.status, e.code, f"submissions[{i}]: {e.message}") from None
     ids = create(wanted)
     with context().sessions() as session:
-        docs = [submission_json(s) for s in (repo.get_submission(session, i) for i in ids) if s is not None]
+        docs = [submission_json(s, secret_feedback=is_staff(user))
+                for s in (repo.get_submission(session, i) for i in ids) if s is not None]
     return {"submissions": docs}, 201
 
 
@@ -240,6 +257,8 @@ def list_submissions() -> dict[str, Any]:
     try:
         limit = max(1, min(int(request.args.get("limit", 50)), 500))
         before = int(request.args["before"]) if "before" in request.args else None
+        if before is not None:
+            before = min(max(before, 0), MAX_ID + 1)  # beyond what the database's integers hold
     except ValueError:
         raise ApiError(400, "bad_request", "limit and before must be integers") from None
     query = select(Submission).order_by(Submission.id.desc()).limit(limit)
@@ -255,34 +274,39 @@ def list_submissions() -> dict[str, Any]:
     return {"submissions": docs, "next_before": docs[-1]["id"] if len(docs) == limit else None}
 
 
-@bp.get("/submissions/<int:submission_id>")
+@bp.get(f"/submissions/<{ID}:submission_id>")
 def get_submission(submission_id: int) -> tuple[dict[str, Any], int]:
     user = require_user()
     bound = _wanted_bound()
     sub = _wait(submission_id, user, bound) if bound is not None else _load(submission_id, user)
-    return submission_json(sub), 200
+    return submission_json(sub, secret_feedback=is_staff(user)), 200
 
 
-@bp.get("/submissions/<int:submission_id>/events")
+@bp.get(f"/submissions/<{ID}:submission_id>/events")
 def submission_events(submission_id: int) -> Response:
     user = require_user()
     _load(submission_id, user)  # 404 before the stream starts
-    return event_stream(submission_id)
+    return event_stream(submission_id, secret_feedback=is_staff(user))
 
 
-def event_stream(submission_id: int) -> Response:
-    """The server-sent events of a submission the caller may see (the pages use it too)."""
-    redis_client = context().redis
+def event_stream(submission_id: int, *, secret_feedback: bool = False) -> Response:
+    """The server-sent events of a submission the caller may see (the pages use it too). The
+    worker's `done` document is the contestant's (documents.py); organisers' first one is whole."""
     sessions = context().sessions
+    # subscribed before the answer starts, so a broker that is away is a 503, not a broken stream
+    pubsub = context().redis.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
+    try:
+        pubsub.subscribe(progress.channel(submission_id))
+    except BaseException:
+        pubsub.close()
+        raise
 
     def stream() -> Iterator[str]:
-        pubsub = redis_client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
         try:
-            pubsub.subscribe(progress.channel(submission_id))
             with sessions() as session:
                 sub = repo.get_submission(session, submission_id)
                 assert sub is not None
-                doc = submission_json(sub)
+                doc = submission_json(sub, secret_feedback=secret_feedback)
             yield _sse("submission", doc)
             if doc["state"] == SubmissionState.DONE.value:
                 yield _sse("done", {"event": "done", "submission": doc})
@@ -307,15 +331,17 @@ def event_stream(submission_id: int) -> Response:
         finally:
             pubsub.close()
 
-    return Response(stream_with_context(stream()), mimetype="text/event-stream",
-                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    response = Response(stream_with_context(stream()), mimetype="text/event-stream",
+                        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    response.call_on_close(pubsub.close)  # also when the stream never started
+    return response
 
 
 def _sse(event: str, data: dict[str, Any]) -> str:
     return f"event: {event}\ndata: {json.dumps(data)}\n\n"
 
 
-@bp.get("/submissions/<int:submission_id>/deliveries")
+@bp.get(f"/submissions/<{ID}:submission_id>/deliveries")
 def submission_deliveries(submission_id: int) -> dict[str, Any]:
     """The webhook delivery log of a submission: every attempt, oldest first."""
     from sqlalchemy import select
@@ -331,9 +357,9 @@ def submission_deliveries(submission_id: int) -> dict[str, Any]:
     return {"submission": sub.id, "callback_url": sub.callback_url, "deliveries": log}
 
 
-@bp.post("/submissions/<int:submission_id>/rejudge")
+@bp.post(f"/submissions/<{ID}:submission_id>/rejudge")
 def rejudge_submission(submission_id: int) -> tuple[dict[str, Any], int]:
     user = require_organiser()
     sub = _load(submission_id, user)
     requeue([(sub.id, sub.language)])
-    return submission_json(_load(submission_id, user)), 202
+    return submission_json(_load(submission_id, user), secret_feedback=True), 202

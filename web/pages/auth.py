@@ -2,7 +2,8 @@
 
 Passwords are checked with the storage layer's scrypt (judge/storage/repo.py); the session is
 flask-login's signed cookie (HttpOnly, SameSite=Lax), keyed by JUDGE_SECRET_KEY. A failed
-login waits the same whatever was wrong and says only that the name or password is wrong.
+login waits the same whatever was wrong and says only that the name or password is wrong;
+failed logins are counted per address (JUDGE_RATE_LIMIT_LOGIN, web/ratelimit.py).
 Pages that need an account send visitors to the login page and back; organisers' pages answer
 403 to contestants.
 """

@@ -1,8 +1,9 @@
 """Contestants' pages: problems, statements and samples, submitting, submissions, scoreboards.
 
 What a contestant may see: problems of contests that have started, and problems in no contest
-(practice); only the samples of a problem's test data, never the hidden tests; their own
-submissions and sources, never another's (404, as the API). Organisers see everything.
+(practice); only the samples of a problem's test data, never the hidden tests, nor what the
+checker said about a hidden test; their own submissions and sources, never another's (404, as
+the API). Organisers see everything.
 
 A submission's page renders what is stored, then follows the submission's server-sent events
 (the API's stream, web/api/submissions.py `event_stream`) from static/submission.js, falling
@@ -27,7 +28,8 @@ from judge.problems.model import Problem as Package
 from judge.problems.statement import Statement, find_statement, samples
 from judge.service.documents import submission_json
 from judge.storage import repo
-from judge.storage.models import Contest, Problem, Role, Submission, User, contest_problems
+from judge.storage.models import Contest, Problem, Role, Submission, User
+from web.api import auth
 from web.api.errors import ApiError
 from web.api.submissions import MAX_SOURCE_BYTES, create, event_stream, parse
 from web.app import context
@@ -40,16 +42,8 @@ def _now() -> datetime:
 
 
 def visible_problems(session: Session, account: Account) -> list[Problem]:
-    """The problems this account may open, by id."""
-    all_problems = repo.list_problems(session)
-    if account.is_staff:
-        return all_problems
-    in_contest = {pid: starts for pid, starts in session.execute(
-        select(contest_problems.c.problem_id, Contest.starts_at).join(
-            Contest, Contest.id == contest_problems.c.contest_id))}
-    now = _now()
-    open_ids = {pid for pid, starts in in_contest.items() if starts <= now}
-    return [p for p in all_problems if p.id not in in_contest or p.id in open_ids]
+    """The problems this account may open, by id (the API's rule: web/api/auth.py)."""
+    return auth.visible_problems(session, staff=account.is_staff, now=_now())
 
 
 def _problem_or_404(session: Session, problem_id: str) -> Problem:
@@ -188,21 +182,21 @@ def submissions() -> str:
 @login_required
 def submission(submission_id: int) -> str:
     sub = _submission_or_404(submission_id)
-    return render_template("submission.html", doc=submission_json(sub),
+    return render_template("submission.html", doc=submission_json(sub, secret_feedback=me().is_staff),
                            source=sub.source.decode("utf-8", errors="replace"))
 
 
 @bp.get("/submissions/<int:submission_id>.json")
 @login_required
 def submission_doc(submission_id: int) -> dict[str, Any]:
-    return submission_json(_submission_or_404(submission_id))
+    return submission_json(_submission_or_404(submission_id), secret_feedback=me().is_staff)
 
 
 @bp.get("/submissions/<int:submission_id>/events")
 @login_required
 def submission_live(submission_id: int) -> Response:
     _submission_or_404(submission_id)
-    return event_stream(submission_id)
+    return event_stream(submission_id, secret_feedback=me().is_staff)
 
 
 @bp.get("/contests")
