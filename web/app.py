@@ -11,18 +11,24 @@ The schema is migrated when the app is made; `judge serve` makes it before the w
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from typing import Any
 
 import redis
 from celery import Celery
-from flask import Flask, Response, current_app
+from flask import Flask, Response, current_app, request
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.routing import IntegerConverter, Map
 
 from judge.service import queue
 from judge.service.settings import Settings
 from judge.storage import connect, migrate, session_factory
+
+log = logging.getLogger(__name__)
 
 MAX_UPLOAD_BYTES = 256 * 1024 * 1024  # a problem package or a batch archive
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -58,6 +64,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       REMEMBER_COOKIE_HTTPONLY=True, REMEMBER_COOKIE_SAMESITE="Lax",
                       WTF_CSRF_TIME_LIMIT=None)  # a token lives as long as the session
+    # every <int:...> in a route stops at the database's integers: a larger id is a 404, not a
+    # query that overflows (web/api's own routes say so with ID too)
+    app.url_map.converters["int"] = _DatabaseId
     from web.api import blueprint as api
     from web.judge0 import blueprint as judge0
     from web.metrics import blueprint as metrics
@@ -76,7 +85,32 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     ratelimit.init_app(app, settings.redis_url)  # after CSRF: a forged form is refused before it counts
     app.after_request(_security_headers)
+    app.register_error_handler(OperationalError, _database_away)
+    app.register_error_handler(InterfaceError, _database_away)
     return app
+
+
+class _DatabaseId(IntegerConverter):
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
+def _database_away(e: Exception) -> Response:
+    """The pages when the database is locked or away (the JSON API and the Judge0 API have
+    their own, web/api/errors.py and web/judge0.py): 503 with Retry-After, JSON where the
+    client asks for JSON (a submission page's .json)."""
+    from web.api.errors import error_response
+
+    log.warning("the database is unavailable: %s", str(getattr(e, "orig", None) or e).splitlines()[0])
+    message = "the database is unavailable; try again in a few seconds"
+    if request.path.endswith(".json") or request.accept_mimetypes.best == "application/json":
+        response = error_response(503, "database_unavailable", message)
+    else:
+        response = Response(f"<!doctype html><title>503</title><p>{message}.</p>", status=503,
+                            content_type="text/html; charset=utf-8")
+    response.headers["Retry-After"] = "5"
+    return response
 
 
 def _security_headers(response: Response) -> Response:

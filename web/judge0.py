@@ -45,6 +45,7 @@ import time
 import uuid
 from typing import Any
 
+import sqlalchemy.exc
 from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException
@@ -121,6 +122,17 @@ def _api_error(e: ApiError) -> Response:
 def _http_error(e: HTTPException) -> Response:
     """Werkzeug's own (a body over the size limit, a wrong method) as JSON, like the rest."""
     return _fail(e.code or 500, {"error": e.description or e.name})
+
+
+@blueprint.errorhandler(sqlalchemy.exc.OperationalError)
+@blueprint.errorhandler(sqlalchemy.exc.InterfaceError)
+def _database_away(e: Exception) -> Response:
+    """Locked past its busy timeout or away: 503 with Retry-After, in Judge0's shape."""
+    cause = str(getattr(e, "orig", None) or e).splitlines()[0]
+    log.warning("Judge0 API: the database is unavailable: %s", cause)
+    response = _fail(503, {"error": "the database is unavailable; try again in a few seconds"})
+    response.headers["Retry-After"] = "5"
+    return response
 
 
 @blueprint.errorhandler(Exception)

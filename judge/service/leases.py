@@ -31,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import redis
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from judge.storage import repo
@@ -165,6 +166,8 @@ def reaper(sessions: sessionmaker[Session], client: redis.Redis, enqueue: Callab
         while not stop.wait(every_s or lease_s()):
             try:
                 reap(sessions, client, enqueue)
+            except (OperationalError, InterfaceError, redis.RedisError) as e:  # away: said in a line
+                log.warning("reaping waits: %s", str(getattr(e, "orig", None) or e).splitlines()[0])
             except Exception:  # noqa: BLE001 - a reaper that dies would lose nothing but its watch
                 log.exception("reaping failed; trying again")
 

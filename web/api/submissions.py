@@ -257,8 +257,8 @@ def list_submissions() -> dict[str, Any]:
     try:
         limit = max(1, min(int(request.args.get("limit", 50)), 500))
         before = int(request.args["before"]) if "before" in request.args else None
-        if before is not None:
-            before = min(max(before, 0), MAX_ID + 1)  # beyond what the database's integers hold
+        if before is not None:  # past what the database's integers hold: every id is before it
+            before = None if before > MAX_ID else max(before, 0)
     except ValueError:
         raise ApiError(400, "bad_request", "limit and before must be integers") from None
     query = select(Submission).order_by(Submission.id.desc()).limit(limit)

@@ -1,0 +1,62 @@
+"""The web's answers when the database is away (pages and the Judge0 API; the JSON API's are in
+tests/service/test_faults.py, on a real locked and a real stopped database) and for ids past
+the database's integers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy.exc import OperationalError
+
+from judge.service.settings import Settings
+from web.app import create_app
+
+
+@pytest.fixture
+def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Flask:
+    monkeypatch.setenv("JUDGE_RATE_LIMIT_API", "off")
+    return create_app(Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path}/j.db",
+                               redis_url="redis://127.0.0.1:1/0"))
+
+
+def test_the_judge0_api_answers_503_json_when_the_database_is_away(app: Flask) -> None:
+    ctx = app.extensions["judge"]
+
+    class Away:
+        def __call__(self, *_: Any, **__: Any) -> Any:
+            raise OperationalError("SELECT 1", {}, Exception("database is locked"))
+
+        begin = __call__
+
+    object.__setattr__(ctx, "sessions", Away())
+    r = app.test_client().get("/judge0/languages", headers={"X-Auth-Token": "jdg_whatever"})
+    assert r.status_code == 503
+    assert r.headers["Retry-After"] == "5"
+    assert "database is unavailable" in r.get_json()["error"]  # Judge0's shape: {"error": text}
+
+
+def test_a_page_answers_503_when_the_database_is_away(app: Flask) -> None:
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = "1"  # flask-login then loads the user: from the database, away
+
+    class Away:
+        def __call__(self, *_: Any, **__: Any) -> Any:
+            raise OperationalError("SELECT 1", {}, Exception("database is locked"))
+
+        begin = __call__
+
+    object.__setattr__(app.extensions["judge"], "sessions", Away())
+    r = client.get("/problems")
+    assert r.status_code == 503 and r.headers["Retry-After"] == "5"
+    assert "database is unavailable" in r.get_data(as_text=True)
+
+
+def test_a_page_with_an_id_past_the_databases_integers_is_404(app: Flask) -> None:
+    client = app.test_client()
+    for path in ("/submissions/99999999999999999999", "/organiser/batches/2147483648"):
+        assert client.get(path).status_code == 404, path
+    assert client.get("/submissions/2147483647").status_code in (302, 401, 404)  # in range: routed
