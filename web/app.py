@@ -12,6 +12,7 @@ The schema is migrated when the app is made; `judge serve` makes it before the w
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,7 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
 from judge.service import queue
@@ -84,10 +86,29 @@ def create_app(settings: Settings | None = None) -> Flask:
     from web import ratelimit
 
     ratelimit.init_app(app, settings.redis_url)  # after CSRF: a forged form is refused before it counts
+    hops = _proxy_hops()
+    if hops:  # behind a TLS proxy: the client's address is the one the proxy says it saw
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     app.after_request(_security_headers)
     app.register_error_handler(OperationalError, _database_away)
     app.register_error_handler(InterfaceError, _database_away)
     return app
+
+
+def _proxy_hops() -> int:
+    """`JUDGE_PROXY_HOPS`: how many proxies in front of the web set X-Forwarded-For (default 0).
+
+    Without it, every request seems to come from the proxy, so the per-address limits (failed
+    logins, requests without a token: web/ratelimit.py) would count everyone together. Set it
+    only behind proxies that overwrite these headers: a client could forge them otherwise."""
+    raw = os.environ.get("JUDGE_PROXY_HOPS", "").strip() or "0"
+    try:
+        hops = int(raw)
+    except ValueError:
+        raise ValueError(f"JUDGE_PROXY_HOPS must be a whole number of proxies, not {raw!r}") from None
+    if not 0 <= hops <= 10:
+        raise ValueError(f"JUDGE_PROXY_HOPS must be 0 to 10, not {hops}")
+    return hops
 
 
 class _DatabaseId(IntegerConverter):

@@ -24,7 +24,10 @@ def main(host: str, port: int, threads: int) -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     from web.app import create_app
 
-    app = create_app()
+    try:
+        app = create_app()
+    except ValueError as e:  # a setting from the environment that cannot be used
+        raise click.ClickException(str(e)) from None
     click.echo(f"judge web: listening on http://{host}:{port}/ (API at /api/v1)", err=True)
     waitress.serve(app, host=host, port=port, threads=threads, ident="judge", _quiet=True,
                    channel_timeout=120, connection_limit=1000)
