@@ -202,13 +202,14 @@ def _check_no_overlap(label: str, infos: list[zipfile.ZipInfo]) -> None:
                                "refusing what looks like a zip bomb")
 
 
-def unpack_zip(zpath: Path, dest: Path) -> Path:
-    """Unpack a zip into `dest` after checking it whole (CheckedZip); the package's top folder.
+def unpack_zip(source: Path | bytes, dest: Path, label: str | None = None) -> Path:
+    """Unpack a zip (a file, or its bytes) into `dest` after checking it whole (CheckedZip); the
+    package's top folder. `label` names it in errors (default: the file's name).
 
     A zip may hold the package at its top or inside one top folder.
     """
-    label = zpath.name
-    with CheckedZip(zpath, label) as checked:
+    label = label or (source.name if isinstance(source, Path) else "archive")
+    with CheckedZip(source, label) as checked:
         for info in checked.infos:
             target = dest.joinpath(*_zip_parts(info.filename))
             if info.is_dir():

@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session, sessionmaker
 import sandbox
 from judge.errors import JudgeError
 from judge.problems import package
+from judge.problems.archive import unpack_zip
 from judge.service import queue
 from judge.storage import repo
 from judge.storage.models import Problem as ProblemRow
@@ -118,14 +119,7 @@ def ensure_local(sessions: sessionmaker[Session], data_dir: Path, path: str) -> 
     incoming = data_dir / "problems" / ".incoming" / secrets.token_hex(8)
     incoming.mkdir(parents=True)
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            for info in zf.infolist():
-                target = incoming / info.filename
-                if info.filename.startswith("/") or ".." in Path(info.filename).parts:
-                    raise JudgeError(f"package {path}: {info.filename!r} leaves its directory")
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(zf.read(info))
-                target.chmod((info.external_attr >> 16) & 0o777 or 0o644)
+        unpack_zip(data, incoming, label=f"package {path}")  # checked as an upload is
         version.parent.mkdir(parents=True, exist_ok=True)
         try:
             incoming.rename(version)
