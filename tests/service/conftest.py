@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from service_kit import Service, sum_package
+from service_kit import Service, stop_all, sum_package
 
 from judge.service.redis_server import EmbeddedRedis
 from judge.storage import connect, migrate, session_factory
@@ -166,14 +166,7 @@ def _service(data_dir: Path, database_url: str, extra_env: dict[str, str] | None
             time.sleep(0.2)
         yield svc
     finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+        stop_all(procs)
         for f in logs.values():
             f.close()
         redis_server.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import subprocess
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -48,6 +49,18 @@ class Service:
             doc: dict[str, Any] = r.json()
             if doc["state"] == "done" or time.monotonic() > deadline:
                 return doc
+
+
+def stop_all(procs: list[subprocess.Popen[bytes]], grace_s: float = 30) -> None:
+    """SIGTERM to every process, then wait for each; one still there after `grace_s` is killed."""
+    for p in procs:
+        p.terminate()
+    for p in procs:
+        try:
+            p.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
 
 
 SUM_C = b'#include <stdio.h>\nint main(void){long a,b;scanf("%ld %ld",&a,&b);printf("%ld\\n",a+b);}\n'

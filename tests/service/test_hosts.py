@@ -36,7 +36,7 @@ from typing import Any
 import pytest
 import redis
 import requests
-from service_kit import SUM_C, WRONG_C, Service
+from service_kit import SUM_C, WRONG_C, Service, stop_all
 
 from judge.storage import connect, migrate, session_factory
 from judge.storage.models import Role, Submission
@@ -173,14 +173,7 @@ def hosts(tmp_path_factory: pytest.TempPathFactory, sandbox_ready: None) -> Iter
             time.sleep(0.3)
         yield h
     finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+        stop_all(procs)
         for f in files:
             f.close()
         for ns in made:
