@@ -27,7 +27,7 @@ from typing import Any
 
 import sandbox
 from sandbox import Image, oci
-from sandbox.build import Apt, Debootstrap, Step, build_layer, layer_digest
+from sandbox.build import Apt, Debootstrap, Npm, Step, build_layer, layer_digest
 from sandbox.store import ImageStore, LayeredImage, StoreError, check_name
 
 from .errors import JudgeError, UnknownImage
@@ -72,7 +72,7 @@ def definitions(path: Path = DEFINITIONS) -> dict[str, Definition]:
             check_name(name)
         except StoreError as e:
             raise ImageDefinitionError(f"{where}: {e}") from None
-        unknown = set(entry) - {"debootstrap", "variant", "from", "packages"}
+        unknown = set(entry) - {"debootstrap", "variant", "from", "packages", "npm", "integrity", "into"}
         if unknown:
             raise ImageDefinitionError(f"{where}: unknown keys {sorted(unknown)}")
         if "debootstrap" in entry:
@@ -80,6 +80,15 @@ def definitions(path: Path = DEFINITIONS) -> dict[str, Definition]:
                 raise ImageDefinitionError(f"{where}: a debootstrap image has no `from` or `packages`")
             defs[name] = Definition(name, Debootstrap(str(entry["debootstrap"]),
                                                       str(entry.get("variant", "minbase"))), None)
+        elif "from" in entry and "npm" in entry:
+            if "packages" in entry:
+                raise ImageDefinitionError(f"{where}: `packages` or `npm`, not both")
+            try:
+                step: Step = Npm(str(entry["npm"]), str(entry.get("integrity", "")),
+                                 str(entry.get("into", "")))
+            except StoreError as e:
+                raise ImageDefinitionError(f"{where}: {e}") from None
+            defs[name] = Definition(name, step, str(entry["from"]))
         elif "from" in entry and isinstance(entry.get("packages"), list):
             try:
                 step = Apt(tuple(str(p) for p in entry["packages"]))
@@ -87,7 +96,8 @@ def definitions(path: Path = DEFINITIONS) -> dict[str, Definition]:
                 raise ImageDefinitionError(f"{where}: {e}") from None
             defs[name] = Definition(name, step, str(entry["from"]))
         else:
-            raise ImageDefinitionError(f"{where} needs `debootstrap = SUITE`, or `from` and `packages`")
+            raise ImageDefinitionError(f"{where} needs `debootstrap = SUITE`, or `from` and `packages` "
+                                       "(or `npm`, `integrity` and `into`)")
     for d in defs.values():
         _chain(defs, d.name)  # raises for a missing parent or a cycle
     return defs

@@ -5,6 +5,11 @@ Two kinds of step, each making one layer of the store (sandbox/store.py):
 - `Debootstrap(suite, variant)`: `debootstrap --variant=minbase` into an empty directory. The
   package lists and downloaded packages are removed afterwards: they would only make every
   box's image bigger.
+- `Npm(package, integrity, into)`: one package tarball from the npm registry (JUDGE_NPM_REGISTRY,
+  by default registry.npmjs.org), checked against the `integrity` written in the definition
+  (npm's own SRI form, `sha512-...`) before anything is unpacked, and unpacked under `into`
+  with tarfile's `data` filter (no links out, no devices, no setuid bits). Nothing runs: that
+  is how JetBrains' Kotlin compiler, a JVM jar that Debian only has as 1.3, gets into an image.
 - `Apt(packages)`: the layers below are stacked read-only with overlayfs, a new empty
   directory is the upper layer, and `apt-get install --no-install-recommends` runs in a chroot
   of the stack, inside a mount and pid namespace of its own (`unshare`) so that nothing it
@@ -25,6 +30,7 @@ of the definition: it is where packages come from, not what the layer is.
 
 from __future__ import annotations
 
+import base64
 import collections
 import hashlib
 import json
@@ -32,6 +38,8 @@ import os
 import re
 import shutil
 import subprocess
+import tarfile
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -39,6 +47,8 @@ from .store import ImageStore, StoreError
 
 BUILDER_VERSION = 1  # bump when the way layers are made changes what they hold
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
+DEFAULT_NPM_REGISTRY = "https://registry.npmjs.org"
+NPM_PACKAGE = re.compile(r"^(?:@[a-z0-9][a-z0-9._-]*/)?[a-z0-9][a-z0-9._-]*@[0-9][0-9A-Za-z.+-]*$")
 PACKAGE = re.compile(r"^[a-z0-9][a-z0-9+.:=~-]*$")
 APT_OPTIONS = ("-q", "-o", "Acquire::Check-Valid-Until=false", "-o", "APT::Sandbox::User=root",
                "-o", "Dpkg::Use-Pty=0")
@@ -79,7 +89,34 @@ class Apt:
         return "apt-get install " + " ".join(self.packages)
 
 
-Step = Debootstrap | Apt
+@dataclass(frozen=True, slots=True)
+class Npm:
+    package: str  # name@version, an exact version
+    integrity: str  # the registry's `dist.integrity`: "sha512-" and the base64 digest
+    into: str  # an absolute path in the image; the tarball's package/ folder becomes it
+
+    def __post_init__(self) -> None:
+        if not NPM_PACKAGE.match(self.package):
+            raise StoreError(f"not an npm package at an exact version (name@1.2.3): {self.package!r}")
+        if not self.integrity.startswith("sha512-"):
+            raise StoreError(f"{self.package}: integrity must be npm's sha512-... form, "
+                             f"not {self.integrity!r}")
+        parts = self.into.split("/")
+        if not self.into.startswith("/") or any(p in ("", ".", "..") for p in parts[1:]):
+            raise StoreError(f"{self.package}: `into` must be a plain absolute path, not {self.into!r}")
+
+    def definition(self) -> dict[str, object]:
+        return {"kind": "npm", "package": self.package, "integrity": self.integrity, "into": self.into}
+
+    def describe(self) -> str:
+        return f"npm {self.package} into {self.into}"
+
+    def tarball_url(self, registry: str) -> str:
+        name, version = self.package.rsplit("@", 1)
+        return f"{registry.rstrip('/')}/{name}/-/{name.rsplit('/', 1)[-1]}-{version}.tgz"
+
+
+Step = Debootstrap | Apt | Npm
 
 
 def layer_digest(step: Step, parent: str | None) -> str:
@@ -101,7 +138,7 @@ def build_layer(store: ImageStore, step: Step, below: list[str], progress: Progr
         return digest
     if isinstance(step, Debootstrap) and below:
         raise StoreError("a debootstrap layer must be the bottom one")
-    if isinstance(step, Apt) and not below:
+    if isinstance(step, Apt | Npm) and not below:
         raise StoreError("packages need a layer to install over (a debootstrap one)")
     info = {"source": "build", "step": step.definition(), "parent": below[-1] if below else None,
             "description": step.describe()}
@@ -109,6 +146,8 @@ def build_layer(store: ImageStore, step: Step, below: list[str], progress: Progr
         log = os.path.join(os.path.dirname(tree), "build.log")
         if isinstance(step, Debootstrap):
             _debootstrap(store, step, tree, log, progress)
+        elif isinstance(step, Npm):
+            _npm(store, step, tree, progress)
         else:
             _apt(store, step, below, tree, log, progress)
     return digest
@@ -162,6 +201,50 @@ def _apt(store: ImageStore, step: Apt, below: list[str], tree: str, log: str, pr
         path = os.path.join(tree, "var/cache/apt", name)
         if os.path.isfile(path) and not os.path.islink(path):
             os.unlink(path)
+
+
+def _npm(store: ImageStore, step: Npm, tree: str, progress: Progress) -> None:
+    """Fetch the tarball (once: kept in the store's cache), check its integrity, unpack package/."""
+    cache = os.path.join(store.cache_dir, "npm")
+    os.makedirs(cache, exist_ok=True)
+    path = os.path.join(cache, step.package.replace("/", "+") + ".tgz")
+    if not os.path.isfile(path) or not _integrity_ok(path, step.integrity):
+        url = step.tarball_url(os.environ.get("JUDGE_NPM_REGISTRY", DEFAULT_NPM_REGISTRY))
+        progress(f"fetching {url}")
+        part = path + ".part"
+        try:
+            with urllib.request.urlopen(url, timeout=60) as answer, open(part, "wb") as out:
+                shutil.copyfileobj(answer, out, 1 << 20)
+        except OSError as e:
+            raise BuildFailed(f"cannot fetch {url}: {e}") from e
+        if not _integrity_ok(part, step.integrity):
+            os.unlink(part)
+            raise BuildFailed(f"{url} does not match the integrity {step.integrity[:24]}... written in its "
+                              "definition; nothing was unpacked")
+        os.replace(part, path)
+    dest = os.path.join(tree, step.into.lstrip("/"))
+    os.makedirs(os.path.dirname(dest), mode=0o755, exist_ok=True)
+    unpack = os.path.join(tree, ".npm-unpack")
+    with tarfile.open(path, "r:gz") as tar:
+        tar.extractall(unpack, filter="data")  # refuses absolute names, `..`, links out, devices
+    top = os.listdir(unpack)
+    if top != ["package"]:
+        raise BuildFailed(f"{step.package}: the tarball holds {sorted(top)}, not one package/ folder")
+    os.rename(os.path.join(unpack, "package"), dest)
+    os.rmdir(unpack)
+    for dirpath, dirnames, _ in os.walk(dest):  # npm tarballs may carry 0700 folders; boxes run as nobody
+        for d in dirnames:
+            os.chmod(os.path.join(dirpath, d), 0o755)
+    os.chmod(dest, 0o755)
+    progress(f"{step.package}: unpacked into {step.into}")
+
+
+def _integrity_ok(path: str, integrity: str) -> bool:
+    h = hashlib.sha512()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return "sha512-" + base64.b64encode(h.digest()).decode() == integrity
 
 
 def _unshare() -> str:
