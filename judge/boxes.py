@@ -33,6 +33,8 @@ from rich.text import Text
 from sandbox import MiB
 from sandbox.registry import AmbiguousPrefix, Entry, NoSuchBox, Registry
 
+from .display import printable
+
 EXIT_NOT_FOUND = 1
 DEFAULT_GRACE_S = 10.0  # docker stop's
 
@@ -74,7 +76,8 @@ def ps(as_json: bool) -> None:
     for column in ("CPU", "MEMORY", "AGE"):
         table.add_column(column, justify="right", no_wrap=True)
     for b in boxes:
-        table.add_row(b.id, Text(b.entry.image), Text(shlex.join(b.entry.argv)),
+        # the argv is the contestant's: printable() shows an escape sequence, never sends it
+        table.add_row(b.id, Text(printable(b.entry.image)), Text(printable(shlex.join(b.entry.argv))),
                       f"{b.cpu_time_ns / 1e9:.2f} s", f"{b.memory_bytes / MiB:.1f} MiB", _age(b.age_s()))
     # made per call: click's test runner swaps sys.stdout, and rich binds it at construction
     Console(highlight=False, soft_wrap=False).print(table)

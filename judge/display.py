@@ -4,6 +4,12 @@ Only presentation lives here: what to show is decided by judge/cli.py and the re
 themselves. Output the program printed is shown as plain text (no rich markup is read from
 it) and cut at SHOW_BYTES per stream with a note, so a flood does not fill the terminal;
 `--json` gives all of it.
+
+Whatever a contestant controls (a program's output, its argv in `judge ps`, a compiler's
+messages quoting its source, file names from a batch) goes through `printable` first: control
+characters and invisible formatting characters are shown as escapes (`\x1b`, `\u202e`), so an
+escape sequence cannot move the operator's cursor, retitle the terminal, rewrite what was
+printed before or hide text (issue 17, finding 9). Rich's own `Text` strips only a few of them.
 """
 
 from __future__ import annotations
@@ -28,6 +34,24 @@ STYLE = {
 }
 
 
+def printable(text: str, *, keep: str = "") -> str:
+    """`text` with every control, format, surrogate, private-use or line/paragraph separator
+    character written as a Python escape; the characters in `keep` (a newline, a tab) stay."""
+    if text.isprintable() and not keep:
+        return text  # the common case, done in C
+    out = []
+    for ch in text:
+        if ch in keep or ch.isprintable():  # False for Cc, Cf, Cs, Co, Cn, Zl, Zp and Zs but " "
+            out.append(ch)
+        elif ord(ch) < 0x100:
+            out.append(f"\\x{ord(ch):02x}")
+        elif ord(ch) < 0x10000:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(f"\\U{ord(ch):08x}")
+    return "".join(out)
+
+
 def _console() -> Console:
     # made per call: click's test runner swaps sys.stdout, and rich binds it at construction
     return Console(highlight=False, soft_wrap=True)
@@ -42,7 +66,7 @@ def _stream(console: Console, title: str, data: str | bytes, truncated: bool) ->
     if not raw and not truncated:
         return
     console.print(Rule(title, align="left", style="dim"))
-    shown = raw[:SHOW_BYTES].decode("utf-8", errors="replace")
+    shown = printable(raw[:SHOW_BYTES].decode("utf-8", errors="replace"), keep="\n\t")
     console.print(Text(shown), end="" if shown.endswith("\n") else "\n")
     notes = []
     if len(raw) > SHOW_BYTES:
@@ -147,7 +171,7 @@ def mapping(doc: Mapping[str, object], *, title: str) -> None:
             for k, v in value.items():
                 add(f"{prefix}.{k}" if prefix else str(k), v)
         else:
-            table.add_row(prefix, Text(str(value)))
+            table.add_row(printable(prefix), Text(printable(str(value), keep="\n")))
 
     add("", doc)
     console.print(table)

@@ -27,6 +27,7 @@ import sandbox
 from sandbox import MiB, SandboxError
 
 from . import languages, submission
+from .display import printable
 from .errors import JudgeError
 from .grading import Grader, GradeResult
 from .problems import package
@@ -88,7 +89,7 @@ def _print_verify(report: VerifyReport) -> None:
     for c in report.checked:
         r = c.result
         verdict = r.verdict.value if r else "skipped"
-        table.add_row(c.sub.rel, c.sub.language or "-", "|".join(v.value for v in c.sub.expected),
+        table.add_row(printable(c.sub.rel), c.sub.language or "-", "|".join(v.value for v in c.sub.expected),
                       Text(verdict, style=_style(verdict, c.ok)),
                       f"{r.score:g}" if r and r.score is not None else "-",
                       f"{r.max_time:.2f} s" if r else "-", f"{r.max_memory / MiB:.1f} MiB" if r else "-")
@@ -145,7 +146,7 @@ def _grade(stack: contextlib.ExitStack, problem: Path, submissions: tuple[Path, 
                     result = GradeResult(verdict=Verdict.IE, score=None, tests=(), message=str(e),
                                          language=lang)
                 results.append((path, result))
-                tick(path.name)
+                tick(printable(path.name))
     except SandboxError as e:
         click.echo(f"judge: IE: {e}", err=True)
         sys.exit(EXIT_INTERNAL)
@@ -161,7 +162,8 @@ def _grade(stack: contextlib.ExitStack, problem: Path, submissions: tuple[Path, 
     for col in ("submission", "lang", "verdict", "score", "time", "memory", "tests"):
         table.add_column(col)
     for path, r in results:
-        table.add_row(str(path), r.language or "-", Text(r.verdict.value, style=_style(r.verdict.value)),
+        table.add_row(printable(str(path)), r.language or "-",
+                      Text(r.verdict.value, style=_style(r.verdict.value)),
                       f"{r.score:g}" if r.score is not None else "-", f"{r.max_time:.2f} s",
                       f"{r.max_memory / MiB:.1f} MiB", str(len(r.tests)))
     console.print(table)

@@ -268,3 +268,16 @@ def test_a_stale_entry_is_not_listed(registry_dir: Path, tmp_path: Path) -> None
     refused = judge("kill", "aaaa")
     assert refused.exit_code == 1 and "no running box" in refused.stderr
     assert leftovers(registry_dir) == ["aaaaaaaaaaa3.json", "cccccccccccc.json"]  # the latter: not old yet
+
+
+def test_ps_shows_escape_sequences_in_a_command_as_text_never_raw(start: Start) -> None:
+    """A contestant's argv that retitles the terminal and clears it (OSC 0, CSI 2J), with a
+    right-to-left override: the table shows escapes, `--json` the argv as it is."""
+    hostile = "\x1b]0;owned\x07\x1b[2J\u202e; exec sleep 600"
+    box = start(["/bin/sh", "-c", hostile])
+    assert box.listed()["command"] == ["/bin/sh", "-c", hostile]
+    table = judge("ps")
+    assert table.exit_code == 0, table.output
+    assert box.id in table.stdout
+    assert not any(c in table.stdout for c in "\x1b\x07\u202e")
+    assert "\\x1b]0;owned\\x07" in table.stdout
