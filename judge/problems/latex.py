@@ -1,8 +1,9 @@
 """LaTeX statements read, not typeset: the subset of LaTeX problem statements use, as HTML.
 
 `to_html(text, folder)` gives HTML for judge/problems/statement.py to sanitise: sections,
-lists, tables, emphasis, verbatim, images and links become HTML; math stays as its source text
-in `<span class="math">`, for a client-side renderer or for reading as is. Comments are removed
+lists, tables, emphasis, verbatim, images and links become HTML; math becomes MathML
+(judge/problems/mathml.py), or stays as its source in `<span class="math">` where it cannot be
+converted. Comments are removed
 first, so jury notes in `%` lines never reach the page. Unknown commands keep the text of their
 arguments. Nothing is ever run (no TeX, no pandoc).
 """
@@ -16,6 +17,7 @@ import unicodedata
 from pathlib import Path
 from urllib.parse import quote
 
+from . import mathml
 from .files import IMAGE_SUFFIXES
 
 HOLD = re.compile("\ue000(\\d+)\ue001")  # a piece of finished HTML kept aside while converting
@@ -87,8 +89,8 @@ class _Latex:
         begin, end = text.find("\\begin{document}"), text.find("\\end{document}")
         if begin >= 0:
             text = text[begin + len("\\begin{document}"):end if end > begin else None]
-        text = MATH.sub(lambda m: m.group(0) if m.group("esc") else self.hold(
-            f'<span class="math">{htmllib.escape(m.group(0))}</span>'), text)
+        text = MATH.sub(lambda m: m.group(0) if m.group("esc") else self.hold(mathml.render(m.group(0))),
+                        text)
         return self.blocks(text)
 
     def hold(self, html: str, block: bool = False) -> str:

@@ -25,7 +25,9 @@ script, but a page that opens the file directly would, so the web must serve the
 `Content-Security-Policy: sandbox` (or as attachments).
 
 LaTeX is read, not typeset, by judge/problems/latex.py; its HTML goes through the same
-sanitising as every other format.
+sanitising as every other format. Math in LaTeX and Markdown (`$…$`, `$$…$$`, `\\(…\\)`,
+`\\[…\\]`, equation environments) becomes MathML on the server (judge/problems/mathml.py), which
+the sanitiser lets through element by element (MATHML_TAGS): the page needs no script for it.
 
 Samples (samples): the sample group's cases in name order (judging order, for the usual flat
 data/sample), shown as the 2025-09 spec says: `X.in.statement` over `X.in`; `X.ans.statement`,
@@ -51,7 +53,7 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
-from . import latex
+from . import latex, mathml
 from .archive import follow_text_link
 from .files import IMAGE_SUFFIXES, files_under
 from .model import Problem
@@ -62,22 +64,22 @@ ALLOWED_TAGS = frozenset({
     "h1", "h2", "h3", "h4", "h5", "h6", "p", "br", "hr", "blockquote", "div", "span",
     "ul", "ol", "li", "dl", "dt", "dd",
     "table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption",
-    "code", "pre", "em", "strong", "sub", "sup", "a", "img",
-})
+    "code", "pre", "em", "strong", "sub", "sup", "a", "img", "figure", "figcaption",
+}) | mathml.MATHML_TAGS
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
     "img": {"src", "alt", "title", "width", "height"},
     "ol": {"start"},
     "td": {"colspan", "rowspan"},
     "th": {"colspan", "rowspan"},
-}
+} | mathml.MATHML_ATTRIBUTES
 # Classes are how the page itself is styled, so a statement gets only the ones we give meaning
 # to; any other could dress statement text as the site's own messages or buttons.
 ALLOWED_CLASSES = frozenset({"math", "illustration", "caption"})
 # removed with everything inside them (nh3 keeps the text of other refused tags)
 DROPPED_WITH_CONTENT = frozenset({
     "script", "style", "template", "noscript", "iframe", "frame", "frameset", "object", "embed",
-    "applet", "svg", "math", "title", "textarea", "select", "button",
+    "applet", "svg", "title", "textarea", "select", "button",
 })
 
 
@@ -322,7 +324,7 @@ def _math_rule(state: StateInline, silent: bool) -> bool:
 
 
 def _render_math(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
-    return f'<span class="math">{htmllib.escape(tokens[idx].content)}</span>'
+    return mathml.render(tokens[idx].content)
 
 
 # --- LaTeX -----------------------------------------------------------------------------------------

@@ -80,7 +80,8 @@ def test_markdown_statement_with_math_table_and_an_image(tmp_path: Path) -> None
     })
     st = find_statement(root)
     assert (st.kind, st.language, st.source, st.pdf) == ("html", "en", "statement/problem.en.md", None)
-    assert '<span class="math">$a_1 * b_2 &lt; c$</span>' in st.html
+    assert ('<math display="inline"><mrow><msub><mi>a</mi><mn>1</mn></msub><mo>*</mo><msub><mi>b</mi>'
+            '<mn>2</mn></msub><mo>&lt;</mo><mi>c</mi></mrow></math>') in st.html
     assert "<em>now</em>" in st.html and "<h2>Input</h2>" in st.html and "<td>2</td>" in st.html
     assert '<img src="images/cave.png" alt="a cave">' in st.html
     assert st.images == {"cave.png": root / "statement" / "cave.png"}
@@ -152,9 +153,10 @@ def test_latex_statement_becomes_simple_html(tmp_path: Path) -> None:
     assert "<em>two</em>" in html and "<strong>quickly</strong>" in html
     assert "<code>long long</code> types.<br>" in html
     assert "5% or $3 &amp; _ #" in html
-    assert '<span class="math">$a_1 &lt; b$</span>' in html
-    assert '<span class="math">$$\\sum_{i=1}^{n} x_i$$</span>' in html
-    assert '<span class="math">\\(y\\)</span>' in html
+    assert ('<math display="inline"><mrow><msub><mi>a</mi><mn>1</mn></msub><mo>&lt;</mo><mi>b</mi></mrow>'
+            "</math>") in html
+    assert '<math display="block"><mrow><munderover><mo>∑</mo>' in html  # $$...$$ displayed
+    assert '<math display="inline"><mrow><mi>y</mi></mrow></math>' in html  # \(y\)
     assert "Written by Alice." in html
     assert "<h2>Input</h2>" in html and "<h3>Output</h3>" in html
     assert "<ul><li>First, one" in html
@@ -173,7 +175,7 @@ def test_latex_cannot_smuggle_html_or_links(tmp_path: Path) -> None:
     html = find_statement(root).html
     assert_safe(html)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    assert '<span class="math">$&lt;img src=x onerror=alert(1)&gt;$</span>' in html
+    assert "<img src=x" not in html and "onerror" not in html  # math is MathML, its letters <mi> each
     assert '<a href="https://example.com/a" rel="noopener noreferrer">https://example.com/a</a>' in html
     assert "<img" not in html
 
@@ -280,7 +282,7 @@ def test_render_markdown_has_no_raw_html_and_keeps_math() -> None:
                            "$x_1 * y_2$ and *em*[^1]\n\n[^1]: a note\n")
     assert "&lt;script&gt;" in html and "<script" not in html and 'href="javascript' not in html
     assert "costs $5 and $10" in html
-    assert '<span class="math">$x_1 * y_2$</span> and <em>em</em><sup>[1]</sup>' in html
+    assert '<msub><mi>y</mi><mn>2</mn></msub></mrow></math> and <em>em</em><sup>[1]</sup>' in html
     assert html.endswith("<hr><ol><li>a note</li></ol>")
 
 
