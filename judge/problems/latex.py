@@ -52,7 +52,15 @@ WORDS = {"ldots": "…", "dots": "…", "textellipsis": "…", "LaTeX": "LaTeX",
          "textless": "<", "textgreater": ">", "textendash": "–", "textemdash": "—",
          "textquotedbl": '"', "ss": "ß", "aa": "å", "AA": "Å", "o": "ø", "O": "Ø", "ae": "æ",
          "AE": "Æ", "oe": "œ", "OE": "Œ", "l": "ł", "L": "Ł", "S": "§", "P": "¶",
-         "copyright": "©", "quad": " ", "qquad": " ", "enspace": " ", "thinspace": " "}
+         "copyright": "©", "quad": " ", "qquad": " ", "enspace": " ", "thinspace": " ",
+         "textdegree": "°", "degree": "°", "euro": "€", "EUR": "€", "pounds": "£", "textsterling": "£",
+         "textregistered": "®", "texttrademark": "™", "dag": "†", "ddag": "‡", "textbullet": "•",
+         "textperiodcentered": "·", "textunderscore": "_", "slash": "/", "textquoteleft": "‘",
+         "textquoteright": "’", "textquotedblleft": "“", "textquotedblright": "”", "checkmark": "✓",
+         "textonehalf": "½", "textmu": "µ", "textcent": "¢", "textyen": "¥", "noindent": "",
+         "centering": "", "smallskip": "", "medskip": "", "bigskip": "", "clearpage": "",
+         "newpage": "", "raggedright": "", "raggedleft": "", "small": "", "footnotesize": "",
+         "large": "", "Large": "", "normalsize": "", "tiny": "", "huge": "", "Huge": ""}
 BREAKS = {"newline", "linebreak"}
 # commands whose arguments are not text: dropped with them
 DROPPED = {"label", "ref", "pageref", "eqref", "cite", "vspace", "hspace", "vskip", "hskip",
@@ -71,7 +79,11 @@ FILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,200}(?:/[A-Za-z0-9_][A-Za-
 HEADED = {"Input": "Input", "Output": "Output", "Interaction": "Interaction"}  # 2025-09 environments
 QUOTES = {"quote", "quotation", "verse"}
 TABLES = {"tabular": 1, "tabular*": 2, "tabularx": 2, "longtable": 1}  # brace arguments before the rows
-ENV_ARGS = {"wrapfigure": 2, "minipage": 1, "multicols": 1}
+ENV_ARGS = {"minipage": 1, "multicols": 1}
+FLOATS = {"figure": 0, "figure*": 0, "table": 0, "table*": 0, "wrapfigure": 2, "wraptable": 2}  # brace args
+CAPTION = re.compile(r"\\caption(?![A-Za-z])\*?")
+SAMPLE_SLOTS = ("nextsample", "remainingsamples")  # problemtools: where the samples go, text after them
+PROBLEM_NAME = re.compile(r"\\problemname(?![A-Za-z])\s*")
 
 
 class _Latex:
@@ -149,6 +161,14 @@ class _Latex:
             elif name == "par":
                 flush()
                 i = m.end()
+            elif name == "illustration" and len(_arguments(text, m.end(), 3)[0]) == 3:
+                args, i = _arguments(text, m.end(), 3)
+                flush()
+                out.append(self.illustration(args[1], args[2]))
+            elif name in SAMPLE_SLOTS:
+                flush()
+                out.append(f'<div class="{name}"></div>')
+                i = _after_word(text, m.end())
             else:
                 buf.append(m.group(0))
                 i = m.end()
@@ -164,6 +184,8 @@ class _Latex:
                 head = f"<strong>{self.inline(label.group(1))}</strong> " if label and label.group(1) else ""
                 items.append(f"<li>{head}{_unwrap(self.blocks(part))}</li>")
             return f"<{tag}>{''.join(items)}</{tag}>"
+        if env in FLOATS:
+            return self.figure(env, body)
         if env in TABLES:
             i = _optional_end(body, 0)
             for _ in range(TABLES[env]):
@@ -178,6 +200,35 @@ class _Latex:
         if env in QUOTES:
             return f"<blockquote>{inner}</blockquote>"
         return f"<div>{inner}</div>"
+
+    def figure(self, env: str, body: str) -> str:
+        """A float (figure, table, wrapfigure) as `<figure>`, its `\\caption` as `<figcaption>`."""
+        i = _optional_end(body, 0)
+        for _ in range(FLOATS[env]):
+            _, i = _argument(body, _optional_end(body, i))
+        body = body[_optional_end(body, i):]
+        captions: list[str] = []
+        rest: list[str] = []
+        last = 0
+        for m in CAPTION.finditer(body):
+            if m.start() < last:
+                continue
+            rest.append(body[last:m.start()])
+            arg, last = _argument(body, _optional_end(body, m.end()), spaces=True)
+            if arg is not None:
+                captions.append(self.inline(arg).strip())
+            else:
+                last = m.end()
+        rest.append(body[last:])
+        inner = _unwrap(self.blocks("".join(rest)))
+        shown = "".join(f"<figcaption>{c}</figcaption>" for c in captions if c)
+        kind = "table" if env.startswith("table") else "figure"
+        return f'<figure class="{kind}">{inner}{shown}</figure>'
+
+    def illustration(self, file: str, description: str) -> str:
+        """problemtools' `\\illustration{width}{file}{description}`: a picture beside the text."""
+        return (f'<figure class="illustration">{self.image(file)}'
+                f"<figcaption>{self.inline(description).strip()}</figcaption></figure>")
 
     def table(self, body: str) -> str:
         rows = []
@@ -269,7 +320,7 @@ class _Latex:
             file, j = _argument(text, _optional_end(text, i), spaces=True)
             out.append(self.image(file or ""))
             return j
-        if name == "illustration":
+        if name == "illustration":  # (inside a list or a table cell; between paragraphs, blocks() has it)
             args, j = _arguments(text, i, 3)
             if len(args) == 3:
                 out.append(f'<span class="illustration">{self.image(args[1])}'
@@ -423,3 +474,15 @@ def _unwrap(html: str) -> str:
 def to_html(text: str, folder: Path) -> str:
     """The LaTeX statement `text`, whose images are relative to `folder`, as unsanitised HTML."""
     return _Latex(folder).convert(text)
+
+
+def problem_name(text: str) -> str:
+    """The argument of the statement's `\\problemname{...}` as plain text, or "" if it has none."""
+    text = COMMENT.sub(r"\1", text.replace("\r\n", "\n"))
+    m = PROBLEM_NAME.search(text)
+    if m is None:
+        return ""
+    arg, _ = _argument(text, m.end())
+    if arg is None:
+        return ""
+    return " ".join(_Latex(Path(".")).plain(arg).split())

@@ -43,12 +43,13 @@ import html as htmllib
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 import nh3
+import yaml
 from markdown_it import MarkdownIt
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
@@ -75,7 +76,8 @@ ALLOWED_ATTRIBUTES = {
 } | mathml.MATHML_ATTRIBUTES
 # Classes are how the page itself is styled, so a statement gets only the ones we give meaning
 # to; any other could dress statement text as the site's own messages or buttons.
-ALLOWED_CLASSES = frozenset({"math", "illustration", "caption"})
+ALLOWED_CLASSES = frozenset({"math", "illustration", "caption", "nextsample", "remainingsamples"})
+FIGURE_CLASSES = frozenset({"figure", "table", "illustration"})
 # removed with everything inside them (nh3 keeps the text of other refused tags)
 DROPPED_WITH_CONTENT = frozenset({
     "script", "style", "template", "noscript", "iframe", "frame", "frameset", "object", "embed",
@@ -87,10 +89,12 @@ DROPPED_WITH_CONTENT = frozenset({
 class Statement:
     kind: str  # "html" (we rendered or sanitised it), "pdf", or "none"
     html: str  # safe HTML to insert in the page ("" for pdf/none)
-    pdf: Path | None  # the PDF file in the package, for kind == "pdf" (served separately)
+    pdf: Path | None  # the package's PDF of this statement (kind "pdf", or beside the html), served apart
     language: str  # "en", ... the statement's language code ("" when the file names none)
     source: str  # the file it came from, relative to the package root ("" for none)
     images: dict[str, Path]  # name as referenced in the html -> file in the package, only those used
+    name: str = ""  # the problem's name in this language (problem_name), "" when the package gives none
+    languages: tuple[str, ...] = ()  # every language the package has a statement in (languages())
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,25 +112,84 @@ NO_LANGUAGE = ("problem_statement/problem.tex", "problem.md", "problem.html", "p
                "problem.txt")
 
 
+def languages(root: Path) -> tuple[str, ...]:
+    """The languages the package at `root` has a statement in, sorted; "" stands for a statement
+    whose file names no language (`problem_statement/problem.tex`, DOMjudge's `problem.pdf`)."""
+    root = Path(root)
+    found = {m.group(1) for folder in ("statement", "problem_statement")
+             if (root / folder).is_dir() for p in (root / folder).iterdir()
+             if (m := LANG_FILE.fullmatch(p.name)) and p.is_file() and _inside(root, p)}
+    if any((root / name).is_file() for name in NO_LANGUAGE):
+        found.add("")
+    return tuple(sorted(found))
+
+
+def _files(lang: str) -> tuple[str, ...]:
+    if lang == "":
+        return NO_LANGUAGE
+    return (*(f"statement/problem.{lang}.{ext}" for ext in ("md", "html", "tex", "pdf")),
+            *(f"problem_statement/problem.{lang}.{ext}" for ext in ("tex", "md", "html", "pdf")))
+
+
 def find_statement(root: Path, language: str = "en") -> Statement:
     """The statement of the package at `root` in `language`, else in the first language found.
 
     `language` may come from a request: one that is not a language code is not looked for.
     """
     root = Path(root)
-    found = sorted({m.group(1) for folder in ("statement", "problem_statement")
-                    if (root / folder).is_dir() for p in (root / folder).iterdir()
-                    if (m := LANG_FILE.fullmatch(p.name))})
+    found = languages(root)
     asked = [language] if re.fullmatch(LANGUAGE, language) else []
     for lang in dict.fromkeys([*asked, "en", "", *found]):
-        names = NO_LANGUAGE if lang == "" else (
-            *(f"statement/problem.{lang}.{ext}" for ext in ("md", "html", "pdf", "tex")),
-            *(f"problem_statement/problem.{lang}.{ext}" for ext in ("tex", "md", "html", "pdf")))
-        for name in names:
+        for name in _files(lang):
             path = root / name
             if path.is_file() and _inside(root, path):
-                return _read(root, path, lang)
-    return Statement(kind="none", html="", pdf=None, language="", source="", images={})
+                st = _read(root, path, lang)
+                return replace(st, pdf=st.pdf or _pdf(root, lang), name=problem_name(root, lang, st),
+                               languages=found)
+    return Statement(kind="none", html="", pdf=None, language="", source="", images={},
+                     name=problem_name(root, language if asked else "en", None), languages=found)
+
+
+def _pdf(root: Path, lang: str) -> Path | None:
+    """The package's PDF of the statement in `lang`, else its one PDF without a language."""
+    for name in (*(f"{d}/problem.{lang}.pdf" for d in ("statement", "problem_statement") if lang),
+                 "problem_statement/problem.pdf", "problem.pdf"):
+        if (root / name).is_file() and _inside(root, root / name):
+            return root / name
+    return None
+
+
+def problem_name(root: Path, lang: str, statement: Statement | None) -> str:
+    """The problem's name in `lang`: problem.yaml's `name` for that language where it maps
+    languages to names (2023-07 and later), else the statement's `\\problemname{}` (LaTeX), else
+    problem.yaml's one `name`, else DOMjudge's `domjudge-problem.ini` name; "" if none of them."""
+    meta: Any = {}
+    try:
+        meta = yaml.safe_load((root / "problem.yaml").read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        pass
+    named = meta.get("name") if isinstance(meta, dict) else None
+    if isinstance(named, dict) and isinstance(named.get(lang), str) and named[lang].strip():
+        return " ".join(str(named[lang]).split())
+    if statement is not None and statement.source.endswith(".tex"):
+        try:
+            text = (root / statement.source).read_bytes().decode("utf-8", errors="replace")
+            if found := latex.problem_name(text):
+                return found
+        except (OSError, RecursionError):
+            pass
+    if isinstance(named, str | int | float) and not isinstance(named, bool) and str(named).strip():
+        return " ".join(str(named).split())
+    if isinstance(named, dict):  # a map without this language: English, else its first
+        first = named.get("en", next(iter(named.values()), ""))
+        if isinstance(first, str) and first.strip():
+            return " ".join(first.split())
+    ini = root / "domjudge-problem.ini"
+    if ini.is_file():
+        m = re.search(r"^\s*name\s*=\s*['\"]?(.*?)['\"]?\s*$", ini.read_text("utf-8", errors="replace"), re.M)
+        if m and m.group(1).strip():
+            return m.group(1).strip()
+    return ""
 
 
 def _read(root: Path, path: Path, language: str) -> Statement:
@@ -206,7 +269,7 @@ def _relative_image(src: str) -> str | None:
 
 # nh3 writes attribute values quoted, with " < > escaped, so a tag ends at its first ">"
 IMG_TAG = re.compile(r"<img\b[^>]*>")
-EMPTY_CLASS = re.compile(r'(<(?:div|span)\b[^>]*?) class=""')  # left when no class was allowed
+EMPTY_CLASS = re.compile(r'(<(?:div|span|figure)\b[^>]*?) class=""')  # left when no class was allowed
 
 
 def _clean(html: str, image: Callable[[str], str | None]) -> str:
@@ -226,7 +289,7 @@ def _clean(html: str, image: Callable[[str], str | None]) -> str:
         attributes=ALLOWED_ATTRIBUTES,
         attribute_filter=attribute,
         url_schemes={"http", "https"},
-        allowed_classes={"div": ALLOWED_CLASSES, "span": ALLOWED_CLASSES},
+        allowed_classes={"div": ALLOWED_CLASSES, "span": ALLOWED_CLASSES, "figure": FIGURE_CLASSES},
         strip_comments=True,
     )
     cleaned = EMPTY_CLASS.sub(r"\1", cleaned)
@@ -235,7 +298,8 @@ def _clean(html: str, image: Callable[[str], str | None]) -> str:
 
 # --- Markdown --------------------------------------------------------------------------------------
 
-SAMPLE_TAGS = re.compile(r"\{\{\s*(?:nextsample|remainingsamples)\s*\}\}")  # we show samples ourselves
+SAMPLE_TAGS = re.compile(r"\{\{\s*(nextsample|remainingsamples)\s*\}\}")  # where the samples go
+SLOT = re.compile("(?:<p>)?\ue002(nextsample|remainingsamples)\ue003(?:</p>)?")
 FOOTNOTE = re.compile(r"^\[\^([^\]\s]+)\]:[ \t]*(.*(?:\n(?:[ \t]{2,}|\t)\S.*)*)\n?", re.M)
 FOOTNOTE_REF = re.compile(r"\[\^([^\]\s]+)\]")
 
@@ -260,7 +324,9 @@ def _markdown(text: str) -> str:
     md.add_render_rule("footnote", _render_footnote)
     notes = {m.group(1): m.group(2).strip() for m in FOOTNOTE.finditer(text)}
     env: dict[str, Any] = {"footnotes": notes, "footnote_order": []}
-    rendered: str = md.render(FOOTNOTE.sub("", SAMPLE_TAGS.sub("", text)), env)  # typed Any upstream
+    text = SAMPLE_TAGS.sub("\ue002\\1\ue003", text.replace("\ue002", "").replace("\ue003", ""))
+    rendered: str = md.render(FOOTNOTE.sub("", text), env)  # typed Any upstream
+    rendered = SLOT.sub(r'<div class="\1"></div>', rendered)
     order: list[str] = env["footnote_order"]
     if order:
         items = "".join(f"<li>{md.renderInline(notes[label], env)}</li>" for label in order)

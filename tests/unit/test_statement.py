@@ -85,7 +85,7 @@ def test_markdown_statement_with_math_table_and_an_image(tmp_path: Path) -> None
     assert "<em>now</em>" in st.html and "<h2>Input</h2>" in st.html and "<td>2</td>" in st.html
     assert '<img src="images/cave.png" alt="a cave">' in st.html
     assert st.images == {"cave.png": root / "statement" / "cave.png"}
-    assert "nextsample" not in st.html
+    assert st.html.endswith('<div class="nextsample"></div>\n')  # where the page puts the next sample
 
 
 def test_html_statement_loses_script_handlers_and_javascript_links(tmp_path: Path) -> None:
@@ -113,7 +113,8 @@ def test_html_statement_loses_script_handlers_and_javascript_links(tmp_path: Pat
 def test_pdf_statement_is_served_as_is(tmp_path: Path) -> None:
     root = write(tmp_path, {"statement/problem.en.pdf": b"%PDF-1.4\n"})
     assert find_statement(root) == Statement(kind="pdf", html="", pdf=root / "statement/problem.en.pdf",
-                                             language="en", source="statement/problem.en.pdf", images={})
+                                             language="en", source="statement/problem.en.pdf", images={},
+                                             languages=("en",))
 
 
 TEX = r"""\documentclass{problemset}
@@ -200,7 +201,8 @@ def test_no_statement(tmp_path: Path) -> None:
     (["statement/problem.de.md", "statement/problem.fr.md"], "sv", "statement/problem.de.md"),
     (["statement/problem.en.tex", "statement/problem.en.md", "statement/problem.en.pdf"], "en",
      "statement/problem.en.md"),
-    (["statement/problem.en.tex", "statement/problem.en.pdf"], "en", "statement/problem.en.pdf"),
+    (["statement/problem.en.tex", "statement/problem.en.pdf"], "en", "statement/problem.en.tex"),  # + a link
+    (["statement/problem.en.pdf", "statement/problem.sv.tex"], "en", "statement/problem.en.pdf"),
     (["problem_statement/problem.tex", "problem_statement/problem.sv.tex"], "en",
      "problem_statement/problem.tex"),
     (["problem_statement/problem.tex", "problem_statement/problem.sv.tex"], "sv",
@@ -251,7 +253,7 @@ def test_latex_image_gets_its_extension_and_a_pdf_figure_its_png(tmp_path: Path)
                             "statement/c.jpg": PNG})
     st = find_statement(root)
     assert set(st.images) == {"a.jpg", "b.png", "c.jpg"}
-    assert '<span class="caption">A <em>cave</em></span>' in st.html
+    assert "<figcaption>A <em>cave</em></figcaption></figure>" in st.html
 
 
 # --- the sanitiser and Markdown on their own ------------------------------------------------------------
