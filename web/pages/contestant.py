@@ -13,6 +13,7 @@ back to polling `/submissions/<id>.json` where EventSource fails, and draws the 
 from __future__ import annotations
 
 import functools
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from werkzeug.wrappers import Response
 from judge import languages, scoreboard
 from judge.problems import package
 from judge.problems.model import Problem as Package
-from judge.problems.statement import Statement, find_statement, samples
+from judge.problems.statement import Sample, samples
 from judge.service.documents import submission_json
 from judge.storage import repo
 from judge.storage.models import Contest, Problem, Role, Submission, User
@@ -34,6 +35,7 @@ from web.api.errors import ApiError
 from web.api.submissions import MAX_SOURCE_BYTES, create, event_stream, parse
 from web.app import context
 from web.pages import blueprint as bp
+from web.pages import statements
 from web.pages.auth import Account, login_required, me
 
 
@@ -58,11 +60,6 @@ def _package(path: str) -> Package:
     return package.load(context().settings.data_dir / path)
 
 
-@functools.lru_cache(maxsize=32)
-def _statement(path: str) -> Statement:
-    return find_statement(context().settings.data_dir / path)
-
-
 @bp.get("/")
 def index() -> Response:
     return redirect(url_for("pages.problems"))
@@ -73,14 +70,15 @@ def index() -> Response:
 def problems() -> str:
     with context().sessions() as session:
         shown = visible_problems(session, me())
-    return render_template("problems.html", problems=shown)
+    return render_template("problems.html", problems=shown,
+                           names={p.id: statements.shown_name(p) for p in shown})
 
 
 def _problem_page(problem_id: str, *, error: str | None = None, form: dict[str, str] | None = None,
                   status: int = 200) -> tuple[str, int]:
     with context().sessions() as session:
         problem = _problem_or_404(session, problem_id)
-    statement = _statement(problem.path)
+    statement = statements.statement(problem.path)
     # the statement names its images `images/<name>`; they are served beside the problem's page
     prefix = url_for("pages.statement_image", problem_id=problem.id, name="x")[:-1]
     statement_html = statement.html.replace('src="images/', f'src="{prefix}')
@@ -88,11 +86,31 @@ def _problem_page(problem_id: str, *, error: str | None = None, form: dict[str, 
         shown_samples = samples(_package(problem.path))
     except Exception:  # noqa: BLE001 - a package that no longer loads still shows its page
         shown_samples = []
+    parts, rest = _with_samples(statement_html, shown_samples)
     return render_template(
-        "problem.html", problem=problem, statement=statement, statement_html=statement_html,
-        samples=shown_samples, languages=languages.LANGUAGES, max_source=MAX_SOURCE_BYTES, error=error,
-        form=form or {},
+        "problem.html", problem=problem, name=statement.name or problem.name, statement=statement,
+        parts=parts, samples=rest, languages=languages.LANGUAGES, max_source=MAX_SOURCE_BYTES, error=error,
+        form=form or {}, statement_languages=[(lang, statements.language_name(lang))
+                                              for lang in statement.languages if lang],
     ), status
+
+
+SAMPLE_SLOT = re.compile(r'<div class="(nextsample|remainingsamples)"></div>')
+
+
+def _with_samples(html: str, shown: list[Sample]) -> tuple[list[tuple[str, list[Sample]]], list[Sample]]:
+    """The statement cut where the jury asked for samples (`\\nextsample`, `{{remainingsamples}}`):
+    each piece with the samples that follow it, and the samples left for the end."""
+    parts: list[tuple[str, list[Sample]]] = []
+    left = list(shown)
+    last = 0
+    for m in SAMPLE_SLOT.finditer(html):
+        take = 1 if m.group(1) == "nextsample" else len(left)
+        parts.append((html[last:m.start()], left[:take]))
+        left = left[take:]
+        last = m.end()
+    parts.append((html[last:], []))
+    return parts, left
 
 
 @bp.get("/problems/<problem_id>")
@@ -106,10 +124,10 @@ def problem(problem_id: str) -> tuple[str, int]:
 def statement_pdf(problem_id: str) -> Response:
     with context().sessions() as session:
         problem = _problem_or_404(session, problem_id)
-    statement = _statement(problem.path)
-    if statement.pdf is None:
+    pdf = statements.statement(problem.path).pdf  # in the chosen language (?lang=)
+    if pdf is None:
         abort(404)
-    return send_file(statement.pdf, mimetype="application/pdf")
+    return send_file(pdf, mimetype="application/pdf")
 
 
 @bp.get("/problems/<problem_id>/images/<name>")
@@ -117,7 +135,8 @@ def statement_pdf(problem_id: str) -> Response:
 def statement_image(problem_id: str, name: str) -> Response:
     with context().sessions() as session:
         problem = _problem_or_404(session, problem_id)
-    found: Path | None = _statement(problem.path).images.get(name)
+    found: Path | None = next((st.images[name] for st in statements.all_statements(problem.path)
+                               if name in st.images), None)
     if found is None:
         abort(404)
     response = send_file(found)

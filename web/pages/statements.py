@@ -1,0 +1,99 @@
+"""Which statement a reader gets, and the problem's name in that language on every page.
+
+The language: `?lang=xx` on a problem's page when the package has it (remembered in the session,
+so the lists and the next problem follow the reader's choice), else the session's earlier choice,
+else the best match for the browser's Accept-Language (`sv-SE` takes `sv`), else English, else
+the first the package has (judge/problems/statement.py find_statement). Statements are read
+from the package once per (package version, language) and kept (STATEMENT_CACHE of them): an
+imported package's folder never changes, a new version is a new folder.
+
+The name: what the statement in that language gives (problem.yaml's name for the language, the
+LaTeX `\\problemname`), else the name stored at import. Pages that know only problem ids (the
+submissions, scoreboards) call the template global `problem_name(id)`, which reads every
+problem's row once per request.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from flask import g, request, session
+from sqlalchemy import select
+
+from judge.problems.statement import Statement, find_statement, languages
+from judge.storage.models import Problem
+from web.app import context
+from web.pages import blueprint as bp
+
+STATEMENT_CACHE = 64
+SESSION_KEY = "statement_language"
+
+# Shown in the language switcher: each language's name in itself. Others show their code.
+AUTONYMS = {
+    "en": "English", "sv": "Svenska", "nb": "Norsk bokmål", "no": "Norsk", "nn": "Nynorsk", "da": "Dansk",
+    "fi": "Suomi", "is": "Íslenska", "de": "Deutsch", "nl": "Nederlands", "fr": "Français", "es": "Español",
+    "pt": "Português", "pt-BR": "Português (Brasil)", "it": "Italiano", "pl": "Polski", "cs": "Čeština",
+    "sk": "Slovenčina", "hu": "Magyar", "ro": "Română", "et": "Eesti", "lv": "Latviešu", "lt": "Lietuvių",
+    "ru": "Русский", "uk": "Українська", "el": "Ελληνικά", "tr": "Türkçe", "he": "עברית", "ar": "العربية",
+    "fa": "فارسی", "hi": "हिन्दी", "zh": "中文", "ja": "日本語", "ko": "한국어", "vi": "Tiếng Việt",
+    "id": "Bahasa Indonesia", "th": "ไทย", "": "(no language)",
+}
+
+
+def language_name(code: str) -> str:
+    return AUTONYMS.get(code, code)
+
+
+@functools.lru_cache(maxsize=STATEMENT_CACHE)
+def _languages(path: str) -> tuple[str, ...]:
+    return languages(context().settings.data_dir / path)
+
+
+@functools.lru_cache(maxsize=STATEMENT_CACHE)
+def _statement(path: str, language: str) -> Statement:
+    return find_statement(context().settings.data_dir / path, language)
+
+
+def chosen_language(path: str) -> str:
+    """The language to show the package at `path` in, for this request (module docstring)."""
+    available = _languages(path)
+    asked = request.args.get("lang")
+    if asked is not None and asked in available:
+        session[SESSION_KEY] = asked
+        return asked
+    kept = session.get(SESSION_KEY)
+    if isinstance(kept, str) and kept in available:
+        return kept
+    best = request.accept_languages.best_match([lang for lang in available if lang])
+    return best or "en"
+
+
+def statement(path: str, language: str | None = None) -> Statement:
+    """The statement of the package at `path` in `language` (default: the chosen one)."""
+    return _statement(path, chosen_language(path) if language is None else language)
+
+
+def all_statements(path: str) -> list[Statement]:
+    """The package's statement in each of its languages (for its images and PDFs)."""
+    return [_statement(path, lang) for lang in _languages(path) or ("en",)]
+
+
+def shown_name(problem: Problem) -> str:
+    """The problem's name in the chosen language, else as stored."""
+    try:
+        return statement(problem.path).name or problem.name
+    except OSError:  # the package's folder is gone: the stored name still says what it was
+        return problem.name
+
+
+@bp.app_template_global("problem_name")
+def problem_name(problem_id: str | None) -> str:
+    """The name of the problem with this id in the chosen language; the id if there is none."""
+    if not problem_id:
+        return ""
+    names: dict[str, str] | None = g.get("problem_names")
+    if names is None:
+        with context().sessions() as db:
+            names = {p.id: shown_name(p) for p in db.scalars(select(Problem))}
+        g.problem_names = names
+    return names.get(problem_id, problem_id)
