@@ -13,6 +13,9 @@ JUDGE_DATABASE_URL, JUDGE_REDIS_URL, JUDGE_SECRET_KEY); the split roles need JUD
 2. on the first start (no organiser yet) creates the organiser `admin` with a random password
    and an API token, and prints both once;
 3. unless JUDGE_REDIS_URL is set, starts the embedded Redis (judge/service/redis_server.py);
+   on the first start, unless `--no-example`, imports the example problem (judge/examples/) and
+   queues its verification, then prints a `curl` line that submits to it and one that fetches
+   the verdict;
 4. starts the worker (`--workers` boxes at a time, default one per CPU) and the web server,
    each in its own session, so the terminal's Ctrl-C reaches only `judge serve`;
 5. on Ctrl-C or SIGTERM stops the web server, then the worker (a warm shutdown: running
@@ -24,8 +27,10 @@ JUDGE_DATABASE_URL, JUDGE_REDIS_URL, JUDGE_SECRET_KEY); the split roles need JUD
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import secrets
+import shlex
 import signal
 import socket
 import subprocess
@@ -37,6 +42,9 @@ from typing import IO
 import click
 from sqlalchemy import select
 
+from .errors import JudgeError
+from .examples import EXAMPLE_ID, EXAMPLE_SOLUTION, import_example
+from .service import queue
 from .service.lifetime import terminate_with_parent
 from .service.redis_server import EmbeddedRedis, RedisServerError
 from .service.settings import Settings
@@ -100,6 +108,29 @@ def _first_organiser(settings: Settings) -> tuple[str, str] | None:
         engine.dispose()
 
 
+def _import_example(settings: Settings, redis_url: str) -> bool:
+    """Import the example problem as an upload would; False (and a line saying why) if it failed."""
+    engine = connect(settings.database_url)
+    try:
+        import_example(session_factory(engine), settings.data_dir, queue.client(redis_url))
+        return True
+    except JudgeError as e:  # never expected of our own package; the service runs on without it
+        click.echo(f"judge serve: could not import the example problem: {e}", err=True)
+        return False
+    finally:
+        engine.dispose()
+
+
+def curl_lines(base: str, token: str) -> tuple[str, str]:
+    """Shell lines that submit the example's accepted solution and wait for its verdict, then
+    fetch a submission again (ID: the "id" of the first answer)."""
+    body = json.dumps({"problem": EXAMPLE_ID, "language": "python3", "source": EXAMPLE_SOLUTION.read_text()})
+    auth = f"-H 'Authorization: Bearer {token}'"
+    submit = (f"curl -sS {auth} -H 'Content-Type: application/json' "
+              f"-d {shlex.quote(body)} '{base}/api/v1/submissions?wait=true'")
+    return submit, f"curl -sS {auth} '{base}/api/v1/submissions/ID'"
+
+
 def _stop(proc: subprocess.Popen[bytes], grace_s: float) -> None:
     if proc.poll() is not None:
         return
@@ -117,7 +148,9 @@ def _stop(proc: subprocess.Popen[bytes], grace_s: float) -> None:
 @click.option("--workers", type=click.IntRange(1, 256), default=None,
               help="Boxes at a time (worker processes, each pinned to a CPU); default: one per CPU.")
 @click.option("--languages", default=None, help="Comma-separated language ids to offer (default: all).")
-def serve_command(host: str, port: int, workers: int | None, languages: str | None) -> None:
+@click.option("--no-example", is_flag=True,
+              help=f"On the first start, do not import the example problem {EXAMPLE_ID!r}.")
+def serve_command(host: str, port: int, workers: int | None, languages: str | None, no_example: bool) -> None:
     """The whole service on this machine: web, API, workers, and (unless JUDGE_REDIS_URL is set)
     an embedded Redis; SQLite under JUDGE_DATA_DIR unless JUDGE_DATABASE_URL is set. Ctrl-C stops it."""
     settings = Settings.from_env()
@@ -133,6 +166,7 @@ def serve_command(host: str, port: int, workers: int | None, languages: str | No
             env["JUDGE_REDIS_URL"] = redis_server.start()
         except RedisServerError as e:
             raise click.ClickException(str(e)) from None
+    example = made is not None and not no_example and _import_example(settings, env["JUDGE_REDIS_URL"])
     stopping = [False]
 
     def on_signal(signum: int, _frame: object) -> None:
@@ -156,6 +190,14 @@ def serve_command(host: str, port: int, workers: int | None, languages: str | No
             click.echo(f"judge serve: first start: created the organiser {FIRST_ORGANISER!r}\n"
                        f"  password:  {password}\n  API token: {token}\n"
                        "  (shown once; more with `judge user add` and `judge token create`)", err=True)
+            if example:
+                local = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(host, shown)
+                submit, fetch = curl_lines(f"http://{local}:{port}", token)
+                click.echo(f"judge serve: imported the example problem {EXAMPLE_ID!r}; log in and submit "
+                           f"to it at http://{local}:{port}/problems/{EXAMPLE_ID}, or from a shell:\n"
+                           f"  {submit}\n"
+                           "  and fetch a submission again by the \"id\" that answer gave:\n"
+                           f"  {fetch}", err=True)
         while not stopping[0]:
             dead = [(name, p) for name, p in children if p.poll() is not None]
             if dead:
