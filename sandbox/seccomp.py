@@ -1,10 +1,16 @@
 """The default system-call policy: a readable table, compiled once to BPF with pyseccomp.
 
-Everything not listed is allowed: compilers, JVMs and runtimes need a wide, changing set of
-calls, and the namespaces, cgroups, rlimits and the unprivileged uid already confine what those
-calls can reach. What is listed is the kernel attack surface that judged programs never need,
-where kernel bugs live (nested namespaces, io_uring, bpf, userfaultfd, keyrings, exotic
-sockets), and calls that would open a channel between boxes.
+Every call this table knows and does not list is allowed: compilers, JVMs and runtimes need a
+wide set of calls, and the namespaces, cgroups, rlimits and the box's own unprivileged uid already
+confine what those calls can reach. What is listed is the kernel attack surface that judged
+programs never need, where kernel bugs live (nested namespaces, io_uring, bpf, userfaultfd,
+keyrings, exotic sockets), and calls that would open a channel between boxes.
+
+A call the table does not know is refused: `KNOWN` names, per architecture, the numbers it was
+reviewed against (x86_64: up to removexattrat, 466, Linux 6.13); any other number, a newer
+kernel's call (open_tree_attr, 467) or a hole in the table, fails with ENOSYS, as on a kernel
+that does not have it, before the libseccomp program is even consulted. A newer kernel cannot
+widen the surface silently: a call joins `KNOWN` only when someone has read what it does.
 
 Actions:
 - KILL: the call never runs and every process of the box is killed. The filter returns
@@ -12,7 +18,9 @@ Actions:
   the box, so the keeper can name the call ("RTE, signal 31, forbidden system call: bpf"),
   which a plain SECCOMP_RET_KILL_PROCESS cannot tell anyone.
 - ERRNO: the call fails with an error and the program goes on (file locks on the shared
-  read-only root would let two boxes signal each other; programs cope with ENOLCK).
+  read-only root would let two boxes signal each other; programs cope with ENOLCK; inotify
+  watches on the shared read-only files would show a box every file another box opens, and
+  its instances are a per-user limit: ENOSYS, as on a kernel built without inotify).
 Calls from another architecture (i386, x32) are killed outright (the bad-arch action).
 """
 
@@ -21,6 +29,7 @@ from __future__ import annotations
 import errno
 import functools
 import os
+import struct
 import tempfile
 
 import pyseccomp as sc
@@ -93,8 +102,58 @@ TIOCSTI, TIOCLINUX = 0x5412, 0x541C  # terminal input injection (CVE-2017-5226)
 ERRNO: dict[str, int] = {
     "clone3": errno.ENOSYS,  # its flags live in memory the filter cannot read; libc falls back to clone
     "flock": errno.ENOLCK,  # locks on shared read-only files are a channel between boxes
+    "inotify_init": errno.ENOSYS,  # watches on shared files see other boxes' accesses
+    "inotify_init1": errno.ENOSYS,
 }
 FCNTL_LOCKS = (5, 6, 7, 36, 37, 38, 1024, 1026)  # F_GETLK..F_SETLKW, F_OFD_*, F_SETLEASE, F_NOTIFY
+
+
+# architecture (AUDIT_ARCH_*) -> the ranges of call numbers the table was reviewed against,
+# inclusive; every other number is ENOSYS. Extend a range only after reading the new calls.
+KNOWN: dict[int, tuple[tuple[int, int], ...]] = {
+    0xC000003E: ((0, 334), (424, 466)),  # x86_64: read .. rseq, pidfd_send_signal .. removexattrat
+    0xC00000B7: ((0, 294), (424, 466)),  # aarch64: io_setup .. kexec_file_load, the same since 424
+}
+X32_SYSCALL_BIT = 0x40000000  # x86_64's x32 ABI: left to libseccomp, whose bad-arch action kills
+SECCOMP_RET_ERRNO = 0x00050000
+
+
+def _unknown_calls_prefix(arch: int) -> bytes:
+    """Classic BPF run before libseccomp's program: ENOSYS for every number outside KNOWN[arch].
+
+    Jumps in classic BPF are relative, so libseccomp's program works unchanged after it; every
+    way out of the prefix but the ENOSYS return falls through to it (its first instruction
+    loads the architecture again).
+    """
+    ranges = sorted(KNOWN[arch])
+    ld_abs, jeq, jgt, jge, ja, ret = 0x20, 0x15, 0x25, 0x35, 0x05, 0x06
+    # (code, jump-if-true label, jump-if-false label, k); labels: "lib" (libseccomp), "nosys"
+    prog: list[tuple[int, str | None, str | None, int]] = [
+        (ld_abs, None, None, 4),  # seccomp_data.arch
+        (jeq, None, "lib", arch),
+        (ld_abs, None, None, 0),  # seccomp_data.nr
+    ]
+    if arch == 0xC000003E:
+        prog.append((jge, "lib", None, X32_SYSCALL_BIT))
+    prog.append((jgt, "nosys", None, ranges[-1][1]))
+    for i in range(len(ranges) - 1, 0, -1):
+        prog.append((jge, "lib", None, ranges[i][0]))
+        prog.append((jgt, "nosys", None, ranges[i - 1][1]))
+    if ranges[0][0] > 0:
+        prog.append((jge, "lib", "nosys", ranges[0][0]))
+    else:
+        prog.append((ja, None, None, 0))
+    nosys = len(prog)
+    prog.append((ret, None, None, SECCOMP_RET_ERRNO | errno.ENOSYS))
+    lib = len(prog)
+    out = bytearray()
+    for pc, (code, jt, jf, k) in enumerate(prog):
+        def rel(label: str | None, pc: int = pc) -> int:
+            return 0 if label is None else {"lib": lib, "nosys": nosys}[label] - pc - 1
+        if code == ja:
+            k = lib - pc - 1
+        out += struct.pack("=HBBI", code, rel(jt), rel(jf), k)
+    return bytes(out)
 
 
 def _add(f: sc.SyscallFilter, action: object, call: str, *args: sc.Arg) -> None:
@@ -130,7 +189,11 @@ def policy_bpf() -> bytes:
     with tempfile.TemporaryFile() as tmp:
         f.export_bpf(tmp)
         tmp.seek(0)
-        return tmp.read()
+        program = tmp.read()
+    arch = int(sc.system_arch())
+    if arch not in KNOWN:
+        raise NotImplementedError(f"no reviewed system call table for architecture {arch:#x}")
+    return _unknown_calls_prefix(arch) + program
 
 
 @functools.cache
