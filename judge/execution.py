@@ -207,13 +207,16 @@ def compile_source(sb: SandboxLike, lang: Language, source: bytes | Submission, 
         output = _compiler_output(r, lim.output_bytes)
         if r.status is not RunStatus.OK:
             return CompileFailure(output, f"compiling failed: {r.message}")
-        present = box.listdir(recursive=True)
-        sent = {name for name, _ in files}
-        for pattern, mode in lang.artifacts:
-            found = fnmatch.filter(present, pattern)
-            if not found:
-                return CompileFailure(output, f"compiling left no file matching {pattern}")
-            program_files += [(f, box.get(f), mode) for f in sorted(found) if f not in sent]
+        try:  # what the compiler left is the submission's: too many files or levels is CE, not IE
+            present = box.listdir(recursive=True)
+            sent = {name for name, _ in files}
+            for pattern, mode in lang.artifacts:
+                found = fnmatch.filter(present, pattern)
+                if not found:
+                    return CompileFailure(output, f"compiling left no file matching {pattern}")
+                program_files += [(f, box.get(f), mode) for f in sorted(found) if f not in sent]
+        except FileRefused as e:
+            return CompileFailure(output, f"the compiled files cannot be taken out: {e}")
     return Program(lang, entry, tuple(program_files), output, run_main)
 
 

@@ -31,6 +31,7 @@ class _OpenHow(ctypes.Structure):
 
 
 _have_openat2 = True
+MAX_DEPTH = 64  # directories below the working directory that list_files descends (Java packages: a few)
 
 
 def _check(rel: str) -> str:
@@ -118,32 +119,51 @@ def read_file(dirfd: int, rel: str, max_bytes: int) -> bytes:
         os.close(fd)
 
 
-def list_files(dirfd: int, *, recursive: bool = False, max_entries: int = 10_000) -> list[str]:
+def list_files(dirfd: int, *, recursive: bool = False, max_entries: int = 10_000,
+               max_depth: int = MAX_DEPTH) -> list[str]:
     """Names in the box's working directory, for error messages and collection.
 
     With `recursive`, the regular files of the whole tree as relative paths ("x/y/A.class"),
-    walked without following any link, at most `max_entries` of them (FileRefused beyond).
+    walked without following any link, at most `max_entries` names and `max_depth` levels of
+    directories (FileRefused beyond either). The walk is a loop over a stack of paths, each
+    directory opened beneath `dirfd` and closed before the next: a tree 1,100 levels deep costs
+    neither the keeper's recursion nor one descriptor per level.
     """
     fd = os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=dirfd)
     try:
         if not recursive:
             return sorted(os.listdir(fd))
-        out: list[str] = []
-        _walk(fd, "", out, max_entries)
-        return sorted(out)
+        return sorted(_walk(fd, max_entries, max_depth))
     finally:
         os.close(fd)
 
 
-def _walk(fd: int, prefix: str, out: list[str], max_entries: int) -> None:
-    for entry in os.scandir(fd):
-        if len(out) >= max_entries:
-            raise FileRefused(f"more than {max_entries} files in the box's working directory")
-        if entry.is_dir(follow_symlinks=False):
-            sub = os.open(entry.name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd)
+def _walk(top: int, max_entries: int, max_depth: int) -> list[str]:
+    out: list[str] = []
+    seen = 0
+    stack: list[tuple[str, int]] = [("", 0)]  # (relative directory, its depth)
+    while stack:
+        rel, depth = stack.pop()
+        if rel:
             try:
-                _walk(sub, prefix + entry.name + "/", out, max_entries)
-            finally:
-                os.close(sub)
-        elif entry.is_file(follow_symlinks=False):
-            out.append(prefix + entry.name)
+                fd = open_beneath(top, rel.rstrip("/"), os.O_RDONLY | os.O_DIRECTORY)
+            except OSError as e:
+                raise FileRefused(f"cannot open the directory {rel} in the box: {e.strerror}") from e
+        else:
+            fd = os.dup(top)
+        try:
+            with os.scandir(fd) as entries:
+                for entry in entries:
+                    seen += 1
+                    if seen > max_entries:
+                        raise FileRefused(f"more than {max_entries} files in the box's working directory")
+                    if entry.is_dir(follow_symlinks=False):
+                        if depth + 1 > max_depth:
+                            raise FileRefused(f"directories nested more than {max_depth} deep in the "
+                                              f"box's working directory ({rel}{entry.name}/...)")
+                        stack.append((f"{rel}{entry.name}/", depth + 1))
+                    elif entry.is_file(follow_symlinks=False):
+                        out.append(rel + entry.name)
+        finally:
+            os.close(fd)
+    return out

@@ -166,3 +166,31 @@ def test_a_file_the_program_made_unreadable_is_still_collected(sb) -> None:
     with sb.box() as box:
         box.run([*PLANT, 'import os; open("/box/out", "w").write("data"); os.chmod("/box/out", 0)'], Limits())
         assert box.get("out") == b"data"
+
+
+DEEP = """
+import os
+os.chdir("/box")
+for i in range({depth}):
+    os.mkdir("d")
+    os.chdir("d")
+open("Deep.class", "w").close()
+"""
+
+
+def test_a_tree_1100_directories_deep_is_refused_not_a_keeper_crash(sb) -> None:
+    """The walk that collects compiled files is a bounded loop: no RecursionError, a clear refusal."""
+    with sb.box() as box:
+        result = box.run([*PLANT, DEEP.format(depth=1100)], Limits())
+        assert result.status == RunStatus.OK, result.stderr.decode()
+        got = within(10, lambda: box.listdir(recursive=True))
+    assert isinstance(got, FileRefused), f"the walk did not refuse the tree: {got!r}"
+    assert f"nested more than {sandbox.files.MAX_DEPTH} deep" in str(got)
+
+
+def test_a_tree_as_deep_as_allowed_is_walked_whole(sb) -> None:
+    with sb.box() as box:
+        result = box.run([*PLANT, DEEP.format(depth=sandbox.files.MAX_DEPTH)], Limits())
+        assert result.status == RunStatus.OK, result.stderr.decode()
+        names = box.listdir(recursive=True)
+    assert names == ["d/" * sandbox.files.MAX_DEPTH + "Deep.class"]
