@@ -116,9 +116,20 @@ def _print_json(doc: object) -> None:
     click.echo(json.dumps(doc, indent=2))  # ASCII: safe on any terminal or pipe encoding
 
 
+# Commands that make boxes, or start processes that do: on a cgroup v2 host that gave this
+# process no delegated subtree, they obtain one before anything else (sandbox/delegation.py),
+# so that every process they start is born in it.
+BOX_COMMANDS = frozenset({"run", "exec", "bench", "languages", "verify", "grade", "serve", "worker"})
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """A sandboxed judge for programming contests: run programs in fresh, locked-down boxes."""
+    if ctx.invoked_subcommand in BOX_COMMANDS and not {"-h", "--help"} & set(sys.argv[2:]):
+        from sandbox.delegation import ensure
+
+        ensure(reexec=True)
 
 
 @main.command()

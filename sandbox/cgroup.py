@@ -205,6 +205,10 @@ class Cgroups:
         forced = os.environ.get("SANDBOX_CGROUP")
         root = os.environ.get("SANDBOX_CGROUP_ROOT")
         if forced == "v2" or (forced is None and _is_cgroup2(CGROUP2_MAGIC_ROOT)):
+            if root is None:  # a stock host gives no subtree: obtain one (sandbox/delegation.py)
+                from .delegation import ensure
+
+                ensure()
             return cls._v2(Path(root) if root else CGROUP2_MAGIC_ROOT, own=root is None)
         return cls._v1()
 
@@ -250,7 +254,8 @@ class Cgroups:
         if missing:
             raise HostSetupError(
                 f"cgroup v2 controllers {', '.join(missing)} are not available in {start}. "
-                "Delegate them (systemd: Delegate=yes) or run as root; "
+                "Delegate them (systemd: Delegate=yes; or run it under `systemd-run --scope -p "
+                "Delegate=yes`), or run as root, where the judge obtains a subtree by itself; "
                 "`python -m sandbox.check` explains."
             )
         return cls(2, {"": delegate(start, [c for c in V2_CONTROLLERS if c in available])})
