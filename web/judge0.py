@@ -41,21 +41,21 @@ import logging
 import math
 import os
 import platform
-import time
+import re
 import uuid
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy.exc
 from flask import Blueprint, Response, jsonify, request
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from werkzeug.exceptions import HTTPException
 
-from judge import languages as langs
 from judge.checkers import default as default_checker
 from judge.problems.archive import CheckedZip
 from judge.problems.files import PackageError
 from judge.service import judge0, queue, webhooks, workers
-from judge.service.grade import AD_HOC_TIME_S, MAX_EXTRA_BYTES
+from judge.service.grade import AD_HOC_TIME_S
 from judge.storage import repo
 from judge.storage.models import Submission, SubmissionState, User
 from web.api.auth import is_staff, may_see, token_caller
@@ -69,6 +69,8 @@ PREFIX = os.environ.get("JUDGE0_PREFIX", "/judge0")
 blueprint = Blueprint("judge0", __name__, url_prefix=PREFIX)
 MAX_QUEUE_SIZE = int(os.environ.get("JUDGE0_MAX_QUEUE_SIZE", "100"))
 MAX_BATCH = 20
+BATCH_UTF8_ERROR = ("some attributes for one or more submissions cannot be converted to UTF-8, "
+                    "use base64_encoded=true query parameter")
 WAIT_MAX_S = 60.0
 METACHARACTERS = str.maketrans("", "", "$&;<>|`")
 LIMITS: dict[str, tuple[float, float, float | int]] = {  # field: (min, max, default), Judge0's config
@@ -77,17 +79,16 @@ LIMITS: dict[str, tuple[float, float, float | int]] = {  # field: (min, max, def
     "wall_time_limit": (1, 20, 10.0),
     "memory_limit": (2048, 512000, 128000),
     "stack_limit": (0, 128000, 64000),
-    "max_processes_and_or_threads": (1, 120, 60),
+    "max_processes_and_or_threads": (0, 120, 60),  # POSITIVE: over 0
     "max_file_size": (0, 4096, 1024),
-    "number_of_runs": (1, 20, 1),
+    "number_of_runs": (0, 20, 1),
 }
+POSITIVE = frozenset({"max_processes_and_or_threads", "number_of_runs"})  # Rails' greater_than: 0
 TEXT_OPTIONS = ("compiler_options", "command_line_arguments")  # kept as given and put in the command line
-NOT_ALLOWED = {
+NOT_ALLOWED = {  # Judge0's messages with ALLOW_ENABLE_NETWORK and ALLOW_ENABLE_PER_PROCESS_* false
     "enable_network": "enabling network is not allowed",
-    "enable_per_process_and_thread_time_limit": "setting per process and thread time limit is not allowed",
-    "enable_per_process_and_thread_memory_limit": (
-        "setting per process and thread memory limit is not allowed"
-    ),
+    "enable_per_process_and_thread_time_limit": "this option cannot be enabled",
+    "enable_per_process_and_thread_memory_limit": "this option cannot be enabled",
 }
 
 
@@ -179,8 +180,12 @@ def _authenticate() -> None:
 
 
 def _admin() -> User | None:
-    """The organiser named by X-Auth-User (401 without a good token there), or None for a contestant."""
-    admin = _user("X-Auth-User", scope="organise")
+    """The organiser named by X-Auth-User, or None: Judge0's authorize_request answers 403 to anything
+    else (no token there, a wrong one, a contestant's)."""
+    try:
+        admin = _user("X-Auth-User", scope="organise")
+    except _Refused:
+        return None
     return admin if is_staff(admin) else None
 
 
@@ -221,6 +226,52 @@ def _decode(value: Any, b64: bool, name: str, errors: dict[str, list[str]]) -> b
         return None
 
 
+def _blank(value: Any) -> bool:
+    """Rails' `blank?`: absent, or a string of white space only."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+NUMBER = re.compile(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*")
+
+
+def _number(value: Any) -> float | int | None:
+    """A number as Rails' numericality takes it (a JSON number, or a string of one, "2" or "2.5"),
+    or None for anything else (true, "abc", infinity)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        if not NUMBER.fullmatch(value):
+            return None
+        number = float(value)
+        integral = number.is_integer() and not any(c in value for c in ".eE")
+        return int(number) if integral else number
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return value
+    return None
+
+
+def _boolean(value: Any) -> bool | None:
+    """Rails' boolean cast: false, 0, "0", "f", "false", "off" (any case) are false, blank is null."""
+    if _blank(value):
+        return None
+    if isinstance(value, str):
+        return value.strip().lower() not in ("0", "f", "false", "off")
+    return value not in (False, 0)
+
+
+def _language_id(value: Any) -> int | None:
+    """Rails' integer cast of language_id: 50, "50", 50.0; None for what is no number."""
+    number = _number(value)
+    if number is None:
+        return None
+    try:
+        return int(number)
+    except OverflowError:  # 1e400 is a float Rails would take; no language has that id
+        return -1
+
+
 def _zip_fault(value: Any) -> str | None:
     """Why `additional_files` is not a base64 zip the worker can unpack (judge/problems/archive.py's
     checks, with Judge0's MAX_EXTRACT_SIZE), or None."""
@@ -231,21 +282,30 @@ def _zip_fault(value: Any) -> str | None:
     except (binascii.Error, ValueError):
         return "is not valid base64"
     try:
-        CheckedZip(data, "additional_files", max_bytes=MAX_EXTRA_BYTES).close()
+        CheckedZip(data, "additional_files", max_bytes=judge0.MAX_EXTRA_BYTES).close()
     except PackageError as e:
         return e.fault
     return None
 
 
 def _parse(doc: Any, user: User, b64: bool) -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
-    """(repo.add_submission's arguments, None) or (None, Judge0's 422 errors) for one submission."""
+    """(repo.add_submission's arguments, None) or (None, Judge0's 422 errors) for one submission.
+
+    As Rails takes a request (app/models/submission.rb): numbers may come as strings ("50"),
+    blank text options are no options, booleans are cast ("false" is false), and the messages
+    are Judge0's own."""
     errors: dict[str, list[str]] = {}
     if not isinstance(doc, dict):
         return None, {"submission": ["must be an object"]}
-    jid = doc.get("language_id")
+    raw_jid = doc.get("language_id")
+    jid = _language_id(raw_jid)
+    j0 = judge0.LANGUAGES.get(jid) if jid is not None else None
     if jid is None:
         errors.setdefault("language_id", []).append("can't be blank")
-    elif not isinstance(jid, int) or jid not in judge0.LANGUAGES:
+    elif jid in judge0.ARCHIVED:
+        errors.setdefault("language_id", []).append(
+            f"language with id {jid} is archived and cannot be used anymore")
+    elif j0 is None:
         errors.setdefault("language_id", []).append(f"language with id {jid} doesn't exist")
     source = _decode(doc.get("source_code"), b64, "source_code", errors)
     if (source is None or not source.strip()) and "source_code" not in errors:
@@ -257,44 +317,56 @@ def _parse(doc: Any, user: User, b64: bool) -> tuple[dict[str, Any] | None, dict
     stdin = _decode(doc.get("stdin"), b64, "stdin", errors)
     expected = _decode(doc.get("expected_output"), b64, "expected_output", errors)
     options: dict[str, Any] = {"api": "judge0", "compare": "judge0"}
+    if j0 is not None:
+        options["language_id"] = j0.id
+    if stdin is None:
+        options["no_stdin"] = True  # shown as null, as Judge0 shows an absent stdin
     for name, (lo, hi, default) in LIMITS.items():
         value = doc.get(name)
-        if value is None:
+        if _blank(value):
             options[name] = default
             continue
-        if isinstance(value, bool) or not isinstance(value, int | float) or (
-                isinstance(value, float) and not math.isfinite(value)):  # isfinite(10**400) overflows
+        number = _number(value)
+        if number is None:
             errors.setdefault(name, []).append("is not a number")
-        elif not lo <= value <= hi:
+        elif not lo <= number <= hi or (name in POSITIVE and number <= 0):
             errors.setdefault(name, []).append(
-                f"must be greater than or equal to {lo:g}"
-                if value < lo
-                else f"must be less than or equal to {hi:g}"
+                "must be greater than 0" if name in POSITIVE and number <= 0
+                else f"must be greater than or equal to {_bound(lo, name, False)}" if number < lo
+                else f"must be less than or equal to {_bound(hi, name, True)}"
             )
         else:
-            options[name] = value
+            options[name] = number if name in judge0.DECIMAL_OPTIONS else int(number)
     for name, why in NOT_ALLOWED.items():
-        if doc.get(name):
+        if _boolean(doc.get(name)):
             errors.setdefault(name, []).append(why)
     compiler = doc.get("compiler_options")
-    if compiler is not None:
+    if not _blank(compiler):  # Judge0 checks only a non-blank one; the IDE always sends ""
         if not isinstance(compiler, str) or len(compiler) > 512:
             errors.setdefault("compiler_options", []).append("is too long (maximum is 512 characters)")
-        elif isinstance(jid, int) and jid in judge0.LANGUAGES and jid not in judge0.COMPILED:
+        elif j0 is not None and not j0.compiled:
             errors.setdefault("compiler_options", []).append(
-                f"setting compiler options for language {judge0.LANGUAGES[jid][1]} is not allowed")
+                "setting compiler options is only allowed for compiled languages")
         else:
             options["compiler_options"] = compiler.translate(METACHARACTERS)
+    elif isinstance(compiler, str):
+        options["compiler_options"] = compiler
     args = doc.get("command_line_arguments")
-    if args is not None:
+    if not _blank(args):
         if not isinstance(args, str) or len(args) > 512:
             errors.setdefault("command_line_arguments", []).append("is too long (maximum is 512 characters)")
         else:
             options["command_line_arguments"] = args.translate(METACHARACTERS)
-    if doc.get("redirect_stderr_to_stdout") is not None:
-        options["redirect_stderr_to_stdout"] = bool(doc.get("redirect_stderr_to_stdout"))
-    if doc.get("additional_files") is not None:
+    elif isinstance(args, str):
+        options["command_line_arguments"] = args
+    redirect = _boolean(doc.get("redirect_stderr_to_stdout"))
+    if redirect is not None:
+        options["redirect_stderr_to_stdout"] = redirect
+    if not _blank(doc.get("additional_files")):
         fault = _zip_fault(doc["additional_files"])
+        if fault is None and j0 is not None and source is not None:  # issue 17: a clash is 422, not IE
+            names = [name for name, _, _ in judge0.unpack_files(doc["additional_files"])]
+            fault = judge0.clash(names, judge0.own_names(j0.id, j0.ours, source))
         if fault is not None:
             errors.setdefault("additional_files", []).append(fault)
         else:
@@ -313,19 +385,21 @@ def _parse(doc: Any, user: User, b64: bool) -> tuple[dict[str, Any] | None, dict
                 errors.setdefault("judge_checker_args", []).append(str(e))
             options["compare"], options["checker_args"] = checker, flags
     callback = doc.get("callback_url")
-    if callback is not None:
+    if not _blank(callback):
         refused = webhooks.check_url(callback) if isinstance(callback, str) else "must be a string"
         if refused:
             errors.setdefault("callback_url", []).append(refused)
         else:
             options["callback"] = "judge0"
             options["callback_url"] = callback
+    else:
+        callback = None
     if errors:
         return None, errors
-    assert isinstance(jid, int) and source is not None
+    assert j0 is not None and source is not None
     memory_kb = float(options["memory_limit"])
     return {
-        "language": judge0.LANGUAGES[jid][0],
+        "language": j0.ours,
         "source": source,
         "user_id": user.id,
         "stdin": stdin if stdin is not None else b"",
@@ -338,7 +412,14 @@ def _parse(doc: Any, user: User, b64: bool) -> tuple[dict[str, Any] | None, dict
     }, {}
 
 
-def _check_queue() -> None:
+def _bound(value: float, name: str, upper: bool) -> str:
+    """A bound as Judge0's message has it: its configured maxima of decimal settings as Ruby writes
+    a float ("15.0"), the rest as written in its model ("0", "2048")."""
+    return (judge0.decimal(value) or "") if upper and name in judge0.DECIMAL_OPTIONS else f"{int(value)}"
+
+
+def _check_queue(adding: int = 1) -> None:
+    """Judge0's check_queue_size: 503 when the queue cannot take `adding` more."""
     with context().sessions() as session:
         waiting = (
             session.scalar(
@@ -346,7 +427,7 @@ def _check_queue() -> None:
             )
             or 0
         )
-    if waiting >= MAX_QUEUE_SIZE:
+    if waiting + adding > MAX_QUEUE_SIZE:
         raise _Refused(_fail(503, {"error": "queue is full"}))
 
 
@@ -363,7 +444,7 @@ def _by_id(submission_id: int) -> Submission:
     return sub
 
 
-@blueprint.post("/submissions")
+@blueprint.post("/submissions", strict_slashes=False)
 def create_submission() -> Response | tuple[Any, int]:
     user = _user()
     b64, fields = _flag("base64_encoded"), _fields()
@@ -381,7 +462,7 @@ def create_submission() -> Response | tuple[Any, int]:
         return {"token": fields_["token"], "error": str(e)}, 201
 
 
-@blueprint.get("/submissions/<token>")
+@blueprint.get("/submissions/<token>", strict_slashes=False)
 def get_submission(token: str) -> tuple[Any, int]:
     user = _user()
     b64, fields = _flag("base64_encoded"), _fields()
@@ -391,17 +472,19 @@ def get_submission(token: str) -> tuple[Any, int]:
     return judge0.document(sub, b64=b64, fields=fields), 200
 
 
-@blueprint.post("/submissions/batch")
+@blueprint.post("/submissions/batch", strict_slashes=False)
 def create_batch() -> tuple[Any, int]:
     user = _user()
     b64 = _flag("base64_encoded")
     body = read_json()
     items = body.get("submissions") if isinstance(body, dict) else None
-    if not isinstance(items, list) or not items:
-        return {"error": "submissions must be a non-empty array"}, 422
+    if not isinstance(items, list):
+        items = []
     if len(items) > MAX_BATCH:
-        return {"error": f"number of submissions in a batch must be less than or equal to {MAX_BATCH}"}, 422
-    _check_queue()
+        return {"error": f"number of submissions in a batch should be less than or equal to {MAX_BATCH}"}, 400
+    if not items:
+        return {"error": "there should be at least one submission in a batch"}, 400
+    _check_queue(len(items))
     parsed = [_parse(item, user, b64) for item in items]
     good = [f for f, _ in parsed if f is not None]
     if not good:
@@ -410,28 +493,44 @@ def create_batch() -> tuple[Any, int]:
     return [{"token": f["token"]} if f is not None else e for f, e in parsed], 201
 
 
-@blueprint.get("/submissions/batch")
+@blueprint.get("/submissions/batch", strict_slashes=False)
 def get_batch() -> tuple[Any, int]:
     user = _user()
     b64, fields = _flag("base64_encoded"), _fields()
-    tokens = request.args.get("tokens") or request.headers.get("tokens") or ""
-    found = [s if s is not None and may_see(user, s) else None
-             for s in (_by_token(t.strip()) for t in tokens.split(",") if t.strip())]
-    return {"submissions": [judge0.document(s, b64=b64, fields=fields) if s else None for s in found]}, 200
+    given = request.headers.get("tokens") or request.args.get("tokens") or ""
+    tokens = [t.strip() for t in given.strip().split(",") if t.strip()]
+    if len(tokens) > MAX_BATCH:
+        return {"error": f"number of submissions in a batch should be less than or equal to {MAX_BATCH}"}, 400
+    if not tokens:
+        return {"error": "there should be at least one submission in a batch"}, 400
+    found = [s if s is not None and may_see(user, s) else None for s in map(_by_token, tokens)]
+    try:
+        docs = [judge0.document(s, b64=b64, fields=fields) if s else None for s in found]
+    except judge0.NotUtf8:
+        return {"error": BATCH_UTF8_ERROR}, 400
+    return {"submissions": docs}, 200
 
 
-@blueprint.get("/submissions")
+def _ruby_int(value: str | None, default: int) -> int:
+    """Ruby's String#to_i, as Judge0 reads page and per_page: leading digits, else 0."""
+    if value is None:
+        return default
+    found = re.match(r"\s*([+-]?\d+)", value)
+    return int(found.group(1)) if found else 0
+
+
+@blueprint.get("/submissions", strict_slashes=False)
 def list_submissions() -> tuple[Any, int]:
     if _admin() is None:
         return {"error": "authorization failed"}, 403
     b64, fields = _flag("base64_encoded"), _fields()
-    try:
-        page = int(request.args.get("page", 1))
-        per_page = min(max(int(request.args.get("per_page", 20)), 1), 100)
-    except ValueError:
-        return {"error": f"invalid page: {request.args.get('page')}"}, 400
-    if page < 1:
+    page = _ruby_int(request.args.get("page"), 1)
+    per_page = _ruby_int(request.args.get("per_page"), 20)
+    if page <= 0:
         return {"error": f"invalid page: {page}"}, 400
+    if per_page <= 0:  # Judge0 refuses a negative one; will_paginate fails on 0
+        return {"error": f"invalid per_page: {per_page}"}, 400
+    per_page = min(per_page, 100)
     with context().sessions() as session:
         total = (
             session.scalar(select(func.count()).select_from(Submission).where(Submission.token.is_not(None)))
@@ -447,7 +546,10 @@ def list_submissions() -> tuple[Any, int]:
                 .limit(per_page)
             )
         ) if offset < total else []  # past the end: no query (an offset of 10^30 overflows the database)
-        docs = [judge0.document(s, b64=b64, fields=fields) for s in subs]
+        try:
+            docs = [judge0.document(s, b64=b64, fields=fields) for s in subs]
+        except judge0.NotUtf8:
+            return {"error": BATCH_UTF8_ERROR}, 400
     pages = max(1, math.ceil(total / per_page))
     return {
         "submissions": docs,
@@ -461,43 +563,35 @@ def list_submissions() -> tuple[Any, int]:
     }, 200
 
 
-def _language(jid: int, full: bool) -> dict[str, Any]:
-    ours, name = judge0.LANGUAGES[jid]
-    doc: dict[str, Any] = {"id": jid, "name": name}
-    if full:
-        lang = langs.by_id(ours)
-        doc |= {
-            "is_archived": False,
-            "source_file": lang.source_name,
-            "compile_cmd": " ".join(lang.compile) if lang.compile else None,
-            "run_cmd": " ".join(lang.run),
-        }
-    return doc
+def _by_name() -> list[judge0.Judge0Language]:
+    return sorted(judge0.LANGUAGES.values(), key=lambda lang: lang.name)  # Judge0 orders them by name
 
 
-@blueprint.get("/languages")
+@blueprint.get("/languages", strict_slashes=False)
 def get_languages() -> tuple[Any, int]:
-    return [_language(j, False) for j in sorted(judge0.LANGUAGES)], 200
+    return [judge0.language_doc(lang.id, full=False) for lang in _by_name()], 200
 
 
-@blueprint.get("/languages/all")
+@blueprint.get("/languages/all", strict_slashes=False)
 def get_all_languages() -> tuple[Any, int]:
-    return [{**_language(j, False), "is_archived": False} for j in sorted(judge0.LANGUAGES)], 200
+    """Every id we take, none archived; a name says what runs an id that Judge0 gave another version
+    ("C (GCC 12.2.0, for Judge0's GCC 7.4.0)")."""
+    return [{**judge0.language_doc(lang.id, full=False), "is_archived": False} for lang in _by_name()], 200
 
 
-@blueprint.get("/languages/<int:language_id>")
+@blueprint.get("/languages/<int:language_id>", strict_slashes=False)
 def get_language(language_id: int) -> tuple[Any, int]:
     if language_id not in judge0.LANGUAGES:
         return {"error": f"language with id {language_id} doesn't exist"}, 404
-    return _language(language_id, True), 200
+    return judge0.language_doc(language_id, full=True), 200
 
 
-@blueprint.get("/statuses")
+@blueprint.get("/statuses", strict_slashes=False)
 def get_statuses() -> tuple[Any, int]:
     return [{"id": i, "description": d} for i, d in judge0.STATUSES.items()], 200
 
 
-@blueprint.get("/about")
+@blueprint.get("/about", strict_slashes=False)
 def about() -> dict[str, Any]:
     return {
         "version": judge0.VERSION,
@@ -511,22 +605,22 @@ def _text(body: str) -> Response:
     return Response(body, mimetype="text/plain")
 
 
-@blueprint.get("/version")
+@blueprint.get("/version", strict_slashes=False)
 def version() -> Response:
     return _text(judge0.VERSION)
 
 
-@blueprint.get("/isolate")
+@blueprint.get("/isolate", strict_slashes=False)
 def isolate() -> Response:
     return _text("judge sandbox: namespaces, cgroups and seccomp (not isolate; compatible answers)")
 
 
-@blueprint.get("/license")
+@blueprint.get("/license", strict_slashes=False)
 def license_() -> Response:
     return _text("MIT")
 
 
-@blueprint.get("/system_info")
+@blueprint.get("/system_info", strict_slashes=False)
 def system_info() -> dict[str, Any]:
     mem = {}
     try:
@@ -544,7 +638,7 @@ def system_info() -> dict[str, Any]:
     }
 
 
-@blueprint.get("/config_info")
+@blueprint.get("/config_info", strict_slashes=False)
 def config_info() -> dict[str, Any]:
     return {
         "maintenance_mode": False,
@@ -590,35 +684,71 @@ def config_info() -> dict[str, Any]:
     }
 
 
-@blueprint.get("/statistics")
+def _database_size(session: Any) -> int:
+    """The database's size in bytes: PostgreSQL's pg_database_size, SQLite's pages."""
+    if session.get_bind().dialect.name == "postgresql":
+        return int(session.scalar(text("SELECT pg_database_size(current_database())")) or 0)
+    pages = session.scalar(text("PRAGMA page_count")) or 0
+    return int(pages) * int(session.scalar(text("PRAGMA page_size")) or 0)
+
+
+def _size_pretty(size: int) -> str:
+    """As PostgreSQL's pg_size_pretty: bytes, kB, MB, GB, each up to 10240 of it, rounded half up."""
+    for unit in ("bytes", "kB", "MB", "GB"):
+        if size < 10 * 1024 or unit == "GB":
+            return f"{size} {unit}"
+        size = (size + 512) // 1024
+    raise AssertionError("unreachable")
+
+
+@blueprint.get("/statistics", strict_slashes=False)
 def statistics() -> dict[str, Any]:
+    """Judge0's InfoController#statistics: counts by language and status (most first), today's
+    submissions, each of the 30 days before it (newest first) and the database's size."""
+    today = datetime.now(UTC).date()
+    by_language: dict[int, int] = {}
+    by_status: dict[int, int] = {}
+    by_day: dict[date, int] = {}
     with context().sessions() as session:
-        rows = list(session.scalars(select(Submission).where(Submission.token.is_not(None))))
-        by_language: dict[int, int] = {}
-        by_status: dict[int, int] = {}
-        for s in rows:
-            jid = judge0.BY_LANGUAGE.get(s.language)
-            if jid is not None:
-                by_language[jid] = by_language.get(jid, 0) + 1
-            sid = judge0.status_id(s)
-            by_status[sid] = by_status.get(sid, 0) + 1
-    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        rows = session.execute(
+            select(Submission.language, Submission.options, Submission.state, Submission.verdict,
+                   Submission.signal, Submission.created_at).where(Submission.token.is_not(None))
+        ).all()
+        size = _database_size(session)
+    for row in rows:
+        sub = Submission(language=row.language, options=row.options, state=row.state, verdict=row.verdict,
+                         signal=row.signal)
+        jid = judge0.language_id(sub)
+        if jid is not None:
+            by_language[jid] = by_language.get(jid, 0) + 1
+        sid = judge0.status_id(sub)
+        by_status[sid] = by_status.get(sid, 0) + 1
+        if row.created_at is not None:
+            day = row.created_at.date()
+            by_day[day] = by_day.get(day, 0) + 1
+    now = datetime.now(UTC).isoformat()
     return {
         "created_at": now,
         "cached_until": now,
-        "submissions": {"total": len(rows)},
+        "submissions": {
+            "total": len(rows),
+            "today": by_day.get(today, 0),
+            "last_30_days": {str(today - timedelta(days=d)): by_day.get(today - timedelta(days=d), 0)
+                             for d in range(1, 31)},
+        },
         "languages": [
-            {"language": {"id": j, "name": judge0.LANGUAGES[j][1]}, "count": n}
-            for j, n in sorted(by_language.items())
+            {"language": {"id": j, "name": judge0.LANGUAGES[j].name}, "count": n}
+            for j, n in sorted(by_language.items(), key=lambda item: -item[1])
         ],
         "statuses": [
             {"status": {"id": i, "name": judge0.STATUSES[i]}, "count": n}
-            for i, n in sorted(by_status.items())
+            for i, n in sorted(by_status.items(), key=lambda item: -item[1])
         ],
+        "database": {"size_pretty": _size_pretty(size), "size_in_bytes": size},
     }
 
 
-@blueprint.get("/workers")
+@blueprint.get("/workers", strict_slashes=False)
 def get_workers() -> tuple[Any, int]:
     ctx = context()
     lengths = queue.queue_lengths(ctx.redis)
@@ -657,20 +787,20 @@ def get_workers() -> tuple[Any, int]:
     ], 200
 
 
-@blueprint.delete("/submissions/<token>")
+@blueprint.delete("/submissions/<token>", strict_slashes=False)
 def delete_submission(token: str) -> tuple[Any, int]:
     """Judge0's default (ENABLE_SUBMISSION_DELETE=false): submissions are kept."""
     _user()
     return {"error": "delete not allowed"}, 400
 
 
-@blueprint.post("/authenticate")
+@blueprint.post("/authenticate", strict_slashes=False)
 def authenticate() -> tuple[Any, int]:
     _user()
     return {}, 200
 
 
-@blueprint.post("/authorize")
+@blueprint.post("/authorize", strict_slashes=False)
 def authorize() -> tuple[Any, int]:
     if _admin() is None:
         return {"error": "authorization failed"}, 403

@@ -41,14 +41,11 @@ they are tried again before anything is recorded (tests/service/test_faults.py p
 
 from __future__ import annotations
 
-import base64
-import io
 import json
 import logging
 import shlex
 import threading
 import time
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -337,7 +334,7 @@ class GradingService:
         cpu_ms = max(1, round(time_s * 1000))
         wall_ms = round(float(opts["wall_time_limit"]) * 1000) if opts.get("wall_time_limit") else 3 * cpu_ms
         file_bytes = int(opts["max_file_size"]) * 1024 if opts.get("max_file_size") else None
-        limits = Limits(cpu_time_ms=cpu_ms, wall_time_ms=max(wall_ms, cpu_ms),
+        limits = Limits(cpu_time_ms=cpu_ms, wall_time_ms=wall_ms,  # Judge0's may be under the CPU limit
                         memory_bytes=(sub.memory_mib or AD_HOC_MEMORY_MIB) * MiB,
                         output_bytes=file_bytes or AD_HOC_OUTPUT_BYTES,
                         file_size_bytes=file_bytes or Limits().file_size_bytes,
@@ -345,12 +342,19 @@ class GradingService:
                         processes=int(opts.get("max_processes_and_or_threads") or Limits().processes))
         image = images.get(lang.image)
         flags = shlex.split(str(opts.get("compiler_options") or ""))
-        compiled = execution.compile_source(self.sb, lang, sub.source, image=image, flags=flags)
+        try:  # Judge0's additional_files (and Plain Text's and Executable's file): in the compile box too
+            source, extra = judge0.program(opts, lang.id, sub.source)
+        except judge0.FilesRefused as e:  # a name the program's own files take: the submitter's fault
+            return {"verdict": Verdict.CE, "message": str(e)}
+        entry = lang.source_file(source.decode("utf-8", errors="replace"))
+        files = Source(((entry, source), *((n, d) for n, d, _ in extra)), "judge0") if extra else source
+        compiled = execution.compile_source(self.sb, lang, files, image=image, flags=flags,
+                                            main=entry if extra else None)
         if isinstance(compiled, execution.CompileFailure):
             return {"verdict": Verdict.CE, "compile_output": compiled.output,
                     "message": compiled.message or None}
-        if opts.get("additional_files"):
-            compiled = replace(compiled, files=compiled.files + _extra_files(str(opts["additional_files"])))
+        modes = {name: mode for name, _, mode in extra}
+        compiled = replace(compiled, files=tuple((n, d, modes.get(n, m)) for n, d, m in compiled.files))
         args = shlex.split(str(opts.get("command_line_arguments") or ""))
         self._set_state(sub.id, SubmissionState.RUNNING, claim)
         runs = []
@@ -397,31 +401,6 @@ def _host_failure(outcome: dict[str, Any]) -> str | None:
     tests: list[repo.TestOutcome] = outcome.get("tests") or []
     found = next((t.message for t in tests if t.verdict is Verdict.IE and t.message), None)
     return str(found or outcome.get("message") or "internal error").removeprefix("internal error: ")
-
-
-MAX_EXTRA_BYTES = 10 * MiB  # Judge0's MAX_EXTRACT_SIZE
-
-
-def _extra_files(encoded: str) -> tuple[tuple[str, bytes, int], ...]:
-    """Judge0's `additional_files`: a base64 zip whose files join the program's in its box."""
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(base64.b64decode(encoded)))
-    except (ValueError, zipfile.BadZipFile) as e:
-        raise JudgeError(f"additional_files is not a base64 zip ({e})") from None
-    found, total = [], 0
-    with zf:
-        for info in zf.infolist():
-            name = info.filename
-            if info.is_dir():
-                continue
-            if name.startswith("/") or ".." in name.split("/") or "\\" in name:
-                raise JudgeError(f"additional_files: {name!r} leaves the working directory")
-            total += info.file_size
-            if total > MAX_EXTRA_BYTES:
-                raise JudgeError("additional_files: more than 10 MiB unpacked")
-            mode = 0o755 if (info.external_attr >> 16) & 0o111 else 0o644
-            found.append((name, zf.read(info), mode))
-    return tuple(found)
 
 
 __all__ = ["Graded", "GradingService", "SandboxError", "StorageUnavailable"]
