@@ -33,26 +33,42 @@ Decisions where the references differ:
   reading would make their checks fail). A flag we do not know is a ValueError: the package
   is wrong, and guessing would judge it wrongly.
 
-Speed: the common case is a few C-level passes (`lower`, `split`, list equality; in
-space_change_sensitive mode one `translate` more, see _check_spaces), so 10 MB checks in
-well under a second. Token lists are compared in chunks of a few thousand at C speed; only a
-chunk with a difference is walked in Python, and positions (line numbers) are worked out only
-for the message of a rejection. The slow case is a tolerance with every number printed
-differently from the answer: about a microsecond a token.
+Memory: both sides are read as streams (`check_streams`: a file, or a pipe), a window of
+`CHUNK` bytes at a time, so a check holds two windows and their token lists, never a whole
+text: about 3 MiB whatever the output limit (a 64 MiB output split whole took 1.1 GB). A token
+or whitespace run longer than `LONG` (1 MiB) is read on and stands in the comparison as its
+length and SHA-256 digest: equal items stay equal, and such a token is never a number (no
+judge's answer has a float of a million digits; problemtools would parse it).
+
+Speed: the common case is a few C-level passes per window (`lower`, `split`, list equality; in
+space_change_sensitive mode one `translate` more), so 10 MB checks in well under a second.
+Token lists are compared in chunks of a few thousand at C speed; only a chunk with a
+difference is walked in Python, and positions (line numbers) are worked out only for the
+message of a rejection, within the window that holds it. The slow case is a tolerance with
+every number printed differently from the answer: about a microsecond a token.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
+import itertools
 import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from . import CheckResult
 
 WHITESPACE = b" \t\n\v\f\r"
 _FLOAT = re.compile(rb"[+-]?(?:[0-9]*\.[0-9]+|[0-9]+\.?)(?:[eE][+-]?[0-9]+)?")
 _SHOW_BYTES = 60  # longest part of a token quoted in a message
+CHUNK = 64 * 1024  # bytes read from each side at a time
+LONG = 1024 * 1024  # a token or whitespace run this long is compared by its digest
+_SPACE = re.compile(rb"[ \t\n\v\f\r]")
+_TOKEN = re.compile(rb"[^ \t\n\v\f\r]+")
+_ITEM = re.compile(rb"[ \t\n\v\f\r]+|[^ \t\n\v\f\r]+")
 _ESCAPES = str.maketrans({"\n": "\\n", "\t": "\\t", "\r": "\\r", "\v": "\\v", "\f": "\\f", '"': '\\"'})
 TOLERANCE_FLAGS = ("float_tolerance", "float_absolute_tolerance", "float_relative_tolerance")
 FLAGS_HELP = ("case_sensitive, space_change_sensitive, float_tolerance ε, float_absolute_tolerance ε, "
@@ -128,9 +144,14 @@ def check(answer: bytes, output: bytes, args: Sequence[str] = ()) -> CheckResult
     flags = parse_flags(args)
     if answer == output:
         return ACCEPTED
-    if flags.space_change_sensitive:
-        return _check_spaces(answer, output, flags)
-    return _check_tokens(answer, output, flags)
+    return _compare(io.BytesIO(answer), io.BytesIO(output), flags)  # BytesIO shares the bytes
+
+
+def check_streams(answer: BinaryIO, output: BinaryIO, args: Sequence[str] = ()) -> CheckResult:
+    """`check` on two binary streams read from where they stand, in windows: memory stays bounded
+    however long they are (module docstring). Grading passes the answer file and the spooled output.
+    """
+    return _compare(answer, output, parse_flags(args))
 
 
 # -- comparing two tokens ----------------------------------------------------------------------
@@ -174,40 +195,256 @@ def show(data: bytes) -> str:
     return f'"{text}{more}"'
 
 
-def _folded(data: bytes, flags: Flags) -> bytes:
-    return data if flags.case_sensitive else data.lower()
+# -- the two streams ---------------------------------------------------------------------------
 
 
-# -- whitespace-insensitive mode (the default) -------------------------------------------------
+class _Side:
+    """One text read a window at a time, as a list of items: its tokens (folded unless
+    case_sensitive) and, in space_change_sensitive mode, its whitespace runs between them (spelt
+    with letters, see _runs). A window ends where an item ends, so an item never straddles two;
+    the bytes after the window's last whole item wait in `carry` for the next read.
 
+    `index` is the stream-wide number of the window's first item, `pos` the next item to compare,
+    `lines` the newlines before the window. An item of LONG bytes or more is one window of its
+    own: its digest (module docstring), with `long_lines` newlines in it (a run's).
+    """
 
-def _check_tokens(answer: bytes, output: bytes, flags: Flags) -> CheckResult:
-    ans = _folded(answer, flags).split()
-    out = _folded(output, flags).split()
-    i = _first_bad(ans, out, flags)
-    if i < min(len(ans), len(out)):
-        a_at, o_at = _token_offset(answer, i), _token_offset(output, i)
-        return _wrong(f"Wrong answer on line {_line(output, o_at)} of the output "
-                      f"(line {_line(answer, a_at)} of the answer), token {i + 1}: "
-                      f"{_explain_token(answer, a_at, len(ans[i]), output, o_at, len(out[i]), flags)}")
-    if len(out) > len(ans):
-        at = _token_offset(output, len(ans))
-        extra = output[at:at + len(out[len(ans)])]
-        return _wrong(f"Wrong answer: trailing output on line {_line(output, at)} of the output: "
-                      f"{show(extra)} is token {len(ans) + 1}, and the answer has {_tokens(len(ans))}")
-    if len(ans) > len(out):
-        at = _token_offset(answer, len(out))
-        nxt = answer[at:at + len(ans[len(out)])]
-        if not output:
-            what = "the output is empty"
-        elif not out:
-            what = "the output has only whitespace"
+    def __init__(self, stream: BinaryIO, fold: bool, runs: bool) -> None:
+        self.stream, self.fold, self.runs = stream, fold, runs
+        self.items: list[bytes] = []
+        self.raw = b""  # the window as written; empty for a long item's window
+        self.long_size: int | None = None  # the window is one long item of this many bytes
+        self.long_lines = 0
+        self.pos = self.index = self.lines = 0
+        self.carry = b""
+        self.eof = False
+        self.size = 0  # bytes read
+        self.lead = False  # the text starts with whitespace
+        self._started = False
+
+    def _folded(self, data: bytes) -> bytes:
+        return data.lower() if self.fold else data
+
+    @property
+    def left(self) -> int:
+        return len(self.items) - self.pos
+
+    @property
+    def at(self) -> int:
+        """The stream-wide number of the next item."""
+        return self.index + self.pos
+
+    def more(self) -> bool:
+        """True if an item is left to compare, reading the next window when this one is done."""
+        while self.pos == len(self.items):
+            self.lines += self.long_lines + self.raw.count(b"\n")
+            self.index += len(self.items)
+            self.items, self.raw, self.long_size, self.long_lines, self.pos = [], b"", None, 0, 0
+            if self.eof:
+                return False
+            self._read()
+        return True
+
+    def _read(self) -> None:
+        chunk = self.stream.read(CHUNK)
+        self.size += len(chunk)
+        data = self.carry + chunk
+        if not self._started and data:
+            self._started, self.lead = True, data[:1].isspace()
+        if not chunk:
+            self.eof, self.carry = True, b""
+            self._window(data)
+            return
+        cut = _last_item(data)
+        if cut > 0:
+            self.carry = data[cut:]
+            self._window(data[:cut])
+        elif len(data) >= LONG:
+            self._long(data)
         else:
-            what = f"the output ended after {_tokens(len(out))}"
-        return _wrong(f"Wrong answer: EOF in the output while the answer has more: {what}; "
-                      f"expected {show(nxt)} next (token {len(out) + 1}, line {_line(answer, at)} "
-                      f"of the answer)")
-    return ACCEPTED
+            self.carry = data  # one unfinished item: read on
+
+    def _window(self, raw: bytes) -> None:
+        tokens = self._folded(raw).split()
+        if not self.runs:
+            self.items, self.raw = tokens, raw
+        else:
+            runs = _runs(raw)
+            items: list[bytes] = [b""] * (len(tokens) + len(runs))
+            first, second = (runs, tokens) if raw[:1].isspace() else (tokens, runs)
+            items[0::2], items[1::2] = first, second
+            self.items, self.raw = items, raw
+        if self.items and max(map(len, self.items)) >= LONG:  # as _long makes them, for equal items
+            runs_at = 0 if raw[:1].isspace() else 1  # the parity of the runs' places (space mode)
+            self.items = [_marker(self.runs and j % 2 == runs_at, len(item), hashlib.sha256(item))
+                          if len(item) >= LONG else item for j, item in enumerate(self.items)]
+        if not self.items:  # whitespace only, and runs do not count
+            self.lines += raw.count(b"\n")
+            self.raw = b""
+
+    def _long(self, data: bytes) -> None:
+        """The item that `data` starts, LONG bytes or more: read to its end, digested."""
+        space = data[:1].isspace()
+        digest = hashlib.sha256()
+        size = newlines = 0
+        while True:
+            end = _item_end(data, space)
+            part = data[:end]
+            digest.update(part.translate(_RUNS_TABLE) if space else self._folded(part))
+            size += end
+            newlines += part.count(b"\n") if space else 0
+            if end < len(data):
+                self.carry = data[end:]
+                break
+            data = self.stream.read(CHUNK)
+            self.size += len(data)
+            if not data:
+                self.eof, self.carry = True, b""
+                break
+        if space and not self.runs:
+            self.lines += newlines
+            return
+        self.items = [_marker(space, size, digest)]
+        self.long_size, self.long_lines = size, newlines
+
+    def locate(self, k: int) -> tuple[int, bytes | None]:
+        """The line where the window's k-th item starts, and the item as written (None: a long one)."""
+        if self.long_size is not None:
+            return self.lines + 1, None
+        pattern = _ITEM if self.runs else _TOKEN
+        m = next(itertools.islice(pattern.finditer(self.raw), k, None))
+        return self.lines + self.raw.count(b"\n", 0, m.start()) + 1, m.group()
+
+    def end_line(self) -> int:
+        """The last line, once the text has ended."""
+        return self.lines + 1
+
+    def describe(self, k: int) -> str:
+        """The window's k-th item for a message."""
+        item = self.items[k]
+        if _is_long(item):
+            kind, size = item.split()[:2]
+            return f"a {'whitespace run' if kind == b'space' else 'token'} of {int(size)} bytes"
+        text = self.locate(k)[1]
+        assert text is not None
+        return show(text)
+
+
+def _marker(space: bool, size: int, digest: hashlib._Hash) -> bytes:
+    """A long item as it is compared: no token or run has a space, so nothing else equals it."""
+    return b" %s %d %s" % (b"space" if space else b"token", size, digest.hexdigest().encode())
+
+
+def _is_long(item: bytes) -> bool:
+    return item[:1] == b" "
+
+
+def _last_item(data: bytes) -> int:
+    """Where the last item of `data` starts (0: `data` is one item, perhaps unfinished)."""
+    body = len(data.rstrip(WHITESPACE))
+    if body < len(data):
+        return body
+    return len(data) - len(data.rsplit(None, 1)[-1])
+
+
+def _item_end(data: bytes, space: bool) -> int:
+    """Where the item that `data` starts ends: the first byte of the other kind, or len(data)."""
+    if space:
+        return len(data) - len(data.lstrip(WHITESPACE))
+    m = _SPACE.search(data)
+    return len(data) if m is None else m.start()
+
+
+def _compare(answer: BinaryIO, output: BinaryIO, flags: Flags) -> CheckResult:
+    fold, runs = not flags.case_sensitive, flags.space_change_sensitive
+    a, o = _Side(answer, fold, runs), _Side(output, fold, runs)
+    a_more, o_more = a.more(), o.more()
+    if runs and a.lead != o.lead:
+        return _wrong("Wrong answer on line 1 of the output: whitespace differs at the start "
+                      f"(space_change_sensitive): expected {_first(a, a_more)}, found {_first(o, o_more)}")
+    while a_more and o_more:
+        n = min(a.left, o.left)
+        ans, out = a.items[a.pos:a.pos + n], o.items[o.pos:o.pos + n]
+        if ans != out:
+            bad = _first_bad(ans, out, flags)
+            if bad < n:
+                a.pos += bad
+                o.pos += bad
+                return _mismatch_message(a, o, flags)
+        a.pos += n
+        o.pos += n
+        a_more, o_more = a.more(), o.more()
+    if not a_more and not o_more:
+        return ACCEPTED
+    if runs:
+        return _ended_spaces(a, o) if a_more else _trailing_spaces(a, o)
+    if o_more:
+        line, _ = o.locate(o.pos)
+        return _wrong(f"Wrong answer: trailing output on line {line} of the output: {o.describe(o.pos)} "
+                      f"is token {o.at + 1}, and the answer has {_tokens(a.at)}")
+    if o.size == 0:
+        what = "the output is empty"
+    elif o.at == 0:
+        what = "the output has only whitespace"
+    else:
+        what = f"the output ended after {_tokens(o.at)}"
+    line, _ = a.locate(a.pos)
+    return _wrong(f"Wrong answer: EOF in the output while the answer has more: {what}; "
+                  f"expected {a.describe(a.pos)} next (token {a.at + 1}, line {line} of the answer)")
+
+
+def _first(side: _Side, more: bool) -> str:
+    if not more:
+        return "the end of the text"
+    kind = "whitespace" if side.lead else "token"
+    return f"{kind} {side.describe(0)}"
+
+
+def _mismatch_message(a: _Side, o: _Side, flags: Flags) -> CheckResult:
+    """The message for the first bad pair: a.items[a.pos] against o.items[o.pos]."""
+    a_line, a_text = a.locate(a.pos)
+    o_line, o_text = o.locate(o.pos)
+    where = f"on line {o_line} of the output (line {a_line} of the answer)"
+    q = a.at
+    if flags.space_change_sensitive and (q - a.lead) % 2:
+        return _wrong(f"Wrong answer {where}: whitespace differs (space_change_sensitive): "
+                      f"expected {a.describe(a.pos)}, found {o.describe(o.pos)}")
+    i = (q - a.lead) // 2 if flags.space_change_sensitive else q
+    if a_text is None or o_text is None or _is_long(a.items[a.pos]) or _is_long(o.items[o.pos]):
+        why = f"expected {a.describe(a.pos)}, found {o.describe(o.pos)}"
+    else:
+        why = _explain_token(a_text, o_text, flags)
+    return _wrong(f"Wrong answer {where}, token {i + 1}: {why}")
+
+
+def _ended_spaces(a: _Side, o: _Side) -> CheckResult:
+    """space_change_sensitive: the output ended at item a.at of the answer."""
+    o_line = o.end_line()
+    run = (a.at - a.lead) % 2 == 1
+    if run:
+        run_line, _ = a.locate(a.pos)
+        run_text = a.describe(a.pos)
+        a.pos += 1
+        if not a.more():
+            return _wrong(f"Wrong answer: the output lacks the answer's final whitespace {run_text} "
+                          f"(line {run_line} of the answer, space_change_sensitive)")
+    line, _ = a.locate(a.pos)
+    return _wrong(f"Wrong answer: EOF in the output on line {o_line} while the answer has more: "
+                  f"expected {a.describe(a.pos)} next (line {line} of the answer)")
+
+
+def _trailing_spaces(a: _Side, o: _Side) -> CheckResult:
+    """space_change_sensitive: the answer ended at item o.at of the output."""
+    if (o.at - o.lead) % 2 == 1:
+        run_line, _ = o.locate(o.pos)
+        run_text = o.describe(o.pos)
+        o.pos += 1
+        if not o.more():
+            return _wrong(f"Wrong answer: trailing whitespace on line {run_line} of the output: "
+                          f"{run_text} after the answer's end (space_change_sensitive)")
+    line, _ = o.locate(o.pos)
+    return _wrong(f"Wrong answer: trailing output on line {line} of the output: {o.describe(o.pos)} "
+                  "after the answer's end")
 
 
 _CHUNK = 4096
@@ -256,10 +493,8 @@ def _first_bad_number(ans: list[bytes], out: list[bytes], start: int, end: int, 
     return None
 
 
-def _explain_token(answer: bytes, a_at: int, a_len: int, output: bytes, o_at: int, o_len: int,
-                   flags: Flags) -> str:
+def _explain_token(a: bytes, o: bytes, flags: Flags) -> str:
     """What is wrong with a bad pair of tokens, quoting them as written (not case-folded)."""
-    a, o = answer[a_at:a_at + a_len], output[o_at:o_at + o_len]
     exact = Flags(True, flags.space_change_sensitive, flags.absolute_tolerance, flags.relative_tolerance)
     return _mismatch(a, o, exact) or _mismatch(a.lower(), o.lower(), flags) or "tokens differ"
 
@@ -268,105 +503,16 @@ def _tokens(n: int) -> str:
     return "1 token" if n == 1 else f"{n} tokens"
 
 
-def _token_offset(data: bytes, i: int) -> int:
-    """Where the i-th (0-based) token of `data` starts; len(data) if there are not that many."""
-    parts = data.split(None, i)
-    if len(parts) <= i:
-        return len(data)
-    return len(data) - len(parts[i])  # the remainder from token i on, leading whitespace stripped
-
-
-def _line(data: bytes, offset: int) -> int:
-    return data.count(b"\n", 0, offset) + 1
-
-
 def _wrong(message: str) -> CheckResult:
     return CheckResult(accepted=False, message=message)
 
 
-# -- space_change_sensitive --------------------------------------------------------------------
-
-
-def _check_spaces(answer: bytes, output: bytes, flags: Flags) -> CheckResult:
-    """Whitespace runs byte-identical, tokens as usual.
-
-    Fast path, all C-level passes: the tokens match as in the default mode, the lists of
-    whitespace runs are equal (found by `split()` on a copy whose whitespace and non-whitespace
-    bytes have traded places), and both start with whitespace or neither does. With as many
-    tokens on each side, that pins every run to the same place.
-
-    Otherwise, the place where they part. Each text is a stream of alternating tokens and
-    runs, starting with a run if `lead` (the text starts with whitespace): position q is token
-    (q - lead) / 2 or run (q - 1 + lead) / 2. The first bad token and the first bad run give
-    two positions; the earlier one is where the texts part.
-    """
-    a_tok, o_tok = _folded(answer, flags).split(), _folded(output, flags).split()
-    a_runs, o_runs = _runs(answer), _runs(output)
-    lead = int(answer[:1].isspace())
-    if lead != output[:1].isspace():
-        return _wrong("Wrong answer on line 1 of the output: whitespace differs at the start "
-                      f"(space_change_sensitive): expected {_first(answer)}, found {_first(output)}")
-    i = _first_bad(a_tok, o_tok, flags)
-    j = _first_bad(a_runs, o_runs, None)
-    a_len, o_len = len(a_tok) + len(a_runs), len(o_tok) + len(o_runs)
-    if a_len == o_len and i == len(a_tok) and j == len(a_runs):
-        return ACCEPTED
-    q = min(2 * i + lead, 2 * j + 1 - lead)
-    a_at, o_at = _stream_offset(answer, a_tok, q, lead), _stream_offset(output, o_tok, q, lead)
-    where = f"on line {_line(output, o_at)} of the output (line {_line(answer, a_at)} of the answer)"
-    if q < a_len and q < o_len:
-        if (q - lead) % 2:
-            return _wrong(f"Wrong answer {where}: whitespace differs (space_change_sensitive): "
-                          f"expected {show(_unletter(a_runs[j]))}, found {show(_unletter(o_runs[j]))}")
-        why = _explain_token(answer, a_at, len(a_tok[i]), output, o_at, len(o_tok[i]), flags)
-        return _wrong(f"Wrong answer {where}, token {i + 1}: {why}")
-    nxt = (q - lead + 1) // 2  # the index of the first token at or after position q
-    if q < a_len:  # the output ended
-        if nxt < len(a_tok):
-            at = _token_offset(answer, nxt)
-            return _wrong(f"Wrong answer: EOF in the output on line {_line(output, o_at)} while the answer "
-                          f"has more: expected {show(answer[at:at + len(a_tok[nxt])])} next (line "
-                          f"{_line(answer, at)} of the answer)")
-        return _wrong(f"Wrong answer: the output lacks the answer's final whitespace "
-                      f"{show(_unletter(a_runs[-1]))} (line {_line(answer, a_at)} of the answer, "
-                      "space_change_sensitive)")
-    # the answer ended
-    if nxt < len(o_tok):
-        at = _token_offset(output, nxt)
-        return _wrong(f"Wrong answer: trailing output on line {_line(output, at)} of the output: "
-                      f"{show(output[at:at + len(o_tok[nxt])])} after the answer's end")
-    return _wrong(f"Wrong answer: trailing whitespace on line {_line(output, o_at)} of the output: "
-                  f"{show(_unletter(o_runs[-1]))} after the answer's end (space_change_sensitive)")
-
-
-def _stream_offset(data: bytes, tokens: list[bytes], q: int, lead: int) -> int:
-    """The byte offset of stream position q (see _check_spaces); len(data) past the end."""
-    if (q - lead) % 2 == 0:
-        return _token_offset(data, (q - lead) // 2)
-    before = (q - lead) // 2  # the token the run follows; -1: the leading run
-    if before < 0:
-        return 0
-    if before >= len(tokens):
-        return len(data)
-    return _token_offset(data, before) + len(tokens[before])
+# -- whitespace runs ----------------------------------------------------------------------------
 
 
 _RUNS_TABLE = bytes(b"stnvfr"[WHITESPACE.index(c)] if c in WHITESPACE else 0x20 for c in range(256))
-_UNLETTER = bytes.maketrans(b"stnvfr", WHITESPACE)
 
 
 def _runs(data: bytes) -> list[bytes]:
     """The whitespace runs of `data`, in order, spelt with letters (" \\t\\n" as b"stn")."""
     return data.translate(_RUNS_TABLE).split()
-
-
-def _unletter(run: bytes) -> bytes:
-    return run.translate(_UNLETTER)
-
-
-def _first(data: bytes) -> str:
-    if not data:
-        return "the end of the text"
-    if data[:1].isspace():
-        return f"whitespace {show(_unletter(_runs(data)[0]))}"
-    return f"token {show(data.split()[0])}"

@@ -7,6 +7,7 @@ references differ the module docstring says which side we take, and the test nam
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
@@ -371,3 +372,104 @@ def test_agrees_with_problemtools_on_random_texts(seed: int) -> None:
             r = check(answer, output, args)
             assert r.accepted is problemtools(answer, output, args), (answer, output, args, r.message)
             assert r.accepted or r.message.startswith("Wrong answer")
+
+
+# -- streaming: windows, long items, bounded memory ---------------------------------------------
+
+
+@pytest.mark.parametrize(("chunk", "long"), [(1, 2), (2, 3), (3, 5), (7, 7)])
+def test_windows_and_long_items_agree_with_problemtools(monkeypatch: pytest.MonkeyPatch, chunk: int,
+                                                        long: int) -> None:
+    """Tiny windows put every token, run and number across a window's edge, and tiny LONG makes
+    most items digests: the verdicts must not change (except that a digest is never a number)."""
+    import random
+
+    from judge.checkers import default
+
+    monkeypatch.setattr(default, "CHUNK", chunk)
+    monkeypatch.setattr(default, "LONG", long)
+    rng = random.Random(chunk * 100 + long)
+    pieces = [b"a", b"A", b"s", b"1", b"2", b".", b"e", b"-", b" ", b" ", b"\n", b"\n", b"\t", b"\r"]
+    flag_sets = [(), CASE, SPACE, (*SPACE, *CASE)]
+    for _ in range(400):
+        answer = b"".join(rng.choices(pieces, k=rng.randrange(16)))
+        output = answer
+        for _ in range(rng.randrange(3)):
+            at = rng.randrange(len(output) + 1)
+            output = output[:at] + rng.choice(pieces) + output[at + rng.randrange(2):]
+        for args in flag_sets:
+            r = check(answer, output, args)
+            assert r.accepted is problemtools(answer, output, args), (answer, output, args, r.message)
+            assert r.accepted or r.message.startswith("Wrong answer")
+
+
+def test_messages_are_the_same_across_window_edges(monkeypatch: pytest.MonkeyPatch) -> None:
+    from judge.checkers import default
+
+    cases = [(b"a\nb\nc\n", b"a\nb\n\nC d\n", CASE), (b"1\n", b"1\n\n2 3\n", ()), (b"1\n2\n", b"1\n", ()),
+             (b"x\n1.5\n", b"x\n1.6\n", TOL), (b"1\n\n2\n", b"1", SPACE), (b"1", b"1\n\n2", SPACE),
+             (b"3\n", b"3", SPACE), (b"1 2\n", b"1\t2\n", SPACE), (b" 3\n", b"3\n", SPACE)]
+    whole = [check(a, o, args).message for a, o, args in cases]
+    monkeypatch.setattr(default, "CHUNK", 1)
+    assert [check(a, o, args).message for a, o, args in cases] == whole
+
+
+def test_a_long_token_is_compared_whole_by_its_digest(monkeypatch: pytest.MonkeyPatch) -> None:
+    from judge.checkers import default
+
+    monkeypatch.setattr(default, "CHUNK", 1000)
+    monkeypatch.setattr(default, "LONG", 4000)
+    big = b"x" * 10_000
+    assert check(b"1 " + big + b" 2\n", b"1 " + big.upper() + b" 2", ()).accepted
+    assert not check(b"1 " + big + b" 2\n", b"1 " + big.upper() + b" 2", CASE).accepted
+    r = check(b"1 " + big + b" 2\n", b"1 " + big + b"y 2\n", ())
+    assert r.message == ("Wrong answer on line 1 of the output (line 1 of the answer), token 2: "
+                         "expected a token of 10000 bytes, found a token of 10001 bytes")
+    r = check(b"1\n" + b" " * 9000 + b"\n2\n", b"1\n" + b" " * 9001 + b"\n2\n", SPACE)
+    assert "whitespace differs (space_change_sensitive): expected a whitespace run of 9002 bytes" in r.message
+    r = check(b"1\n" + b"\n" * 9000 + b"2 3\n", b"1\n" + b"\n" * 9000 + b"2 4\n", ())
+    assert r.message.startswith("Wrong answer on line 9002 of the output (line 9002 of the answer), token 3")
+
+
+MEMORY_PROBE = """
+import io, resource, sys
+from judge.checkers.default import check_streams
+
+class Endless(io.RawIOBase):
+    # size bytes of line repeated, made as they are read: no copy of the whole text exists
+    def __init__(self, line, size, last=b""):
+        self.line, self.left, self.last = line, size, last
+    def readable(self):
+        return True
+    def readinto(self, buf):
+        n = min(len(buf), self.left)
+        block = (self.line * (n // len(self.line) + 1))[:n]
+        if n and self.left == n and self.last:
+            block = block[:n - len(self.last)] + self.last
+        buf[:n] = block
+        self.left -= n
+        return n
+
+size = 64 * 1024 * 1024
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+r = check_streams(io.BufferedReader(Endless(b"1 2.5 x\\n", size)),
+                  io.BufferedReader(Endless(b"1 2.5 X\\n", size, last=b"7\\n")), sys.argv[1:])
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print((peak - before) // 1024, r.accepted, r.message)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("args", [(), TOL, SPACE])
+def test_comparing_64_mib_holds_a_few_mib(args: tuple[str, ...]) -> None:
+    """Finding 3 of issue 17: splitting a 64 MiB output whole took over a gigabyte. Here the
+    texts are made as they are read, so the process's peak is the checker's own."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", MEMORY_PROBE, *args], capture_output=True, text=True,
+                          check=True, cwd=Path(__file__).parents[2])
+    grown_mib, accepted, message = done.stdout.split(" ", 2)
+    assert accepted == "False"
+    assert f"line {64 * 1024 * 1024 // 8} of the output" in message, message
+    assert int(grown_mib) < 24, f"the check grew the process by {grown_mib} MiB"
