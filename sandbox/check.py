@@ -57,8 +57,9 @@ def _delegation() -> Check:
     if d.how == "missing":
         return Check("delegation", False, f"no delegated cgroup v2 subtree: {d.detail}",
                      "run as root (the judge then obtains one), or in a unit with Delegate=yes")
-    return Check("delegation", True, f"{d.how}: {d.detail}" if d.how in ("given", "v1", "laid-out")
-                 else f"{d.how}: {d.path} ({d.detail})")
+    if d.how in ("given", "v1", "laid-out"):
+        return Check("delegation", True, d.detail)
+    return Check("delegation", True, f"{d.how} {d.path}: {d.detail}")
 
 
 def _cgroups() -> Check:

@@ -219,7 +219,7 @@ def _decide(*, reexec: bool, announce: bool) -> Delegation:
         root = os.environ["SANDBOX_CGROUP_ROOT"]
         return Delegation("laid-out", root, f"SANDBOX_CGROUP_ROOT: the tree laid out at {root}")
     if forced == "v1" or (forced is None and not _is_cgroup2(CGROUP2_MAGIC_ROOT)):
-        return Delegation("v1", "", "cgroup v1: each controller's hierarchy, no delegation needed")
+        return Delegation("v1", "", "not needed on cgroup v1 (a hierarchy per controller)")
     mount = CGROUP2_MAGIC_ROOT
     was = os.environ.pop(REEXEC_ENV, None)
     own = _cgroup_now()
