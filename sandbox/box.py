@@ -25,15 +25,18 @@ raise SandboxError.
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import os
 import selectors
 import signal
 import socket
+import stat
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from . import files, mounts, protocol, registry, seccomp
+from . import files, mounts, protocol, registry, seccomp, uids
 from .cgroup import BoxCgroup, Cgroups
 from .errors import ExecFailed, SandboxError
 from .image import Image, etc_files
@@ -50,7 +53,7 @@ class BoxSpec:
     """What a prepared box was made for; a box is reused only for the same spec (never twice)."""
 
     image: Image
-    uid: int = 65534
+    uid: int | None = None  # None: a uid of its own for each box (sandbox/uids.py)
     tmp_bytes: int = Limits().tmp_bytes
     tmp_inodes: int = Limits().tmp_inodes
 
@@ -76,7 +79,19 @@ class Box:
         self.closed = False
         self._ctl: socket.socket | None = None
         self._registry: registry.Registry | None = None  # where this box's run is listed
-        self._prepare(helper, cgroups, staging)
+        # the box's user and group: its own while it exists, unless the spec pins one
+        self._uid_lease: uids.UidLease | None = None
+        if spec.uid is None:
+            self._uid_lease = uids.take()
+            self.uid = self._uid_lease.uid
+        else:
+            self.uid = spec.uid
+        try:
+            self._prepare(helper, cgroups, staging)
+        except BaseException:
+            self.close()
+            self.reap(block=True)
+            raise
 
     # -- prepare ---------------------------------------------------------------------------
 
@@ -101,8 +116,8 @@ class Box:
         self._ctl = parent
         spec = self.spec
         plan = [*spec.image.root_plan(), mounts.mkdir("/etc"),
-                *etc_files(spec.uid),
-                *mounts.box_mounts(uid=spec.uid, tmp_bytes=spec.tmp_bytes, tmp_inodes=spec.tmp_inodes)]
+                *etc_files(self.uid),
+                *mounts.box_mounts(uid=self.uid, tmp_bytes=spec.tmp_bytes, tmp_inodes=spec.tmp_inodes)]
         tokens = ["prep", "root", staging, "hostname", "box", "workdir", mounts.WORKDIR,
                   "hidepid", "2", "seccomp", seccomp.policy_bpf().hex()]
         for procs in self.cgroup.procs:
@@ -142,7 +157,7 @@ class Box:
     def put(self, rel: str, data: bytes, mode: int = 0o644) -> None:
         """Create a file in the working directory (/box), before the run."""
         self.wait_ready()
-        files.write_file(self.workdir_fd, rel, data, mode, dir_owner=self.spec.uid)
+        files.write_file(self.workdir_fd, rel, data, mode, dir_owner=self.uid)
 
     def get(self, rel: str, max_bytes: int = 256 * 1024 * 1024) -> bytes:
         """Read a regular file from the working directory, before or after the run."""
@@ -189,7 +204,7 @@ class Box:
         out_r, out_w = os.pipe2(os.O_CLOEXEC) if stdout is None else (-1, stdout)
         err_r, err_w = os.pipe2(os.O_CLOEXEC)
         cpu_fd = cg.open_cpu()
-        go = ["go", "cwd", cwd, "uid", str(self.spec.uid), "gid", str(self.spec.uid)]
+        go = ["go", "cwd", cwd, "uid", str(self.uid), "gid", str(self.uid)]
         for a in argv:
             go += ["arg", a]
         for k, v in (DEFAULT_ENV if env is None else env).items():
@@ -364,6 +379,9 @@ class Box:
         self.closed = True
         self.pid = 0
         self.cgroup = None
+        if self._uid_lease is not None:
+            self._uid_lease.forget()
+            self._uid_lease = None
 
     def _wait_helper(self) -> None:
         if self.pid:
@@ -386,6 +404,10 @@ class Box:
         if self.cgroup is not None:
             self.cgroup.remove()
             self.cgroup = None
+        # boxinit is gone, so is every process of the box: its uid may go to another box
+        if self._uid_lease is not None:
+            self._uid_lease.release()
+            self._uid_lease = None
         return True
 
     def __enter__(self) -> Box:
@@ -405,19 +427,55 @@ def _parse_cpus(spec: str) -> list[int]:
 
 
 def _stdin_fd(stdin: bytes | int | None) -> int:
+    """The descriptor the program reads as stdin; it never names a host path.
+
+    Bytes, and a descriptor of a regular file (a test's input in the package), become a private,
+    sealed copy in memory: /proc/self/fd/0 then reads "/memfd:stdin (deleted)", not the file's
+    path, and nothing the program does (reopening it for writing, an inotify watch) reaches the
+    package. Pipes and terminals (interactive problems, a shell) are passed as they are.
+    """
     if stdin is None:
         return os.open("/dev/null", os.O_RDONLY | os.O_CLOEXEC)
     if isinstance(stdin, int):
-        return os.dup(stdin)
-    fd = os.memfd_create("stdin", os.MFD_CLOEXEC)
-    view = memoryview(stdin)
-    while view:
-        view = view[os.write(fd, view):]
-    os.lseek(fd, 0, os.SEEK_SET)
-    # the box gets a read-only descriptor of it
-    ro = os.open(f"/proc/self/fd/{fd}", os.O_RDONLY | os.O_CLOEXEC)
-    os.close(fd)
-    return ro
+        if not stat.S_ISREG(os.fstat(stdin).st_mode):
+            return os.dup(stdin)
+        return _sealed_copy(lambda fd: _copy_file(stdin, fd))
+
+    def write(fd: int) -> None:
+        view = memoryview(stdin)
+        while view:
+            view = view[os.write(fd, view):]
+
+    return _sealed_copy(write)
+
+
+SEALS = fcntl.F_SEAL_SEAL | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_WRITE
+
+
+def _sealed_copy(fill: Callable[[int], None]) -> int:
+    """A read-only descriptor of a new memfd that `fill` wrote, sealed against any change."""
+    fd = os.memfd_create("stdin", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+    try:
+        fill(fd)
+        fcntl.fcntl(fd, fcntl.F_ADD_SEALS, SEALS)
+        # the box gets a read-only descriptor of it, at offset 0
+        return os.open(f"/proc/self/fd/{fd}", os.O_RDONLY | os.O_CLOEXEC)
+    finally:
+        os.close(fd)
+
+
+def _copy_file(src: int, dst: int) -> None:
+    """From src's current offset to its end, in the kernel; src's offset is left as it was."""
+    offset = os.lseek(src, 0, os.SEEK_CUR)
+    try:
+        while n := os.sendfile(dst, src, offset, 1 << 30):
+            offset += n
+    except OSError as e:
+        if e.errno not in (errno.EINVAL, errno.ENOSYS):
+            raise
+        while chunk := os.pread(src, 1 << 20, offset):
+            os.write(dst, chunk)
+            offset += len(chunk)
 
 
 def _rlimits(limits: Limits) -> dict[str, int]:

@@ -56,8 +56,11 @@ class Sandbox:
         name = f"box-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         return Box(spec, helper=self.helper, cgroups=self.cgroups, staging=STAGING, name=name)
 
-    def box(self, image: Image = HOST, *, uid: int = 65534, limits: Limits | None = None) -> ManagedBox:
-        """A fresh box of this image; its /tmp and working directory are sized by `limits`."""
+    def box(self, image: Image = HOST, *, uid: int | None = None, limits: Limits | None = None) -> ManagedBox:
+        """A fresh box of this image; its /tmp and working directory are sized by `limits`.
+
+        Each box runs as a user and group of its own (sandbox/uids.py); `uid` pins one instead.
+        """
         lim = limits or Limits()
         spec = BoxSpec(image, uid, lim.tmp_bytes, lim.tmp_inodes)
         t0 = time.monotonic()
@@ -115,6 +118,7 @@ class ManagedBox:
         self.run = box.run
         self.listdir = box.listdir
         self.name = box.name
+        self.uid = box.uid
 
     def close(self) -> None:
         self._pool.discard(self.box)

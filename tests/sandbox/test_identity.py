@@ -12,7 +12,7 @@ import resource
 import pytest
 
 import sandbox
-from sandbox import RunStatus
+from sandbox import RunStatus, uids
 
 pytestmark = pytest.mark.sandbox
 
@@ -95,9 +95,16 @@ def me(run) -> dict[str, object]:
     return facts
 
 
-def test_runs_as_nobody_with_no_groups(me) -> None:
-    assert me["Uid"].split() == ["65534"] * 4
-    assert me["Gid"].split() == ["65534"] * 4
+def box_uid_range() -> range:
+    first, count = uids._range()
+    return range(first, first + count)
+
+
+def test_runs_as_a_user_of_its_own_with_no_groups(me) -> None:
+    uid = int(me["Uid"].split()[0])
+    assert uid in box_uid_range()
+    assert me["Uid"].split() == [str(uid)] * 4
+    assert me["Gid"].split() == [str(uid)] * 4
     assert me["Groups"] == ""
 
 
@@ -234,4 +241,109 @@ def test_cannot_become_root_again(run) -> None:
             return 0;
         }
     """)
-    assert run.fields(result.stdout) == {"setuid": "1", "setgid": "1", "uid": "65534"}
+    fields = run.fields(result.stdout)
+    assert (fields["setuid"], fields["setgid"]) == ("1", "1")
+    assert int(fields["uid"]) in box_uid_range()
+
+
+def test_boxes_that_exist_at_once_have_uids_of_their_own(sb) -> None:
+    with sb.box() as a, sb.box() as b, sb.box() as c:
+        assert len({a.uid, b.uid, c.uid}) == 3
+        assert {a.uid, b.uid, c.uid} <= set(box_uid_range())
+
+
+def test_another_process_never_takes_a_uid_a_box_holds(sb) -> None:
+    """Workers and `judge run`s on one machine: the lock files keep their uids apart."""
+    import subprocess
+    import sys
+
+    with sb.box() as a, sb.box() as b:
+        held = {a.uid, b.uid}
+        # another process takes every uid it can of a range that holds ours (other boxes on the
+        # machine hold some of the rest)
+        first = min(held)
+        env = {**os.environ, "SANDBOX_FIRST_UID": str(first), "SANDBOX_UID_COUNT": str(max(held) - first + 3)}
+        code = ("from sandbox import uids, SandboxError\nleases = []\n"
+                "try:\n    while True: leases.append(uids.take())\nexcept SandboxError: pass\n"
+                "print(' '.join(str(x.uid) for x in leases))")
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                             check=True)
+        taken = {int(x) for x in out.stdout.split()}
+    assert taken, out.stderr
+    assert not taken & held, f"another process took uids a box holds: {taken & held}"
+
+
+def test_a_uid_goes_back_to_the_range_once_its_box_is_reaped(private_sandbox: sandbox.Sandbox) -> None:
+    env_first = min(box_uid_range())
+    with private_sandbox.box() as box:
+        uid = box.uid
+        assert box.run(["/bin/true"], sandbox.Limits()).status == RunStatus.OK
+    private_sandbox.close()  # the janitor has reaped every box: nothing may hold its uid now
+    fd = os.open(f"{uids.DEFAULT_DIR}/{uid}.lock", os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        import fcntl
+
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises BlockingIOError if still held
+    finally:
+        os.close(fd)
+    assert uid >= env_first
+
+
+IN_FLIGHT = r"""
+/* Put descriptors in flight over SCM_RIGHTS until the kernel's per-user bound refuses
+ * (ETOOMANYREFS: at most RLIMIT_NOFILE in flight per user); print how many; then, with "hold",
+ * keep them in flight until the keeper puts /box/done. */
+int main(int argc, char **argv) {
+    int sv[2], n = 0, err = 0;
+    socketpair(AF_UNIX, SOCK_DGRAM, 0, sv);
+    int fd = open("/dev/null", O_RDONLY);
+    for (; n < 4096; n++) {
+        char c = 0, cbuf[CMSG_SPACE(sizeof(int))];
+        struct iovec iov = {&c, 1};
+        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+                            .msg_controllen = sizeof cbuf};
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+        if (sendmsg(sv[0], &mh, MSG_DONTWAIT) < 0) { err = errno; break; }
+    }
+    printf("in_flight=%d\nerrno=%d\n", n, err);
+    fflush(stdout);
+    if (argc > 1) {
+        close(creat("/box/full", 0644));
+        while (access("/box/done", F_OK) != 0)
+            usleep(5000);
+    }
+    return 0;
+}
+"""
+
+
+def test_a_box_that_exhausts_a_per_user_limit_leaves_the_next_box_its_own(sb, run) -> None:
+    """SCM_RIGHTS in flight are counted per user: one box at its bound, the next still sends."""
+    import threading
+    import time
+
+    binary = run.cc(IN_FLIGHT)
+    lim = run.limits(wall_time_ms=60000, cpu_time_ms=5000, open_files=64)
+    with sb.box(limits=lim) as hog:
+        hog.put("prog", binary, 0o755)
+        results: list[sandbox.RunResult] = []
+        thread = threading.Thread(target=lambda: results.append(hog.run(["./prog", "hold"], lim)))
+        thread.start()
+        try:
+            deadline = time.monotonic() + 30
+            while "full" not in hog.listdir() and time.monotonic() < deadline and thread.is_alive():
+                time.sleep(0.01)
+            assert "full" in hog.listdir(), "the first box never reached its bound"
+            second = run.c(IN_FLIGHT, open_files=64)
+        finally:
+            hog.put("done", b"")
+            thread.join(60)
+    first = run.fields(results[0].stdout)
+    assert first["errno"] == "109", first  # ETOOMANYREFS: the hog reached the bound
+    fields = run.fields(second.stdout)
+    assert fields["errno"] == "109" and int(fields["in_flight"]) >= 60, (
+        f"the second box inherited the first's count: {fields}")

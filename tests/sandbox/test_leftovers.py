@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import sandbox
-from sandbox import RunStatus
+from sandbox import RunStatus, uids
 
 pytestmark = pytest.mark.sandbox
 
@@ -54,12 +54,14 @@ def processes_in_namespace(ns: str) -> list[int]:
     return found
 
 
-def processes_of_uid(uid: int) -> set[int]:
+def processes_of_box_uids() -> set[int]:
+    """Processes on the machine whose uid is one of those boxes take (sandbox/uids.py)."""
+    first, count = uids._range()
     found = set()
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                if os.stat(f"/proc/{entry}").st_uid == uid:
+                if first <= os.stat(f"/proc/{entry}").st_uid < first + count:
                     found.add(int(entry))
             except OSError:
                 pass
@@ -74,7 +76,7 @@ def cmdline(pid: int) -> list[str]:
 
 
 def test_an_orphan_is_killed_with_the_program(run) -> None:
-    before = processes_of_uid(65534)
+    before = processes_of_box_uids()
     marker = f"orphan-{os.getpid()}-{time.monotonic_ns()}"
     result = run.c(ORPHAN, args=["0", marker], wall_time_ms=3000)
     assert result.status == RunStatus.OK, result.message
@@ -83,10 +85,10 @@ def test_an_orphan_is_killed_with_the_program(run) -> None:
     assert ns.startswith("pid:[")
     assert processes_in_namespace(ns) == [], "processes of the box outlived its run"
     assert run.fields(result.stdout)["marker"] == marker
-    # the daemon by its marker, wherever it went (other judges' boxes on this machine also run
-    # as nobody: only ours counts); exiting processes get a moment
+    # the daemon by its marker, wherever it went (other judges' boxes on this machine run as
+    # uids of the same range: only ours counts); exiting processes get a moment
     time.sleep(0.5)
-    new = processes_of_uid(65534) - before
+    new = processes_of_box_uids() - before
     assert [p for p in new if marker in cmdline(p)] == []
 
 
@@ -127,24 +129,27 @@ def test_an_orphan_cannot_outrun_the_cpu_limit(run) -> None:
     assert result.wall_time_ms < 1500
 
 
-def test_kill_minus_one_reaches_only_the_box(run) -> None:
+def test_kill_minus_one_reaches_only_the_box(sb, run) -> None:
     """kill(-1) from the program: the host's processes of the same uid must live on."""
-    sleeper = subprocess.Popen(["sleep", "30"], user=65534)
-    try:
-        result = run.c(r"""
-            int main(void) {
-                kill(-1, SIGKILL);
-                kill(-1, SIGTERM);
-                printf("kill1=%d\n", kill(1, SIGKILL) == 0 ? 0 : errno);
-                printf("alive\n");
-                return 0;
-            }
-        """)
-        time.sleep(0.05)
-        assert sleeper.poll() is None, "kill(-1) in the box killed a host process"
-    finally:
-        sleeper.kill()
-        sleeper.wait()
+    binary = run.cc(r"""
+        int main(void) {
+            kill(-1, SIGKILL);
+            kill(-1, SIGTERM);
+            printf("kill1=%d\n", kill(1, SIGKILL) == 0 ? 0 : errno);
+            printf("alive\n");
+            return 0;
+        }
+    """)
+    with sb.box(limits=run.limits()) as box:
+        sleeper = subprocess.Popen(["sleep", "30"], user=box.uid)  # the box's own uid, on the host
+        try:
+            box.put("prog", binary, 0o755)
+            result = box.run(["./prog"], run.limits())
+            time.sleep(0.05)
+            assert sleeper.poll() is None, "kill(-1) in the box killed a host process"
+        finally:
+            sleeper.kill()
+            sleeper.wait()
     assert result.status == RunStatus.OK, result.message
     assert result.stdout == b"kill1=1\nalive\n"  # EPERM: the box's init is not the program's
 

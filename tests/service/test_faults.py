@@ -748,7 +748,7 @@ class BrokenHost(sandbox.Sandbox):
         self.failures = failures
         self.calls = 0
 
-    def box(self, image: sandbox.Image = sandbox.HOST, *, uid: int = 65534,
+    def box(self, image: sandbox.Image = sandbox.HOST, *, uid: int | None = None,
             limits: sandbox.Limits | None = None) -> Any:
         self.calls += 1
         if self.failures is None or self.calls <= self.failures:

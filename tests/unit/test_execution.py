@@ -66,7 +66,7 @@ class FakeSandbox:
         self.boxes: list[FakeBox] = []
 
     @contextmanager
-    def box(self, image: Image = HOST, *, uid: int = 65534,
+    def box(self, image: Image = HOST, *, uid: int | None = None,
             limits: Limits | None = None) -> Iterator[FakeBox]:
         outcome, leaves = self.steps.pop(0)
         box = FakeBox(outcome, leaves, image, limits)
