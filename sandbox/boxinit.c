@@ -234,32 +234,57 @@ static const char *under(const char *p)
 }
 
 /* overlay LAYERS_DIR LOWERS SCRATCH: the root is an overlay of the image's read-only layers
- * (LOWERS, top first, colon-separated names inside LAYERS_DIR; relative, so that the option
- * string stays under a page however deep the store) under a throwaway writable layer on a
- * tmpfs mounted at the root first (SCRATCH: its size and inode options). The tmpfs is covered
- * by the overlay and goes with the mount namespace. */
+ * (LOWERS, top first, colon-separated names inside LAYERS_DIR) under a throwaway writable layer
+ * on a tmpfs mounted at the root first (SCRATCH: its size and inode options). The tmpfs is
+ * covered by the overlay and goes with the mount namespace.
+ * The kernel shows the options in the box's /proc/self/mountinfo as they were given, so every
+ * directory is given as /proc/self/fd/N of a descriptor opened here: the box learns neither the
+ * store's path, nor the staging root's, nor the layers' digests. */
 static void overlay_root(const char *layers, const char *lowers, const char *scratch)
 {
     char path[4096], opt[4096];
+    int fds[512], nfd = 0;
     if (mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, scratch) < 0)
         die("overlay scratch");
     snprintf(path, sizeof path, "%s/.upper", root);
     if (mkdir(path, 0755) < 0)
         die("overlay upper");
+    int up = open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     snprintf(path, sizeof path, "%s/.work", root);
     if (mkdir(path, 0700) < 0)
         die("overlay work");
-    int n = snprintf(opt, sizeof opt, "lowerdir=%s,upperdir=%s/.upper,workdir=%s/.work", lowers, root, root);
+    int work = open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int dir = open(layers, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (up < 0 || work < 0 || dir < 0)
+        die("overlay layers");
+    int n = snprintf(opt, sizeof opt, "lowerdir=");
+    for (const char *p = lowers; *p && n < (int)sizeof opt;) {
+        const char *q = strchrnul(p, ':');
+        snprintf(path, sizeof path, "%.*s", (int)(q - p), p);
+        if (nfd == (int)(sizeof fds / sizeof *fds)) {
+            errno = E2BIG;
+            die("overlay layers");
+        }
+        int fd = openat(dir, path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+            die("overlay layer");
+        fds[nfd++] = fd;
+        n += snprintf(opt + n, sizeof opt - n, "%s/proc/self/fd/%d", p == lowers ? "" : ":", fd);
+        p = *q ? q + 1 : q;
+    }
+    if (n < (int)sizeof opt)
+        n += snprintf(opt + n, sizeof opt - n, ",upperdir=/proc/self/fd/%d,workdir=/proc/self/fd/%d", up, work);
     if (n < 0 || (size_t)n >= sizeof opt) {
         errno = E2BIG;
         die("overlay options");
     }
-    if (chdir(layers) < 0)
-        die("overlay layers");
     if (mount("overlay", root, "overlay", MS_NOSUID | MS_NODEV, opt) < 0)
         die("overlay");
-    if (chdir("/") < 0)
-        die("chdir /");
+    for (int i = 0; i < nfd; i++)
+        close(fds[i]);
+    close(up);
+    close(work);
+    close(dir);
 }
 
 static void run_ops(void)

@@ -11,13 +11,18 @@ import os
 import socket
 import subprocess
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+import sandbox
 from sandbox import RunStatus
+from sandbox.store import hex_of
 
 pytestmark = pytest.mark.sandbox
+
+PYTHON = "/usr/bin/python3"
 
 
 def py_ok(run, code: str, **limits: int) -> str:
@@ -26,36 +31,39 @@ def py_ok(run, code: str, **limits: int) -> str:
     return result.stdout.decode()
 
 
-def test_the_box_sees_only_its_own_processes(run) -> None:
-    sleeper = subprocess.Popen(["sleep", "30"], user=65534)  # same uid as the box, on the host
-    try:
-        out = py_ok(run, """
+def py_in_box_beside(sb, run, code: Callable[[int], str]) -> str:
+    """Run code(pid) in a box while a host process `pid` of the box's own uid sleeps."""
+    with sb.box(limits=run.limits()) as box:
+        sleeper = subprocess.Popen(["sleep", "30"], user=box.uid)  # same uid as the box, on the host
+        try:
+            result = box.run([PYTHON, "-S", "-c", code(sleeper.pid)], run.limits())
+            assert sleeper.poll() is None, "the box reached a host process"
+        finally:
+            sleeper.kill()
+            sleeper.wait()
+    assert result.status == RunStatus.OK, f"{result.message}\n{result.stderr.decode()}"
+    return result.stdout.decode()
+
+
+def test_the_box_sees_only_its_own_processes(sb, run) -> None:
+    out = py_in_box_beside(sb, run, lambda _: """
 import os
 print(os.getpid(), *sorted(int(p) for p in os.listdir("/proc") if p.isdigit()))
 """)
-    finally:
-        sleeper.kill()
-        sleeper.wait()
     own, *visible = (int(x) for x in out.split())
     assert own in visible
     assert set(visible) <= {1, own}, f"the box sees processes other than its own: {visible}"
 
 
-def test_the_box_cannot_signal_or_inspect_host_processes(run) -> None:
-    sleeper = subprocess.Popen(["sleep", "30"], user=65534)
-    try:
-        out = py_ok(run, f"""
+def test_the_box_cannot_signal_or_inspect_host_processes(sb, run) -> None:
+    out = py_in_box_beside(sb, run, lambda pid: f"""
 import os
 try:
-    os.kill({sleeper.pid}, 0); print("kill=0")
+    os.kill({pid}, 0); print("kill=0")
 except OSError as e:
     print("kill=%d" % e.errno)
-print("cmdline=%s" % os.path.exists("/proc/{sleeper.pid}/cmdline"))
+print("cmdline=%s" % os.path.exists("/proc/{pid}/cmdline"))
 """)
-        assert sleeper.poll() is None
-    finally:
-        sleeper.kill()
-        sleeper.wait()
     assert out.split() == ["kill=3", "cmdline=False"]  # ESRCH: no such process in the box
 
 
@@ -150,10 +158,75 @@ def test_the_cgroup_namespace_is_rooted_at_the_box(run) -> None:
     assert all(line.rsplit(":", 1)[1] == "/" for line in lines), out
 
 
-def test_the_mount_table_names_no_host_paths(run) -> None:
-    out = py_ok(run, 'print(open("/proc/self/mountinfo").read())')
-    for secret in ("judge-sandbox", "/work", "/root", "/home", "/var", os.getcwd()):
-        assert secret not in out
+def image_names() -> list[str]:
+    """host and every image judge/images.toml defines (.ci/setup builds them all; CI fails on one missing)."""
+    from judge import images
+
+    return ["host", *sorted(n for n in images.definitions() if n != "base")]
+
+
+@pytest.mark.parametrize("name", image_names())
+def test_the_mount_table_names_no_host_paths(sb, name: str) -> None:
+    """On every image: the overlay's options (layers, upper and work directories) included."""
+    from judge import images
+
+    if name != "host" and name not in images.names() and os.environ.get("CI") != "true":
+        pytest.skip(f"image {name} is not built here (`judge images build {name}`)")
+    image = sandbox.HOST if name == "host" else images.get(name)
+    result = sb.run(["/bin/cat", "/proc/self/mountinfo"], image=image)
+    assert result.status == RunStatus.OK, f"{result.message}\n{result.stderr.decode()}"
+    out = result.stdout.decode()
+    secrets = ["judge-sandbox", "/run", "/work", "/root", "/home", "/var", os.getcwd()]
+    if name != "host":
+        # the store's path and the layers' digests: the overlay's options list what they were given
+        secrets += [image.layers_dir, *(hex_of(d)[:12] for d in image.layers)]
+    for secret in secrets:
+        assert secret not in out, f"{secret!r} in the box's mount table:\n{out}"
+
+
+STDIN_PROBE = r"""
+int main(void) {
+    char link[4096] = "", buf[64] = "";
+    ssize_t n = readlink("/proc/self/fd/0", link, sizeof link - 1);
+    printf("link=%s\n", n > 0 ? (link[n] = 0, link) : "?");
+    int w = open("/proc/self/fd/0", O_WRONLY);
+    printf("reopen_for_writing=%d\n", w >= 0 ? 0 : errno);
+    if (w >= 0)
+        printf("wrote=%ld\n", (long)write(w, "pwned", 5));
+    printf("write_fd0=%ld\n", (long)write(0, "pwned", 5));
+    printf("truncate=%d\n", ftruncate(0, 0) == 0 ? 0 : errno);
+    n = read(0, buf, sizeof buf - 1);
+    printf("read=%s\n", n > 0 ? (buf[strcspn(buf, "\n")] = 0, buf) : "");
+    return 0;
+}
+"""
+
+
+def test_a_test_file_on_stdin_names_no_host_path_and_cannot_be_changed(run, tmp_path: Path) -> None:
+    """What judge/grading.py does: the case's .in opened and passed as a descriptor."""
+    case = tmp_path / "package" / "data" / "secret" / "1.in"
+    case.parent.mkdir(parents=True)
+    case.write_bytes(b"1 2\n")
+    case.chmod(0o666)  # as a careless unzip leaves it
+    with open(case, "rb") as f:
+        result = run.c(STDIN_PROBE, stdin=f.fileno())
+    assert result.status == RunStatus.OK, result.message
+    fields = run.fields(result.stdout)
+    assert str(tmp_path) not in result.stdout.decode()
+    assert fields["link"] == "/memfd:stdin (deleted)"
+    assert fields["read"] == "1 2"
+    assert "wrote" not in fields or fields["wrote"] == "-1"
+    assert fields["write_fd0"] == "-1"
+    assert fields["truncate"] != "0"
+    assert case.read_bytes() == b"1 2\n", "the program changed the package's test data"
+
+
+def test_stdin_given_as_bytes_is_a_sealed_copy_too(run) -> None:
+    result = run.c(STDIN_PROBE, stdin=b"3 4\n")
+    fields = run.fields(result.stdout)
+    assert fields["link"] == "/memfd:stdin (deleted)"
+    assert fields["read"] == "3 4"
+    assert "wrote" not in fields or fields["wrote"] == "-1"
 
 
 def test_the_root_is_read_only(run) -> None:
