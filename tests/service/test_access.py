@@ -135,6 +135,9 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/languages"): Rule("api", reader()),
     ("GET", "/api/v1/problems"): Rule("api", reader()),
     ("GET", "/api/v1/problems/<problem_id>"): Rule("api", reader()),
+    ("GET", "/api/v1/problems/<problem_id>/statement"): Rule("api", reader()),
+    ("GET", "/api/v1/problems/<problem_id>/statement.pdf"): Rule("api", reader(404)),  # sum has no PDF
+    ("GET", "/api/v1/problems/<problem_id>/images/<name>"): Rule("api", reader(404)),  # nor images
     ("POST", "/api/v1/problems"): Rule("api", organiser_only(422)),  # no package: past the door, refused
     ("GET", "/api/v1/me"): Rule("api", reader()),
     ("POST", "/api/v1/submissions"): Rule("api", submitter(), {"json": AD_HOC}),

@@ -5,6 +5,9 @@ the version its self-test saw (from the workers' announcements, judge/service/wo
 `POST /problems` (organisers) imports a package (multipart field `package`, a zip; optional
 field `id`), queues its verification, and waits up to `wait` seconds (default 60, at most 300;
 0 answers at once) for the report: 201 with it, or 202 while it is still running.
+A problem's document lists its `statements`: each language with the problem's name there and the
+URLs of `/problems/{id}/statement?language=` (sanitised HTML with MathML, as the pages show it)
+and of the package's PDF; images are served under `/problems/{id}/images/` (web/statements.py).
 """
 
 from __future__ import annotations
@@ -15,12 +18,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from flask import request, url_for
+from flask import request, send_file, url_for
+from werkzeug.wrappers import Response
 
 from judge import languages
 from judge.errors import JudgeError
+from judge.problems.statement import Statement
 from judge.service import problems, queue, webhooks, workers
 from judge.storage.models import Problem, User
+from web import statements
 from web.api import blueprint as bp
 from web.api.auth import is_staff, require_organiser, require_user, visible_problems
 from web.api.errors import ApiError, seconds_arg
@@ -46,7 +52,7 @@ def get_languages() -> dict[str, Any]:
 
 def problem_json(p: Problem, *, with_report: bool = False) -> dict[str, Any]:
     doc: dict[str, Any] = {
-        "id": p.id, "name": p.name,
+        "id": p.id, "name": p.name, "statements": _statements_of(p),
         "time_limit": p.time_limit_s if p.time_limit_s > 0 else None, "memory_limit": p.memory_mib,
         "verification": {"state": "done" if p.verified_at is not None else "pending", "ok": p.verify_ok},
         "created_at": p.created_at.isoformat().replace("+00:00", "Z"),
@@ -54,6 +60,68 @@ def problem_json(p: Problem, *, with_report: bool = False) -> dict[str, Any]:
     if with_report:
         doc["verification"]["report"] = json.loads(p.verify_report) if p.verify_report else None
     return doc
+
+
+def _statements_of(p: Problem) -> list[dict[str, Any]]:
+    """Each language the problem's statement is in: its name there and where to read it."""
+    try:
+        shown = statements.all_statements(p.path)
+    except OSError:  # the package's folder is gone (a worker-only data directory): none to serve
+        return []
+    return [{"language": st.language, "name": st.name or p.name,
+             "url": url_for("api.get_statement", problem_id=p.id, language=st.language or None),
+             "pdf": url_for("api.get_statement_pdf", problem_id=p.id, language=st.language or None)
+             if st.pdf else None}
+            for st in shown if st.kind != "none"]
+
+
+def _visible_problem(problem_id: str) -> Problem:
+    user = require_user()
+    with context().sessions() as session:
+        p = next((p for p in visible_problems(session, staff=is_staff(user)) if p.id == problem_id), None)
+    if p is None:
+        raise ApiError(404, "unknown_problem", f"no problem {problem_id!r}")
+    return p
+
+
+def _statement_in(p: Problem) -> Statement:
+    """The statement in `?language=` (one the problem has), else in English or its first."""
+    language = request.args.get("language")
+    if language is not None and language not in statements.languages_of(p.path):
+        raise ApiError(404, "unknown_language", f"problem {p.id!r} has no statement in {language!r}")
+    return statements.statement(p.path, language or "en")
+
+
+@bp.get("/problems/<problem_id>/statement")
+def get_statement(problem_id: str) -> dict[str, Any]:
+    """The statement as the pages show it: sanitised HTML with MathML, images served below."""
+    p = _visible_problem(problem_id)
+    st = _statement_in(p)
+    prefix = url_for("api.get_statement_image", problem_id=p.id, name="x")[:-1]
+    return {"problem": p.id, "language": st.language, "languages": list(st.languages),
+            "name": st.name or p.name, "kind": st.kind,
+            "html": st.html.replace('src="images/', f'src="{prefix}'),
+            "pdf": url_for("api.get_statement_pdf", problem_id=p.id, language=st.language or None)
+            if st.pdf else None}
+
+
+@bp.get("/problems/<problem_id>/statement.pdf")
+def get_statement_pdf(problem_id: str) -> Response:
+    pdf = _statement_in(_visible_problem(problem_id)).pdf
+    if pdf is None:
+        raise ApiError(404, "no_pdf", f"problem {problem_id!r} has no statement PDF in that language")
+    return send_file(pdf, mimetype="application/pdf")
+
+
+@bp.get("/problems/<problem_id>/images/<name>")
+def get_statement_image(problem_id: str, name: str) -> Response:
+    p = _visible_problem(problem_id)
+    found = next((st.images[name] for st in statements.all_statements(p.path) if name in st.images), None)
+    if found is None:
+        raise ApiError(404, "unknown_image", f"no image {name!r} in problem {problem_id!r}'s statements")
+    response = send_file(found)
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'; style-src 'unsafe-inline'"
+    return response  # an SVG opened on its own runs no script
 
 
 @bp.get("/problems")

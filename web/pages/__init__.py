@@ -3,8 +3,6 @@
 * auth.py        log in and out (flask-login, a signed session cookie), who may see what
 * contestant.py  problems with statements and samples, the submit form, submissions updating
                  live, contests and their scoreboards
-* statements.py  which statement language a reader gets (?lang=, the session, Accept-Language)
-                 and the problem's name in it on every page
 * organiser.py   packages and their reports, batches filling in live, rejudging, the queue and
                  the workers, contests, accounts (one by one or from a CSV)
 

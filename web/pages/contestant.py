@@ -30,12 +30,12 @@ from judge.problems.statement import Sample, samples
 from judge.service.documents import submission_json
 from judge.storage import repo
 from judge.storage.models import Contest, Problem, Role, Submission, User
+from web import statements
 from web.api import auth
 from web.api.errors import ApiError
 from web.api.submissions import MAX_SOURCE_BYTES, create, event_stream, parse
 from web.app import context
 from web.pages import blueprint as bp
-from web.pages import statements
 from web.pages.auth import Account, login_required, me
 
 
@@ -58,6 +58,9 @@ def _problem_or_404(session: Session, problem_id: str) -> Problem:
 @functools.lru_cache(maxsize=32)
 def _package(path: str) -> Package:
     return package.load(context().settings.data_dir / path)
+
+
+bp.app_template_global("problem_name")(statements.problem_name)  # the name in the reader's language
 
 
 @bp.get("/")
@@ -215,7 +218,10 @@ def submission_doc(submission_id: int) -> dict[str, Any]:
 @login_required
 def submission_live(submission_id: int) -> Response:
     _submission_or_404(submission_id)
-    return event_stream(submission_id, secret_feedback=me().is_staff)
+    try:
+        return event_stream(submission_id, user_id=me().id, staff=me().is_staff)
+    except ApiError as e:  # too many streams: the page's script polls instead
+        return Response(e.message, status=e.status, content_type="text/plain; charset=utf-8")
 
 
 @bp.get("/contests")

@@ -9,8 +9,9 @@ imported package's folder never changes, a new version is a new folder.
 
 The name: what the statement in that language gives (problem.yaml's name for the language, the
 LaTeX `\\problemname`), else the name stored at import. Pages that know only problem ids (the
-submissions, scoreboards) call the template global `problem_name(id)`, which reads every
-problem's row once per request.
+submissions, scoreboards) call the template global `problem_name(id)` (web/pages/contestant.py
+registers it), which reads every problem's row once per request. The API's problem documents
+and `/problems/{id}/statement` read the same cache (web/api/catalogue.py).
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from sqlalchemy import select
 from judge.problems.statement import Statement, find_statement, languages
 from judge.storage.models import Problem
 from web.app import context
-from web.pages import blueprint as bp
 
 STATEMENT_CACHE = 64
 SESSION_KEY = "statement_language"
@@ -52,6 +52,11 @@ def _languages(path: str) -> tuple[str, ...]:
 @functools.lru_cache(maxsize=STATEMENT_CACHE)
 def _statement(path: str, language: str) -> Statement:
     return find_statement(context().settings.data_dir / path, language)
+
+
+def languages_of(path: str) -> tuple[str, ...]:
+    """The languages the package at `path` has a statement in ("" for one that names none)."""
+    return _languages(path)
 
 
 def chosen_language(path: str) -> str:
@@ -86,7 +91,6 @@ def shown_name(problem: Problem) -> str:
         return problem.name
 
 
-@bp.app_template_global("problem_name")
 def problem_name(problem_id: str | None) -> str:
     """The name of the problem with this id in the chosen language; the id if there is none."""
     if not problem_id:
