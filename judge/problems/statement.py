@@ -160,9 +160,10 @@ def _pdf(root: Path, lang: str) -> Path | None:
 
 
 def problem_name(root: Path, lang: str, statement: Statement | None) -> str:
-    """The problem's name in `lang`: problem.yaml's `name` for that language where it maps
-    languages to names (2023-07 and later), else the statement's `\\problemname{}` (LaTeX), else
-    problem.yaml's one `name`, else DOMjudge's `domjudge-problem.ini` name; "" if none of them."""
+    """The problem's name in `lang`: problem.yaml's `name` for that language (a map of languages to
+    names, 2023-07 and later; a plain string is the English name), else the statement's
+    `\\problemname{}` (LaTeX), else problem.yaml's name in any language, else DOMjudge's
+    `domjudge-problem.ini` name; "" if none of them."""
     meta: Any = {}
     try:
         meta = yaml.safe_load((root / "problem.yaml").read_text(encoding="utf-8")) or {}
@@ -171,6 +172,9 @@ def problem_name(root: Path, lang: str, statement: Statement | None) -> str:
     named = meta.get("name") if isinstance(meta, dict) else None
     if isinstance(named, dict) and isinstance(named.get(lang), str) and named[lang].strip():
         return " ".join(str(named[lang]).split())
+    plain = isinstance(named, str | int | float) and not isinstance(named, bool) and str(named).strip()
+    if plain and lang in ("en", ""):
+        return " ".join(str(named).split())
     if statement is not None and statement.source.endswith(".tex"):
         try:
             text = (root / statement.source).read_bytes().decode("utf-8", errors="replace")
@@ -178,7 +182,7 @@ def problem_name(root: Path, lang: str, statement: Statement | None) -> str:
                 return found
         except (OSError, RecursionError):
             pass
-    if isinstance(named, str | int | float) and not isinstance(named, bool) and str(named).strip():
+    if plain:
         return " ".join(str(named).split())
     if isinstance(named, dict):  # a map without this language: English, else its first
         first = named.get("en", next(iter(named.values()), ""))

@@ -98,6 +98,11 @@ def test_the_name_comes_from_problem_yaml_in_the_language_else_from_the_statemen
                                          "problem_statement/problem.en.tex": "\\problemname{Hello World!}\n",
                                          "problem_statement/problem.sv.tex": "\\problemname{Hej Världen!}\n"})
     assert find_statement(legacy, "sv").name == "Hej Världen!"
+    plain = write(tmp_path / "plain", {"problem.yaml": "name: Sum of two\n",
+                                       "problem_statement/problem.en.tex": "\\problemname{Sum}\n",
+                                       "problem_statement/problem.sv.tex": "\\problemname{Summa}\n"})
+    assert find_statement(plain, "en").name == "Sum of two"  # a plain name is the English one
+    assert find_statement(plain, "sv").name == "Summa"
     bare = write(tmp_path / "bare", {"problem_statement/problem.tex": "\\problemname{Combination Lock}\n"})
     assert find_statement(bare, "en").name == "Combination Lock"  # not the directory's name
 
