@@ -29,10 +29,25 @@ from werkzeug.routing import IntegerConverter, Map
 from judge.service import queue
 from judge.service.settings import Settings
 from judge.storage import connect, migrate, session_factory
+from web.holds import HoldLimits
 
 log = logging.getLogger(__name__)
 
-MAX_UPLOAD_BYTES = 256 * 1024 * 1024  # a problem package or a batch archive
+MiB = 1024 * 1024
+MAX_UPLOAD_BYTES = 256 * MiB  # a problem package or a batch archive, spooled to disk
+MAX_BODY_BYTES = 1 * MiB  # any route not named below: forms, small JSON documents
+MAX_SUBMISSION_BODY_BYTES = 40 * MiB  # a source, 16 MiB of stdin and 16 MiB expected, or Judge0's files
+# Each route reads at most its own bytes (issue 17, finding 4; web/api/body.py bounds parsing too)
+BODY_LIMITS = {
+    "api.post_submission": MAX_SUBMISSION_BODY_BYTES,
+    "api.post_submissions_batch": MAX_SUBMISSION_BODY_BYTES,
+    "judge0.create_submission": MAX_SUBMISSION_BODY_BYTES,
+    "judge0.create_batch": MAX_SUBMISSION_BODY_BYTES,
+    "api.post_problem": MAX_UPLOAD_BYTES,
+    "api.create_batch": MAX_UPLOAD_BYTES,
+    "pages.upload_problem": MAX_UPLOAD_BYTES,
+    "pages.upload_batch": MAX_UPLOAD_BYTES,
+}
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "object-src 'none'; frame-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'")
 
@@ -53,8 +68,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     migrate(engine)
     app = Flask("web")
     secret = settings.secret_key()
-    app.config.update(SECRET_KEY=secret, MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES)
+    app.config.update(SECRET_KEY=secret, MAX_CONTENT_LENGTH=MAX_BODY_BYTES)
     app.json.sort_keys = False  # type: ignore[attr-defined]  # documents keep their documented order
+    app.extensions["judge_holds"] = HoldLimits.from_env()
     app.extensions["judge"] = WebContext(
         settings=settings,
         engine=engine,
@@ -86,16 +102,17 @@ def create_app(settings: Settings | None = None) -> Flask:
     from web import ratelimit
 
     ratelimit.init_app(app, settings.redis_url)  # after CSRF: a forged form is refused before it counts
-    hops = _proxy_hops()
+    hops = proxy_hops()
     if hops:  # behind a TLS proxy: the client's address is the one the proxy says it saw
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    app.url_value_preprocessor(_body_limit)  # before any before_request (CSRF reads the form)
     app.after_request(_security_headers)
     app.register_error_handler(OperationalError, _database_away)
     app.register_error_handler(InterfaceError, _database_away)
     return app
 
 
-def _proxy_hops() -> int:
+def proxy_hops() -> int:
     """`JUDGE_PROXY_HOPS`: how many proxies in front of the web set X-Forwarded-For (default 0).
 
     Without it, every request seems to come from the proxy, so the per-address limits (failed
@@ -134,12 +151,24 @@ def _database_away(e: Exception) -> Response:
     return response
 
 
+def _body_limit(endpoint: str | None, _values: dict[str, Any] | None) -> None:
+    """The most this request's body may be: its route's (BODY_LIMITS), else MAX_BODY_BYTES; 413 past it."""
+    request.max_content_length = BODY_LIMITS.get(endpoint or "", MAX_BODY_BYTES)
+
+
 def _security_headers(response: Response) -> Response:
     """Every page: only this site's own scripts, styles, images and frames; no framing elsewhere."""
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     return response
+
+
+def hold_limits() -> HoldLimits:
+    """How many event streams and waits one user may hold open (web/holds.py)."""
+    limits = current_app.extensions["judge_holds"]
+    assert isinstance(limits, HoldLimits)
+    return limits
 
 
 def context() -> WebContext:

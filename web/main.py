@@ -1,33 +1,70 @@
-"""Serving the web role: the Flask app under waitress, a production WSGI server in pure Python.
+"""`judge web`: the Flask app under gunicorn with web/server.py's evented worker class.
 
-Waitress streams a response as the app yields it (the API's server-sent events need that) and
-serves each request on a thread of a fixed pool; waits and event streams hold a thread each,
-so the pool is sized for them (`--threads`, default 32). SIGINT and SIGTERM stop it.
+The same server as the deployments in compose/ (`gunicorn -k web.server.Worker web.wsgi:app`),
+run in-process: gunicorn's master forks `--processes` workers (default 1; each serves thousands
+of connections), each makes the app after gevent has patched it. SIGINT and SIGTERM stop it:
+open requests get GRACE_S, then are cut (an event stream never ends by itself).
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import click
-import waitress  # type: ignore[import-untyped, unused-ignore]  # typed in some releases
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+
+
+class _Gunicorn(BaseApplication):  # type: ignore[misc]  # gunicorn is untyped
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        from web.app import create_app  # in the worker, after gevent patched it
+
+        return create_app()
 
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--threads", default=32, show_default=True, type=click.IntRange(1, 1024),
-              help="Requests served at once (waits and event streams hold one each).")
-def main(host: str, port: int, threads: int) -> None:
+@click.option("--processes", default=1, show_default=True, type=click.IntRange(1, 256),
+              help="Worker processes, each serving thousands of connections (more use more cores).")
+def main(host: str, port: int, processes: int) -> None:
     """Serve the judge's web pages and JSON API."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    from web.app import create_app
+    from judge.service.settings import Settings
+    from web import server
+    from web.app import proxy_hops
+    from web.holds import HoldLimits
+    from web.ratelimit import RateLimits
 
-    try:
-        app = create_app()
-    except ValueError as e:  # a setting from the environment that cannot be used
+    try:  # what the environment sets, checked here, where a mistake can be said in one line
+        Settings.from_env()
+        RateLimits.from_env()
+        HoldLimits.from_env()
+        proxy_hops()
+        server.idle_per_address()
+        server.connections()
+    except ValueError as e:
         raise click.ClickException(str(e)) from None
-    click.echo(f"judge web: listening on http://{host}:{port}/ (API at /api/v1)", err=True)
-    waitress.serve(app, host=host, port=port, threads=threads, ident="judge", _quiet=True,
-                   channel_timeout=120, connection_limit=1000)
+    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    click.echo(f"judge web: listening on http://{bind}/ (API at /api/v1)", err=True)
+    _Gunicorn({
+        "bind": [bind],
+        "workers": processes,
+        "worker_class": "web.server.Worker",
+        "graceful_timeout": server.GRACE_S,
+        "timeout": 60,  # a worker whose loop is stuck this long is replaced
+        "proc_name": "judge-web",
+        "loglevel": "warning",
+        "errorlog": "-",
+        "accesslog": None,
+    }).run()

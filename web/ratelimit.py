@@ -5,9 +5,12 @@ Four limits, each an environment variable holding a rate in flask-limiter's nota
 
 * `JUDGE_RATE_LIMIT_SUBMIT` (default 30/minute): submissions per user, whichever way they come:
   `POST /api/v1/submissions` and `/submissions/batch`, the Judge0 API's `POST /submissions` and
-  `/submissions/batch`, and the submit form. A batch counts each of its items. Only submissions
-  made count (a 2xx or the form's redirect): a refused one (422, 404, 503, a failed CSRF check)
-  costs nothing, so concurrent requests may pass a few over the limit.
+  `/submissions/batch`, and the submit form. A batch counts each of its items. Exact under any
+  concurrency (issue 17, finding 5): a request takes its submissions from the allowance before
+  its view runs, in one Lua script that drops what left the window, counts, and takes all or
+  nothing (SubmitLimit), so 90 requests at once against 30/minute make exactly 30 submissions.
+  A request that then makes none (422, 404, 503; a failed CSRF check never gets this far) gives
+  them back; meanwhile they were spent, so a race can refuse one more than needed, never accept.
 * `JUDGE_RATE_LIMIT_API` (default 600/minute): requests per token to /api/v1 and the Judge0
   API, every route together. Requests without a good token count by client address.
 * `JUDGE_RATE_LIMIT_PAGES` (default 600/minute): page requests per logged-in user (a
@@ -27,11 +30,11 @@ window, at least 1): on /api/v1 and /judge0 the API's error body, `{"error": {"c
 login form again or a short page, saying when to try again.
 
 Redis away: the limiter fails open to counting in each process's memory (flask-limiter's
-in-memory fallback, back to Redis when it answers again, checked with a growing interval), and
-never answers 500 itself. Not 503: reading results, the pages and logging in need only the
-database, so refusing everything would turn a broker outage into a whole-site one; what needs
-Redis (submitting, waiting) answers its own 503 `queue_unavailable`. Meanwhile a limit holds
-per process rather than for the site.
+in-memory fallback, back to Redis when it answers again, checked with a growing interval; the
+submission limit keeps its own, the same way), and never answers 500 itself. Not 503: reading
+results, the pages and logging in need only the database, so refusing everything would turn a
+broker outage into a whole-site one; what needs Redis (submitting, waiting) answers its own 503
+`queue_unavailable`. Meanwhile a limit holds per process rather than for the site.
 
 No key holds a secret: flask-limiter logs the key of every breach, and keys sit in Redis.
 """
@@ -41,10 +44,14 @@ from __future__ import annotations
 import logging
 import math
 import os
+import threading
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
+from typing import Any
 
+import redis
 from flask import Flask, Response, flash, g, render_template, render_template_string, request
 from flask_limiter import ApplicationLimit, Limiter, RateLimitExceeded
 from flask_login import current_user
@@ -139,12 +146,125 @@ def _submissions_asked() -> int:
     """How many submissions the request makes: a batch's items, else one."""
     if request.endpoint not in BATCHES:
         return 1
-    try:
-        doc = request.get_json(silent=True)
-    except RecursionError:
-        return 1
+    from web.api.body import read_json
+
+    doc = read_json()  # bounded before it is parsed (web/api/body.py); the view gets the same
     items = doc.get("submissions") if isinstance(doc, dict) else None
     return max(1, len(items)) if isinstance(items, list) else 1
+
+
+# KEYS: one sorted set per rate of the limit, members "<request>:<n>" scored by when (ms) they
+# were taken. ARGV[1] now (ms), ARGV[2] cost, ARGV[3] the request's id, then each key's window
+# (ms) and amount. Answers {1, 0} when taken from every rate, else {0, ms until enough leave}.
+SUBMIT_SCRIPT = """
+local now, cost, id = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
+for i, key in ipairs(KEYS) do
+  local window, amount = tonumber(ARGV[2 + 2 * i]), tonumber(ARGV[3 + 2 * i])
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+  local used = redis.call('ZCARD', key)
+  if used + cost > amount then
+    local wait = window
+    local k = used + cost - amount
+    if cost <= amount and k <= used then
+      local freeing = redis.call('ZRANGE', key, k - 1, k - 1, 'WITHSCORES')
+      wait = tonumber(freeing[2]) + window - now
+    end
+    return {0, wait}
+  end
+end
+for i, key in ipairs(KEYS) do
+  for j = 1, cost do redis.call('ZADD', key, now, id .. ':' .. j) end
+  redis.call('PEXPIRE', key, tonumber(ARGV[2 + 2 * i]))
+end
+return {1, 0}
+"""
+
+
+class SubmitLimit:
+    """JUDGE_RATE_LIMIT_SUBMIT, taken before a submission is made and given back if none is.
+
+    Counted in Redis by SUBMIT_SCRIPT, atomically; in this process's memory while Redis is away."""
+
+    def __init__(self, rate: str, redis_url: str) -> None:
+        self.rate = rate
+        self.items = [(int(item.get_expiry() * 1000), item.amount) for item in parse_many(rate)]
+        self.client = redis.Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=2)
+        self.local: dict[str, list[tuple[float, str]]] = {}
+        self.lock = threading.Lock()
+
+    def _keys(self, user: str) -> list[str]:
+        return [f"judge:submit:{user}:{window}" for window, _ in self.items]
+
+    def take(self, user: str, cost: int, request_id: str) -> float | None:
+        """Take `cost` submissions for `user`; None when taken, else seconds until they could be."""
+        now_ms = int(time.time() * 1000)
+        args = [str(now_ms), str(cost), request_id]
+        for window, amount in self.items:
+            args += [str(window), str(amount)]
+        try:
+            answer: Any = self.client.eval(SUBMIT_SCRIPT, len(self.items), *self._keys(user), *args)
+            taken, wait_ms = answer
+        except redis.RedisError:
+            return self._take_here(user, cost, request_id, now_ms)
+        return None if int(taken) == 1 else max(0.0, int(wait_ms) / 1000)
+
+    def _take_here(self, user: str, cost: int, request_id: str, now_ms: int) -> float | None:
+        with self.lock:
+            for key, (window, amount) in zip(self._keys(user), self.items, strict=True):
+                kept = [e for e in self.local.get(key, []) if e[0] > now_ms - window]
+                self.local[key] = kept
+                if len(kept) + cost > amount:
+                    k = len(kept) + cost - amount
+                    return (kept[k - 1][0] + window - now_ms) / 1000 if cost <= amount else window / 1000
+            for key in self._keys(user):
+                self.local[key] += [(now_ms, f"{request_id}:{j}") for j in range(1, cost + 1)]
+        return None
+
+    def give_back(self, user: str, cost: int, request_id: str) -> None:
+        members = [f"{request_id}:{j}" for j in range(1, cost + 1)]
+        try:
+            for key in self._keys(user):
+                self.client.zrem(key, *members)
+        except redis.RedisError:
+            pass
+        with self.lock:
+            for key in self._keys(user):
+                if key in self.local:
+                    self.local[key] = [e for e in self.local[key] if e[1] not in members]
+
+
+def _init_submit_limit(app: Flask, rate: str, redis_url: str,
+                       refuse: Callable[[str, int], Response | tuple[str, int, dict[str, str]]]) -> None:
+    limit = SubmitLimit(rate, redis_url)
+
+    def take() -> Response | tuple[str, int, dict[str, str]] | None:
+        if request.method != "POST" or request.endpoint not in SUBMITTING:
+            return None
+        caller = _caller()
+        if caller.user is None or caller.staff:
+            return None
+        cost = _submissions_asked()
+        request_id = uuid.uuid4().hex
+        wait = limit.take(caller.user, cost, request_id)
+        if wait is not None:
+            return refuse(f"too many submissions: at most {rate} per user", max(1, math.ceil(wait)))
+        g.judge_submit_taken = (caller.user, cost, request_id)
+        return None
+
+    def settle(response: Response) -> Response:
+        taken = g.pop("judge_submit_taken", None)
+        if taken is not None and response.status_code >= 400:  # made nothing: give them back
+            limit.give_back(*taken)
+        return response
+
+    def failed(error: BaseException | None) -> None:
+        taken = g.pop("judge_submit_taken", None)
+        if taken is not None and error is not None:
+            limit.give_back(*taken)
+
+    app.before_request(take)
+    app.after_request(settle)
+    app.teardown_request(failed)
 
 
 def _limits(cfg: RateLimits) -> list[ApplicationLimit]:
@@ -154,10 +274,6 @@ def _limits(cfg: RateLimits) -> list[ApplicationLimit]:
                                 error_message=message, **more)  # type: ignore[arg-type]
 
     return [
-        limit(cfg.submit, "submit", lambda: _caller().user or _address(),
-              lambda: request.endpoint not in SUBMITTING or _caller().user is None or _caller().staff,
-              f"too many submissions: at most {cfg.submit} per user",
-              cost=_submissions_asked, deduct_when=lambda response: response.status_code < 400),
         limit(cfg.api, "api", lambda: _caller().key,
               lambda: request.blueprint not in TOKEN_BLUEPRINTS or _caller().staff,
               f"too many requests: at most {cfg.api} per token"),
@@ -188,8 +304,10 @@ def init_app(app: Flask, redis_url: str, limits: RateLimits | None = None) -> Li
     limiter.init_app(app)
 
     def too_many(e: RateLimitExceeded) -> Response | tuple[str, int, dict[str, str]]:
-        wait = _retry_after(limiter, e)
-        message = f"{e.description}; try again in {wait} s"
+        return refuse(str(e.description), _retry_after(limiter, e))
+
+    def refuse(description: str, wait: int) -> Response | tuple[str, int, dict[str, str]]:
+        message = f"{description}; try again in {wait} s"
         headers = {"Retry-After": str(wait)}
         if request.blueprint in TOKEN_BLUEPRINTS or request.path.startswith("/api/"):
             response = error_response(429, "rate_limited", message)
@@ -201,6 +319,8 @@ def init_app(app: Flask, redis_url: str, limits: RateLimits | None = None) -> Li
         return render_template_string(PAGE, message=message), 429, headers
 
     app.register_error_handler(RateLimitExceeded, too_many)
+    if cfg.submit:
+        _init_submit_limit(app, cfg.submit, redis_url, refuse)
     return limiter
 
 

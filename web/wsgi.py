@@ -1,14 +1,13 @@
-"""The web role as a WSGI application, for gunicorn: `gunicorn -k gthread --threads 32 web.wsgi:app`.
+"""The web role as a WSGI application, for gunicorn: `gunicorn -k web.server.Worker web.wsgi:app`.
 
 What the deployments in compose/ serve (the Compose file's `web` service and the systemd unit
-judge-web.service); `judge web` (web/main.py, waitress) stays the way to run the web by hand.
+judge-web.service); `judge web` (web/main.py) runs the same server in-process.
 
-Gunicorn must use its `gthread` worker class. The API holds requests open: `?wait=true` waits
-for a grading to finish, and the progress streams are server-sent events that last as long as
-a grading. The default `sync` class serves one request at a time per process, so one waiting
-client would stall every request behind it; `gthread` serves `--threads` requests at once per
-process, each on a thread of its own, as waitress does for `judge web`. Size the threads for the
-waits and streams you expect, as `judge web --threads` says.
+Gunicorn must use our worker class, web.server.Worker (gevent, with per-address bounds and
+timeouts; its docstring says why). The API holds requests open: `?wait=true` waits for a
+grading to finish, and the progress streams are server-sent events that last as long as a
+grading. The default `sync` class serves one request at a time per process, and `gthread` one
+per thread: a few dozen open streams would stall every request behind them.
 
 The one module besides worker/app.py that reads the environment at import (STYLE.md, "Configuration"):
 a WSGI server needs a module-level app. Gunicorn imports it in each of its worker processes,

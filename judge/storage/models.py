@@ -122,6 +122,21 @@ class User(Base):
         return f"User(id={self.id!r}, name={self.name!r}, role={self.role!r})"
 
 
+class WebSession(Base):
+    """A logged-in page session. The browser's cookie holds the secret; only its SHA-256 is kept,
+    so logging out (deleting the row) or changing the password (deleting the user's rows) ends a
+    session on the server: a copy of the cookie opens nothing after that."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)  # hex sha256 of the secret
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
 class ApiToken(Base):
     """A bearer token. Only the SHA-256 of the secret is stored; the secret is shown once."""
 

@@ -43,6 +43,7 @@ from judge.storage.models import (
     TestResult,
     User,
     WebhookDelivery,
+    WebSession,
     utcnow,
 )
 
@@ -130,8 +131,43 @@ def check_password(session: Session, name: str, password: str) -> User | None:
 
 
 def set_password(session: Session, user: User, password: str) -> None:
+    """A new password; every page session of the user ends with the old one (end_web_sessions)."""
     user.password_hash = hash_password(password)
+    end_web_sessions(session, user.id)
     session.flush()
+
+
+# --- page sessions -----------------------------------------------------------------------------
+
+
+def open_web_session(session: Session, user: User) -> str:
+    """A new page session for `user`; its secret (for the cookie) is returned, only its hash kept."""
+    secret = secrets.token_urlsafe(32)
+    session.add(WebSession(user_id=user.id, secret_hash=token_hash(secret)))
+    session.flush()
+    return secret
+
+
+def user_for_web_session(session: Session, secret: str, max_age: timedelta) -> User | None:
+    """The user of the page session with this secret, if it is open and younger than `max_age`."""
+    found = session.scalars(select(WebSession).where(WebSession.secret_hash == token_hash(secret))
+                            .options(selectinload(WebSession.user))).one_or_none()
+    if found is None or utcnow() - found.created_at > max_age:
+        return None
+    return found.user
+
+
+def close_web_session(session: Session, secret: str) -> None:
+    """End one page session (logging out); nothing happens for one already ended."""
+    session.execute(delete(WebSession).where(WebSession.secret_hash == token_hash(secret)))
+
+
+def end_web_sessions(session: Session, user_id: int, *, older_than: timedelta | None = None) -> None:
+    """End every page session of a user (a password change), or only those older than `older_than`."""
+    query = delete(WebSession).where(WebSession.user_id == user_id)
+    if older_than is not None:
+        query = query.where(WebSession.created_at < utcnow() - older_than)
+    session.execute(query)
 
 
 # --- API tokens --------------------------------------------------------------------------------

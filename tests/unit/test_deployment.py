@@ -166,11 +166,11 @@ def test_the_healthchecks_ask_the_right_things(services: dict[str, dict[str, Any
     assert "redis-cli ping" in redis and "PONG" in redis  # NOAUTH exits 0 too
 
 
-def test_the_web_runs_gunicorn_with_threads_on_the_wsgi_module(services: dict[str, dict[str, Any]]) -> None:
+def test_the_web_runs_gunicorn_with_our_evented_worker_on_the_wsgi_module(
+        services: dict[str, dict[str, Any]]) -> None:
     command = services["web"]["command"]
     assert command[0] == "gunicorn" and command[-1] == "web.wsgi:app"
-    assert command[command.index("-k") + 1] == "gthread"
-    assert int(command[command.index("--threads") + 1]) >= 8
+    assert command[command.index("-k") + 1] == "web.server.Worker"  # what `judge web` runs too
     # the image's own CMD is the same command
     dockerfile = (COMPOSE / "Dockerfile.web").read_text()
     cmd = re.search(r"^CMD (\[.*\])$", dockerfile, re.M)
@@ -368,7 +368,7 @@ def test_the_units_run_real_entry_points() -> None:
     assert argv[1:] == ["worker"] and "worker" in judge_cli.commands
     gunicorn = web["ExecStart"].split()
     assert gunicorn[0] == "/opt/judge/bin/gunicorn" and gunicorn[-1] == "web.wsgi:app"
-    assert gunicorn[gunicorn.index("-k") + 1] == "gthread"
+    assert gunicorn[gunicorn.index("-k") + 1] == "web.server.Worker"
     migrate = web["ExecStartPre"]
     code = re.fullmatch(r'/opt/judge/bin/python3 -c "(.*)"', migrate)
     assert code is not None
@@ -427,11 +427,11 @@ def _free_port() -> int:
 
 
 @pytest.mark.slow
-def test_gunicorn_serves_the_wsgi_app_with_the_gthread_worker(tmp_path: Path) -> None:
-    """The Compose file's web command, smaller: one process, four threads, on a free loopback port."""
+def test_gunicorn_serves_the_wsgi_app_with_our_evented_worker(tmp_path: Path) -> None:
+    """The Compose file's web command, smaller: one process, on a free loopback port."""
     port = _free_port()
     env = {**os.environ, **_service_env(tmp_path), "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-k", "gthread", "--threads", "4", "-w", "1",
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-k", "web.server.Worker", "-w", "1",
                              "-b", f"127.0.0.1:{port}", "web.wsgi:app"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
@@ -453,4 +453,4 @@ def test_gunicorn_serves_the_wsgi_app_with_the_gthread_worker(tmp_path: Path) ->
         out, _ = proc.communicate(timeout=30)
     log = out.decode(errors="replace")
     assert proc.returncode == 0, log  # SIGTERM is gunicorn's graceful stop
-    assert "Using worker: gthread" in log
+    assert "Using worker: web.server.Worker" in log

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import csv
 import io
+import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from flask import Response, request
+from werkzeug.datastructures import FileStorage
 
 from judge import languages
 from judge.errors import UnknownLanguage
@@ -38,8 +40,16 @@ MAX_BATCH_BYTES = MAX_UPLOAD_BYTES  # unpacked: no more than the same batch sent
 Found = tuple[str, str, bytes]  # (label, language, source) of one contestant
 
 
-def from_zip(data: bytes, label: str = "archive") -> list[tuple[str, str, bytes]]:
-    """(label, language, source) for each file of a batch archive.
+def upload_zip(upload: FileStorage, label: str = "archive") -> list[tuple[str, str, bytes]]:
+    """from_zip of an uploaded archive, read from a file on disk, never whole into memory."""
+    with tempfile.TemporaryDirectory(prefix="judge-batch-") as tmp:
+        path = Path(tmp) / "batch.zip"
+        upload.save(path)
+        return from_zip(path, label)
+
+
+def from_zip(data: bytes | Path, label: str = "archive") -> list[tuple[str, str, bytes]]:
+    """(label, language, source) for each file of a batch archive (bytes, or a file).
 
     The archive is checked whole first, as a package is (judge/problems/archive.py: paths that
     leave their folder, links, zip bombs, absurd entry counts), with a batch's own bound on bytes:
@@ -126,7 +136,7 @@ def create_batch() -> tuple[dict[str, Any], int]:
         if archive is None:
             raise ApiError(422, "invalid_field",
                            "send a zip as the multipart field 'archive', or a JSON body")
-        found = from_zip(archive.read(), Path(archive.filename or "archive.zip").name)
+        found = upload_zip(archive, Path(archive.filename or "archive.zip").name)
     if not isinstance(problem_id, str):
         raise ApiError(422, "invalid_field", "'problem' is required")
     if not isinstance(name, str):

@@ -32,12 +32,13 @@ from judge.service.documents import submission_json
 from judge.service.grade import AD_HOC_MEMORY_MIB, AD_HOC_TIME_S
 from judge.storage import repo
 from judge.storage.models import Problem, Submission, SubmissionState, User, WebhookDelivery
+from web import holds
 from web.api import ID, MAX_ID
 from web.api import blueprint as bp
 from web.api.auth import is_staff, may_see, require_organiser, require_user, visible_problems
-from web.api.body import read_json, unstorable
+from web.api.body import json_fault, read_json, unstorable
 from web.api.errors import ApiError, seconds_arg
-from web.app import context
+from web.app import context, hold_limits
 
 MAX_SOURCE_BYTES = 256 * 1024
 MAX_STDIN_BYTES = 16 * 1024 * 1024
@@ -52,6 +53,8 @@ STREAM_MAX_S = 3600.0
 
 def _json_body() -> dict[str, Any]:
     doc = read_json()
+    if json_fault() is not None:
+        raise ApiError(413, "too_large", f"{json_fault()}; nothing was parsed")
     if not isinstance(doc, dict):
         raise ApiError(400, "bad_request", "the body must be a JSON object (Content-Type: application/json)")
     fault = unstorable(doc)
@@ -188,8 +191,18 @@ def _load(submission_id: int, user: User) -> Submission:
 
 
 def _wait(submission_id: int, user: User, bound: float) -> Submission:
-    """The submission once done, or as it stands when `bound` seconds have passed."""
-    return wait_done(submission_id, bound, lambda: _load(submission_id, user))
+    """The submission once done, or as it stands when `bound` seconds have passed; at once when
+    the user has JUDGE_WAITS_PER_USER waits open already (web/holds.py)."""
+    lease = None
+    if not is_staff(user):
+        lease = holds.take(context().redis, "waits", user.id, hold_limits().waits)
+        if lease is None:
+            return _load(submission_id, user)
+    try:
+        return wait_done(submission_id, bound, lambda: _load(submission_id, user))
+    finally:
+        if lease is not None:
+            lease.release()
 
 
 def wait_done(submission_id: int, bound: float, load: Callable[[], Submission]) -> Submission:
@@ -286,20 +299,37 @@ def get_submission(submission_id: int) -> tuple[dict[str, Any], int]:
 def submission_events(submission_id: int) -> Response:
     user = require_user()
     _load(submission_id, user)  # 404 before the stream starts
-    return event_stream(submission_id, secret_feedback=is_staff(user))
+    return event_stream(submission_id, user_id=user.id, staff=is_staff(user))
 
 
-def event_stream(submission_id: int, *, secret_feedback: bool = False) -> Response:
+def event_stream(submission_id: int, *, user_id: int, staff: bool) -> Response:
     """The server-sent events of a submission the caller may see (the pages use it too). The
-    worker's `done` document is the contestant's (documents.py); organisers' first one is whole."""
-    sessions = context().sessions
+    worker's `done` document is the contestant's (documents.py); organisers' first one is whole.
+    A contestant holds at most JUDGE_STREAMS_PER_USER streams at once (web/holds.py): one more
+    is 429 `too_many_streams`."""
+    ctx = context()
+    sessions = ctx.sessions
+    lease = None
+    if not staff:
+        bound = hold_limits().streams
+        lease = holds.take(ctx.redis, "streams", user_id, bound)
+        if lease is None:
+            raise ApiError(429, "too_many_streams", f"you have {bound} event streams open already, the most "
+                           "one user may; close one (or poll GET /api/v1/submissions/{id})")
     # subscribed before the answer starts, so a broker that is away is a 503, not a broken stream
-    pubsub = context().redis.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
+    pubsub = ctx.redis.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
+
+    def close() -> None:
+        pubsub.close()
+        if lease is not None:
+            lease.release()
+
     try:
         pubsub.subscribe(progress.channel(submission_id))
     except BaseException:
-        pubsub.close()
+        close()
         raise
+    secret_feedback = staff
 
     def stream() -> Iterator[str]:
         try:
@@ -322,6 +352,8 @@ def event_stream(submission_id: int, *, secret_feedback: bool = False) -> Respon
                 if message is None:
                     if time.monotonic() - last >= KEEPALIVE_S:
                         last = time.monotonic()
+                        if lease is not None:
+                            lease.renew()
                         yield ": keep-alive\n\n"
                     continue
                 event = json.loads(message["data"])
@@ -329,11 +361,11 @@ def event_stream(submission_id: int, *, secret_feedback: bool = False) -> Respon
                 if event.get("event") == "done":
                     return
         finally:
-            pubsub.close()
+            close()
 
     response = Response(stream_with_context(stream()), mimetype="text/event-stream",
                         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-    response.call_on_close(pubsub.close)  # also when the stream never started
+    response.call_on_close(close)  # also when the stream never started
     return response
 
 

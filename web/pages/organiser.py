@@ -30,7 +30,7 @@ from judge.storage import repo
 from judge.storage.models import Batch, Contest, Problem, Role, Submission, User
 from web.api.catalogue import problem_json
 from web.api.errors import ApiError
-from web.api.organiser import batch_rows, from_zip, make_batch, rejudge_all, results_csv
+from web.api.organiser import batch_rows, make_batch, rejudge_all, results_csv, upload_zip
 from web.api.submissions import requeue
 from web.app import context
 from web.pages import blueprint as bp
@@ -157,7 +157,7 @@ def upload_batch() -> Response | tuple[str, int]:
     if archive is None or not archive.filename:
         return _batches_page("Choose a zip with one file per contestant.", 422, form)
     try:
-        made = make_batch(me().id, form["problem"], form["name"][:200], from_zip(archive.read()))
+        made = make_batch(me().id, form["problem"], form["name"][:200], upload_zip(archive))
     except ApiError as e:
         return _batches_page(f"The batch was refused: {e.message}", e.status, form)
     return redirect(url_for("pages.organiser_batch", batch_id=made["id"]))

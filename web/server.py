@@ -1,0 +1,173 @@
+"""The web role's server: gunicorn with `Worker`, an evented (gevent) worker class with our bounds.
+
+`judge web` (web/main.py) runs gunicorn in-process with this class; the deployments in compose/
+name it on gunicorn's command line (`gunicorn -k web.server.Worker ... web.wsgi:app`). One server,
+one set of bounds, whichever way the web is started.
+
+Why evented (issue 17, findings 1 and 2). The API holds requests open: `?wait=true` for up to a
+minute and server-sent event streams for as long as a grading takes. A thread per request
+(waitress, gunicorn's gthread) runs out of threads: 32 open streams hung every other request,
+and waitress' select() loop failed outright past descriptor 1023, which stopped `judge serve`.
+Here each connection is a greenlet on gevent's epoll loop: an open stream costs a greenlet and
+a Redis subscription, not a thread, and descriptors past 1023 are nothing special. gevent's
+monkey-patching, done by gunicorn in each worker process before the app is made, turns the
+app's blocking calls (sockets to Redis and PostgreSQL, psycopg's waits, the SQLAlchemy pool's
+locks, time.sleep) into switches between greenlets, so Flask's views run unchanged. Measured
+against the alternatives in the README ("The service").
+
+The bounds, per worker process:
+
+* A request's line and headers must arrive within HEADER_TIMEOUT_S of the connection (or of the
+  previous response, on a kept-alive connection), however slowly they trickle (slowloris);
+  then the connection is closed. Any one read or write after that (a body, a response to a
+  client that stopped reading) may take IO_TIMEOUT_S.
+* One address may hold at most `JUDGE_WEB_IDLE_PER_ADDRESS` (IDLE_PER_ADDRESS) connections that
+  wait for a request; a connection beyond that is closed at once. Connections that are being
+  answered (a wait, an event stream) do not count: those are bounded per user where they are
+  served (web/holds.py). IPv6 addresses count by their /64, which one host usually has whole.
+  Behind a proxy (`JUDGE_PROXY_HOPS` set), every connection comes from the proxy, so this
+  bound is off and the proxy's own bounds hold; the timeouts still apply.
+* At most `JUDGE_WEB_CONNECTIONS` (CONNECTIONS) connections at once, and no more than the
+  open-file limit allows: the soft RLIMIT_NOFILE is raised to the hard one at start.
+
+CPU-heavy work in a view (scrypt at login, about 50 ms) holds the loop for that long; a
+machine with more cores runs more processes (`--processes`, gunicorn's `-w`).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import resource
+import socket
+from collections import Counter
+from typing import Any
+
+import gevent
+from gunicorn.workers.base_async import AsyncWorker
+from gunicorn.workers.ggevent import GeventWorker
+
+HEADER_TIMEOUT_S = 10.0
+IO_TIMEOUT_S = 30.0
+IDLE_PER_ADDRESS = 32
+CONNECTIONS = 10_000
+FILES_KEPT = 256  # descriptors left for the database, Redis and the app's files
+GRACE_S = 5  # on SIGTERM, what open requests get before they are cut (a stream never ends by itself)
+
+
+def _env_int(name: str, default: int, lo: int, hi: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, not {raw!r}") from None
+    if not lo <= value <= hi:
+        raise ValueError(f"{name} must be {lo} to {hi}, not {value}")
+    return value
+
+
+def idle_per_address() -> int:
+    """`JUDGE_WEB_IDLE_PER_ADDRESS`, or 0 (no bound) behind a proxy (JUDGE_PROXY_HOPS)."""
+    if os.environ.get("JUDGE_PROXY_HOPS", "").strip() not in ("", "0"):
+        return 0
+    return _env_int("JUDGE_WEB_IDLE_PER_ADDRESS", IDLE_PER_ADDRESS, 0, 1_000_000)
+
+
+def connections() -> int:
+    return _env_int("JUDGE_WEB_CONNECTIONS", CONNECTIONS, 16, 1_000_000)
+
+
+def address_key(addr: Any) -> str | None:
+    """What a connection counts against: its IPv4 address, its IPv6 /64; None for a Unix socket."""
+    if not isinstance(addr, tuple) or not addr:
+        return None
+    try:
+        ip = ipaddress.ip_address(str(addr[0]).split("%")[0])
+    except ValueError:
+        return str(addr[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
+class AddressGate:
+    """Connections waiting for a request, counted per address; refuses one past the bound.
+
+    Used from one worker process's greenlets, which share one thread: no lock is needed."""
+
+    def __init__(self, idle_bound: int) -> None:
+        self.bound = idle_bound  # 0: no bound
+        self.idle: Counter[str] = Counter()
+
+    def admit(self, key: str | None) -> bool:
+        """Count a new connection as idle, or say False when its address holds its bound already."""
+        if key is None or not self.bound:
+            return True
+        if self.idle[key] >= self.bound:
+            return False
+        self.idle[key] += 1
+        return True
+
+    def busy(self, key: str | None) -> None:
+        """Its request came: it no longer waits."""
+        if key is not None and self.bound:
+            self.idle[key] -= 1
+            if self.idle[key] <= 0:
+                del self.idle[key]
+
+    def waiting(self, key: str | None) -> None:
+        """Answered and kept alive: it waits for the next request again."""
+        if key is not None and self.bound:
+            self.idle[key] += 1
+
+
+def raise_file_limit() -> int:
+    """Raise the soft limit on open files to the hard one; the limit now in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY:
+        hard = 1 << 20
+    if soft != resource.RLIM_INFINITY and soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+        except (ValueError, OSError):
+            pass
+    return int(soft) if soft != resource.RLIM_INFINITY else hard
+
+
+class Worker(GeventWorker):  # type: ignore[misc]  # gunicorn is untyped
+    """gunicorn's gevent worker with the bounds of this module's docstring."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        files = raise_file_limit()
+        self.worker_connections = max(16, min(connections(), files - FILES_KEPT))
+        self.gate = AddressGate(idle_per_address())
+
+    def timeout_ctx(self) -> gevent.Timeout:
+        # gunicorn reads every request's line and headers (the first one too) under this
+        return gevent.Timeout(HEADER_TIMEOUT_S, False)
+
+    def handle(self, listener: socket.socket, client: socket.socket, addr: Any) -> None:
+        key = address_key(addr)
+        if not self.gate.admit(key):
+            self.log.debug("closed a connection from %s: %d idle ones already", key, self.gate.bound)
+            client.close()
+            return
+        try:
+            client.settimeout(IO_TIMEOUT_S)  # each read and write; gunicorn's own would block for ever
+            AsyncWorker.handle(self, listener, client, addr)
+        finally:
+            self.gate.busy(key)  # a closed connection waits no more (after a request: waiting() again)
+
+    def handle_request(self, listener_name: Any, req: Any, sock: socket.socket, addr: Any) -> None:
+        key = address_key(addr)
+        self.gate.busy(key)
+        try:
+            super().handle_request(listener_name, req, sock, addr)
+        finally:
+            self.gate.waiting(key)
