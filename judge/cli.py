@@ -4,6 +4,7 @@
     judge exec --image NAME [limits] [--json] -- CMD [ARGS...]
     judge bench sandbox [--runs N] [--seconds S] [--image NAME] [--json]
     judge bench fidelity [--runs N] [--json]
+    judge bench checker [--mib N] [--json]
     judge languages [--json]
     judge images ls|build|import|rm|prune   (judge/image_commands.py)
     judge ps | stop ID_PREFIX | kill ID_PREFIX (judge/boxes.py)
@@ -229,6 +230,25 @@ def bench_sandbox(runs: int, seconds: float, image_name: str | None, as_json: bo
         display.image_bench(report)
     else:
         display.sandbox_bench(report)
+
+
+@bench_group.command("checker")
+@click.option("--mib", type=click.IntRange(min=1, max=1024), default=64, show_default=True,
+              help="Size of the output graded and checked.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+def bench_checker(mib: int, as_json: bool) -> None:
+    """Peak memory of a grading process, and of the default checker alone, for a MIB MiB output."""
+    from . import checker_bench
+
+    try:
+        report = checker_bench.measure_checker(mib)
+    except bench.BenchError as e:
+        click.echo(f"judge: IE: {e}", err=True)
+        sys.exit(EXIT_INTERNAL)
+    if as_json:
+        _print_json(report.to_json())
+    else:
+        checker_bench.show(report)
 
 
 @bench_group.command("verify")

@@ -29,13 +29,15 @@ tests can pass a fake sandbox (httpx's MockTransport idea) and need no root.
 from __future__ import annotations
 
 import fnmatch
+import os
+import threading
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
-from sandbox import DEFAULT_ENV, FileRefused, Image, Limits, RunResult, RunStatus
+from sandbox import DEFAULT_ENV, FileRefused, Image, Limits, RunResult, RunStatus, SandboxError
 
 from . import images
 from .languages import Language
@@ -48,7 +50,7 @@ class BoxLike(Protocol):
     def get(self, rel: str, max_bytes: int = ...) -> bytes: ...
     def listdir(self, recursive: bool = False) -> list[str]: ...
     def run(self, argv: Sequence[str], limits: Limits, *, stdin: bytes | int | None = None,
-            env: Mapping[str, str] | None = None) -> RunResult: ...
+            stdout: int | None = None, env: Mapping[str, str] | None = None) -> RunResult: ...
 
 
 class SandboxLike(Protocol):
@@ -221,17 +223,76 @@ def compile_source(sb: SandboxLike, lang: Language, source: bytes | Submission, 
 
 
 def run_program(sb: SandboxLike, program: Program, limits: Limits, *, image: Image,
-                stdin: bytes | int | None = None, args: Sequence[str] = ()) -> Execution:
-    """Run a compiled program once in a fresh box; `limits` are the user's, before the allowance."""
+                stdin: bytes | int | None = None, args: Sequence[str] = (),
+                stdout_to: BinaryIO | None = None) -> Execution:
+    """Run a compiled program once in a fresh box; `limits` are the user's, before the allowance.
+
+    `stdout_to`: a file that takes the program's stdout (cut at the output limit, as the box
+    cuts it) instead of memory; the Execution's `stdout` is then empty. Grading passes one, so
+    that a 64 MiB output is never a 64 MiB bytes object (and its copy) in the worker.
+    """
     lang = program.language
     lim = lang.run_limits(limits)
     argv = expand(lang.run, source_name=program.source_name, memory_bytes=limits.memory_bytes,
                   main=program.main)
+    env = lang.environment(DEFAULT_ENV)
     with sb.box(image, limits=lim) as box:
         for name, data, mode in program.files:
             box.put(name, data, mode)
-        r = box.run([*argv, *args], lim, stdin=stdin, env=lang.environment(DEFAULT_ENV))
+        if stdout_to is None:
+            r = box.run([*argv, *args], lim, stdin=stdin, env=env)
+        else:
+            r = _run_spooled(box, [*argv, *args], lim, stdin, env, stdout_to)
     return Execution.from_run(r, compile_output=program.compile_output, language=lang.id)
+
+
+SPOOL_READ = 64 * 1024
+SPOOL_GRACE_S = 10.0  # how long the copy may go on once the box is gone (it never should)
+
+
+def _run_spooled(box: BoxLike, argv: list[str], lim: Limits, stdin: bytes | int | None,
+                 env: Mapping[str, str], into: BinaryIO) -> RunResult:
+    """box.run with stdout on a pipe that a thread copies into `into`, up to the output limit.
+
+    What is over the limit is read and dropped, so the program runs on, and the run is OLE
+    unless something the box ranks higher (TLE) ended it: the box's own rule for its capture
+    (sandbox/box.py `_judge_facts`). Limits that kill at the output limit (DMOJ) need the box's
+    own capture: the caller does not spool those.
+    """
+    r_fd, w_fd = os.pipe2(os.O_CLOEXEC)
+    seen = [0]
+    failed: list[OSError] = []
+
+    def copy() -> None:
+        room = lim.output_bytes
+        while chunk := os.read(r_fd, SPOOL_READ):
+            seen[0] += len(chunk)
+            if room > 0 and not failed:
+                try:
+                    into.write(chunk[:room])
+                except OSError as e:  # the disk is full: IE, never the program's fault
+                    failed.append(e)
+                room -= len(chunk)
+
+    thread = threading.Thread(target=copy, name="judge-stdout", daemon=True)
+    thread.start()
+    try:
+        r = box.run(argv, lim, stdin=stdin, stdout=w_fd, env=env)
+    finally:
+        os.close(w_fd)  # the box's copies are gone with it: the thread now reads to the end
+        thread.join(SPOOL_GRACE_S)
+    if thread.is_alive():
+        raise SandboxError("the program's stdout stayed open after its box was gone")
+    os.close(r_fd)
+    if failed:
+        raise failed[0]
+    into.flush()
+    if seen[0] <= lim.output_bytes:
+        return r
+    r = replace(r, stdout_truncated=True)
+    if r.status is RunStatus.TLE:
+        return r
+    return replace(r, status=RunStatus.OLE, message=f"output over the limit of {lim.output_bytes} bytes")
 
 
 def run_source(sb: SandboxLike, lang: Language, source: bytes | Submission, limits: Limits, *,

@@ -29,10 +29,14 @@ cannot be made) make the test IE, never the contestant's fault; the submission i
 
 from __future__ import annotations
 
+import contextlib
+import io
 import math
+import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import BinaryIO
 
 import sandbox
 from sandbox import Limits, MiB, RunStatus, SandboxError
@@ -274,29 +278,40 @@ class Grader:
         try:
             if self.problem.interactive or self.problem.multi_pass:
                 return self._interactive(program, image, case, limits)
-            with open(case.input, "rb") as stdin:
-                run = execution.run_program(self.sb, program, limits, image=image, stdin=stdin.fileno())
-            common = {"name": case.name, "time_s": run.cpu_time_ms / 1000, "wall_s": run.wall_time_ms / 1000,
-                      "memory": run.memory_bytes}
-            if run.status is not execution.Status.OK:
-                verdict = STATUS_VERDICT.get(RunStatus(run.status.value), Verdict.RTE)
-                return TestResult(verdict=verdict, message=run.message, **common)  # type: ignore[arg-type]
-            check = self._check(case, run.stdout)
+            # the output goes to a file, never into memory whole: the checker streams it
+            spool = None if limits.output_limit_kills else tempfile.TemporaryFile(prefix="judge-output-")
+            with open(case.input, "rb") as stdin, spool or contextlib.nullcontext():
+                run = execution.run_program(self.sb, program, limits, image=image, stdin=stdin.fileno(),
+                                            stdout_to=spool)
+                common = {"name": case.name, "time_s": run.cpu_time_ms / 1000,
+                          "wall_s": run.wall_time_ms / 1000, "memory": run.memory_bytes}
+                if run.status is not execution.Status.OK:
+                    verdict = STATUS_VERDICT.get(RunStatus(run.status.value), Verdict.RTE)
+                    return TestResult(verdict=verdict, message=run.message, **common)  # type: ignore[arg-type]
+                if spool is not None:
+                    spool.seek(0)
+                check = self._check(case, run.stdout if spool is None else spool)
             return _from_check(check, common)
         except (JudgeError, SandboxError, OSError) as e:
             return TestResult(name=case.name, verdict=Verdict.IE, message=f"internal error: {e}")
 
-    def _check(self, case: TestCase, output: bytes) -> CheckResult:
+    def _check(self, case: TestCase, output: bytes | BinaryIO) -> CheckResult:
+        """The checker's word on one output: bytes, or a file at its start (streamed, not read whole)."""
         args = (*self.problem.output_validator_args, *case.output_validator_args)
         if self.problem.output_validator is None:
-            answer = case.answer.read_bytes() if case.answer is not None else b""
-            return default_checker.check(answer, output, args)
+            out = io.BytesIO(output) if isinstance(output, bytes) else output
+            if case.answer is None:
+                return default_checker.check_streams(io.BytesIO(), out, args)
+            with open(case.answer, "rb") as answer:
+                return default_checker.check_streams(answer, out, args)
         vp = self.validator()
         assert case.answer is not None
-        if self.problem.checker_protocol == "testlib":
-            return custom.run_testlib(self.sb, vp, input=case.input, output=output, answer=case.answer,
+        if self.problem.checker_protocol == "testlib":  # the box is given a copy: bytes it is
+            data = output if isinstance(output, bytes) else output.read()
+            return custom.run_testlib(self.sb, vp, input=case.input, output=data, answer=case.answer,
                                       limits=self.validator_limits())
-        return custom.run_kattis(self.sb, vp, input=case.input, answer=case.answer, output=output, args=args,
+        return custom.run_kattis(self.sb, vp, input=case.input, answer=case.answer,
+                                 output=output if isinstance(output, bytes) else output.fileno(), args=args,
                                  limits=self.validator_limits())
 
     def _interactive(self, program: execution.Program, image: sandbox.Image, case: TestCase,
