@@ -653,11 +653,11 @@ def config_info() -> dict[str, Any]:
         "enable_additional_files": True,
         "max_queue_size": MAX_QUEUE_SIZE,
         "cpu_time_limit": LIMITS["cpu_time_limit"][2],
-        "max_cpu_time_limit": LIMITS["cpu_time_limit"][1],
+        "max_cpu_time_limit": float(LIMITS["cpu_time_limit"][1]),  # Judge0's decimal settings are floats
         "cpu_extra_time": LIMITS["cpu_extra_time"][2],
-        "max_cpu_extra_time": LIMITS["cpu_extra_time"][1],
+        "max_cpu_extra_time": float(LIMITS["cpu_extra_time"][1]),  # Judge0's decimal settings are floats
         "wall_time_limit": LIMITS["wall_time_limit"][2],
-        "max_wall_time_limit": LIMITS["wall_time_limit"][1],
+        "max_wall_time_limit": float(LIMITS["wall_time_limit"][1]),  # Judge0's decimal settings are floats
         "memory_limit": LIMITS["memory_limit"][2],
         "max_memory_limit": LIMITS["memory_limit"][1],
         "stack_limit": LIMITS["stack_limit"][2],
@@ -676,11 +676,10 @@ def config_info() -> dict[str, Any]:
         "max_extract_size": 10240,
         "enable_batched_submissions": True,
         "max_submission_batch_size": MAX_BATCH,
-        "submission_cache_duration": 0,
+        "submission_cache_duration": 0.0,
         "use_docs_as_homepage": False,
         "allow_enable_network": False,
         "enable_network": False,
-        "disable_implicit_base64_encoding": True,
     }
 
 
