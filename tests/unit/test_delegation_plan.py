@@ -198,3 +198,22 @@ def test_cgroup_v1_hosts_are_left_as_they_are(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("SANDBOX_CGROUP", "v1")
     monkeypatch.delenv("SANDBOX_CGROUP_ROOT", raising=False)
     assert delegation.ensure().how == "v1"
+
+
+@pytest.mark.parametrize(("argv", "asks"), [
+    (["run", "missing.c"], True),
+    (["serve", "--help"], False),
+    (["images", "ls"], False),
+])
+def test_the_judge_commands_that_make_boxes_ask_first(
+        argv: list[str], asks: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before anything else (a usage error comes after), so that what they start inherits it."""
+    from click.testing import CliRunner
+
+    from judge import cli
+
+    asked: list[bool] = []
+    monkeypatch.setattr(delegation, "ensure", lambda **kw: asked.append(kw.get("reexec", False)))
+    monkeypatch.setattr(sys, "argv", ["judge", *argv])
+    CliRunner().invoke(cli.main, argv)
+    assert asked == ([True] if asks else [])
