@@ -218,7 +218,10 @@ def submission_doc(submission_id: int) -> dict[str, Any]:
 @login_required
 def submission_live(submission_id: int) -> Response:
     _submission_or_404(submission_id)
-    return event_stream(submission_id, secret_feedback=me().is_staff)
+    try:
+        return event_stream(submission_id, user_id=me().id, staff=me().is_staff)
+    except ApiError as e:  # too many streams: the page's script polls instead
+        return Response(e.message, status=e.status, content_type="text/plain; charset=utf-8")
 
 
 @bp.get("/contests")
