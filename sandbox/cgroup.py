@@ -8,7 +8,12 @@ time from it, and removes it after the run.
 v1 (and the hybrid of this machine: v1 controllers with an empty cgroup2 mount): one
 directory per controller (memory, pids, cpuacct, cpuset), under this process's own cgroup in
 each hierarchy plus `judge/`. Figures: `memory.max_usage_in_bytes`, `oom_kill` in
-`memory.oom_control`, `cpuacct.usage` (ns).
+`memory.oom_control`, `cpuacct.usage` (ns). Socket buffers: v1 charges a socket's buffers to
+its cgroup only once `memory.kmem.tcp.limit_in_bytes` is written, and then to a counter apart
+from the memory limit; each box's is written when it is made (V1_SOCKET_BYTES), so TCP and UDP
+buffers of the box's sockets are bounded per box, not only by the host-wide tcp_mem/udp_mem.
+On v2 the kernel charges them to memory.current (the "sock" line of memory.stat), so they
+count against the memory limit itself.
 
 v2: one directory under this process's own cgroup plus `judge/`, in a delegated subtree (a
 systemd unit with `Delegate=yes`, a container with its own cgroup namespace). The "no internal
@@ -35,6 +40,9 @@ from pathlib import Path
 from .errors import HostSetupError, SandboxError
 
 V1_CONTROLLERS = ("memory", "pids", "cpuacct", "cpuset")
+# v1 charges socket buffers (TCP and UDP) to a counter of their own, and only once its limit is
+# written: this bound, beside the memory limit, per box. v2 counts them in memory.current.
+V1_SOCKET_BYTES = 8 * 1024 * 1024
 V2_CONTROLLERS = ("memory", "pids", "cpu", "cpuset")
 CGROUP2_MAGIC_ROOT = Path("/sys/fs/cgroup")
 LEAF = "supervisor"  # where a v2 worker's own processes live, beside judge/
@@ -287,6 +295,9 @@ class Cgroups:
                 cs = dirs["cpuset"]
                 for f in ("cpuset.cpus", "cpuset.mems"):
                     _write(cs / f, _read(self.bases["cpuset"] / f).strip())
+                tcp = dirs["memory"] / "memory.kmem.tcp.limit_in_bytes"
+                if tcp.exists():  # switches socket accounting on for sockets the box makes
+                    _write(tcp, str(V1_SOCKET_BYTES))
                 swap = (dirs["memory"] / "memory.memsw.limit_in_bytes").exists()
                 return BoxCgroup(1, tuple(dirs.values()), dirs["memory"], dirs["pids"],
                                  dirs["cpuacct"], cs, swap)

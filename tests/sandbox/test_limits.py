@@ -312,3 +312,95 @@ def test_orphaned_zombies_are_reaped_by_the_box(run) -> None:
     """, processes=16)
     assert result.status == RunStatus.OK, result.message
     assert run.fields(result.stdout) == {"ok": "200"}
+
+
+UDP_HOG = r"""
+#include <arpa/inet.h>
+#include <netinet/in.h>
+/* argv[1] receivers, each asking for the largest receive buffer, each sent 12 MB of datagrams;
+ * what the kernel kept is the sum of the receive queues in /proc/net/udp (the box's own netns) */
+static char buf[60000];
+int main(int argc, char **argv) {
+    int n = atoi(argv[1]), big = 1 << 30, tx = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    for (int i = 0; i < n; i++) {
+        int r = socket(AF_INET, SOCK_DGRAM, 0);
+        struct sockaddr_in b = a;
+        socklen_t bl = sizeof b;
+        setsockopt(r, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
+        if (r < 0 || bind(r, (void *)&b, sizeof b) || getsockname(r, (void *)&b, &bl)) return 2;
+        for (int k = 0; k < 200; k++)
+            if (sendto(tx, buf, sizeof buf, MSG_DONTWAIT, (void *)&b, sizeof b) < 0)
+                usleep(1000);
+    }
+    FILE *f = fopen("/proc/net/udp", "r");
+    char line[512];
+    long long held = 0;
+    for (int k = 0; f && fgets(line, sizeof line, f); k++) {
+        unsigned long txq, rxq;
+        if (k && sscanf(line, "%*s %*s %*s %*s %lx:%lx", &txq, &rxq) == 2)
+            held += rxq;
+    }
+    printf("held=%lld\n", held);
+    return 0;
+}
+"""
+
+
+def test_socket_buffers_are_bounded_per_box(run, sb) -> None:
+    """60 UDP sockets held 477 MiB under a 32 MiB limit, with a peak of 0.9 MiB (issue 16).
+
+    v1 charges socket buffers to a counter of their own once the box's limit on it is written
+    (cgroup.V1_SOCKET_BYTES); v2 charges them to the memory limit itself.
+    """
+    from sandbox import cgroup
+
+    result = run.c(UDP_HOG, args=["60"], memory_bytes=32 * MiB, open_files=256, cpu_time_ms=10000,
+                   wall_time_ms=60000)
+    bound = cgroup.V1_SOCKET_BYTES if sb.cgroup_version == 1 else 32 * MiB
+    assert result.status in (RunStatus.OK, RunStatus.MLE), result.message
+    if result.status == RunStatus.OK:
+        held = int(run.fields(result.stdout)["held"])
+        assert 0 < held <= bound + MiB, f"{held / MiB:.0f} MiB in socket buffers of a box limited to 32 MiB"
+
+
+def test_tcp_sockets_are_refused_and_the_program_goes_on(run) -> None:
+    """A listener's unaccepted connections hold buffers no cgroup charges (654 MiB measured)."""
+    result = run.c(r"""
+        #include <netinet/in.h>
+        int main(void) {
+            printf("tcp=%d\n", socket(AF_INET, SOCK_STREAM, 0) >= 0 ? 0 : errno);
+            int tcp6 = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+            printf("tcp6=%d\n", tcp6 >= 0 ? 0 : errno);
+            printf("sctp=%d\n", socket(AF_INET, SOCK_SEQPACKET, IPPROTO_SCTP) >= 0 ? 0 : errno);
+            printf("udp=%d\n", socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0) >= 0 ? 0 : errno);
+            printf("raw=%d\n", socket(AF_INET, SOCK_RAW, IPPROTO_ICMP) >= 0 ? 0 : errno);
+            return 0;
+        }
+    """)
+    assert result.status == RunStatus.OK, result.message
+    assert run.fields(result.stdout) == {"tcp": str(errno.EACCES), "tcp6": str(errno.EACCES),
+                                         "sctp": str(errno.EACCES), "udp": "0", "raw": str(errno.EPERM)}
+
+
+def test_unix_socket_buffers_count_against_the_memory_limit(run) -> None:
+    """AF_UNIX buffers are charged to the box's memory: filling them cannot pass the limit."""
+    result = run.c(r"""
+        int main(void) {
+            static char buf[65536];
+            long long held = 0;
+            for (int i = 0; i < 120; i++) {
+                int sv[2], big = 1 << 30;
+                if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) < 0) break;
+                setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
+                setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
+                for (ssize_t w; (w = write(sv[0], buf, sizeof buf)) > 0;)
+                    held += w;
+            }
+            printf("held=%lld\n", held);
+            return 0;
+        }
+    """, memory_bytes=16 * MiB, open_files=256)
+    assert result.status in (RunStatus.OK, RunStatus.MLE), result.message
+    if result.status == RunStatus.OK:
+        assert int(run.fields(result.stdout)["held"]) <= 16 * MiB
