@@ -10,7 +10,9 @@
    accepted language and `judge.service`.
 4. A heartbeat announces the worker in Redis (judge/service/workers.py) until it stops, and a
    reaper puts back the submissions whose grading lost its holder, on any machine
-   (judge/service/leases.py): every worker runs one, and they never both put one back.
+   (judge/service/leases.py): every worker runs one, and they never both put one back. A
+   refiler does the same for what a lost worker took from the fair queue but never claimed
+   (judge/service/queue.py).
 
 Ctrl-C (SIGINT) or SIGTERM is Celery's warm shutdown: running gradings finish, nothing new is
 taken; a second Ctrl-C stops at once, and those tasks, never acknowledged, are delivered again.
@@ -18,6 +20,7 @@ taken; a second Ctrl-C stops at once, and those tasks, never acknowledged, are d
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import sys
@@ -26,6 +29,9 @@ import time
 import warnings
 
 import click
+import redis
+from celery import Celery
+from sqlalchemy.orm import Session, sessionmaker
 
 import sandbox
 from judge import languages, selftest
@@ -33,6 +39,9 @@ from judge.errors import JudgeError
 from judge.service import leases, queue, workers
 from judge.service.settings import Settings
 from judge.storage import connect, migrate, session_factory
+from judge.storage.models import Submission, SubmissionState
+
+log = logging.getLogger(__name__)
 
 
 def _cpus(spec: str | None) -> list[int]:
@@ -88,8 +97,11 @@ def main(concurrency: int | None, cpus: str | None, only: str | None, name: str 
     client = queue.redis_client(settings.redis_url, socket_timeout=10, socket_connect_timeout=5)
     beat = workers.heartbeat(client, info, stop)
     sender = queue.client(settings.redis_url)
-    reaper = leases.reaper(session_factory(connect(settings.database_url)), client,
-                           lambda sid, lang, gen: queue.enqueue_grade(sender, sid, lang, gen), stop)
+    sessions = session_factory(connect(settings.database_url))
+    reaper = leases.reaper(sessions, client,  # a reaped grading waited already: first in line
+                           lambda sid, lang, gen: queue.enqueue_grade(sender, sid, lang, gen, kind="retry"),
+                           stop)
+    refiler = _refiler(sessions, client, sender, stop)
     from celery.exceptions import SecurityWarning
 
     from worker.app import app  # after the environment is set: its pool processes inherit it
@@ -105,3 +117,30 @@ def main(concurrency: int | None, cpus: str | None, only: str | None, name: str 
         stop.set()
         beat.join(timeout=2)
         reaper.join(timeout=2)
+        refiler.join(timeout=2)
+
+
+def _refiler(sessions: sessionmaker[Session], client: redis.Redis, sender: Celery,
+             stop: threading.Event) -> threading.Thread:
+    """A daemon thread that files again, every lease period, what a lost worker took from the
+    fair queue but never claimed (judge/service/queue.py `refile_lost`)."""
+
+    def still_queued(submission_id: int, generation: int) -> bool:
+        with sessions() as session:
+            row = session.get(Submission, submission_id)
+            return row is not None and row.state is SubmissionState.QUEUED and row.generation == generation
+
+    def loop() -> None:
+        while not stop.wait(leases.lease_s()):
+            try:
+                again = queue.refile_lost(client, still_queued,
+                                          lambda sid, lang, gen: queue.send_ticket(sender, sid, lang, gen))
+                for sid in again:
+                    log.warning("submission %s: taken from the fair queue by a grading that never claimed "
+                                "it; filed again", sid)
+            except Exception as e:  # noqa: BLE001 - away or broken: said in a line, tried again later
+                log.warning("refiling waits: %s", str(e).splitlines()[0] if str(e) else type(e).__name__)
+
+    thread = threading.Thread(target=loop, name="judge-refiler", daemon=True)
+    thread.start()
+    return thread

@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import billiard
+import redis
 from celery import Task
 from celery.signals import worker_process_init
 
 import sandbox
 from judge.service import judge0, metrics, problems, queue, webhooks
 from judge.service.documents import submission_json
-from judge.service.grade import GradingService, StorageUnavailable
+from judge.service.grade import Graded, GradingService, StorageUnavailable
 from judge.service.settings import Settings
 from judge.storage import connect, repo, session_factory
 from worker.app import app
@@ -84,14 +85,60 @@ def context() -> Context:
 
 @app.task(bind=True, name=queue.GRADE_TASK, soft_time_limit=queue.max_job_s(),
           time_limit=queue.max_job_s() + queue.HARD_LIMIT_MARGIN_S, max_retries=None)
-def grade(self: Task, submission_id: int, generation: int | None = None) -> None:
-    """Grade one submission; while the database refuses its claim, the task comes again later:
-    the submission is still queued, so no reaper would (judge/service/grade.py)."""
+def grade(self: Task, submission_id: int, generation: int | None = None, language: str | None = None) -> None:
+    """A ticket (judge/service/queue.py): grade the submission of its language that is due, by
+    class and user; with none filed, its own. While the database refuses a claim, the task comes
+    again later: the submission is still queued, so no reaper would (judge/service/grade.py)."""
+    service = context().service
+    lang = language or _language_of(self)
     try:
-        graded = context().service.grade(submission_id, generation)
+        while lang is not None:
+            try:
+                picked = queue.take(service.redis, lang)
+            except redis.RedisError as e:
+                log.warning("the fair queue cannot be read (%s); grading this ticket's own submission", e)
+                break
+            if picked is None:
+                break
+            if _grade_taken(service, *picked):
+                return
+        _after(submission_id, service.grade(submission_id, generation))
     except StorageUnavailable as e:
         log.warning("%s; the task comes again in %.0f s", e, CLAIM_RETRY_S)
         raise self.retry(countdown=CLAIM_RETRY_S) from e
+
+
+def _grade_taken(service: GradingService, submission_id: int, generation: int) -> bool:
+    """Grade a submission taken from the fair queue; False when there was nothing to do (graded
+    already, a stale generation, held by another grading): the ticket takes the next one."""
+    claimed = False
+
+    def on_claim() -> None:
+        nonlocal claimed
+        claimed = True
+        _release(service.redis, submission_id)
+
+    graded = service.grade(submission_id, generation, on_claim=on_claim)
+    _release(service.redis, submission_id)  # a no-op once claimed
+    _after(submission_id, graded)
+    return claimed
+
+
+def _language_of(task: Task) -> str | None:
+    """A ticket sent without its language (before fair queues): the queue it came from says it."""
+    key = str((task.request.delivery_info or {}).get("routing_key") or "")
+    prefix = queue.LANGUAGE_QUEUE_PREFIX
+    return key.removeprefix(prefix) if key.startswith(prefix) else None
+
+
+def _release(client: redis.Redis, submission_id: int) -> None:
+    try:
+        queue.release(client, submission_id)
+    except redis.RedisError as e:  # the reaper files it again if it is still queued, else forgets it
+        log.warning("submission %s: cannot release its fair-queue entry (%s)", submission_id, e)
+
+
+def _after(submission_id: int, graded: Graded | None) -> None:
     if graded is not None and graded.callback_url is not None:
         queue.enqueue_webhook(app, submission_id)
 

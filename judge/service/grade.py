@@ -41,15 +41,17 @@ they are tried again before anything is recorded (tests/service/test_faults.py p
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import shlex
+import tempfile
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 import redis
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -180,10 +182,12 @@ class GradingService:
                 time.sleep(min(pause, left))
                 pause, tries = min(pause * 2, DB_MAX_PAUSE_S), tries + 1
 
-    def grade(self, submission_id: int, generation: int | None = None) -> Graded | None:
+    def grade(self, submission_id: int, generation: int | None = None, *,
+              on_claim: Callable[[], None] | None = None) -> Graded | None:
         """Grade and record; the finished document, or None when there was nothing for this task
         to do (no such submission, an old generation, already graded, or held by another) or
-        the database refused the result (the reaper puts the submission back).
+        the database refused the result (the reaper puts the submission back). `on_claim` is
+        called once the claim is taken, before anything is graded (the fair queue's release).
 
         StorageUnavailable when the database refuses the claim: the submission is still
         queued, so the task must be tried again (worker/tasks.py)."""
@@ -217,6 +221,8 @@ class GradingService:
                 log.info("submission %s generation %s: already graded or queued again; nothing to do",
                          submission_id, generation)
                 return None
+            if on_claim is not None:
+                on_claim()
             self.publish(submission_id, {"event": "state", "state": SubmissionState.COMPILING.value})
             try:
                 try:
@@ -359,9 +365,13 @@ class GradingService:
         self._set_state(sub.id, SubmissionState.RUNNING, claim)
         runs = []
         for _ in range(max(1, int(opts.get("number_of_runs") or 1))):  # Judge0: stop at the first failure
-            run = execution.run_program(self.sb, compiled, limits, image=image, stdin=sub.stdin or b"",
-                                        args=args)
-            verdict, message = self._ad_hoc_verdict(sub, run)
+            with tempfile.TemporaryFile(prefix="judge-output-") as spool:  # never the whole output in memory
+                run = execution.run_program(self.sb, compiled, limits, image=image, stdin=sub.stdin or b"",
+                                            args=args, stdout_to=spool)
+                spool.seek(0)
+                verdict, message = self._ad_hoc_verdict(sub, run, spool)
+                spool.seek(0)
+                run = replace(run, stdout=spool.read(KEPT_OUTPUT_BYTES))
             runs.append((run, verdict, message))
             if verdict is not Verdict.AC:
                 break
@@ -382,15 +392,17 @@ class GradingService:
                                       exit_code=run.exit_code, signal=run.signal)}
 
     @staticmethod
-    def _ad_hoc_verdict(sub: _Job, run: execution.Execution) -> tuple[Verdict, str | None]:
+    def _ad_hoc_verdict(sub: _Job, run: execution.Execution, stdout: BinaryIO) -> tuple[Verdict, str | None]:
+        """The run's verdict; `stdout` is its output, spooled to a file (at its start)."""
         message = run.message or None
         if run.status is not execution.Status.OK:
             return STATUS_VERDICT.get(RunStatus(run.status.value), Verdict.RTE), message
         if sub.expected_output is None:
             return Verdict.AC, message
-        if sub.options.get("compare") == "judge0":
-            return (Verdict.AC if judge0.compare(sub.expected_output, run.stdout) else Verdict.WA), message
-        check = default_checker.check(sub.expected_output, run.stdout, sub.options.get("checker_args") or ())
+        if sub.options.get("compare") == "judge0":  # line by line: read whole, up to the output limit
+            return (Verdict.AC if judge0.compare(sub.expected_output, stdout.read()) else Verdict.WA), message
+        check = default_checker.check_streams(io.BytesIO(sub.expected_output), stdout,
+                                              sub.options.get("checker_args") or ())
         return (Verdict.AC if check.accepted else Verdict.WA), check.message or message
 
 

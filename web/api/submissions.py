@@ -152,18 +152,18 @@ def create(wanted: list[dict[str, Any]]) -> list[int]:
     with ctx.sessions.begin() as session:
         _check_problems(session, wanted)
         made = [repo.add_submission(session, **fields) for fields in wanted]
-        ids = [(s.id, s.language) for s in made]
+        ids = [(s.id, s.language, s.user_id, "adhoc" if s.problem_id is None else "contest") for s in made]
     try:
-        for sid, lang in ids:
-            queue.enqueue_grade(ctx.celery, sid, lang, 0)
+        for sid, lang, user, kind in ids:  # a fair share per user and class: judge/service/queue.py
+            queue.enqueue_grade(ctx.celery, sid, lang, 0, user=user, kind=kind)
     except Exception as e:  # noqa: BLE001 - kombu raises several kinds for a broker that is away
         with ctx.sessions.begin() as session:
-            for sid, _ in ids:
+            for sid, *_ in ids:
                 sub = session.get(Submission, sid)
                 if sub is not None:
                     session.delete(sub)
         raise ApiError(503, "queue_unavailable", f"the queue cannot take submissions now ({e})") from None
-    return [sid for sid, _ in ids]
+    return [sid for sid, *_ in ids]
 
 
 def requeue(ids: list[tuple[int, str]]) -> None:
@@ -173,7 +173,7 @@ def requeue(ids: list[tuple[int, str]]) -> None:
         sent = [(sid, lang, repo.set_state(session, sid, SubmissionState.QUEUED).generation)
                 for sid, lang in ids]
     for sid, lang, generation in sent:
-        queue.enqueue_grade(ctx.celery, sid, lang, generation)
+        queue.enqueue_grade(ctx.celery, sid, lang, generation, kind="rejudge")
 
 
 def _wanted_bound() -> float | None:
