@@ -1,16 +1,31 @@
-"""C++ with G++: GNU C++17 at -O2, the usual contest setting."""
+"""C++ with G++: GNU C++23 at -O2, linked statically, hardened as Ubuntu's GCC is by default.
+
+The ICPC reference systems' commands:
+
+- problemtools (Kattis), problemtools/config/languages.yaml: `g++ -g -O2 -std=gnu++23 -static
+  -o {binary} {files} -lrt -Wl,--whole-archive -lpthread -Wl,--no-whole-archive`
+- DOMjudge, sql/files/defaultdata/cpp/run: `g++ -x c++ -Wall -O2 -static -pipe -o DEST "$@"`
+  (the compiler's default standard: gnu++17).
+
+The standard is problemtools' (C++23; GCC 12 knows most of it), a superset of what DOMjudge's
+default accepts. The `-lpthread` whole-archive dance is for static threads on glibc before
+2.34; glibc 2.36 has threads in libc itself, so it is left out, as `-g` and `-Wall` are. The
+hardening flags are Ubuntu's defaults, as for C (c.py says why and where they come from).
+"""
 
 from __future__ import annotations
 
+from .c import UBUNTU_DEFAULTS
 from .recipe import Language, SelfTest
 
 CPP = Language(
     id="cpp",
-    name="C++17 (G++)",
-    extensions=(".cpp", ".cc", ".cxx", ".c++"),
+    name="C++ (G++)",
+    extensions=(".cpp", ".cc", ".cxx", ".c++", ".C"),  # .C: problemtools
     source_name="main.cpp",
     image="gcc",
-    compile=("/usr/bin/g++", "-std=gnu++17", "-O2", "-pipe", "-o", "main", "{sources}"),
+    compile=("/usr/bin/g++", "-std=gnu++23", "-O2", "-static", "-pipe", *UBUNTU_DEFAULTS, "-o", "main",
+             "{sources}"),
     main_pattern=r"\bmain\s*\(",
     run=("./main",),
     version=("/usr/bin/g++", "--version"),

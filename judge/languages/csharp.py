@@ -12,7 +12,7 @@ from .recipe import Language, SelfTest
 CSHARP = Language(
     id="csharp",
     name="C# (Mono)",
-    extensions=(".cs",),
+    extensions=(".cs", ".csharp"),  # .csharp: DOMjudge's default languages
     source_name="main.cs",
     image="mono",
     compile=("/usr/bin/mcs", "-optimize+", "-r:System.Numerics", "-out:main.exe", "{sources}"),

@@ -11,7 +11,7 @@ from .recipe import Language, SelfTest
 PYTHON3 = Language(
     id="python3",
     name="Python 3",
-    extensions=(".py",),
+    extensions=(".py", ".py3"),  # .py3: problemtools' languages.yaml
     source_name="main.py",
     image="python3",
     compile=("/usr/bin/python3", "-m", "py_compile", "{sources}"),

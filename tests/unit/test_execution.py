@@ -211,5 +211,5 @@ def test_an_entry_point_that_cannot_be_told_is_refused_naming_the_candidates() -
         layout(languages.by_id("python3"), sub)
     with pytest.raises(BadSubmission, match="no such file"):
         layout(languages.by_id("python3"), sub, "c.py")
-    with pytest.raises(BadSubmission, match=r"no C\+\+17 \(G\+\+\) file"):
+    with pytest.raises(BadSubmission, match=r"no C\+\+ \(G\+\+\) file"):
         layout(languages.by_id("cpp"), sub)

@@ -39,12 +39,20 @@ def test_registry_order_and_ids() -> None:
     ("sum.php", "php"),
     ("sum.lua", "lua"),
     ("sum.sh", "bash"),
+    # the reference judges' extra extensions: problemtools' languages.yaml, DOMjudge's defaults
+    ("sum.C", "cpp"),
+    ("sum.py3", "python3"),
+    ("sum.csharp", "csharp"),
+    ("sum.lhs", "haskell"),
+    ("sum.p", "pascal"),
+    ("sum.mjs", "javascript"),
+    ("sum.bash", "bash"),
 ])
 def test_language_from_extension(path: str, lang: str) -> None:
     assert languages.by_extension(path).id == lang
 
 
-@pytest.mark.parametrize("path", ["sum.f90", "Makefile", "sum.C", "sum.PY", "sum.kts", "c"])
+@pytest.mark.parametrize("path", ["sum.f90", "Makefile", "sum.CPP", "sum.PY", "sum.kts", "c"])
 def test_unknown_extension_names_the_known_ones_and_the_way_out(path: str) -> None:
     with pytest.raises(UnknownLanguage) as e:
         languages.by_extension(path)
