@@ -88,7 +88,7 @@ def _print_verify(report: VerifyReport) -> None:
         table.add_column(col, no_wrap=col != "submission")
     for c in report.checked:
         r = c.result
-        verdict = r.verdict.value if r else "skipped"
+        verdict = r.verdict.value if r else "not judged"
         table.add_row(printable(c.sub.rel), c.sub.language or "-", "|".join(v.value for v in c.sub.expected),
                       Text(verdict, style=_style(verdict, c.ok)),
                       f"{r.score:g}" if r and r.score is not None else "-",
@@ -98,7 +98,10 @@ def _print_verify(report: VerifyReport) -> None:
     wrong = [c for c in judged if not c.ok]
     skipped = len(report.checked) - len(judged)
     console.print(f"{len(judged) - len(wrong)} of {len(judged)} judged submissions got an expected verdict"
-                  + (f"; {skipped} skipped (no judge language)" if skipped else ""))
+                  + (f"; {skipped} not judged (no language here)" if skipped else ""))
+    for c in report.checked:
+        if c.result is None:
+            console.print(Text(f"{printable(c.sub.rel)}: {c.note}", style="red" if c.ok is False else "dim"))
     for w in report.problem.warnings:
         console.print(Text(f"warning: {w}", style="yellow"))
 

@@ -10,6 +10,11 @@ files in a directory are refused; in a zip, directories are skipped and links ar
 Hidden files and folders (".git", ".DS_Store") and __MACOSX are left out, as editors and
 archivers leave them behind without the contestant meaning to submit them.
 
+A problem package's own submissions are loaded with `within=` the package's folder: there a
+symbolic link (to a file or a folder) is followed when its target stays inside that folder,
+as problemtools and DOMjudge follow them (DOMjudge's examples give one program two names by a
+link), and refused when it leaves.
+
 Which file is the program's entry point is the language's rule (judge/languages/recipe.py,
 `Language.entry_point`), unless the submitter names it (`judge run --main FILE`).
 """
@@ -81,14 +86,20 @@ class _Budget:
             raise BadSubmission(f"{self.origin}: more than {MAX_BYTES // MiB} MiB in all (at {name})")
 
 
-def load(path: Path) -> Submission:
-    """A file, a directory or a .zip, read whole into memory and checked."""
+def load(path: Path, *, within: Path | None = None) -> Submission:
+    """A file, a directory or a .zip, read whole into memory and checked.
+
+    With `within` (a package's folder), links whose target stays inside it are followed.
+    """
     try:
         st = path.lstat()
+        if within is not None and stat.S_ISLNK(st.st_mode):
+            _inside(within, path)
+            st = path.stat()
     except OSError as e:
         raise BadSubmission(f"{path}: {e.strerror}") from None
     if stat.S_ISDIR(st.st_mode):
-        return _directory(path)
+        return _directory(path, within)
     if not stat.S_ISREG(st.st_mode):
         raise BadSubmission(f"{path}: not a regular file or a directory")
     if path.suffix.lower() == ".zip":
@@ -98,23 +109,35 @@ def load(path: Path) -> Submission:
     return Submission.single(path.name, path.read_bytes())
 
 
-def _directory(root: Path) -> Submission:
+def _inside(within: Path, link: Path) -> None:
+    """BadSubmission unless the link's target (all links followed) is inside `within`."""
+    if not Path(os.path.realpath(link)).is_relative_to(os.path.realpath(within)):
+        raise BadSubmission(f"{link}: a link to {os.readlink(link)}, which leaves {within}")
+
+
+def _directory(root: Path, within: Path | None = None) -> Submission:
     budget = _Budget(str(root))
     files: list[tuple[str, bytes]] = []
-    for top, dirs, names in os.walk(root, followlinks=False):
+    for top, dirs, names in os.walk(root, followlinks=within is not None):
         rel_top = os.path.relpath(top, root)
         for d in list(dirs):
             rel = os.path.normpath(os.path.join(rel_top, d))
             if _hidden(rel):
                 dirs.remove(d)
+            elif len(PurePosixPath(rel).parts) > MAX_DEPTH:  # also ends a link to a folder above
+                raise BadSubmission(f"{root}: {rel}: more than {MAX_DEPTH} folders deep")
             elif os.path.islink(os.path.join(top, d)):
-                raise BadSubmission(f"{root}: {rel} is a link; submit the files themselves")
+                if within is None:
+                    raise BadSubmission(f"{root}: {rel} is a link; submit the files themselves")
+                _inside(within, Path(top, d))
         for name in sorted(names):
             rel = os.path.normpath(os.path.join(rel_top, name))
             if _hidden(rel):
                 continue
             full = os.path.join(top, name)
-            st = os.lstat(full)
+            if within is not None and os.path.islink(full):
+                _inside(within, Path(full))
+            st = os.stat(full) if within is not None else os.lstat(full)
             if not stat.S_ISREG(st.st_mode):
                 raise BadSubmission(f"{root}: {rel} is not a regular file")
             budget.take(rel, st.st_size)

@@ -12,7 +12,11 @@ The package self-test that problemtools' verifyproblem and DOMjudge's import run
 3. Every submission is graded (judge/grading.py) under that limit, `jobs` at a time, and
    compared with its expected verdicts (folder, @EXPECTED_RESULTS@, submissions.json). A
    partially accepted submission (scoring) must be AC with a score below the best score.
-   A submission in a language the judge does not have is reported as skipped, not judged.
+   A submission in a language the judge does not have is reported as not judged, with the
+   reason (what it is written in, as far as its name and first line tell). A submission that
+   cannot be read (a link leaving the package, a special file, too big) is not judged either
+   and fails verification, naming the fault: it is the package's, never a compile error.
+   Links inside the package are followed (judge/submission.py `within`).
 """
 
 from __future__ import annotations
@@ -81,9 +85,13 @@ class VerifyReport:
 
 def _grade_one(grader: Grader, sub: Submission) -> Checked:
     if sub.language is None:
-        return Checked(sub=sub, result=None, ok=None, note="no judge language for this file: skipped")
+        return Checked(sub=sub, result=None, ok=None,
+                       note=f"not judged: {sub.not_judged or 'no language here fits it'}")
     try:
-        source = submissions_mod.load(sub.path)
+        source = submissions_mod.load(sub.path, within=grader.problem.root)
+    except JudgeError as e:  # the package's fault: never the contestant's compile error
+        return Checked(sub=sub, result=None, ok=False, note=f"not judged: cannot read it: {e}")
+    try:
         limits = None
         if sub.time_limit_s is not None or sub.memory_limit_kib is not None:
             memory = (sub.memory_limit_kib or 0) * 1024 or None
@@ -155,15 +163,19 @@ def verify_problem(problem: Problem, *, sb: sandbox.Sandbox, jobs: int = 2,
 def validate_inputs(problem: Problem, grader: Grader) -> tuple[int, list[str]]:
     """Every input validator on every test's .in (exit 42: valid), with the group's arguments.
 
-    Validators we cannot run (.viva, .ctd, a language we lack) were warned about by the loader.
+    checktestdata scripts run too (exit 0: valid; judge/checkers/validator.py), without flags.
+    Validators we cannot run (.viva, a language we lack) were warned about by the loader.
     """
     count, invalid = 0, []
     for program in problem.input_validators:
-        if program.language is None:
+        if program.language is None and program.kind != "checktestdata":
             continue
         name = program.path.name
         try:
-            vp = custom.compile_validator(grader.sb, program)
+            if program.kind == "checktestdata":
+                vp = custom.checktestdata_validator(program)
+            else:
+                vp = custom.compile_validator(grader.sb, program)
         except JudgeError as e:
             invalid.append(f"input validator {name} does not build: {e}")
             continue

@@ -36,6 +36,15 @@ CheckResult.feedback_files, so that "all other files persist between passes" hol
 name. Seeded files are mode 0666, so a validator can append to the judgemessage.txt of an
 earlier pass (the files the keeper writes belong to root).
 
+Input validators in checktestdata (`.ctd`) run with PyPI's `checktestdata`, the pure-Python
+implementation problemtools itself runs (problemtools/run/checktestdata.py:
+`python -m checktestdata FILE < input`): `checktestdata_validator` gives the box the script and
+the package's own modules, copied from this judge's install, beside it, and the box runs them
+with the python3 image's CPython (3.11, as the package requires >= 3.10), so nothing of the host
+is needed inside. Exit 0 accepts, 1 rejects (its message on stderr), anything else is the
+script's own fault. That implementation takes no options, so a group's input_validator_flags
+are not passed to it (the report says so). VIVA (`.viva`) is not run at all.
+
 Limits are the caller's (model.Limits validation_time_s, validation_memory_mib,
 validation_output_mib, as a sandbox.Limits) plus the language's allowance; the box's tmpfs is
 made big enough for the files we put there. A validator over its limits, killed by a signal
@@ -46,6 +55,7 @@ without the interpreter, raises SandboxError as everywhere else.
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -58,7 +68,7 @@ from sandbox import DEFAULT_ENV, FileRefused, Image, Limits, MiB, RunResult, Run
 
 from .. import execution, images, languages
 from ..errors import JudgeError
-from ..languages.recipe import expand
+from ..languages.recipe import Language, SelfTest, expand
 from ..problems import model
 from ..submission import load
 from . import CheckResult
@@ -108,6 +118,47 @@ class ValidatorProgram:
     @property
     def name(self) -> str:
         return self.source.path.name
+
+    @property
+    def checktestdata(self) -> bool:
+        return self.source.kind == "checktestdata"
+
+
+# How a .ctd script runs: not a judge language (nobody submits in it), a recipe all the same.
+CHECKTESTDATA = Language(
+    id="checktestdata",
+    name="checktestdata (PyPI, on CPython)",
+    extensions=(".ctd",),
+    source_name="validator.ctd",
+    compile=None,
+    run=("/usr/bin/python3", "-m", "checktestdata", "{source}"),
+    version=("/usr/bin/python3", "-m", "checktestdata", "--version"),
+    image="python3",
+    self_test=SelfTest(source="INT(1, 9) NEWLINE\n", stdin="5\n", expected=""),
+)
+CTD_ACCEPT, CTD_REJECT = 0, 1
+
+
+def _checktestdata_modules() -> list[tuple[str, bytes, int]]:
+    """The checktestdata package's own modules, as files for the box's working directory."""
+    spec = importlib.util.find_spec("checktestdata")
+    if spec is None or not spec.submodule_search_locations:
+        raise ValidatorBuildError("PyPI's checktestdata is not installed with this judge; "
+                                  "`pip install checktestdata` (a dependency) runs .ctd validators")
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    return [(f"checktestdata/{p.name}", p.read_bytes(), 0o644) for p in sorted(folder.glob("*.py"))]
+
+
+def checktestdata_validator(program: model.Program, *, image: Image | None = None) -> ValidatorProgram:
+    """A .ctd input validator, ready for boxes: the script and the checktestdata modules beside it."""
+    try:
+        script = program.path.read_bytes()
+    except OSError as e:
+        raise ValidatorBuildError(f"input validator {program.path}: cannot be read ({e.strerror})") from None
+    lang = CHECKTESTDATA
+    files = (("validator.ctd", script, 0o644), *_checktestdata_modules())
+    img = image if image is not None else images.get(lang.image)
+    return ValidatorProgram(program, execution.Program(lang, lang.source_name, files, ""), img)
 
 
 def compile_validator(sb: execution.SandboxLike, program: model.Program, *,
@@ -225,9 +276,21 @@ def run_testlib(sb: _Sandbox, vp: ValidatorProgram, *, input: Path | bytes, outp
 
 def run_input_validator(sb: _Sandbox, vp: ValidatorProgram, *, input: Path, args: Sequence[str],
                         limits: Limits) -> str | None:
-    """`validator [args] < input`: None when it exits 42 (valid), else why the input is not valid."""
+    """`validator [args] < input`: None when it exits 42 (valid), else why the input is not valid.
+
+    A checktestdata script: `python3 -m checktestdata validator.ctd < input`, exit 0 valid, 1 not.
+    """
     with open(input, "rb") as f:
-        r, _, _ = _run(sb, vp, limits, {}, {}, list(args), f.fileno(), collect=False)
+        r, _, _ = _run(sb, vp, limits, {}, {}, [] if vp.checktestdata else list(args), f.fileno(),
+                       collect=False)
+    if vp.checktestdata:
+        if r.exit_code == CTD_ACCEPT:
+            return None
+        failed = _failure(vp, r, None)
+        if failed is None and r.exit_code == CTD_REJECT:
+            return f"{_who(vp)} rejects it{_stderr(r)}"
+        return failed or f"{_who(vp)} failed (exit code {r.exit_code}: the script's fault, not the " \
+                         f"input's){_stderr(r)}"
     if r.exit_code == EXIT_AC:
         return None
     failed = _failure(vp, r, None)
@@ -298,6 +361,10 @@ def _failure(vp: ValidatorProgram, r: RunResult, refused: str | None) -> str | N
 
 
 def _who(vp: ValidatorProgram) -> str:
+    if vp.checktestdata:
+        return f"the checktestdata script {vp.name}"
+    if any(part.startswith("input") for part in vp.source.path.parts[-3:-1]):
+        return f"the input validator {vp.name}"
     return f"the output validator {vp.name}"
 
 

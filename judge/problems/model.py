@@ -42,6 +42,7 @@ class Program:
     path: Path
     language: str | None
     build_run: bool = False
+    kind: str = "program"  # "program", or "checktestdata": a .ctd script (path is the .ctd file)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -122,6 +123,7 @@ class Submission:
     # DMOJ's test.yml gives each submission its own limits; None: the problem's
     time_limit_s: float | None = None
     memory_limit_kib: int | None = None
+    not_judged: str = ""  # why, when language is None: what the file is written in, as far as known
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,10 +1,16 @@
 """Programs in a package: the language of a source file or folder, and validators as Programs.
 
-Reads only. Languages come from judge.languages by extension (DOMjudge's `.bash`, `.p` for
-Pascal and `.mjs` included), or a `#!` line for a file without one; a `#!...python2` line means
-no language.
-A folder is in the language most of its source files are in (headers do not vote); a tie is no
-language, with a warning. VIVA and checktestdata validators are recognised and not run.
+Reads only. Languages come from judge.languages by extension, whose recipes carry every
+extension problemtools' `languages.yaml` and DOMjudge's default languages give a language we
+have (`.py3`, `.C`, `.csharp`, `.lhs`, `.p`, ...), or a `#!` line for a file without one; a
+`#!...python2` line or `.py2` means Python 2, which nothing here runs. A file of a language we
+do not have is told by FOREIGN (the rest of those two tables), so that a submission left
+unjudged says why (`no_language_reason`). A folder is in the language most of its source files
+are in (headers do not vote); a tie is no language, with a warning.
+
+Validators: checktestdata (`.ctd`) ones are Programs of kind "checktestdata", run by
+judge/checkers/validator.py with PyPI's checktestdata (the implementation problemtools uses);
+VIVA (`.viva`) ones are recognised and not run: VIVA is a Java program that nothing here ships.
 """
 
 from __future__ import annotations
@@ -18,7 +24,37 @@ from .files import PackageError, files_under, rel
 from .model import Program
 
 HEADERS = {".h", ".hh", ".hpp", ".hxx", ".h++", ".inc"}
-STATIC_VALIDATORS = {".viva", ".ctd"}
+CHECKTESTDATA, VIVA = ".ctd", ".viva"
+
+# Extensions of languages this judge does not have, from problemtools' languages.yaml
+# (Kattis/problemtools problemtools/config/languages.yaml) and DOMjudge's default languages
+# (webapp/src/DataFixtures/DefaultData/LanguageFixture.php), and a few more seen in packages.
+# `.pl` is Perl in DOMjudge and Prolog in problemtools; `.m` is Objective-C in problemtools.
+FOREIGN: dict[str, str] = {
+    ".py2": "Python 2", ".scala": "Scala", ".sc": "Scala", ".adb": "Ada", ".ads": "Ada", ".awk": "AWK",
+    ".f95": "Fortran", ".f90": "Fortran", ".ml": "OCaml", ".pl": "Perl (DOMjudge) or Prolog (problemtools)",
+    ".plg": "Prolog", ".R": "R", ".swift": "Swift", ".cob": "COBOL", ".fs": "F#", ".lisp": "Common Lisp",
+    ".cl": "Common Lisp", ".m": "Objective-C", ".b": "Brainfuck", ".bf": "Brainfuck", ".asm": "assembly",
+}
+
+
+def no_language_reason(p: Path) -> str:
+    """Why `p` (a file or a folder) has no judge language: what it is written in, as far as known."""
+    if p.is_dir():
+        files = [f for f in files_under(p) if f.suffix not in HEADERS]
+        told = sorted({no_language_reason(f) for f in files if language_of_file(f, [], "") is None})
+        langs = sorted({lang for f in files if (lang := language_of_file(f, [], "")) is not None})
+        if len(langs) > 1:
+            return f"as many files in {' and '.join(langs)}; name its language in submissions.json"
+        return "; ".join(told) if told else "no source file in it"
+    line = _first_line(p)
+    if p.suffix == ".py2" or (p.suffix == ".py" and re.match(r"^#!.*python2", line)):
+        how = "its .py2 extension" if p.suffix == ".py2" else "its #! line"
+        return f"{p.name}: Python 2 (by {how}); no language here runs Python 2"
+    if p.suffix in FOREIGN:
+        return f"{p.name}: {FOREIGN[p.suffix]} (by its extension); this judge has no such language"
+    what = f"extension {p.suffix!r}" if p.suffix else "no extension and no #! line"
+    return f"{p.name}: {what}, which no language here (or in problemtools' and DOMjudge's tables) has"
 
 
 def language_of_file(p: Path, warnings: list[str], where: str) -> str | None:
@@ -75,17 +111,23 @@ def program(root: Path, p: Path, warnings: list[str]) -> Program:
         files = files_under(p)
         if not files:
             raise PackageError(where, "an empty program folder")
-        if any(f.suffix in STATIC_VALIDATORS for f in files):
-            warnings.append(f"{where}: a VIVA/checktestdata validator; this judge does not run those")
+        ctd = [f for f in files if f.suffix == CHECKTESTDATA]
+        if len(ctd) == 1:
+            return Program(path=ctd[0], language=None, kind="checktestdata")
+        if any(f.suffix in (VIVA, CHECKTESTDATA) for f in files):
+            warnings.append(f"{where}: a VIVA validator (or several .ctd files); not run here")
             return Program(path=p, language=None)
         lang = language_of_files(files, warnings, where)
         if lang is None:
             warnings.append(f"{where}: no file of a language this judge knows")
         return Program(path=p, language=lang)
-    if p.suffix in STATIC_VALIDATORS:
-        warnings.append(f"{where}: a VIVA/checktestdata validator; this judge does not run those")
+    if p.suffix == CHECKTESTDATA:
+        return Program(path=p, language=None, kind="checktestdata")
+    if p.suffix == VIVA:
+        warnings.append(f"{where}: a VIVA validator; this judge does not run VIVA (a Java program it does "
+                        "not ship), so these inputs are not checked by it")
         return Program(path=p, language=None)
     lang = language_of_file(p, warnings, where)
     if lang is None:
-        warnings.append(f"{where}: not a language this judge knows")
+        warnings.append(f"{where}: not a language this judge knows ({no_language_reason(p)})")
     return Program(path=p, language=lang)

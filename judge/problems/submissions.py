@@ -9,21 +9,29 @@ and later, `submissions/submissions.yaml` maps globs of submission paths to a la
 entry point. `*.disabled` and names starting with "." are not submissions (BAPCtools; the
 2025-09 rule on dot files). Verdict words are DOMjudge's (VERDICT_WORDS), and unknown ones are
 warned about and ignored.
+
+Links: a submission that is a symbolic link (or a link git wrote as text) to another file of
+the package is that file under the link's name, as problemtools and DOMjudge read it; its
+language is told from the link's name first. A link leaving the package is a PackageError
+(archive.check_links, before this runs). A submission whose language cannot be told carries
+the reason in `not_judged` (programs.no_language_reason), and `judge verify` reports it.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .. import languages
+from ..errors import UnknownLanguage
 from .archive import follow_text_link
 from .files import PackageError, entries, files_under, one_line, read_yaml, rel
 from .model import Submission, Verdict
-from .programs import language_of_file, language_of_files
+from .programs import language_of_file, language_of_files, no_language_reason
 
 MAX_MARKER_SCAN_BYTES = 4 << 20  # @EXPECTED_RESULTS@ is looked for in this much of each file
 
@@ -133,13 +141,18 @@ class _Submissions:
                     continue
                 r = rel(root, item)
                 seen.add(r.rstrip("/"))
-                target = follow_text_link(root, item, self.warnings) if item.is_file() else item
-                yield self._submission(target, r, folder.name, meta.get(r.rstrip("/"), {}), globs)
+                target = item
+                if item.is_symlink():  # inside the package: check_links refused the others
+                    target = Path(os.path.realpath(item))
+                if target.is_file():
+                    target = follow_text_link(root, target, self.warnings)
+                yield self._submission(target, r, folder.name, meta.get(r.rstrip("/"), {}), globs,
+                                       named=item)
         for key in sorted(set(meta) - seen):
             self.warn(f"submissions.json: {key} names no submission; ignored")
 
     def _submission(self, item: Path, r: str, folder: str, meta: dict[str, Any],
-                    globs: list[tuple[re.Pattern[str], dict[str, Any]]]) -> Submission:
+                    globs: list[tuple[re.Pattern[str], dict[str, Any]]], named: Path) -> Submission:
         settings: dict[str, Any] = {}
         inner = r.removeprefix("submissions/").rstrip("/")
         parents = [inner] + [str(p) for p in PurePosixPath(inner).parents if str(p) != "."]
@@ -159,7 +172,16 @@ class _Submissions:
             if language is None:
                 language = language_of_files(files, self.warnings, r)
         else:
-            language = language_of_file(item, self.warnings, r)
+            language = None
+            if named != item:  # a link: its own name says the language first (x.py3 -> y.txt)
+                try:
+                    language = languages.by_extension(named.name).id
+                except UnknownLanguage:
+                    pass
+            language = language or language_of_file(item, self.warnings, r)
+        not_judged = "" if language is not None or lang_name is not None else no_language_reason(item)
+        if lang_name is not None and language is None:
+            not_judged = f"language {lang_name!r} (named in submissions.json or .yaml) is not one here"
         expected: tuple[Verdict, ...] = FOLDER_VERDICTS.get(folder, ())
         marked = marker_verdicts(item, self.warnings, r)
         if marked:
@@ -171,7 +193,7 @@ class _Submissions:
         if not expected:
             self.warn(f"{r}: no expected verdict (folder {folder!r}, no @EXPECTED_RESULTS@ marker)")
         return Submission(path=item, rel=r, language=language, expected=expected, entry_point=entry,
-                          folder=folder)
+                          folder=folder, not_judged=not_judged)
 
     def _language_name(self, where: str, name: str) -> str | None:
         key = LANGUAGE_ALIASES.get(name.lower(), name.lower())

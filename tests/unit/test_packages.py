@@ -117,9 +117,9 @@ def test_what_each_format_says_is_read() -> None:
     assert entry["submissions/time_limit_exceeded/run_frequency/"] == "main.py"
     different = problem("problemtools/different")
     assert different.limits.time_safety_margin == 4 and different.limits.time_multiplier == 5
-    assert [(v.path.name, v.language) for v in different.input_validators] == [
-        ("different.ctd", None), ("validate.py", "python3")]
-    assert any("different.ctd" in w for w in different.warnings)
+    assert [(v.path.name, v.language, v.kind) for v in different.input_validators] == [
+        ("different.ctd", None, "checktestdata"), ("validate.py", "python3", "program")]
+    assert not any("different.ctd" in w for w in different.warnings)  # run, so nothing to warn about
     guess = problem("bapctools/guess")
     assert (guess.format, guess.limits.time_safety_margin, guess.limits.time_multiplier) == (
         "2025-09", 4.0, 2.0)
