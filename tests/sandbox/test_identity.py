@@ -347,3 +347,34 @@ def test_a_box_that_exhausts_a_per_user_limit_leaves_the_next_box_its_own(sb, ru
     fields = run.fields(second.stdout)
     assert fields["errno"] == "109" and int(fields["in_flight"]) >= 60, (
         f"the second box inherited the first's count: {fields}")
+
+
+def test_what_the_attack_review_also_tried_stays_refused(run) -> None:
+    """Issue 16's review: /proc and /sys writes, PR_SET_MM, chattr (raw sockets, clone3, rlimit
+    raises and killing init have tests of their own)."""
+    result = run.c(r"""
+        #include <linux/fs.h>
+        #include <sys/prctl.h>
+        static int write_to(const char *path) {
+            int fd = open(path, O_WRONLY);
+            if (fd < 0) return errno;
+            return write(fd, "1", 1) == 1 ? 0 : errno;
+        }
+        int main(void) {
+            printf("proc_sys=%d\n", write_to("/proc/sys/kernel/hostname"));
+            printf("sysrq=%d\n", write_to("/proc/sysrq-trigger"));
+            printf("sys=%d\n", write_to("/sys/kernel/uevent_helper"));
+            int mm = prctl(PR_SET_MM, PR_SET_MM_START_BRK, (unsigned long)sbrk(0), 0, 0);
+            printf("set_mm=%d\n", mm == 0 ? 0 : errno);
+            int fd = open("/box/f", O_RDONLY | O_CREAT, 0644), flags = FS_IMMUTABLE_FL;
+            printf("chattr=%d\n", ioctl(fd, FS_IOC_SETFLAGS, &flags) == 0 ? 0 : errno);
+            return 0;
+        }
+    """)
+    assert result.status == RunStatus.OK, result.message
+    fields = run.fields(result.stdout)
+    assert fields["proc_sys"] in ("13", "30"), fields  # EACCES or EROFS: never written
+    assert fields["sysrq"] in ("2", "13", "30"), fields
+    assert fields["sys"] == "2", fields  # ENOENT: there is no /sys in a box
+    assert fields["set_mm"] == "1", fields  # EPERM: needs CAP_SYS_RESOURCE
+    assert fields["chattr"] in ("1", "25", "95"), fields  # EPERM (or tmpfs has no such flag: ENOTTY, EOPNOTSUPP)
