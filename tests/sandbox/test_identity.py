@@ -377,4 +377,4 @@ def test_what_the_attack_review_also_tried_stays_refused(run) -> None:
     assert fields["sysrq"] in ("2", "13", "30"), fields
     assert fields["sys"] == "2", fields  # ENOENT: there is no /sys in a box
     assert fields["set_mm"] == "1", fields  # EPERM: needs CAP_SYS_RESOURCE
-    assert fields["chattr"] in ("1", "25", "95"), fields  # EPERM (or tmpfs has no such flag: ENOTTY, EOPNOTSUPP)
+    assert fields["chattr"] in ("1", "25", "95"), fields  # EPERM (or no such flag: ENOTTY, EOPNOTSUPP)
