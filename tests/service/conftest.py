@@ -182,3 +182,41 @@ def sum_problem(service: Service, tmp_path_factory: pytest.TempPathFactory) -> s
     doc = r.json()
     assert doc["verification"]["ok"] is True, doc
     return str(doc["id"])
+
+
+# -- the real browser (tests/service/test_pages.py, test_statement_pages.py) ----------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Debian's headless chromium through Playwright, one per session (Playwright's sync API runs
+    one at a time, so every page test shares it)."""
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must have Debian's chromium at {CHROMIUM} (.ci/setup installs it)")
+        pytest.skip(f"no {CHROMIUM}: apt-get install chromium")
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    """Where screenshots go: JUDGE_SCREENSHOT_DIR when set (the README's come from there)."""
+    folder = Path(os.environ.get("JUDGE_SCREENSHOT_DIR") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -9,8 +9,6 @@ JUDGE_SCREENSHOT_DIR when set (the README's come from there), else to the test's
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,39 +16,9 @@ from service_kit import SUM_C, SUM_PY, WRONG_C, Service, sum_package, zip_of
 
 pytestmark = pytest.mark.sandbox
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 LIVE_TIMEOUT_MS = 60_000
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI must have Debian's chromium at {CHROMIUM} (.ci/setup installs it)")
-        pytest.skip(f"no {CHROMIUM}: apt-get install chromium")
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def shots(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("JUDGE_SCREENSHOT_DIR") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+playwright_api = pytest.importorskip("playwright.sync_api")  # the browser fixtures: conftest.py
 
 
 def _page(browser: object, service: Service, name: str, *, width: int = 1100) -> object:

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from service_kit import SUM_PY, Service
-from test_pages import LIVE_TIMEOUT_MS, browser, shots  # noqa: F401 - fixtures
+from test_pages import LIVE_TIMEOUT_MS
 
 pytestmark = pytest.mark.sandbox
 
@@ -128,7 +128,7 @@ def _log_in(chromium: object, service: Service, *, locale: str,
 
 
 def test_a_statement_reads_as_the_jury_wrote_it_in_both_languages(
-    browser: object, service: Service, lock_problem: str, shots: Path  # noqa: F811
+    browser: object, service: Service, lock_problem: str, shots: Path
 ) -> None:
     page, requested = _log_in(browser, service, locale="sv-SE")
     # the Swedish reader gets the Swedish name in the list, and the Swedish statement
@@ -191,7 +191,7 @@ def test_a_statement_reads_as_the_jury_wrote_it_in_both_languages(
     page.context.close()
 
 
-def test_the_statement_fits_a_phone(browser: object, service: Service, lock_problem: str) -> None:  # noqa: F811
+def test_the_statement_fits_a_phone(browser: object, service: Service, lock_problem: str) -> None:
     page, _ = _log_in(browser, service, locale="en", width=360)
     page.goto(f"/problems/{lock_problem}?lang=en")
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
