@@ -139,6 +139,7 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/problems/<problem_id>/statement.pdf"): Rule("api", reader(404)),  # sum has no PDF
     ("GET", "/api/v1/problems/<problem_id>/images/<name>"): Rule("api", reader(404)),  # nor images
     ("POST", "/api/v1/problems"): Rule("api", organiser_only(422)),  # no package: past the door, refused
+    ("DELETE", "/api/v1/problems/<problem_id>"): Rule("api", organiser_only(404)),  # aimed at no problem
     ("GET", "/api/v1/me"): Rule("api", reader()),
     ("POST", "/api/v1/submissions"): Rule("api", submitter(), {"json": AD_HOC}),
     ("POST", "/api/v1/submissions/batch"): Rule("api", submitter(), {"json": {"submissions": [AD_HOC]}}),
@@ -187,6 +188,11 @@ ROUTES: dict[tuple[str, str], Rule] = {
         "page", everyone(401, PAGE_ROLES), {"data": {"name": "alice", "password": "wrong"}}
     ),
     ("POST", "/logout"): Rule("page", everyone(302, PAGE_ROLES), fresh=True),
+    ("GET", "/password"): Rule("page", page()),
+    ("POST", "/password"): Rule(  # a wrong current password: refused, nothing changed
+        "page", page(400), {"data": {"password": "wrong", "new_password": "new-secret-1",
+                                     "new_password_again": "new-secret-1"}}
+    ),
     ("GET", "/problems"): Rule("page", page()),
     ("GET", "/problems/<problem_id>"): Rule("page", page()),
     ("GET", "/problems/<problem_id>/statement.pdf"): Rule("page", page(404)),  # sum has no PDF
@@ -400,6 +406,8 @@ def _overrides(method: str, rule: str, world: World) -> dict[str, str]:
         return {"submission_id": str(world.rejudged)}
     if rule.startswith("/organiser/problems/"):
         return {"problem_id": world.hidden}
+    if method == "DELETE" and rule == "/api/v1/problems/<problem_id>":
+        return {"problem_id": "no-such-problem"}  # past the door, nothing to delete
     return {}
 
 
