@@ -313,10 +313,18 @@ def document(sub: Submission, *, b64: bool, fields: tuple[str, ...] = DEFAULT_FI
             return lambda: decimal(opts.get(name))
         if name in BOOLEAN_OPTIONS:
             return lambda: bool(opts.get(name, False))
-        return lambda: opts.get(name) or None
+        return lambda: opts.get(name)  # as sent: the IDE's blank compiler_options stays ""
 
     def message() -> str | None:
         return _text("Memory limit exceeded" if sub.verdict is Verdict.MLE else sub.message, b64)
+
+    def compile_output() -> str | None:
+        """What compiling said; for a language Judge0 does not compile, only why it is CE (our syntax
+        check's "Syntax OK" is not Judge0's to show)."""
+        j0 = LANGUAGES.get(jid) if jid is not None else None
+        if j0 is not None and not j0.compiled and sub.verdict is not Verdict.CE:
+            return None
+        return _text(sub.compile_output, b64)
 
     def wall() -> str | None:
         walls = [t.wall_s for t in sub.tests if t.wall_s is not None]
@@ -331,7 +339,7 @@ def document(sub: Submission, *, b64: bool, fields: tuple[str, ...] = DEFAULT_FI
         **{k: option(k) for k in INPUT_OPTIONS},
         "stdout": lambda: _text(sub.stdout, b64),
         "stderr": lambda: _text(sub.stderr, b64),
-        "compile_output": lambda: _text(sub.compile_output, b64),
+        "compile_output": compile_output,
         "message": message,
         "exit_code": lambda: sub.exit_code,
         "exit_signal": lambda: sub.signal,
