@@ -21,7 +21,7 @@ import functools
 from flask import g, request, session
 from sqlalchemy import select
 
-from judge.problems.statement import Statement, find_statement, languages
+from judge.problems.statement import Statement, find_statement, languages, statement_name
 from judge.storage.models import Problem
 from web.app import context
 
@@ -52,6 +52,11 @@ def _languages(path: str) -> tuple[str, ...]:
 @functools.lru_cache(maxsize=STATEMENT_CACHE)
 def _statement(path: str, language: str) -> Statement:
     return find_statement(context().settings.data_dir / path, language)
+
+
+@functools.lru_cache(maxsize=STATEMENT_CACHE * 8)
+def _name(path: str, language: str) -> str:
+    return statement_name(context().settings.data_dir / path, language)
 
 
 def languages_of(path: str) -> tuple[str, ...]:
@@ -86,7 +91,7 @@ def all_statements(path: str) -> list[Statement]:
 def shown_name(problem: Problem) -> str:
     """The problem's name in the chosen language, else as stored."""
     try:
-        return statement(problem.path).name or problem.name
+        return _name(problem.path, chosen_language(problem.path)) or problem.name
     except OSError:  # the package's folder is gone: the stored name still says what it was
         return problem.name
 

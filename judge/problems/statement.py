@@ -138,16 +138,37 @@ def find_statement(root: Path, language: str = "en") -> Statement:
     """
     root = Path(root)
     found = languages(root)
+    chosen = _choose(root, language, found)
+    if chosen is None:
+        asked = language if re.fullmatch(LANGUAGE, language) else "en"
+        return Statement(kind="none", html="", pdf=None, language="", source="", images={},
+                         name=problem_name(root, asked, None), languages=found)
+    path, lang = chosen
+    st = _read(root, path, lang)
+    return replace(st, pdf=st.pdf or _pdf(root, lang), name=problem_name(root, lang, st.source),
+                   languages=found)
+
+
+def statement_name(root: Path, language: str = "en") -> str:
+    """The problem's name as find_statement(root, language) gives it, without reading the statement
+    through (lists of problems need only the names)."""
+    root = Path(root)
+    chosen = _choose(root, language, languages(root))
+    if chosen is None:
+        return problem_name(root, language if re.fullmatch(LANGUAGE, language) else "en", None)
+    path, lang = chosen
+    return problem_name(root, lang, path.relative_to(root).as_posix())
+
+
+def _choose(root: Path, language: str, found: tuple[str, ...]) -> tuple[Path, str] | None:
+    """The statement file find_statement reads for `language`, and its language."""
     asked = [language] if re.fullmatch(LANGUAGE, language) else []
     for lang in dict.fromkeys([*asked, "en", "", *found]):
         for name in _files(lang):
             path = root / name
             if path.is_file() and _inside(root, path):
-                st = _read(root, path, lang)
-                return replace(st, pdf=st.pdf or _pdf(root, lang), name=problem_name(root, lang, st),
-                               languages=found)
-    return Statement(kind="none", html="", pdf=None, language="", source="", images={},
-                     name=problem_name(root, language if asked else "en", None), languages=found)
+                return path, lang
+    return None
 
 
 def _pdf(root: Path, lang: str) -> Path | None:
@@ -159,7 +180,7 @@ def _pdf(root: Path, lang: str) -> Path | None:
     return None
 
 
-def problem_name(root: Path, lang: str, statement: Statement | None) -> str:
+def problem_name(root: Path, lang: str, source: str | None) -> str:
     """The problem's name in `lang`: problem.yaml's `name` for that language (a map of languages to
     names, 2023-07 and later; a plain string is the English name), else the statement's
     `\\problemname{}` (LaTeX), else problem.yaml's name in any language, else DOMjudge's
@@ -175,9 +196,9 @@ def problem_name(root: Path, lang: str, statement: Statement | None) -> str:
     plain = isinstance(named, str | int | float) and not isinstance(named, bool) and str(named).strip()
     if plain and lang in ("en", ""):
         return " ".join(str(named).split())
-    if statement is not None and statement.source.endswith(".tex"):
+    if source is not None and source.endswith(".tex"):
         try:
-            text = (root / statement.source).read_bytes().decode("utf-8", errors="replace")
+            text = (root / source).read_bytes().decode("utf-8", errors="replace")
             if found := latex.problem_name(text):
                 return found
         except (OSError, RecursionError):

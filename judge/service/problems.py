@@ -39,7 +39,7 @@ import sandbox
 from judge.errors import JudgeError
 from judge.problems import package
 from judge.problems.archive import unpack_zip
-from judge.problems.statement import find_statement
+from judge.problems.statement import statement_name
 from judge.service import queue
 from judge.storage import repo
 from judge.storage.models import Problem as ProblemRow
@@ -80,7 +80,7 @@ def import_package(sessions: sessionmaker[Session], data_dir: Path, archive: Pat
     data = zip_dir(final)
     # the name the statement gives (LaTeX \problemname where problem.yaml has none), in English or
     # the statement's first language; the pages show each reader's language's (web/statements.py)
-    name = (find_statement(data_dir / path, "en").name or problem.name)[:200]
+    name = (statement_name(data_dir / path, "en") or problem.name)[:200]
     with sessions.begin() as session:
         row = repo.put_problem(session, problem_id=pid, name=name, path=str(path),
                                time_limit_s=problem.limits.time_limit_s or 0.0,

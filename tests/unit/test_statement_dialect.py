@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from judge.problems.statement import find_statement, languages
+from judge.problems.statement import find_statement, languages, statement_name
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "conformance"
 corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"the conformance corpus is not at {CORPUS}")
@@ -131,3 +131,10 @@ def test_the_problemtools_examples_have_their_names_languages_and_math() -> None
     assert gissa.name == "Gissa talet" and "<math" in gissa.html and "$" not in gissa.html
     different = find_statement(CORPUS / "problemtools" / "different", "en")
     assert "<msup><mn>10</mn><mrow><mn>15</mn></mrow></msup>" in different.html
+
+
+@corpus
+@pytest.mark.parametrize("language", ["en", "sv", "de", "../x"])
+def test_a_name_alone_is_the_one_the_statement_gives(language: str) -> None:
+    for root in sorted(p.parent for p in CORPUS.glob("*/*/problem.yaml")):
+        assert statement_name(root, language) == find_statement(root, language).name, root
