@@ -5,6 +5,7 @@
     judge bench sandbox [--runs N] [--seconds S] [--image NAME] [--json]
     judge bench fidelity [--runs N] [--json]
     judge bench checker [--mib N] [--json]
+    judge bench fairness [--flood N] [--sleep S] [--workers W] [--json]
     judge languages [--json]
     judge images ls|build|import|rm|prune   (judge/image_commands.py)
     judge ps | stop ID_PREFIX | kill ID_PREFIX (judge/boxes.py)
@@ -249,6 +250,29 @@ def bench_checker(mib: int, as_json: bool) -> None:
         _print_json(report.to_json())
     else:
         checker_bench.show(report)
+
+
+@bench_group.command("fairness")
+@click.option("--flood", type=click.IntRange(min=1), default=200, show_default=True,
+              help="Slow ad hoc runs one user sends at once.")
+@click.option("--sleep", "sleep_s", type=click.FloatRange(min=0), default=0.5, show_default=True,
+              help="Seconds each of them sleeps.")
+@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
+              help="judge serve --workers: boxes at a time.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+def bench_fairness(flood: int, sleep_s: float, workers: int, as_json: bool) -> None:
+    """Through `judge serve`: one user floods slow runs, another user's print(42) waits how long?"""
+    from . import fair_bench
+
+    try:
+        report = fair_bench.measure_fairness(flood=flood, sleep_s=sleep_s, workers=workers)
+    except bench.BenchError as e:
+        click.echo(f"judge: IE: {e}", err=True)
+        sys.exit(EXIT_INTERNAL)
+    if as_json:
+        _print_json(report.to_json())
+    else:
+        fair_bench.show(report)
 
 
 @bench_group.command("verify")
