@@ -12,8 +12,15 @@ Here each connection is a greenlet on gevent's epoll loop: an open stream costs 
 a Redis subscription, not a thread, and descriptors past 1023 are nothing special. gevent's
 monkey-patching, done by gunicorn in each worker process before the app is made, turns the
 app's blocking calls (sockets to Redis and PostgreSQL, psycopg's waits, the SQLAlchemy pool's
-locks, time.sleep) into switches between greenlets, so Flask's views run unchanged. Measured
-against the alternatives in the README ("The service").
+locks, time.sleep) into switches between greenlets, so Flask's views run unchanged. An ASGI
+server (uvicorn) with the WSGI app in a thread pool would have needed the streams rewritten for
+asyncio and still held a thread per `?wait=true`; one loop for every request is simpler. The
+figures, against waitress, are in the README ("When things fail").
+
+SQLite's writes wait for its file lock (busy_timeout) without yielding, so a write that waits
+for a worker's holds the loop that long (milliseconds); PostgreSQL's waits yield (psycopg knows
+gevent). No view holds a write transaction across a call to Redis or the network, so two
+greenlets of one process never wait on each other's SQLite lock.
 
 The bounds, per worker process:
 
