@@ -80,7 +80,7 @@ LANGUAGES: dict[int, Judge0Language] = {lang.id: lang for lang in (
     Judge0Language(id=61, name="Haskell (GHC 9.0.2)", ours="haskell", compiled=True),
     Judge0Language(id=62, name="Java (OpenJDK 17)", ours="java", compiled=True),
     Judge0Language(id=63, name="JavaScript (Node.js 18)", ours="javascript"),
-    Judge0Language(id=78, name="Kotlin (1.3)", ours="kotlin", compiled=True),
+    Judge0Language(id=78, name="Kotlin (2.4)", ours="kotlin", compiled=True),
     Judge0Language(id=64, name="Lua (5.4)", ours="lua"),
     Judge0Language(id=67, name="Pascal (FPC 3.2.2)", ours="pascal", compiled=True),
     Judge0Language(id=68, name="PHP (8.2)", ours="php"),
