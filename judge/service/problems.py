@@ -89,6 +89,17 @@ def import_package(sessions: sessionmaker[Session], data_dir: Path, archive: Pat
     return row
 
 
+def delete_problem(sessions: sessionmaker[Session], data_dir: Path, problem_id: str) -> int | None:
+    """Delete a problem with its submissions (repo.delete_problem), then its packages on this
+    machine's disk; None if there is no such problem, else how many submissions went. Another
+    machine's worker keeps its unpacked copy until its data directory is cleared: nothing reads it."""
+    with sessions.begin() as session:
+        gone = repo.delete_problem(session, problem_id)
+    if gone is not None and SLUG.fullmatch(problem_id):
+        shutil.rmtree(data_dir / "problems" / problem_id, ignore_errors=True)
+    return gone
+
+
 def zip_dir(root: Path) -> bytes:
     """Every file under root, zipped with its mode (validators' scripts stay executable)."""
     buf = io.BytesIO()

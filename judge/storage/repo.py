@@ -554,6 +554,27 @@ def package_archive(session: Session, path: str) -> PackageArchive | None:
     return session.get(PackageArchive, path)
 
 
+def delete_problem(session: Session, problem_id: str) -> int | None:
+    """Remove a problem and what refers to it: its submissions (their tests and webhook deliveries
+    go with them, ON DELETE CASCADE), its batches, its place in contests and its stored packages.
+    None when there is no such problem, else how many submissions went. Refused (StorageError)
+    while one of its submissions is queued or being graded: its grading would find nothing."""
+    if session.get(Problem, problem_id) is None:
+        return None
+    counts = dict(session.execute(
+        select(Submission.state, func.count()).where(Submission.problem_id == problem_id)
+        .group_by(Submission.state)).tuples().all())
+    busy = sum(n for state, n in counts.items() if state != SubmissionState.DONE)
+    if busy:
+        raise StorageError(f"problem {problem_id!r} has {busy} submission(s) still queued or being "
+                           "graded; delete it once they are done")
+    session.execute(delete(Submission).where(Submission.problem_id == problem_id))
+    session.execute(delete(Batch).where(Batch.problem_id == problem_id))
+    session.execute(delete(Problem).where(Problem.id == problem_id))
+    session.flush()
+    return sum(counts.values())
+
+
 def set_verify_report(session: Session, problem_id: str, *, report: str, ok: bool) -> Problem:
     problem = session.get(Problem, problem_id)
     if problem is None:

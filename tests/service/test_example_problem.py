@@ -3,8 +3,8 @@
 Runs the real command (python -m judge serve, embedded Redis, SQLite, one worker taking Python 3)
 on fresh data directories: the first start imports `aplusb` and prints curl lines, which are run
 as printed (bash, curl) and get AC; the web form gets AC too (Debian's chromium through
-Playwright, as tests/service/test_pages.py); a restart does not import it again, and
-`--no-example` leaves it out.
+Playwright, as tests/service/test_pages.py); a restart does not import it again, nor after an
+organiser deleted it, and `--no-example` leaves it out.
 """
 
 from __future__ import annotations
@@ -181,8 +181,23 @@ def test_first_start_imports_the_example_and_its_curl_line_gets_ac(
     later.read_until(r"Ctrl-C stops")
     later.ready(token)
     assert _example_ids(later, token) == ["aplusb"]
+
+    # an ordinary problem: the organiser deletes it, with its submissions and files
+    gone = requests.delete(f"{later.base}/api/v1/problems/aplusb",
+                           headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    assert gone.status_code == 204, gone.text
+    assert _example_ids(later, token) == []
+    assert later.get(f"/submissions/{doc['id']}", token).status_code == 404
+    assert not (tmp_path / "data" / "problems" / "aplusb").exists()
     later.stop()
     assert "example problem" not in later.text and "curl -sS" not in later.text
+
+    # and no start brings it back
+    last = Served(tmp_path / "data", port)
+    served.append(last)
+    last.read_until(r"Ctrl-C stops")
+    last.ready(token)
+    assert _example_ids(last, token) == []
 
 
 def test_no_example_leaves_it_out_then_and_later(tmp_path: Path, served: list[Served]) -> None:

@@ -26,6 +26,7 @@ from judge.errors import JudgeError
 from judge.problems.statement import Statement
 from judge.service import problems, queue, webhooks, workers
 from judge.storage.models import Problem, User
+from judge.storage.repo import StorageError
 from web import statements
 from web.api import blueprint as bp
 from web.api.auth import is_staff, require_organiser, require_user, visible_problems
@@ -173,6 +174,21 @@ def post_problem() -> tuple[dict[str, Any], int, dict[str, str]]:
         time.sleep(0.25)
     status = 201 if doc["verification"]["state"] == "done" else 202
     return doc, status, {"Location": url_for("api.get_problem", problem_id=row.id)}
+
+
+@bp.delete("/problems/<problem_id>")
+def delete_problem(problem_id: str) -> tuple[str, int]:
+    """Delete a problem with its submissions, batches and stored packages (organisers; 409 while
+    one of its submissions is still being graded)."""
+    require_organiser()
+    ctx = context()
+    try:
+        gone = problems.delete_problem(ctx.sessions, ctx.settings.data_dir, problem_id)
+    except StorageError as e:
+        raise ApiError(409, "problem_busy", str(e)) from None
+    if gone is None:
+        raise ApiError(404, "unknown_problem", f"no problem {problem_id!r}")
+    return "", 204
 
 
 @bp.get("/me")
