@@ -310,3 +310,23 @@ def test_a_copied_session_cookie_opens_nothing_after_logout_or_a_password_change
     assert r.status_code == 400
     assert _opens(browser, web)
 
+
+
+def test_a_wait_past_the_users_bound_is_answered_at_once(web: Web) -> None:
+    """JUDGE_WAITS_PER_USER (8): eight `?wait=true` of one user wait; the ninth is answered
+    without waiting, queued as the submission is; another user still waits."""
+    sid = web.call("POST", "/submissions", "erin", json=AD_HOC).json()["id"]
+
+    def wait(as_: str) -> tuple[int, str, float]:
+        start = time.monotonic()
+        r = web.call("GET", f"/submissions/{sid}", as_, params={"wait": "true", "timeout": 20})
+        return r.status_code, r.json().get("state", ""), time.monotonic() - start
+
+    with ThreadPoolExecutor(8) as pool:
+        waits = [pool.submit(wait, "erin") for _ in range(8)]
+        time.sleep(3)  # the eight are waiting by now (they return after 20 s)
+        assert not any(w.done() for w in waits)
+        status, state, took = wait("erin")
+        assert (status, state) == (200, "queued")
+        assert took < 10 and not any(w.done() for w in waits)
+        assert all(w.result()[:2] == (200, "queued") and w.result()[2] >= 15 for w in waits)
