@@ -14,6 +14,7 @@ printed before or hide text (issue 17, finding 9). Rich's own `Text` strips only
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Mapping, Sequence
 
 from rich.console import Console
@@ -157,6 +158,13 @@ def languages(reports: Sequence[LanguageReport]) -> None:
         version = r.version if len(r.version) <= room else r.version[: room - 1] + "…"
         table.add_row(lang.id, lang.image, self_test, ", ".join(allowance) or "-", Text(version))
     console.print(table)
+    for r in reports:  # the compile commands, whole, with where their flags come from
+        lang = r.language
+        if lang.compile is not None:
+            argv = " ".join(a if a in ("{source}", "{sources}") else shlex.quote(a) for a in lang.compile)
+            console.print(Text(f"{lang.id}: {argv}", style="bold"))
+            if lang.compile_source:
+                console.print(Text(f"  from {lang.compile_source}", style="dim"))
 
 
 def mapping(doc: Mapping[str, object], *, title: str) -> None:

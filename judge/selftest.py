@@ -54,6 +54,7 @@ class LanguageReport:
             "extra_time": lang.extra_time_ms / 1000,
             "extra_memory": lang.extra_memory_bytes,
             "compile": list(lang.compile) if lang.compile is not None else None,
+            "compile_source": lang.compile_source or None,
             "run": list(lang.run),
             "compile_limits": {
                 "time": lim.cpu_time_ms / 1000,

@@ -39,6 +39,9 @@ C = Language(
     image="gcc",
     compile=("/usr/bin/gcc", "-std=gnu17", "-O2", "-static", "-pipe", *UBUNTU_DEFAULTS, "-o", "main",
              "{sources}", "-lm"),
+    compile_source="problemtools languages.yaml and DOMjudge defaultdata/c/run (-O2 -static -lm, gnu17); "
+    "Ubuntu 24.04 GCC's defaults (wiki.ubuntu.com/ToolChain/CompilerFlags): stack protector, "
+    "_FORTIFY_SOURCE=3, stack clash and CET protection, -Wformat-security",
     main_pattern=r"\bmain\s*\(",
     run=("./main",),
     version=("/usr/bin/gcc", "--version"),

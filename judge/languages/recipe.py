@@ -93,6 +93,7 @@ class Language:
     main_name: Callable[[str, str], str | None] | None = field(default=None, compare=False)
     # (entry file name, its text) -> what {main} is; None: the entry's stem
     main_required: bool = False  # main_name must find one, else the submission is CE (Java: no main class)
+    compile_source: str = ""  # where the compile command's flags come from; shown by `judge languages`
 
     def __post_init__(self) -> None:
         if not self.extensions or not all(e.startswith(".") for e in self.extensions):

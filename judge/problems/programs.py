@@ -42,11 +42,18 @@ def no_language_reason(p: Path) -> str:
     """Why `p` (a file or a folder) has no judge language: what it is written in, as far as known."""
     if p.is_dir():
         files = [f for f in files_under(p) if f.suffix not in HEADERS]
-        told = sorted({no_language_reason(f) for f in files if language_of_file(f, [], "") is None})
         langs = sorted({lang for f in files if (lang := language_of_file(f, [], "")) is not None})
         if len(langs) > 1:
             return f"as many files in {' and '.join(langs)}; name its language in submissions.json"
-        return "; ".join(told) if told else "no source file in it"
+        foreign: dict[str, list[str]] = {}
+        for f in files:
+            if f.suffix in FOREIGN:
+                foreign.setdefault(FOREIGN[f.suffix], []).append(f.name)
+        if foreign:
+            return "; ".join(f"{lang} ({', '.join(names)}), which this judge does not have"
+                             for lang, names in sorted(foreign.items()))
+        names = ", ".join(f.name for f in files[:5]) + (", ..." if len(files) > 5 else "")
+        return f"no file in a language this judge knows ({names or 'no source files'})"
     line = _first_line(p)
     if p.suffix == ".py2" or (p.suffix == ".py" and re.match(r"^#!.*python2", line)):
         how = "its .py2 extension" if p.suffix == ".py2" else "its #! line"
@@ -76,6 +83,8 @@ def language_of_file(p: Path, warnings: list[str], where: str) -> str | None:
 
 
 def _first_line(p: Path) -> str:
+    if not p.is_file():  # a FIFO would block the open; a folder has no first line
+        return ""
     try:
         with open(p, "rb") as f:
             return f.readline(200).decode("utf-8", "replace").strip()
