@@ -60,7 +60,8 @@ WORDS = {"ldots": "…", "dots": "…", "textellipsis": "…", "LaTeX": "LaTeX",
          "textonehalf": "½", "textmu": "µ", "textcent": "¢", "textyen": "¥", "noindent": "",
          "centering": "", "smallskip": "", "medskip": "", "bigskip": "", "clearpage": "",
          "newpage": "", "raggedright": "", "raggedleft": "", "small": "", "footnotesize": "",
-         "large": "", "Large": "", "normalsize": "", "tiny": "", "huge": "", "Huge": ""}
+         "large": "", "Large": "", "normalsize": "", "tiny": "", "huge": "", "Huge": "",
+         "hfill": " ", "hfil": " ", "vfill": "", "break": "", "allowbreak": "", "xspace": ""}
 BREAKS = {"newline", "linebreak"}
 # commands whose arguments are not text: dropped with them
 DROPPED = {"label", "ref", "pageref", "eqref", "cite", "vspace", "hspace", "vskip", "hskip",
@@ -82,6 +83,17 @@ TABLES = {"tabular": 1, "tabular*": 2, "tabularx": 2, "longtable": 1}  # brace a
 ENV_ARGS = {"minipage": 1, "multicols": 1}
 FLOATS = {"figure": 0, "figure*": 0, "table": 0, "table*": 0, "wrapfigure": 2, "wraptable": 2}  # brace args
 CAPTION = re.compile(r"\\caption(?![A-Za-z])\*?")
+UNITS_COMMANDS = {"SI": 2, "qty": 2, "si": 1, "unit": 1, "num": 1}  # siunitx, and how many arguments
+UNIT_WORDS = {"metre": "m", "meter": "m", "second": "s", "gram": "g", "litre": "L", "liter": "L",
+              "hour": "h", "minute": "min", "day": "d", "percent": "%", "degree": "°", "celsius": "°C",
+              "hertz": "Hz", "byte": "B", "bit": "bit", "newton": "N", "joule": "J", "watt": "W",
+              "volt": "V", "ampere": "A", "kelvin": "K", "mole": "mol", "radian": "rad", "kilogram": "kg",
+              "kilometre": "km", "kilometer": "km", "centimetre": "cm", "millimetre": "mm",
+              "millisecond": "ms", "microsecond": "µs", "nanosecond": "ns", "m": "m", "s": "s", "g": "g",
+              "kg": "kg", "km": "km", "cm": "cm", "mm": "mm", "ms": "ms", "h": "h", "B": "B",
+              "kilo": "k", "mega": "M", "giga": "G", "tera": "T", "centi": "c", "milli": "m", "micro": "µ",
+              "nano": "n", "kibi": "Ki", "mebi": "Mi", "gibi": "Gi", "per": "/", "squared": "²",
+              "cubed": "³", "square": "²", "cubic": "³"}
 SAMPLE_SLOTS = ("nextsample", "remainingsamples")  # problemtools: where the samples go, text after them
 PROBLEM_NAME = re.compile(r"\\problemname(?![A-Za-z])\s*")
 
@@ -310,6 +322,21 @@ class _Latex:
             return j
         if len(name) == 1 and name in ACCENTS:
             return self.symbol(text, i - 1, out)
+        if name == "ensuremath":  # math wherever it stands
+            arg, j = _argument(text, i, spaces=True)
+            out.append(mathml.render(f"${arg}$") if arg and arg.strip() else "")
+            return j
+        if name == "enquote":  # csquotes
+            arg, j = _argument(text, i, spaces=True)
+            out.append(f"“{self.inline(arg or '')}”")
+            return j
+        if name in UNITS_COMMANDS:  # siunitx: \SI{3}{\metre}, \qty{3}{\m}, \si{\kilo\gram}, \num{1e6}
+            args, j = _arguments(text, _optional_end(text, i), UNITS_COMMANDS[name])
+            if len(args) == UNITS_COMMANDS[name]:
+                number = self.inline(args[0]).strip() if name in ("SI", "qty", "num") else ""
+                unit = htmllib.escape(_unit(args[-1])) if name != "num" else ""
+                out.append(" ".join(x for x in (number, unit) if x))
+            return j
         if name in ("url", "href"):
             target, j = _argument(text, i, spaces=True)
             label, k = _argument(text, j, spaces=True) if name == "href" else (None, j)
@@ -353,6 +380,17 @@ class _Latex:
                     name = base + ext
                     break
         return f'<img src="{htmllib.escape(quote(name))}" alt="">'
+
+
+def _unit(text: str) -> str:
+    """A siunitx unit (`\\kilo\\metre\\per\\second`, or plain `km/s`) as plain text: km/s."""
+    out = []
+    for m in re.finditer(r"\\([A-Za-z]+)|([^\\\s{}]+)", text):
+        if m.group(1):
+            out.append(UNIT_WORDS.get(m.group(1), m.group(1)))
+        else:
+            out.append(m.group(2))
+    return "".join(out)
 
 
 def _after_word(text: str, i: int) -> int:

@@ -86,6 +86,16 @@ def test_the_problemtools_dialect_reads_as_the_jury_wrote_it(tmp_path: Path) -> 
     assert "the wheels turn" in rest and rest.endswith('<div class="remainingsamples"></div>')
 
 
+def test_text_commands_juries_use(tmp_path: Path) -> None:
+    root = write(tmp_path, {"statement/problem.en.tex": (
+        "A \\enquote{game} on \\ensuremath{\\alpha} wheels of \\SI{3}{\\centi\\metre}, "
+        "\\SI{2}{\\kilo\\metre\\per\\second} at most, \\qty[mode=text]{5}{\\percent} off, "
+        "\\num{1000000} turns.\\hfill Done.\n")})
+    assert find_statement(root).html == (
+        '<p>A “game” on <math display="inline"><mrow><mi>α</mi></mrow></math> wheels of 3 cm, '
+        "2 km/s at most, 5 % off, 1000000 turns. Done.</p>")
+
+
 def test_the_name_comes_from_problem_yaml_in_the_language_else_from_the_statement(tmp_path: Path) -> None:
     root = write(tmp_path, {
         "problem.yaml": "problem_format_version: 2023-07-draft\nname:\n  en: Odd Echo\n  sv: Udda eko\n",
