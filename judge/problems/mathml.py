@@ -70,6 +70,7 @@ def render(source: str) -> str:
     parsed = _strip(source)
     if parsed is not None and len(source) <= MAX_SOURCE:
         body, display = parsed
+        body = body.replace("\\ensuremath", "")  # already math here
         try:
             converted = convert(body, display="block" if display else "inline")
         except Exception:  # noqa: BLE001 - latex2mathml raises many kinds; any means "not convertible"

@@ -34,6 +34,10 @@ def test_what_cannot_be_converted_stays_readable_source(source: str) -> None:
     assert html.startswith('<span class="math">$') and "<math" not in html
 
 
+def test_ensuremath_inside_math_is_just_math() -> None:
+    assert render(r"$\ensuremath{\alpha} + 1$").startswith('<math')
+
+
 def test_text_inside_math_is_escaped() -> None:
     html = render(r"$\text{a <b> & c}$")
     assert "<b>" not in html and "&lt;b&gt;" in html and "&amp;" in html
