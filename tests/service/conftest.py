@@ -156,7 +156,7 @@ def _service(data_dir: Path, database_url: str, extra_env: dict[str, str] | None
                 )
                 if r.status_code == 200 and r.json()["workers"]:
                     break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # listening, still starting
                 pass
             if time.monotonic() > deadline:
                 pytest.fail(

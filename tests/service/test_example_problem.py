@@ -87,7 +87,7 @@ class Served:
                 r = self.get("/workers", token)
                 if r.status_code == 200 and r.json()["workers"]:
                     return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # listening, still starting
                 pass
             time.sleep(0.2)
         raise AssertionError(f"judge serve did not get ready:\n{self.text}")

@@ -264,7 +264,7 @@ class Instance:
             assert self.procs["web"].poll() is None, self.logs()
             try:
                 return self.service.call("GET", "/languages", timeout=5).status_code == 200
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # listening, still starting
                 return False
 
         wait_until("the web answers", up, context=self.logs)

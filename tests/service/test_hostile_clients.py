@@ -107,7 +107,7 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Web]:
             try:
                 if requests.get(f"{svc.base}/api/v1/openapi.json", timeout=5).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # listening, still starting
                 pass
             assert time.monotonic() < deadline, _tail(log)
             time.sleep(0.2)

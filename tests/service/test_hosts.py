@@ -166,7 +166,7 @@ def hosts(tmp_path_factory: pytest.TempPathFactory, sandbox_ready: None) -> Iter
                 r = h.service.call("GET", "/workers", as_="organiser", timeout=5)
                 if r.status_code == 200 and len(r.json()["workers"]) == 2:
                     break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # listening, still starting
                 pass
             assert time.monotonic() < deadline, "hosts did not start:\n" + "\n".join(
                 f"--- {n}\n{h.log(n)[-3000:]}" for n in h.logs)

@@ -71,7 +71,7 @@ def _start_web(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes],
         try:
             if requests.get(f"{base}/api/v1/openapi.json", timeout=5).status_code == 200:
                 return proc, base
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # listening, still starting
             pass
         assert time.monotonic() < deadline, log.read_text()
         time.sleep(0.2)

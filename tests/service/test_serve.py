@@ -69,7 +69,7 @@ def _ready(base: str, token: str) -> None:
             )
             if r.status_code == 200 and r.json()["workers"]:
                 return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # listening, still starting
             pass
         time.sleep(0.2)
     raise AssertionError("judge serve did not get ready")
