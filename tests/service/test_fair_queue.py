@@ -18,8 +18,6 @@ from service_kit import Service
 from judge.service import queue
 from judge.service.redis_server import EmbeddedRedis
 
-pytestmark = pytest.mark.sandbox
-
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[redis.Redis]:
@@ -97,6 +95,7 @@ def _all_graded_once(service: Service, ids: list[int]) -> None:
         assert (doc["state"], doc["verdict"], len(doc["tests"])) == ("done", "AC", 1), doc
 
 
+@pytest.mark.sandbox
 def test_another_users_submission_does_not_wait_for_a_backlog(service: Service) -> None:
     backlog = _flood(service, "alice", 30)
     t0 = time.monotonic()
@@ -110,6 +109,7 @@ def test_another_users_submission_does_not_wait_for_a_backlog(service: Service) 
     _all_graded_once(service, backlog)
 
 
+@pytest.mark.sandbox
 def test_a_problem_submission_does_not_wait_for_ad_hoc_runs(service: Service, sum_problem: str) -> None:
     backlog = _flood(service, "alice", 20)
     doc = service.submit({"language": "python3", "problem": sum_problem,
