@@ -245,6 +245,9 @@ class VerifyBench:
     rounds: int
     packages: dict[str, dict[str, float]]  # name -> {"judge_s", "problemtools_s"} medians
     notes: list[str] = field(default_factory=list)
+    # name -> where judge verify's time went (its report's `timings`, medians), and the package's size
+    judge_timings: dict[str, dict[str, float]] = field(default_factory=dict)
+    sizes: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:
         judge_total = sum(p["judge_s"] for p in self.packages.values())
@@ -252,7 +255,7 @@ class VerifyBench:
         return {"rounds": self.rounds, "packages": self.packages, "judge_total_s": round(judge_total, 2),
                 "problemtools_total_s": round(pt_total, 2),
                 "problemtools_vs_judge": round(pt_total / judge_total, 2) if judge_total else None,
-                "notes": self.notes}
+                "judge_timings": self.judge_timings, "sizes": self.sizes, "notes": self.notes}
 
 
 def measure_verify(packages: Sequence[str], verifyproblem: str, rounds: int = 3) -> VerifyBench:
@@ -262,19 +265,26 @@ def measure_verify(packages: Sequence[str], verifyproblem: str, rounds: int = 3)
     problemtools runs each submission under rlimits only; our boxes are in force. It gets a copy
     of each package (it may write into it). Both compile and judge every submission; problemtools
     skips the languages whose compiler this host lacks (it says so), which only flatters it.
+    Both run every input validator on every input. `judge_timings` splits judge verify's time
+    as its report does (phases, compiling, the programs' runs, boxes and checking).
     """
+    import json
     import statistics
     import sys
     import tempfile
 
     work = tempfile.mkdtemp(prefix="bench-verify-")
     times: dict[str, dict[str, list[float]]] = {}
+    phases: dict[str, dict[str, list[float]]] = {}
+    sizes: dict[str, dict[str, int]] = {}
     notes: list[str] = []
     for pkg in packages:
         name = os.path.basename(pkg.rstrip("/"))
         copy = os.path.join(work, name)
         shutil.copytree(pkg, copy, symlinks=True)
         times[name] = {"judge_s": [], "problemtools_s": []}
+        phases[name] = {}
+        sizes[name] = _package_size(pkg)
         runs: dict[str, list[str]] = {
             "judge_s": [sys.executable, "-c", "from judge.cli import main; main()", "verify", pkg, "--json"],
             "problemtools_s": [verifyproblem, copy, "-p", "submissions"],
@@ -291,6 +301,25 @@ def measure_verify(packages: Sequence[str], verifyproblem: str, rounds: int = 3)
                     raise BenchError(f"judge verify {pkg} failed: {why}")
                 if key == "judge_s" and proc.returncode == 1:
                     notes.append(f"{name}: judge verify found a submission with an unexpected verdict")
+                if key == "judge_s":
+                    for phase, seconds in json.loads(proc.stdout).get("timings", {}).items():
+                        phases[name].setdefault(phase, []).append(float(seconds))
+                if key == "problemtools_s" and proc.returncode != 0:
+                    tail = proc.stdout.decode(errors="replace").strip().splitlines()[-1:]
+                    notes.append(f"{name}: verifyproblem exited {proc.returncode}: {' '.join(tail)[:200]}")
     shutil.rmtree(work, ignore_errors=True)
     medians = {name: {k: round(statistics.median(v), 2) for k, v in t.items()} for name, t in times.items()}
-    return VerifyBench(rounds=rounds, packages=medians, notes=sorted(set(notes)))
+    split = {name: {k: round(statistics.median(v), 2) for k, v in t.items()} for name, t in phases.items()}
+    return VerifyBench(rounds=rounds, packages=medians, notes=sorted(set(notes)), judge_timings=split,
+                       sizes=sizes)
+
+
+def _package_size(pkg: str) -> dict[str, int]:
+    """Submissions (files or folders under submissions/<verdict>/), test inputs and their bytes."""
+    root = os.path.join(pkg, "data")
+    inputs = [os.path.join(d, f) for d, _, fs in os.walk(root) for f in fs if f.endswith(".in")]
+    subs = os.path.join(pkg, "submissions")
+    folders = [os.path.join(subs, d) for d in (os.listdir(subs) if os.path.isdir(subs) else [])]
+    count = sum(len([e for e in os.listdir(f) if not e.startswith(".")]) for f in folders if os.path.isdir(f))
+    return {"submissions": count, "test_inputs": len(inputs),
+            "input_bytes": sum(os.path.getsize(p) for p in inputs)}

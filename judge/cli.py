@@ -280,27 +280,39 @@ def bench_fairness(flood: int, sleep_s: float, workers: int, as_json: bool) -> N
 @click.option("--problemtools", "verifyproblem", default="verifyproblem", show_default=True, metavar="PATH",
               help="problemtools' verifyproblem (pip install problemtools).")
 @click.option("--rounds", type=click.IntRange(min=1), default=3, show_default=True)
+@click.option("--generated", type=click.IntRange(min=0), default=0, metavar="TESTS",
+              help="Also a package of a real contest's size: TESTS inputs of up to 2 MB, 10 submissions "
+                   "in 5 languages, Python and checktestdata validators (judge/bench_package.py).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
-def bench_verify(packages: tuple[str, ...], verifyproblem: str, rounds: int, as_json: bool) -> None:
+def bench_verify(packages: tuple[str, ...], verifyproblem: str, rounds: int, generated: int,
+                 as_json: bool) -> None:
     """`judge verify` beside problemtools' verifyproblem on the same packages, interleaved.
 
-    PACKAGES default to the problemtools examples of the conformance corpus (../shared/conformance).
+    PACKAGES default to the problemtools examples of the conformance corpus (../shared/conformance),
+    unless only --generated is asked for.
     """
     import shutil
+    import tempfile
+
+    from . import bench_package
 
     tool = shutil.which(verifyproblem)
     if tool is None:
         raise click.UsageError(f"{verifyproblem} not found: pip install problemtools, or --problemtools PATH")
-    if not packages:
+    if not packages and not generated:
         corpus = Path("../shared/conformance/problemtools")
         if not corpus.is_dir():
             raise click.UsageError("name the packages to verify")
         packages = tuple(str(p) for p in sorted(corpus.iterdir()) if p.is_dir())
-    try:
-        report = bench.measure_verify(packages, tool, rounds)
-    except (SandboxError, bench.BenchError) as e:
-        click.echo(f"judge: IE: {e}", err=True)
-        sys.exit(EXIT_INTERNAL)
+    with tempfile.TemporaryDirectory(prefix="bench-package-") as tmp:
+        if generated:
+            made = bench_package.write_package(Path(tmp) / f"sum{generated}", tests=generated)
+            packages = (*packages, str(made))
+        try:
+            report = bench.measure_verify(packages, tool, rounds)
+        except (SandboxError, bench.BenchError) as e:
+            click.echo(f"judge: IE: {e}", err=True)
+            sys.exit(EXIT_INTERNAL)
     doc = report.to_json()
     if as_json:
         _print_json(doc)

@@ -17,14 +17,21 @@ The package self-test that problemtools' verifyproblem and DOMjudge's import run
    cannot be read (a link leaving the package, a special file, too big) is not judged either
    and fails verification, naming the fault: it is the package's, never a compile error.
    Links inside the package are followed (judge/submission.py `within`).
+4. Every input validator on every test input (`validate_inputs`).
+
+Where the time goes is in the report (`timings`, seconds): the wall time of each phase (the
+time limit search, judging, input validation) and, summed over submissions (so more than
+the wall time when `jobs` run at once), compiling, the programs' own runs (the tests' wall
+time) and the rest of grading: making boxes, copying files, output checking.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import sandbox
@@ -70,6 +77,7 @@ class VerifyReport:
     checked: tuple[Checked, ...]
     input_checks: int = 0  # (validator, case) pairs run
     invalid_inputs: tuple[str, ...] = ()  # what the input validators refused, and why
+    timings: dict[str, float] = field(default_factory=dict)  # seconds; the module docstring says which
 
     @property
     def ok(self) -> bool:
@@ -79,11 +87,24 @@ class VerifyReport:
         return {"problem": self.problem.id, "name": self.problem.name, "time_limit": self.time_limit_s,
                 "time_limit_source": self.time_limit_source, "ok": self.ok,
                 "input_validation": {"checks": self.input_checks, "invalid": list(self.invalid_inputs)},
+                "timings": {k: round(v, 2) for k, v in self.timings.items()},
                 "warnings": list(self.problem.warnings),
                 "submissions": [c.to_json() for c in self.checked]}
 
 
-def _grade_one(grader: Grader, sub: Submission) -> Checked:
+class _Clock:
+    """Seconds spent per kind of work, added up from the threads that grade at once."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.total: dict[str, float] = {"compile_s": 0.0, "program_runs_s": 0.0, "boxes_and_checking_s": 0.0}
+
+    def add(self, key: str, seconds: float) -> None:
+        with self.lock:
+            self.total[key] = self.total.get(key, 0.0) + seconds
+
+
+def _grade_one(grader: Grader, sub: Submission, clock: _Clock | None = None) -> Checked:
     if sub.language is None:
         return Checked(sub=sub, result=None, ok=None,
                        note=f"not judged: {sub.not_judged or 'no language here fits it'}")
@@ -98,7 +119,20 @@ def _grade_one(grader: Grader, sub: Submission) -> Checked:
             if memory is not None:
                 memory = max(memory, MIN_MEMORY_BYTES)
             limits = grader.run_limits(sub.time_limit_s, memory)
-        result = grader.grade(source, sub.language, main=sub.entry_point, limits=limits)
+        start = time.perf_counter()
+        first_test: list[float] = []
+
+        def tested(_name: str) -> None:
+            if not first_test:
+                first_test.append(time.perf_counter())
+        result = grader.grade(source, sub.language, main=sub.entry_point, limits=limits, progress=tested)
+        end = time.perf_counter()
+        if clock is not None:  # compiling is everything before the first test
+            compiled = (first_test[0] if first_test else end) - start
+            runs = sum(t.wall_s for t in result.tests)
+            clock.add("compile_s", compiled)
+            clock.add("program_runs_s", runs)
+            clock.add("boxes_and_checking_s", max(0.0, end - start - compiled - runs))
     except JudgeError as e:
         result = GradeResult(verdict=Verdict.CE, score=None, tests=(), message=str(e), language=sub.language)
     return Checked(sub=sub, result=result, ok=agrees(grader.problem, result.verdict, sub.expected))
@@ -123,10 +157,12 @@ def verify_problem(problem: Problem, *, sb: sandbox.Sandbox, jobs: int = 2,
     """verify() of a loaded package (whose files must stay there until it returns)."""
     done: dict[str, Checked] = {}
     lock = threading.Lock()
+    clock = _Clock()
+    phases: dict[str, float] = {}
 
     def run_all(grader: Grader, subs: list[Submission]) -> None:
         def one(sub: Submission) -> None:
-            c = _grade_one(grader, sub)
+            c = _grade_one(grader, sub, clock)
             with lock:
                 done[sub.rel] = c
             if progress is not None:
@@ -142,7 +178,9 @@ def verify_problem(problem: Problem, *, sb: sandbox.Sandbox, jobs: int = 2,
         accepted = [s for s in problem.submissions if s.expected == (Verdict.AC,) and s.language is not None]
         if not accepted:
             raise JudgeError(f"{problem.id}: no time limit is stated and no accepted submission can set one")
+        t0 = time.perf_counter()
         run_all(Grader(problem, time_limit_s=PROVISIONAL_S, sb=sb), accepted)
+        phases["time_limit_search_s"] = time.perf_counter() - t0
         slowest = max((done[s.rel].result.max_time for s in accepted  # type: ignore[union-attr]
                        if done[s.rel].ok), default=0.0)
         limit = round_time_limit(slowest, problem.limits.time_multiplier, problem.limits.time_resolution_s)
@@ -152,12 +190,16 @@ def verify_problem(problem: Problem, *, sb: sandbox.Sandbox, jobs: int = 2,
             if not done[s.rel].ok:
                 del done[s.rel]
     grader = Grader(problem, time_limit_s=limit, sb=sb)
+    t0 = time.perf_counter()
     run_all(grader, [s for s in problem.submissions if s.rel not in done])
+    phases["judging_s"] = time.perf_counter() - t0
     checked = [done[s.rel] for s in problem.submissions]
     checked = _partial_scores(checked)
+    t0 = time.perf_counter()
     count, invalid = validate_inputs(problem, grader)
+    phases["input_validation_s"] = time.perf_counter() - t0
     return VerifyReport(problem=problem, time_limit_s=limit, time_limit_source=source, checked=tuple(checked),
-                        input_checks=count, invalid_inputs=tuple(invalid))
+                        input_checks=count, invalid_inputs=tuple(invalid), timings={**phases, **clock.total})
 
 
 def validate_inputs(problem: Problem, grader: Grader) -> tuple[int, list[str]]:
