@@ -226,7 +226,17 @@ def _npm(store: ImageStore, step: Npm, tree: str, progress: Progress) -> None:
     os.makedirs(os.path.dirname(dest), mode=0o755, exist_ok=True)
     unpack = os.path.join(tree, ".npm-unpack")
     with tarfile.open(path, "r:gz") as tar:
-        tar.extractall(unpack, filter="data")  # refuses absolute names, `..`, links out, devices
+        if hasattr(tarfile, "data_filter"):
+            tar.extractall(unpack, filter="data")  # refuses absolute names, `..`, links out, devices
+        else:  # Python before 3.11.4 (Debian 12 has 3.11.2): the same refusals, by hand
+            members = tar.getmembers()
+            for m in members:
+                parts = m.name.split("/")
+                if not (m.isfile() or m.isdir()) or m.name.startswith("/") or ".." in parts:
+                    raise BuildFailed(f"{step.package}: the tarball's entry {m.name!r} is not a plain "
+                                      "file or folder inside it; nothing was unpacked")
+                m.mode = (m.mode & 0o755) | (0o644 if m.isfile() else 0o755)  # no setuid, no 0700
+            tar.extractall(unpack, members)
     top = os.listdir(unpack)
     if top != ["package"]:
         raise BuildFailed(f"{step.package}: the tarball holds {sorted(top)}, not one package/ folder")
