@@ -239,24 +239,6 @@ def send_ticket(app: Celery, submission_id: int, language: str, generation: int)
                   queue=language_queue(language))
 
 
-def filed(client_: redis.Redis) -> dict[str, int]:
-    """Submissions filed and not yet taken, per language and class (`c:contest`: 3)."""
-    counts: dict[str, int] = {}
-    for key in client_.scan_iter(match=f"{FAIR_PREFIX}*:u:*", count=1000):
-        name = key.decode() if isinstance(key, bytes) else str(key)
-        language, kind = name[len(FAIR_PREFIX):].split(":")[:2]
-        counts[f"{language}:{kind}"] = counts.get(f"{language}:{kind}", 0) + int(client_.llen(key))  # type: ignore[arg-type]
-    return dict(sorted(counts.items()))
-
-
-def enqueue_webhook(app: Celery, submission_id: int, *, attempt: int = 1, countdown: float = 0) -> None:
-    app.send_task(WEBHOOK_TASK, args=[submission_id, attempt], queue=SERVICE_QUEUE, countdown=countdown)
-
-
-def enqueue_verify(app: Celery, problem_id: str) -> None:
-    app.send_task(VERIFY_TASK, args=[problem_id], queue=SERVICE_QUEUE)
-
-
 def queue_lengths(client_: redis.Redis) -> dict[str, int]:
     """Tasks waiting in each of our queues (Celery's Redis transport keeps a queue as a list)."""
     lengths: dict[str, int] = {}
