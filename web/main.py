@@ -9,11 +9,14 @@ open requests get GRACE_S, then are cut (an event stream never ends by itself).
 from __future__ import annotations
 
 import logging
-from typing import Any
+import sys
+from typing import TYPE_CHECKING, Any
 
 import click
-from flask import Flask
 from gunicorn.app.base import BaseApplication
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]  # gunicorn is untyped
@@ -28,7 +31,11 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]  # gunicorn is untyped
     def load(self) -> Flask:
         from web.app import create_app  # in the worker, after gevent patched it
 
-        return create_app()
+        try:
+            return create_app()
+        except ValueError as e:  # a setting from the environment that cannot be used
+            click.echo(f"Error: {e}", err=True)
+            sys.exit(3)  # gunicorn's "worker failed to boot": the master stops too
 
 
 @click.command()
@@ -40,17 +47,13 @@ def main(host: str, port: int, processes: int) -> None:
     """Serve the judge's web pages and JSON API."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    from judge.service.settings import Settings
+    # Only light modules here: the app's (flask, SQLAlchemy, Celery) are imported in the worker,
+    # after gevent has patched it. Settings of the app are checked as it is made (load above).
     from web import server
-    from web.app import proxy_hops
     from web.holds import HoldLimits
-    from web.ratelimit import RateLimits
 
-    try:  # what the environment sets, checked here, where a mistake can be said in one line
-        Settings.from_env()
-        RateLimits.from_env()
+    try:
         HoldLimits.from_env()
-        proxy_hops()
         server.idle_per_address()
         server.connections()
     except ValueError as e:

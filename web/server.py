@@ -47,10 +47,12 @@ import ipaddress
 import os
 import resource
 import socket
+import warnings
 from collections import Counter
 from typing import Any
 
 import gevent
+from gevent.monkey import MonkeyPatchWarning
 from gunicorn.workers.base_async import AsyncWorker
 from gunicorn.workers.ggevent import GeventWorker
 
@@ -154,6 +156,13 @@ class Worker(GeventWorker):  # type: ignore[misc]  # gunicorn is untyped
         files = raise_file_limit()
         self.worker_connections = max(16, min(connections(), files - FILES_KEPT))
         self.gate = AddressGate(idle_per_address())
+
+    def patch(self) -> None:
+        # gunicorn's own modules import ssl in the master, before any worker can patch, so gevent
+        # always warns; the web makes no TLS connection of its own (TLS is the proxy's)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", MonkeyPatchWarning)
+            super().patch()
 
     def timeout_ctx(self) -> gevent.Timeout:
         # gunicorn reads every request's line and headers (the first one too) under this
