@@ -227,7 +227,11 @@ def _npm(store: ImageStore, step: Npm, tree: str, progress: Progress) -> None:
     unpack = os.path.join(tree, ".npm-unpack")
     with tarfile.open(path, "r:gz") as tar:
         if hasattr(tarfile, "data_filter"):
-            tar.extractall(unpack, filter="data")  # refuses absolute names, `..`, links out, devices
+            try:  # refuses absolute names, `..`, links out, devices
+                tar.extractall(unpack, filter="data")
+            except (tarfile.TarError, OSError) as e:
+                raise BuildFailed(f"{step.package}: cannot unpack its tarball ({e}); "
+                                  "nothing was unpacked") from e
         else:  # Python before 3.11.4 (Debian 12 has 3.11.2): the same refusals, by hand
             members = tar.getmembers()
             for m in members:
