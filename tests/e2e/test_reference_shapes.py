@@ -101,6 +101,10 @@ def test_verify_gives_each_shape_the_jurys_verdict(judge_cli: JudgeCli, tmp_path
                                                        "rejects it"), invalid
     assert "007" in invalid[0]  # checktestdata's own message, from the box's stderr
     assert result.exit_code == 1 and doc["ok"] is False
+    # where the time went: Kotlin alone compiles for seconds; every phase was timed
+    timings = doc["timings"]
+    assert set(timings) >= {"judging_s", "input_validation_s", "compile_s", "program_runs_s"}
+    assert timings["compile_s"] > 0 and timings["input_validation_s"] > 0
 
 
 def test_a_link_leaving_the_package_is_refused_naming_it(judge_cli: JudgeCli, tmp_path: Path) -> None:
