@@ -21,7 +21,7 @@ import functools
 from flask import g, request, session
 from sqlalchemy import select
 
-from judge.problems.statement import Statement, find_statement, languages, statement_name
+from judge.problems.statement import Offered, Statement, find_statement, languages, offered, statement_name
 from judge.storage.models import Problem
 from web.app import context
 
@@ -52,6 +52,12 @@ def _languages(path: str) -> tuple[str, ...]:
 @functools.lru_cache(maxsize=STATEMENT_CACHE)
 def _statement(path: str, language: str) -> Statement:
     return find_statement(context().settings.data_dir / path, language)
+
+
+@functools.lru_cache(maxsize=STATEMENT_CACHE * 8)
+def offered_in(path: str) -> list[Offered]:
+    """The languages of the package at `path` with the name and PDF in each (the API's lists)."""
+    return offered(context().settings.data_dir / path)
 
 
 @functools.lru_cache(maxsize=STATEMENT_CACHE * 8)

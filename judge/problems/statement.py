@@ -160,6 +160,30 @@ def statement_name(root: Path, language: str = "en") -> str:
     return problem_name(root, lang, path.relative_to(root).as_posix())
 
 
+@dataclass(frozen=True, slots=True)
+class Offered:
+    """One language a package has a statement in, as lists need it (nothing converted)."""
+    language: str
+    name: str  # the problem's name in it, as find_statement gives it
+    pdf: Path | None  # the package's PDF of it, if any
+
+
+def offered(root: Path) -> list[Offered]:
+    """Each language the package at `root` has a statement in, with the name and PDF that
+    find_statement(root, language) would give, without reading any statement through."""
+    root = Path(root)
+    found = languages(root)
+    shown: list[Offered] = []
+    for language in found:
+        chosen = _choose(root, language, found)
+        if chosen is not None and chosen[1] == language:
+            path, _ = chosen
+            source = path.relative_to(root).as_posix()
+            pdf = path if path.suffix.lower() == ".pdf" else _pdf(root, language)
+            shown.append(Offered(language=language, name=problem_name(root, language, source), pdf=pdf))
+    return shown
+
+
 def _choose(root: Path, language: str, found: tuple[str, ...]) -> tuple[Path, str] | None:
     """The statement file find_statement reads for `language`, and its language."""
     asked = [language] if re.fullmatch(LANGUAGE, language) else []

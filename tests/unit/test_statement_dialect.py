@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from judge.problems.statement import find_statement, languages, statement_name
+from judge.problems.statement import find_statement, languages, offered, statement_name
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "conformance"
 corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"the conformance corpus is not at {CORPUS}")
@@ -148,3 +148,12 @@ def test_the_problemtools_examples_have_their_names_languages_and_math() -> None
 def test_a_name_alone_is_the_one_the_statement_gives(language: str) -> None:
     for root in sorted(p.parent for p in CORPUS.glob("*/*/problem.yaml")):
         assert statement_name(root, language) == find_statement(root, language).name, root
+
+
+@corpus
+def test_what_a_list_offers_is_what_each_statement_gives() -> None:
+    for root in sorted(p.parent for p in CORPUS.glob("*/*/problem.yaml")):
+        for shown in offered(root):
+            st = find_statement(root, shown.language)
+            assert (st.language, st.name, st.pdf) == (shown.language, shown.name, shown.pdf), root
+    assert [o.language for o in offered(CORPUS / "problemtools" / "hello")] == ["en", "sv"]

@@ -66,14 +66,14 @@ def problem_json(p: Problem, *, with_report: bool = False) -> dict[str, Any]:
 def _statements_of(p: Problem) -> list[dict[str, Any]]:
     """Each language the problem's statement is in: its name there and where to read it."""
     try:
-        shown = statements.all_statements(p.path)
+        shown = statements.offered_in(p.path)  # names and PDFs only: no statement converted for a list
     except OSError:  # the package's folder is gone (a worker-only data directory): none to serve
         return []
     return [{"language": st.language, "name": st.name or p.name,
              "url": url_for("api.get_statement", problem_id=p.id, language=st.language or None),
              "pdf": url_for("api.get_statement_pdf", problem_id=p.id, language=st.language or None)
              if st.pdf else None}
-            for st in shown if st.kind != "none"]
+            for st in shown]
 
 
 def _visible_problem(problem_id: str) -> Problem:
