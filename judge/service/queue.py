@@ -239,6 +239,14 @@ def send_ticket(app: Celery, submission_id: int, language: str, generation: int)
                   queue=language_queue(language))
 
 
+def enqueue_webhook(app: Celery, submission_id: int, *, attempt: int = 1, countdown: float = 0) -> None:
+    app.send_task(WEBHOOK_TASK, args=[submission_id, attempt], queue=SERVICE_QUEUE, countdown=countdown)
+
+
+def enqueue_verify(app: Celery, problem_id: str) -> None:
+    app.send_task(VERIFY_TASK, args=[problem_id], queue=SERVICE_QUEUE)
+
+
 def queue_lengths(client_: redis.Redis) -> dict[str, int]:
     """Tasks waiting in each of our queues (Celery's Redis transport keeps a queue as a list)."""
     lengths: dict[str, int] = {}
