@@ -114,7 +114,7 @@ def _import_example(settings: Settings, redis_url: str) -> bool:
     try:
         import_example(session_factory(engine), settings.data_dir, queue.client(redis_url))
         return True
-    except JudgeError as e:  # never expected of our own package; the service runs on without it
+    except (JudgeError, OSError) as e:  # not expected of our own package; the service runs on without it
         click.echo(f"judge serve: could not import the example problem: {e}", err=True)
         return False
     finally:
