@@ -246,7 +246,7 @@ def _npm(store: ImageStore, step: Npm, tree: str, progress: Progress) -> None:
         raise BuildFailed(f"{step.package}: the tarball holds {sorted(top)}, not one package/ folder")
     os.rename(os.path.join(unpack, "package"), dest)
     os.rmdir(unpack)
-    for dirpath, dirnames, _ in os.walk(dest):  # npm tarballs may carry 0700 folders; boxes run as nobody
+    for dirpath, dirnames, _ in os.walk(dest):  # npm tarballs may carry 0700 folders; boxes are not root
         for d in dirnames:
             os.chmod(os.path.join(dirpath, d), 0o755)
     os.chmod(dest, 0o755)

@@ -10,7 +10,8 @@ systemd's dynamic users at 61184), each used as the box's gid too; `SANDBOX_FIRS
 `SANDBOX_UID_COUNT` move the range (read when a lease is taken, never at import). No account
 exists for them on the host: the box's own /etc/passwd names its uid `box`.
 
-A uid is held by a lock file, /run/judge-sandbox/uids/<uid>.lock, locked with flock by the
+A uid is held by a lock file, /run/judge-sandbox/uids/<uid>.lock (`SANDBOX_UID_DIR` moves the
+directory: containers of one machine that make boxes must share it), locked with flock by the
 keeper from the box's preparation until the janitor has reaped it (every process of the box is
 gone by then: boxinit exits only after init, and init only after every process of its pid
 namespace). Every process on the machine that makes boxes (workers, `judge run`, the tests)
@@ -57,12 +58,13 @@ def _range() -> tuple[int, int]:
     return first, count
 
 
-def take(directory: str = DEFAULT_DIR) -> UidLease:
+def take(directory: str | None = None) -> UidLease:
     """A uid no other box on this machine holds; SandboxError when every one of the range is held.
 
     The search starts at a random uid, so that processes starting together rarely try the same.
     """
     first, count = _range()
+    directory = directory or os.environ.get("SANDBOX_UID_DIR") or DEFAULT_DIR
     start = secrets.randbelow(count)
     for i in range(count):
         uid = first + (start + i) % count

@@ -107,7 +107,7 @@ def main(concurrency: int | None, cpus: str | None, only: str | None, name: str 
     from worker.app import app  # after the environment is set: its pool processes inherit it
 
     # Celery warns against root; the sandbox needs it (cgroups, namespaces), and what runs in a
-    # box runs as nobody, not as root.
+    # box runs as an unprivileged uid of its own (sandbox/uids.py), not as root.
     warnings.filterwarnings("ignore", category=SecurityWarning)
 
     try:
