@@ -223,7 +223,7 @@ class Box:
         # listed after GO, so the program does not wait for it; unlisted once nothing of it is left
         board = registry.Registry()
         if board.add_run(self.id, image=self.spec.image.name, argv=list(argv), init_pid=self.init_pid,
-                         cgroup=cg, cpu_baseline_ns=baseline):
+                         cgroup=cg, cpu_baseline_ns=baseline, uid=self.uid):
             self._registry = board
         try:
             try:

@@ -97,6 +97,7 @@ class Entry:
     init_start: int
     cgroup: BoxCgroup
     cpu_baseline_ns: int  # the cgroup's CPU counter at GO (0 on v1, where GO resets it)
+    uid: int | None = None  # the box's own uid and gid (None: an entry of a keeper before it had one)
 
     def to_json(self) -> dict[str, object]:
         cg = self.cgroup
@@ -107,7 +108,7 @@ class Entry:
             "cgroup": {"version": cg.version, "dirs": [str(d) for d in cg.dirs], "memory": str(cg.memory),
                        "pids": str(cg.pids), "cpu": str(cg.cpu),
                        "cpuset": None if cg.cpuset is None else str(cg.cpuset)},
-            "cpu_baseline_ns": self.cpu_baseline_ns,
+            "cpu_baseline_ns": self.cpu_baseline_ns, "uid": self.uid,
         }
 
     @classmethod
@@ -120,6 +121,9 @@ class Entry:
         if not ID_RE.fullmatch(box_id):
             raise ValueError(f"bad box id {box_id!r}")
         cpuset = cg.get("cpuset")
+        uid = doc.get("uid")
+        if uid is not None and (not isinstance(uid, int) or isinstance(uid, bool)):
+            raise ValueError("registry entry field 'uid' is not int")
         cgroup = BoxCgroup(_get(cg, "version", int), tuple(Path(str(d)) for d in dirs),
                            Path(_get(cg, "memory", str)), Path(_get(cg, "pids", str)),
                            Path(_get(cg, "cpu", str)), None if cpuset is None else Path(str(cpuset)))
@@ -132,7 +136,7 @@ class Entry:
             started=_get(doc, "started", float),
             keeper_pid=_get(doc, "keeper_pid", int), keeper_start=_get(doc, "keeper_start", int),
             init_pid=_get(doc, "init_pid", int), init_start=_get(doc, "init_start", int),
-            cgroup=cgroup, cpu_baseline_ns=_get(doc, "cpu_baseline_ns", int),
+            cgroup=cgroup, cpu_baseline_ns=_get(doc, "cpu_baseline_ns", int), uid=uid,
         )
 
 
@@ -169,7 +173,7 @@ class RunningBox:
         return {
             "id": e.id, "image": e.image, "command": list(e.argv), "cpu_time": self.cpu_time_ns / 1e9,
             "memory": self.memory_bytes, "started": e.started, "age": self.age_s(now),
-            "keeper_pid": e.keeper_pid,
+            "keeper_pid": e.keeper_pid, "uid": e.uid,
         }
 
 
@@ -211,7 +215,7 @@ class Registry:
     # -- the keeper's side ----------------------------------------------------------------
 
     def add_run(self, box_id: str, *, image: str, argv: tuple[str, ...] | list[str], init_pid: int,
-                cgroup: BoxCgroup, cpu_baseline_ns: int) -> bool:
+                cgroup: BoxCgroup, cpu_baseline_ns: int, uid: int | None = None) -> bool:
         """List a run that has just been sent GO. Best effort: False (and a warning) if it cannot be.
 
         A run must never fail because `judge ps` could not list it; its limits hold regardless.
@@ -222,7 +226,7 @@ class Registry:
         pid, pid_start = _keeper_identity()
         entry = Entry(id=box_id, image=image, argv=tuple(argv), started=time.time(), keeper_pid=pid,
                       keeper_start=pid_start, init_pid=init_pid, init_start=init_start, cgroup=cgroup,
-                      cpu_baseline_ns=cpu_baseline_ns)
+                      cpu_baseline_ns=cpu_baseline_ns, uid=uid)
         try:
             self._write_atomic(f"{box_id}.json", json.dumps(entry.to_json()).encode())
         except OSError as e:

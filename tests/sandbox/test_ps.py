@@ -22,7 +22,7 @@ from click.testing import CliRunner, Result
 
 import sandbox
 from judge import cli
-from sandbox import Limits, MiB, RunResult, RunStatus, registry
+from sandbox import Limits, MiB, RunResult, RunStatus, registry, uids
 from sandbox.cgroup import BoxCgroup
 
 pytestmark = pytest.mark.sandbox
@@ -129,6 +129,8 @@ def test_ps_lists_a_running_box_and_kill_ends_it(start: Start, registry_dir: Pat
     assert doc["image"] == "host"
     assert doc["command"] == BUSY
     assert doc["keeper_pid"] == os.getpid()
+    first, count = uids._range()
+    assert first <= doc["uid"] < first + count  # the box's own uid: what its processes show in ps(1)
     assert int(doc["memory"]) > 0
     assert 0 <= float(doc["age"]) < 60
     assert abs(float(doc["started"]) + float(doc["age"]) - time.time()) < 5
