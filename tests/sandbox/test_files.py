@@ -194,3 +194,14 @@ def test_a_tree_as_deep_as_allowed_is_walked_whole(sb) -> None:
         assert result.status == RunStatus.OK, result.stderr.decode()
         names = box.listdir(recursive=True)
     assert names == ["d/" * sandbox.files.MAX_DEPTH + "Deep.class"]
+
+
+def test_a_java_package_1100_directories_deep_is_ce_not_ie(sb) -> None:
+    """The issue's reproduction through `judge run`'s path: javac makes the tree, the keeper walks it."""
+    from judge import execution, languages
+
+    package = ".".join(["a"] * 1100)
+    source = f"package {package};\npublic class Main {{ public static void main(String[] a) {{ }} }}\n"
+    result = execution.run_source(sb, languages.by_id("java"), source.encode(), Limits())
+    assert result.status == execution.Status.CE, result.message
+    assert f"nested more than {sandbox.files.MAX_DEPTH} deep" in result.message
