@@ -120,12 +120,49 @@ def _box() -> Check:
                  f"{result.wall_time_ms:.1f} ms wall, {result.memory_bytes} bytes peak")
 
 
+def _box_uids() -> Check:
+    """A host account with a box's uid could signal and trace that box's processes."""
+    from .uids import uid_range
+
+    first, count = uid_range()
+    taken = []
+    try:
+        with open("/etc/passwd", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                parts = line.split(":")
+                if len(parts) > 2 and parts[2].isdigit() and first <= int(parts[2]) < first + count:
+                    taken.append(f"{parts[0]} ({parts[2]})")
+    except OSError:
+        pass
+    span = f"{first}-{first + count - 1}"
+    if taken:
+        return Check("box uids", False, f"accounts of this host use box uids {span}: {', '.join(taken)}",
+                     "move them, or set SANDBOX_FIRST_UID to a free range", required=False)
+    return Check("box uids", True, f"{span}, no account of this host uses one", required=False)
+
+
+def _socket_accounting() -> Check:
+    """cgroup v2 charges socket buffers to the memory limit unless the kernel was told not to."""
+    try:
+        with open("/proc/cmdline", encoding="ascii", errors="replace") as f:
+            off = "cgroup.memory=nosocket" in f.read().split()
+    except OSError:
+        off = False
+    if off:
+        return Check("socket accounting", False, "booted with cgroup.memory=nosocket: on cgroup v2 a box's "
+                     "UDP buffers count against no limit", "boot without cgroup.memory=nosocket",
+                     required=False)
+    return Check("socket accounting", True, "socket buffers are charged to boxes' cgroups", required=False)
+
+
 CHECKS: list[Callable[[], Check]] = [_root, _kernel, _delegation, _cgroups, _helper, _seccomp, _box]
 ADVICE: list[Callable[[], Check]] = [
     lambda: _sysctl("dev.tty.legacy_tiocsti", "0", "boxes also block TIOCSTI with seccomp and setsid"),
     lambda: _sysctl("fs.protected_hardlinks", "1", "defence in depth for files boxes leave"),
     lambda: _sysctl("fs.protected_symlinks", "1", "defence in depth for files boxes leave"),
     lambda: _sysctl("kernel.randomize_va_space", "2", "judges may prefer 0 for steadier timings"),
+    _box_uids,
+    _socket_accounting,
 ]
 
 

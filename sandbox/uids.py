@@ -50,7 +50,8 @@ class UidLease:
     forget = release  # in a forked child closing its copy leaves the parent's lock in place
 
 
-def _range() -> tuple[int, int]:
+def uid_range() -> tuple[int, int]:
+    """(first uid, how many) of the range boxes take from, as the environment sets it now."""
     first = int(os.environ.get("SANDBOX_FIRST_UID") or FIRST_UID)
     count = int(os.environ.get("SANDBOX_UID_COUNT") or COUNT)
     if first <= 0 or count <= 0 or first + count > 2**31:
@@ -63,7 +64,7 @@ def take(directory: str | None = None) -> UidLease:
 
     The search starts at a random uid, so that processes starting together rarely try the same.
     """
-    first, count = _range()
+    first, count = uid_range()
     directory = directory or os.environ.get("SANDBOX_UID_DIR") or DEFAULT_DIR
     start = secrets.randbelow(count)
     for i in range(count):

@@ -96,7 +96,7 @@ def me(run) -> dict[str, object]:
 
 
 def box_uid_range() -> range:
-    first, count = uids._range()
+    first, count = uids.uid_range()
     return range(first, first + count)
 
 

@@ -56,7 +56,7 @@ def processes_in_namespace(ns: str) -> list[int]:
 
 def processes_of_box_uids() -> set[int]:
     """Processes on the machine whose uid is one of those boxes take (sandbox/uids.py)."""
-    first, count = uids._range()
+    first, count = uids.uid_range()
     found = set()
     for entry in os.listdir("/proc"):
         if entry.isdigit():

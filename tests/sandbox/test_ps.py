@@ -129,7 +129,7 @@ def test_ps_lists_a_running_box_and_kill_ends_it(start: Start, registry_dir: Pat
     assert doc["image"] == "host"
     assert doc["command"] == BUSY
     assert doc["keeper_pid"] == os.getpid()
-    first, count = uids._range()
+    first, count = uids.uid_range()
     assert first <= doc["uid"] < first + count  # the box's own uid: what its processes show in ps(1)
     assert int(doc["memory"]) > 0
     assert 0 <= float(doc["age"]) < 60
