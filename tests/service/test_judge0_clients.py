@@ -190,6 +190,20 @@ def test_judge0s_sdk_runs_a_batch_and_reads_the_catalogue(service: Service) -> N
     assert client.get_config_info().max_submission_batch_size == 20
 
 
+def test_judge0s_sdk_aliases_files_and_plain_text(service: Service, ide_worker: set[str]) -> None:
+    """The SDK's language aliases for 1.13.1 pick Judge0's ids: its C++ is 52 (Judge0's GCC 7.4.0)."""
+    client = judge0.Client(api(service), headers={"X-Auth-Token": service.tokens["alice"]})
+    assert client.version == "1.13.1" and client.get_language_id(judge0.CPP) == 52
+    assert client.is_language_supported(judge0.CPP) and client.is_language_supported(judge0.PLAIN_TEXT)
+    header = judge0.Filesystem(content=[judge0.File(name="answer.h", content="#define ANSWER 42\n")])
+    source = '#include <iostream>\n#include "answer.h"\nint main(){std::cout << ANSWER << "\\n";}'
+    result = judge0.run(client=client, source_code=source, language=judge0.CPP, additional_files=header)
+    assert result.stdout == "42\n"
+    text = judge0.run(client=client, source_code="just text\n", language=judge0.PLAIN_TEXT)
+    assert text.stdout == "just text\n"
+    assert len(client.get_statuses()) == 14 and client.get_about()["version"] == "1.13.1"
+
+
 # -- judge0-api-wrapper 1.1.3 ----------------------------------------------------------------------
 
 
