@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -37,8 +38,11 @@ import judge0api
 import pytest
 import requests
 from service_kit import Service, stop_all
+from sqlalchemy import select
 
 from judge.service import judge0 as domain
+from judge.storage import connect, session_factory
+from judge.storage.models import Submission
 
 pytestmark = pytest.mark.sandbox
 
@@ -367,6 +371,35 @@ def test_a_stored_clash_is_a_compile_error_not_a_failure_of_the_judge() -> None:
         {"language_id": 43, "additional_files": zipped({"more.txt": "1"})}, "bash", b"hello\n"
     )
     assert source == b"exec /bin/cat text.txt\n" and [f[0] for f in files] == ["text.txt", "more.txt"]
+
+
+def test_a_clash_stored_before_the_check_is_ce_when_graded(service: Service) -> None:
+    """Issue 17: a submission whose additional_files take its source's name, stored before the web
+    refused them (put into its row here), is CE with the reason when rejudged: no IE, no retries."""
+    token = call(
+        service,
+        "POST",
+        "/submissions",
+        params={"wait": "true"},
+        json={"language_id": 71, "source_code": "print(1)"},
+    ).json()["token"]
+    engine = connect(service.env["JUDGE_DATABASE_URL"])
+    with session_factory(engine).begin() as session:
+        row = session.scalar(select(Submission).where(Submission.token == token))
+        assert row is not None
+        options = json.loads(row.options or "{}")
+        row.options = json.dumps(options | {"additional_files": zipped({"main.py": "print(2)"})})
+        submission_id = row.id
+    engine.dispose()
+    assert service.call("POST", f"/submissions/{submission_id}/rejudge", as_="organiser").status_code == 202
+    deadline = time.monotonic() + 60
+    while True:
+        doc = call(service, "GET", f"/submissions/{token}", params={"fields": "status,message"}).json()
+        if doc["status"]["id"] > 2 and doc["status"]["id"] != 3 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert doc["status"] == {"id": 6, "description": "Compilation Error"}, doc
+    assert "main.py" in doc["message"]
 
 
 def test_batch_and_list_errors_are_judge0s(service: Service) -> None:
