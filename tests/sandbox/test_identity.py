@@ -206,7 +206,7 @@ def test_the_box_cannot_raise_its_rlimits(run) -> None:
 
 
 def test_privileged_calls_fail(run) -> None:
-    """What root could do and nobody cannot: each fails with its errno and the program goes on."""
+    """What root could do and the box's user cannot: each fails with its errno and the program goes on."""
     result = run.c(r"""
         #include <sys/time.h>
         int main(void) {
