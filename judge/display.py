@@ -27,30 +27,15 @@ from sandbox import MiB
 from .bench import ImageBench, SandboxBench
 from .execution import Execution, Status
 from .selftest import LanguageReport
+from .text import printable
+
+__all__ = ["printable"]  # judge.text's, re-exported: the commands take it from here
 
 SHOW_BYTES = 64 * 1024
 STYLE = {
     Status.OK: "bold green", Status.TLE: "bold yellow", Status.MLE: "bold yellow",
     Status.OLE: "bold yellow", Status.RTE: "bold red", Status.CE: "bold magenta",
 }
-
-
-def printable(text: str, *, keep: str = "") -> str:
-    """`text` with every control, format, surrogate, private-use or line/paragraph separator
-    character written as a Python escape; the characters in `keep` (a newline, a tab) stay."""
-    if text.isprintable() and not keep:
-        return text  # the common case, done in C
-    out = []
-    for ch in text:
-        if ch in keep or ch.isprintable():  # False for Cc, Cf, Cs, Co, Cn, Zl, Zp and Zs but " "
-            out.append(ch)
-        elif ord(ch) < 0x100:
-            out.append(f"\\x{ord(ch):02x}")
-        elif ord(ch) < 0x10000:
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(f"\\U{ord(ch):08x}")
-    return "".join(out)
 
 
 def _console() -> Console:

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 import click
 from gunicorn.app.base import BaseApplication
 
+from judge.text import PrintableFormatter
+
 if TYPE_CHECKING:
     from flask import Flask
 
@@ -45,7 +47,9 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]  # gunicorn is untyped
               help="Worker processes, each serving thousands of connections (more use more cores).")
 def main(host: str, port: int, processes: int) -> None:
     """Serve the judge's web pages and JSON API."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log_lines = logging.StreamHandler()  # what a contestant sent may be quoted: shown escaped
+    log_lines.setFormatter(PrintableFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[log_lines])
     logging.getLogger("alembic").setLevel(logging.WARNING)
     # Only light modules here: the app's (flask, SQLAlchemy, Celery) are imported in the worker,
     # after gevent has patched it. Settings of the app are checked as it is made (load above).

@@ -24,9 +24,12 @@ import logging
 
 from flask import Flask
 
+from judge.text import PrintableFormatter
 from web.app import create_app
 
-logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+log_lines = logging.StreamHandler()  # what a contestant sent may be quoted: shown escaped
+log_lines.setFormatter(PrintableFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+logging.basicConfig(level=logging.INFO, handlers=[log_lines])
 logging.getLogger("alembic").setLevel(logging.WARNING)
 
 app: Flask = create_app()

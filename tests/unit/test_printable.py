@@ -19,3 +19,13 @@ from judge.display import printable
 ])
 def test_printable_escapes_what_a_terminal_would_act_on(raw: str, keep: str, shown: str) -> None:
     assert printable(raw, keep=keep) == shown
+
+
+def test_log_lines_keep_their_newlines_and_lose_their_escape_sequences() -> None:
+    import logging
+
+    from judge.text import PrintableFormatter
+
+    record = logging.LogRecord("web", logging.WARNING, __file__, 1, "refused %s\nnext line\tend",
+                               ("\x1b]0;owned\x07",), None)
+    assert PrintableFormatter("%(message)s").format(record) == "refused \\x1b]0;owned\\x07\nnext line\tend"
