@@ -123,7 +123,7 @@ def test_base64_both_ways(service: Service) -> None:
 def test_fields_all_and_unknown(service: Service) -> None:
     doc = run(service, {"language_id": 71, "source_code": "print(1)"}, fields="*")
     assert doc["language"] == {"id": 71, "name": "Python (3.11)"}
-    assert doc["cpu_time_limit"] == "5.0" and doc["memory_limit"] == 128000  # Judge0's defaults, as it sends them
+    assert doc["cpu_time_limit"] == "5.0" and doc["memory_limit"] == 128000  # Judge0's defaults, as sent
     assert doc["redirect_stderr_to_stdout"] is False and doc["stdin"] is None and doc["stderr"] is None
     assert doc["exit_code"] == 0 and "judge_verdict" not in doc  # ours only when asked for by name
     extra = run(
