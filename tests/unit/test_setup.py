@@ -99,6 +99,18 @@ def test_the_example_is_a_package_with_a_sample_hidden_tests_and_its_own_submiss
     assert data == ["aplusb/**/*"]  # every file of it goes into the wheel
 
 
+def test_the_wheel_carries_every_data_file_of_the_packages() -> None:
+    """A file the code reads that package-data does not name is missing from every install but an
+    editable one (compose/'s images, the systemd install): name each in pyproject.toml."""
+    covered: set[Path] = set()
+    for package_name, patterns in PYPROJECT["tool"]["setuptools"]["package-data"].items():
+        folder = ROOT.joinpath(*package_name.split("."))
+        covered |= {p for pattern in patterns for p in folder.glob(pattern) if p.is_file()}
+    data = {p for top in ("judge", "sandbox", "web", "worker") for p in (ROOT / top).rglob("*")
+            if p.is_file() and p.suffix not in (".py", ".pyc") and "__pycache__" not in p.parts}
+    assert sorted(str(p.relative_to(ROOT)) for p in data - covered) == []
+
+
 def test_the_printed_curl_line_submits_the_examples_solution() -> None:
     submit, fetch = curl_lines("http://127.0.0.1:8000", "jdg_token")
     argv = shlex.split(submit)
