@@ -31,7 +31,7 @@ import warnings
 import click
 import redis
 from celery import Celery
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, configure_mappers, sessionmaker
 
 import sandbox
 from judge import languages, selftest
@@ -98,6 +98,11 @@ def main(concurrency: int | None, cpus: str | None, only: str | None, name: str 
     beat = workers.heartbeat(client, info, stop)
     sender = queue.client(settings.redis_url)
     sessions = session_factory(connect(settings.database_url))
+    # Mappers configured here, once, before any thread queries: the reaper's first query would
+    # configure them under SQLAlchemy's module lock, and a pool process forked at that moment
+    # inherits the lock held and hangs at its first query until the soft time limit (seen in
+    # tests/service/test_faults.py, where the lease is 2 s).
+    configure_mappers()
     reaper = leases.reaper(sessions, client,  # a reaped grading waited already: first in line
                            lambda sid, lang, gen: queue.enqueue_grade(sender, sid, lang, gen, kind="retry"),
                            stop)
