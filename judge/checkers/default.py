@@ -35,7 +35,7 @@ Decisions where the references differ:
 
 Memory: both sides are read as streams (`check_streams`: a file, or a pipe), a window of
 `CHUNK` bytes at a time, so a check holds two windows and their token lists, never a whole
-text: about 3 MiB whatever the output limit (a 64 MiB output split whole took 1.1 GB). A token
+text: about 3 MiB whatever the output limit (a 64 MiB output split whole took 1.1 to 1.3 GB). A token
 or whitespace run longer than `LONG` (1 MiB) is read on and stands in the comparison as its
 length and SHA-256 digest: equal items stay equal, and such a token is never a number (no
 judge's answer has a float of a million digits; problemtools would parse it).
