@@ -341,8 +341,11 @@ def event_stream(submission_id: int, *, user_id: int, staff: bool) -> Response:
             if doc["state"] == SubmissionState.DONE.value:
                 yield _sse("done", {"event": "done", "submission": doc})
                 return
-            start = last = time.monotonic()
+            start = last = renewed = time.monotonic()
             while time.monotonic() - start < STREAM_MAX_S:
+                if lease is not None and time.monotonic() - renewed >= KEEPALIVE_S:
+                    renewed = time.monotonic()
+                    lease.renew()  # every 15 s, events or none: the lease lasts 60 s
                 try:
                     message = pubsub.get_message(timeout=1.0)
                 except redis.RedisError:
@@ -352,8 +355,6 @@ def event_stream(submission_id: int, *, user_id: int, staff: bool) -> Response:
                 if message is None:
                     if time.monotonic() - last >= KEEPALIVE_S:
                         last = time.monotonic()
-                        if lease is not None:
-                            lease.renew()
                         yield ": keep-alive\n\n"
                     continue
                 event = json.loads(message["data"])
