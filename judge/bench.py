@@ -240,7 +240,7 @@ def measure_sandbox(runs: int = 200, seconds: float = 3.0, *, sb: sandbox.Sandbo
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class VerifyBench:
-    """`judge verify` beside problemtools' `verifyproblem -p submissions`, per package, interleaved."""
+    """`judge verify` beside problemtools' `verifyproblem -p data submissions`, per package, interleaved."""
 
     rounds: int
     packages: dict[str, dict[str, float]]  # name -> {"judge_s", "problemtools_s"} medians
@@ -259,8 +259,8 @@ class VerifyBench:
 
 
 def measure_verify(packages: Sequence[str], verifyproblem: str, rounds: int = 3) -> VerifyBench:
-    """Wall time of a whole `judge verify PKG` and `verifyproblem PKG -p submissions`, each a fresh
-    process, interleaved per round in a shuffled order; medians per package.
+    """Wall time of a whole `judge verify PKG` and `verifyproblem PKG -p data submissions`, each a
+    fresh process, interleaved per round in a shuffled order; medians per package.
 
     problemtools runs each submission under rlimits only; our boxes are in force. It gets a copy
     of each package (it may write into it). Both compile and judge every submission; problemtools
@@ -287,7 +287,8 @@ def measure_verify(packages: Sequence[str], verifyproblem: str, rounds: int = 3)
         sizes[name] = _package_size(pkg)
         runs: dict[str, list[str]] = {
             "judge_s": [sys.executable, "-c", "from judge.cli import main; main()", "verify", pkg, "--json"],
-            "problemtools_s": [verifyproblem, copy, "-p", "submissions"],
+            # the same work as judge verify: the submissions, and the input validators on the data
+            "problemtools_s": [verifyproblem, copy, "-p", "data", "submissions"],
         }
         for _ in range(rounds):
             order = list(runs)
@@ -296,13 +297,17 @@ def measure_verify(packages: Sequence[str], verifyproblem: str, rounds: int = 3)
                 t0 = time.perf_counter()
                 proc = subprocess.run(runs[key], capture_output=True, check=False)
                 times[name][key].append(time.perf_counter() - t0)
-                if key == "judge_s" and proc.returncode not in (0, 1):
-                    why = proc.stderr.decode(errors="replace")[-500:]
-                    raise BenchError(f"judge verify {pkg} failed: {why}")
+                try:
+                    report = json.loads(proc.stdout) if key == "judge_s" else {}
+                except ValueError:
+                    report = None
+                if key == "judge_s" and (proc.returncode not in (0, 1) or report is None):
+                    why = proc.stderr.decode(errors="replace")[-1500:]
+                    raise BenchError(f"judge verify {pkg} failed (exit {proc.returncode}): {why}")
                 if key == "judge_s" and proc.returncode == 1:
                     notes.append(f"{name}: judge verify found a submission with an unexpected verdict")
-                if key == "judge_s":
-                    for phase, seconds in json.loads(proc.stdout).get("timings", {}).items():
+                if key == "judge_s" and report:
+                    for phase, seconds in report.get("timings", {}).items():
                         phases[name].setdefault(phase, []).append(float(seconds))
                 if key == "problemtools_s" and proc.returncode != 0:
                     tail = proc.stdout.decode(errors="replace").strip().splitlines()[-1:]
