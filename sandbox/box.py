@@ -28,6 +28,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import select
 import selectors
 import signal
 import socket
@@ -46,6 +47,7 @@ from .result import RunResult, RunStatus
 RLIMIT = {"cpu": 0, "fsize": 1, "stack": 3, "core": 4, "nofile": 7, "memlock": 8, "as": 9, "msgqueue": 12}
 DEFAULT_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/box", "LANG": "C.UTF-8"}
 KEEP_OUTPUT = 64 * 1024 * 1024  # never hold more than this of one stream in memory
+EXIT_WAIT_S = 5.0  # after init's exit report, how long its own exit may take before we wait for boxinit
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +77,7 @@ class Box:
         self.pidfd = -1
         self.workdir_fd = -1
         self.used = False
+        self._reported = False  # init said how the program ended: nothing of it is left
         self.default_cpus: str | None = None  # the CPUs a run uses when it names none (Sandbox.cpus)
         self.closed = False
         self._ctl: socket.socket | None = None
@@ -230,9 +233,16 @@ class Box:
                 result = self._watch(limits, cg, cpu_fd, baseline, ncpus, t0, out_r, err_r, argv[0])
             finally:
                 os.close(cpu_fd)
-            # nothing of the box may outlive the run: boxinit exits once it has reaped init, which
-            # the kernel lets go only after every process of the pid namespace is gone
-            self._wait_helper()
+            # nothing of the box may outlive the run. Init reports "exit" only after wait4 said
+            # ECHILD, with every other process of its pid namespace (orphans are its children)
+            # gone; then init's own exit is awaited through its pidfd. boxinit's outer half is
+            # not in the box's pid namespace but holds its mount and network namespaces: its
+            # exit tears them down (unmounting the root), which is left to the janitor (issue 23:
+            # a good part of a short run's time). Without that report (the keeper killed init,
+            # or init failed) we wait for boxinit here: it exits once it has reaped init, which
+            # the kernel lets go only after every process of the pid namespace is gone.
+            if not (self._reported and self._wait_init(EXIT_WAIT_S)):
+                self._wait_helper()
         finally:
             action = board.withdraw(self.id) if self._registry is not None else None
             self._registry = None
@@ -294,6 +304,10 @@ class Box:
                         tokens, fds = msg
                         if tokens[0] == "exit":
                             exit_msg = tokens
+                            # init's last word: the program and all it started are gone (run())
+                            self._reported = True
+                            ctl_open = False
+                            sel.unregister(self._ctl)
                         elif tokens[0] == "execfail":
                             exec_error = tokens
                         elif tokens[0] == "error":
@@ -382,6 +396,14 @@ class Box:
         if self._uid_lease is not None:
             self._uid_lease.forget()
             self._uid_lease = None
+
+    def _wait_init(self, timeout_s: float) -> bool:
+        """Wait until the box's init has exited (its pidfd turns readable); False on timeout."""
+        if self.pidfd < 0:
+            return False
+        poller = select.poll()
+        poller.register(self.pidfd, select.POLLIN)
+        return bool(poller.poll(timeout_s * 1000))
 
     def _wait_helper(self) -> None:
         if self.pid:
