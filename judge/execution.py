@@ -39,7 +39,7 @@ from typing import BinaryIO, Protocol
 
 from sandbox import DEFAULT_ENV, FileRefused, Image, Limits, RunResult, RunStatus, SandboxError
 
-from . import images
+from . import compile_cache, images
 from .languages import Language
 from .languages.recipe import EntryPointError, entry_point, expand
 from .submission import BadSubmission, Submission
@@ -179,12 +179,15 @@ def layout(lang: Language, source: bytes | Submission, main: str | None = None
 
 
 def compile_source(sb: SandboxLike, lang: Language, source: bytes | Submission, *, image: Image,
-                   main: str | None = None, flags: Sequence[str] = ()) -> Program | CompileFailure:
+                   main: str | None = None, flags: Sequence[str] = (),
+                   cache: compile_cache.CompileCache | None = None) -> Program | CompileFailure:
     """Compile (or check) the source in a box of its own and take out what the run needs.
 
     `source` is one file's bytes or a Submission of one or more files; BadSubmission when the
     entry point of several cannot be told. `flags` (the Judge0 API's compiler_options) go into
     the compiler's command just before the first source file, after the recipe's own options.
+    A successful compile is kept in `cache` (else compile_cache.default(), when one is set up)
+    and taken from there the next time the same inputs come (judge/compile_cache.py).
     """
     files, entry, own, run_main = layout(lang, source, main)
     if run_main is None and lang.main_required:
@@ -199,13 +202,23 @@ def compile_source(sb: SandboxLike, lang: Language, source: bytes | Submission, 
     if flags:
         at = next((i for i, arg in enumerate(argv) if i > 0 and (arg == entry or arg in own)), len(argv))
         argv[at:at] = list(flags)
+    env = lang.environment(DEFAULT_ENV)
+    cache = cache if cache is not None else compile_cache.default()
+    key = None
+    if cache is not None and cache.caches(image.key):
+        key = compile_cache.compile_key(language=lang.id, argv=argv, limits=lim, env=env,
+                                        artifacts=lang.artifacts, entry=entry, main=run_main,
+                                        image_key=image.key, sources=files)
+        hit = cache.get(key)
+        if hit is not None:
+            return Program(lang, entry, hit.files, hit.compile_output, run_main)
     with sb.box(image, limits=lim) as box:
         for name, data in files:
             try:
                 box.put(name, data, 0o644)
             except FileRefused as e:  # a name no file system takes (a 300-letter public class)
                 return CompileFailure("", f"the source cannot be saved: {e}")
-        r = box.run(argv, lim, stdin=None, env=lang.environment(DEFAULT_ENV))
+        r = box.run(argv, lim, stdin=None, env=env)
         output = _compiler_output(r, lim.output_bytes)
         if r.status is not RunStatus.OK:
             return CompileFailure(output, f"compiling failed: {r.message}")
@@ -219,6 +232,8 @@ def compile_source(sb: SandboxLike, lang: Language, source: bytes | Submission, 
                 program_files += [(f, box.get(f), mode) for f in sorted(found) if f not in sent]
         except FileRefused as e:
             return CompileFailure(output, f"the compiled files cannot be taken out: {e}")
+    if key is not None and cache is not None:
+        cache.put(key, program_files, output)
     return Program(lang, entry, tuple(program_files), output, run_main)
 
 
