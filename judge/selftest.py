@@ -4,7 +4,8 @@
 fails. The version comes from running the recipe's version command in a box of the
 language's image (not on the host: the box is what programs get); the self-test compiles and
 runs the recipe's tiny program through the very path a submission takes
-(judge/execution.py) and compares its output exactly.
+(judge/execution.py) and compares its output exactly, then, for a recipe that has one, a
+program that must fail at run time, and checks it is RTE with the exit code the recipe says.
 
 A report never raises for the language's sake: a missing toolchain, a crash, a wrong answer
 or a broken box all become the report's text, so one bad language does not hide the others.
@@ -93,6 +94,24 @@ def self_test(sb: SandboxLike, lang: Language) -> str:
         return f"{r.status}: {r.message}: {_first_lines(text(r.stderr))}".rstrip(": ")
     if text(r.stdout) != test.expected:
         return f"wrong output: expected {test.expected!r}, got {_first_lines(text(r.stdout))!r}"
+    if test.error_source:
+        return _failing(sb, lang)
+    return OK
+
+
+def _failing(sb: SandboxLike, lang: Language) -> str:
+    """"ok" when the recipe's failing program ends RTE with its exit code: a runtime error is
+    reported as the program's, with the code the runtime gives, not as a crash of the judge."""
+    test = lang.self_test
+    try:
+        r = run_source(sb, lang, test.error_source.encode(), SELF_TEST_LIMITS, stdin=b"")
+    except (SandboxError, JudgeError) as e:
+        return f"IE (the failing program): {e}"
+    if r.status is Status.CE:
+        return f"the failing program is CE: {r.message}: {_first_lines(r.compile_output or '')}"
+    if (r.status, r.exit_code) != (Status.RTE, test.error_exit):
+        got = f"{r.status}, exit code {r.exit_code}" + (f", signal {r.signal}" if r.signal else "")
+        return f"the failing program should be RTE with exit code {test.error_exit}; got {got}"
     return OK
 
 

@@ -1,13 +1,19 @@
 """The languages the judge knows: an explicit registry, in the order they are shown.
 
-Adding a language is writing one small recipe file beside this one (see recipe.py) and
-adding it to LANGUAGES below; nothing is discovered by scanning file names. Ids and
-extensions must be unique; `_index` checks that at import, so a clash fails at once.
+Three sources, in this order: the recipes written in Python beside this file (those that
+bring code, like Java's public class, or were written before recipes were data), listed in
+CODED below; the built-in recipes of `languages.toml` (loader.py says the form); and the
+operator's files named by JUDGE_LANGUAGES (`:` between several), read the first time the
+registry is used, not at import. Nothing is discovered by scanning file names. Ids and
+extensions must be unique across all three; `_index` checks that, so a clash (an operator's
+recipe taking `.c`, say) fails at once, naming both.
 """
 
 from __future__ import annotations
 
-from pathlib import PurePath
+import os
+from functools import cache
+from pathlib import Path, PurePath
 
 from ..errors import UnknownLanguage
 from .bash import BASH
@@ -19,6 +25,7 @@ from .haskell import HASKELL
 from .java import JAVA
 from .javascript import JAVASCRIPT
 from .kotlin import KOTLIN
+from .loader import BUILTIN, LanguageFileError, load
 from .lua import LUA
 from .pascal import PASCAL
 from .php import PHP
@@ -30,7 +37,7 @@ from .rust import RUST
 
 # The compiled mainstream first, each beside its sibling (C++ by C, PyPy by CPython, Kotlin by
 # Java); then the rest of the compiled languages, then the scripting ones.
-LANGUAGES: tuple[Language, ...] = (
+CODED: tuple[Language, ...] = (
     C, CPP, PYTHON3, PYPY3, JAVA, KOTLIN, JAVASCRIPT, RUST, GO, CSHARP, HASKELL, PASCAL,
     RUBY, PHP, LUA, BASH,
 )
@@ -41,26 +48,55 @@ def _index(languages: tuple[Language, ...]) -> tuple[dict[str, Language], dict[s
     by_ext: dict[str, Language] = {}
     for lang in languages:
         if lang.id in by_id:
-            raise ValueError(f"two languages have the id {lang.id!r}")
+            raise LanguageFileError(f"two languages have the id {lang.id!r}")
         by_id[lang.id] = lang
         for ext in lang.extensions:
             if ext in by_ext:
-                raise ValueError(f"{ext} is claimed by both {by_ext[ext].id} and {lang.id}")
+                raise LanguageFileError(f"{ext} is claimed by both {by_ext[ext].id} and {lang.id}")
             by_ext[ext] = lang
     return by_id, by_ext
 
 
-_BY_ID, _BY_EXTENSION = _index(LANGUAGES)
+def operator_files() -> list[Path]:
+    """The operator's recipe files: JUDGE_LANGUAGES, `:` between several; none when unset."""
+    return [Path(p) for p in os.environ.get("JUDGE_LANGUAGES", "").split(":") if p.strip()]
+
+
+@cache
+def _registry() -> tuple[tuple[Language, ...], dict[str, Language], dict[str, Language]]:
+    found = CODED + load(BUILTIN)
+    for path in operator_files():
+        found += load(path)
+    return (found, *_index(found))
+
+
+def reload() -> None:
+    """Read the recipe files again at the next lookup (tests; a changed JUDGE_LANGUAGES)."""
+    _registry.cache_clear()
+
+
+def __getattr__(name: str) -> tuple[Language, ...]:
+    if name == "LANGUAGES":  # every language, in order: computed on first use (PEP 562)
+        return _registry()[0]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _by_id() -> dict[str, Language]:
+    return _registry()[1]
+
+
+def _by_extension() -> dict[str, Language]:
+    return _registry()[2]
 
 
 def ids() -> list[str]:
-    return [lang.id for lang in LANGUAGES]
+    return [lang.id for lang in _registry()[0]]
 
 
 def by_id(key: str) -> Language:
     """The language with this id; raises UnknownLanguage listing the known ids."""
     try:
-        return _BY_ID[key]
+        return _by_id()[key]
     except KeyError:
         raise UnknownLanguage(f"no language has the id {key!r}; known: {', '.join(ids())}") from None
 
@@ -69,9 +105,9 @@ def by_extension(path: str | PurePath) -> Language:
     """The language of a file, from its extension (exact, case included: `.C` is not `.c`)."""
     suffix = PurePath(path).suffix
     try:
-        return _BY_EXTENSION[suffix]
+        return _by_extension()[suffix]
     except KeyError:
-        known = ", ".join(sorted(_BY_EXTENSION))
+        known = ", ".join(sorted(_by_extension()))
         what = f"extension {suffix!r}" if suffix else "no extension"
         raise UnknownLanguage(
             f"cannot tell the language of {PurePath(path).name} ({what}); known extensions: {known}. "
@@ -93,7 +129,7 @@ def for_submission(names: list[str], key: str | None = None, main: str | None = 
         return by_extension(main or names[0])
     counts: dict[str, int] = {}
     for name in names:
-        lang = _BY_EXTENSION.get(PurePath(name).suffix)
+        lang = _by_extension().get(PurePath(name).suffix)
         if lang is not None:
             counts[lang.id] = counts.get(lang.id, 0) + 1
     if not counts:
@@ -102,8 +138,8 @@ def for_submission(names: list[str], key: str | None = None, main: str | None = 
     top = [lang_id for lang_id, n in counts.items() if n == best]
     if len(top) > 1:
         raise UnknownLanguage(f"as many files of {' and '.join(top)}: name the language with --lang")
-    return _BY_ID[top[0]]
+    return _by_id()[top[0]]
 
 
-__all__ = ["LANGUAGES", "Language", "SelfTest", "by_extension", "by_id", "for_source", "for_submission",
-           "ids"]
+__all__ = ["CODED", "LANGUAGES", "Language", "LanguageFileError", "SelfTest", "by_extension", "by_id",
+           "for_source", "for_submission", "ids", "reload"]

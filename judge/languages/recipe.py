@@ -63,11 +63,14 @@ def compile_limits(**changes: Any) -> Limits:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SelfTest:
-    """A program that must print `expected` for `stdin`, in a real box, for the language to be trusted."""
+    """A program that must print `expected` for `stdin`, in a real box, for the language to be trusted;
+    and, when given, one that must fail at run time (RTE) with exit code `error_exit`."""
 
     source: str
     stdin: str
     expected: str
+    error_source: str = ""
+    error_exit: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -56,7 +56,11 @@ DMOJ_LANGUAGES = [(r"C\d*", "c"), (r"CPP\d*|CLANGX\d*", "cpp"), (r"JAVA\d*", "ja
                   (r"PY3|PYTHON3", "python3"), (r"PYPY3", "pypy3"), (r"GO", "go"), (r"RUST", "rust"),
                   (r"MONOCS|CS|DOTNETCS", "csharp"), (r"HASK", "haskell"), (r"PAS|FPC", "pascal"),
                   (r"RUBY\d*", "ruby"), (r"PHP\d*", "php"), (r"LUA", "lua"), (r"BASH", "bash"),
-                  (r"V8JS|NODEJS|JS", "javascript")]
+                  (r"V8JS|NODEJS|JS", "javascript"), (r"BF", "brainfuck"), (r"NASM(64)?", "nasm"),
+                  (r"PERL", "perl"), (r"AWK", "awk"), (r"SCALA", "scala"), (r"OCAML", "ocaml"),
+                  (r"ADA", "ada"), (r"F95|FORTRAN", "fortran"), (r"SBCL", "common-lisp"), (r"TCL", "tcl"),
+                  (r"D", "d"), (r"PRO", "swi-prolog"), (r"R", "r"), (r"CBL", "cobol"),
+                  (r"OBJC", "objective-c"), (r"GROOVY", "groovy"), (r"CLANG", "c-clang")]
 
 FLOAT_CHECKERS = {"floats": "float_tolerance", "floatsabs": "float_absolute_tolerance",
                   "floatsrel": "float_relative_tolerance"}

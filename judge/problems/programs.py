@@ -71,6 +71,8 @@ def language_of_file(p: Path, warnings: list[str], where: str) -> str | None:
     except UnknownLanguage:
         lang = None
     line = _first_line(p)
+    if lang == "perl" and _looks_like_prolog(p):  # `.pl` is Perl in DOMjudge, Prolog in problemtools
+        return "swi-prolog"
     if lang in ("python3", "pypy3") and re.match(r"^#!.*python2", line):
         warnings.append(f"{where}: a Python 2 program (by its #! line); no language here runs it")
         return None
@@ -80,6 +82,21 @@ def language_of_file(p: Path, warnings: list[str], where: str) -> str | None:
         if re.match(r"^#!.*\b(ba)?sh\b", line):
             return "bash"
     return lang
+
+
+_PROLOG_CLAUSE = re.compile(r"^(?:[a-z]\w*(?:\(.*\))?\s*)?:-", re.MULTILINE)  # `main :-`, `:- use_module(..)`
+
+
+def _looks_like_prolog(p: Path) -> bool:
+    """A Prolog rule or directive (`head :- body`) somewhere in the file: never valid Perl."""
+    if not p.is_file():
+        return False
+    try:
+        with open(p, "rb") as f:
+            text = f.read(256 * 1024).decode("utf-8", "replace")
+    except OSError:
+        return False
+    return _PROLOG_CLAUSE.search(text) is not None
 
 
 def _first_line(p: Path) -> str:

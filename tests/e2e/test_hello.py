@@ -53,7 +53,8 @@ def test_every_language_has_a_hello_world_and_a_syntax_error(lang: Language) -> 
     program = hello(lang)
     assert program is not None, f"add programs/ok_hello_{lang.id}{lang.extensions[0]} and its .out"
     assert program.with_suffix(".out").exists(), f"{program.name} needs a .out beside it"
-    assert syntax_error(lang) is not None, f"add programs/ce_syntax{lang.extensions[0]}"
+    if lang.compile is not None:  # SQL has nothing to check its syntax before running, as in Judge0
+        assert syntax_error(lang) is not None, f"add programs/ce_syntax{lang.extensions[0]}"
 
 
 @pytest.mark.sandbox
@@ -68,7 +69,8 @@ def test_hello_world_runs_cleanly(lang: Language, judge_cli: JudgeCli) -> None:
 
 
 @pytest.mark.sandbox
-@pytest.mark.parametrize("lang", languages.LANGUAGES, ids=lambda lang: lang.id)
+@pytest.mark.parametrize("lang", [lang for lang in languages.LANGUAGES if lang.compile is not None],
+                         ids=lambda lang: lang.id)
 def test_a_syntax_error_is_explained_by_the_compiler(lang: Language, judge_cli: JudgeCli) -> None:
     program = syntax_error(lang)
     assert program is not None

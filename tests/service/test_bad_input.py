@@ -119,8 +119,8 @@ def test_nul_anywhere_else_is_422(service: Service, field: str) -> None:
 
 
 def test_an_unknown_language_or_problem_says_which(service: Service) -> None:
-    r = post(service, {"language": "cobol", "source": "x", "stdin": ""})
-    refused(r, 422, "unknown_language", "'cobol'", "python3")
+    r = post(service, {"language": "swift", "source": "x", "stdin": ""})
+    refused(r, 422, "unknown_language", "'swift'", "python3")
     r = post(service, {"language": "python3", "source": "x", "problem": "no-such-problem"})
     refused(r, 404, "unknown_problem", "'no-such-problem'")
     r = service.call("GET", "/problems/no-such-problem")

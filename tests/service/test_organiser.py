@@ -148,7 +148,7 @@ def test_batch_from_json_and_its_errors(service: Service, sum_problem: str) -> N
         "/batches",
         as_="organiser",
         data={"problem": sum_problem},
-        files={"archive": ("a.zip", zip_of({"x.cobol": b"x"}))},
+        files={"archive": ("a.zip", zip_of({"x.swift": b"x"}))},
     )
     assert r.status_code == 422 and r.json()["error"]["code"] == "unknown_language"
     assert service.call("GET", "/batches/999999", as_="organiser").status_code == 404

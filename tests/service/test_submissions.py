@@ -133,7 +133,7 @@ def test_batch_submit_is_all_or_nothing(service: Service) -> None:
         json={
             "submissions": [
                 {"language": "python3", "source": "print(1)", "stdin": ""},
-                {"language": "cobol", "source": "x", "stdin": ""},
+                {"language": "swift", "source": "x", "stdin": ""},
             ]
         },
     )
@@ -185,7 +185,7 @@ def test_a_task_delivered_again_changes_nothing(service: Service, sum_problem: s
 @pytest.mark.parametrize(
     ("body", "status", "code"),
     [
-        ({"language": "cobol", "source": "x", "stdin": ""}, 422, "unknown_language"),
+        ({"language": "swift", "source": "x", "stdin": ""}, 422, "unknown_language"),
         ({"language": "c", "source": "x"}, 422, "invalid_field"),
         ({"language": "c", "stdin": ""}, 422, "invalid_field"),
         ({"language": "c", "source": "x", "stdin": "", "time_limit": 99}, 422, "invalid_field"),

@@ -39,10 +39,10 @@ def test_the_running_worker_announces_what_it_takes(service: Service) -> None:
 
 def test_an_unknown_language_is_a_usage_error(service: Service) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "worker", "--languages", "cobol"],
+        [sys.executable, "-m", "worker", "--languages", "swift"],
         env=service.env,
         capture_output=True,
         text=True,
     )
     assert proc.returncode == 2
-    assert "cobol" in proc.stderr
+    assert "swift" in proc.stderr

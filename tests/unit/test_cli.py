@@ -47,13 +47,13 @@ def test_missing_source(tmp_path: Path) -> None:
 
 
 def test_unknown_extension(tmp_path: Path) -> None:
-    path = tmp_path / "prog.f90"
+    path = tmp_path / "prog.swift"
     path.write_text("puts 1")
-    assert_usage_error(judge("run", str(path), "--json"), "prog.f90", "--lang")
+    assert_usage_error(judge("run", str(path), "--json"), "prog.swift", "--lang")
 
 
 def test_unknown_language(source: Path) -> None:
-    assert_usage_error(judge("run", str(source), "--lang", "cobol"), "--lang", "cobol")
+    assert_usage_error(judge("run", str(source), "--lang", "swift"), "--lang", "swift")
 
 
 @pytest.mark.parametrize(("option", "value"), [

@@ -50,14 +50,14 @@ def test_a_language_that_cannot_fail_to_compile_takes_ac_instead_of_ce() -> None
 
 
 def test_languages_without_sources_are_refused() -> None:
-    with pytest.raises(ValueError, match="no sources for cobol"):
-        build_mix(["c", "cobol"], 10)
+    with pytest.raises(ValueError, match="no sources for swift"):
+        build_mix(["c", "swift"], 10)
     with pytest.raises(ValueError, match="no languages"):
         build_mix([], 10)
     assert parse_languages(" c, python3,c ,") == ["c", "python3"]
     assert parse_languages(None) is None
     with pytest.raises(ValueError):
-        parse_languages("c,cobol")
+        parse_languages("c,swift")
 
 
 @pytest.mark.parametrize(("samples", "expected"), [

@@ -162,7 +162,7 @@ def test_routing_errors_elsewhere_stay_flasks_own(client: FlaskClient) -> None:
     ("contestant", "GET", "/submissions/99/deliveries", "/submissions/{submission_id}/deliveries", None, 404),
     ("contestant", "POST", "/submissions", "/submissions", "not json", 400),
     ("contestant", "POST", "/submissions", "/submissions", {"language": "c"}, 422),
-    ("contestant", "POST", "/submissions", "/submissions", {"language": "cobol", "source": ""}, 422),
+    ("contestant", "POST", "/submissions", "/submissions", {"language": "swift", "source": ""}, 422),
     ("contestant", "POST", "/submissions", "/submissions",
      {"language": "c", "source": "", "problem": "nope"}, 404),
     ("contestant", "POST", "/submissions", "/submissions",

@@ -62,7 +62,7 @@ def test_loading_follows_links_only_within_the_folder_given(tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize(("name", "text", "says"), [
-    ("a.scala", "object A", "a.scala: Scala (by its extension)"),
+    ("a.swift", "print(1)", "a.swift: Swift (by its extension)"),
     ("a.py2", "print 1", "Python 2 (by its .py2 extension)"),
     ("a.py", "#!/usr/bin/env python2\nprint 1\n", "Python 2 (by its #! line)"),
     ("a.xyz", "?", "extension '.xyz', which no language here (or in problemtools' and DOMjudge's"),
@@ -74,12 +74,12 @@ def test_a_file_without_a_language_here_says_what_it_is(tmp_path: Path, name: st
 
 
 def test_unjudged_submissions_carry_their_reason_and_a_fifo_does_not_block(tmp_path: Path) -> None:
-    root = make(tmp_path / "p", {**BASE, "submissions/accepted/a.ml": "let () = ()\n",
-                                 "submissions/accepted/pl/main.pl": "x.\n"})
+    root = make(tmp_path / "p", {**BASE, "submissions/accepted/a.swift": "print(1)\n",
+                                 "submissions/accepted/fs/main.fs": "x\n"})
     os.mkfifo(root / "submissions/accepted/pipe.py")
     with package.opened(root) as problem:
         subs = {s.rel: s for s in problem.submissions}
-    assert subs["submissions/accepted/a.ml"].language is None
-    assert "OCaml" in subs["submissions/accepted/a.ml"].not_judged
-    assert "Perl (DOMjudge) or Prolog (problemtools) (main.pl)" in subs["submissions/accepted/pl/"].not_judged
+    assert subs["submissions/accepted/a.swift"].language is None
+    assert "Swift" in subs["submissions/accepted/a.swift"].not_judged
+    assert "F# (main.fs)" in subs["submissions/accepted/fs/"].not_judged
     assert subs["submissions/accepted/pipe.py"].language == "python3"  # by name; reading it fails later

@@ -37,7 +37,11 @@ CASES = {
 LANGUAGES = {"c": "c", "c++": "cpp", "c++11": "cpp", "java": "java", "java8": "java", "kotlin": "kotlin",
              "python3": "python3", "pypy3": "pypy3", "go": "go", "rust": "rust", "javascript": "javascript",
              "csharp": "csharp", "csharp-mono": "csharp", "haskell": "haskell", "pascal": "pascal",
-             "ruby": "ruby", "php": "php", "lua": "lua", "bash": "bash", "sh": "bash"}
+             "ruby": "ruby", "php": "php", "lua": "lua", "bash": "bash", "sh": "bash",
+             # issue 22's languages; Swift stays unjudged (Debian 12 has no Swift)
+             "scala": "scala", "common-lisp": "common-lisp", "ocaml": "ocaml", "r": "r", "ada": "ada",
+             "awk": "awk", "fortran": "fortran", "perl": "perl", "prolog": "swi-prolog",
+             "brainfuck": "brainfuck", "nasm64": "nasm", "nasm32": "nasm"}
 
 
 def rows() -> list[dict[str, str]]:

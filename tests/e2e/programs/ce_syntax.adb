@@ -1,0 +1,4 @@
+procedure Hello is
+begin
+   null
+end Hello;

@@ -1,0 +1,2 @@
+print "Hello, world!\n"
+print 1;

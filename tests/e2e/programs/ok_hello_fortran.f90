@@ -1,0 +1,3 @@
+program hello
+  write(*, "(A)") "Hello, world!"
+end program hello
