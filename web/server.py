@@ -176,6 +176,10 @@ class Worker(GeventWorker):  # type: ignore[misc]  # gunicorn is untyped
             return
         try:
             client.settimeout(IO_TIMEOUT_S)  # each read and write; gunicorn's own would block for ever
+            if client.family in (socket.AF_INET, socket.AF_INET6):
+                # gunicorn sends a response's head and body in two writes: without this, Nagle's
+                # algorithm holds the body until the client's delayed ACK (40 ms on Linux)
+                client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             AsyncWorker.handle(self, listener, client, addr)
         finally:
             self.gate.busy(key)  # a closed connection waits no more (after a request: waiting() again)
