@@ -711,10 +711,11 @@ def test_boxes_that_cannot_be_made_are_tried_three_times_then_ie_with_the_cause(
         sid = instance.submit(SUM_C, problem="sum")
         doc = instance.done(sid)
     assert doc["verdict"] == "IE", doc  # never WA, RTE or TLE: the contestant did nothing wrong
-    # the cause, as the sandbox names it: boxinit found no staging directory to mount the root on
+    # the cause, as the sandbox names it: the read-only tmpfs over /run/judge-sandbox leaves no
+    # place for the box's uid lock (sandbox/uids.py), the first thing a box takes
     message = doc["message"]
-    assert message.startswith("internal error after 3 attempts: SandboxError: box setup failed at "), message
-    assert message.endswith(": No such file or directory (errno 2)"), message
+    assert message.startswith("internal error after 3 attempts: SandboxError: cannot take a box uid: "), message
+    assert message.endswith(": Read-only file system (errno 30)"), message
     assert doc["tests"] == []  # no test ran: not one box was made
     log = instance.log(instance.worker)
     for attempt in (1, 2):
