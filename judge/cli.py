@@ -4,6 +4,7 @@
     judge exec --image NAME [limits] [--json] -- CMD [ARGS...]
     judge bench sandbox [--runs N] [--seconds S] [--image NAME] [--json]
     judge bench fidelity [--runs N] [--json]
+    judge bench compile-cache [--count N] [--tests N] [--json]
     judge bench checker [--mib N] [--json]
     judge bench fairness [--flood N] [--sleep S] [--workers W] [--json]
     judge languages [--json]
@@ -342,6 +343,29 @@ def bench_service(workers: int, runs: int, count: int, as_json: bool) -> None:
         _print_json(report.to_json())
     else:
         display.mapping(report.to_json(), title="judge serve: hello world in C, 10 tests per submission")
+
+
+@bench_group.command("compile-cache")
+@click.option("--count", type=click.IntRange(min=1), default=100, show_default=True,
+              help="Different C submissions, rejudged with and without the cache.")
+@click.option("--tests", type=click.IntRange(min=1), default=5, show_default=True,
+              help="Tests of the problem.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+def bench_compile_cache(count: int, tests: int, as_json: bool) -> None:
+    """Rejudging COUNT submissions with the compile cache and without it, interleaved
+    (judge/compile_bench.py)."""
+    from .compile_bench import measure_compile_cache
+
+    try:
+        report = measure_compile_cache(count=count, tests=tests)
+    except (SandboxError, bench.BenchError) as e:
+        click.echo(f"judge: IE: {e}", err=True)
+        sys.exit(EXIT_INTERNAL)
+    if as_json:
+        _print_json(report.to_json())
+    else:
+        display.mapping(report.to_json(),
+                        title=f"Rejudging {count} C submissions, with and without the compile cache")
 
 
 @bench_group.command("load")

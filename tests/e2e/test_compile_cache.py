@@ -81,3 +81,12 @@ def test_a_poisoned_entry_is_not_served(grader: Grader, cache: compile_cache.Com
     assert cache.misses == 3  # the planted entry was refused and the source compiled again
     assert grade(grader, WA) is Verdict.WA  # and its own, fresh entry serves it from now on
     assert cache.hits == 1
+
+
+def test_the_benchmark_rejudges_from_the_cache(sandbox_ready: None) -> None:
+    from judge.compile_bench import measure_compile_cache
+
+    report = measure_compile_cache(count=3, tests=1).to_json()
+    assert report["cache_hits"] == 3  # every rejudge with the cache was a hit; verdicts checked inside
+    assert report["submissions"] == 3 and report["cache_bytes"] > 0
+    assert set(report["per_submission_with_cache_ms"]) == {"p50", "p90", "p99"}  # type: ignore[arg-type]
