@@ -123,6 +123,14 @@ def check(sb: SandboxLike, lang: Language) -> LanguageReport:
     return LanguageReport(lang, version(sb, lang), self_test(sb, lang))
 
 
+def without_images(languages: Sequence[Language]) -> dict[str, str]:
+    """The languages whose image is not here (neither built nor imported), each with why and the fix:
+    a machine that built only some images (`judge images build --languages ...`) offers only those."""
+    here = set(images.names())
+    return {lang.id: f"its image {lang.image!r} is not here: `judge images build --languages {lang.id}`"
+            for lang in languages if lang.image not in here}
+
+
 def check_all(sb: SandboxLike, languages: Sequence[Language]) -> list[LanguageReport]:
     """Reports in the order given, the languages checked in parallel."""
     with ThreadPoolExecutor(max_workers=max(1, len(languages))) as pool:
