@@ -28,10 +28,6 @@ import requests
 
 pytestmark = pytest.mark.sandbox
 
-CHROMIUM = "/usr/bin/chromium"
-BROWSER_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -218,32 +214,27 @@ def test_no_example_leaves_it_out_then_and_later(tmp_path: Path, served: list[Se
     assert _example_ids(later, token) == []
 
 
-def test_the_example_from_the_web_form(tmp_path: Path, served: list[Served]) -> None:
-    """What the README tells a new user: log in as admin, open the example, submit, see AC."""
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI must have Debian's chromium at {CHROMIUM} (.ci/setup-tests installs it)")
-        pytest.skip(f"no {CHROMIUM}: apt-get install chromium")
-    playwright_api = pytest.importorskip("playwright.sync_api")
+def test_the_example_from_the_web_form(tmp_path: Path, served: list[Served], browser: Any) -> None:
+    """What the README tells a new user: log in as admin, open the example, submit, see AC.
+    The browser is the session's one (tests/service/conftest.py): Playwright's sync API runs one
+    at a time in a process."""
     s, password, _ = _first_start(served, tmp_path / "data", _free_port())
     solution = (Path(__file__).parents[2] / "judge/examples/aplusb/submissions/accepted/sum.py").read_text()
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_FLAGS)
-        try:
-            page = browser.new_page(base_url=s.base)
-            page.set_default_timeout(60_000)
-            page.goto("/")
-            page.fill("#name", "admin")
-            page.fill("#password", password)
-            page.click("button[type=submit]")
-            page.wait_for_url("**/problems")
-            page.click("a[href='/problems/aplusb']")
-            assert "Add two integers" in page.inner_text(".statement")
-            page.select_option("#language", "python3")
-            page.fill("#source", solution)
-            page.click("form[enctype] button[type=submit]")
-            page.wait_for_url("**/submissions/*")
-            page.wait_for_selector("#verdict.v-AC")
-            assert page.locator("#tests tr").count() == 5
-        finally:
-            browser.close()
+    page = browser.new_page(base_url=s.base)
+    try:
+        page.set_default_timeout(60_000)
+        page.goto("/")
+        page.fill("#name", "admin")
+        page.fill("#password", password)
+        page.click("button[type=submit]")
+        page.wait_for_url("**/problems")
+        page.click("a[href='/problems/aplusb']")
+        assert "Add two integers" in page.inner_text(".statement")
+        page.select_option("#language", "python3")
+        page.fill("#source", solution)
+        page.click("form[enctype] button[type=submit]")
+        page.wait_for_url("**/submissions/*")
+        page.wait_for_selector("#verdict.v-AC")
+        assert page.locator("#tests tr").count() == 5
+    finally:
+        page.close()

@@ -29,6 +29,7 @@ import sys
 import time
 import zipfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -169,7 +170,10 @@ def test_judge0_client_creates_polls_and_reads_the_system(service: Service) -> N
                     )
                 )
 
-    asyncio.run(scenario())
+    # a thread of its own: the session's shared browser (Playwright's sync API) keeps an event loop
+    # running in this thread, and asyncio.run() refuses to start inside one
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, scenario()).result()
 
 
 # -- Judge0's own SDK ------------------------------------------------------------------------------
