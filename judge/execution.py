@@ -20,7 +20,7 @@ Theory of operation, in the order it happens:
 
 The result is an Execution: the sandbox's facts, plus CE. The sandbox's own failures
 (`SandboxError`, including a compiler or runtime the image lacks: `ExecFailed`) are raised,
-never turned into a status here; judge/cli.py reports them as IE.
+never turned into a status here; judge/cli/__init__.py reports them as IE.
 
 `SandboxLike` and `BoxLike` are the parts of sandbox.Sandbox this module uses, so that unit
 tests can pass a fake sandbox (httpx's MockTransport idea) and need no root.
@@ -59,7 +59,7 @@ class SandboxLike(Protocol):
 
 
 class Status(StrEnum):
-    """The run statuses of CONTRACTS.md, less IE: that one is only ever made by judge/cli.py."""
+    """The run statuses of CONTRACTS.md, less IE: that one is only ever made by judge/cli/__init__.py."""
 
     OK = "OK"
     TLE = "TLE"

@@ -84,7 +84,7 @@ def test_a_poisoned_entry_is_not_served(grader: Grader, cache: compile_cache.Com
 
 
 def test_the_benchmark_rejudges_from_the_cache(sandbox_ready: None) -> None:
-    from judge.compile_bench import measure_compile_cache
+    from judge.bench.compile_cache import measure_compile_cache
 
     report = measure_compile_cache(count=3, tests=1).to_json()
     assert report["cache_hits"] == 3  # every rejudge with the cache was a hit; verdicts checked inside

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from judge import checker_bench
+from judge.bench import checker as checker_bench
 from judge.grading import Grader
 from judge.problems import package
 from judge.problems.model import Verdict

@@ -42,15 +42,15 @@ from typing import IO
 import click
 from sqlalchemy import select
 
-from .errors import JudgeError
-from .examples import EXAMPLE_ID, EXAMPLE_SOLUTION, import_example
-from .service import queue
-from .service.lifetime import terminate_with_parent
-from .service.redis_server import EmbeddedRedis, RedisServerError
-from .service.settings import Settings
-from .storage import connect, migrate, session_factory
-from .storage.models import Role, User
-from .storage.repo import create_token, create_user
+from ..errors import JudgeError
+from ..examples import EXAMPLE_ID, EXAMPLE_SOLUTION, import_example
+from ..service import queue
+from ..service.lifetime import terminate_with_parent
+from ..service.redis_server import EmbeddedRedis, RedisServerError
+from ..service.settings import Settings
+from ..storage import connect, migrate, session_factory
+from ..storage.models import Role, User
+from ..storage.repo import create_token, create_user
 
 STOP_GRACE_S = 30.0
 FIRST_ORGANISER = "admin"

@@ -26,13 +26,13 @@ from rich.text import Text
 import sandbox
 from sandbox import MiB, SandboxError
 
-from . import languages, submission
+from .. import languages, submission
+from ..errors import JudgeError
+from ..grading import Grader, GradeResult
+from ..problems import package
+from ..problems.model import Verdict
+from ..verify import VerifyReport, verify_problem
 from .display import printable
-from .errors import JudgeError
-from .grading import Grader, GradeResult
-from .problems import package
-from .problems.model import Verdict
-from .verify import VerifyReport, verify_problem
 
 EXIT_MISMATCH = 1
 EXIT_INTERNAL = 3

@@ -22,12 +22,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import compile_cache
-from .bench import BenchError, percentiles
-from .grading import Grader
-from .problems import package
-from .problems.model import Verdict
-from .submission import Submission
+from .. import compile_cache
+from ..grading import Grader
+from ..problems import package
+from ..problems.model import Verdict
+from ..submission import Submission
+from . import BenchError, percentiles
 
 SUM = ('#include <stdio.h>\n/* submission %d */\n'
        'int main(void){long a,b;scanf("%%ld %%ld",&a,&b);printf("%%ld\\n",a OP b);}\n')

@@ -19,8 +19,8 @@ from rich.table import Table
 from sandbox import MiB, SandboxError
 from sandbox.store import StoreError
 
-from . import images
-from .errors import JudgeError
+from .. import images
+from ..errors import JudgeError
 
 EXIT_FAILED = 1
 

@@ -41,11 +41,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .bench import BenchError, percentiles
-from .service.redis_server import EmbeddedRedis, RedisServerError
-from .storage import connect, migrate, session_factory
-from .storage.models import Role
-from .storage.repo import create_token, create_user
+from ..service.redis_server import EmbeddedRedis, RedisServerError
+from ..storage import connect, migrate, session_factory
+from ..storage.models import Role
+from ..storage.repo import create_token, create_user
+from . import BenchError, percentiles
 
 HELLO_C = '#include <stdio.h>\nint main(void) { puts("Hello World!"); return 0; }\n'
 TESTS = 10
