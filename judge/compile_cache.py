@@ -25,7 +25,9 @@ the directory holds at most `max_bytes`; an entry over an eighth of the bound is
 Boxes on `host` are not cached: the host's compiler can change under the same image key.
 
 Who uses it: execution.compile_source, with `default()` when `JUDGE_COMPILE_CACHE_DIR` names
-a directory (`JUDGE_COMPILE_CACHE_MIB` bounds it, 512 by default; read at call time).
+a directory (`JUDGE_COMPILE_CACHE_MIB` bounds it, 512 by default; read at call time; `off`
+turns it off). A worker's pool processes share `$JUDGE_DATA_DIR/compile-cache` unless it is
+set (worker/tasks.py); `judge run`, `judge verify` and `judge grade` use one only when it is.
 """
 
 from __future__ import annotations
@@ -220,7 +222,7 @@ def default() -> CompileCache | None:
     """This process's cache when JUDGE_COMPILE_CACHE_DIR names a directory, else None (off)."""
     global _default
     directory = os.environ.get("JUDGE_COMPILE_CACHE_DIR")
-    if not directory:
+    if not directory or directory == "off":
         return None
     max_bytes = int(os.environ.get("JUDGE_COMPILE_CACHE_MIB") or DEFAULT_MIB) << 20
     with _lock:

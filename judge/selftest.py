@@ -9,12 +9,13 @@ program that must fail at run time, and checks it is RTE with the exit code the 
 
 A report never raises for the language's sake: a missing toolchain, a crash, a wrong answer
 or a broken box all become the report's text, so one bad language does not hide the others.
-Languages are checked in parallel, one thread each: boxes are independent, and the JVM's
-compile dominates the wall time.
+Languages are checked in parallel, two per CPU at a time: boxes are independent, and the
+JVMs' compiles dominate the wall time.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -123,7 +124,17 @@ def check(sb: SandboxLike, lang: Language) -> LanguageReport:
     return LanguageReport(lang, version(sb, lang), self_test(sb, lang))
 
 
+def without_images(languages: Sequence[Language]) -> dict[str, str]:
+    """The languages whose image is not here (neither built nor imported), each with why and the fix:
+    a machine that built only some images (`judge images build --languages ...`) offers only those."""
+    here = set(images.names())
+    return {lang.id: f"its image {lang.image!r} is not here: `judge images build --languages {lang.id}`"
+            for lang in languages if lang.image not in here}
+
+
 def check_all(sb: SandboxLike, languages: Sequence[Language]) -> list[LanguageReport]:
-    """Reports in the order given, the languages checked in parallel."""
-    with ThreadPoolExecutor(max_workers=max(1, len(languages))) as pool:
+    """Reports in the order given, the languages checked in parallel, two per CPU at a time: forty
+    compilers at once on two cores would spend their wall-time limits waiting for a core."""
+    workers = max(1, min(len(languages), 2 * (os.cpu_count() or 1)))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(lambda lang: check(sb, lang), languages))

@@ -312,6 +312,9 @@ def _parse(doc: Any, user: User, b64: bool) -> tuple[dict[str, Any] | None, dict
     elif jid in judge0.ARCHIVED:
         errors.setdefault("language_id", []).append(
             f"language with id {jid} is archived and cannot be used anymore")
+    elif j0 is None and jid in judge0.UNAVAILABLE:
+        errors.setdefault("language_id", []).append(
+            f"language with id {jid} is archived and cannot be used anymore ({judge0.UNAVAILABLE[jid]})")
     elif j0 is None:
         errors.setdefault("language_id", []).append(f"language with id {jid} doesn't exist")
     source = _decode(doc.get("source_code"), b64, "source_code", errors)
@@ -584,9 +587,14 @@ def get_languages() -> tuple[Any, int]:
 
 @blueprint.get("/languages/all", strict_slashes=False)
 def get_all_languages() -> tuple[Any, int]:
-    """Every id we take, none archived; a name says what runs an id that Judge0 gave another version
-    ("C (GCC 12.2.0, for Judge0's GCC 7.4.0)")."""
-    return [{**judge0.language_doc(lang.id, full=False), "is_archived": False} for lang in _by_name()], 200
+    """Every id we take, not archived; a name says what runs an id that Judge0 gave another version
+    ("C (GCC 12.2.0, for Judge0's GCC 7.4.0)"). Then Judge0's languages that Debian cannot give us,
+    archived, each name saying so (judge0.UNAVAILABLE), unless an operator added one."""
+    taken = [{**judge0.language_doc(lang.id, full=False), "is_archived": False} for lang in _by_name()]
+    lacking = [{"id": jid, "name": name, "is_archived": True}
+               for jid, name in sorted(judge0.UNAVAILABLE.items(), key=lambda item: item[1])
+               if jid not in judge0.LANGUAGES]
+    return taken + lacking, 200
 
 
 @blueprint.get("/languages/<int:language_id>", strict_slashes=False)

@@ -29,7 +29,8 @@ The bounds, per worker process:
   then the connection is closed. Any one read or write after that (a body, a response to a
   client that stopped reading) may take IO_TIMEOUT_S.
 * One address may hold at most `JUDGE_WEB_IDLE_PER_ADDRESS` (IDLE_PER_ADDRESS) connections that
-  wait for a request; a connection beyond that is closed at once. Connections that are being
+  wait for a request; a new one past that ends the address's longest-waiting one (AddressGate
+  says why that one). Connections that are being
   answered (a wait, an event stream) do not count: those are bounded per user where they are
   served (web/holds.py). IPv6 addresses count by their /64, which one host usually has whole.
   Behind a proxy (`JUDGE_PROXY_HOPS` set), every connection comes from the proxy, so this
@@ -43,25 +44,29 @@ machine with more cores runs more processes (`--processes`, gunicorn's `-w`).
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import resource
+import select
 import socket
 import warnings
-from collections import Counter
 from typing import Any
 
 import gevent
-from gevent.monkey import MonkeyPatchWarning
+from gevent.monkey import MonkeyPatchWarning, get_original
 from gunicorn.workers.base_async import AsyncWorker
 from gunicorn.workers.ggevent import GeventWorker
 
 HEADER_TIMEOUT_S = 10.0
 IO_TIMEOUT_S = 30.0
-IDLE_PER_ADDRESS = 32
+IDLE_PER_ADDRESS = 64
 CONNECTIONS = 10_000
 FILES_KEPT = 256  # descriptors left for the database, Redis and the app's files
 GRACE_S = 5  # on SIGTERM, what open requests get before they are cut (a stream never ends by itself)
+
+
+_real_poll = get_original("select", "poll")
 
 
 def _env_int(name: str, default: int, lo: int, hi: int) -> int:
@@ -104,34 +109,54 @@ def address_key(addr: Any) -> str | None:
 
 
 class AddressGate:
-    """Connections waiting for a request, counted per address; refuses one past the bound.
+    """Connections waiting for a request, per address, oldest first; a new one past the bound
+    ends the one of its address that has waited longest.
 
+    Ending the oldest, not refusing the newest: an honest client's new connection sends its
+    request at once and always gets in, while what it displaces is an idle keep-alive
+    connection (a browser opens another) or a flooder's. A contest hall behind one NAT address
+    keeps working; a flooder on it only churns its own idle connections. Ended with shutdown(),
+    so the greenlet reading it sees the end of the stream and closes it as any client's.
     Used from one worker process's greenlets, which share one thread: no lock is needed."""
 
     def __init__(self, idle_bound: int) -> None:
         self.bound = idle_bound  # 0: no bound
-        self.idle: Counter[str] = Counter()
+        self.idle: dict[str, dict[int, socket.socket]] = {}  # address -> waiting connections, oldest first
 
-    def admit(self, key: str | None) -> bool:
-        """Count a new connection as idle, or say False when its address holds its bound already."""
+    def waiting(self, key: str | None, conn: socket.socket) -> None:
+        """`conn` waits for a request (new, or answered and kept alive); past the bound, the
+        address's longest-waiting connection is ended."""
         if key is None or not self.bound:
-            return True
-        if self.idle[key] >= self.bound:
-            return False
-        self.idle[key] += 1
-        return True
+            return
+        queue = self.idle.setdefault(key, {})
+        queue[id(conn)] = conn
+        if len(queue) <= self.bound:
+            return
+        for ident, other in list(queue.items()):
+            if other is not conn and not _has_bytes(other):  # its request, unread, is not idleness
+                del queue[ident]
+                with contextlib.suppress(OSError):
+                    other.shutdown(socket.SHUT_RDWR)
+                return
 
-    def busy(self, key: str | None) -> None:
-        """Its request came: it no longer waits."""
-        if key is not None and self.bound:
-            self.idle[key] -= 1
-            if self.idle[key] <= 0:
-                del self.idle[key]
+    def busy(self, key: str | None, conn: socket.socket) -> None:
+        """Its request came, or it closed: it waits no more."""
+        queue = self.idle.get(key) if key is not None else None
+        if queue is not None:
+            queue.pop(id(conn), None)
+            if not queue:
+                del self.idle[key]  # type: ignore[arg-type]
 
-    def waiting(self, key: str | None) -> None:
-        """Answered and kept alive: it waits for the next request again."""
-        if key is not None and self.bound:
-            self.idle[key] += 1
+
+def _has_bytes(conn: socket.socket) -> bool:
+    """Whether a request (or the client's end) has come on `conn` that no one has read yet:
+    the kernel's poll, without waiting (gevent's own would wait)."""
+    try:
+        poller = _real_poll()
+        poller.register(conn.fileno(), select.POLLIN)
+        return bool(poller.poll(0))
+    except (OSError, ValueError):
+        return True  # closed or broken: its own reader finds out and closes it
 
 
 def raise_file_limit() -> int:
@@ -170,10 +195,7 @@ class Worker(GeventWorker):  # type: ignore[misc]  # gunicorn is untyped
 
     def handle(self, listener: socket.socket, client: socket.socket, addr: Any) -> None:
         key = address_key(addr)
-        if not self.gate.admit(key):
-            self.log.debug("closed a connection from %s: %d idle ones already", key, self.gate.bound)
-            client.close()
-            return
+        self.gate.waiting(key, client)
         try:
             client.settimeout(IO_TIMEOUT_S)  # each read and write; gunicorn's own would block for ever
             if client.family in (socket.AF_INET, socket.AF_INET6):
@@ -182,12 +204,12 @@ class Worker(GeventWorker):  # type: ignore[misc]  # gunicorn is untyped
                 client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             AsyncWorker.handle(self, listener, client, addr)
         finally:
-            self.gate.busy(key)  # a closed connection waits no more (after a request: waiting() again)
+            self.gate.busy(key, client)
 
     def handle_request(self, listener_name: Any, req: Any, sock: socket.socket, addr: Any) -> None:
         key = address_key(addr)
-        self.gate.busy(key)
+        self.gate.busy(key, sock)
         try:
             super().handle_request(listener_name, req, sock, addr)
         finally:
-            self.gate.waiting(key)
+            self.gate.waiting(key, sock)

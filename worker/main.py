@@ -1,9 +1,10 @@
 """Starting a worker: the language self-tests, then Celery on the queues of the languages that pass.
 
 1. The database schema is brought up to date (a no-op when it is).
-2. Every language (or those of `--languages`) runs its self-test in real boxes
-   (judge/selftest.py, as `judge languages` shows). A language that fails is refused: its
-   queue is not consumed here, and the reason is printed and announced.
+2. Every language (or those of `--languages`) whose image is here (built or imported) runs
+   its self-test in real boxes (judge/selftest.py, as `judge languages` shows). A language
+   without its image, or that fails, is refused: its queue is not consumed here, and the
+   reason is printed and announced.
 3. Celery's prefork pool starts with one process per CPU of this machine's allowed set (or
    `--concurrency`); each pool process boxes on its own CPU (worker/tasks.py), so two runs never
    share a core and timings do not fight. The worker consumes `judge.lang.<id>` for each
@@ -74,9 +75,13 @@ def main(concurrency: int | None, cpus: str | None, only: str | None, name: str 
         raise click.UsageError(str(e)) from None
     migrate(settings.database_url)
     t0 = time.monotonic()
-    reports = selftest.check_all(sandbox.default(), wanted)
+    unbuilt = selftest.without_images(wanted)  # not offered, and no self-test spent on them
+    reports = selftest.check_all(sandbox.default(), [lang for lang in wanted if lang.id not in unbuilt])
     accepted = [r.language.id for r in reports if r.ok]
     refused = {r.language.id: r.self_test for r in reports if not r.ok}
+    if unbuilt:
+        click.echo(f"judge worker: not offering {len(unbuilt)} languages whose image is not here: "
+                   f"{', '.join(unbuilt)} (`judge images build --languages ...` builds them)", err=True)
     click.echo(f"judge worker: self-tests in {time.monotonic() - t0:.1f} s: {len(accepted)} languages ok"
                + (f" ({', '.join(accepted)})" if accepted else ""), err=True)
     for lang, why in refused.items():
@@ -90,7 +95,7 @@ def main(concurrency: int | None, cpus: str | None, only: str | None, name: str 
     queues = [queue.language_queue(x) for x in accepted] + [queue.SERVICE_QUEUE]
     info = {"name": name, "host": socket.gethostname(), "pid": os.getpid(), "concurrency": n,
             "cores": os.cpu_count() or len(cpu_list), "cpus": cpu_list, "queues": queues,
-            "languages": accepted, "refused": refused,
+            "languages": accepted, "refused": {**unbuilt, **refused},
             "versions": {r.language.id: r.version for r in reports if r.ok}, "started_at": time.time()}
     os.environ["JUDGE_WORKER_NAME"] = name  # pool processes hold leases as <name>/<pid>
     stop = threading.Event()

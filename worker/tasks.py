@@ -62,6 +62,8 @@ def context() -> Context:
     global _context
     if _context is None:
         settings = Settings.from_env()
+        # one compile cache per worker machine, shared by its pool processes (judge/compile_cache.py)
+        os.environ.setdefault("JUDGE_COMPILE_CACHE_DIR", str(settings.data_dir / "compile-cache"))
         sb = sandbox.default()
         sb.cpus = _pin()
         sessions = session_factory(connect(settings.database_url))

@@ -1,4 +1,4 @@
-"""`judge images ls | build NAME... | import FILE --name NAME | rm NAME | prune`.
+"""`judge images ls | build NAME... [--languages IDS] | import FILE --name NAME | rm NAME | prune`.
 
 The commands over judge/images.py. Building shows progress: the step being built and, on a
 terminal, the latest line of apt or debootstrap under a spinner; without a terminal, one line
@@ -78,8 +78,10 @@ def ls(as_json: bool, defs_path: Path) -> None:
 @images_group.command("build")
 @click.argument("names", nargs=-1)
 @click.option("--all", "build_all", is_flag=True, help="Build every image the definitions file defines.")
+@click.option("--languages", "lang_ids", default=None, metavar="IDS",
+              help="Build the images these languages run on (comma-separated ids, e.g. c,python3,ocaml).")
 @DEFS_OPTION
-def build(names: tuple[str, ...], build_all: bool, defs_path: Path) -> None:
+def build(names: tuple[str, ...], build_all: bool, lang_ids: str | None, defs_path: Path) -> None:
     """Build images NAMES (and the images under them); layers already built are kept."""
     try:
         defs = images.definitions(defs_path)
@@ -87,8 +89,11 @@ def build(names: tuple[str, ...], build_all: bool, defs_path: Path) -> None:
         _fail(str(e))
     if build_all:
         names = tuple(defs)
+    if lang_ids is not None:
+        names += tuple(n for n in images_of_languages(lang_ids, defs, defs_path) if n not in names)
     if not names:
-        raise click.UsageError("name the images to build, or give --all; defined: " + ", ".join(defs))
+        raise click.UsageError("name the images to build, or give --all or --languages; defined: "
+                               + ", ".join(defs))
     console = _console(err=True)
     for name in names:
         if name not in defs:
@@ -102,6 +107,28 @@ def build(names: tuple[str, ...], build_all: bool, defs_path: Path) -> None:
         what = "up to date" if report.up_to_date else "built " + ", ".join(report.built)
         console.print(f"[bold]{name}[/]: {what} in {report.seconds:.1f} s "
                       f"(top layer {report.layers[-1][:19]})")
+
+
+def images_of_languages(lang_ids: str, defs: dict[str, images.Definition], defs_path: Path) -> list[str]:
+    """The images the languages `lang_ids` (comma-separated) run on, each once, in the order given;
+    UsageError for an unknown language or one whose image is imported, not defined (nothing to build)."""
+    from . import languages
+
+    found: list[str] = []
+    for key in (k.strip() for k in lang_ids.split(",")):
+        if not key:
+            continue
+        try:
+            image = languages.by_id(key).image
+        except JudgeError as e:
+            raise click.UsageError(str(e)) from None
+        if image == images.HOST or image in found:
+            continue
+        if image not in defs:
+            raise click.UsageError(f"{key} runs on image {image!r}, which {defs_path} does not define: "
+                                   f"import it (`judge images import FILE --name {image}`)")
+        found.append(image)
+    return found
 
 
 def _build_one(console: Console, name: str, defs_path: Path) -> images.BuildReport:

@@ -6,8 +6,10 @@ Language ids are Judge0's, from one table (LANGUAGES) that maps each id to the l
 runs it here: its own (50 C, 54 C++, 62 Java, 71 Python, ...), the other versions of one
 compiler that Judge0 numbers apart (48 and 49 run as 50's GCC, 52 and 53 as 54's G++; the name
 says so), and Judge0's two languages that are not languages: Plain Text (43) and Executable
-(44), run by a small Bash script with the source as its data file. A language that issue 22 or
-later adds is one more row. Statuses are Judge0's 1 to 14; our verdicts map onto them without
+(44), run by a small Bash script with the source as its data file. Issue 22 added a row for
+every Judge0 language Debian 12 packages (45 Assembly ... 88 Groovy); UNAVAILABLE names the
+five it lacks (FreeBASIC, Python 2, Swift, VB.NET, F#), listed as archived by /languages/all.
+Statuses are Judge0's 1 to 14; our verdicts map onto them without
 a new one: a memory limit is Judge0's "Runtime Error (Other)" with the message saying so (Judge0
 has no memory status), output over the limit is "Runtime Error (SIGXFSZ)", as Judge0's file
 size limit gives. Our own verdict stays available as the extra field `judge_verdict`, sent only
@@ -65,7 +67,10 @@ _CAT = b"exec /bin/cat text.txt\n"
 _EXEC = b'exec ./a.out "$@"\n'  # Judge0: /bin/chmod +x a.out && ./a.out; a.out is put in with mode 755
 
 # Judge0 1.13.1's ids (db/languages/active.rb) for what we run. Ordered by name, as Judge0 lists them.
+# `compiled` is Judge0's: whether its entry has a compile_cmd (SBCL, Elixir and Erlang have none
+# there, whatever we check here).
 LANGUAGES: dict[int, Judge0Language] = {lang.id: lang for lang in (
+    Judge0Language(id=45, name="Assembly (NASM 2.16.01)", ours="nasm", compiled=True),
     Judge0Language(id=46, name="Bash (5.2)", ours="bash"),
     Judge0Language(id=48, name="C (GCC 12.2.0, for Judge0's GCC 7.4.0)", ours="c", compiled=True),
     Judge0Language(id=49, name="C (GCC 12.2.0, for Judge0's GCC 8.3.0)", ours="c", compiled=True),
@@ -74,26 +79,59 @@ LANGUAGES: dict[int, Judge0Language] = {lang.id: lang for lang in (
     Judge0Language(id=52, name="C++ (GCC 12.2.0, for Judge0's GCC 7.4.0)", ours="cpp", compiled=True),
     Judge0Language(id=53, name="C++ (GCC 12.2.0, for Judge0's GCC 8.3.0)", ours="cpp", compiled=True),
     Judge0Language(id=54, name="C++ (GCC 12.2.0)", ours="cpp", compiled=True),
+    Judge0Language(id=75, name="C (Clang 14.0.6)", ours="c-clang", compiled=True),
+    Judge0Language(id=76, name="C++ (Clang 14.0.6)", ours="cpp-clang", compiled=True),
+    Judge0Language(id=86, name="Clojure (1.11.1)", ours="clojure"),
+    Judge0Language(id=77, name="COBOL (GnuCOBOL 3.1.2)", ours="cobol", compiled=True),
+    Judge0Language(id=55, name="Common Lisp (SBCL 2.2.9)", ours="common-lisp"),
+    Judge0Language(id=56, name="D (GDC 12.2.0, for Judge0's DMD 2.089.1)", ours="d", compiled=True),
+    Judge0Language(id=57, name="Elixir (1.14.0)", ours="elixir"),
+    Judge0Language(id=58, name="Erlang (OTP 25)", ours="erlang"),
     Judge0Language(id=44, name="Executable (x86-64 Linux, Debian 12 libraries)", ours="bash",
                    data_file="a.out", data_mode=0o755, runner=_EXEC),
+    Judge0Language(id=59, name="Fortran (GFortran 12.2.0)", ours="fortran", compiled=True),
     Judge0Language(id=60, name="Go (1.19)", ours="go", compiled=True),
+    Judge0Language(id=88, name="Groovy (2.4.21)", ours="groovy", compiled=True),
     Judge0Language(id=61, name="Haskell (GHC 9.0.2)", ours="haskell", compiled=True),
     Judge0Language(id=62, name="Java (OpenJDK 17)", ours="java", compiled=True),
     Judge0Language(id=63, name="JavaScript (Node.js 18)", ours="javascript"),
     Judge0Language(id=78, name="Kotlin (2.4)", ours="kotlin", compiled=True),
     Judge0Language(id=64, name="Lua (5.4)", ours="lua"),
+    Judge0Language(id=79, name="Objective-C (GCC 12.2.0, no GNUstep; for Judge0's Clang 7.0.1)",
+                   ours="objective-c", compiled=True),
+    Judge0Language(id=65, name="OCaml (4.13.1)", ours="ocaml", compiled=True),
+    Judge0Language(id=66, name="Octave (7.3.0)", ours="octave"),
     Judge0Language(id=67, name="Pascal (FPC 3.2.2)", ours="pascal", compiled=True),
+    Judge0Language(id=85, name="Perl (5.36.0)", ours="perl"),
     Judge0Language(id=68, name="PHP (8.2)", ours="php"),
     Judge0Language(id=43, name="Plain Text", ours="bash", data_file="text.txt", runner=_CAT),
+    Judge0Language(id=69, name="Prolog (GNU Prolog 1.4.5)", ours="gprolog", compiled=True),
     Judge0Language(id=71, name="Python (3.11)", ours="python3"),
+    Judge0Language(id=80, name="R (4.2.2)", ours="r"),
     Judge0Language(id=72, name="Ruby (3.1)", ours="ruby"),
     Judge0Language(id=73, name="Rust (1.63)", ours="rust", compiled=True),
+    Judge0Language(id=81, name="Scala (2.11.12)", ours="scala", compiled=True),
+    Judge0Language(id=82, name="SQL (SQLite 3.40.1)", ours="sql"),
+    Judge0Language(id=74, name="TypeScript (4.8.4)", ours="typescript", compiled=True),
 )}
+# Judge0 1.13.1's languages whose toolchain Debian 12 does not package: /languages/all lists them as
+# archived, saying so, and a submission to one is refused as an archived one is. An operator adds
+# one as a recipe on an imported image (README, Languages) and a row in LANGUAGES above.
+UNAVAILABLE: dict[int, str] = {
+    47: "Basic (FBC 1.07.1): not available here, Debian 12 has no FreeBASIC",
+    70: "Python (2.7.17): not available here, Debian 12 has no Python 2",
+    83: "Swift (5.2.3): not available here, Debian 12 has no Swift",
+    84: "Visual Basic.Net (vbnc 0.0.0.5943): not available here, Debian 12 has no vbnc",
+    87: "F# (.NET Core SDK 3.1.202): not available here, Debian 12 has no .NET",
+}
 ARCHIVED = range(1, 43)  # Judge0 1.13.1's archived languages (db/languages/archived.rb): refused as there
 # the id a submission of ours shows when it was not sent with one (Judge0's own for that language)
 BY_LANGUAGE = {"bash": 46, "c": 50, "csharp": 51, "cpp": 54, "go": 60, "haskell": 61, "java": 62,
                "javascript": 63, "kotlin": 78, "lua": 64, "pascal": 67, "php": 68, "python3": 71,
-               "ruby": 72, "rust": 73}
+               "ruby": 72, "rust": 73, "nasm": 45, "c-clang": 75, "cpp-clang": 76, "clojure": 86,
+               "cobol": 77, "common-lisp": 55, "d": 56, "elixir": 57, "erlang": 58, "fortran": 59,
+               "groovy": 88, "objective-c": 79, "ocaml": 65, "octave": 66, "perl": 85, "gprolog": 69,
+               "r": 80, "scala": 81, "sql": 82, "typescript": 74}
 COMPILED = frozenset(j for j, lang in LANGUAGES.items() if lang.compiled)
 
 

@@ -13,8 +13,8 @@ from service_kit import Service
 pytestmark = pytest.mark.sandbox
 
 
-def test_a_worker_refuses_languages_whose_self_test_fails(tmp_path: Path, service: Service) -> None:
-    # an image directory without the images: every self-test fails, so every language is refused
+def test_a_worker_offers_no_language_whose_image_is_not_here(tmp_path: Path, service: Service) -> None:
+    # an image directory without the images: no language can run, and none is self-tested in vain
     env = dict(service.env, JUDGE_IMAGE_DIR=str(tmp_path / "no-images"), JUDGE_DATA_DIR=str(tmp_path))
     env["JUDGE_DATABASE_URL"] = f"sqlite:///{tmp_path / 'judge.db'}"
     proc = subprocess.run(
@@ -25,8 +25,28 @@ def test_a_worker_refuses_languages_whose_self_test_fails(tmp_path: Path, servic
         timeout=120,
     )
     assert proc.returncode == 1
-    assert "refusing c: its self-test failed" in proc.stderr
-    assert "refusing python3: its self-test failed" in proc.stderr
+    assert "not offering 2 languages whose image is not here: c, python3" in proc.stderr
+    assert "no language passed its self-test" in proc.stderr
+
+
+def test_a_worker_refuses_languages_whose_self_test_fails(tmp_path: Path, service: Service) -> None:
+    # an operator's recipe (JUDGE_LANGUAGES) on a built image whose self-test prints the wrong sum
+    recipes = tmp_path / "languages.toml"
+    recipes.write_text(
+        '[broken]\nname = "Broken"\nextensions = [".broken"]\nsource = "main.py"\nimage = "python3"\n'
+        'run = ["/usr/bin/python3", "{source}"]\nversion = ["/usr/bin/python3", "--version"]\n'
+        '[broken.self_test]\nsource = "print(4)"\nstdin = "2 3\\n"\nexpected = "5\\n"\n')
+    env = dict(service.env, JUDGE_LANGUAGES=str(recipes), JUDGE_DATA_DIR=str(tmp_path))
+    env["JUDGE_DATABASE_URL"] = f"sqlite:///{tmp_path / 'judge.db'}"
+    proc = subprocess.run(
+        [sys.executable, "-m", "worker", "--languages", "broken"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1
+    assert "refusing broken: its self-test failed: wrong output: expected '5\\n', got '4'" in proc.stderr
     assert "no language passed its self-test" in proc.stderr
 
 

@@ -18,7 +18,7 @@ NEW = {  # issue 22's languages, from languages.toml, and their images
     "ocaml": "gcc-extra", "gprolog": "gcc-extra", "swi-prolog": "scripting", "common-lisp": "scripting",
     "scheme": "scripting", "erlang": "beam", "elixir": "beam", "scala": "jvm-extra", "clojure": "jvm-extra",
     "groovy": "jvm-extra", "typescript": "typescript", "r": "r", "perl": "scripting", "awk": "scripting",
-    "tcl": "scripting", "sql": "scripting", "brainfuck": "scripting",
+    "tcl": "scripting", "sql": "scripting", "brainfuck": "scripting", "octave": "octave",
 }
 
 
@@ -113,8 +113,8 @@ def test_every_self_test_adds_two_numbers() -> None:
 
 def test_every_language_compiles_or_checks_its_source() -> None:
     """Interpreted languages get a syntax check as their compile step: a syntax error is CE, not RTE.
-    SQL alone has none (sqlite3 cannot parse without running), as in Judge0."""
-    assert [lang.id for lang in languages.LANGUAGES if lang.compile is None] == ["sql"]
+    SQL and Octave have none (neither can parse without running), as in Judge0."""
+    assert [lang.id for lang in languages.LANGUAGES if lang.compile is None] == ["sql", "octave"]
 
 
 @pytest.mark.parametrize("lang", languages.LANGUAGES, ids=lambda lang: lang.id)
@@ -228,7 +228,7 @@ def test_allowances_only_for_runtimes_whose_start_needs_them() -> None:
     assert allowances == {"java": (250, 64), "kotlin": (250, 64), "pypy3": (0, 32), "ruby": (100, 0),
                           "javascript": (150, 0), "typescript": (150, 0), "scala": (250, 64),
                           "clojure": (1000, 96), "groovy": (750, 64), "r": (200, 48), "erlang": (200, 32),
-                          "elixir": (400, 48)}
+                          "elixir": (400, 48), "octave": (150, 16)}
 
 
 def test_heavy_compilers_get_more_room_than_the_default() -> None:

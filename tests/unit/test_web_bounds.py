@@ -4,6 +4,7 @@ connection counts against (web/server.py). The service tests try them on a real 
 from __future__ import annotations
 
 import json
+import socket
 
 import pytest
 
@@ -43,15 +44,25 @@ def test_a_connection_counts_against_its_address_or_its_ipv6_64(addr: object, ke
     assert address_key(addr) == key
 
 
-def test_the_gate_refuses_an_address_past_its_idle_bound_and_counts_requests_apart() -> None:
-    gate = AddressGate(2)
-    assert gate.admit("a") and gate.admit("a") and not gate.admit("a")
-    assert gate.admit("b")
-    gate.busy("a")  # its request came: it waits no more
-    assert gate.admit("a") and not gate.admit("a")
-    gate.waiting("a")  # answered, kept alive: waiting again, over the bound for a moment
-    gate.busy("a")
-    gate.busy("a")
-    gate.busy("a")
-    assert gate.idle["a"] == 0 or "a" not in gate.idle
-    assert AddressGate(0).admit("a") and AddressGate(5).admit(None)
+def test_past_its_bound_an_address_loses_its_longest_idle_connection_not_one_with_a_request() -> None:
+    pairs = [socket.socketpair() for _ in range(4)]  # (server side, client side)
+    try:
+        gate = AddressGate(2)
+        first, second, third, fourth = (server for server, _ in pairs)
+        gate.waiting("a", first)
+        gate.waiting("a", second)
+        pairs[0][1].sendall(b"GET / HTTP/1.1\r\n")  # the oldest has its request waiting: kept
+        gate.waiting("a", third)
+        assert second.recv(1) == b""  # ended: its reader sees the end of the stream
+        assert list(gate.idle["a"].values()) == [first, third]
+        gate.busy("a", first)  # its request was read
+        gate.waiting("b", fourth)  # another address counts apart
+        assert list(gate.idle["a"].values()) == [third] and list(gate.idle["b"].values()) == [fourth]
+        gate.busy("a", third)
+        assert "a" not in gate.idle
+        AddressGate(0).waiting("a", first)  # no bound: nothing kept, nothing ended
+        AddressGate(5).waiting(None, first)  # a Unix socket: no address
+    finally:
+        for server, client in pairs:
+            server.close()
+            client.close()

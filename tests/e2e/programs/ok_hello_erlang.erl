@@ -1,3 +1,1 @@
--module(main).
--export([main/0]).
-main() -> io:format("Hello, world!~n").
+main(_) -> io:format("Hello, world!~n").
