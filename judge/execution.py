@@ -34,7 +34,6 @@ import threading
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
-from enum import StrEnum
 from typing import BinaryIO, Protocol
 
 from sandbox import DEFAULT_ENV, FileRefused, Image, Limits, RunResult, RunStatus, SandboxError
@@ -43,6 +42,7 @@ from . import compile_cache, images
 from .languages import Language
 from .languages.recipe import EntryPointError, entry_point, expand
 from .submission import BadSubmission, Submission
+from .verdict import Status
 
 
 class BoxLike(Protocol):
@@ -56,17 +56,6 @@ class BoxLike(Protocol):
 class SandboxLike(Protocol):
     def box(self, image: Image = ..., *, uid: int = ..., limits: Limits | None = None
             ) -> AbstractContextManager[BoxLike]: ...
-
-
-class Status(StrEnum):
-    """The run statuses of CONTRACTS.md, less IE: that one is only ever made by judge/cli/__init__.py."""
-
-    OK = "OK"
-    TLE = "TLE"
-    MLE = "MLE"
-    OLE = "OLE"
-    RTE = "RTE"
-    CE = "CE"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

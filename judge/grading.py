@@ -39,7 +39,7 @@ from dataclasses import dataclass, field, replace
 from typing import BinaryIO
 
 import sandbox
-from sandbox import Limits, MiB, RunStatus, SandboxError
+from sandbox import Limits, MiB, SandboxError
 
 from . import execution, images, languages
 from . import submission as submission_mod
@@ -48,14 +48,10 @@ from .checkers import default as default_checker
 from .checkers import validator as custom
 from .checkers.validator import ValidatorProgram
 from .errors import JudgeError
-from .problems.model import Grading, Problem, TestCase, TestGroup, Verdict
+from .problems.model import Grading, Problem, TestCase, TestGroup
 from .submission import Submission
+from .verdict import Status, Verdict, verdict_of_run, worst
 
-# worst first, as the legacy default grader ranks errors (JE, IF, RTE, MLE, TLE, OLE, WA)
-SEVERITY = [Verdict.IE, Verdict.RTE, Verdict.MLE, Verdict.TLE, Verdict.OLE, Verdict.WA, Verdict.CE,
-            Verdict.AC]
-STATUS_VERDICT = {RunStatus.TLE: Verdict.TLE, RunStatus.MLE: Verdict.MLE, RunStatus.OLE: Verdict.OLE,
-                  RunStatus.RTE: Verdict.RTE}
 Progress = Callable[[str], None]  # called with a test's name before it runs
 TestDone = Callable[[int, "TestResult"], None]  # called with its index and result after it ran
 DMOJ_ADDRESS_SPACE = ("c", "cpp")  # the languages DMOJ limits by address space
@@ -256,7 +252,7 @@ class Grader:
         elif g.verdict_mode == "first_error":
             verdict = errors[0]
         else:
-            verdict = min(errors, key=SEVERITY.index)
+            verdict = worst(errors)
         scores = [s for _, s in counted]
         if not scores:
             score = 0.0
@@ -285,8 +281,8 @@ class Grader:
                                             stdout_to=spool)
                 common = {"name": case.name, "time_s": run.cpu_time_ms / 1000,
                           "wall_s": run.wall_time_ms / 1000, "memory": run.memory_bytes}
-                if run.status is not execution.Status.OK:
-                    verdict = STATUS_VERDICT.get(RunStatus(run.status.value), Verdict.RTE)
+                if run.status is not Status.OK:
+                    verdict = verdict_of_run(run.status)
                     return TestResult(verdict=verdict, message=run.message, **common)  # type: ignore[arg-type]
                 if spool is not None:
                     spool.seek(0)
@@ -329,7 +325,7 @@ class Grader:
         else:
             out = interactive.run_interactive(self.sb, program, vp.program, **common)  # type: ignore[arg-type]
         sub = out.submission
-        verdict = Verdict(out.verdict_hint)
+        verdict = out.verdict_hint
         message = out.judge_message or out.reason or sub.message
         return TestResult(name=case.name, verdict=verdict, time_s=sub.cpu_time_ms / 1000,
                           wall_s=sub.wall_time_ms / 1000, memory=sub.memory_bytes, message=message,

@@ -25,8 +25,8 @@ from pathlib import Path
 from .. import compile_cache
 from ..grading import Grader
 from ..problems import package
-from ..problems.model import Verdict
 from ..submission import Submission
+from ..verdict import Verdict
 from . import BenchError, percentiles
 
 SUM = ('#include <stdio.h>\n/* submission %d */\n'

@@ -25,9 +25,10 @@ from rich.text import Text
 from sandbox import MiB
 
 from ..bench import ImageBench, SandboxBench
-from ..execution import Execution, Status
+from ..execution import Execution
 from ..selftest import LanguageReport
 from ..text import printable
+from ..verdict import Status
 
 __all__ = ["printable"]  # judge.text's, re-exported: the commands take it from here
 

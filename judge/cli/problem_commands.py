@@ -30,7 +30,7 @@ from .. import languages, submission
 from ..errors import JudgeError
 from ..grading import Grader, GradeResult
 from ..problems import package
-from ..problems.model import Verdict
+from ..verdict import Verdict
 from ..verify import VerifyReport, verify_problem
 from .display import printable
 

@@ -32,9 +32,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from ..verdict import Verdict
 from .archive import unpack_zip
 from .files import PackageError, entries, number, read_yaml, rel
-from .model import Grading, Limits, Problem, Program, Submission, TestCase, TestGroup, Verdict
+from .model import Grading, Limits, Problem, Program, Submission, TestCase, TestGroup
 from .programs import language_of_file
 
 INIT_KEYS = {"archive", "test_cases", "checker", "pretest_test_cases", "output_limit_length",

@@ -13,21 +13,9 @@ Units live in names: seconds as floats where the format speaks seconds (time lim
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 
-
-class Verdict(StrEnum):
-    """CONTRACTS.md's verdicts."""
-
-    AC = "AC"
-    WA = "WA"
-    TLE = "TLE"
-    MLE = "MLE"
-    OLE = "OLE"
-    RTE = "RTE"
-    CE = "CE"
-    IE = "IE"
+from ..verdict import Verdict
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -61,17 +61,18 @@ import sandbox
 from judge import execution, images, languages
 from judge.checkers import default as default_checker
 from judge.errors import JudgeError
-from judge.grading import STATUS_VERDICT, Grader
+from judge.grading import Grader
 from judge.grading import TestResult as GradedTest
 from judge.problems import package
-from judge.problems.model import Problem, Verdict
+from judge.problems.model import Problem
 from judge.service import judge0, leases, problems, progress
 from judge.service.documents import submission_json
 from judge.storage import repo
 from judge.storage.models import Problem as ProblemRow
 from judge.storage.models import Submission, SubmissionState
 from judge.submission import Submission as Source
-from sandbox import Limits, MiB, RunStatus, SandboxError
+from judge.verdict import Status, Verdict, verdict_of_run
+from sandbox import Limits, MiB, SandboxError
 
 log = logging.getLogger(__name__)
 
@@ -395,8 +396,8 @@ class GradingService:
     def _ad_hoc_verdict(sub: _Job, run: execution.Execution, stdout: BinaryIO) -> tuple[Verdict, str | None]:
         """The run's verdict; `stdout` is its output, spooled to a file (at its start)."""
         message = run.message or None
-        if run.status is not execution.Status.OK:
-            return STATUS_VERDICT.get(RunStatus(run.status.value), Verdict.RTE), message
+        if run.status is not Status.OK:
+            return verdict_of_run(run.status), message
         if sub.expected_output is None:
             return Verdict.AC, message
         if sub.options.get("compare") == "judge0":  # line by line: read whole, up to the output limit

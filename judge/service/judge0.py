@@ -42,8 +42,8 @@ from typing import Any
 from judge import languages as langs
 from judge.errors import JudgeError
 from judge.languages.recipe import expand
-from judge.problems.model import Verdict
 from judge.storage.models import Submission, SubmissionState
+from judge.verdict import Verdict
 from sandbox import MiB
 
 VERSION = "1.13.1"

@@ -12,8 +12,8 @@ import sandbox
 from judge import compile_cache
 from judge.grading import Grader
 from judge.problems import package
-from judge.problems.model import Verdict
 from judge.submission import Submission
+from judge.verdict import Verdict
 
 pytestmark = pytest.mark.sandbox
 

@@ -10,8 +10,8 @@ import pytest
 from judge.bench import checker as checker_bench
 from judge.grading import Grader
 from judge.problems import package
-from judge.problems.model import Verdict
 from judge.submission import Submission
+from judge.verdict import Verdict
 
 pytestmark = pytest.mark.sandbox
 

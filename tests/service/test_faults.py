@@ -76,13 +76,13 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.pool import NullPool
 
 import sandbox
-from judge.problems.model import Verdict
 from judge.service import queue
 from judge.service.grade import GradingService, StorageUnavailable
 from judge.service.lifetime import terminate_with_parent
 from judge.service.redis_server import EmbeddedRedis
 from judge.storage import connect, migrate, repo, session_factory
 from judge.storage.models import Role, Submission, SubmissionState
+from judge.verdict import Verdict
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 

@@ -18,12 +18,12 @@ from alembic import command
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from judge.problems.model import Verdict
 from judge.service import leases
 from judge.service.redis_server import EmbeddedRedis
 from judge.storage import connect, migrate, repo, session_factory
 from judge.storage.db import alembic_config
 from judge.storage.models import Submission, SubmissionState
+from judge.verdict import Verdict
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("JUDGE_TEST_POSTGRES_URL") else [])
 needs_redis = pytest.mark.skipif(shutil.which("redis-server") is None and not os.environ.get("CI"),

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 import pytest
 
 from judge import languages
-from judge.execution import Execution, Status, layout, run_command, run_source
+from judge.execution import Execution, layout, run_command, run_source
 from judge.submission import BadSubmission, Submission
+from judge.verdict import Status
 from sandbox import HOST, ExecFailed, Image, Limits, MiB, RunResult, RunStatus
 
 USER = Limits(cpu_time_ms=1000, wall_time_ms=3000, memory_bytes=256 * MiB, output_bytes=1 * MiB)

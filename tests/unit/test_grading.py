@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from judge.grading import Grader, TestResult, round_time_limit
-from judge.problems.model import Grading, Limits, Problem, TestCase, TestGroup, Verdict
+from judge.problems.model import Grading, Limits, Problem, TestCase, TestGroup
+from judge.verdict import Verdict
 
 
 def case(name: str) -> TestCase:

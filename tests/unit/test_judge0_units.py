@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from judge.problems.model import Verdict
 from judge.service import judge0
 from judge.service.settings import Settings
 from judge.storage import repo
 from judge.storage.models import Role, Submission, SubmissionState
+from judge.verdict import Verdict
 from web.app import context, create_app
 
 

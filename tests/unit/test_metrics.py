@@ -22,12 +22,12 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 from sqlalchemy.orm import Session, sessionmaker
 
-from judge.problems.model import Verdict
 from judge.service import metrics, workers
 from judge.service.metrics import BOX_START, HISTOGRAMS, JUDGING_LATENCY, Recorder
 from judge.service.redis_server import EmbeddedRedis
 from judge.service.settings import Settings
 from judge.storage import connect, migrate, repo, session_factory
+from judge.verdict import Verdict
 from web.app import create_app
 
 needs_redis = pytest.mark.skipif(

@@ -22,7 +22,8 @@ from referencing.jsonschema import DRAFT202012
 
 from judge.service.settings import Settings
 from judge.storage import repo
-from judge.storage.models import Role, Verdict
+from judge.storage.models import Role
+from judge.verdict import Verdict
 from web.app import context, create_app
 
 PREFIX = "/api/v1"

@@ -15,7 +15,6 @@ from alembic import command
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from judge.problems.model import Verdict
 from judge.service import problems
 from judge.storage import connect, migrate, session_factory
 from judge.storage.db import alembic_config
@@ -28,6 +27,7 @@ from judge.storage.repo import (
     put_problem,
     record_result,
 )
+from judge.verdict import Verdict
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("JUDGE_TEST_POSTGRES_URL") else [])
 

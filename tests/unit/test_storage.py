@@ -20,7 +20,6 @@ from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from judge.problems.model import Verdict
 from judge.storage import connect, default_url, migrate, session_factory
 from judge.storage.db import alembic_config
 from judge.storage.models import (
@@ -50,6 +49,7 @@ from judge.storage.repo import (
     user_for_token,
     verify_password,
 )
+from judge.verdict import Verdict
 
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
