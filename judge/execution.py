@@ -162,7 +162,8 @@ def layout(lang: Language, source: bytes | Submission, main: str | None = None
             entry = entry_point(lang, texts, main)
         except EntryPointError as e:
             raise BadSubmission(f"{source.origin}: {e}") from None
-        own = [name for name in texts if any(name.endswith(ext) for ext in lang.extensions)]
+        mine = lang.extensions + lang.also_extensions  # SWI-Prolog's .pl files too
+        own = [name for name in texts if any(name.endswith(ext) for ext in mine)]
     run_main = lang.main_name(entry, texts[entry]) if lang.main_name is not None else None
     return files, entry, own, run_main
 

@@ -34,6 +34,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,12 +82,15 @@ def own_start(mount: Path, own: str) -> Path:
     return start
 
 
-def plan(mount: Path, own: str, *, systemd: bool) -> Plan:
+def plan(mount: Path, own: str, *, systemd: bool, delegated: Callable[[Path], bool] = lambda _: True) -> Plan:
     """What this process must do to have a delegated subtree; reads only files under `mount`.
 
     The real root cgroup (it alone has no `cgroup.type`) is no subtree of ours although it has
     every controller: a worker there would move every process of the machine into its leaf. The
     root of a container's cgroup namespace has `cgroup.type` and is the container's to use.
+    Under systemd a cgroup with every controller is still systemd's unless its unit was
+    delegated (`delegated(cgroup)`): a root shell's session scope may have cpu too, and the
+    judge must not move the shell into a leaf of systemd's scope.
     """
     start = own_start(mount, own)
     rel = "/" + start.relative_to(mount).as_posix() if start != mount else "/"
@@ -96,13 +100,35 @@ def plan(mount: Path, own: str, *, systemd: bool) -> Plan:
         raise HostSetupError(f"cannot read {start}/cgroup.controllers ({e.strerror})") from e
     missing = tuple(c for c in NEEDED if c not in available)
     real_root = start == mount and not (mount / "cgroup.type").exists()
-    if not missing and not real_root:
+    if not missing and not real_root and (not systemd or start == mount or delegated(start)):
         return Plan("none", rel, ())
     if systemd:
         return Plan("systemd-scope", rel, missing)
     if (mount / "cgroup.type").exists():
         return Plan("none", rel, missing)  # a container's namespace lacking them: nothing to do here
     return Plan("root-subtree", rel, missing)
+
+
+def systemd_delegated(cgroup: Path) -> bool:
+    """Did systemd delegate this cgroup (its unit has Delegate=yes)?
+
+    systemd 251 and later mark a delegated unit's cgroup with the xattr trusted.delegate=1;
+    older ones are asked for the unit's Delegate property (`systemctl show`)."""
+    for name in ("trusted.delegate", "user.delegate"):
+        try:
+            if os.getxattr(cgroup, name).strip(b"\0") == b"1":
+                return True
+        except OSError:
+            pass
+    unit = cgroup.name
+    if not unit.endswith((".service", ".scope")):
+        return False
+    try:
+        done = subprocess.run(["systemctl", "show", "--property=Delegate", "--value", unit],
+                              capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return done.stdout.strip() == "yes"
 
 
 def root_subtree(mount: Path, pid: int) -> Path:
@@ -224,7 +250,7 @@ def _decide(*, reexec: bool, announce: bool) -> Delegation:
     was = os.environ.pop(REEXEC_ENV, None)
     own = _cgroup_now()
     systemd = _systemd_runs()
-    p = plan(mount, own, systemd=systemd)
+    p = plan(mount, own, systemd=systemd, delegated=systemd_delegated)
     if p.action == "none" and not p.missing:
         if was is not None:  # this command re-ran itself under systemd-run: say so, once
             line = (f"cgroup v2: {was} lacked a delegated subtree; re-ran this command in the transient "
@@ -239,8 +265,10 @@ def _decide(*, reexec: bool, announce: bool) -> Delegation:
     if p.action == "none" or os.geteuid() != 0 or was is not None:
         lacks = ", ".join(p.missing) or "a subtree of its own"
         return Delegation("missing", p.start, f"{p.start} lacks {lacks}")
-    why = (f"{p.start} lacks the {', '.join(p.missing)} controller{'s' if len(p.missing) > 1 else ''}"
-           if p.missing else f"{p.start} is the root cgroup")
+    if p.missing:
+        why = f"{p.start} lacks the {', '.join(p.missing)} controller{'s' if len(p.missing) > 1 else ''}"
+    else:
+        why = f"{p.start} is the root cgroup" if p.start == "/" else f"{p.start} is systemd's, not delegated"
     if p.action == "systemd-scope":
         try:
             path = systemd_scope(os.getpid())

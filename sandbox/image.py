@@ -13,6 +13,7 @@ read. Never the host's root with holes punched in it: test data, the judge's own
 from __future__ import annotations
 
 import os
+import time
 from typing import Protocol
 
 from . import mounts
@@ -27,7 +28,18 @@ ETC_ALLOW = (
 )
 TOP_LEVEL = ("usr", "bin", "lib", "lib32", "lib64", "libx32", "sbin", "opt/pypy3")
 
+# the directories that hold an entry of TOP_LEVEL or ETC_ALLOW (HostImage.root_plan's cache)
+PARENTS = tuple(sorted({os.path.dirname(rel) for rel in (*TOP_LEVEL, *(f"etc/{e}" for e in ETC_ALLOW))}))
+
 BOX_USER = "box"
+
+
+def _stamp(path: str) -> tuple[int, int]:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return (-1, -1)
+    return (st.st_ino, st.st_mtime_ns)
 
 
 class Image(Protocol):
@@ -70,18 +82,33 @@ class HostImage:
 
     def __init__(self, host_root: str = "/") -> None:
         self.host_root = host_root
+        self._plan: tuple[tuple[tuple[int, int], ...], list[Op]] | None = None
 
     def _host(self, rel: str) -> str:
         return os.path.join(self.host_root, rel)
 
     def root_plan(self) -> list[Op]:
+        """The plan, made again only when a directory holding one of its entries changed.
+
+        Every entry is a name in one of PARENTS, so adding, removing, renaming or replacing one
+        changes that directory's mtime (or inode). Two dozen lstat calls and the plan's
+        objects per box become four stat calls (issue 23: 0.14 ms of the keeper's CPU a box).
+        A directory changed in the last second is not trusted: a file system's clock may tick
+        coarsely, and a second change within one tick would leave the mtime as it was.
+        """
+        stamp = tuple(_stamp(self._host(d)) for d in PARENTS)
+        cached = self._plan
+        settled = max(m for _, m in stamp) < time.time_ns() - 1_000_000_000
+        if cached is not None and cached[0] == stamp and settled:
+            return list(cached[1])
         ops: list[Op] = mounts.root_tmpfs()
         for rel in TOP_LEVEL:
             ops += self._entry(rel)
         ops.append(mounts.mkdir("/etc"))
         for rel in ETC_ALLOW:
             ops += self._entry(f"etc/{rel}")
-        return ops
+        self._plan = (stamp, ops)
+        return list(ops)
 
     def _entry(self, rel: str) -> list[Op]:
         host = self._host(rel)

@@ -9,6 +9,7 @@ language's id:
     [fortran]
     name = "Fortran (GFortran)"
     extensions = [".f90", ".f95", ".f"]     # with the dot; the first is the usual one
+                                             # (also_extensions: files of it once it is known)
     source = "main.f90"                      # the source's file name in the box
     image = "gcc-extra"                      # judge/images.toml's, or an imported one
     compile = ["/usr/bin/gfortran", "-O2", "-o", "main", "{sources}"]   # optional
@@ -52,8 +53,9 @@ ID = re.compile(r"^[a-z][a-z0-9_+-]*$")
 PLACEHOLDERS = {"{source}", "{stem}", "{sources}", "{main}", "{memory_mib}"}
 
 KEYS = {
-    "name", "extensions", "source", "image", "compile", "run", "version", "artifacts", "env",
-    "main_pattern", "compile_source", "extra_time_ms", "extra_memory_mib", "compile_limits", "self_test",
+    "name", "extensions", "also_extensions", "source", "image", "compile", "run", "version", "artifacts",
+    "env", "main_pattern", "compile_source", "extra_time_ms", "extra_memory_mib", "compile_limits",
+    "self_test",
 }
 REQUIRED = ("name", "extensions", "source", "image", "run", "version", "self_test")
 SELF_TEST_KEYS = {"source", "stdin", "expected", "error_source", "error_exit"}
@@ -106,6 +108,8 @@ def recipe(key: str, entry: Any, *, where: str) -> Language:
             id=key,
             name=_string(entry, "name", where),
             extensions=tuple(extensions),
+            also_extensions=tuple(_strings(entry, "also_extensions", where)) if "also_extensions" in entry
+            else (),
             source_name=_file_name(entry, where),
             image=_string(entry, "image", where),
             compile=_argv(entry, "compile", where) if "compile" in entry else None,

@@ -97,6 +97,8 @@ class Language:
     # (entry file name, its text) -> what {main} is; None: the entry's stem
     main_required: bool = False  # main_name must find one, else the submission is CE (Java: no main class)
     compile_source: str = ""  # where the compile command's flags come from; shown by `judge languages`
+    also_extensions: tuple[str, ...] = ()  # files of the language once it is known, never used to find it
+    # (SWI-Prolog's `.pl`, which by itself means Perl)
 
     def __post_init__(self) -> None:
         if not self.extensions or not all(e.startswith(".") for e in self.extensions):
@@ -141,7 +143,8 @@ def entry_point(lang: Language, files: Mapping[str, str], given: str | None = No
             listed = ", ".join(files)
             raise EntryPointError(f"--main {given}: no such file in the submission; files: {listed}")
         return given
-    own = [name for name in files if any(name.endswith(ext) for ext in lang.extensions)]
+    mine = lang.extensions + lang.also_extensions
+    own = [name for name in files if any(name.endswith(ext) for ext in mine)]
     if not own:
         raise EntryPointError(f"no {lang.name} file ({', '.join(lang.extensions)}) among: {', '.join(files)}")
     if len(own) == 1:

@@ -55,6 +55,17 @@ KNOWN_DIFFERENCES: dict[tuple[str, str], str] = {
     (D, "tests/monocs_mle/helloworld.cs"):
         "dmoj_policy: memory is what a program uses (the cgroup), not the address space Mono reserves; "
         "hello world uses 3 MiB of its 8 (AC)",
+    ("domjudge/fltcmp", "submissions/accepted/fltcmp-test-write-files-between-submissions.R"):
+        "config_dependent: the R program insists on DOMjudge's judgehost layout (TMPDIR under "
+        "/testcaseNNNNN/write_tmp); a box's TMPDIR is /tmp, so it prints why and stops (WA)",
+    ("domjudge/fltcmp", "submissions/accepted/fltcmp-test-write-files-between-testcases.R"):
+        "config_dependent: as its twin above, DOMjudge's TMPDIR layout (WA)",
+    (D, "tests/bf_rte_high/fail.b"):
+        "dmoj_policy: Brainfuck is Debian's beef, whose tape grows as the program moves right, so "
+        "`+[>+]` ends at the memory limit (MLE), where DMOJ's fixed tape is RTE",
+    (D, "tests/bf_rte_low/fail.b"):
+        "dmoj_policy: beef lets the pointer move left of the first cell without an error, so `<[]` "
+        "ends cleanly with no output (WA), where DMOJ's interpreter is RTE",
     (D, "tests/sandbox_py3_bad_file/helloworld.py"):
         "dmoj_policy: /dev/full is one of a box's devices, so opening it succeeds (AC)",
     (H, "submissions/run_time_error/test-chroot-escape.sh"):

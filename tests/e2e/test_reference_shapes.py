@@ -10,7 +10,7 @@ expect from it:
 - `run_time_error/overflow.c`: writes past a local array on the biggest input: "stack
   smashing detected" (RTE) with the stack protector of Ubuntu's GCC, whose defaults the C
   recipe writes out; Debian's plain `gcc -O2` would print the right answer;
-- `accepted/bits.scala`: a language this judge does not have: not judged, naming Scala;
+- `accepted/bits.swift`: a language this judge does not have: not judged, naming Swift;
 - `accepted/pipe.py`: a FIFO, which nobody can read as a program: not judged and a failed
   verification naming the fault, never a CE;
 - `input_validators/bits.ctd`: checktestdata, run boxed, refuses `data/secret/3.in` ("007":
@@ -42,7 +42,7 @@ FILES = {
     "submissions/accepted/Bits.kt": "fun main() {\n    val n = readln().trim().toInt()\n"
                                     "    println(n.countOneBits())\n}\n",
     "submissions/accepted/bits.py3": "print(bin(int(input())).count('1'))\n",
-    "submissions/accepted/bits.scala": "object Main extends App { println(1) }\n",
+    "submissions/accepted/bits.swift": "print(1)\n",
     "submissions/accepted/bits.c": '#include <stdio.h>\nint main(void) { unsigned n; scanf("%u", &n); '
                                    'printf("%d\\n", __builtin_popcount(n)); return 0; }\n',
     "submissions/run_time_error/overflow.c": """#include <stdio.h>
@@ -88,9 +88,9 @@ def test_verify_gives_each_shape_the_jurys_verdict(judge_cli: JudgeCli, tmp_path
     # the canary check's abort (__stack_chk_fail), on the one test whose input is too long
     assert [t["message"] for t in overflow["tests"] if t["verdict"] == "RTE"] == ["killed by SIGABRT"]
 
-    scala = subs["accepted/bits.scala"]
-    assert (scala["verdict"], scala["ok"]) == (None, None)
-    assert "not judged" in scala["note"] and "Scala" in scala["note"]
+    swift = subs["accepted/bits.swift"]
+    assert (swift["verdict"], swift["ok"]) == (None, None)
+    assert "not judged" in swift["note"] and "Swift" in swift["note"]
     pipe = subs["accepted/pipe.py"]
     assert (pipe["verdict"], pipe["ok"]) == (None, False), pipe  # the package's fault, not a CE
     assert "cannot read it" in pipe["note"] and "not a regular file" in pipe["note"]

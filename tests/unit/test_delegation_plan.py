@@ -53,14 +53,39 @@ def test_a_plain_service_asks_for_a_scope_too(host: Path) -> None:
     assert plan(host, "/system.slice/plain.service", systemd=True).action == "systemd-scope"
 
 
+def delegated(cgroup: Path) -> bool:
+    """systemd's answer on the laid-out host: units named judge-* have Delegate=yes."""
+    return cgroup.name.startswith(("judge-", "run-r"))
+
+
 def test_a_unit_with_delegate_yes_keeps_its_own_subtree(host: Path) -> None:
-    p = plan(host, "/system.slice/judge-worker.service", systemd=True)
+    p = plan(host, "/system.slice/judge-worker.service", systemd=True, delegated=delegated)
     assert (p.action, p.missing) == ("none", ())
+
+
+def test_a_session_scope_with_every_controller_is_still_systemds(host: Path) -> None:
+    """Where a slice has cpu enabled too: the judge must not move the login shell into a leaf."""
+    lay_out(host / "user.slice" / "user-0.slice" / "session-3.scope", "cpuset cpu io memory pids")
+    p = plan(host, "/user.slice/user-0.slice/session-3.scope", systemd=True, delegated=delegated)
+    assert (p.action, p.missing) == ("systemd-scope", ())
+
+
+def test_systemd_marks_a_delegated_cgroup_with_an_xattr(tmp_path: Path) -> None:
+    from sandbox.delegation import systemd_delegated
+
+    unit = tmp_path / "judge-worker.slice"  # a name systemctl is never asked about
+    unit.mkdir()
+    assert not systemd_delegated(unit)
+    try:
+        os.setxattr(unit, "user.delegate", b"1")
+    except OSError as e:
+        pytest.skip(f"{tmp_path} takes no user xattrs: {e}")
+    assert systemd_delegated(unit)
 
 
 def test_a_pool_process_in_the_workers_leaf_uses_the_workers_subtree(host: Path) -> None:
     lay_out(host / "system.slice" / "judge-worker.service" / "supervisor", "")
-    p = plan(host, "/system.slice/judge-worker.service/supervisor", systemd=True)
+    p = plan(host, "/system.slice/judge-worker.service/supervisor", systemd=True, delegated=delegated)
     assert (p.action, p.start) == ("none", "/system.slice/judge-worker.service")
 
 
@@ -120,6 +145,7 @@ def stock(host: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setattr(delegation, "_is_cgroup2", lambda path: path == host)
     monkeypatch.setattr(delegation, "_cgroup_now", lambda: "/user.slice/user-0.slice/session-3.scope")
     monkeypatch.setattr(delegation, "_systemd_runs", lambda: True)
+    monkeypatch.setattr(delegation, "systemd_delegated", delegated)
     monkeypatch.setattr(os, "geteuid", lambda: 0)
     return host
 

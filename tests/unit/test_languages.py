@@ -173,14 +173,19 @@ def test_pypy_runs_python_files_but_does_not_take_their_extension() -> None:
     assert languages.for_source("sum.py", "pypy3") is pypy
 
 
-def test_kotlin_runs_the_main_class_the_jar_names() -> None:
-    """No class name is guessed: kotlinc writes Main-Class (MainKt, or @file:JvmName's) into the jar."""
+def test_kotlin_runs_the_class_of_its_top_level_main() -> None:
+    """Kotlin 2.4's manifest names MainKt even under @file:JvmName, so the class is worked out."""
     k = kotlin.KOTLIN
     assert k.compile is not None
     assert {"-include-runtime", "-d", "main.jar"} <= set(k.compile)
-    assert k.run[0] == "/usr/bin/java" and k.run[-2:] == ("-jar", "main.jar")
-    assert not any(arg.endswith("Kt") for arg in k.run)
+    assert k.run[0] == "/usr/bin/java" and k.run[-3:] == ("-cp", "main.jar", "{main}")
     assert k.artifacts == (("main.jar", 0o644),)
+    main = kotlin.main_class
+    assert main("main.kt", "fun main() {}") == "MainKt"
+    assert main("sol/hello-world.kt", "fun main(args: Array<String>) {}") == "Hello_worldKt"
+    assert main("main.kt", '@file:JvmName("Greeter")\nobject A { fun main() {} }\nfun main() {}') == "Greeter"
+    assert main("main.kt", "package a.b\n\nsuspend fun main() {}") == "a.b.MainKt"
+    assert main("main.kt", "object Main {\n    @JvmStatic fun main(args: Array<String>) {}\n}") is None
 
 
 def test_jvm_languages_do_not_write_perf_data() -> None:

@@ -53,8 +53,9 @@ STREAM_MAX_S = 3600.0
 
 def _json_body() -> dict[str, Any]:
     doc = read_json()
-    if json_fault() is not None:
-        raise ApiError(413, "too_large", f"{json_fault()}; nothing was parsed")
+    if json_fault() is not None:  # refused before it was parsed (web/api/body.py)
+        raise ApiError(400, "bad_request", f"the body must be a JSON object that costs little to parse: "
+                       f"{json_fault()}")
     if not isinstance(doc, dict):
         raise ApiError(400, "bad_request", "the body must be a JSON object (Content-Type: application/json)")
     fault = unstorable(doc)
