@@ -46,7 +46,8 @@ class LanguageReport:
         return self.self_test == OK
 
     def to_json(self) -> dict[str, object]:
-        """CONTRACTS.md's fields (id, name, version, image, extensions, self_test) and the recipe's limits."""
+        """The contract's fields (id, name, version, image, extensions, self_test; docs/contracts.md) and
+        the recipe's limits."""
         lang = self.language
         lim = lang.compile_limits
         return {

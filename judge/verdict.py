@@ -1,6 +1,6 @@
 """The judge's two vocabularies of outcomes, their order, and how a run's facts become them.
 
-Everything that says what happened to a program names it from here (CONTRACTS.md's "Verdicts"
+Everything that says what happened to a program names it from here (docs/contracts.md's "Verdicts"
 and "Run statuses"):
 
 * `Verdict`: the judgement on a test or a submission; stored, shown and returned.
@@ -24,7 +24,7 @@ from sandbox import RunStatus
 
 
 class Verdict(StrEnum):
-    """CONTRACTS.md's verdicts. Declared in the order they are listed; SEVERITY is their rank."""
+    """docs/contracts.md's verdicts. Declared in the order they are listed; SEVERITY is their rank."""
 
     AC = "AC"
     WA = "WA"
@@ -46,7 +46,7 @@ def worst(verdicts: Iterable[Verdict]) -> Verdict:
 
 
 class Status(StrEnum):
-    """The run statuses of CONTRACTS.md, less IE: that one is only ever made by judge/cli/__init__.py."""
+    """The run statuses of docs/contracts.md, less IE: that one is only ever made by judge/cli/__init__.py."""
 
     OK = "OK"
     TLE = "TLE"

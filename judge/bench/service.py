@@ -179,7 +179,7 @@ def serve(tmp: Path, workers: int,
     env = {k: v for k, v in os.environ.items() if k != "JUDGE_DATABASE_URL"}
     env |= {"JUDGE_DATA_DIR": str(tmp), "JUDGE_REDIS_URL": redis_url}
     port = _free_port()
-    log = open(tmp / "serve.log", "wb")  # noqa: SIM115 - closed in finally
+    log = open(tmp / "serve.log", "wb")  # closed in finally
     argv = [sys.executable, "-m", "judge", "serve", "--port", str(port), "--workers", str(workers),
             "--languages", ",".join(langs)]
     serve = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)

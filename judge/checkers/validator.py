@@ -1,6 +1,6 @@
 """A package's own output validator: compiled once, then run in a fresh box for every check.
 
-Two protocols, as judges speak them (reference/judges.md, sections 8.5 and 9):
+Two protocols, as judges speak them (the judges survey's sections 8.5 and 9, docs/references.md):
 
 * Kattis/ICPC (`run_kattis`): `validator input answer feedback_dir/ [args] < team_output`;
   exit 42 accepts, 43 rejects, anything else (0 included) is a judge error. The feedback

@@ -12,7 +12,7 @@
     judge ps | stop ID_PREFIX | kill ID_PREFIX (judge/cli/boxes.py)
     judge verify PROBLEM, judge grade PROBLEM SUBMISSION...   (judge/cli/problem_commands.py)
 
-Names, units and JSON fields are CONTRACTS.md's ("Command line"): times in seconds, sizes in
+Names, units and JSON fields are docs/contracts.md's ("Command line"): times in seconds, sizes in
 bytes, `--memory` and `--output-limit` in MiB. With `--json` a command prints exactly one JSON
 document on stdout and nothing else there.
 

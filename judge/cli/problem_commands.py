@@ -1,6 +1,6 @@
 """`judge verify PROBLEM` and `judge grade PROBLEM SUBMISSION...`: the organiser's commands.
 
-JSON fields are CONTRACTS.md's. A progress bar goes to stderr on a terminal only, so `--json`
+JSON fields are docs/contracts.md's. A progress bar goes to stderr on a terminal only, so `--json`
 output and pipes stay clean. Exit codes: verify 0 when every judged submission got an
 expected verdict, 1 when one did not; grade 0 when every submission was graded (whatever
 its verdict); 2 usage (a broken package is a usage error: the message names the file and

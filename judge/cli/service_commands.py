@@ -2,7 +2,7 @@
 
 `judge web` and `judge worker` replace themselves (exec) with `python -m web` and
 `python -m worker`: the roles live in web/ and worker/, which depend on judge/, never the other
-way, so judge/ starts them by name. They read CONTRACTS.md's environment (JUDGE_DATA_DIR,
+way, so judge/ starts them by name. They read docs/contracts.md's environment (JUDGE_DATA_DIR,
 JUDGE_DATABASE_URL, JUDGE_REDIS_URL, JUDGE_SECRET_KEY); the split roles need JUDGE_REDIS_URL
 (default redis://127.0.0.1:6379/0).
 
@@ -72,7 +72,7 @@ def worker_command(args: tuple[str, ...]) -> None:
 
 def _lock(data_dir: Path) -> IO[str]:
     data_dir.mkdir(parents=True, exist_ok=True)
-    f = open(data_dir / "serve.lock", "a+")  # noqa: SIM115 - held open for the life of the process
+    f = open(data_dir / "serve.lock", "a+")  # held open for the life of the process
     try:
         fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

@@ -260,7 +260,7 @@ class GradingService:
                 raise
             except (SandboxError, OSError) as e:
                 outcome, failure = {"verdict": Verdict.IE}, f"{type(e).__name__}: {e}"
-            except Exception as e:  # noqa: BLE001 - whatever failed is ours: IE, never the contestant's
+            except Exception as e:  # whatever failed is ours: IE, never the contestant's
                 log.exception("grading submission %s failed", job.id)
                 return {"verdict": Verdict.IE, "message": f"internal error: {e}"}
             if failure is None:

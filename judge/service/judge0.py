@@ -1,6 +1,6 @@
 """What the Judge0-compatible API needs of the domain: ids, statuses, comparison, documents.
 
-Judge0 1.13.1 is the reference (../shared/reference/judges.md section 2, and its own code:
+Judge0 1.13.1 is the reference (the judges survey's section 2, docs/references.md, and its own code:
 app/models/submission.rb, app/jobs/isolate_job.rb, app/serializers/, db/languages/active.rb).
 Language ids are Judge0's, from one table (LANGUAGES) that maps each id to the language that
 runs it here: its own (50 C, 54 C++, 62 Java, 71 Python, ...), the other versions of one

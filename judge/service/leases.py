@@ -149,7 +149,7 @@ def reap(sessions: sessionmaker[Session], client: redis.Redis,
                     sub.id, sub.graded_by or "?", generation)
         try:
             enqueue(sub.id, sub.language, generation)
-        except Exception:  # noqa: BLE001 - kombu raises several kinds for a broker that is away
+        except Exception:  # kombu raises several kinds for a broker that is away
             log.exception("submission %s: cannot queue it again now; the next reap retries", sub.id)
             with sessions.begin() as session:
                 repo.unsent(session, sub.id, generation)
@@ -168,7 +168,7 @@ def reaper(sessions: sessionmaker[Session], client: redis.Redis, enqueue: Callab
                 reap(sessions, client, enqueue)
             except (OperationalError, InterfaceError, redis.RedisError) as e:  # away: said in a line
                 log.warning("reaping waits: %s", str(getattr(e, "orig", None) or e).splitlines()[0])
-            except Exception:  # noqa: BLE001 - a reaper that dies would lose nothing but its watch
+            except Exception:  # a reaper that dies would lose nothing but its watch
                 log.exception("reaping failed; trying again")
 
     thread = threading.Thread(target=loop, name="judge-reaper", daemon=True)

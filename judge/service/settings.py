@@ -1,4 +1,4 @@
-"""The service's settings, from the environment (CONTRACTS.md's names), read once per process.
+"""The service's settings, from the environment (docs/contracts.md's names), read once per process.
 
 `JUDGE_DATA_DIR` (default ./judge-data) holds the SQLite database, imported problem packages
 and the embedded Redis's files. `JUDGE_DATABASE_URL` defaults to SQLite there.

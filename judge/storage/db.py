@@ -3,7 +3,7 @@
 `connect(url)` makes an Engine; `session_factory(engine)` a sessionmaker; `migrate(url)` brings
 the schema to the newest Alembic revision (the only way tables are made: there is no
 `create_all` outside tests). The URL defaults to `JUDGE_DATABASE_URL`, else SQLite at
-`$JUDGE_DATA_DIR/judge.db` (`JUDGE_DATA_DIR` defaults to `./judge-data`), as CONTRACTS.md says.
+`$JUDGE_DATA_DIR/judge.db` (`JUDGE_DATA_DIR` defaults to `./judge-data`), as docs/contracts.md says.
 
 SQLite gets, on every new connection: foreign keys on (SQLite leaves them off by default), WAL
 journal mode (readers do not block the writer; web and workers share one file) and a busy

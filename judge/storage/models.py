@@ -61,7 +61,7 @@ class Role(StrEnum):
 
 
 class SubmissionState(StrEnum):
-    """CONTRACTS.md's submission states, in the order a submission goes through them."""
+    """docs/contracts.md's submission states, in the order a submission goes through them."""
 
     QUEUED = "queued"
     COMPILING = "compiling"

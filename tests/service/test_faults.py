@@ -248,7 +248,7 @@ class Instance:
         return "\n".join(f"--- {n}.log (end)\n{self.log(n)[-3000:]}" for n in self.procs)
 
     def start(self, name: str, argv: list[str], **env: str) -> subprocess.Popen[bytes]:
-        f = open(self.logs_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed with the instance
+        f = open(self.logs_dir / f"{name}.log", "ab")  # closed with the instance
         self.files.append(f)
         # a session of its own, so that a kill reaches its whole process group and nothing else
         p = subprocess.Popen(argv, env={**self.env, **env}, stdout=f, stderr=subprocess.STDOUT,
@@ -714,7 +714,8 @@ def test_boxes_that_cannot_be_made_are_tried_three_times_then_ie_with_the_cause(
     # the cause, as the sandbox names it: the read-only tmpfs over /run/judge-sandbox leaves no
     # place for the box's uid lock (sandbox/uids.py), the first thing a box takes
     message = doc["message"]
-    assert message.startswith("internal error after 3 attempts: SandboxError: cannot take a box uid: "), message
+    assert message.startswith("internal error after 3 attempts: SandboxError: cannot take a box uid: "), \
+        message
     assert message.endswith(": Read-only file system (errno 30)"), message
     assert doc["tests"] == []  # no test ran: not one box was made
     log = instance.log(instance.worker)

@@ -1,6 +1,6 @@
 """`/api/v1/submissions`: submit, read, wait, follow, batch-submit, rejudge.
 
-POST takes CONTRACTS.md's body: `language`, `source` and `problem`, or instead of a problem
+POST takes docs/contracts.md's body: `language`, `source` and `problem`, or instead of a problem
 `stdin` with optional `expected_output`, `time_limit` (s) and `memory_limit` (MiB): an ad hoc
 run. `callback_url` asks for a webhook when it is done. The submission is committed, then queued
 (judge/service/queue.py); if the broker cannot take it, it is deleted again and the answer is
@@ -157,7 +157,7 @@ def create(wanted: list[dict[str, Any]]) -> list[int]:
     try:
         for sid, lang, user, kind in ids:  # a fair share per user and class: judge/service/queue.py
             queue.enqueue_grade(ctx.celery, sid, lang, 0, user=user, kind=kind)
-    except Exception as e:  # noqa: BLE001 - kombu raises several kinds for a broker that is away
+    except Exception as e:  # kombu raises several kinds for a broker that is away
         with ctx.sessions.begin() as session:
             for sid, *_ in ids:
                 sub = session.get(Submission, sid)
