@@ -78,6 +78,7 @@ class VerifyReport:
     checked: tuple[Checked, ...]
     input_checks: int = 0  # (validator, case) pairs run
     invalid_inputs: tuple[str, ...] = ()  # what the input validators refused, and why
+    validators_not_run: tuple[str, ...] = ()  # input validators this judge cannot run (VIVA), and why
     timings: dict[str, float] = field(default_factory=dict)  # seconds; the module docstring says which
 
     @property
@@ -87,7 +88,8 @@ class VerifyReport:
     def to_json(self) -> dict[str, object]:
         return {"problem": self.problem.id, "name": self.problem.name, "time_limit": self.time_limit_s,
                 "time_limit_source": self.time_limit_source, "ok": self.ok,
-                "input_validation": {"checks": self.input_checks, "invalid": list(self.invalid_inputs)},
+                "input_validation": {"checks": self.input_checks, "invalid": list(self.invalid_inputs),
+                                     "not_run": list(self.validators_not_run)},
                 "timings": {k: round(v, 2) for k, v in self.timings.items()},
                 "warnings": list(self.problem.warnings),
                 "submissions": [c.to_json() for c in self.checked]}
@@ -200,7 +202,23 @@ def verify_problem(problem: Problem, *, sb: sandbox.Sandbox, jobs: int = 2,
     count, invalid = validate_inputs(problem, grader, jobs)
     phases["input_validation_s"] = time.perf_counter() - t0
     return VerifyReport(problem=problem, time_limit_s=limit, time_limit_source=source, checked=tuple(checked),
-                        input_checks=count, invalid_inputs=tuple(invalid), timings={**phases, **clock.total})
+                        input_checks=count, invalid_inputs=tuple(invalid), timings={**phases, **clock.total},
+                        validators_not_run=tuple(_not_run(problem)))
+
+
+def _not_run(problem: Problem) -> list[str]:
+    """The input validators validate_inputs skips, each with why (the loader warned too)."""
+    out = []
+    for program in problem.input_validators:
+        if program.language is not None or program.kind == "checktestdata":
+            continue
+        name = program.path.relative_to(problem.root).as_posix()
+        viva = program.path.suffix == ".viva" or any(f.suffix == ".viva" for f in program.path.glob("*"))
+        why = ("VIVA, a Java program this judge does not ship" if viva
+               else "build/run scripts, which this judge does not build yet" if program.build_run
+               else "not in a language this judge has")
+        out.append(f"{name}: {why}")
+    return out
 
 
 def validate_inputs(problem: Problem, grader: Grader, jobs: int = 1) -> tuple[int, list[str]]:

@@ -14,7 +14,8 @@ expect from it:
 - `accepted/pipe.py`: a FIFO, which nobody can read as a program: not judged and a failed
   verification naming the fault, never a CE;
 - `input_validators/bits.ctd`: checktestdata, run boxed, refuses `data/secret/3.in` ("007":
-  checktestdata's INT allows no leading zeros), which every solution would take.
+  checktestdata's INT allows no leading zeros), which every solution would take;
+  `input_validators/bits.viva` is reported as not run.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ FILES = {
     "problem.yaml": "name: Bits\n",
     ".timelimit": "2\n",
     "input_validators/bits.ctd": "INT(0, 1000000000) NEWLINE\nEOF\n",
+    "input_validators/bits.viva": "<0 <= n <= 1000000000>\n",
     "data/sample/1.in": "5\n", "data/sample/1.ans": "2\n",
     "data/secret/1.in": "1000000000\n", "data/secret/1.ans": "13\n",
     "data/secret/2.in": "0\n", "data/secret/2.ans": "0\n",
@@ -100,6 +102,8 @@ def test_verify_gives_each_shape_the_jurys_verdict(judge_cli: JudgeCli, tmp_path
     assert len(invalid) == 1 and invalid[0].startswith("secret/3.in: the checktestdata script bits.ctd "
                                                        "rejects it"), invalid
     assert "007" in invalid[0]  # checktestdata's own message, from the box's stderr
+    assert doc["input_validation"]["not_run"] == [
+        "input_validators/bits.viva: VIVA, a Java program this judge does not ship"]
     assert result.exit_code == 1 and doc["ok"] is False
     # where the time went: Kotlin alone compiles for seconds; every phase was timed
     timings = doc["timings"]
