@@ -12,7 +12,6 @@ The schema is migrated when the app is made; `judge serve` makes it before the w
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,7 +92,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     app.register_blueprint(api)
     app.register_blueprint(pages)
-    app.register_blueprint(judge0)
+    app.register_blueprint(judge0, url_prefix=Settings.from_env().judge0_prefix)  # the environment's, as ever
     app.register_blueprint(metrics)  # GET /metrics, for Prometheus
     login_manager.init_app(app)
     csrf = CSRFProtect(app)
@@ -118,7 +117,7 @@ def proxy_hops() -> int:
     Without it, every request seems to come from the proxy, so the per-address limits (failed
     logins, requests without a token: web/ratelimit.py) would count everyone together. Set it
     only behind proxies that overwrite these headers: a client could forge them otherwise."""
-    raw = os.environ.get("JUDGE_PROXY_HOPS", "").strip() or "0"
+    raw = Settings.from_env().proxy_hops_raw or "0"
     try:
         hops = int(raw)
     except ValueError:

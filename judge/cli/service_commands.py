@@ -160,7 +160,7 @@ def serve_command(host: str, port: int, workers: int | None, languages: str | No
     settings.secret_key()  # made now, before two children race to make it
     redis_server: EmbeddedRedis | None = None
     env = dict(os.environ, JUDGE_DATA_DIR=str(settings.data_dir), JUDGE_DATABASE_URL=settings.database_url)
-    if not os.environ.get("JUDGE_REDIS_URL"):
+    if not settings.redis_url_given:
         redis_server = EmbeddedRedis(settings.data_dir / "redis")
         try:
             env["JUDGE_REDIS_URL"] = redis_server.start()

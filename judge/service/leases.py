@@ -34,21 +34,17 @@ import redis
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from judge.service.settings import Settings
 from judge.storage import repo
 
 log = logging.getLogger(__name__)
 
 KEY_PREFIX = "judge:lease:"
-DEFAULT_LEASE_S = 15.0
 
 
 def lease_s() -> float:
     """`JUDGE_LEASE_S`: how long a holder that stops renewing keeps its submissions (default 15)."""
-    try:
-        value = float(os.environ.get("JUDGE_LEASE_S") or DEFAULT_LEASE_S)
-    except ValueError:
-        return DEFAULT_LEASE_S
-    return max(1.0, value)
+    return Settings.from_env().lease_s
 
 
 def key(submission_id: int, generation: int) -> str:
@@ -57,7 +53,7 @@ def key(submission_id: int, generation: int) -> str:
 
 def holder_name() -> str:
     """This process as a holder: the worker's name (`JUDGE_WORKER_NAME`) and the pid."""
-    return f"{os.environ.get('JUDGE_WORKER_NAME') or 'judge'}/{os.getpid()}"
+    return f"{Settings.from_env().worker_name}/{os.getpid()}"
 
 
 @dataclass

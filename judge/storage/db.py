@@ -12,7 +12,6 @@ timeout, so a second writer waits instead of failing at once.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +26,10 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 
 
 def default_url() -> str:
-    """`JUDGE_DATABASE_URL`, else SQLite at `$JUDGE_DATA_DIR/judge.db`."""
-    url = os.environ.get("JUDGE_DATABASE_URL")
-    if url:
-        return url
-    data_dir = Path(os.environ.get("JUDGE_DATA_DIR") or "./judge-data")
-    return f"sqlite:///{(data_dir / 'judge.db').resolve()}"
+    """`JUDGE_DATABASE_URL`, else SQLite at `$JUDGE_DATA_DIR/judge.db` (judge/service/settings.py)."""
+    from judge.service.settings import Settings  # not at the top: settings is above storage
+
+    return Settings.from_env().database_url
 
 
 def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -89,9 +89,7 @@ def test_document_units_fields_and_base64() -> None:
 
 
 def test_a_full_queue_is_503(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import web.judge0
-
-    monkeypatch.setattr(web.judge0, "MAX_QUEUE_SIZE", 3)
+    monkeypatch.setenv("JUDGE0_MAX_QUEUE_SIZE", "3")
     app = create_app(
         Settings(
             data_dir=tmp_path, database_url=f"sqlite:///{tmp_path}/j.db", redis_url="redis://127.0.0.1:1/0"
