@@ -69,7 +69,7 @@ from judge.storage.models import Submission, SubmissionState, User
 from web.api.auth import is_staff, may_see, token_caller
 from web.api.body import read_json, text_fault, url_fault
 from web.api.errors import ApiError
-from web.api.submissions import create, wait_done
+from web.api.submissions import create, held_wait
 from web.app import context
 
 log = logging.getLogger(__name__)
@@ -467,7 +467,7 @@ def create_submission() -> Response | tuple[Any, int]:
     (sid,) = create([fields_])
     if not _flag("wait"):
         return {"token": fields_["token"]}, 201
-    sub = wait_done(sid, WAIT_MAX_S, lambda: _by_id(sid))
+    sub = held_wait(sid, user, WAIT_MAX_S, lambda: _by_id(sid))  # capped per user, as /api/v1's
     try:
         return judge0.document(sub, b64=b64, fields=fields), 201
     except judge0.NotUtf8 as e:

@@ -29,12 +29,11 @@ CHECKTESTDATA, VIVA = ".ctd", ".viva"
 # Extensions of languages this judge does not have, from problemtools' languages.yaml
 # (Kattis/problemtools problemtools/config/languages.yaml) and DOMjudge's default languages
 # (webapp/src/DataFixtures/DefaultData/LanguageFixture.php), and a few more seen in packages.
-# `.pl` is Perl in DOMjudge and Prolog in problemtools; `.m` is Objective-C in problemtools.
+# What issue 22 added (Scala, Ada, AWK, Fortran, OCaml, Perl, Prolog, R, COBOL, Common Lisp,
+# Objective-C, Brainfuck, NASM) left this table: those files are judged now.
 FOREIGN: dict[str, str] = {
-    ".py2": "Python 2", ".scala": "Scala", ".sc": "Scala", ".adb": "Ada", ".ads": "Ada", ".awk": "AWK",
-    ".f95": "Fortran", ".f90": "Fortran", ".ml": "OCaml", ".pl": "Perl (DOMjudge) or Prolog (problemtools)",
-    ".plg": "Prolog", ".R": "R", ".swift": "Swift", ".cob": "COBOL", ".fs": "F#", ".lisp": "Common Lisp",
-    ".cl": "Common Lisp", ".m": "Objective-C", ".b": "Brainfuck", ".bf": "Brainfuck", ".asm": "assembly",
+    ".py2": "Python 2", ".swift": "Swift", ".fs": "F#", ".ads": "Ada (a package specification)",
+    ".vb": "Visual Basic", ".bas": "BASIC", ".s": "assembly (GNU as)",
 }
 
 

@@ -333,3 +333,27 @@ def test_a_wait_past_the_users_bound_is_answered_at_once(web: Web) -> None:
         assert (status, state) == (200, "queued")
         assert took < 10 and not any(w.done() for w in waits)
         assert all(w.result()[:2] == (200, "queued") and w.result()[2] >= 15 for w in waits)
+
+
+def test_a_judge0_wait_counts_against_the_same_bound(web: Web) -> None:
+    """Judge0's `POST /submissions?wait=true` holds one of the user's waits too: with eight open,
+    it is answered at once (201, still In Queue: this fixture runs no worker), not after 60 s."""
+    sid = web.call("POST", "/submissions", "frank", json=AD_HOC).json()["id"]
+
+    def wait() -> None:
+        web.call("GET", f"/submissions/{sid}", "frank", params={"wait": "true", "timeout": 20})
+
+    with ThreadPoolExecutor(8) as pool:
+        waits = [pool.submit(wait) for _ in range(8)]
+        time.sleep(3)
+        assert not any(w.done() for w in waits)
+        start = time.monotonic()
+        r = requests.post(f"{web.base}/judge0/submissions", params={"wait": "true"}, timeout=90,
+                          headers={"X-Auth-Token": web.tokens["frank"]},
+                          json={"language_id": 71, "source_code": "print(1)"})
+        took = time.monotonic() - start
+        assert r.status_code == 201, r.text
+        assert r.json()["status"]["description"] == "In Queue", r.json()
+        assert took < 10 and not any(w.done() for w in waits), took
+        for w in waits:
+            w.result()

@@ -192,15 +192,19 @@ def _load(submission_id: int, user: User) -> Submission:
 
 
 def _wait(submission_id: int, user: User, bound: float) -> Submission:
+    return held_wait(submission_id, user, bound, lambda: _load(submission_id, user))
+
+
+def held_wait(submission_id: int, user: User, bound: float, load: Callable[[], Submission]) -> Submission:
     """The submission once done, or as it stands when `bound` seconds have passed; at once when
-    the user has JUDGE_WAITS_PER_USER waits open already (web/holds.py)."""
+    the user has JUDGE_WAITS_PER_USER waits open already (web/holds.py). Both APIs wait this way."""
     lease = None
     if not is_staff(user):
         lease = holds.take(context().redis, "waits", user.id, hold_limits().waits)
         if lease is None:
-            return _load(submission_id, user)
+            return load()
     try:
-        return wait_done(submission_id, bound, lambda: _load(submission_id, user))
+        return wait_done(submission_id, bound, load)
     finally:
         if lease is not None:
             lease.release()
