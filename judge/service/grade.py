@@ -91,6 +91,20 @@ class StorageUnavailable(JudgeError):
     """The database refused a write for longer than the service's `db_retry_s`."""
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Outcome:
+    """What one grading found, as repo.record_result stores it: built once, where the grading ends."""
+
+    verdict: Verdict
+    score: float | None = None
+    time_s: float | None = None  # CPU, the largest over the tests
+    memory_bytes: int | None = None  # peak, the largest over the tests
+    compile_output: str | None = None
+    message: str | None = None
+    tests: tuple[repo.TestOutcome, ...] = ()
+    run: repo.RunOutput | None = None  # an ad hoc run's own output; a problem's submissions keep none
+
+
 @dataclass(frozen=True, slots=True)
 class Graded:
     """A finished grading: the submission's document, and where to post it (if anywhere)."""
@@ -246,7 +260,7 @@ class GradingService:
         self.publish(submission_id, {"event": "done", "submission": graded.document})
         return graded
 
-    def _attempts(self, job: _Job, claim: repo.Claim) -> dict[str, Any]:
+    def _attempts(self, job: _Job, claim: repo.Claim) -> Outcome:
         """The outcome to record: graded up to `attempts` times while the host fails, then IE
         (module docstring). LostClaim and StorageUnavailable pass: there is nothing to record."""
         pause = self.retry_s
@@ -259,10 +273,10 @@ class GradingService:
             except (repo.LostClaim, StorageUnavailable):
                 raise
             except (SandboxError, OSError) as e:
-                outcome, failure = {"verdict": Verdict.IE}, f"{type(e).__name__}: {e}"
+                outcome, failure = Outcome(verdict=Verdict.IE), f"{type(e).__name__}: {e}"
             except Exception as e:  # whatever failed is ours: IE, never the contestant's
                 log.exception("grading submission %s failed", job.id)
-                return {"verdict": Verdict.IE, "message": f"internal error: {e}"}
+                return Outcome(verdict=Verdict.IE, message=f"internal error: {e}")
             if failure is None:
                 if attempt > 1:
                     log.warning("submission %s: attempt %d of %d succeeded", job.id, attempt, self.attempts)
@@ -271,7 +285,7 @@ class GradingService:
                 log.error("submission %s: attempt %d of %d failed (%s); it is IE", job.id, attempt,
                           self.attempts, failure)
                 message = f"internal error after {self.attempts} attempts: {failure}"
-                return {**outcome, "message": outcome.get("message") or message}
+                return replace(outcome, message=outcome.message or message)
             log.warning("submission %s: attempt %d of %d failed (%s); grading it again in %.1f s",
                         job.id, attempt, self.attempts, failure, pause)
             time.sleep(pause)
@@ -279,9 +293,13 @@ class GradingService:
         raise AssertionError("unreachable: the last attempt returns")
 
     def _record(self, submission_id: int, claim: repo.Claim,
-                outcome: dict[str, Any]) -> tuple[Graded, float | None]:
+                outcome: Outcome) -> tuple[Graded, float | None]:
         with self.sessions.begin() as session:
-            done = repo.record_result(session, submission_id, claim=claim, **outcome)
+            done = repo.record_result(session, submission_id, claim=claim, verdict=outcome.verdict,
+                                      score=outcome.score, time_s=outcome.time_s,
+                                      memory_bytes=outcome.memory_bytes,
+                                      compile_output=outcome.compile_output,
+                                      tests=outcome.tests, message=outcome.message, run=outcome.run)
             graded = Graded(submission_json(done), done.callback_url)
             finished = done.finished_at or done.created_at
             # from submitting to the verdict; a rejudge has no submitting moment of its own
@@ -300,7 +318,7 @@ class GradingService:
                 self._graders[key] = _Loaded(problem, Grader(problem, time_limit_s=time_limit_s, sb=self.sb))
             return self._graders[key]
 
-    def _problem(self, sub: _Job, claim: repo.Claim) -> dict[str, Any]:
+    def _problem(self, sub: _Job, claim: repo.Claim) -> Outcome:
         if sub.problem_path is None:
             raise JudgeError(f"problem {sub.problem_id!r} is gone")
         if sub.problem_time_limit_s <= 0:
@@ -322,18 +340,19 @@ class GradingService:
 
         source = Source.single(languages.by_id(sub.language).source_name, sub.source)
         result = loaded.grader.grade(source, sub.language, progress=before, on_test=after)
-        tests = [repo.TestOutcome(index=i, name=t.name, verdict=t.verdict, time_s=t.time_s, wall_s=t.wall_s,
-                                  memory_bytes=t.memory, message=t.message or None, score=t.score)
-                 for i, t in enumerate(result.tests)]
-        return {"verdict": result.verdict, "score": result.score,
-                "time_s": result.max_time if result.tests else None,
-                "memory_bytes": result.max_memory if result.tests else None,
-                "compile_output": result.compile_output or None, "message": result.message or None,
-                "tests": tests}
+        tests = tuple(repo.TestOutcome(index=i, name=t.name, verdict=t.verdict, time_s=t.time_s,
+                                       wall_s=t.wall_s, memory_bytes=t.memory, message=t.message or None,
+                                       score=t.score)
+                      for i, t in enumerate(result.tests))
+        return Outcome(verdict=result.verdict, score=result.score,
+                       time_s=result.max_time if result.tests else None,
+                       memory_bytes=result.max_memory if result.tests else None,
+                       compile_output=result.compile_output or None, message=result.message or None,
+                       tests=tests)
 
     # -- an ad hoc run -------------------------------------------------------------------------
 
-    def _ad_hoc(self, sub: _Job, claim: repo.Claim) -> dict[str, Any]:
+    def _ad_hoc(self, sub: _Job, claim: repo.Claim) -> Outcome:
         """One program on one stdin; `sub.options` may ask for Judge0's settings (judge0.py)."""
         opts = sub.options
         lang = languages.by_id(sub.language)
@@ -352,14 +371,14 @@ class GradingService:
         try:  # Judge0's additional_files (and Plain Text's and Executable's file): in the compile box too
             source, extra = judge0.program(opts, lang.id, sub.source)
         except judge0.FilesRefused as e:  # a name the program's own files take: the submitter's fault
-            return {"verdict": Verdict.CE, "message": str(e)}
+            return Outcome(verdict=Verdict.CE, message=str(e))
         entry = lang.source_file(source.decode("utf-8", errors="replace"))
         files = Source(((entry, source), *((n, d) for n, d, _ in extra)), "judge0") if extra else source
         compiled = execution.compile_source(self.sb, lang, files, image=image, flags=flags,
                                             main=entry if extra else None)
         if isinstance(compiled, execution.CompileFailure):
-            return {"verdict": Verdict.CE, "compile_output": compiled.output,
-                    "message": compiled.message or None}
+            return Outcome(verdict=Verdict.CE, compile_output=compiled.output,
+                           message=compiled.message or None)
         modes = {name: mode for name, _, mode in extra}
         compiled = replace(compiled, files=tuple((n, d, modes.get(n, m)) for n, d, m in compiled.files))
         args = shlex.split(str(opts.get("command_line_arguments") or ""))
@@ -387,10 +406,11 @@ class GradingService:
         stdout, stderr = run.stdout, run.stderr
         if opts.get("redirect_stderr_to_stdout"):
             stdout, stderr = stdout + stderr, b""
-        return {"verdict": verdict, "time_s": test.time_s, "memory_bytes": test.memory_bytes,
-                "compile_output": compiled.compile_output or None, "message": message, "tests": [test],
-                "run": repo.RunOutput(stdout=stdout[:KEPT_OUTPUT_BYTES], stderr=stderr[:KEPT_OUTPUT_BYTES],
-                                      exit_code=run.exit_code, signal=run.signal)}
+        return Outcome(verdict=verdict, time_s=test.time_s, memory_bytes=test.memory_bytes,
+                       compile_output=compiled.compile_output or None, message=message, tests=(test,),
+                       run=repo.RunOutput(stdout=stdout[:KEPT_OUTPUT_BYTES],
+                                          stderr=stderr[:KEPT_OUTPUT_BYTES],
+                                          exit_code=run.exit_code, signal=run.signal))
 
     @staticmethod
     def _ad_hoc_verdict(sub: _Job, run: execution.Execution, stdout: BinaryIO) -> tuple[Verdict, str | None]:
@@ -407,13 +427,12 @@ class GradingService:
         return (Verdict.AC if check.accepted else Verdict.WA), check.message or message
 
 
-def _host_failure(outcome: dict[str, Any]) -> str | None:
+def _host_failure(outcome: Outcome) -> str | None:
     """Why a finished grading is IE (its first IE test's message), or None when it is not."""
-    if outcome["verdict"] is not Verdict.IE:
+    if outcome.verdict is not Verdict.IE:
         return None
-    tests: list[repo.TestOutcome] = outcome.get("tests") or []
-    found = next((t.message for t in tests if t.verdict is Verdict.IE and t.message), None)
-    return str(found or outcome.get("message") or "internal error").removeprefix("internal error: ")
+    found = next((t.message for t in outcome.tests if t.verdict is Verdict.IE and t.message), None)
+    return str(found or outcome.message or "internal error").removeprefix("internal error: ")
 
 
-__all__ = ["Graded", "GradingService", "SandboxError", "StorageUnavailable"]
+__all__ = ["Graded", "GradingService", "Outcome", "SandboxError", "StorageUnavailable"]
