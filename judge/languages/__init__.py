@@ -1,10 +1,11 @@
 """The languages the judge knows: an explicit registry, in the order they are shown.
 
-Three sources, in this order: the recipes written in Python beside this file (those that
-bring code, like Java's public class, or were written before recipes were data), listed in
-CODED below; the built-in recipes of `languages.toml` (loader.py says the form); and the
+Three sources: the recipes written in Python beside this file (those that bring code, like
+Java's public class, and C and C++, whose shared flags c.py holds), listed in CODED below; the
+built-in recipes of `languages.toml` (loader.py says the form), every other language; and the
 operator's files named by JUDGE_LANGUAGES (`:` between several), read the first time the
-registry is used, not at import. Nothing is discovered by scanning file names. Ids and
+registry is used, not at import. They are shown in SHOWN_FIRST's order, then the files'
+order. Nothing is discovered by scanning file names. Ids and
 extensions must be unique across all three; `_index` checks that, so a clash (an operator's
 recipe taking `.c`, say) fails at once, naming both.
 """
@@ -15,31 +16,21 @@ from functools import cache
 from pathlib import Path, PurePath
 
 from ..errors import UnknownLanguage
-from .bash import BASH
 from .c import C
 from .cpp import CPP
-from .csharp import CSHARP
 from .go import GO
 from .haskell import HASKELL
 from .java import JAVA
-from .javascript import JAVASCRIPT
 from .kotlin import KOTLIN
 from .loader import BUILTIN, LanguageFileError, load
-from .lua import LUA
-from .pascal import PASCAL
-from .php import PHP
-from .pypy3 import PYPY3
-from .python3 import PYTHON3
 from .recipe import Language, SelfTest
-from .ruby import RUBY
-from .rust import RUST
 
-# The compiled mainstream first, each beside its sibling (C++ by C, PyPy by CPython, Kotlin by
-# Java); then the rest of the compiled languages, then the scripting ones.
-CODED: tuple[Language, ...] = (
-    C, CPP, PYTHON3, PYPY3, JAVA, KOTLIN, JAVASCRIPT, RUST, GO, CSHARP, HASKELL, PASCAL,
-    RUBY, PHP, LUA, BASH,
-)
+CODED: tuple[Language, ...] = (C, CPP, JAVA, KOTLIN, GO, HASKELL)
+# The order languages are shown in: the compiled mainstream first, each beside its sibling (C++
+# by C, PyPy by CPython, Kotlin by Java), then the rest of the compiled languages, then the
+# scripting ones; languages.toml's and the operator's others after these, in their files' order.
+SHOWN_FIRST = ("c", "cpp", "python3", "pypy3", "java", "kotlin", "javascript", "rust", "go", "csharp",
+               "haskell", "pascal", "ruby", "php", "lua", "bash")
 
 
 def _index(languages: tuple[Language, ...]) -> tuple[dict[str, Language], dict[str, Language]]:
@@ -68,6 +59,8 @@ def _registry() -> tuple[tuple[Language, ...], dict[str, Language], dict[str, La
     found = CODED + load(BUILTIN)
     for path in operator_files():
         found += load(path)
+    first = {key: i for i, key in enumerate(SHOWN_FIRST)}
+    found = tuple(sorted(found, key=lambda lang: first.get(lang.id, len(first))))  # stable: files' order
     return (found, *_index(found))
 
 

@@ -714,8 +714,8 @@ def test_boxes_that_cannot_be_made_are_tried_three_times_then_ie_with_the_cause(
     # the cause, as the sandbox names it: the read-only tmpfs over /run/judge-sandbox leaves no
     # place for the box's uid lock (sandbox/uids.py), the first thing a box takes
     message = doc["message"]
-    assert message.startswith("internal error after 3 attempts: SandboxError: cannot take a box uid: "), \
-        message
+    cause = "internal error after 3 attempts: SandboxError: cannot take a box uid: "
+    assert message.startswith(cause), message
     assert message.endswith(": Read-only file system (errno 30)"), message
     assert doc["tests"] == []  # no test ran: not one box was made
     log = instance.log(instance.worker)

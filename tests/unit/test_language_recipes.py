@@ -102,5 +102,7 @@ def test_the_operators_file_joins_the_registry_and_may_not_take_an_extension(
 
 def test_the_built_in_file_is_read_like_any_other() -> None:
     built_in = load(BUILTIN)
-    assert len(built_in) == 27 and {lang.image for lang in built_in} >= {"gcc-extra", "scripting", "beam"}
-    assert all(lang.self_test.error_source or lang.id in ("sql", "brainfuck") for lang in built_in)
+    assert len(built_in) == 37 and {lang.image for lang in built_in} >= {"gcc-extra", "scripting", "beam"}
+    assert not {lang.id for lang in built_in} & {lang.id for lang in languages.CODED}
+    new = built_in[10:]  # issue 22's, after the ten that were Python files before
+    assert all(lang.self_test.error_source or lang.id == "brainfuck" for lang in new)
