@@ -49,7 +49,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
@@ -111,6 +111,44 @@ class Graded:
 
     document: dict[str, Any]
     callback_url: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunOptions:
+    """An ad hoc run's options, as the web stored them (Judge0's names, web/judge0.py), read once.
+
+    Sizes in KiB and times in seconds where Judge0 gives them so; None where the option is unset
+    and the run takes the service's default. `stored` is the whole stored mapping, for
+    judge/service/judge0.program (`additional_files`, `language_id`)."""
+
+    wall_time_limit_s: float | None = None
+    max_file_size_kib: int | None = None
+    stack_limit_kib: int | None = None
+    max_processes: int | None = None
+    compiler_options: str = ""
+    command_line_arguments: str = ""
+    number_of_runs: int = 1
+    redirect_stderr_to_stdout: bool = False
+    compare: str | None = None  # "judge0": line by line; else Kattis's default checker
+    checker_args: tuple[str, ...] = ()
+    stored: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, opts: dict[str, Any]) -> RunOptions:
+        return cls(
+            wall_time_limit_s=float(opts["wall_time_limit"]) if opts.get("wall_time_limit") else None,
+            max_file_size_kib=int(opts["max_file_size"]) if opts.get("max_file_size") else None,
+            stack_limit_kib=int(opts["stack_limit"]) if opts.get("stack_limit") else None,
+            max_processes=int(opts["max_processes_and_or_threads"])
+            if opts.get("max_processes_and_or_threads") else None,
+            compiler_options=str(opts.get("compiler_options") or ""),
+            command_line_arguments=str(opts.get("command_line_arguments") or ""),
+            number_of_runs=max(1, int(opts.get("number_of_runs") or 1)),
+            redirect_stderr_to_stdout=bool(opts.get("redirect_stderr_to_stdout")),
+            compare=opts.get("compare"),
+            checker_args=tuple(opts.get("checker_args") or ()),
+            stored=opts,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -354,22 +392,22 @@ class GradingService:
 
     def _ad_hoc(self, sub: _Job, claim: repo.Claim) -> Outcome:
         """One program on one stdin; `sub.options` may ask for Judge0's settings (judge0.py)."""
-        opts = sub.options
+        opts = RunOptions.of(sub.options)
         lang = languages.by_id(sub.language)
         time_s = sub.time_limit_s or AD_HOC_TIME_S
         cpu_ms = max(1, round(time_s * 1000))
-        wall_ms = round(float(opts["wall_time_limit"]) * 1000) if opts.get("wall_time_limit") else 3 * cpu_ms
-        file_bytes = int(opts["max_file_size"]) * 1024 if opts.get("max_file_size") else None
+        wall_ms = round(opts.wall_time_limit_s * 1000) if opts.wall_time_limit_s is not None else 3 * cpu_ms
+        file_bytes = opts.max_file_size_kib * 1024 if opts.max_file_size_kib is not None else None
         limits = Limits(cpu_time_ms=cpu_ms, wall_time_ms=wall_ms,  # Judge0's may be under the CPU limit
                         memory_bytes=(sub.memory_mib or AD_HOC_MEMORY_MIB) * MiB,
                         output_bytes=file_bytes or AD_HOC_OUTPUT_BYTES,
                         file_size_bytes=file_bytes or Limits().file_size_bytes,
-                        stack_bytes=int(opts["stack_limit"]) * 1024 if opts.get("stack_limit") else None,
-                        processes=int(opts.get("max_processes_and_or_threads") or Limits().processes))
+                        stack_bytes=opts.stack_limit_kib * 1024 if opts.stack_limit_kib is not None else None,
+                        processes=Limits().processes if opts.max_processes is None else opts.max_processes)
         image = images.get(lang.image)
-        flags = shlex.split(str(opts.get("compiler_options") or ""))
+        flags = shlex.split(opts.compiler_options)
         try:  # Judge0's additional_files (and Plain Text's and Executable's file): in the compile box too
-            source, extra = judge0.program(opts, lang.id, sub.source)
+            source, extra = judge0.program(opts.stored, lang.id, sub.source)
         except judge0.FilesRefused as e:  # a name the program's own files take: the submitter's fault
             return Outcome(verdict=Verdict.CE, message=str(e))
         entry = lang.source_file(source.decode("utf-8", errors="replace"))
@@ -381,15 +419,15 @@ class GradingService:
                            message=compiled.message or None)
         modes = {name: mode for name, _, mode in extra}
         compiled = replace(compiled, files=tuple((n, d, modes.get(n, m)) for n, d, m in compiled.files))
-        args = shlex.split(str(opts.get("command_line_arguments") or ""))
+        args = shlex.split(opts.command_line_arguments)
         self._set_state(sub.id, SubmissionState.RUNNING, claim)
         runs = []
-        for _ in range(max(1, int(opts.get("number_of_runs") or 1))):  # Judge0: stop at the first failure
+        for _ in range(opts.number_of_runs):  # Judge0: stop at the first failure
             with tempfile.TemporaryFile(prefix="judge-output-") as spool:  # never the whole output in memory
                 run = execution.run_program(self.sb, compiled, limits, image=image, stdin=sub.stdin or b"",
                                             args=args, stdout_to=spool)
                 spool.seek(0)
-                verdict, message = self._ad_hoc_verdict(sub, run, spool)
+                verdict, message = self._ad_hoc_verdict(sub, opts, run, spool)
                 spool.seek(0)
                 run = replace(run, stdout=spool.read(KEPT_OUTPUT_BYTES))
             runs.append((run, verdict, message))
@@ -404,7 +442,7 @@ class GradingService:
         self.publish(sub.id, {"event": "test", "index": 0, "name": "stdin", "verdict": verdict.value,
                               "time": round(test.time_s, 3), "memory": test.memory_bytes})
         stdout, stderr = run.stdout, run.stderr
-        if opts.get("redirect_stderr_to_stdout"):
+        if opts.redirect_stderr_to_stdout:
             stdout, stderr = stdout + stderr, b""
         return Outcome(verdict=verdict, time_s=test.time_s, memory_bytes=test.memory_bytes,
                        compile_output=compiled.compile_output or None, message=message, tests=(test,),
@@ -413,17 +451,18 @@ class GradingService:
                                           exit_code=run.exit_code, signal=run.signal))
 
     @staticmethod
-    def _ad_hoc_verdict(sub: _Job, run: execution.Execution, stdout: BinaryIO) -> tuple[Verdict, str | None]:
+    def _ad_hoc_verdict(sub: _Job, opts: RunOptions, run: execution.Execution,
+                        stdout: BinaryIO) -> tuple[Verdict, str | None]:
         """The run's verdict; `stdout` is its output, spooled to a file (at its start)."""
         message = run.message or None
         if run.status is not Status.OK:
             return verdict_of_run(run.status), message
         if sub.expected_output is None:
             return Verdict.AC, message
-        if sub.options.get("compare") == "judge0":  # line by line: read whole, up to the output limit
+        if opts.compare == "judge0":  # line by line: read whole, up to the output limit
             return (Verdict.AC if judge0.compare(sub.expected_output, stdout.read()) else Verdict.WA), message
         check = default_checker.check_streams(io.BytesIO(sub.expected_output), stdout,
-                                              sub.options.get("checker_args") or ())
+                                              opts.checker_args)
         return (Verdict.AC if check.accepted else Verdict.WA), check.message or message
 
 
@@ -435,4 +474,4 @@ def _host_failure(outcome: Outcome) -> str | None:
     return str(found or outcome.message or "internal error").removeprefix("internal error: ")
 
 
-__all__ = ["Graded", "GradingService", "Outcome", "SandboxError", "StorageUnavailable"]
+__all__ = ["Graded", "GradingService", "Outcome", "RunOptions", "SandboxError", "StorageUnavailable"]
