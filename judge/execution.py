@@ -41,7 +41,7 @@ from sandbox import DEFAULT_ENV, FileRefused, Image, Limits, RunResult, RunStatu
 from . import compile_cache, images
 from .languages import Language
 from .languages.recipe import EntryPointError, entry_point, expand
-from .submission import BadSubmission, Submission
+from .submission import BadSubmission, Source
 from .verdict import Status
 
 
@@ -139,7 +139,7 @@ def _compiler_output(r: RunResult, limit: int) -> str:
     return out
 
 
-def layout(lang: Language, source: bytes | Submission, main: str | None = None
+def layout(lang: Language, source: bytes | Source, main: str | None = None
            ) -> tuple[list[tuple[str, bytes]], str, list[str], str | None]:
     """(files for /box, the entry point, the language's files, what {main} is: None for the stem).
 
@@ -147,7 +147,7 @@ def layout(lang: Language, source: bytes | Submission, main: str | None = None
     names and the recipe's rule picks the entry point (recipe.py), or `main` names it.
     """
     if isinstance(source, bytes):
-        source = Submission.single(lang.source_name, source)
+        source = Source.single(lang.source_name, source)
     if len(source.files) == 1:
         data = source.files[0][1]
         entry = lang.source_file(text(data))
@@ -168,12 +168,12 @@ def layout(lang: Language, source: bytes | Submission, main: str | None = None
     return files, entry, own, run_main
 
 
-def compile_source(sb: SandboxLike, lang: Language, source: bytes | Submission, *, image: Image,
+def compile_source(sb: SandboxLike, lang: Language, source: bytes | Source, *, image: Image,
                    main: str | None = None, flags: Sequence[str] = (),
                    cache: compile_cache.CompileCache | None = None) -> Program | CompileFailure:
     """Compile (or check) the source in a box of its own and take out what the run needs.
 
-    `source` is one file's bytes or a Submission of one or more files; BadSubmission when the
+    `source` is one file's bytes or a Source of one or more files; BadSubmission when the
     entry point of several cannot be told. `flags` (the Judge0 API's compiler_options) go into
     the compiler's command just before the first source file, after the recipe's own options.
     A successful compile is kept in `cache` (else compile_cache.default(), when one is set up)
@@ -300,7 +300,7 @@ def _run_spooled(box: BoxLike, argv: list[str], lim: Limits, stdin: bytes | int 
     return replace(r, status=RunStatus.OLE, message=f"output over the limit of {lim.output_bytes} bytes")
 
 
-def run_source(sb: SandboxLike, lang: Language, source: bytes | Submission, limits: Limits, *,
+def run_source(sb: SandboxLike, lang: Language, source: bytes | Source, limits: Limits, *,
                image: Image | None = None, stdin: bytes | int | None = None,
                args: Sequence[str] = (), main: str | None = None) -> Execution:
     """`judge run`: compile if the language compiles, then run once. CE is a status, not an error."""

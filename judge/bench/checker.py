@@ -108,11 +108,11 @@ def child_grade(problem_dir: str, size: int) -> None:
     """The grading child: prints one JSON Measure."""
     from ..grading import Grader
     from ..problems import package
-    from ..submission import Submission
+    from ..submission import Source
 
     problem = package.load(Path(problem_dir))
     grader = Grader(problem, time_limit_s=20.0)
-    source = Submission.single("main.py", PROGRAM.format(size=size).encode())
+    source = Source.single("main.py", PROGRAM.format(size=size).encode())
     before = _start()
     t0 = time.monotonic()
     result = grader.grade(source, "python3")

@@ -25,7 +25,7 @@ from pathlib import Path
 from .. import compile_cache
 from ..grading import Grader
 from ..problems import package
-from ..submission import Submission
+from ..submission import Source
 from ..verdict import Verdict
 from . import BenchError, percentiles
 
@@ -82,7 +82,7 @@ def measure_compile_cache(count: int = 100, tests: int = 5) -> CompileCacheBench
             else:
                 os.environ.pop(ENV, None)
             t0 = time.perf_counter()
-            verdict = grader.grade(Submission.single("sum.c", sources[i]), "c").verdict
+            verdict = grader.grade(Source.single("sum.c", sources[i]), "c").verdict
             return verdict, time.perf_counter() - t0
 
         try:

@@ -12,7 +12,7 @@ Two protocols, as judges speak them (the judges survey's sections 8.5 and 9, doc
   stderr, as testlib's quitp prints it); the message is stderr.
 
 Compiling. `compile_validator` reads the program (a file, or a directory of sources: C++
-validators include "validate.h" from beside them) as a Submission and compiles it with the
+validators include "validate.h" from beside them) as a Source and compiles it with the
 language's own recipe, image and compile limits (judge/execution.py). A validator that does
 not compile is the package's fault: ValidatorBuildError (a JudgeError) with the compiler's
 output, which grading turns into IE for every test and `judge verify` into an error.

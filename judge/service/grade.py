@@ -61,8 +61,7 @@ import sandbox
 from judge import execution, images, languages
 from judge.checkers import default as default_checker
 from judge.errors import JudgeError
-from judge.grading import Grader
-from judge.grading import TestResult as GradedTest
+from judge.grading import GradedTest, Grader
 from judge.problems import package
 from judge.problems.model import Problem
 from judge.service import judge0, leases, problems, progress
@@ -70,7 +69,7 @@ from judge.service.documents import submission_json
 from judge.storage import repo
 from judge.storage.models import Problem as ProblemRow
 from judge.storage.models import Submission, SubmissionState
-from judge.submission import Submission as Source
+from judge.submission import Source
 from judge.verdict import Status, Verdict, verdict_of_run
 from sandbox import Limits, MiB, SandboxError
 

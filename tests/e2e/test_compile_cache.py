@@ -12,7 +12,7 @@ import sandbox
 from judge import compile_cache
 from judge.grading import Grader
 from judge.problems import package
-from judge.submission import Submission
+from judge.submission import Source
 from judge.verdict import Verdict
 
 pytestmark = pytest.mark.sandbox
@@ -52,7 +52,7 @@ def boxes() -> Iterator[list[float]]:
 
 
 def grade(grader: Grader, source: bytes) -> Verdict:
-    return grader.grade(Submission.single("sum.c", source), "c").verdict
+    return grader.grade(Source.single("sum.c", source), "c").verdict
 
 
 def test_a_hit_gives_the_same_verdict_without_compiling(grader: Grader, cache: compile_cache.CompileCache,

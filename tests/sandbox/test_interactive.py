@@ -49,7 +49,7 @@ def build(sb: sandbox.Sandbox) -> Build:
                 source = submission.load(what)
                 lang = languages.for_submission(source.names, main=main)
             else:
-                source = submission.Submission.single("main.py", textwrap.dedent(what).encode())
+                source = submission.Source.single("main.py", textwrap.dedent(what).encode())
                 lang = languages.by_id("python3")
             try:
                 image = images.get(lang.image)

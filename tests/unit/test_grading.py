@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from judge.grading import Grader, TestResult, round_time_limit
+from judge.grading import GradedTest, Grader, round_time_limit
 from judge.problems.model import Grading, Limits, Problem, TestCase, TestGroup
 from judge.verdict import Verdict
 
@@ -41,9 +41,9 @@ def combine(data: TestGroup, verdicts: dict[str, Verdict]) -> tuple[Verdict, flo
     grader = Grader(problem(data), time_limit_s=1.0, sb=object())  # type: ignore[arg-type]
     ran: list[str] = []
 
-    def run_case(c: TestCase) -> TestResult:
+    def run_case(c: TestCase) -> GradedTest:
         ran.append(c.name)
-        return TestResult(name=c.name, verdict=verdicts.get(c.name, Verdict.AC))
+        return GradedTest(name=c.name, verdict=verdicts.get(c.name, Verdict.AC))
 
     g = grader._group(data, run_case, is_root=True, done={})
     return g.verdict, g.score, ran
