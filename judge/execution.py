@@ -110,7 +110,7 @@ class Execution:
 
 
 @dataclass(frozen=True, slots=True)
-class Program:
+class Compiled:
     """A compiled program, ready for a run box: its files and how to run them."""
 
     language: Language
@@ -170,7 +170,7 @@ def layout(lang: Language, source: bytes | Source, main: str | None = None
 
 def compile_source(sb: SandboxLike, lang: Language, source: bytes | Source, *, image: Image,
                    main: str | None = None, flags: Sequence[str] = (),
-                   cache: compile_cache.CompileCache | None = None) -> Program | CompileFailure:
+                   cache: compile_cache.CompileCache | None = None) -> Compiled | CompileFailure:
     """Compile (or check) the source in a box of its own and take out what the run needs.
 
     `source` is one file's bytes or a Source of one or more files; BadSubmission when the
@@ -186,7 +186,7 @@ def compile_source(sb: SandboxLike, lang: Language, source: bytes | Source, *, i
                                   f"nothing to start from: no {lang.name} file is the main one")
     program_files: list[tuple[str, bytes, int]] = [(name, data, 0o644) for name, data in files]
     if lang.compile is None:
-        return Program(lang, entry, tuple(program_files), "", run_main)
+        return Compiled(lang, entry, tuple(program_files), "", run_main)
     lim = lang.compile_limits
     argv = expand(lang.compile, source_name=entry, memory_bytes=lim.memory_bytes, sources=own, main=run_main)
     if flags:
@@ -201,7 +201,7 @@ def compile_source(sb: SandboxLike, lang: Language, source: bytes | Source, *, i
                                         image_key=image.key, sources=files)
         hit = cache.get(key)
         if hit is not None:
-            return Program(lang, entry, hit.files, hit.compile_output, run_main)
+            return Compiled(lang, entry, hit.files, hit.compile_output, run_main)
     with sb.box(image, limits=lim) as box:
         for name, data in files:
             try:
@@ -224,10 +224,10 @@ def compile_source(sb: SandboxLike, lang: Language, source: bytes | Source, *, i
             return CompileFailure(output, f"the compiled files cannot be taken out: {e}")
     if key is not None and cache is not None:
         cache.put(key, program_files, output)
-    return Program(lang, entry, tuple(program_files), output, run_main)
+    return Compiled(lang, entry, tuple(program_files), output, run_main)
 
 
-def run_program(sb: SandboxLike, program: Program, limits: Limits, *, image: Image,
+def run_program(sb: SandboxLike, program: Compiled, limits: Limits, *, image: Image,
                 stdin: bytes | int | None = None, args: Sequence[str] = (),
                 stdout_to: BinaryIO | None = None) -> Execution:
     """Run a compiled program once in a fresh box; `limits` are the user's, before the allowance.

@@ -269,7 +269,7 @@ class Grader:
         done[group.name] = verdict
         return _Group(verdict, score, tests)
 
-    def _test(self, program: execution.Program, image: sandbox.Image, case: TestCase,
+    def _test(self, program: execution.Compiled, image: sandbox.Image, case: TestCase,
               limits: Limits) -> GradedTest:
         try:
             if self.problem.interactive or self.problem.multi_pass:
@@ -310,7 +310,7 @@ class Grader:
                                  output=output if isinstance(output, bytes) else output.fileno(), args=args,
                                  limits=self.validator_limits())
 
-    def _interactive(self, program: execution.Program, image: sandbox.Image, case: TestCase,
+    def _interactive(self, program: execution.Compiled, image: sandbox.Image, case: TestCase,
                      limits: Limits) -> GradedTest:
         from . import interactive
 

@@ -1,6 +1,6 @@
 """Interactive and multi-pass problems: a submission and the package's output validator, run together.
 
-Imports sandbox/ and judge.execution's Program (a compiled program: the submission, or the
+Imports sandbox/ and judge.execution's Compiled (a compiled program: the submission, or the
 validator compiled once by judge/checkers/validator.py); knows nothing of packages or
 grading. The verdict it implies is a Verdict (judge/verdict.py), which judge/grading.py
 records as the test's.
@@ -89,7 +89,7 @@ from pathlib import Path
 from sandbox import DEFAULT_ENV, Box, FileRefused, Image, Limits, RunResult, RunStatus, Sandbox
 from sandbox import files as box_files
 
-from .execution import Program
+from .execution import Compiled
 from .languages.recipe import expand
 from .verdict import Verdict, verdict_of_run
 
@@ -124,7 +124,7 @@ class InteractiveOutcome:
     passes: int = 1  # how many passes ran (multi-pass)
 
 
-def run_interactive(sb: Sandbox, submission: Program, validator: Program, *, input: Path | bytes,
+def run_interactive(sb: Sandbox, submission: Compiled, validator: Compiled, *, input: Path | bytes,
                     answer: Path | None, args: Sequence[str], limits: Limits, validator_limits: Limits,
                     images: tuple[Image, Image], feedback: Mapping[str, bytes] | None = None,
                     submission_input_file: bytes | None = None) -> InteractiveOutcome:
@@ -145,9 +145,9 @@ def run_interactive(sb: Sandbox, submission: Program, validator: Program, *, inp
     return _interactive_pass(sb, submission, validator, test, limits, validator_limits, images)
 
 
-def run_multi_pass(sb: Sandbox, submission: Program, validator: Program, *, input: Path, answer: Path | None,
-                   args: Sequence[str], limits: Limits, validator_limits: Limits, images: tuple[Image, Image],
-                   passes: int, interactive: bool) -> InteractiveOutcome:
+def run_multi_pass(sb: Sandbox, submission: Compiled, validator: Compiled, *, input: Path,
+                   answer: Path | None, args: Sequence[str], limits: Limits, validator_limits: Limits,
+                   images: tuple[Image, Image], passes: int, interactive: bool) -> InteractiveOutcome:
     """Up to `passes` passes (the problem's `validation_passes`): the first one that is not AC, or the last.
 
     Pass 1 gets the test's input; each further pass gets the nextpass.in of the one before, and
@@ -191,7 +191,7 @@ class _Test:
     feedback: dict[str, bytes]
 
 
-def _command(program: Program, user: Limits) -> tuple[list[str], Limits, dict[str, str]]:
+def _command(program: Compiled, user: Limits) -> tuple[list[str], Limits, dict[str, str]]:
     """(argv, the box's limits with the language's allowance, environment) for running a program."""
     lang = program.language
     argv = expand(lang.run, source_name=program.source_name, memory_bytes=user.memory_bytes,
@@ -199,12 +199,12 @@ def _command(program: Program, user: Limits) -> tuple[list[str], Limits, dict[st
     return argv, lang.run_limits(user), lang.environment(DEFAULT_ENV)
 
 
-def _put_program(box: Box, program: Program) -> None:
+def _put_program(box: Box, program: Compiled) -> None:
     for name, data, mode in program.files:
         box.put(name, data, mode)
 
 
-def _prepare_validator(box: Box, validator: Program, test: _Test, user: Limits
+def _prepare_validator(box: Box, validator: Compiled, test: _Test, user: Limits
                        ) -> tuple[list[str], Limits, dict[str, str]]:
     argv, lim, env = _command(validator, user)
     _put_program(box, validator)
@@ -218,7 +218,7 @@ def _prepare_validator(box: Box, validator: Program, test: _Test, user: Limits
     return [*argv, *paths, *test.args], lim, env
 
 
-def _batch_pass(sb: Sandbox, submission: Program, validator: Program, test: _Test, stdin: bytes,
+def _batch_pass(sb: Sandbox, submission: Compiled, validator: Compiled, test: _Test, stdin: bytes,
                 limits: Limits, validator_limits: Limits, images: tuple[Image, Image]) -> InteractiveOutcome:
     """A non-interactive pass: the submission on `stdin`, then the validator on what it wrote."""
     argv, lim, env = _command(submission, limits)
@@ -236,7 +236,7 @@ def _batch_pass(sb: Sandbox, submission: Program, validator: Program, test: _Tes
     return _outcome(sub, val, hint, reason, feedback, problem)
 
 
-def _interactive_pass(sb: Sandbox, submission: Program, validator: Program, test: _Test, limits: Limits,
+def _interactive_pass(sb: Sandbox, submission: Compiled, validator: Compiled, test: _Test, limits: Limits,
                       validator_limits: Limits, images: tuple[Image, Image]) -> InteractiveOutcome:
     sargv, slim, senv = _command(submission, limits)
     with sb.box(images[0], limits=slim) as sbox, sb.box(images[1], limits=validator_limits) as vbox:

@@ -112,7 +112,7 @@ class ValidatorProgram:
     """A compiled output validator: what each check's box is given."""
 
     source: model.Program
-    program: execution.Program
+    program: execution.Compiled
     image: Image
 
     @property
@@ -158,7 +158,7 @@ def checktestdata_validator(program: model.Program, *, image: Image | None = Non
     lang = CHECKTESTDATA
     files = (("validator.ctd", script, 0o644), *_checktestdata_modules())
     img = image if image is not None else images.get(lang.image)
-    return ValidatorProgram(program, execution.Program(lang, lang.source_name, files, ""), img)
+    return ValidatorProgram(program, execution.Compiled(lang, lang.source_name, files, ""), img)
 
 
 def compile_validator(sb: execution.SandboxLike, program: model.Program, *,
