@@ -45,7 +45,7 @@ is needed inside. Exit 0 accepts, 1 rejects (its message on stderr), anything el
 script's own fault. That implementation takes no options, so a group's input_validator_flags
 are not passed to it (the report says so). VIVA (`.viva`) is not run at all.
 
-Limits are the caller's (model.Limits validation_time_s, validation_memory_mib,
+Limits are the caller's (model.ProblemLimits validation_time_s, validation_memory_mib,
 validation_output_mib, as a sandbox.Limits) plus the language's allowance; the box's tmpfs is
 made big enough for the files we put there. A validator over its limits, killed by a signal
 or exiting with a code the protocol does not know is a CheckResult with `judge_error` naming

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from judge.grading import GradedTest, Grader, round_time_limit
-from judge.problems.model import Grading, Limits, Problem, TestCase, TestGroup
+from judge.problems.model import Grading, Problem, ProblemLimits, TestCase, TestGroup
 from judge.verdict import Verdict
 
 
@@ -17,8 +17,8 @@ def case(name: str) -> TestCase:
 
 def problem(data: TestGroup) -> Problem:
     return Problem(id="p", name="p", root=Path("/x"), format="legacy", scoring=True, interactive=False,
-                   multi_pass=False, limits=Limits(time_limit_s=1.0, time_limit_source="test"), data=data,
-                   output_validator=None)
+                   multi_pass=False, limits=ProblemLimits(time_limit_s=1.0, time_limit_source="test"),
+                   data=data, output_validator=None)
 
 
 def oddecho_like() -> TestGroup:
