@@ -12,22 +12,18 @@ The schema is migrated when the app is made; `judge serve` makes it before the w
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Any
 
-import redis
-from celery import Celery
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, request
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
 from judge.service import queue
 from judge.service.settings import Settings
 from judge.storage import connect, migrate, session_factory
+from web.context import WebContext
 from web.holds import HoldLimits
 
 log = logging.getLogger(__name__)
@@ -49,16 +45,6 @@ BODY_LIMITS = {
 }
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "object-src 'none'; frame-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'")
-
-
-@dataclass
-class WebContext:
-    settings: Settings
-    engine: Engine
-    sessions: sessionmaker[Session]
-    redis: redis.Redis
-    celery: Celery
-    secret_key: str
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -161,16 +147,3 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     return response
-
-
-def hold_limits() -> HoldLimits:
-    """How many event streams and waits one user may hold open (web/holds.py)."""
-    limits = current_app.extensions["judge_holds"]
-    assert isinstance(limits, HoldLimits)
-    return limits
-
-
-def context() -> WebContext:
-    ctx = current_app.extensions["judge"]
-    assert isinstance(ctx, WebContext)
-    return ctx

@@ -70,7 +70,7 @@ from web.api.auth import is_staff, may_see, token_caller
 from web.api.body import read_json, text_fault, url_fault
 from web.api.errors import ApiError
 from web.api.submissions import create, held_wait
-from web.app import context
+from web.context import context
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("judge0", __name__)  # create_app mounts it at JUDGE0_PREFIX (default /judge0)

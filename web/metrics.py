@@ -24,7 +24,7 @@ from flask import Blueprint, Response, request
 from judge.service import metrics
 from judge.service.settings import Settings
 from web.api.errors import ApiError, error_response
-from web.app import context
+from web.context import context
 
 log = logging.getLogger(__name__)
 

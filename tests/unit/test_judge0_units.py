@@ -13,7 +13,8 @@ from judge.service.settings import Settings
 from judge.storage import repo
 from judge.storage.models import Role, Submission, SubmissionState
 from judge.verdict import Verdict
-from web.app import context, create_app
+from web.app import create_app
+from web.context import context
 
 
 @pytest.mark.parametrize(

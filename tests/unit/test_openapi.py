@@ -22,7 +22,7 @@ from referencing.jsonschema import DRAFT202012
 from judge.storage import repo
 from judge.storage.models import Role
 from judge.verdict import Verdict
-from web.app import context
+from web.context import context
 
 PREFIX = "/api/v1"
 METHODS = {"get", "put", "post", "delete", "patch", "options", "head", "trace"}

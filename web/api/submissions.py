@@ -38,7 +38,7 @@ from web.api import blueprint as bp
 from web.api.auth import is_staff, may_see, require_organiser, require_user, visible_problems
 from web.api.body import json_fault, read_json, unstorable
 from web.api.errors import ApiError, seconds_arg
-from web.app import context, hold_limits
+from web.context import context, hold_limits
 
 MAX_SOURCE_BYTES = 256 * 1024
 MAX_STDIN_BYTES = 16 * 1024 * 1024

@@ -34,7 +34,7 @@ from web import statements
 from web.api import auth
 from web.api.errors import ApiError
 from web.api.submissions import MAX_SOURCE_BYTES, create, event_stream, parse
-from web.app import context
+from web.context import context
 from web.pages import blueprint as bp
 from web.pages.auth import Account, login_required, me
 
