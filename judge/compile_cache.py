@@ -41,7 +41,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 FORMAT = "judge-compile-cache-1"
-DEFAULT_MIB = 512
 SUFFIX = ".entry"
 MAX_HEADER = 1 << 20
 
@@ -221,10 +220,13 @@ _lock = threading.Lock()
 def default() -> CompileCache | None:
     """This process's cache when JUDGE_COMPILE_CACHE_DIR names a directory, else None (off)."""
     global _default
-    directory = os.environ.get("JUDGE_COMPILE_CACHE_DIR")
-    if not directory or directory == "off":
+    from .service.settings import Settings  # the service's settings; not at the top (import order)
+
+    settings = Settings.from_env()
+    directory = settings.compile_cache_dir
+    if directory is None:
         return None
-    max_bytes = int(os.environ.get("JUDGE_COMPILE_CACHE_MIB") or DEFAULT_MIB) << 20
+    max_bytes = settings.compile_cache_bytes
     with _lock:
         if _default is None or _default.directory != directory or _default.max_bytes != max_bytes:
             _default = CompileCache(directory, max_bytes)

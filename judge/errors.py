@@ -12,7 +12,7 @@
 
 A compile error, a crash or a limit reached is a status in a result, never an exception: it
 is the contestant's outcome, not our failure. `judge run` turns a JudgeError into a usage
-error (exit code 2) and a SandboxError into status IE (exit code 3), in judge/cli.py only.
+error (exit code 2) and a SandboxError into status IE (exit code 3), in judge/cli/__init__.py only.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ Theory of operation, in the order it happens:
 
 The result is an Execution: the sandbox's facts, plus CE. The sandbox's own failures
 (`SandboxError`, including a compiler or runtime the image lacks: `ExecFailed`) are raised,
-never turned into a status here; judge/cli.py reports them as IE.
+never turned into a status here; judge/cli/__init__.py reports them as IE.
 
 `SandboxLike` and `BoxLike` are the parts of sandbox.Sandbox this module uses, so that unit
 tests can pass a fake sandbox (httpx's MockTransport idea) and need no root.
@@ -34,7 +34,6 @@ import threading
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
-from enum import StrEnum
 from typing import BinaryIO, Protocol
 
 from sandbox import DEFAULT_ENV, FileRefused, Image, Limits, RunResult, RunStatus, SandboxError
@@ -42,7 +41,8 @@ from sandbox import DEFAULT_ENV, FileRefused, Image, Limits, RunResult, RunStatu
 from . import compile_cache, images
 from .languages import Language
 from .languages.recipe import EntryPointError, entry_point, expand
-from .submission import BadSubmission, Submission
+from .submission import BadSubmission, Source
+from .verdict import Status
 
 
 class BoxLike(Protocol):
@@ -56,17 +56,6 @@ class BoxLike(Protocol):
 class SandboxLike(Protocol):
     def box(self, image: Image = ..., *, uid: int = ..., limits: Limits | None = None
             ) -> AbstractContextManager[BoxLike]: ...
-
-
-class Status(StrEnum):
-    """The run statuses of CONTRACTS.md, less IE: that one is only ever made by judge/cli.py."""
-
-    OK = "OK"
-    TLE = "TLE"
-    MLE = "MLE"
-    OLE = "OLE"
-    RTE = "RTE"
-    CE = "CE"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -121,7 +110,7 @@ class Execution:
 
 
 @dataclass(frozen=True, slots=True)
-class Program:
+class Compiled:
     """A compiled program, ready for a run box: its files and how to run them."""
 
     language: Language
@@ -150,7 +139,7 @@ def _compiler_output(r: RunResult, limit: int) -> str:
     return out
 
 
-def layout(lang: Language, source: bytes | Submission, main: str | None = None
+def layout(lang: Language, source: bytes | Source, main: str | None = None
            ) -> tuple[list[tuple[str, bytes]], str, list[str], str | None]:
     """(files for /box, the entry point, the language's files, what {main} is: None for the stem).
 
@@ -158,7 +147,7 @@ def layout(lang: Language, source: bytes | Submission, main: str | None = None
     names and the recipe's rule picks the entry point (recipe.py), or `main` names it.
     """
     if isinstance(source, bytes):
-        source = Submission.single(lang.source_name, source)
+        source = Source.single(lang.source_name, source)
     if len(source.files) == 1:
         data = source.files[0][1]
         entry = lang.source_file(text(data))
@@ -179,12 +168,12 @@ def layout(lang: Language, source: bytes | Submission, main: str | None = None
     return files, entry, own, run_main
 
 
-def compile_source(sb: SandboxLike, lang: Language, source: bytes | Submission, *, image: Image,
+def compile_source(sb: SandboxLike, lang: Language, source: bytes | Source, *, image: Image,
                    main: str | None = None, flags: Sequence[str] = (),
-                   cache: compile_cache.CompileCache | None = None) -> Program | CompileFailure:
+                   cache: compile_cache.CompileCache | None = None) -> Compiled | CompileFailure:
     """Compile (or check) the source in a box of its own and take out what the run needs.
 
-    `source` is one file's bytes or a Submission of one or more files; BadSubmission when the
+    `source` is one file's bytes or a Source of one or more files; BadSubmission when the
     entry point of several cannot be told. `flags` (the Judge0 API's compiler_options) go into
     the compiler's command just before the first source file, after the recipe's own options.
     A successful compile is kept in `cache` (else compile_cache.default(), when one is set up)
@@ -197,7 +186,7 @@ def compile_source(sb: SandboxLike, lang: Language, source: bytes | Submission, 
                                   f"nothing to start from: no {lang.name} file is the main one")
     program_files: list[tuple[str, bytes, int]] = [(name, data, 0o644) for name, data in files]
     if lang.compile is None:
-        return Program(lang, entry, tuple(program_files), "", run_main)
+        return Compiled(lang, entry, tuple(program_files), "", run_main)
     lim = lang.compile_limits
     argv = expand(lang.compile, source_name=entry, memory_bytes=lim.memory_bytes, sources=own, main=run_main)
     if flags:
@@ -212,7 +201,7 @@ def compile_source(sb: SandboxLike, lang: Language, source: bytes | Submission, 
                                         image_key=image.key, sources=files)
         hit = cache.get(key)
         if hit is not None:
-            return Program(lang, entry, hit.files, hit.compile_output, run_main)
+            return Compiled(lang, entry, hit.files, hit.compile_output, run_main)
     with sb.box(image, limits=lim) as box:
         for name, data in files:
             try:
@@ -235,10 +224,10 @@ def compile_source(sb: SandboxLike, lang: Language, source: bytes | Submission, 
             return CompileFailure(output, f"the compiled files cannot be taken out: {e}")
     if key is not None and cache is not None:
         cache.put(key, program_files, output)
-    return Program(lang, entry, tuple(program_files), output, run_main)
+    return Compiled(lang, entry, tuple(program_files), output, run_main)
 
 
-def run_program(sb: SandboxLike, program: Program, limits: Limits, *, image: Image,
+def run_program(sb: SandboxLike, program: Compiled, limits: Limits, *, image: Image,
                 stdin: bytes | int | None = None, args: Sequence[str] = (),
                 stdout_to: BinaryIO | None = None) -> Execution:
     """Run a compiled program once in a fresh box; `limits` are the user's, before the allowance.
@@ -311,7 +300,7 @@ def _run_spooled(box: BoxLike, argv: list[str], lim: Limits, stdin: bytes | int 
     return replace(r, status=RunStatus.OLE, message=f"output over the limit of {lim.output_bytes} bytes")
 
 
-def run_source(sb: SandboxLike, lang: Language, source: bytes | Submission, limits: Limits, *,
+def run_source(sb: SandboxLike, lang: Language, source: bytes | Source, limits: Limits, *,
                image: Image | None = None, stdin: bytes | int | None = None,
                args: Sequence[str] = (), main: str | None = None) -> Execution:
     """`judge run`: compile if the language compiles, then run once. CE is a status, not an error."""

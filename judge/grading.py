@@ -39,7 +39,7 @@ from dataclasses import dataclass, field, replace
 from typing import BinaryIO
 
 import sandbox
-from sandbox import Limits, MiB, RunStatus, SandboxError
+from sandbox import Limits, MiB, SandboxError
 
 from . import execution, images, languages
 from . import submission as submission_mod
@@ -48,21 +48,17 @@ from .checkers import default as default_checker
 from .checkers import validator as custom
 from .checkers.validator import ValidatorProgram
 from .errors import JudgeError
-from .problems.model import Grading, Problem, TestCase, TestGroup, Verdict
-from .submission import Submission
+from .problems.model import Grading, Problem, TestCase, TestGroup
+from .submission import Source
+from .verdict import Status, Verdict, verdict_of_run, worst
 
-# worst first, as the legacy default grader ranks errors (JE, IF, RTE, MLE, TLE, OLE, WA)
-SEVERITY = [Verdict.IE, Verdict.RTE, Verdict.MLE, Verdict.TLE, Verdict.OLE, Verdict.WA, Verdict.CE,
-            Verdict.AC]
-STATUS_VERDICT = {RunStatus.TLE: Verdict.TLE, RunStatus.MLE: Verdict.MLE, RunStatus.OLE: Verdict.OLE,
-                  RunStatus.RTE: Verdict.RTE}
 Progress = Callable[[str], None]  # called with a test's name before it runs
-TestDone = Callable[[int, "TestResult"], None]  # called with its index and result after it ran
+TestDone = Callable[[int, "GradedTest"], None]  # called with its index and result after it ran
 DMOJ_ADDRESS_SPACE = ("c", "cpp")  # the languages DMOJ limits by address space
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class TestResult:
+class GradedTest:
     __test__ = False  # not a pytest class, whatever its name
 
     name: str
@@ -83,7 +79,7 @@ class TestResult:
 class GradeResult:
     verdict: Verdict
     score: float | None
-    tests: tuple[TestResult, ...]
+    tests: tuple[GradedTest, ...]
     compile_output: str = ""
     message: str = ""
     language: str | None = None
@@ -107,7 +103,7 @@ class GradeResult:
 class _Group:
     verdict: Verdict
     score: float
-    tests: list[TestResult] = field(default_factory=list)
+    tests: list[GradedTest] = field(default_factory=list)
 
 
 class Grader:
@@ -157,7 +153,7 @@ class Grader:
 
     # -- grading -----------------------------------------------------------------------------
 
-    def grade(self, source: Submission, language: str, *, main: str | None = None,
+    def grade(self, source: Source, language: str, *, main: str | None = None,
               progress: Progress | None = None, limits: Limits | None = None,
               on_test: TestDone | None = None) -> GradeResult:
         """Grade one submission; `limits` replace the problem's run limits (a DMOJ test's own).
@@ -178,7 +174,7 @@ class Grader:
         stop = [False]
         ran = [0]
 
-        def run_case(case: TestCase) -> TestResult:
+        def run_case(case: TestCase) -> GradedTest:
             if progress is not None:
                 progress(case.name)
             result = self._test(compiled, image, case, limits)
@@ -205,7 +201,7 @@ class Grader:
         return GradeResult(verdict=verdict, score=score, tests=tuple(tests),
                            compile_output=compiled.compile_output, language=language)
 
-    def _with_include(self, source: Submission, language: str) -> Submission:
+    def _with_include(self, source: Source, language: str) -> Source:
         """The package's include/<language>/ files added to the submission (legacy format), where
         the submission has no file of the same name. PyPy shares Python 3's folder."""
         if self.problem.include is None:
@@ -218,9 +214,9 @@ class Grader:
         if len(source.files) == 1:  # one file keeps its own name: recipe's renaming does not apply now
             have.add(source.files[0][0])
         files = source.files + tuple(f for f in extra.files if f[0] not in have)
-        return Submission(tuple(sorted(files)), source.origin)
+        return Source(tuple(sorted(files)), source.origin)
 
-    def _group(self, group: TestGroup, run_case: Callable[[TestCase], TestResult], *,
+    def _group(self, group: TestGroup, run_case: Callable[[TestCase], GradedTest], *,
                is_root: bool, done: dict[str, Verdict]) -> _Group:
         """A group's verdict and score; `done` has the verdicts of the groups judged so far, by name."""
         g: Grading = group.grading
@@ -231,7 +227,7 @@ class Grader:
                 done[group.name] = failed[0]
                 return _Group(failed[0], 0.0)
         items: list[tuple[Verdict, float, bool]] = []  # (verdict, score, is_sample_group)
-        tests: list[TestResult] = []
+        tests: list[GradedTest] = []
         for case in group.cases:
             t = run_case(case)
             tests.append(t)
@@ -256,7 +252,7 @@ class Grader:
         elif g.verdict_mode == "first_error":
             verdict = errors[0]
         else:
-            verdict = min(errors, key=SEVERITY.index)
+            verdict = worst(errors)
         scores = [s for _, s in counted]
         if not scores:
             score = 0.0
@@ -273,8 +269,8 @@ class Grader:
         done[group.name] = verdict
         return _Group(verdict, score, tests)
 
-    def _test(self, program: execution.Program, image: sandbox.Image, case: TestCase,
-              limits: Limits) -> TestResult:
+    def _test(self, program: execution.Compiled, image: sandbox.Image, case: TestCase,
+              limits: Limits) -> GradedTest:
         try:
             if self.problem.interactive or self.problem.multi_pass:
                 return self._interactive(program, image, case, limits)
@@ -285,15 +281,15 @@ class Grader:
                                             stdout_to=spool)
                 common = {"name": case.name, "time_s": run.cpu_time_ms / 1000,
                           "wall_s": run.wall_time_ms / 1000, "memory": run.memory_bytes}
-                if run.status is not execution.Status.OK:
-                    verdict = STATUS_VERDICT.get(RunStatus(run.status.value), Verdict.RTE)
-                    return TestResult(verdict=verdict, message=run.message, **common)  # type: ignore[arg-type]
+                if run.status is not Status.OK:
+                    verdict = verdict_of_run(run.status)
+                    return GradedTest(verdict=verdict, message=run.message, **common)  # type: ignore[arg-type]
                 if spool is not None:
                     spool.seek(0)
                 check = self._check(case, run.stdout if spool is None else spool)
             return _from_check(check, common)
         except (JudgeError, SandboxError, OSError) as e:
-            return TestResult(name=case.name, verdict=Verdict.IE, message=f"internal error: {e}")
+            return GradedTest(name=case.name, verdict=Verdict.IE, message=f"internal error: {e}")
 
     def _check(self, case: TestCase, output: bytes | BinaryIO) -> CheckResult:
         """The checker's word on one output: bytes, or a file at its start (streamed, not read whole)."""
@@ -314,8 +310,8 @@ class Grader:
                                  output=output if isinstance(output, bytes) else output.fileno(), args=args,
                                  limits=self.validator_limits())
 
-    def _interactive(self, program: execution.Program, image: sandbox.Image, case: TestCase,
-                     limits: Limits) -> TestResult:
+    def _interactive(self, program: execution.Compiled, image: sandbox.Image, case: TestCase,
+                     limits: Limits) -> GradedTest:
         from . import interactive
 
         vp = self.validator()
@@ -329,18 +325,18 @@ class Grader:
         else:
             out = interactive.run_interactive(self.sb, program, vp.program, **common)  # type: ignore[arg-type]
         sub = out.submission
-        verdict = Verdict(out.verdict_hint)
+        verdict = out.verdict_hint
         message = out.judge_message or out.reason or sub.message
-        return TestResult(name=case.name, verdict=verdict, time_s=sub.cpu_time_ms / 1000,
+        return GradedTest(name=case.name, verdict=verdict, time_s=sub.cpu_time_ms / 1000,
                           wall_s=sub.wall_time_ms / 1000, memory=sub.memory_bytes, message=message,
                           score=out.score)
 
 
-def _from_check(check: CheckResult, common: dict[str, object]) -> TestResult:
+def _from_check(check: CheckResult, common: dict[str, object]) -> GradedTest:
     if check.judge_error is not None:
-        return TestResult(verdict=Verdict.IE, message=check.judge_error, **common)  # type: ignore[arg-type]
+        return GradedTest(verdict=Verdict.IE, message=check.judge_error, **common)  # type: ignore[arg-type]
     verdict = Verdict.AC if check.accepted else Verdict.WA
-    return TestResult(verdict=verdict, message=check.message, score=check.score, **common)  # type: ignore[arg-type]
+    return GradedTest(verdict=verdict, message=check.message, score=check.score, **common)  # type: ignore[arg-type]
 
 
 def round_time_limit(slowest_s: float, multiplier: float, resolution_s: float) -> float:

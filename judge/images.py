@@ -34,7 +34,6 @@ from .errors import JudgeError, UnknownImage
 
 HOST = "host"
 DEFINITIONS = Path(__file__).with_name("images.toml")
-DEFAULT_DIR = "/var/lib/judge/images"
 Progress = Callable[[str], None]
 StepHook = Callable[[int, int, "Definition", bool], None]  # (index, count, definition, cached)
 
@@ -44,7 +43,9 @@ class ImageDefinitionError(JudgeError):
 
 
 def store() -> ImageStore:
-    return ImageStore(os.environ.get("JUDGE_IMAGE_DIR", DEFAULT_DIR))
+    from .service.settings import Settings  # not at the top: images is below the service
+
+    return ImageStore(Settings.from_env().image_dir)
 
 
 # -- definitions -----------------------------------------------------------------------------

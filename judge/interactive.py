@@ -1,9 +1,9 @@
 """Interactive and multi-pass problems: a submission and the package's output validator, run together.
 
-Imports sandbox/ and judge.execution's Program (a compiled program: the submission, or the
+Imports sandbox/ and judge.execution's Compiled (a compiled program: the submission, or the
 validator compiled once by judge/checkers/validator.py); knows nothing of packages or
-grading. The verdict is a hint in the format's words ("AC", "WA", ...): judge/grading.py
-turns it into a Verdict.
+grading. The verdict it implies is a Verdict (judge/verdict.py), which judge/grading.py
+records as the test's.
 
 The protocol is the Kattis problem package format's (legacy and 2025-09): the validator runs
 as `validator input answer feedback_dir/ [args]`; its stdout is the submission's stdin and
@@ -89,8 +89,9 @@ from pathlib import Path
 from sandbox import DEFAULT_ENV, Box, FileRefused, Image, Limits, RunResult, RunStatus, Sandbox
 from sandbox import files as box_files
 
-from .execution import Program
+from .execution import Compiled
 from .languages.recipe import expand
+from .verdict import Verdict, verdict_of_run
 
 JUDGE_DIR = ".judge"  # in the validator's /box: the test's files and the feedback directory
 INPUT_FILE = f"{JUDGE_DIR}/input.in"
@@ -104,7 +105,6 @@ PIPE_BYTES = 1 << 20
 STARTING_POLL_MS = 1  # while the validator's program has not started yet, or a kill is pending
 IDLE_POLL_MS = 200  # otherwise: the events that matter wake the poll themselves
 VALIDATOR_GRACE_S = 1.0  # after the submission failed first: time for the validator to end by itself
-FAILED = {RunStatus.TLE: "TLE", RunStatus.MLE: "MLE", RunStatus.OLE: "OLE", RunStatus.RTE: "RTE"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +114,7 @@ class InteractiveOutcome:
     submission: RunResult
     validator: RunResult | None  # None: a non-interactive pass whose submission failed, never validated
     validator_exit: int | None  # its exit code; None when it did not exit (a signal, a limit, not run)
-    verdict_hint: str  # "AC" | "WA" | "TLE" | "MLE" | "RTE" | "OLE" | "IE"
+    verdict_hint: Verdict
     judge_message: str  # feedback_dir/judgemessage.txt
     team_message: str  # feedback_dir/teammessage.txt
     score: float | None  # feedback_dir/score.txt
@@ -124,7 +124,7 @@ class InteractiveOutcome:
     passes: int = 1  # how many passes ran (multi-pass)
 
 
-def run_interactive(sb: Sandbox, submission: Program, validator: Program, *, input: Path | bytes,
+def run_interactive(sb: Sandbox, submission: Compiled, validator: Compiled, *, input: Path | bytes,
                     answer: Path | None, args: Sequence[str], limits: Limits, validator_limits: Limits,
                     images: tuple[Image, Image], feedback: Mapping[str, bytes] | None = None,
                     submission_input_file: bytes | None = None) -> InteractiveOutcome:
@@ -145,9 +145,9 @@ def run_interactive(sb: Sandbox, submission: Program, validator: Program, *, inp
     return _interactive_pass(sb, submission, validator, test, limits, validator_limits, images)
 
 
-def run_multi_pass(sb: Sandbox, submission: Program, validator: Program, *, input: Path, answer: Path | None,
-                   args: Sequence[str], limits: Limits, validator_limits: Limits, images: tuple[Image, Image],
-                   passes: int, interactive: bool) -> InteractiveOutcome:
+def run_multi_pass(sb: Sandbox, submission: Compiled, validator: Compiled, *, input: Path,
+                   answer: Path | None, args: Sequence[str], limits: Limits, validator_limits: Limits,
+                   images: tuple[Image, Image], passes: int, interactive: bool) -> InteractiveOutcome:
     """Up to `passes` passes (the problem's `validation_passes`): the first one that is not AC, or the last.
 
     Pass 1 gets the test's input; each further pass gets the nextpass.in of the one before, and
@@ -165,14 +165,15 @@ def run_multi_pass(sb: Sandbox, submission: Program, validator: Program, *, inpu
                               limits=limits, validator_limits=validator_limits, images=images,
                               feedback=feedback, submission_input_file=None if interactive else pass_input)
         out = replace(out, passes=n)
-        if NEXTPASS in out.feedback and out.validator_exit not in (None, ACCEPT) and out.verdict_hint != "IE":
-            return replace(out, verdict_hint="IE", next_pass_input=None,
+        if (NEXTPASS in out.feedback and out.validator_exit not in (None, ACCEPT)
+                and out.verdict_hint is not Verdict.IE):
+            return replace(out, verdict_hint=Verdict.IE, next_pass_input=None,
                            reason=f"pass {n}: the validator wrote {NEXTPASS} but exited "
                                   f"{out.validator_exit}, not 42 (a judge error in the spec)")
-        if out.verdict_hint != "AC" or out.next_pass_input is None:
+        if out.verdict_hint is not Verdict.AC or out.next_pass_input is None:
             return out
         if n >= passes:
-            return replace(out, verdict_hint="IE", next_pass_input=None,
+            return replace(out, verdict_hint=Verdict.IE, next_pass_input=None,
                            reason=f"the validator asked for pass {n + 1}, over the problem's "
                                   f"validation_passes of {passes} (a judge error in the spec)")
         pass_input = out.next_pass_input
@@ -190,7 +191,7 @@ class _Test:
     feedback: dict[str, bytes]
 
 
-def _command(program: Program, user: Limits) -> tuple[list[str], Limits, dict[str, str]]:
+def _command(program: Compiled, user: Limits) -> tuple[list[str], Limits, dict[str, str]]:
     """(argv, the box's limits with the language's allowance, environment) for running a program."""
     lang = program.language
     argv = expand(lang.run, source_name=program.source_name, memory_bytes=user.memory_bytes,
@@ -198,12 +199,12 @@ def _command(program: Program, user: Limits) -> tuple[list[str], Limits, dict[st
     return argv, lang.run_limits(user), lang.environment(DEFAULT_ENV)
 
 
-def _put_program(box: Box, program: Program) -> None:
+def _put_program(box: Box, program: Compiled) -> None:
     for name, data, mode in program.files:
         box.put(name, data, mode)
 
 
-def _prepare_validator(box: Box, validator: Program, test: _Test, user: Limits
+def _prepare_validator(box: Box, validator: Compiled, test: _Test, user: Limits
                        ) -> tuple[list[str], Limits, dict[str, str]]:
     argv, lim, env = _command(validator, user)
     _put_program(box, validator)
@@ -217,7 +218,7 @@ def _prepare_validator(box: Box, validator: Program, test: _Test, user: Limits
     return [*argv, *paths, *test.args], lim, env
 
 
-def _batch_pass(sb: Sandbox, submission: Program, validator: Program, test: _Test, stdin: bytes,
+def _batch_pass(sb: Sandbox, submission: Compiled, validator: Compiled, test: _Test, stdin: bytes,
                 limits: Limits, validator_limits: Limits, images: tuple[Image, Image]) -> InteractiveOutcome:
     """A non-interactive pass: the submission on `stdin`, then the validator on what it wrote."""
     argv, lim, env = _command(submission, limits)
@@ -225,7 +226,7 @@ def _batch_pass(sb: Sandbox, submission: Program, validator: Program, test: _Tes
         _put_program(box, submission)
         sub = box.run(argv, lim, stdin=stdin, env=env)
     if sub.status is not RunStatus.OK:  # never validated: the feedback directory is as it was seeded
-        return _outcome(sub, None, FAILED[sub.status], f"the submission failed: {sub.message}",
+        return _outcome(sub, None, verdict_of_run(sub.status), f"the submission failed: {sub.message}",
                         dict(test.feedback), None)
     with sb.box(images[1], limits=validator_limits) as box:
         vargv, vlim, venv = _prepare_validator(box, validator, test, validator_limits)
@@ -235,7 +236,7 @@ def _batch_pass(sb: Sandbox, submission: Program, validator: Program, test: _Tes
     return _outcome(sub, val, hint, reason, feedback, problem)
 
 
-def _interactive_pass(sb: Sandbox, submission: Program, validator: Program, test: _Test, limits: Limits,
+def _interactive_pass(sb: Sandbox, submission: Compiled, validator: Compiled, test: _Test, limits: Limits,
                       validator_limits: Limits, images: tuple[Image, Image]) -> InteractiveOutcome:
     sargv, slim, senv = _command(submission, limits)
     with sb.box(images[0], limits=slim) as sbox, sb.box(images[1], limits=validator_limits) as vbox:
@@ -281,29 +282,30 @@ def _interactive_pass(sb: Sandbox, submission: Program, validator: Program, test
 
 
 def judge(submission: RunResult, validator: RunResult, *, validator_first: bool,
-          validator_stopped: bool = False) -> tuple[str, str]:
+          validator_stopped: bool = False) -> tuple[Verdict, str]:
     """(verdict hint, reason): the rule of this module's docstring, step 6, on the two runs' facts.
 
     `validator_stopped`: we stopped the validator, long after the submission had failed first.
     """
     if validator_stopped and submission.status is not RunStatus.OK:
-        return FAILED[submission.status], (f"the submission failed: {submission.message} (the validator, "
-                                           "still running after that, was stopped)")
+        return verdict_of_run(submission.status), (f"the submission failed: {submission.message} "
+                                                    "(the validator, still running after that, was stopped)")
     code = validator_exit(validator)
     if code not in (ACCEPT, REJECT):
         what = (f"exited with code {code}" if code is not None
                 else f"did not exit normally ({validator.status.value}: {validator.message})")
-        return "IE", f"the validator {what}; it must exit 42 or 43"
+        return Verdict.IE, f"the validator {what}; it must exit 42 or 43"
     if code == REJECT and validator_first:
-        return "WA", "the validator rejected before the submission ended"
+        return Verdict.WA, "the validator rejected before the submission ended"
     sigpipe = _sigpipe(submission)
     if submission.status is not RunStatus.OK and not sigpipe:
-        return FAILED[submission.status], f"the submission failed: {submission.message}"
+        return verdict_of_run(submission.status), f"the submission failed: {submission.message}"
     if code == REJECT:
-        return "WA", "the validator rejected"
+        return Verdict.WA, "the validator rejected"
     if sigpipe:
-        return "AC", "the validator accepted (the submission then wrote to it after it had stopped reading)"
-    return "AC", "the validator accepted"
+        return Verdict.AC, ("the validator accepted (the submission then wrote to it after it had stopped "
+                            "reading)")
+    return Verdict.AC, "the validator accepted"
 
 
 def _sigpipe(run: RunResult) -> bool:
@@ -317,7 +319,7 @@ def validator_exit(validator: RunResult) -> int | None:
     return validator.exit_code
 
 
-def _outcome(sub: RunResult, val: RunResult | None, hint: str, reason: str, feedback: dict[str, bytes],
+def _outcome(sub: RunResult, val: RunResult | None, hint: Verdict, reason: str, feedback: dict[str, bytes],
              problem: str | None) -> InteractiveOutcome:
     def text(name: str) -> str:
         return feedback.get(name, b"").decode("utf-8", errors="replace")
@@ -328,13 +330,13 @@ def _outcome(sub: RunResult, val: RunResult | None, hint: str, reason: str, feed
             score = float(text("score.txt").strip())
         except ValueError:
             problem = f"score.txt is not a number: {text('score.txt')[:80]!r}"
-    if problem is not None and hint != "IE":
-        hint, reason = "IE", problem
+    if problem is not None and hint is not Verdict.IE:
+        hint, reason = Verdict.IE, problem
     return InteractiveOutcome(
         submission=sub, validator=val, validator_exit=val.exit_code if val is not None else None,
         verdict_hint=hint, judge_message=text("judgemessage.txt"), team_message=text("teammessage.txt"),
-        score=score, next_pass_input=feedback.get(NEXTPASS) if hint == "AC" else None, feedback=feedback,
-        reason=reason,
+        score=score, next_pass_input=feedback.get(NEXTPASS) if hint is Verdict.AC else None,
+        feedback=feedback, reason=reason,
     )
 
 

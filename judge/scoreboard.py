@@ -43,7 +43,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from judge.problems.model import Verdict
+from judge.verdict import Verdict
 
 KINDS = ("icpc", "scoring")
 

@@ -24,8 +24,9 @@ from sandbox import Limits, MiB, RunStatus, SandboxError
 
 from . import images
 from .errors import JudgeError
-from .execution import SandboxLike, Status, run_source, text
+from .execution import SandboxLike, run_source, text
 from .languages import Language
+from .verdict import Status
 
 OK = "ok"
 PROBE_LIMITS = Limits(cpu_time_ms=5_000, wall_time_ms=10_000, memory_bytes=512 * MiB, output_bytes=64 * 1024)
@@ -45,7 +46,8 @@ class LanguageReport:
         return self.self_test == OK
 
     def to_json(self) -> dict[str, object]:
-        """CONTRACTS.md's fields (id, name, version, image, extensions, self_test) and the recipe's limits."""
+        """The contract's fields (id, name, version, image, extensions, self_test; docs/contracts.md) and
+        the recipe's limits."""
         lang = self.language
         lim = lang.compile_limits
         return {

@@ -1,6 +1,6 @@
 """What a contestant hands in: one source file, a directory of them, or a zip.
 
-`load(path)` reads any of the three into a `Submission`: its files as relative paths and
+`load(path)` reads any of the three into a `Source`: its files as relative paths and
 bytes, checked on the way in. The judge never unpacks anything onto the host's disk: files
 go from memory into the box (sandbox Box.put, which refuses to follow links). Limits keep a
 hostile upload small: at most MAX_FILES files and MAX_BYTES in all (counted as read, so a zip
@@ -41,7 +41,11 @@ class BadSubmission(JudgeError):
 
 
 @dataclass(frozen=True, slots=True)
-class Submission:
+class Source:
+    """A submission's source: its files by relative path (one file, a directory's or a zip's).
+    Named apart from a problem package's submissions (problems/model.py) and the database's row
+    (storage/models.py), the other two things called a submission."""
+
     files: tuple[tuple[str, bytes], ...]  # (relative POSIX path, content), sorted by path
     origin: str  # what it was loaded from, for messages
 
@@ -53,7 +57,7 @@ class Submission:
         return dict(self.files)[name].decode("utf-8", errors="replace")
 
     @classmethod
-    def single(cls, name: str, data: bytes) -> Submission:
+    def single(cls, name: str, data: bytes) -> Source:
         return cls(((check_name(name), data),), name)
 
 
@@ -86,7 +90,7 @@ class _Budget:
             raise BadSubmission(f"{self.origin}: more than {MAX_BYTES // MiB} MiB in all (at {name})")
 
 
-def load(path: Path, *, within: Path | None = None) -> Submission:
+def load(path: Path, *, within: Path | None = None) -> Source:
     """A file, a directory or a .zip, read whole into memory and checked.
 
     With `within` (a package's folder), links whose target stays inside it are followed.
@@ -106,7 +110,7 @@ def load(path: Path, *, within: Path | None = None) -> Submission:
         return _zip(path)
     if st.st_size > MAX_BYTES:
         raise BadSubmission(f"{path} has {st.st_size} bytes; a submission may have at most {MAX_BYTES}")
-    return Submission.single(path.name, path.read_bytes())
+    return Source.single(path.name, path.read_bytes())
 
 
 def _inside(within: Path, link: Path) -> None:
@@ -115,7 +119,7 @@ def _inside(within: Path, link: Path) -> None:
         raise BadSubmission(f"{link}: a link to {os.readlink(link)}, which leaves {within}")
 
 
-def _directory(root: Path, within: Path | None = None) -> Submission:
+def _directory(root: Path, within: Path | None = None) -> Source:
     budget = _Budget(str(root))
     files: list[tuple[str, bytes]] = []
     for top, dirs, names in os.walk(root, followlinks=within is not None):
@@ -144,10 +148,10 @@ def _directory(root: Path, within: Path | None = None) -> Submission:
             files.append((check_name(Path(rel).as_posix()), Path(full).read_bytes()))
     if not files:
         raise BadSubmission(f"{root}: no files")
-    return Submission(tuple(sorted(files)), str(root))
+    return Source(tuple(sorted(files)), str(root))
 
 
-def _zip(path: Path) -> Submission:
+def _zip(path: Path) -> Source:
     budget = _Budget(str(path))
     files: list[tuple[str, bytes]] = []
     try:
@@ -168,7 +172,7 @@ def _zip(path: Path) -> Submission:
     names = [n for n, _ in files]
     if len(set(names)) != len(names):
         raise BadSubmission(f"{path}: a file name appears twice")
-    return Submission(tuple(sorted(files)), str(path))
+    return Source(tuple(sorted(files)), str(path))
 
 
 def _read_capped(z: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget) -> bytes:

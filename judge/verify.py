@@ -41,7 +41,8 @@ from .checkers import validator as custom
 from .errors import JudgeError
 from .grading import Grader, GradeResult, round_time_limit
 from .problems import package
-from .problems.model import Problem, Submission, TestCase, Verdict
+from .problems.model import Problem, Submission, TestCase
+from .verdict import Verdict
 
 PROVISIONAL_S = 10.0
 MIN_MEMORY_BYTES = 4 * 1024 * 1024  # the sandbox's smallest memory limit; DMOJ's 1 KiB tests get this

@@ -1,7 +1,7 @@
 /*
  * boxinit: the in-box half of the sandbox. Built and exec'd by sandbox/helper.py.
  *
- * Theory of operation. The keeper (Python, sandbox/keeper.py) spawns this program with a
+ * Theory of operation. The keeper (Python, sandbox/box.py) spawns this program with a
  * SOCK_SEQPACKET control socket on fd 3 and sends one PREP message: where to build the root,
  * which mounts to make, which cgroups to join, the seccomp program. Then:
  *

@@ -52,7 +52,7 @@ def _delegation() -> Check:
 
     try:
         d = ensure()
-    except Exception as e:  # noqa: BLE001 - the message is the point
+    except Exception as e:  # the message is the point
         return Check("delegation", False, str(e), "see the message above")
     if d.how == "missing":
         return Check("delegation", False, f"no delegated cgroup v2 subtree: {d.detail}",
@@ -67,7 +67,7 @@ def _cgroups() -> Check:
 
     try:
         cg = Cgroups.detect()
-    except Exception as e:  # noqa: BLE001 - the message is the point
+    except Exception as e:  # the message is the point
         return Check("cgroups", False, str(e), "see the message above")
     where = ", ".join(f"{c or 'unified'}: {p}" for c, p in cg.bases.items())
     return Check("cgroups", True, f"v{cg.version} ({where})")
@@ -78,7 +78,7 @@ def _helper() -> Check:
 
     try:
         path = helper_path()
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         return Check("helper", False, str(e), "apt-get install gcc libc6-dev")
     return Check("helper", True, f"boxinit built at {path}")
 
@@ -88,7 +88,7 @@ def _seccomp() -> Check:
         from .seccomp import policy_bpf
 
         n = len(policy_bpf()) // 8
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         return Check("seccomp", False, f"cannot build the filter: {e}",
                      "apt-get install libseccomp2 && pip install pyseccomp")
     return Check("seccomp", True, f"default policy compiles to {n} BPF instructions")
@@ -113,7 +113,7 @@ def _box() -> Check:
             result = sb.run(["/bin/true"])
         finally:
             sb.close()
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         return Check("box", False, f"a box running /bin/true failed: {e}")
     ok = result.status == "OK"
     return Check("box", ok, f"/bin/true in a fresh box: {result.status}, "

@@ -1,7 +1,7 @@
 """Find, or build once, `boxinit`: the small static C program that sets up each box.
 
 Why C: a Python process inside the box costs more than the whole box (about 12 ms to start,
-see reference/sandboxes.md section 1.4), and `os.fork` of a large Python supervisor costs
+see the sandbox survey's section 1.4, docs/references.md), and `os.fork` of a large Python supervisor costs
 about 2.7 ms. The keeper starts boxinit with posix_spawn (vfork), which is also what makes
 the keeper safe to use from a threaded process such as a Celery worker.
 

@@ -3,7 +3,7 @@
 Why: most of a box's cost is set-up that does not depend on the program: boxinit's start,
 namespaces, mounts, and above all the cgroup v1 attach, which waits a whole RCU grace period
 (6-15 ms here) when no other cgroup migration happened in the last few milliseconds
-(reference/sandboxes.md section 5). A background thread keeps `depth` ready boxes for every
+(the sandbox survey's section 5, docs/references.md). A background thread keeps `depth` ready boxes for every
 kind of box asked for in the last minute, so a run pays only for GO, exec and the program.
 A box is never reused: the pool holds fresh boxes, not recycled ones.
 

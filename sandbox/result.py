@@ -1,7 +1,7 @@
 """What one run did: facts the box observed, no judgement.
 
 Grading turns a RunResult into a verdict; the sandbox never does. Statuses are the names of
-`../shared/CONTRACTS.md` ("Run statuses"): OK, TLE, MLE, OLE, RTE. There is no status for a
+docs/contracts.md ("Run statuses"): OK, TLE, MLE, OLE, RTE. There is no status for a
 broken sandbox: that raises SandboxError instead.
 """
 

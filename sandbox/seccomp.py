@@ -211,7 +211,7 @@ def syscall_name(nr: int) -> str:
     try:
         name = sc.resolve_syscall(sc.system_arch(), nr)
         return name.decode() if isinstance(name, bytes) else str(name)
-    except Exception:  # noqa: BLE001 - a name is only for the message
+    except Exception:  # a name is only for the message
         return f"syscall {nr}"
 
 

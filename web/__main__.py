@@ -1,4 +1,4 @@
-"""`python -m web`: what `judge web` runs (judge/service_commands.py starts it by name)."""
+"""`python -m web`: what `judge web` runs (judge/cli/service_commands.py starts it by name)."""
 
 from web.main import main
 

@@ -12,23 +12,18 @@ The schema is migrated when the app is made; `judge serve` makes it before the w
 from __future__ import annotations
 
 import logging
-import os
-from dataclasses import dataclass
 from typing import Any
 
-import redis
-from celery import Celery
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, request
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
 from judge.service import queue
 from judge.service.settings import Settings
 from judge.storage import connect, migrate, session_factory
+from web.context import WebContext
 from web.holds import HoldLimits
 
 log = logging.getLogger(__name__)
@@ -50,16 +45,6 @@ BODY_LIMITS = {
 }
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "object-src 'none'; frame-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'")
-
-
-@dataclass
-class WebContext:
-    settings: Settings
-    engine: Engine
-    sessions: sessionmaker[Session]
-    redis: redis.Redis
-    celery: Celery
-    secret_key: str
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -93,7 +78,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     app.register_blueprint(api)
     app.register_blueprint(pages)
-    app.register_blueprint(judge0)
+    app.register_blueprint(judge0, url_prefix=Settings.from_env().judge0_prefix)  # the environment's, as ever
     app.register_blueprint(metrics)  # GET /metrics, for Prometheus
     login_manager.init_app(app)
     csrf = CSRFProtect(app)
@@ -118,7 +103,7 @@ def proxy_hops() -> int:
     Without it, every request seems to come from the proxy, so the per-address limits (failed
     logins, requests without a token: web/ratelimit.py) would count everyone together. Set it
     only behind proxies that overwrite these headers: a client could forge them otherwise."""
-    raw = os.environ.get("JUDGE_PROXY_HOPS", "").strip() or "0"
+    raw = Settings.from_env().proxy_hops_raw or "0"
     try:
         hops = int(raw)
     except ValueError:
@@ -162,16 +147,3 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     return response
-
-
-def hold_limits() -> HoldLimits:
-    """How many event streams and waits one user may hold open (web/holds.py)."""
-    limits = current_app.extensions["judge_holds"]
-    assert isinstance(limits, HoldLimits)
-    return limits
-
-
-def context() -> WebContext:
-    ctx = current_app.extensions["judge"]
-    assert isinstance(ctx, WebContext)
-    return ctx

@@ -63,18 +63,17 @@ from judge.problems.archive import CheckedZip
 from judge.problems.files import PackageError
 from judge.service import judge0, queue, webhooks, workers
 from judge.service.grade import AD_HOC_TIME_S
+from judge.service.settings import Settings
 from judge.storage import repo
 from judge.storage.models import Submission, SubmissionState, User
 from web.api.auth import is_staff, may_see, token_caller
 from web.api.body import read_json, text_fault, url_fault
 from web.api.errors import ApiError
 from web.api.submissions import create, held_wait
-from web.app import context
+from web.context import context
 
 log = logging.getLogger(__name__)
-PREFIX = os.environ.get("JUDGE0_PREFIX", "/judge0")
-blueprint = Blueprint("judge0", __name__, url_prefix=PREFIX)
-MAX_QUEUE_SIZE = int(os.environ.get("JUDGE0_MAX_QUEUE_SIZE", "100"))
+blueprint = Blueprint("judge0", __name__)  # create_app mounts it at JUDGE0_PREFIX (default /judge0)
 MAX_BATCH = 20
 BATCH_UTF8_ERROR = ("some attributes for one or more submissions cannot be converted to UTF-8, "
                     "use base64_encoded=true query parameter")
@@ -440,7 +439,7 @@ def _check_queue(adding: int = 1) -> None:
             )
             or 0
         )
-    if waiting + adding > MAX_QUEUE_SIZE:
+    if waiting + adding > Settings.from_env().judge0_max_queue_size:
         raise _Refused(_fail(503, {"error": "queue is full"}))
 
 
@@ -642,7 +641,7 @@ def license_() -> Response:
 def system_info() -> dict[str, Any]:
     mem = {}
     try:
-        for line in open("/proc/meminfo"):  # noqa: SIM115 - read at once
+        for line in open("/proc/meminfo"):  # read at once
             key, _, value = line.partition(":")
             mem[key] = value.strip()
     except OSError:
@@ -669,7 +668,7 @@ def config_info() -> dict[str, Any]:
         "callbacks_max_tries": webhooks.MAX_ATTEMPTS,
         "callbacks_timeout": webhooks.TIMEOUT_S,
         "enable_additional_files": True,
-        "max_queue_size": MAX_QUEUE_SIZE,
+        "max_queue_size": Settings.from_env().judge0_max_queue_size,
         "cpu_time_limit": LIMITS["cpu_time_limit"][2],
         "max_cpu_time_limit": float(LIMITS["cpu_time_limit"][1]),  # Judge0's decimal settings are floats
         "cpu_extra_time": LIMITS["cpu_extra_time"][2],

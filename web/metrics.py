@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import hmac
 import logging
-import os
 
 import redis
 from flask import Blueprint, Response, request
 
 from judge.service import metrics
+from judge.service.settings import Settings
 from web.api.errors import ApiError, error_response
-from web.app import context
+from web.context import context
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def get_metrics() -> Response:
 
 def _authorise() -> None:
     """401 unless the request carries JUDGE_METRICS_TOKEN as a bearer token; open when it is unset."""
-    wanted = os.environ.get(TOKEN_ENV)
+    wanted = Settings.from_env().metrics_token
     if not wanted:
         return
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")

@@ -330,6 +330,6 @@ def _retry_after(limiter: Limiter, e: RateLimitExceeded) -> int:
         breached = limiter.current_limit
         if breached is not None and breached.breached:
             return max(1, math.ceil(breached.window[0] - time.time()))  # when the oldest hit leaves
-    except Exception:  # noqa: BLE001 - Redis went away between the count and this: say the whole window
+    except Exception:  # Redis went away between the count and this: say the whole window
         log.warning("rate limit: cannot read the window; answering its whole length")
     return max(1, int(e.limit.limit.get_expiry()))

@@ -84,7 +84,9 @@ def _env_int(name: str, default: int, lo: int, hi: int) -> int:
 
 def idle_per_address() -> int:
     """`JUDGE_WEB_IDLE_PER_ADDRESS`, or 0 (no bound) behind a proxy (JUDGE_PROXY_HOPS)."""
-    if os.environ.get("JUDGE_PROXY_HOPS", "").strip() not in ("", "0"):
+    from judge.service.settings import Settings  # not at the top: this module loads before the app
+
+    if Settings.from_env().proxy_hops_raw not in ("", "0"):
         return 0
     return _env_int("JUDGE_WEB_IDLE_PER_ADDRESS", IDLE_PER_ADDRESS, 0, 1_000_000)
 

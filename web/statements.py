@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from judge.problems.statement import Offered, Statement, find_statement, languages, offered, statement_name
 from judge.storage.models import Problem
-from web.app import context
+from web.context import context
 
 STATEMENT_CACHE = 64
 SESSION_KEY = "statement_language"

@@ -1,4 +1,4 @@
-"""`python -m worker`: what `judge worker` runs (judge/service_commands.py starts it by name)."""
+"""`python -m worker`: what `judge worker` runs (judge/cli/service_commands.py starts it by name)."""
 
 from sandbox.delegation import ensure
 from worker.main import main

@@ -148,7 +148,7 @@ def _refiler(sessions: sessionmaker[Session], client: redis.Redis, sender: Celer
                 for sid in again:
                     log.warning("submission %s: taken from the fair queue by a grading that never claimed "
                                 "it; filed again", sid)
-            except Exception as e:  # noqa: BLE001 - away or broken: said in a line, tried again later
+            except Exception as e:  # away or broken: said in a line, tried again later
                 log.warning("refiling waits: %s", str(e).splitlines()[0] if str(e) else type(e).__name__)
 
     thread = threading.Thread(target=loop, name="judge-refiler", daemon=True)

@@ -44,7 +44,7 @@ _context: Context | None = None
 
 def _pin() -> str | None:
     """This pool process's CPU: the i-th of JUDGE_WORKER_CPUS for pool process i (0-based)."""
-    cpus = [c for c in os.environ.get("JUDGE_WORKER_CPUS", "").split(",") if c]
+    cpus = Settings.from_env().worker_cpus
     if not cpus:
         return None
     index = getattr(billiard.current_process(), "index", None) or 0

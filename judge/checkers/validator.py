@@ -1,6 +1,6 @@
 """A package's own output validator: compiled once, then run in a fresh box for every check.
 
-Two protocols, as judges speak them (reference/judges.md, sections 8.5 and 9):
+Two protocols, as judges speak them (the judges survey's sections 8.5 and 9, docs/references.md):
 
 * Kattis/ICPC (`run_kattis`): `validator input answer feedback_dir/ [args] < team_output`;
   exit 42 accepts, 43 rejects, anything else (0 included) is a judge error. The feedback
@@ -12,7 +12,7 @@ Two protocols, as judges speak them (reference/judges.md, sections 8.5 and 9):
   stderr, as testlib's quitp prints it); the message is stderr.
 
 Compiling. `compile_validator` reads the program (a file, or a directory of sources: C++
-validators include "validate.h" from beside them) as a Submission and compiles it with the
+validators include "validate.h" from beside them) as a Source and compiles it with the
 language's own recipe, image and compile limits (judge/execution.py). A validator that does
 not compile is the package's fault: ValidatorBuildError (a JudgeError) with the compiler's
 output, which grading turns into IE for every test and `judge verify` into an error.
@@ -45,7 +45,7 @@ is needed inside. Exit 0 accepts, 1 rejects (its message on stderr), anything el
 script's own fault. That implementation takes no options, so a group's input_validator_flags
 are not passed to it (the report says so). VIVA (`.viva`) is not run at all.
 
-Limits are the caller's (model.Limits validation_time_s, validation_memory_mib,
+Limits are the caller's (model.ProblemLimits validation_time_s, validation_memory_mib,
 validation_output_mib, as a sandbox.Limits) plus the language's allowance; the box's tmpfs is
 made big enough for the files we put there. A validator over its limits, killed by a signal
 or exiting with a code the protocol does not know is a CheckResult with `judge_error` naming
@@ -112,7 +112,7 @@ class ValidatorProgram:
     """A compiled output validator: what each check's box is given."""
 
     source: model.Program
-    program: execution.Program
+    program: execution.Compiled
     image: Image
 
     @property
@@ -158,7 +158,7 @@ def checktestdata_validator(program: model.Program, *, image: Image | None = Non
     lang = CHECKTESTDATA
     files = (("validator.ctd", script, 0o644), *_checktestdata_modules())
     img = image if image is not None else images.get(lang.image)
-    return ValidatorProgram(program, execution.Program(lang, lang.source_name, files, ""), img)
+    return ValidatorProgram(program, execution.Compiled(lang, lang.source_name, files, ""), img)
 
 
 def compile_validator(sb: execution.SandboxLike, program: model.Program, *,

@@ -8,7 +8,7 @@ on disk and in the database), then a worker verifies it by running its submissio
 is an ordinary problem. Its problem.yaml states the time limit, so submissions are taken before the
 verification ends. `judge serve` calls this only on the start that creates the first organiser:
 later starts never import it again, also after an organiser deleted it, and `--no-example` leaves
-it out (judge/service_commands.py).
+it out (judge/cli/service_commands.py).
 """
 
 from __future__ import annotations

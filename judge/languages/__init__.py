@@ -12,7 +12,6 @@ recipe taking `.c`, say) fails at once, naming both.
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from pathlib import Path, PurePath
 
@@ -50,7 +49,9 @@ def _index(languages: tuple[Language, ...]) -> tuple[dict[str, Language], dict[s
 
 def operator_files() -> list[Path]:
     """The operator's recipe files: JUDGE_LANGUAGES, `:` between several; none when unset."""
-    return [Path(p) for p in os.environ.get("JUDGE_LANGUAGES", "").split(":") if p.strip()]
+    from ..service.settings import Settings  # not at the top: the registry is below the service
+
+    return Settings.from_env().language_files
 
 
 @cache

@@ -32,9 +32,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from ..verdict import Verdict
 from .archive import unpack_zip
 from .files import PackageError, entries, number, read_yaml, rel
-from .model import Grading, Limits, Problem, Program, Submission, TestCase, TestGroup, Verdict
+from .model import Grading, Problem, ProblemLimits, Program, Submission, TestCase, TestGroup
 from .programs import language_of_file
 
 INIT_KEYS = {"archive", "test_cases", "checker", "pretest_test_cases", "output_limit_length",
@@ -88,7 +89,7 @@ def load(root: Path, pid: str) -> Problem:
     validator, args, protocol = _checker(root, init.get("checker", "standard"), warnings)
     return Problem(
         id=pid, name=pid, root=root, format="dmoj", scoring=False, interactive=False, multi_pass=False,
-        limits=Limits(time_limit_s=None, time_limit_source="computed"),
+        limits=ProblemLimits(time_limit_s=None, time_limit_source="computed"),
         data=TestGroup(name="", cases=(), groups=(secret,)),
         output_validator=validator, output_validator_args=args, checker_protocol=protocol,
         submissions=tuple(_submissions(root, warnings)), warnings=tuple(warnings),

@@ -73,7 +73,7 @@ def render(source: str) -> str:
         body = body.replace("\\ensuremath", "")  # already math here
         try:
             converted = convert(body, display="block" if display else "inline")
-        except Exception:  # noqa: BLE001 - latex2mathml raises many kinds; any means "not convertible"
+        except Exception:  # latex2mathml raises many kinds; any means "not convertible"
             converted = None
         if converted is not None and not UNKNOWN_COMMAND.search(converted):
             return _escape_text(converted)

@@ -13,21 +13,9 @@ Units live in names: seconds as floats where the format speaks seconds (time lim
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 
-
-class Verdict(StrEnum):
-    """CONTRACTS.md's verdicts."""
-
-    AC = "AC"
-    WA = "WA"
-    TLE = "TLE"
-    MLE = "MLE"
-    OLE = "OLE"
-    RTE = "RTE"
-    CE = "CE"
-    IE = "IE"
+from ..verdict import Verdict
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -93,7 +81,10 @@ class TestGroup:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Limits:
+class ProblemLimits:
+    """A problem's limits as its package states them (seconds, MiB); grading turns them into
+    sandbox.Limits for each box."""
+
     time_limit_s: float | None  # None: to be computed from the accepted submissions
     time_limit_source: str  # "problem.yaml", ".timelimit", "domjudge-problem.ini", "init.yml", "computed"
     time_multiplier: float = 5.0  # legacy `time_multiplier`; 2025-09 `ac_to_time_limit` (2.0)
@@ -135,7 +126,7 @@ class Problem:
     scoring: bool  # type scoring (or DMOJ points)
     interactive: bool
     multi_pass: bool
-    limits: Limits
+    limits: ProblemLimits
     data: TestGroup  # name "", groups: sample, secret (and, 2025-09, invalid_* are not judged)
     output_validator: Program | None  # None: the default output validator
     output_validator_args: tuple[str, ...] = ()  # problem-wide (legacy `validator_flags`)

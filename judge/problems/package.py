@@ -28,7 +28,7 @@ Decisions, each where the specs leave room or real packages disagree with them:
   real packages carry extras (DOMjudge's `validation_passes` in a legacy file, drafts that moved).
 * The time limit is, in order: 2025-09 `limits.time_limit`, DOMjudge `.timelimit`,
   `domjudge-problem.ini` `timelimit`, else None: grading computes it from the accepted
-  submissions (`Limits.time_limit_source` says which).
+  submissions (`ProblemLimits.time_limit_source` says which).
 * Output validator: `output_validators/<one program>` or `output_validator/` in any format
   (DOMjudge's legacy multi-pass examples use the singular); `output_validator/` holding one
   folder and nothing else is that folder (older 2023-07 drafts, problemtools' guess).
@@ -48,7 +48,7 @@ from ..errors import JudgeError
 from . import dmoj
 from .archive import check_links, unpack_zip
 from .files import PackageError, entries, number, one_line, read_yaml, rel, unknown_keys, words
-from .model import Limits, Problem, Program
+from .model import Problem, ProblemLimits, Program
 from .programs import program
 from .submissions import read_submissions
 from .testdata import read_data
@@ -235,7 +235,7 @@ class _Kattis:
             return str(raw.get("en", next(iter(raw.values()))))
         raise PackageError("problem.yaml", f"name must be a string or a map of language to name, not {raw!r}")
 
-    def _limits(self, raw: object, ini: dict[str, str]) -> Limits:
+    def _limits(self, raw: object, ini: dict[str, str]) -> ProblemLimits:
         if not isinstance(raw, dict):
             raise PackageError("problem.yaml", f"limits must be a map, not {raw!r}")
         self.unknown("problem.yaml limits", set(raw), LEGACY_LIMITS if self.fmt == "legacy" else NEW_LIMITS)
@@ -293,7 +293,7 @@ class _Kattis:
             elif value != time_limit:
                 self.warn(f"{fname}: time limit {value:g} s differs from {source}'s {time_limit:g} s; "
                           f"using {source}'s")
-        return Limits(time_limit_s=time_limit, time_limit_source=source, **kw)
+        return ProblemLimits(time_limit_s=time_limit, time_limit_source=source, **kw)
 
     def _timelimit_file(self) -> str | None:
         p = self.root / ".timelimit"

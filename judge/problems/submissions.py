@@ -28,9 +28,10 @@ from typing import Any
 
 from .. import languages
 from ..errors import UnknownLanguage
+from ..verdict import Verdict
 from .archive import follow_text_link
 from .files import PackageError, entries, files_under, one_line, read_yaml, rel
-from .model import Submission, Verdict
+from .model import Submission
 from .programs import language_of_file, language_of_files, no_language_reason
 
 MAX_MARKER_SCAN_BYTES = 4 << 20  # @EXPECTED_RESULTS@ is looked for in this much of each file

@@ -1,6 +1,6 @@
 """A submission as the service shows it: in the API, in progress events, in webhook bodies.
 
-CONTRACTS.md's fields first (`id`, `state`, `verdict`, `score`, `time`, `memory`,
+docs/contracts.md's fields first (`id`, `state`, `verdict`, `score`, `time`, `memory`,
 `compile_output`, `tests` of `{name, verdict, time, memory}`), then ours: the language, the
 problem or null for an ad hoc run, the batch and its label, a message (why it is IE, what the
 checker said), timestamps in ISO 8601 UTC, and for ad hoc runs the program's own `stdout`,

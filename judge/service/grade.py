@@ -49,7 +49,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
@@ -61,17 +61,17 @@ import sandbox
 from judge import execution, images, languages
 from judge.checkers import default as default_checker
 from judge.errors import JudgeError
-from judge.grading import STATUS_VERDICT, Grader
-from judge.grading import TestResult as GradedTest
+from judge.grading import GradedTest, Grader
 from judge.problems import package
-from judge.problems.model import Problem, Verdict
+from judge.problems.model import Problem
 from judge.service import judge0, leases, problems, progress
 from judge.service.documents import submission_json
 from judge.storage import repo
 from judge.storage.models import Problem as ProblemRow
 from judge.storage.models import Submission, SubmissionState
-from judge.submission import Submission as Source
-from sandbox import Limits, MiB, RunStatus, SandboxError
+from judge.submission import Source
+from judge.verdict import Status, Verdict, verdict_of_run
+from sandbox import Limits, MiB, SandboxError
 
 log = logging.getLogger(__name__)
 
@@ -90,12 +90,64 @@ class StorageUnavailable(JudgeError):
     """The database refused a write for longer than the service's `db_retry_s`."""
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Outcome:
+    """What one grading found, as repo.record_result stores it: built once, where the grading ends."""
+
+    verdict: Verdict
+    score: float | None = None
+    time_s: float | None = None  # CPU, the largest over the tests
+    memory_bytes: int | None = None  # peak, the largest over the tests
+    compile_output: str | None = None
+    message: str | None = None
+    tests: tuple[repo.TestOutcome, ...] = ()
+    run: repo.RunOutput | None = None  # an ad hoc run's own output; a problem's submissions keep none
+
+
 @dataclass(frozen=True, slots=True)
 class Graded:
     """A finished grading: the submission's document, and where to post it (if anywhere)."""
 
     document: dict[str, Any]
     callback_url: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunOptions:
+    """An ad hoc run's options, as the web stored them (Judge0's names, web/judge0.py), read once.
+
+    Sizes in KiB and times in seconds where Judge0 gives them so; None where the option is unset
+    and the run takes the service's default. `stored` is the whole stored mapping, for
+    judge/service/judge0.program (`additional_files`, `language_id`)."""
+
+    wall_time_limit_s: float | None = None
+    max_file_size_kib: int | None = None
+    stack_limit_kib: int | None = None
+    max_processes: int | None = None
+    compiler_options: str = ""
+    command_line_arguments: str = ""
+    number_of_runs: int = 1
+    redirect_stderr_to_stdout: bool = False
+    compare: str | None = None  # "judge0": line by line; else Kattis's default checker
+    checker_args: tuple[str, ...] = ()
+    stored: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, opts: dict[str, Any]) -> RunOptions:
+        return cls(
+            wall_time_limit_s=float(opts["wall_time_limit"]) if opts.get("wall_time_limit") else None,
+            max_file_size_kib=int(opts["max_file_size"]) if opts.get("max_file_size") else None,
+            stack_limit_kib=int(opts["stack_limit"]) if opts.get("stack_limit") else None,
+            max_processes=int(opts["max_processes_and_or_threads"])
+            if opts.get("max_processes_and_or_threads") else None,
+            compiler_options=str(opts.get("compiler_options") or ""),
+            command_line_arguments=str(opts.get("command_line_arguments") or ""),
+            number_of_runs=max(1, int(opts.get("number_of_runs") or 1)),
+            redirect_stderr_to_stdout=bool(opts.get("redirect_stderr_to_stdout")),
+            compare=opts.get("compare"),
+            checker_args=tuple(opts.get("checker_args") or ()),
+            stored=opts,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,7 +297,7 @@ class GradingService:
         self.publish(submission_id, {"event": "done", "submission": graded.document})
         return graded
 
-    def _attempts(self, job: _Job, claim: repo.Claim) -> dict[str, Any]:
+    def _attempts(self, job: _Job, claim: repo.Claim) -> Outcome:
         """The outcome to record: graded up to `attempts` times while the host fails, then IE
         (module docstring). LostClaim and StorageUnavailable pass: there is nothing to record."""
         pause = self.retry_s
@@ -258,10 +310,10 @@ class GradingService:
             except (repo.LostClaim, StorageUnavailable):
                 raise
             except (SandboxError, OSError) as e:
-                outcome, failure = {"verdict": Verdict.IE}, f"{type(e).__name__}: {e}"
-            except Exception as e:  # noqa: BLE001 - whatever failed is ours: IE, never the contestant's
+                outcome, failure = Outcome(verdict=Verdict.IE), f"{type(e).__name__}: {e}"
+            except Exception as e:  # whatever failed is ours: IE, never the contestant's
                 log.exception("grading submission %s failed", job.id)
-                return {"verdict": Verdict.IE, "message": f"internal error: {e}"}
+                return Outcome(verdict=Verdict.IE, message=f"internal error: {e}")
             if failure is None:
                 if attempt > 1:
                     log.warning("submission %s: attempt %d of %d succeeded", job.id, attempt, self.attempts)
@@ -270,7 +322,7 @@ class GradingService:
                 log.error("submission %s: attempt %d of %d failed (%s); it is IE", job.id, attempt,
                           self.attempts, failure)
                 message = f"internal error after {self.attempts} attempts: {failure}"
-                return {**outcome, "message": outcome.get("message") or message}
+                return replace(outcome, message=outcome.message or message)
             log.warning("submission %s: attempt %d of %d failed (%s); grading it again in %.1f s",
                         job.id, attempt, self.attempts, failure, pause)
             time.sleep(pause)
@@ -278,9 +330,13 @@ class GradingService:
         raise AssertionError("unreachable: the last attempt returns")
 
     def _record(self, submission_id: int, claim: repo.Claim,
-                outcome: dict[str, Any]) -> tuple[Graded, float | None]:
+                outcome: Outcome) -> tuple[Graded, float | None]:
         with self.sessions.begin() as session:
-            done = repo.record_result(session, submission_id, claim=claim, **outcome)
+            done = repo.record_result(session, submission_id, claim=claim, verdict=outcome.verdict,
+                                      score=outcome.score, time_s=outcome.time_s,
+                                      memory_bytes=outcome.memory_bytes,
+                                      compile_output=outcome.compile_output,
+                                      tests=outcome.tests, message=outcome.message, run=outcome.run)
             graded = Graded(submission_json(done), done.callback_url)
             finished = done.finished_at or done.created_at
             # from submitting to the verdict; a rejudge has no submitting moment of its own
@@ -299,7 +355,7 @@ class GradingService:
                 self._graders[key] = _Loaded(problem, Grader(problem, time_limit_s=time_limit_s, sb=self.sb))
             return self._graders[key]
 
-    def _problem(self, sub: _Job, claim: repo.Claim) -> dict[str, Any]:
+    def _problem(self, sub: _Job, claim: repo.Claim) -> Outcome:
         if sub.problem_path is None:
             raise JudgeError(f"problem {sub.problem_id!r} is gone")
         if sub.problem_time_limit_s <= 0:
@@ -321,55 +377,56 @@ class GradingService:
 
         source = Source.single(languages.by_id(sub.language).source_name, sub.source)
         result = loaded.grader.grade(source, sub.language, progress=before, on_test=after)
-        tests = [repo.TestOutcome(index=i, name=t.name, verdict=t.verdict, time_s=t.time_s, wall_s=t.wall_s,
-                                  memory_bytes=t.memory, message=t.message or None, score=t.score)
-                 for i, t in enumerate(result.tests)]
-        return {"verdict": result.verdict, "score": result.score,
-                "time_s": result.max_time if result.tests else None,
-                "memory_bytes": result.max_memory if result.tests else None,
-                "compile_output": result.compile_output or None, "message": result.message or None,
-                "tests": tests}
+        tests = tuple(repo.TestOutcome(index=i, name=t.name, verdict=t.verdict, time_s=t.time_s,
+                                       wall_s=t.wall_s, memory_bytes=t.memory, message=t.message or None,
+                                       score=t.score)
+                      for i, t in enumerate(result.tests))
+        return Outcome(verdict=result.verdict, score=result.score,
+                       time_s=result.max_time if result.tests else None,
+                       memory_bytes=result.max_memory if result.tests else None,
+                       compile_output=result.compile_output or None, message=result.message or None,
+                       tests=tests)
 
     # -- an ad hoc run -------------------------------------------------------------------------
 
-    def _ad_hoc(self, sub: _Job, claim: repo.Claim) -> dict[str, Any]:
+    def _ad_hoc(self, sub: _Job, claim: repo.Claim) -> Outcome:
         """One program on one stdin; `sub.options` may ask for Judge0's settings (judge0.py)."""
-        opts = sub.options
+        opts = RunOptions.of(sub.options)
         lang = languages.by_id(sub.language)
         time_s = sub.time_limit_s or AD_HOC_TIME_S
         cpu_ms = max(1, round(time_s * 1000))
-        wall_ms = round(float(opts["wall_time_limit"]) * 1000) if opts.get("wall_time_limit") else 3 * cpu_ms
-        file_bytes = int(opts["max_file_size"]) * 1024 if opts.get("max_file_size") else None
+        wall_ms = round(opts.wall_time_limit_s * 1000) if opts.wall_time_limit_s is not None else 3 * cpu_ms
+        file_bytes = opts.max_file_size_kib * 1024 if opts.max_file_size_kib is not None else None
         limits = Limits(cpu_time_ms=cpu_ms, wall_time_ms=wall_ms,  # Judge0's may be under the CPU limit
                         memory_bytes=(sub.memory_mib or AD_HOC_MEMORY_MIB) * MiB,
                         output_bytes=file_bytes or AD_HOC_OUTPUT_BYTES,
                         file_size_bytes=file_bytes or Limits().file_size_bytes,
-                        stack_bytes=int(opts["stack_limit"]) * 1024 if opts.get("stack_limit") else None,
-                        processes=int(opts.get("max_processes_and_or_threads") or Limits().processes))
+                        stack_bytes=opts.stack_limit_kib * 1024 if opts.stack_limit_kib is not None else None,
+                        processes=Limits().processes if opts.max_processes is None else opts.max_processes)
         image = images.get(lang.image)
-        flags = shlex.split(str(opts.get("compiler_options") or ""))
+        flags = shlex.split(opts.compiler_options)
         try:  # Judge0's additional_files (and Plain Text's and Executable's file): in the compile box too
-            source, extra = judge0.program(opts, lang.id, sub.source)
+            source, extra = judge0.program(opts.stored, lang.id, sub.source)
         except judge0.FilesRefused as e:  # a name the program's own files take: the submitter's fault
-            return {"verdict": Verdict.CE, "message": str(e)}
+            return Outcome(verdict=Verdict.CE, message=str(e))
         entry = lang.source_file(source.decode("utf-8", errors="replace"))
         files = Source(((entry, source), *((n, d) for n, d, _ in extra)), "judge0") if extra else source
         compiled = execution.compile_source(self.sb, lang, files, image=image, flags=flags,
                                             main=entry if extra else None)
         if isinstance(compiled, execution.CompileFailure):
-            return {"verdict": Verdict.CE, "compile_output": compiled.output,
-                    "message": compiled.message or None}
+            return Outcome(verdict=Verdict.CE, compile_output=compiled.output,
+                           message=compiled.message or None)
         modes = {name: mode for name, _, mode in extra}
         compiled = replace(compiled, files=tuple((n, d, modes.get(n, m)) for n, d, m in compiled.files))
-        args = shlex.split(str(opts.get("command_line_arguments") or ""))
+        args = shlex.split(opts.command_line_arguments)
         self._set_state(sub.id, SubmissionState.RUNNING, claim)
         runs = []
-        for _ in range(max(1, int(opts.get("number_of_runs") or 1))):  # Judge0: stop at the first failure
+        for _ in range(opts.number_of_runs):  # Judge0: stop at the first failure
             with tempfile.TemporaryFile(prefix="judge-output-") as spool:  # never the whole output in memory
                 run = execution.run_program(self.sb, compiled, limits, image=image, stdin=sub.stdin or b"",
                                             args=args, stdout_to=spool)
                 spool.seek(0)
-                verdict, message = self._ad_hoc_verdict(sub, run, spool)
+                verdict, message = self._ad_hoc_verdict(sub, opts, run, spool)
                 spool.seek(0)
                 run = replace(run, stdout=spool.read(KEPT_OUTPUT_BYTES))
             runs.append((run, verdict, message))
@@ -384,35 +441,36 @@ class GradingService:
         self.publish(sub.id, {"event": "test", "index": 0, "name": "stdin", "verdict": verdict.value,
                               "time": round(test.time_s, 3), "memory": test.memory_bytes})
         stdout, stderr = run.stdout, run.stderr
-        if opts.get("redirect_stderr_to_stdout"):
+        if opts.redirect_stderr_to_stdout:
             stdout, stderr = stdout + stderr, b""
-        return {"verdict": verdict, "time_s": test.time_s, "memory_bytes": test.memory_bytes,
-                "compile_output": compiled.compile_output or None, "message": message, "tests": [test],
-                "run": repo.RunOutput(stdout=stdout[:KEPT_OUTPUT_BYTES], stderr=stderr[:KEPT_OUTPUT_BYTES],
-                                      exit_code=run.exit_code, signal=run.signal)}
+        return Outcome(verdict=verdict, time_s=test.time_s, memory_bytes=test.memory_bytes,
+                       compile_output=compiled.compile_output or None, message=message, tests=(test,),
+                       run=repo.RunOutput(stdout=stdout[:KEPT_OUTPUT_BYTES],
+                                          stderr=stderr[:KEPT_OUTPUT_BYTES],
+                                          exit_code=run.exit_code, signal=run.signal))
 
     @staticmethod
-    def _ad_hoc_verdict(sub: _Job, run: execution.Execution, stdout: BinaryIO) -> tuple[Verdict, str | None]:
+    def _ad_hoc_verdict(sub: _Job, opts: RunOptions, run: execution.Execution,
+                        stdout: BinaryIO) -> tuple[Verdict, str | None]:
         """The run's verdict; `stdout` is its output, spooled to a file (at its start)."""
         message = run.message or None
-        if run.status is not execution.Status.OK:
-            return STATUS_VERDICT.get(RunStatus(run.status.value), Verdict.RTE), message
+        if run.status is not Status.OK:
+            return verdict_of_run(run.status), message
         if sub.expected_output is None:
             return Verdict.AC, message
-        if sub.options.get("compare") == "judge0":  # line by line: read whole, up to the output limit
+        if opts.compare == "judge0":  # line by line: read whole, up to the output limit
             return (Verdict.AC if judge0.compare(sub.expected_output, stdout.read()) else Verdict.WA), message
         check = default_checker.check_streams(io.BytesIO(sub.expected_output), stdout,
-                                              sub.options.get("checker_args") or ())
+                                              opts.checker_args)
         return (Verdict.AC if check.accepted else Verdict.WA), check.message or message
 
 
-def _host_failure(outcome: dict[str, Any]) -> str | None:
+def _host_failure(outcome: Outcome) -> str | None:
     """Why a finished grading is IE (its first IE test's message), or None when it is not."""
-    if outcome["verdict"] is not Verdict.IE:
+    if outcome.verdict is not Verdict.IE:
         return None
-    tests: list[repo.TestOutcome] = outcome.get("tests") or []
-    found = next((t.message for t in tests if t.verdict is Verdict.IE and t.message), None)
-    return str(found or outcome.get("message") or "internal error").removeprefix("internal error: ")
+    found = next((t.message for t in outcome.tests if t.verdict is Verdict.IE and t.message), None)
+    return str(found or outcome.message or "internal error").removeprefix("internal error: ")
 
 
-__all__ = ["Graded", "GradingService", "SandboxError", "StorageUnavailable"]
+__all__ = ["Graded", "GradingService", "Outcome", "RunOptions", "SandboxError", "StorageUnavailable"]

@@ -1,6 +1,6 @@
 """What the Judge0-compatible API needs of the domain: ids, statuses, comparison, documents.
 
-Judge0 1.13.1 is the reference (../shared/reference/judges.md section 2, and its own code:
+Judge0 1.13.1 is the reference (the judges survey's section 2, docs/references.md, and its own code:
 app/models/submission.rb, app/jobs/isolate_job.rb, app/serializers/, db/languages/active.rb).
 Language ids are Judge0's, from one table (LANGUAGES) that maps each id to the language that
 runs it here: its own (50 C, 54 C++, 62 Java, 71 Python, ...), the other versions of one
@@ -30,10 +30,8 @@ the API answers 422, and a stored submission that has one is CE, never a box fai
 from __future__ import annotations
 
 import base64
-import io
 import json
 import shlex
-import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -42,8 +40,10 @@ from typing import Any
 from judge import languages as langs
 from judge.errors import JudgeError
 from judge.languages.recipe import expand
-from judge.problems.model import Verdict
+from judge.problems.archive import CheckedZip
+from judge.problems.files import PackageError
 from judge.storage.models import Submission, SubmissionState
+from judge.verdict import Verdict
 from sandbox import MiB
 
 VERSION = "1.13.1"
@@ -166,24 +166,22 @@ class FilesRefused(JudgeError):
 
 def unpack_files(encoded: str) -> tuple[tuple[str, bytes, int], ...]:
     """Judge0's `additional_files`: a base64 zip whose files join the program's in its box.
-    The web checked it whole (judge/problems/archive.py) before storing it; this checks again."""
+    The web checked it whole (judge/problems/archive.py) before storing it; the same checks run
+    again here, through the same CheckedZip, with Judge0's bound on what it unpacks."""
     try:
-        zf = zipfile.ZipFile(io.BytesIO(base64.b64decode(encoded)))
-    except (ValueError, zipfile.BadZipFile) as e:
+        data = base64.b64decode(encoded)
+    except ValueError as e:
         raise FilesRefused(f"additional_files is not a base64 zip ({e})") from None
-    found, total = [], 0
-    with zf:
-        for info in zf.infolist():
-            name = info.filename
-            if info.is_dir():
-                continue
-            if name.startswith("/") or ".." in name.split("/") or "\\" in name:
-                raise FilesRefused(f"additional_files: {name!r} leaves the working directory")
-            total += info.file_size
-            if total > MAX_EXTRA_BYTES:
-                raise FilesRefused("additional_files: more than 10 MiB unpacked")
-            mode = 0o755 if (info.external_attr >> 16) & 0o111 else 0o644
-            found.append((name, zf.read(info), mode))
+    found = []
+    try:
+        with CheckedZip(data, "additional_files", max_bytes=MAX_EXTRA_BYTES) as zf:
+            for info in zf.infos:
+                if info.is_dir():
+                    continue
+                mode = 0o755 if (info.external_attr >> 16) & 0o111 else 0o644
+                found.append((info.filename, zf.read(info), mode))
+    except PackageError as e:
+        raise FilesRefused(str(e)) from None
     return tuple(found)
 
 

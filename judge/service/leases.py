@@ -34,21 +34,17 @@ import redis
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from judge.service.settings import Settings
 from judge.storage import repo
 
 log = logging.getLogger(__name__)
 
 KEY_PREFIX = "judge:lease:"
-DEFAULT_LEASE_S = 15.0
 
 
 def lease_s() -> float:
     """`JUDGE_LEASE_S`: how long a holder that stops renewing keeps its submissions (default 15)."""
-    try:
-        value = float(os.environ.get("JUDGE_LEASE_S") or DEFAULT_LEASE_S)
-    except ValueError:
-        return DEFAULT_LEASE_S
-    return max(1.0, value)
+    return Settings.from_env().lease_s
 
 
 def key(submission_id: int, generation: int) -> str:
@@ -57,7 +53,7 @@ def key(submission_id: int, generation: int) -> str:
 
 def holder_name() -> str:
     """This process as a holder: the worker's name (`JUDGE_WORKER_NAME`) and the pid."""
-    return f"{os.environ.get('JUDGE_WORKER_NAME') or 'judge'}/{os.getpid()}"
+    return f"{Settings.from_env().worker_name}/{os.getpid()}"
 
 
 @dataclass
@@ -149,7 +145,7 @@ def reap(sessions: sessionmaker[Session], client: redis.Redis,
                     sub.id, sub.graded_by or "?", generation)
         try:
             enqueue(sub.id, sub.language, generation)
-        except Exception:  # noqa: BLE001 - kombu raises several kinds for a broker that is away
+        except Exception:  # kombu raises several kinds for a broker that is away
             log.exception("submission %s: cannot queue it again now; the next reap retries", sub.id)
             with sessions.begin() as session:
                 repo.unsent(session, sub.id, generation)
@@ -168,7 +164,7 @@ def reaper(sessions: sessionmaker[Session], client: redis.Redis, enqueue: Callab
                 reap(sessions, client, enqueue)
             except (OperationalError, InterfaceError, redis.RedisError) as e:  # away: said in a line
                 log.warning("reaping waits: %s", str(getattr(e, "orig", None) or e).splitlines()[0])
-            except Exception:  # noqa: BLE001 - a reaper that dies would lose nothing but its watch
+            except Exception:  # a reaper that dies would lose nothing but its watch
                 log.exception("reaping failed; trying again")
 
     thread = threading.Thread(target=loop, name="judge-reaper", daemon=True)

@@ -45,10 +45,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from judge import languages
-from judge.problems.model import Verdict
 from judge.service import queue, workers
 from judge.storage import repo
 from judge.storage.models import Submission, SubmissionState
+from judge.verdict import Verdict
 
 log = logging.getLogger(__name__)
 

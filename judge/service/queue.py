@@ -46,7 +46,6 @@ still make sure nothing is graded twice.
 from __future__ import annotations
 
 import functools
-import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -54,22 +53,20 @@ from typing import Any
 import redis
 from celery import Celery
 
+from judge.service.settings import Settings
+
 GRADE_TASK = "judge.grade"
 WEBHOOK_TASK = "judge.deliver_webhook"
 VERIFY_TASK = "judge.verify_problem"
 LANGUAGE_QUEUE_PREFIX = "judge.lang."
 SERVICE_QUEUE = "judge.service"
-DEFAULT_MAX_JOB_S = 1200.0
 VISIBILITY_MARGIN_S = 300.0
 HARD_LIMIT_MARGIN_S = 30.0
 
 
 def max_job_s() -> float:
     """`JUDGE_MAX_JOB_S`: the longest one grading may take (default 1200 s)."""
-    try:
-        return max(10.0, float(os.environ.get("JUDGE_MAX_JOB_S") or DEFAULT_MAX_JOB_S))
-    except ValueError:
-        return DEFAULT_MAX_JOB_S
+    return Settings.from_env().max_job_s
 
 
 def visibility_timeout_s() -> float:

@@ -55,6 +55,7 @@ from redis.retry import Retry
 
 from judge.errors import JudgeError
 from judge.service.lifetime import terminate_with_parent
+from judge.service.settings import Settings
 
 HOST = "127.0.0.1"
 LOG_NAME = "redis.log"
@@ -163,8 +164,8 @@ class EmbeddedRedis:
     def _find_binary(self) -> str:
         if self.binary:
             wanted, source = self.binary, "the binary given"
-        elif os.environ.get("JUDGE_REDIS_SERVER"):
-            wanted, source = os.environ["JUDGE_REDIS_SERVER"], "JUDGE_REDIS_SERVER"
+        elif (given := Settings.from_env().redis_server) is not None:
+            wanted, source = given, "JUDGE_REDIS_SERVER"
         else:
             wanted, source = "redis-server", "PATH"
         found = shutil.which(wanted)  # a name is looked up on PATH, a path is checked as it is

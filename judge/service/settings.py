@@ -1,4 +1,4 @@
-"""The service's settings, from the environment (CONTRACTS.md's names), read once per process.
+"""The service's settings, from the environment (docs/contracts.md's names), read once per process.
 
 `JUDGE_DATA_DIR` (default ./judge-data) holds the SQLite database, imported problem packages
 and the embedded Redis's files. `JUDGE_DATABASE_URL` defaults to SQLite there.
@@ -16,9 +16,22 @@ before the submission is IE. `JUDGE_DB_RETRY_S` (default 60): how long a worker 
 write the database refuses (locked by another writer, or away) before it gives the submission up
 to the reaper.
 
-Read where they are used: `JUDGE_MAX_JOB_S` (the longest one grading may take, and from it
-Redis's visibility timeout: judge/service/queue.py), `JUDGE_LEASE_S` (how soon a lost grading
-is put back: judge/service/leases.py), `JUDGE_METRICS_TOKEN` (web/metrics.py).
+Every other `JUDGE_*` variable of judge/, web/ and worker/ is read here too, as a property of
+the snapshot `from_env` takes: parsed when the caller asks (so a bad value fails where it always
+did), documented where it is used: `JUDGE_MAX_JOB_S` (the longest one grading may take, and from
+it Redis's visibility timeout: judge/service/queue.py), `JUDGE_LEASE_S` and `JUDGE_WORKER_NAME`
+(judge/service/leases.py), `JUDGE_WEBHOOK_BACKOFF_S` (judge/service/webhooks.py),
+`JUDGE_COMPILE_CACHE_DIR` and `JUDGE_COMPILE_CACHE_MIB` (judge/compile_cache.py),
+`JUDGE_IMAGE_DIR` (judge/images.py), `JUDGE_LANGUAGES` (judge/languages/), `JUDGE_REDIS_SERVER`
+(judge/service/redis_server.py), `JUDGE_METRICS_TOKEN` (web/metrics.py), `JUDGE0_PREFIX` and
+`JUDGE0_MAX_QUEUE_SIZE` (web/judge0.py), `JUDGE_PROXY_HOPS` (web/app.py, web/server.py),
+`JUDGE_WORKER_CPUS` (worker/tasks.py). A caller that read the environment when it ran asks
+`Settings.from_env()` when it runs, so nothing is read at import time.
+
+Not here: sandbox/'s own variables (`SANDBOX_*`, `JUDGE_DEBIAN_MIRROR`, `JUDGE_NPM_REGISTRY`),
+since sandbox/ imports nothing of the project; web/holds.py's and web/ratelimit.py's limits,
+frozen objects of their own made from the environment by create_app; web/server.py's
+connection bounds (`JUDGE_WEB_*`), read by the server before the app exists.
 """
 
 from __future__ import annotations
@@ -26,28 +39,43 @@ from __future__ import annotations
 import math
 import os
 import secrets
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
-
-from judge.storage.db import default_url
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 DEFAULT_MIN_FREE_MB = 100
 DEFAULT_GRADE_ATTEMPTS = 3
 DEFAULT_GRADE_RETRY_S = 2.0
 DEFAULT_DB_RETRY_S = 60.0
+DEFAULT_MAX_JOB_S = 1200.0
+DEFAULT_LEASE_S = 15.0
+DEFAULT_WEBHOOK_BACKOFF_S = 2.0
+DEFAULT_COMPILE_CACHE_MIB = 512
+DEFAULT_IMAGE_DIR = "/var/lib/judge/images"
+DEFAULT_JUDGE0_PREFIX = "/judge0"
+DEFAULT_JUDGE0_MAX_QUEUE_SIZE = 100
 MiB = 1024 * 1024
 
 
-def _number(name: str, default: float, lowest: float) -> float:
+def _number(env: Mapping[str, str], name: str, default: float, lowest: float) -> float:
     """A `JUDGE_*` number; the default when unset or not a number, never below `lowest`."""
     try:
-        value = float(os.environ.get(name) or default)
+        value = float(env.get(name) or default)
     except ValueError:
         return default
     return max(lowest, value) if math.isfinite(value) else default
+
+
+def database_url(env: Mapping[str, str]) -> str:
+    """`JUDGE_DATABASE_URL`, else SQLite at `$JUDGE_DATA_DIR/judge.db`."""
+    url = env.get("JUDGE_DATABASE_URL")
+    if url:
+        return url
+    data_dir = Path(env.get("JUDGE_DATA_DIR") or "./judge-data")
+    return f"sqlite:///{(data_dir / 'judge.db').resolve()}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,19 +87,107 @@ class Settings:
     grade_attempts: int = DEFAULT_GRADE_ATTEMPTS
     grade_retry_s: float = DEFAULT_GRADE_RETRY_S
     db_retry_s: float = DEFAULT_DB_RETRY_S
+    env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)  # from_env's snapshot
 
     @classmethod
     def from_env(cls) -> Settings:
-        data_dir = Path(os.environ.get("JUDGE_DATA_DIR") or "./judge-data").resolve()
+        env = dict(os.environ)
+        data_dir = Path(env.get("JUDGE_DATA_DIR") or "./judge-data").resolve()
         return cls(
             data_dir=data_dir,
-            database_url=default_url(),
-            redis_url=os.environ.get("JUDGE_REDIS_URL") or DEFAULT_REDIS_URL,
-            min_free_mb=_number("JUDGE_MIN_FREE_MB", DEFAULT_MIN_FREE_MB, 0),
-            grade_attempts=int(_number("JUDGE_GRADE_ATTEMPTS", DEFAULT_GRADE_ATTEMPTS, 1)),
-            grade_retry_s=_number("JUDGE_GRADE_RETRY_S", DEFAULT_GRADE_RETRY_S, 0),
-            db_retry_s=_number("JUDGE_DB_RETRY_S", DEFAULT_DB_RETRY_S, 0),
+            database_url=database_url(env),
+            redis_url=env.get("JUDGE_REDIS_URL") or DEFAULT_REDIS_URL,
+            min_free_mb=_number(env, "JUDGE_MIN_FREE_MB", DEFAULT_MIN_FREE_MB, 0),
+            grade_attempts=int(_number(env, "JUDGE_GRADE_ATTEMPTS", DEFAULT_GRADE_ATTEMPTS, 1)),
+            grade_retry_s=_number(env, "JUDGE_GRADE_RETRY_S", DEFAULT_GRADE_RETRY_S, 0),
+            db_retry_s=_number(env, "JUDGE_DB_RETRY_S", DEFAULT_DB_RETRY_S, 0),
+            env=env,
         )
+
+    # -- read when asked, from the snapshot (see the module's docstring for who asks) ----------
+
+    @property
+    def redis_url_given(self) -> bool:
+        """JUDGE_REDIS_URL is set: `judge serve` uses that Redis instead of starting its own."""
+        return bool(self.env.get("JUDGE_REDIS_URL"))
+
+    @property
+    def max_job_s(self) -> float:
+        """`JUDGE_MAX_JOB_S`: the longest one grading may take (default 1200 s, at least 10)."""
+        try:
+            return max(10.0, float(self.env.get("JUDGE_MAX_JOB_S") or DEFAULT_MAX_JOB_S))
+        except ValueError:
+            return DEFAULT_MAX_JOB_S
+
+    @property
+    def lease_s(self) -> float:
+        """`JUDGE_LEASE_S`: how long a holder that stops renewing keeps its submissions (default 15)."""
+        try:
+            value = float(self.env.get("JUDGE_LEASE_S") or DEFAULT_LEASE_S)
+        except ValueError:
+            return DEFAULT_LEASE_S
+        return max(1.0, value)
+
+    @property
+    def worker_name(self) -> str:
+        """`JUDGE_WORKER_NAME` (set by worker/main.py for its pool processes), else "judge"."""
+        return self.env.get("JUDGE_WORKER_NAME") or "judge"
+
+    @property
+    def worker_cpus(self) -> list[str]:
+        """`JUDGE_WORKER_CPUS` (set by worker/main.py): the CPUs its pool processes are pinned to."""
+        return [c for c in self.env.get("JUDGE_WORKER_CPUS", "").split(",") if c]
+
+    @property
+    def webhook_backoff_s(self) -> float:
+        """`JUDGE_WEBHOOK_BACKOFF_S`: the first wait between a webhook's attempts (default 2)."""
+        return float(self.env.get("JUDGE_WEBHOOK_BACKOFF_S") or DEFAULT_WEBHOOK_BACKOFF_S)
+
+    @property
+    def compile_cache_dir(self) -> str | None:
+        """`JUDGE_COMPILE_CACHE_DIR`; None when unset or `off` (no cache)."""
+        directory = self.env.get("JUDGE_COMPILE_CACHE_DIR")
+        return None if not directory or directory == "off" else directory
+
+    @property
+    def compile_cache_bytes(self) -> int:
+        """`JUDGE_COMPILE_CACHE_MIB` (default 512), in bytes."""
+        return int(self.env.get("JUDGE_COMPILE_CACHE_MIB") or DEFAULT_COMPILE_CACHE_MIB) << 20
+
+    @property
+    def image_dir(self) -> str:
+        """`JUDGE_IMAGE_DIR`: the image store (default /var/lib/judge/images)."""
+        return self.env.get("JUDGE_IMAGE_DIR", DEFAULT_IMAGE_DIR)
+
+    @property
+    def language_files(self) -> list[Path]:
+        """`JUDGE_LANGUAGES`: the operator's recipe files, `:` between several; none when unset."""
+        return [Path(p) for p in self.env.get("JUDGE_LANGUAGES", "").split(":") if p.strip()]
+
+    @property
+    def redis_server(self) -> str | None:
+        """`JUDGE_REDIS_SERVER`: the redis-server binary the embedded Redis runs, else None (PATH)."""
+        return self.env.get("JUDGE_REDIS_SERVER") or None
+
+    @property
+    def metrics_token(self) -> str | None:
+        """`JUDGE_METRICS_TOKEN`: the bearer token /metrics wants; None (open) when unset."""
+        return self.env.get("JUDGE_METRICS_TOKEN") or None
+
+    @property
+    def judge0_prefix(self) -> str:
+        """`JUDGE0_PREFIX`: where the Judge0-compatible API is mounted (default /judge0)."""
+        return self.env.get("JUDGE0_PREFIX", DEFAULT_JUDGE0_PREFIX)
+
+    @property
+    def judge0_max_queue_size(self) -> int:
+        """`JUDGE0_MAX_QUEUE_SIZE` (default 100)."""
+        return int(self.env.get("JUDGE0_MAX_QUEUE_SIZE", str(DEFAULT_JUDGE0_MAX_QUEUE_SIZE)))
+
+    @property
+    def proxy_hops_raw(self) -> str:
+        """`JUDGE_PROXY_HOPS` as given, stripped ("" when unset); web/app.py says what it means."""
+        return self.env.get("JUDGE_PROXY_HOPS", "").strip()
 
     def short_of_space(self) -> str | None:
         """Why new submissions must wait for disk space, or None: the data directory's file
@@ -103,7 +219,7 @@ class Settings:
 
     def secret_key(self) -> str:
         """`JUDGE_SECRET_KEY`, else the one kept in the data directory (made on first use)."""
-        given = os.environ.get("JUDGE_SECRET_KEY")
+        given = os.environ.get("JUDGE_SECRET_KEY")  # live, as it always was read
         if given:
             return given
         path = self.data_dir / "secret_key"

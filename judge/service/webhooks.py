@@ -23,16 +23,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from judge.service.settings import Settings
+
 MAX_ATTEMPTS = 6
 TIMEOUT_S = 10.0
-DEFAULT_BACKOFF_S = 2.0
 SIGNATURE_HEADER = "X-Judge-Signature"
 
 
@@ -64,7 +64,7 @@ def check_url(url: str) -> str | None:
 
 def backoff_s(attempt: int) -> float:
     """The wait after failed attempt `attempt` (1-based) before the next one."""
-    base = float(os.environ.get("JUDGE_WEBHOOK_BACKOFF_S") or DEFAULT_BACKOFF_S)
+    base = Settings.from_env().webhook_backoff_s
     return float(base * 2 ** (attempt - 1))
 
 

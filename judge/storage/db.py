@@ -3,7 +3,7 @@
 `connect(url)` makes an Engine; `session_factory(engine)` a sessionmaker; `migrate(url)` brings
 the schema to the newest Alembic revision (the only way tables are made: there is no
 `create_all` outside tests). The URL defaults to `JUDGE_DATABASE_URL`, else SQLite at
-`$JUDGE_DATA_DIR/judge.db` (`JUDGE_DATA_DIR` defaults to `./judge-data`), as CONTRACTS.md says.
+`$JUDGE_DATA_DIR/judge.db` (`JUDGE_DATA_DIR` defaults to `./judge-data`), as docs/contracts.md says.
 
 SQLite gets, on every new connection: foreign keys on (SQLite leaves them off by default), WAL
 journal mode (readers do not block the writer; web and workers share one file) and a busy
@@ -12,7 +12,6 @@ timeout, so a second writer waits instead of failing at once.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +26,10 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 
 
 def default_url() -> str:
-    """`JUDGE_DATABASE_URL`, else SQLite at `$JUDGE_DATA_DIR/judge.db`."""
-    url = os.environ.get("JUDGE_DATABASE_URL")
-    if url:
-        return url
-    data_dir = Path(os.environ.get("JUDGE_DATA_DIR") or "./judge-data")
-    return f"sqlite:///{(data_dir / 'judge.db').resolve()}"
+    """`JUDGE_DATABASE_URL`, else SQLite at `$JUDGE_DATA_DIR/judge.db` (judge/service/settings.py)."""
+    from judge.service.settings import Settings  # not at the top: settings is above storage
+
+    return Settings.from_env().database_url
 
 
 def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -38,7 +38,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from judge.problems.model import Verdict
+from judge.verdict import Verdict
 
 # Named constraints, so that later migrations can drop or alter them by name on every backend.
 NAMING_CONVENTION = {
@@ -61,7 +61,7 @@ class Role(StrEnum):
 
 
 class SubmissionState(StrEnum):
-    """CONTRACTS.md's submission states, in the order a submission goes through them."""
+    """docs/contracts.md's submission states, in the order a submission goes through them."""
 
     QUEUED = "queued"
     COMPILING = "compiling"

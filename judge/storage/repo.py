@@ -31,7 +31,6 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from judge.errors import JudgeError
-from judge.problems.model import Verdict
 from judge.storage.models import (
     ApiToken,
     Batch,
@@ -46,6 +45,7 @@ from judge.storage.models import (
     WebSession,
     utcnow,
 )
+from judge.verdict import Verdict
 
 SCRYPT_N = 2**14
 SCRYPT_R = 8

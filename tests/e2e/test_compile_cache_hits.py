@@ -12,8 +12,8 @@ import sandbox
 from judge import compile_cache
 from judge.grading import Grader
 from judge.problems import package
-from judge.problems.model import Verdict
-from judge.submission import Submission
+from judge.submission import Source
+from judge.verdict import Verdict
 
 pytestmark = pytest.mark.sandbox
 
@@ -52,7 +52,7 @@ def boxes() -> Iterator[list[float]]:
 
 
 def grade(grader: Grader, source: bytes) -> Verdict:
-    return grader.grade(Submission.single("sum.c", source), "c").verdict
+    return grader.grade(Source.single("sum.c", source), "c").verdict
 
 
 def test_a_hit_gives_the_same_verdict_without_compiling(grader: Grader, cache: compile_cache.CompileCache,
@@ -84,7 +84,7 @@ def test_a_poisoned_entry_is_not_served(grader: Grader, cache: compile_cache.Com
 
 
 def test_the_benchmark_rejudges_from_the_cache(sandbox_ready: None) -> None:
-    from judge.compile_bench import measure_compile_cache
+    from judge.bench.compile_cache import measure_compile_cache
 
     report = measure_compile_cache(count=3, tests=1).to_json()
     assert report["cache_hits"] == 3  # every rejudge with the cache was a hit; verdicts checked inside

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from judge import verify
-from judge.problems.model import Verdict
+from judge.verdict import Verdict
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "conformance"
 EXPECTED = CORPUS / "EXPECTED.tsv"

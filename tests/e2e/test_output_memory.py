@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from judge import checker_bench
+from judge.bench import checker as checker_bench
 from judge.grading import Grader
 from judge.problems import package
-from judge.problems.model import Verdict
-from judge.submission import Submission
+from judge.submission import Source
+from judge.verdict import Verdict
 
 pytestmark = pytest.mark.sandbox
 
@@ -26,7 +26,7 @@ def problem(root: Path, answer: bytes, output_mib: int = 1) -> Path:
 
 def grade(root: Path, program: str) -> tuple[Verdict, str]:
     grader = Grader(package.load(root), time_limit_s=5.0)
-    result = grader.grade(Submission.single("main.py", program.encode()), "python3")
+    result = grader.grade(Source.single("main.py", program.encode()), "python3")
     assert len(result.tests) == 1
     return result.verdict, result.tests[0].message
 

@@ -1,4 +1,5 @@
-"""The figures a run reports are right and steady (reference/sandboxes.md 6 and 7b items 3, 14).
+"""The figures a run reports are right and steady (sandbox/README.md's attack list, items 3 and 14;
+the sandbox survey's section 6, docs/references.md).
 
 CPU time is the cgroup's, summed over threads; memory is the cgroup's peak. The bounds here
 are loose enough not to flake on a shared CI machine: the benchmark (goal: CV about 1.5%) is

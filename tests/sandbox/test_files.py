@@ -1,4 +1,4 @@
-"""Files into and out of a box when the program plants traps (reference/sandboxes.md 7b, item 7).
+"""Files into and out of a box when the program plants traps (sandbox/README.md's attack list, item 7).
 
 The keeper runs as root and reads outputs after the run. A symlink, fifo, device or directory
 where it expects a regular file must raise FileRefused: never follow it to a host file, never
@@ -28,7 +28,7 @@ def within(seconds: float, call: Callable[[], object]) -> object:
     def target() -> None:
         try:
             outcome.append(call())
-        except BaseException as e:  # noqa: BLE001 - handed back to the test
+        except BaseException as e:  # handed back to the test
             outcome.append(e)
 
     worker = threading.Thread(target=target, daemon=True)
@@ -199,9 +199,10 @@ def test_a_tree_as_deep_as_allowed_is_walked_whole(sb) -> None:
 def test_a_java_package_1100_directories_deep_is_ce_not_ie(sb) -> None:
     """The issue's reproduction through `judge run`'s path: javac makes the tree, the keeper walks it."""
     from judge import execution, languages
+    from judge.verdict import Status
 
     package = ".".join(["a"] * 1100)
     source = f"package {package};\npublic class Main {{ public static void main(String[] a) {{ }} }}\n"
     result = execution.run_source(sb, languages.by_id("java"), source.encode(), Limits())
-    assert result.status == execution.Status.CE, result.message
+    assert result.status == Status.CE, result.message
     assert f"nested more than {sandbox.files.MAX_DEPTH} deep" in result.message

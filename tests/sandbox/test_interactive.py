@@ -33,7 +33,7 @@ CONFORMANCE = Path(__file__).parents[3] / "shared" / "conformance"
 LIMITS = Limits(cpu_time_ms=1000, wall_time_ms=2000, memory_bytes=256 * MiB)
 VALIDATOR_LIMITS = Limits(cpu_time_ms=10_000, wall_time_ms=20_000, memory_bytes=512 * MiB)
 
-Built = tuple[execution.Program, Image]
+Built = tuple[execution.Compiled, Image]
 Build = Callable[..., Built]
 
 
@@ -49,14 +49,14 @@ def build(sb: sandbox.Sandbox) -> Build:
                 source = submission.load(what)
                 lang = languages.for_submission(source.names, main=main)
             else:
-                source = submission.Submission.single("main.py", textwrap.dedent(what).encode())
+                source = submission.Source.single("main.py", textwrap.dedent(what).encode())
                 lang = languages.by_id("python3")
             try:
                 image = images.get(lang.image)
             except UnknownImage as e:
                 pytest.skip(f"no {lang.image} image here: {e}")
             program = execution.compile_source(sb, lang, source, image=image, main=main)
-            assert isinstance(program, execution.Program), program
+            assert isinstance(program, execution.Compiled), program
             cache[key] = (program, image)
         return cache[key]
 
@@ -276,7 +276,7 @@ def test_a_box_that_cannot_run_the_submission_raises_and_ends_the_validator(sb: 
                                                                             build: Build) -> None:
     val = build("import time\ntime.sleep(60)\n")
     lang = replace(languages.by_id("python3"), run=("/no/such/interpreter",))
-    broken = (execution.Program(lang, "main.py", (), ""), val[1])
+    broken = (execution.Compiled(lang, "main.py", (), ""), val[1])
     start = time.monotonic()
     with pytest.raises(sandbox.ExecFailed):
         pair(sb, broken, val, input=b"")

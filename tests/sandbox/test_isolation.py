@@ -1,4 +1,4 @@
-"""What the box can see of the host (reference/sandboxes.md 7b, items 8-10): its own world only.
+"""What the box can see of the host (sandbox/README.md's attack list, items 8-10): its own world only.
 
 Processes, host name, network, cgroup path, the file system and devices. Where the host has
 something to leak, the test plants it first (a listener, a canary file, a shared-memory

@@ -1,4 +1,4 @@
-"""Nothing of a box survives its run (reference/sandboxes.md 7b, items 2 and 10).
+"""Nothing of a box survives its run (sandbox/README.md's attack list, items 2 and 10).
 
 Not its processes (orphans, daemons in a session of their own), not its files (/tmp,
 /dev/shm), not its IPC objects or keys, not its cgroup once the janitor has run. Two runs in

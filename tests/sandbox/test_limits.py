@@ -1,4 +1,4 @@
-"""Limits hold against programs that try to exceed them (reference/sandboxes.md 7b, items 1-6, 16).
+"""Limits hold against programs that try to exceed them (sandbox/README.md's attack list, items 1-6, 16).
 
 Each probe overruns one limit of `SMALL` (tests/sandbox/conftest.py) and the test checks the
 status, the figure behind it and that the box stopped promptly. Bounds are loose on purpose:

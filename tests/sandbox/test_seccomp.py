@@ -1,4 +1,4 @@
-"""The kernel attack surface (reference/sandboxes.md 7b, items 10-13): denied calls kill the box.
+"""The kernel attack surface (sandbox/README.md's attack list, items 10-13): denied calls kill the box.
 
 A denied call never returns: every probe prints "before", makes the call, and prints "after"
 if it comes back. The box must die in between, as RTE with signal 31 (SIGSYS) and a message

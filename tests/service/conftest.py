@@ -125,7 +125,7 @@ def _service(data_dir: Path, database_url: str, extra_env: dict[str, str] | None
             user = create_user(session, name, f"{name}-password", role)
             svc.tokens[name] = create_token(session, user)[1]
     engine.dispose()
-    logs = {name: open(data_dir / f"{name}.log", "wb") for name in ("worker", "web")}  # noqa: SIM115
+    logs = {name: open(data_dir / f"{name}.log", "wb") for name in ("worker", "web")}
     procs = [
         subprocess.Popen(
             [sys.executable, "-m", "worker", "--languages", LANGUAGES, "--concurrency", "2"],

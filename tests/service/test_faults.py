@@ -76,13 +76,13 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.pool import NullPool
 
 import sandbox
-from judge.problems.model import Verdict
 from judge.service import queue
 from judge.service.grade import GradingService, StorageUnavailable
 from judge.service.lifetime import terminate_with_parent
 from judge.service.redis_server import EmbeddedRedis
 from judge.storage import connect, migrate, repo, session_factory
 from judge.storage.models import Role, Submission, SubmissionState
+from judge.verdict import Verdict
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 
@@ -248,7 +248,7 @@ class Instance:
         return "\n".join(f"--- {n}.log (end)\n{self.log(n)[-3000:]}" for n in self.procs)
 
     def start(self, name: str, argv: list[str], **env: str) -> subprocess.Popen[bytes]:
-        f = open(self.logs_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed with the instance
+        f = open(self.logs_dir / f"{name}.log", "ab")  # closed with the instance
         self.files.append(f)
         # a session of its own, so that a kill reaches its whole process group and nothing else
         p = subprocess.Popen(argv, env={**self.env, **env}, stdout=f, stderr=subprocess.STDOUT,

@@ -124,7 +124,7 @@ def hosts(tmp_path_factory: pytest.TempPathFactory, sandbox_ready: None) -> Iter
         def start(name: str, argv: list[str], env: dict[str, str] | None = None,
                   stdin: bytes | None = None) -> None:
             h.logs[name] = data_dir / f"{name}.log"
-            f = open(h.logs[name], "wb")  # noqa: SIM115
+            f = open(h.logs[name], "wb")
             files.append(f)
             p = subprocess.Popen(argv, env=env, stdout=f, stderr=subprocess.STDOUT,
                                  stdin=subprocess.PIPE if stdin is not None else None)

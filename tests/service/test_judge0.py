@@ -270,7 +270,7 @@ class _Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_PUT(self) -> None:  # noqa: N802 - http.server's name
+            def do_PUT(self) -> None:  # http.server's name
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.got.append(("PUT", dict(self.headers), body))
                 self.send_response(200)

@@ -792,7 +792,7 @@ for _same, _as in ((49, 48), (50, 48), (53, 52), (54, 52), (75, 48), (76, 52)):
 def ide_worker(service: Service) -> Iterator[set[str]]:
     """A second worker for every language the session's worker does not take; the languages it took."""
     wanted = sorted({j0.ours for j0 in domain.LANGUAGES.values()} - service_languages())
-    log = open(service.data_dir / "ide-worker.log", "wb")  # noqa: SIM115 - closed below
+    log = open(service.data_dir / "ide-worker.log", "wb")  # closed below
     proc = subprocess.Popen(
         [
             sys.executable,

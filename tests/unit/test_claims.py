@@ -10,47 +10,18 @@ import os
 import shutil
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import redis
-from alembic import command
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from judge.problems.model import Verdict
 from judge.service import leases
-from judge.service.redis_server import EmbeddedRedis
-from judge.storage import connect, migrate, repo, session_factory
-from judge.storage.db import alembic_config
+from judge.storage import repo
 from judge.storage.models import Submission, SubmissionState
+from judge.verdict import Verdict
 
-BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("JUDGE_TEST_POSTGRES_URL") else [])
 needs_redis = pytest.mark.skipif(shutil.which("redis-server") is None and not os.environ.get("CI"),
                                  reason="redis-server is not installed (apt install redis-server)")
-
-
-@pytest.fixture(params=BACKENDS)
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    url = (f"sqlite:///{tmp_path / 'judge.db'}" if request.param == "sqlite"
-           else os.environ["JUDGE_TEST_POSTGRES_URL"])
-    engine = connect(url)
-    migrate(engine)
-    yield engine
-    command.downgrade(alembic_config(engine), "base")
-    engine.dispose()
-
-
-@pytest.fixture
-def sessions(engine: Engine) -> sessionmaker[Session]:
-    return session_factory(engine)
-
-
-@pytest.fixture(scope="module")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    server = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
-    yield server.start()
-    server.stop()
 
 
 @pytest.fixture

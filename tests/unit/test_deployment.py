@@ -19,9 +19,9 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 import tomllib
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +30,14 @@ import yaml
 from flask import Flask
 
 from judge.cli import main as judge_cli
-from judge.service import queue
+from judge.service import queue, settings
 from sandbox import registry, runtime
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "compose"
 UNITS = COMPOSE / "systemd"
 DATA_DIR = "/var/lib/judge/data"
-LONGEST_JOB_S = queue.DEFAULT_MAX_JOB_S + queue.HARD_LIMIT_MARGIN_S
+LONGEST_JOB_S = settings.DEFAULT_MAX_JOB_S + queue.HARD_LIMIT_MARGIN_S
 SERVICES = {"redis", "postgres", "migrate", "images", "web", "worker"}
 ONE_SHOT = {"migrate", "images"}
 
@@ -427,24 +427,26 @@ def _free_port() -> int:
 
 
 @pytest.mark.slow
-def test_gunicorn_serves_the_wsgi_app_with_our_evented_worker(tmp_path: Path) -> None:
+def test_gunicorn_serves_the_wsgi_app_with_our_evented_worker(tmp_path: Path,
+                                                              wait_until: Callable[..., Any]) -> None:
     """The Compose file's web command, smaller: one process, on a free loopback port."""
     port = _free_port()
     env = {**os.environ, **_service_env(tmp_path), "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-k", "web.server.Worker", "-w", "1",
                              "-b", f"127.0.0.1:{port}", "web.wsgi:app"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    def fetch() -> tuple[int, str, bytes]:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/openapi.json", timeout=5) as r:
+                return r.status, r.headers.get("Server", ""), r.read()
+        except OSError:
+            if proc.poll() is not None:  # gunicorn is gone: no point waiting
+                raise AssertionError("gunicorn exited before it served") from None
+            raise
+
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/openapi.json", timeout=5) as r:
-                    status, server, body = r.status, r.headers.get("Server", ""), r.read()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+        status, server, body = wait_until(fetch, what="gunicorn to serve", timeout_s=30, every_s=0.2,
+                                          retry_on=(OSError,))
         assert status == 200
         assert server.startswith("gunicorn")
         assert b'"openapi"' in body

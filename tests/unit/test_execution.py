@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 import pytest
 
 from judge import languages
-from judge.execution import Execution, Status, layout, run_command, run_source
-from judge.submission import BadSubmission, Submission
+from judge.execution import Execution, layout, run_command, run_source
+from judge.submission import BadSubmission, Source
+from judge.verdict import Status
 from sandbox import HOST, ExecFailed, Image, Limits, MiB, RunResult, RunStatus
 
 USER = Limits(cpu_time_ms=1000, wall_time_ms=3000, memory_bytes=256 * MiB, output_bytes=1 * MiB)
@@ -168,7 +169,7 @@ def test_json_uses_seconds_bytes_and_text() -> None:
 
 def test_several_files_keep_their_names_and_the_compiler_gets_them_all() -> None:
     cpp = languages.by_id("cpp")
-    sub = Submission((("lib.cpp", b"int f() { return 1; }"), ("lib.h", b"int f();"),
+    sub = Source((("lib.cpp", b"int f() { return 1; }"), ("lib.h", b"int f();"),
                       ("solve.cpp", b'#include "lib.h"\nint main() { return f(); }')), "dir")
     sb = FakeSandbox((result(), {"main": b"ELF"}), (result(), {}))
     run_source(sb, cpp, sub, USER)
@@ -181,7 +182,7 @@ def test_several_files_keep_their_names_and_the_compiler_gets_them_all() -> None
 
 def test_java_runs_the_class_that_has_main_whatever_the_file_is_called() -> None:
     java = languages.by_id("java")
-    sub = Submission((("Helper.java", b"class Helper { static int one() { return 1; } }"),
+    sub = Source((("Helper.java", b"class Helper { static int one() { return 1; } }"),
                       ("Solution.java", b"class Solution { public static void main(String[] a) {} }")), "zip")
     sb = FakeSandbox((result(), {"Helper.class": b"x", "Solution.class": b"y"}), (result(), {}))
     run_source(sb, java, sub, USER)
@@ -200,13 +201,13 @@ def test_java_runs_the_class_that_has_main_whatever_the_file_is_called() -> None
     ({"solution.py": "print(1)", "notes.txt": "hi"}, None, "solution.py"),
 ])
 def test_the_entry_point_rule(files: dict[str, str], main: str | None, entry: str) -> None:
-    sub = Submission(tuple((k, v.encode()) for k, v in files.items()), "dir")
+    sub = Source(tuple((k, v.encode()) for k, v in files.items()), "dir")
     _, found, _, _ = layout(languages.by_id("python3"), sub, main)
     assert found == entry
 
 
 def test_an_entry_point_that_cannot_be_told_is_refused_naming_the_candidates() -> None:
-    sub = Submission((("a.py", b"print(1)"), ("b.py", b"print(2)")), "dir")
+    sub = Source((("a.py", b"print(1)"), ("b.py", b"print(2)")), "dir")
     with pytest.raises(BadSubmission, match="cannot tell which of a.py, b.py.*--main"):
         layout(languages.by_id("python3"), sub)
     with pytest.raises(BadSubmission, match="no such file"):

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from judge.grading import Grader, TestResult, round_time_limit
-from judge.problems.model import Grading, Limits, Problem, TestCase, TestGroup, Verdict
+from judge.grading import GradedTest, Grader, round_time_limit
+from judge.problems.model import Grading, Problem, ProblemLimits, TestCase, TestGroup
+from judge.verdict import Verdict
 
 
 def case(name: str) -> TestCase:
@@ -16,8 +17,8 @@ def case(name: str) -> TestCase:
 
 def problem(data: TestGroup) -> Problem:
     return Problem(id="p", name="p", root=Path("/x"), format="legacy", scoring=True, interactive=False,
-                   multi_pass=False, limits=Limits(time_limit_s=1.0, time_limit_source="test"), data=data,
-                   output_validator=None)
+                   multi_pass=False, limits=ProblemLimits(time_limit_s=1.0, time_limit_source="test"),
+                   data=data, output_validator=None)
 
 
 def oddecho_like() -> TestGroup:
@@ -40,9 +41,9 @@ def combine(data: TestGroup, verdicts: dict[str, Verdict]) -> tuple[Verdict, flo
     grader = Grader(problem(data), time_limit_s=1.0, sb=object())  # type: ignore[arg-type]
     ran: list[str] = []
 
-    def run_case(c: TestCase) -> TestResult:
+    def run_case(c: TestCase) -> GradedTest:
         ran.append(c.name)
-        return TestResult(name=c.name, verdict=verdicts.get(c.name, Verdict.AC))
+        return GradedTest(name=c.name, verdict=verdicts.get(c.name, Verdict.AC))
 
     g = grader._group(data, run_case, is_root=True, done={})
     return g.verdict, g.score, ran

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from judge.problems.model import Verdict
 from judge.service import judge0
 from judge.service.settings import Settings
 from judge.storage import repo
 from judge.storage.models import Role, Submission, SubmissionState
-from web.app import context, create_app
+from judge.verdict import Verdict
+from web.app import create_app
+from web.context import context
 
 
 @pytest.mark.parametrize(
@@ -89,9 +90,7 @@ def test_document_units_fields_and_base64() -> None:
 
 
 def test_a_full_queue_is_503(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import web.judge0
-
-    monkeypatch.setattr(web.judge0, "MAX_QUEUE_SIZE", 3)
+    monkeypatch.setenv("JUDGE0_MAX_QUEUE_SIZE", "3")
     app = create_app(
         Settings(
             data_dir=tmp_path, database_url=f"sqlite:///{tmp_path}/j.db", redis_url="redis://127.0.0.1:1/0"

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from judge.bench import BenchError
-from judge.load_bench import (
+from judge.bench.load import (
     PATTERN,
     SOURCES,
     Fault,

@@ -22,12 +22,11 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 from sqlalchemy.orm import Session, sessionmaker
 
-from judge.problems.model import Verdict
 from judge.service import metrics, workers
 from judge.service.metrics import BOX_START, HISTOGRAMS, JUDGING_LATENCY, Recorder
-from judge.service.redis_server import EmbeddedRedis
 from judge.service.settings import Settings
 from judge.storage import connect, migrate, repo, session_factory
+from judge.verdict import Verdict
 from web.app import create_app
 
 needs_redis = pytest.mark.skipif(
@@ -35,12 +34,6 @@ needs_redis = pytest.mark.skipif(
     reason="no redis-server here; `apt-get install redis-server` (Debian's package) to run these",
 )
 NOWHERE = "redis://127.0.0.1:1/0"  # nobody listens on port 1
-
-
-@pytest.fixture(scope="module")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with EmbeddedRedis(tmp_path_factory.mktemp("redis")) as server:
-        yield server.url
 
 
 @pytest.fixture

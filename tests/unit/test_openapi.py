@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,19 +19,13 @@ from openapi_spec_validator import validate
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from judge.service.settings import Settings
 from judge.storage import repo
-from judge.storage.models import Role, Verdict
-from web.app import context, create_app
+from judge.storage.models import Role
+from judge.verdict import Verdict
+from web.context import context
 
 PREFIX = "/api/v1"
 METHODS = {"get", "put", "post", "delete", "patch", "options", "head", "trace"}
-
-
-@pytest.fixture
-def app(tmp_path: Path) -> Flask:
-    return create_app(Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path}/j.db",
-                               redis_url="redis://127.0.0.1:1/0"))
 
 
 @pytest.fixture

@@ -19,8 +19,9 @@ import pytest
 
 from judge.errors import JudgeError
 from judge.problems import archive, package
-from judge.problems.model import Problem, Verdict
+from judge.problems.model import Problem
 from judge.problems.package import PackageError
+from judge.verdict import Verdict
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "conformance"
 EXPECTED = CORPUS / "EXPECTED.tsv"

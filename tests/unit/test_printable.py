@@ -1,10 +1,10 @@
-"""`judge.display.printable`: what a contestant controls reaches an operator's terminal as text."""
+"""`judge.cli.display.printable`: what a contestant controls reaches an operator's terminal as text."""
 
 from __future__ import annotations
 
 import pytest
 
-from judge.display import printable
+from judge.cli.display import printable
 
 
 @pytest.mark.parametrize(("raw", "keep", "shown"), [

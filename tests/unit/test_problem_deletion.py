@@ -6,19 +6,13 @@ tests/unit/test_storage.py does.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from alembic import command
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from judge.problems.model import Verdict
 from judge.service import problems
-from judge.storage import connect, migrate, session_factory
-from judge.storage.db import alembic_config
 from judge.storage.models import Batch, PackageArchive, Problem, Submission, TestResult
 from judge.storage.repo import (
     StorageError,
@@ -28,19 +22,7 @@ from judge.storage.repo import (
     put_problem,
     record_result,
 )
-
-BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("JUDGE_TEST_POSTGRES_URL") else [])
-
-
-@pytest.fixture(params=BACKENDS)
-def sessions(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sessionmaker[Session]]:
-    url = (f"sqlite:///{tmp_path / 'judge.db'}" if request.param == "sqlite"
-           else os.environ["JUDGE_TEST_POSTGRES_URL"])
-    engine: Engine = connect(url)
-    migrate(engine)
-    yield session_factory(engine)
-    command.downgrade(alembic_config(engine), "base")  # leaves a shared PostgreSQL empty
-    engine.dispose()
+from judge.verdict import Verdict
 
 
 def _count(session: Session, model: type) -> int:

@@ -13,9 +13,9 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from judge.cli.service_commands import curl_lines
 from judge.examples import EXAMPLE_DIR, EXAMPLE_SOLUTION
 from judge.problems import package
-from judge.service_commands import curl_lines
 
 ROOT = Path(__file__).parents[2]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())

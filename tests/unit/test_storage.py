@@ -6,13 +6,10 @@ PostgreSQL database (which each test leaves empty again by downgrading to base).
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -20,8 +17,7 @@ from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from judge.problems.model import Verdict
-from judge.storage import connect, default_url, migrate, session_factory
+from judge.storage import connect, default_url, migrate
 from judge.storage.db import alembic_config
 from judge.storage.models import (
     ApiToken,
@@ -50,31 +46,10 @@ from judge.storage.repo import (
     user_for_token,
     verify_password,
 )
+from judge.verdict import Verdict
 
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
-BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("JUDGE_TEST_POSTGRES_URL") else [])
-
-
-@pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'data' / 'judge.db'}"
-    return os.environ["JUDGE_TEST_POSTGRES_URL"]
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = connect(database_url)
-    migrate(engine)
-    yield engine
-    command.downgrade(alembic_config(engine), "base")  # leaves a shared PostgreSQL empty
-    engine.dispose()
-
-
-@pytest.fixture
-def sessions(engine: Engine) -> sessionmaker[Session]:
-    return session_factory(engine)
 
 
 def outcome(index: int, verdict: Verdict = Verdict.AC, **kw: object) -> TestOutcome:

@@ -4,6 +4,7 @@ the database's integers."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +17,9 @@ from web.app import create_app
 
 
 @pytest.fixture
-def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Flask:
+def app(make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch) -> Flask:
     monkeypatch.setenv("JUDGE_RATE_LIMIT_API", "off")
-    return create_app(Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path}/j.db",
-                               redis_url="redis://127.0.0.1:1/0"))
+    return make_app()
 
 
 def test_the_judge0_api_answers_503_json_when_the_database_is_away(app: Flask) -> None:

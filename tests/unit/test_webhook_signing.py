@@ -50,7 +50,7 @@ def test_backoff_doubles_from_the_base(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+    def do_POST(self) -> None:  # http.server's name
         self.rfile.read(int(self.headers["Content-Length"]))
         self.server.seen.append(dict(self.headers))  # type: ignore[attr-defined]
         if self.path == "/redirect":

@@ -28,7 +28,7 @@ from judge.storage import repo
 from judge.storage.models import Contest, Problem, Role, Submission, User, contest_problems
 from judge.storage.repo import token_for_secret
 from web.api.errors import ApiError
-from web.app import context
+from web.context import context
 
 STAFF = (Role.ORGANISER, Role.ADMIN)
 

@@ -31,7 +31,7 @@ from web import statements
 from web.api import blueprint as bp
 from web.api.auth import is_staff, require_organiser, require_user, visible_problems
 from web.api.errors import ApiError, seconds_arg
-from web.app import context
+from web.context import context
 
 IMPORT_WAIT_DEFAULT_S = 60.0
 IMPORT_WAIT_MAX_S = 300.0

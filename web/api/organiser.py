@@ -33,7 +33,8 @@ from web.api.auth import require_organiser
 from web.api.body import read_json, unstorable
 from web.api.errors import ApiError
 from web.api.submissions import MAX_SOURCE_BYTES, create, requeue
-from web.app import MAX_UPLOAD_BYTES, context
+from web.app import MAX_UPLOAD_BYTES
+from web.context import context
 
 MAX_BATCH_FILES = 5000
 MAX_BATCH_BYTES = MAX_UPLOAD_BYTES  # unpacked: no more than the same batch sent as JSON could carry

@@ -1,6 +1,6 @@
 """`/api/v1/submissions`: submit, read, wait, follow, batch-submit, rejudge.
 
-POST takes CONTRACTS.md's body: `language`, `source` and `problem`, or instead of a problem
+POST takes docs/contracts.md's body: `language`, `source` and `problem`, or instead of a problem
 `stdin` with optional `expected_output`, `time_limit` (s) and `memory_limit` (MiB): an ad hoc
 run. `callback_url` asks for a webhook when it is done. The submission is committed, then queued
 (judge/service/queue.py); if the broker cannot take it, it is deleted again and the answer is
@@ -38,7 +38,7 @@ from web.api import blueprint as bp
 from web.api.auth import is_staff, may_see, require_organiser, require_user, visible_problems
 from web.api.body import json_fault, read_json, unstorable
 from web.api.errors import ApiError, seconds_arg
-from web.app import context, hold_limits
+from web.context import context, hold_limits
 
 MAX_SOURCE_BYTES = 256 * 1024
 MAX_STDIN_BYTES = 16 * 1024 * 1024
@@ -157,7 +157,7 @@ def create(wanted: list[dict[str, Any]]) -> list[int]:
     try:
         for sid, lang, user, kind in ids:  # a fair share per user and class: judge/service/queue.py
             queue.enqueue_grade(ctx.celery, sid, lang, 0, user=user, kind=kind)
-    except Exception as e:  # noqa: BLE001 - kombu raises several kinds for a broker that is away
+    except Exception as e:  # kombu raises several kinds for a broker that is away
         with ctx.sessions.begin() as session:
             for sid, *_ in ids:
                 sub = session.get(Submission, sid)

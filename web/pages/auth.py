@@ -28,7 +28,7 @@ from werkzeug.wrappers import Response
 from judge.storage import repo
 from judge.storage.models import Role, User
 from judge.storage.repo import check_password
-from web.app import context
+from web.context import context
 from web.pages import blueprint as bp
 
 F = TypeVar("F", bound=Callable[..., Any])

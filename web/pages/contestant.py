@@ -34,7 +34,7 @@ from web import statements
 from web.api import auth
 from web.api.errors import ApiError
 from web.api.submissions import MAX_SOURCE_BYTES, create, event_stream, parse
-from web.app import context
+from web.context import context
 from web.pages import blueprint as bp
 from web.pages.auth import Account, login_required, me
 
@@ -87,7 +87,7 @@ def _problem_page(problem_id: str, *, error: str | None = None, form: dict[str, 
     statement_html = statement.html.replace('src="images/', f'src="{prefix}')
     try:
         shown_samples = samples(_package(problem.path))
-    except Exception:  # noqa: BLE001 - a package that no longer loads still shows its page
+    except Exception:  # a package that no longer loads still shows its page
         shown_samples = []
     parts, rest = _with_samples(statement_html, shown_samples)
     return render_template(
@@ -162,7 +162,7 @@ def submit(problem_id: str) -> Response | tuple[str, int]:
         if not form["language"]:
             try:
                 form["language"] = languages.by_extension(upload.filename).id
-            except Exception:  # noqa: BLE001 - the form says what is wrong below
+            except Exception:  # the form says what is wrong below
                 pass
     if not source.strip():
         return _problem_page(problem_id, error="Paste your source or choose a file.", form=form, status=422)

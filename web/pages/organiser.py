@@ -32,7 +32,7 @@ from web.api.catalogue import problem_json
 from web.api.errors import ApiError
 from web.api.organiser import batch_rows, make_batch, rejudge_all, results_csv, upload_zip
 from web.api.submissions import requeue
-from web.app import context
+from web.context import context
 from web.pages import blueprint as bp
 from web.pages.auth import me, organiser_required
 

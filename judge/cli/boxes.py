@@ -123,6 +123,6 @@ def kill(id_prefix: str) -> None:
 
 
 def add_commands(group: click.Group) -> None:
-    """Register ps, stop and kill on the `judge` group (judge/cli.py calls this)."""
+    """Register ps, stop and kill on the `judge` group (judge/cli/__init__.py calls this)."""
     for command in (ps, stop, kill):
         group.add_command(command)

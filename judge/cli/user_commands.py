@@ -17,9 +17,9 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from .storage import connect, default_url, migrate, session_factory
-from .storage.models import Role, User
-from .storage.repo import SCOPES, create_token, create_user, revoke_token, tokens_of
+from ..storage import connect, default_url, migrate, session_factory
+from ..storage.models import Role, User
+from ..storage.repo import SCOPES, create_token, create_user, revoke_token, tokens_of
 
 MIN_PASSWORD = 8
 

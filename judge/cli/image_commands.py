@@ -19,8 +19,8 @@ from rich.table import Table
 from sandbox import MiB, SandboxError
 from sandbox.store import StoreError
 
-from . import images
-from .errors import JudgeError
+from .. import images
+from ..errors import JudgeError
 
 EXIT_FAILED = 1
 
@@ -112,7 +112,7 @@ def build(names: tuple[str, ...], build_all: bool, lang_ids: str | None, defs_pa
 def images_of_languages(lang_ids: str, defs: dict[str, images.Definition], defs_path: Path) -> list[str]:
     """The images the languages `lang_ids` (comma-separated) run on, each once, in the order given;
     UsageError for an unknown language or one whose image is imported, not defined (nothing to build)."""
-    from . import languages
+    from .. import languages
 
     found: list[str] = []
     for key in (k.strip() for k in lang_ids.split(",")):

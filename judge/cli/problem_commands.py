@@ -1,6 +1,6 @@
 """`judge verify PROBLEM` and `judge grade PROBLEM SUBMISSION...`: the organiser's commands.
 
-JSON fields are CONTRACTS.md's. A progress bar goes to stderr on a terminal only, so `--json`
+JSON fields are docs/contracts.md's. A progress bar goes to stderr on a terminal only, so `--json`
 output and pipes stay clean. Exit codes: verify 0 when every judged submission got an
 expected verdict, 1 when one did not; grade 0 when every submission was graded (whatever
 its verdict); 2 usage (a broken package is a usage error: the message names the file and
@@ -26,13 +26,13 @@ from rich.text import Text
 import sandbox
 from sandbox import MiB, SandboxError
 
-from . import languages, submission
+from .. import languages, submission
+from ..errors import JudgeError
+from ..grading import Grader, GradeResult
+from ..problems import package
+from ..verdict import Verdict
+from ..verify import VerifyReport, verify_problem
 from .display import printable
-from .errors import JudgeError
-from .grading import Grader, GradeResult
-from .problems import package
-from .problems.model import Verdict
-from .verify import VerifyReport, verify_problem
 
 EXIT_MISMATCH = 1
 EXIT_INTERNAL = 3

@@ -1,6 +1,6 @@
 """`judge bench load`: N submissions at once through the API, each checked for its verdict.
 
-Set-up, as `judge bench service` does it (judge/service_bench.py, whose client and helpers this
+Set-up, as `judge bench service` does it (judge/bench/service.py, whose client and helpers this
 imports): a fresh data directory in a temporary folder, an organiser and its token made there
 first, `judge serve --workers W --languages L` on a free loopback port. One difference: the
 bench starts the embedded Redis itself (judge/service/redis_server.py, in the same data
@@ -62,11 +62,11 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
-from .bench import BenchError, percentiles
-from .service.progress import CHANNEL_PREFIX
-from .service_bench import _Client, _multipart, check_alive, serve
-from .storage import connect, session_factory
-from .storage.models import Submission
+from ..service.progress import CHANNEL_PREFIX
+from ..storage import connect, session_factory
+from ..storage.models import Submission
+from . import BenchError, percentiles
+from .service import _Client, _multipart, check_alive, serve
 
 PROBLEM = "sum"
 TIME_LIMIT_S = 1.0
@@ -252,7 +252,7 @@ def build_mix(langs: Sequence[str], count: int,
 
 
 def latency_figures(samples_ms: Sequence[float]) -> dict[str, float]:
-    """p50, p90, p99 (judge/bench.py's interpolation) and the maximum, in ms, 1 decimal."""
+    """p50, p90, p99 (judge/bench/__init__.py's interpolation) and the maximum, in ms, 1 decimal."""
     figures = {k: round(v, 1) for k, v in percentiles(samples_ms).items()}
     figures["max"] = round(max(samples_ms), 1)
     return figures

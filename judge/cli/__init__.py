@@ -8,11 +8,11 @@
     judge bench checker [--mib N] [--json]
     judge bench fairness [--flood N] [--sleep S] [--workers W] [--json]
     judge languages [--json]
-    judge images ls|build|import|rm|prune   (judge/image_commands.py)
-    judge ps | stop ID_PREFIX | kill ID_PREFIX (judge/boxes.py)
-    judge verify PROBLEM, judge grade PROBLEM SUBMISSION...   (judge/problem_commands.py)
+    judge images ls|build|import|rm|prune   (judge/cli/image_commands.py)
+    judge ps | stop ID_PREFIX | kill ID_PREFIX (judge/cli/boxes.py)
+    judge verify PROBLEM, judge grade PROBLEM SUBMISSION...   (judge/cli/problem_commands.py)
 
-Names, units and JSON fields are CONTRACTS.md's ("Command line"): times in seconds, sizes in
+Names, units and JSON fields are docs/contracts.md's ("Command line"): times in seconds, sizes in
 bytes, `--memory` and `--output-limit` in MiB. With `--json` a command prints exactly one JSON
 document on stdout and nothing else there.
 
@@ -21,7 +21,7 @@ Exit codes: 0 when the program ran, whatever its status (TLE is an answer, not a
 click's message on stderr and no JSON; 3 when the judge itself failed (IE). This module is
 the only place a SandboxError becomes status IE: below it, our failures are exceptions and
 the program's outcomes are statuses. `judge languages` exits 1 when a self-test failed.
-Human-readable output (without --json) is judge/display.py's.
+Human-readable output (without --json) is judge/cli/display.py's.
 """
 
 from __future__ import annotations
@@ -39,9 +39,10 @@ import click
 import sandbox
 from sandbox import Limits, MiB, SandboxError
 
-from . import bench, display, execution, images, languages, selftest, submission
+from .. import bench, execution, images, languages, selftest, submission
+from ..errors import JudgeError
+from . import display
 from .boxes import add_commands
-from .errors import JudgeError
 from .image_commands import images_group
 from .problem_commands import grade_command, verify_command
 from .service_commands import serve_command, web_command, worker_command
@@ -240,7 +241,7 @@ def bench_sandbox(runs: int, seconds: float, image_name: str | None, as_json: bo
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 def bench_checker(mib: int, as_json: bool) -> None:
     """Peak memory of a grading process, and of the default checker alone, for a MIB MiB output."""
-    from . import checker_bench
+    from ..bench import checker as checker_bench
 
     try:
         report = checker_bench.measure_checker(mib)
@@ -263,7 +264,7 @@ def bench_checker(mib: int, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 def bench_fairness(flood: int, sleep_s: float, workers: int, as_json: bool) -> None:
     """Through `judge serve`: one user floods slow runs, another user's print(42) waits how long?"""
-    from . import fair_bench
+    from ..bench import fairness as fair_bench
 
     try:
         report = fair_bench.measure_fairness(flood=flood, sleep_s=sleep_s, workers=workers)
@@ -283,7 +284,7 @@ def bench_fairness(flood: int, sleep_s: float, workers: int, as_json: bool) -> N
 @click.option("--rounds", type=click.IntRange(min=1), default=3, show_default=True)
 @click.option("--generated", type=click.IntRange(min=0), default=0, metavar="TESTS",
               help="Also a package of a real contest's size: TESTS inputs of up to 2 MB, 10 submissions "
-                   "in 5 languages, Python and checktestdata validators (judge/bench_package.py).")
+                   "in 5 languages, Python and checktestdata validators (judge/bench/package.py).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 def bench_verify(packages: tuple[str, ...], verifyproblem: str, rounds: int, generated: int,
                  as_json: bool) -> None:
@@ -295,7 +296,7 @@ def bench_verify(packages: tuple[str, ...], verifyproblem: str, rounds: int, gen
     import shutil
     import tempfile
 
-    from . import bench_package
+    from ..bench import package as bench_package
 
     tool = shutil.which(verifyproblem)
     if tool is None:
@@ -332,7 +333,7 @@ def bench_verify(packages: tuple[str, ...], verifyproblem: str, rounds: int, gen
 def bench_service(workers: int, runs: int, count: int, as_json: bool) -> None:
     """Through `judge serve`: a C hello world with 10 tests, POST to verdict (latency on an empty
     queue) and sustained submissions per minute."""
-    from .service_bench import measure_service
+    from ..bench.service import measure_service
 
     try:
         report = measure_service(workers=workers, runs=runs, count=count)
@@ -353,8 +354,8 @@ def bench_service(workers: int, runs: int, count: int, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 def bench_compile_cache(count: int, tests: int, as_json: bool) -> None:
     """Rejudging COUNT submissions with the compile cache and without it, interleaved
-    (judge/compile_bench.py)."""
-    from .compile_bench import measure_compile_cache
+    (judge/bench/compile_cache.py)."""
+    from ..bench.compile_cache import measure_compile_cache
 
     try:
         report = measure_compile_cache(count=count, tests=tests)
@@ -380,7 +381,7 @@ def bench_compile_cache(count: int, tests: int, as_json: bool) -> None:
 def bench_load(count: int, workers: int, langs: str | None, as_json: bool) -> None:
     """Through `judge serve`: COUNT submissions at once over the API, each checked for its verdict,
     none lost, none graded twice; throughput and latency percentiles."""
-    from . import load_bench
+    from ..bench import load as load_bench
 
     try:
         wanted = load_bench.parse_languages(langs)
@@ -407,8 +408,8 @@ def bench_load(count: int, workers: int, langs: str | None, as_json: bool) -> No
               help="Runs of the CPU busy loop, in a box and as a plain process each.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 def bench_fidelity(runs: int, as_json: bool) -> None:
-    """How exact the sandbox's CPU time and peak memory are (judge/fidelity.py)."""
-    from . import fidelity
+    """How exact the sandbox's CPU time and peak memory are (judge/bench/fidelity.py)."""
+    from ..bench import fidelity
 
     try:
         report = fidelity.measure(runs=runs)

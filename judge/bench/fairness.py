@@ -2,7 +2,7 @@
 finding 6), through `judge serve`.
 
 Set-up: `judge serve --workers W --languages python3` as `judge bench service` starts it
-(judge/service_bench.py `serve`), and two more accounts made in its database, `flooder` and
+(judge/bench/service.py `serve`), and two more accounts made in its database, `flooder` and
 `other` (organisers, so that the submission rate limit does not stop the flood: fairness is
 per user whatever the role).
 
@@ -26,11 +26,11 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from .bench import BenchError
-from .service_bench import _Client, serve
-from .storage import connect, session_factory
-from .storage.models import Role
-from .storage.repo import create_token, create_user
+from ..storage import connect, session_factory
+from ..storage.models import Role
+from ..storage.repo import create_token, create_user
+from . import BenchError
+from .service import _Client, serve
 
 FLOOD_TIMEOUT_S = 3600.0
 

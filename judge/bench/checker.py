@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .bench import BenchError
+from . import BenchError
 
 LINE_ANSWER = b"1 2.5 x\n"
 LINE_OUTPUT = b"1 2.5 X\n"
@@ -106,13 +106,13 @@ def _make_problem(root: Path, size: int) -> None:
 
 def child_grade(problem_dir: str, size: int) -> None:
     """The grading child: prints one JSON Measure."""
-    from .grading import Grader
-    from .problems import package
-    from .submission import Submission
+    from ..grading import Grader
+    from ..problems import package
+    from ..submission import Source
 
     problem = package.load(Path(problem_dir))
     grader = Grader(problem, time_limit_s=20.0)
-    source = Submission.single("main.py", PROGRAM.format(size=size).encode())
+    source = Source.single("main.py", PROGRAM.format(size=size).encode())
     before = _start()
     t0 = time.monotonic()
     result = grader.grade(source, "python3")
@@ -123,7 +123,7 @@ def child_grade(problem_dir: str, size: int) -> None:
 
 def child_check(answer: str, output: str) -> None:
     """The checker child: prints one JSON Measure."""
-    from .checkers import default
+    from ..checkers import default
 
     before = _start()
     t0 = time.monotonic()
@@ -138,7 +138,7 @@ def child_check(answer: str, output: str) -> None:
 
 
 def _child(call: str, *args: str) -> Measure:
-    code = f"import sys; from judge.checker_bench import {call}; {call}(*sys.argv[1:])"
+    code = f"import sys; from judge.bench.checker import {call}; {call}(*sys.argv[1:])"
     done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
                           cwd=Path(__file__).resolve().parents[1])
     if done.returncode != 0 or not done.stdout.strip():

@@ -22,12 +22,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import compile_cache
-from .bench import BenchError, percentiles
-from .grading import Grader
-from .problems import package
-from .problems.model import Verdict
-from .submission import Submission
+from .. import compile_cache
+from ..grading import Grader
+from ..problems import package
+from ..submission import Source
+from ..verdict import Verdict
+from . import BenchError, percentiles
 
 SUM = ('#include <stdio.h>\n/* submission %d */\n'
        'int main(void){long a,b;scanf("%%ld %%ld",&a,&b);printf("%%ld\\n",a OP b);}\n')
@@ -82,7 +82,7 @@ def measure_compile_cache(count: int = 100, tests: int = 5) -> CompileCacheBench
             else:
                 os.environ.pop(ENV, None)
             t0 = time.perf_counter()
-            verdict = grader.grade(Submission.single("sum.c", sources[i]), "c").verdict
+            verdict = grader.grade(Source.single("sum.c", sources[i]), "c").verdict
             return verdict, time.perf_counter() - t0
 
         try:

@@ -2,7 +2,7 @@
 
 `judge web` and `judge worker` replace themselves (exec) with `python -m web` and
 `python -m worker`: the roles live in web/ and worker/, which depend on judge/, never the other
-way, so judge/ starts them by name. They read CONTRACTS.md's environment (JUDGE_DATA_DIR,
+way, so judge/ starts them by name. They read docs/contracts.md's environment (JUDGE_DATA_DIR,
 JUDGE_DATABASE_URL, JUDGE_REDIS_URL, JUDGE_SECRET_KEY); the split roles need JUDGE_REDIS_URL
 (default redis://127.0.0.1:6379/0).
 
@@ -42,15 +42,15 @@ from typing import IO
 import click
 from sqlalchemy import select
 
-from .errors import JudgeError
-from .examples import EXAMPLE_ID, EXAMPLE_SOLUTION, import_example
-from .service import queue
-from .service.lifetime import terminate_with_parent
-from .service.redis_server import EmbeddedRedis, RedisServerError
-from .service.settings import Settings
-from .storage import connect, migrate, session_factory
-from .storage.models import Role, User
-from .storage.repo import create_token, create_user
+from ..errors import JudgeError
+from ..examples import EXAMPLE_ID, EXAMPLE_SOLUTION, import_example
+from ..service import queue
+from ..service.lifetime import terminate_with_parent
+from ..service.redis_server import EmbeddedRedis, RedisServerError
+from ..service.settings import Settings
+from ..storage import connect, migrate, session_factory
+from ..storage.models import Role, User
+from ..storage.repo import create_token, create_user
 
 STOP_GRACE_S = 30.0
 FIRST_ORGANISER = "admin"
@@ -72,7 +72,7 @@ def worker_command(args: tuple[str, ...]) -> None:
 
 def _lock(data_dir: Path) -> IO[str]:
     data_dir.mkdir(parents=True, exist_ok=True)
-    f = open(data_dir / "serve.lock", "a+")  # noqa: SIM115 - held open for the life of the process
+    f = open(data_dir / "serve.lock", "a+")  # held open for the life of the process
     try:
         fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -160,7 +160,7 @@ def serve_command(host: str, port: int, workers: int | None, languages: str | No
     settings.secret_key()  # made now, before two children race to make it
     redis_server: EmbeddedRedis | None = None
     env = dict(os.environ, JUDGE_DATA_DIR=str(settings.data_dir), JUDGE_DATABASE_URL=settings.database_url)
-    if not os.environ.get("JUDGE_REDIS_URL"):
+    if not settings.redis_url_given:
         redis_server = EmbeddedRedis(settings.data_dir / "redis")
         try:
             env["JUDGE_REDIS_URL"] = redis_server.start()

@@ -1,6 +1,6 @@
 """Human-readable output of the `judge` command, with rich. Never used with --json.
 
-Only presentation lives here: what to show is decided by judge/cli.py and the results
+Only presentation lives here: what to show is decided by judge/cli/__init__.py and the results
 themselves. Output the program printed is shown as plain text (no rich markup is read from
 it) and cut at SHOW_BYTES per stream with a note, so a flood does not fill the terminal;
 `--json` gives all of it.
@@ -24,10 +24,11 @@ from rich.text import Text
 
 from sandbox import MiB
 
-from .bench import ImageBench, SandboxBench
-from .execution import Execution, Status
-from .selftest import LanguageReport
-from .text import printable
+from ..bench import ImageBench, SandboxBench
+from ..execution import Execution
+from ..selftest import LanguageReport
+from ..text import printable
+from ..verdict import Status
 
 __all__ = ["printable"]  # judge.text's, re-exported: the commands take it from here
 

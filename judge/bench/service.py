@@ -41,11 +41,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .bench import BenchError, percentiles
-from .service.redis_server import EmbeddedRedis, RedisServerError
-from .storage import connect, migrate, session_factory
-from .storage.models import Role
-from .storage.repo import create_token, create_user
+from ..service.redis_server import EmbeddedRedis, RedisServerError
+from ..storage import connect, migrate, session_factory
+from ..storage.models import Role
+from ..storage.repo import create_token, create_user
+from . import BenchError, percentiles
 
 HELLO_C = '#include <stdio.h>\nint main(void) { puts("Hello World!"); return 0; }\n'
 TESTS = 10
@@ -179,7 +179,7 @@ def serve(tmp: Path, workers: int,
     env = {k: v for k, v in os.environ.items() if k != "JUDGE_DATABASE_URL"}
     env |= {"JUDGE_DATA_DIR": str(tmp), "JUDGE_REDIS_URL": redis_url}
     port = _free_port()
-    log = open(tmp / "serve.log", "wb")  # noqa: SIM115 - closed in finally
+    log = open(tmp / "serve.log", "wb")  # closed in finally
     argv = [sys.executable, "-m", "judge", "serve", "--port", str(port), "--workers", str(workers),
             "--languages", ",".join(langs)]
     serve = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -1,0 +1,105 @@
+"""Fixtures the unit tests share: a database on each backend, an embedded Redis, and `wait_until`.
+
+Storage fixtures come in one chain, `database_url` -> `engine` -> `sessions`: SQLite always, and
+PostgreSQL as well when JUDGE_TEST_POSTGRES_URL names one (.ci/run starts a throwaway one); the
+engine is migrated to the head and, after the test, back to the base, which leaves a shared
+PostgreSQL empty. A module whose tests are about something else (metrics, archives) overrides
+`sessions` with a plain SQLite one of its own.
+
+`make_app` is the web's app factory on a SQLite file under tmp_path and a Redis that
+is away unless a URL is given (the rate limits fail open, as in production); `app` is one such
+app. `redis_url` is a redis-server of this test module's own (judge/service/redis_server.py), started
+once per module. `wait_until` replaces hand-rolled polling loops: it asks until the answer is
+truthy and returns it, or fails saying what it waited for.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+from alembic import command
+from flask import Flask
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from judge.service.redis_server import EmbeddedRedis
+from judge.service.settings import Settings
+from judge.storage import connect, migrate, session_factory
+from judge.storage.db import alembic_config
+
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("JUDGE_TEST_POSTGRES_URL") else [])
+T = TypeVar("T")
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'data' / 'judge.db'}"
+    return os.environ["JUDGE_TEST_POSTGRES_URL"]
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = connect(database_url)
+    migrate(engine)
+    yield engine
+    command.downgrade(alembic_config(engine), "base")  # leaves a shared PostgreSQL empty
+    engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine: Engine) -> sessionmaker[Session]:
+    return session_factory(engine)
+
+
+AWAY_REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+
+
+@pytest.fixture
+def make_app(tmp_path: Path) -> Callable[..., Flask]:
+    def make(redis_url: str = AWAY_REDIS_URL) -> Flask:
+        from web.app import create_app  # not at the top: most unit tests need no web
+
+        return create_app(Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path}/j.db",
+                                   redis_url=redis_url))
+    return make
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Flask:
+    return make_app()
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with EmbeddedRedis(tmp_path_factory.mktemp("redis")) as server:
+        yield server.url
+
+
+def _wait_until(ask: Callable[[], T], *, what: str, timeout_s: float = 10.0, every_s: float = 0.05,
+                retry_on: tuple[type[BaseException], ...] = ()) -> T:
+    """`ask()` until it returns something truthy, which is returned; an exception of `retry_on`
+    counts as "not yet" (the last one is raised at the deadline, else AssertionError naming `what`)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            answer = ask()
+        except retry_on:
+            if time.monotonic() > deadline:
+                raise
+        else:
+            if answer:
+                return answer
+            if time.monotonic() > deadline:
+                raise AssertionError(f"waited {timeout_s:g} s for {what}")
+        time.sleep(every_s)
+
+
+@pytest.fixture
+def wait_until() -> Callable[..., object]:
+    return _wait_until
