@@ -120,6 +120,18 @@ def _print_json(doc: object) -> None:
     click.echo(json.dumps(doc, indent=2))  # ASCII: safe on any terminal or pipe encoding
 
 
+_R = TypeVar("_R")
+
+
+def _measured(measure: Callable[[], _R]) -> _R:
+    """A benchmark's report; a benchmark that could not measure ends the command as IE."""
+    try:
+        return measure()
+    except bench.BenchError as e:
+        click.echo(f"judge: IE: {e}", err=True)
+        sys.exit(EXIT_INTERNAL)
+
+
 # Commands that make boxes, or start processes that do: on a cgroup v2 host that gave this
 # process no delegated subtree, they obtain one before anything else (sandbox/delegation.py),
 # so that every process they start is born in it.
@@ -243,11 +255,7 @@ def bench_checker(mib: int, as_json: bool) -> None:
     """Peak memory of a grading process, and of the default checker alone, for a MIB MiB output."""
     from ..bench import checker as checker_bench
 
-    try:
-        report = checker_bench.measure_checker(mib)
-    except bench.BenchError as e:
-        click.echo(f"judge: IE: {e}", err=True)
-        sys.exit(EXIT_INTERNAL)
+    report = _measured(lambda: checker_bench.measure_checker(mib))
     if as_json:
         _print_json(report.to_json())
     else:
@@ -266,11 +274,7 @@ def bench_fairness(flood: int, sleep_s: float, workers: int, as_json: bool) -> N
     """Through `judge serve`: one user floods slow runs, another user's print(42) waits how long?"""
     from ..bench import fairness as fair_bench
 
-    try:
-        report = fair_bench.measure_fairness(flood=flood, sleep_s=sleep_s, workers=workers)
-    except bench.BenchError as e:
-        click.echo(f"judge: IE: {e}", err=True)
-        sys.exit(EXIT_INTERNAL)
+    report = _measured(lambda: fair_bench.measure_fairness(flood=flood, sleep_s=sleep_s, workers=workers))
     if as_json:
         _print_json(report.to_json())
     else:
@@ -335,11 +339,7 @@ def bench_service(workers: int, runs: int, count: int, as_json: bool) -> None:
     queue) and sustained submissions per minute."""
     from ..bench.service import measure_service
 
-    try:
-        report = measure_service(workers=workers, runs=runs, count=count)
-    except bench.BenchError as e:
-        click.echo(f"judge: IE: {e}", err=True)
-        sys.exit(EXIT_INTERNAL)
+    report = _measured(lambda: measure_service(workers=workers, runs=runs, count=count))
     if as_json:
         _print_json(report.to_json())
     else:
@@ -387,11 +387,7 @@ def bench_load(count: int, workers: int, langs: str | None, as_json: bool) -> No
         wanted = load_bench.parse_languages(langs)
     except ValueError as e:
         raise click.UsageError(str(e)) from None
-    try:
-        report = load_bench.measure_load(count=count, workers=workers, languages=wanted)
-    except bench.BenchError as e:
-        click.echo(f"judge: IE: {e}", err=True)
-        sys.exit(EXIT_INTERNAL)
+    report = _measured(lambda: load_bench.measure_load(count=count, workers=workers, languages=wanted))
     if as_json:
         _print_json(report.to_json())
     else:
