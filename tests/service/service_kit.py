@@ -107,3 +107,13 @@ def zip_of(files: dict[str, bytes]) -> bytes:
         for name, data in files.items():
             zf.writestr(name, data)
     return buf.getvalue()
+
+
+def judge0_call(
+    service: Service, method: str, path: str, *, as_: str | None = "alice", **kw: Any
+) -> requests.Response:
+    """A request to the service's Judge0 API (`/judge0` + path) as user `as_` (X-Auth-Token)."""
+    headers = dict(kw.pop("headers", {}))
+    if as_ is not None:
+        headers["X-Auth-Token"] = service.tokens[as_]
+    return requests.request(method, f"{service.base}/judge0{path}", headers=headers, timeout=90, **kw)

@@ -15,18 +15,12 @@ from typing import Any
 
 import pytest
 import requests
-from service_kit import Service
+from service_kit import Service, judge0_call
 
 pytestmark = pytest.mark.sandbox
 
 
-def call(
-    service: Service, method: str, path: str, *, as_: str | None = "alice", **kw: Any
-) -> requests.Response:
-    headers = dict(kw.pop("headers", {}))
-    if as_ is not None:
-        headers["X-Auth-Token"] = service.tokens[as_]
-    return requests.request(method, f"{service.base}/judge0{path}", headers=headers, timeout=90, **kw)
+call = judge0_call  # service_kit.py: the one helper both Judge0 suites use
 
 
 def run(service: Service, body: dict[str, Any], **params: str) -> dict[str, Any]:
