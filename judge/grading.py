@@ -48,7 +48,7 @@ from .checkers import default as default_checker
 from .checkers import validator as custom
 from .checkers.validator import ValidatorProgram
 from .errors import JudgeError
-from .problems.model import Grading, Problem, TestCase, TestGroup
+from .problems.model import Grading, ProblemPackage, TestCase, TestGroup
 from .submission import Source
 from .verdict import Status, Verdict, verdict_of_run, worst
 
@@ -109,7 +109,7 @@ class _Group:
 class Grader:
     """Grades submissions of one problem. Compiles the problem's validator once, on first use."""
 
-    def __init__(self, problem: Problem, *, time_limit_s: float, sb: sandbox.Sandbox | None = None,
+    def __init__(self, problem: ProblemPackage, *, time_limit_s: float, sb: sandbox.Sandbox | None = None,
                  run_all: bool = False) -> None:
         self.problem = problem
         self.time_limit_s = time_limit_s

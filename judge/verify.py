@@ -41,7 +41,7 @@ from .checkers import validator as custom
 from .errors import JudgeError
 from .grading import Grader, GradeResult, round_time_limit
 from .problems import package
-from .problems.model import Problem, Submission, TestCase
+from .problems.model import PackageSubmission, ProblemPackage, TestCase
 from .verdict import Verdict
 
 PROVISIONAL_S = 10.0
@@ -51,7 +51,7 @@ Progress = Callable[[str], None]
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Checked:
-    sub: Submission
+    sub: PackageSubmission
     result: GradeResult | None  # None: skipped
     ok: bool | None  # None: skipped
     note: str = ""
@@ -72,7 +72,7 @@ class Checked:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class VerifyReport:
-    problem: Problem
+    problem: ProblemPackage
     time_limit_s: float
     time_limit_source: str
     checked: tuple[Checked, ...]
@@ -107,7 +107,7 @@ class _Clock:
             self.total[key] = self.total.get(key, 0.0) + seconds
 
 
-def _grade_one(grader: Grader, sub: Submission, clock: _Clock | None = None) -> Checked:
+def _grade_one(grader: Grader, sub: PackageSubmission, clock: _Clock | None = None) -> Checked:
     if sub.language is None:
         return Checked(sub=sub, result=None, ok=None,
                        note=f"not judged: {sub.not_judged or 'no language here fits it'}")
@@ -141,7 +141,7 @@ def _grade_one(grader: Grader, sub: Submission, clock: _Clock | None = None) -> 
     return Checked(sub=sub, result=result, ok=agrees(grader.problem, result.verdict, sub.expected))
 
 
-def agrees(problem: Problem, verdict: Verdict, expected: tuple[Verdict, ...]) -> bool:
+def agrees(problem: ProblemPackage, verdict: Verdict, expected: tuple[Verdict, ...]) -> bool:
     """Whether a verdict is one the authors expect. The ICPC formats have no memory verdict:
     their run_time_error covers a program that ran out of memory, so there MLE counts as RTE."""
     if verdict is Verdict.MLE and problem.format != "dmoj" and Verdict.RTE in expected:
@@ -155,7 +155,7 @@ def verify(path: Path, *, sb: sandbox.Sandbox | None = None, jobs: int = 2,
         return verify_problem(problem, sb=sb or sandbox.default(), jobs=jobs, progress=progress)
 
 
-def verify_problem(problem: Problem, *, sb: sandbox.Sandbox, jobs: int = 2,
+def verify_problem(problem: ProblemPackage, *, sb: sandbox.Sandbox, jobs: int = 2,
                    progress: Progress | None = None) -> VerifyReport:
     """verify() of a loaded package (whose files must stay there until it returns)."""
     done: dict[str, Checked] = {}
@@ -163,8 +163,8 @@ def verify_problem(problem: Problem, *, sb: sandbox.Sandbox, jobs: int = 2,
     clock = _Clock()
     phases: dict[str, float] = {}
 
-    def run_all(grader: Grader, subs: list[Submission]) -> None:
-        def one(sub: Submission) -> None:
+    def run_all(grader: Grader, subs: list[PackageSubmission]) -> None:
+        def one(sub: PackageSubmission) -> None:
             c = _grade_one(grader, sub, clock)
             with lock:
                 done[sub.rel] = c
@@ -206,7 +206,7 @@ def verify_problem(problem: Problem, *, sb: sandbox.Sandbox, jobs: int = 2,
                         validators_not_run=tuple(_not_run(problem)))
 
 
-def _not_run(problem: Problem) -> list[str]:
+def _not_run(problem: ProblemPackage) -> list[str]:
     """The input validators validate_inputs skips, each with why (the loader warned too)."""
     out = []
     for program in problem.input_validators:
@@ -221,7 +221,7 @@ def _not_run(problem: Problem) -> list[str]:
     return out
 
 
-def validate_inputs(problem: Problem, grader: Grader, jobs: int = 1) -> tuple[int, list[str]]:
+def validate_inputs(problem: ProblemPackage, grader: Grader, jobs: int = 1) -> tuple[int, list[str]]:
     """Every input validator on every test's .in (exit 42: valid), with the group's arguments.
 
     checktestdata scripts run too (exit 0: valid; judge/checkers/validator.py), without flags.

@@ -22,7 +22,7 @@ What DMOJ's format says and how it maps (docs/problem_format/ in DMOJ/judge-serv
   this judge runs on Linux): `language`, `time` (s), `memory` (KiB), `source`, and `expect`
   (one verdict or a list) or `cases` (one per case; the submission's verdict is the first one
   that is not AC). DMOJ's IR (invalid return: a non-zero exit) is RTE. The limits go on the
-  Submission (time_limit_s, memory_limit_kib): DMOJ has no problem-wide limit in init.yml.
+  PackageSubmission (time_limit_s, memory_limit_kib): DMOJ has no problem-wide limit in init.yml.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from typing import Any
 from ..verdict import Verdict
 from .archive import unpack_zip
 from .files import PackageError, entries, number, read_yaml, rel
-from .model import Grading, Problem, ProblemLimits, Program, Submission, TestCase, TestGroup
+from .model import Grading, PackageSubmission, ProblemLimits, ProblemPackage, Program, TestCase, TestGroup
 from .programs import language_of_file
 
 INIT_KEYS = {"archive", "test_cases", "checker", "pretest_test_cases", "output_limit_length",
@@ -70,7 +70,7 @@ ERROR_MODES = {"default": "float_tolerance", "absolute": "float_absolute_toleran
 TEST_YML = ("test.linux.yml", "test.posix.yml", "test.yml")
 
 
-def load(root: Path, pid: str) -> Problem:
+def load(root: Path, pid: str) -> ProblemPackage:
     """The DMOJ problem in folder `root`; PackageError naming the file when it is broken."""
     warnings: list[str] = []
     init = read_yaml(root, root / "init.yml")
@@ -87,7 +87,7 @@ def load(root: Path, pid: str) -> Problem:
         data_root = unpack_zip(archive, Path(tempfile.mkdtemp(prefix="judge-dmoj-")))
     secret = _cases(root, data_root, init)
     validator, args, protocol = _checker(root, init.get("checker", "standard"), warnings)
-    return Problem(
+    return ProblemPackage(
         id=pid, name=pid, root=root, format="dmoj", scoring=False, interactive=False, multi_pass=False,
         limits=ProblemLimits(time_limit_s=None, time_limit_source="computed"),
         data=TestGroup(name="", cases=(), groups=(secret,)),
@@ -212,7 +212,7 @@ def _language(dmoj_id: str) -> str | None:
     return None
 
 
-def _submissions(root: Path, warnings: list[str]) -> list[Submission]:
+def _submissions(root: Path, warnings: list[str]) -> list[PackageSubmission]:
     out = []
     for test in entries(root / "tests"):
         if not test.is_dir():
@@ -225,7 +225,7 @@ def _submissions(root: Path, warnings: list[str]) -> list[Submission]:
     return out
 
 
-def _submission(root: Path, test: Path, spec: Path) -> Submission:
+def _submission(root: Path, test: Path, spec: Path) -> PackageSubmission:
     where = rel(root, spec)
     raw = read_yaml(root, spec)
     source = raw.get("source")
@@ -240,7 +240,7 @@ def _submission(root: Path, test: Path, spec: Path) -> Submission:
     expected = _expected(where, raw)
     time_s = number(where, "time", raw["time"]) if "time" in raw else None
     memory = int(number(where, "memory", raw["memory"], integer=True)) if "memory" in raw else None
-    return Submission(path=path, rel=rel(root, path), language=_language(language), expected=expected,
+    return PackageSubmission(path=path, rel=rel(root, path), language=_language(language), expected=expected,
                       folder=test.name, time_limit_s=time_s, memory_limit_kib=memory)
 
 

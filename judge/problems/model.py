@@ -101,7 +101,7 @@ class ProblemLimits:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Submission:
+class PackageSubmission:
     """A submission shipped with the package, with what its authors expect."""
 
     path: Path  # a file, or a directory for a submission of several files
@@ -118,7 +118,7 @@ class Submission:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Problem:
+class ProblemPackage:
     id: str  # the package directory's (or zip's) name
     name: str
     root: Path
@@ -133,7 +133,7 @@ class Problem:
     input_validators: tuple[Program, ...] = ()
     include: Path | None = None  # include/ (legacy: include/<language>/ copied into submissions)
     checker_protocol: str = "kattis"  # "kattis" | "testlib" (DMOJ bridged checkers)
-    submissions: tuple[Submission, ...] = ()
+    submissions: tuple[PackageSubmission, ...] = ()
     warnings: tuple[str, ...] = ()  # what the loader tolerated, to show the organiser
 
     def cases(self) -> list[TestCase]:

@@ -2,7 +2,7 @@
 
 Reads only; never runs anything and never writes into the package. A zip (`.zip`, `.kpp`) is
 unpacked first into `workdir` or a fresh private directory, which the caller then owns: the
-Problem's paths point into it.
+ProblemPackage's paths point into it.
 
 Formats (`problem_format_version` in problem.yaml): `legacy`/`legacy-icpc` (the default; what
 problemtools and DOMjudge read), `2023-07-draft` and `2025-09` (the Kattis spec of each name,
@@ -11,7 +11,7 @@ github.com/Kattis/problem-package-format `spec/`). DOMjudge's additions are read
 folder with `init.yml` and no problem.yaml is a DMOJ problem (judge/problems/dmoj.py); one
 with only `domjudge-problem.ini` is read as legacy, as DOMjudge's importer does.
 
-This module reads problem.yaml, the limits and the validators, and puts the Problem together.
+This module reads problem.yaml, the limits and the validators, and puts the ProblemPackage together.
 The rest is in modules of its own, each with the decisions it makes:
 
   files.py        PackageError (re-exported here), paths, folder listings, YAML values
@@ -48,7 +48,7 @@ from ..errors import JudgeError
 from . import dmoj
 from .archive import check_links, unpack_zip
 from .files import PackageError, entries, number, one_line, read_yaml, rel, unknown_keys, words
-from .model import Problem, ProblemLimits, Program
+from .model import ProblemLimits, ProblemPackage, Program
 from .programs import program
 from .submissions import read_submissions
 from .testdata import read_data
@@ -57,7 +57,7 @@ __all__ = ["PackageError", "load"]
 
 
 @contextlib.contextmanager
-def opened(path: Path) -> Iterator[Problem]:
+def opened(path: Path) -> Iterator[ProblemPackage]:
     """The problem at `path`, a folder or a zip; a zip's unpacked copy is removed afterwards."""
     if path.is_dir():
         yield load(path)
@@ -66,7 +66,7 @@ def opened(path: Path) -> Iterator[Problem]:
         yield load(path, workdir=Path(tmp) / "package")
 
 
-def load(path: Path, *, workdir: Path | None = None) -> Problem:
+def load(path: Path, *, workdir: Path | None = None) -> ProblemPackage:
     """The problem in a package directory, or in a `.zip`/`.kpp` unpacked into `workdir`.
 
     `workdir` must be empty or absent; without it a fresh tempfile.mkdtemp directory is used
@@ -94,7 +94,7 @@ def load(path: Path, *, workdir: Path | None = None) -> Problem:
     raise PackageError(path.name, "not a package: give a directory, a .zip or a .kpp file")
 
 
-def _load_dir(root: Path, pid: str) -> Problem:
+def _load_dir(root: Path, pid: str) -> ProblemPackage:
     check_links(root)
     if (root / "problem.yaml").is_file() or (root / "domjudge-problem.ini").is_file():
         return _Kattis(root, pid).load()
@@ -141,7 +141,7 @@ class _Kattis:
 
     # -- problem.yaml ------------------------------------------------------------------------
 
-    def load(self) -> Problem:
+    def load(self) -> ProblemPackage:
         root = self.root
         meta = read_yaml(root, root / "problem.yaml") if (root / "problem.yaml").is_file() else {}
         ini = self._domjudge_ini()
@@ -168,7 +168,7 @@ class _Kattis:
         data = read_data(root, self.fmt, self.warnings, interactive=self.interactive,
                          new_scoring=self.new_scoring, validator_name=self.validator_name,
                          problem_grading=meta.get("grading"))
-        return Problem(
+        return ProblemPackage(
             id=self.pid, name=name, root=root, format=self.fmt, scoring=self.scoring,
             interactive=self.interactive, multi_pass=self.multi_pass, limits=limits, data=data,
             output_validator=validator, output_validator_args=flags,

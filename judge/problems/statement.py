@@ -57,7 +57,7 @@ from markdown_it.token import Token
 from . import latex, mathml
 from .archive import follow_text_link
 from .files import IMAGE_SUFFIXES, files_under
-from .model import Problem
+from .model import ProblemPackage
 
 SAMPLE_BYTES = 64 * 1024  # shown of each sample file; the rest is cut with a note
 
@@ -445,7 +445,7 @@ def _render_math(self: Any, tokens: list[Token], idx: int, options: Any, env: An
 # --- LaTeX -----------------------------------------------------------------------------------------
 
 
-def samples(problem: Problem) -> list[Sample]:
+def samples(problem: ProblemPackage) -> list[Sample]:
     """The sample cases as shown in the statement, in name order (see the module docstring)."""
     data = problem.root / "data"
     shown: dict[str, Sample] = {}

@@ -31,7 +31,7 @@ from ..errors import UnknownLanguage
 from ..verdict import Verdict
 from .archive import follow_text_link
 from .files import PackageError, entries, files_under, one_line, read_yaml, rel
-from .model import Submission
+from .model import PackageSubmission
 from .programs import language_of_file, language_of_files, no_language_reason
 
 MAX_MARKER_SCAN_BYTES = 4 << 20  # @EXPECTED_RESULTS@ is looked for in this much of each file
@@ -115,7 +115,7 @@ LANGUAGE_ALIASES = {"py3": "python3", "python": "python3", "kt": "kotlin", "js":
                     "rb": "ruby", "sh": "bash", "c++": "cpp", "cc": "cpp"}
 
 
-def read_submissions(root: Path, fmt: str, warnings: list[str]) -> tuple[Submission, ...]:
+def read_submissions(root: Path, fmt: str, warnings: list[str]) -> tuple[PackageSubmission, ...]:
     """The submissions of the package at `root` in format `fmt`, in folder order; warnings are appended."""
     return tuple(_Submissions(root, fmt, warnings).submissions())
 
@@ -129,7 +129,7 @@ class _Submissions:
     def warn(self, text: str) -> None:
         self.warnings.append(text)
 
-    def submissions(self) -> Iterator[Submission]:
+    def submissions(self) -> Iterator[PackageSubmission]:
         root = self.root
         meta = self._submissions_json()
         globs = self._submissions_yaml()
@@ -153,7 +153,7 @@ class _Submissions:
             self.warn(f"submissions.json: {key} names no submission; ignored")
 
     def _submission(self, item: Path, r: str, folder: str, meta: dict[str, Any],
-                    globs: list[tuple[re.Pattern[str], dict[str, Any]]], named: Path) -> Submission:
+                    globs: list[tuple[re.Pattern[str], dict[str, Any]]], named: Path) -> PackageSubmission:
         settings: dict[str, Any] = {}
         inner = r.removeprefix("submissions/").rstrip("/")
         parents = [inner] + [str(p) for p in PurePosixPath(inner).parents if str(p) != "."]
@@ -193,7 +193,7 @@ class _Submissions:
             expected = verdicts_from_words(text, self.warnings, r) or expected
         if not expected:
             self.warn(f"{r}: no expected verdict (folder {folder!r}, no @EXPECTED_RESULTS@ marker)")
-        return Submission(path=item, rel=r, language=language, expected=expected, entry_point=entry,
+        return PackageSubmission(path=item, rel=r, language=language, expected=expected, entry_point=entry,
                           folder=folder, not_judged=not_judged)
 
     def _language_name(self, where: str, name: str) -> str | None:

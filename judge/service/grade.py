@@ -63,12 +63,11 @@ from judge.checkers import default as default_checker
 from judge.errors import JudgeError
 from judge.grading import GradedTest, Grader
 from judge.problems import package
-from judge.problems.model import Problem
+from judge.problems.model import ProblemPackage
 from judge.service import judge0, leases, problems, progress
 from judge.service.documents import submission_json
 from judge.storage import repo
-from judge.storage.models import Problem as ProblemRow
-from judge.storage.models import Submission, SubmissionState
+from judge.storage.models import Problem, Submission, SubmissionState
 from judge.submission import Source
 from judge.verdict import Status, Verdict, verdict_of_run
 from sandbox import Limits, MiB, SandboxError
@@ -169,7 +168,7 @@ class _Job:
 
     @classmethod
     def of(cls, session: Session, sub: Submission) -> _Job:
-        row = session.get(ProblemRow, sub.problem_id) if sub.problem_id is not None else None
+        row = session.get(Problem, sub.problem_id) if sub.problem_id is not None else None
         return cls(id=sub.id, language=sub.language, source=sub.source, stdin=sub.stdin,
                    expected_output=sub.expected_output, time_limit_s=sub.time_limit_s,
                    memory_mib=sub.memory_mib, problem_id=sub.problem_id,
@@ -180,7 +179,7 @@ class _Job:
 
 @dataclass(slots=True)
 class _Loaded:
-    problem: Problem
+    problem: ProblemPackage
     grader: Grader
 
 

@@ -42,7 +42,7 @@ from judge.problems.archive import unpack_zip
 from judge.problems.statement import statement_name
 from judge.service import queue
 from judge.storage import repo
-from judge.storage.models import Problem as ProblemRow
+from judge.storage.models import Problem
 from judge.verify import verify_problem
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
@@ -58,7 +58,7 @@ def slug(text: str) -> str:
 
 
 def import_package(sessions: sessionmaker[Session], data_dir: Path, archive: Path,
-                   problem_id: str | None = None) -> ProblemRow:
+                   problem_id: str | None = None) -> Problem:
     """Unpack, load and store a package; PackageError or ProblemIdError leave nothing behind."""
     if problem_id is not None and not SLUG.fullmatch(problem_id):
         raise ProblemIdError(f"problem id {problem_id!r}: use 1 to 64 of a-z, 0-9, '-' and '_', "
@@ -163,7 +163,7 @@ def verify_stored(sessions: sessionmaker[Session], data_dir: Path, problem_id: s
                   sb: sandbox.Sandbox) -> bool:
     """Verify a stored problem and keep the report; whether every submission agreed."""
     with sessions() as session:
-        row = session.get(ProblemRow, problem_id)
+        row = session.get(Problem, problem_id)
         if row is None:
             raise JudgeError(f"no problem {problem_id!r}")
         path = row.path

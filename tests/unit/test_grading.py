@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from judge.grading import GradedTest, Grader, round_time_limit
-from judge.problems.model import Grading, Problem, ProblemLimits, TestCase, TestGroup
+from judge.problems.model import Grading, ProblemLimits, ProblemPackage, TestCase, TestGroup
 from judge.verdict import Verdict
 
 
@@ -15,8 +15,8 @@ def case(name: str) -> TestCase:
     return TestCase(name=name, input=Path(f"/x/{name}.in"), answer=Path(f"/x/{name}.ans"))
 
 
-def problem(data: TestGroup) -> Problem:
-    return Problem(id="p", name="p", root=Path("/x"), format="legacy", scoring=True, interactive=False,
+def problem(data: TestGroup) -> ProblemPackage:
+    return ProblemPackage(id="p", name="p", root=Path("/x"), format="legacy", scoring=True, interactive=False,
                    multi_pass=False, limits=ProblemLimits(time_limit_s=1.0, time_limit_source="test"),
                    data=data, output_validator=None)
 

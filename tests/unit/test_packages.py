@@ -1,7 +1,7 @@
 """The package loader (judge/problems/package.py, dmoj.py): the conformance corpus and broken packages.
 
 The corpus (../shared/conformance beside the project; never copied into it) has 14 packages
-and EXPECTED.tsv, one row per submission. Every row must be found as a Submission.rel of its
+and EXPECTED.tsv, one row per submission. Every row must be found as a PackageSubmission.rel of its
 problem, with the same set of expected verdicts (PAC is AC: verify checks the score) and the
 time and memory limits the row states. The broken packages are written into tmp_path, one per
 PackageError the loader raises.
@@ -19,7 +19,7 @@ import pytest
 
 from judge.errors import JudgeError
 from judge.problems import archive, package
-from judge.problems.model import Problem
+from judge.problems.model import ProblemPackage
 from judge.problems.package import PackageError
 from judge.verdict import Verdict
 
@@ -52,10 +52,10 @@ def rows() -> list[dict[str, str]]:
         return list(csv.DictReader(f, delimiter="\t"))
 
 
-_loaded: dict[str, Problem] = {}
+_loaded: dict[str, ProblemPackage] = {}
 
 
-def problem(name: str) -> Problem:
+def problem(name: str) -> ProblemPackage:
     if name not in _loaded:
         _loaded[name] = package.load(CORPUS / name)
     return _loaded[name]

@@ -25,7 +25,7 @@ from werkzeug.wrappers import Response
 
 from judge import languages, scoreboard
 from judge.problems import package
-from judge.problems.model import Problem as Package
+from judge.problems.model import ProblemPackage
 from judge.problems.statement import Sample, samples
 from judge.service.documents import submission_json
 from judge.storage import repo
@@ -56,7 +56,7 @@ def _problem_or_404(session: Session, problem_id: str) -> Problem:
 
 
 @functools.lru_cache(maxsize=32)
-def _package(path: str) -> Package:
+def _package(path: str) -> ProblemPackage:
     return package.load(context().settings.data_dir / path)
 
 
