@@ -21,7 +21,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
 from judge.service import queue
-from judge.service.settings import Settings
+from judge.service.settings import MAX_UPLOAD_BYTES, Settings
 from judge.storage import connect, migrate, session_factory
 from web.context import WebContext
 from web.holds import HoldLimits
@@ -29,7 +29,6 @@ from web.holds import HoldLimits
 log = logging.getLogger(__name__)
 
 MiB = 1024 * 1024
-MAX_UPLOAD_BYTES = 256 * MiB  # a problem package or a batch archive, spooled to disk
 MAX_BODY_BYTES = 1 * MiB  # any route not named below: forms, small JSON documents
 MAX_SUBMISSION_BODY_BYTES = 40 * MiB  # a source, 16 MiB of stdin and 16 MiB expected, or Judge0's files
 # Each route reads at most its own bytes (issue 17, finding 4; web/api/body.py bounds parsing too)

@@ -55,22 +55,23 @@ from typing import Any
 
 import sqlalchemy.exc
 from flask import Blueprint, Response, jsonify, request
-from sqlalchemy import func, select, text
 from werkzeug.exceptions import HTTPException
 
 from judge.checkers import default as default_checker
+from judge.errors import Refused
 from judge.problems.archive import CheckedZip
 from judge.problems.files import PackageError
-from judge.service import judge0, queue, webhooks, workers
+from judge.service import judge0, queue, submissions, webhooks, workers
 from judge.service.grade import AD_HOC_TIME_S
 from judge.service.settings import Settings
+from judge.service.submissions import NewSubmission
 from judge.storage import repo
 from judge.storage.models import Submission, SubmissionState, User
 from web.api.auth import is_staff, may_see, token_caller
 from web.api.body import read_json, text_fault, url_fault
-from web.api.errors import ApiError
-from web.api.submissions import create, held_wait
+from web.api.errors import STATUS, ApiError
 from web.context import context
+from web.streams import held_wait
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("judge0", __name__)  # create_app mounts it at JUDGE0_PREFIX (default /judge0)
@@ -123,6 +124,12 @@ def _not_utf8(e: judge0.NotUtf8) -> Response:
 @blueprint.errorhandler(ApiError)
 def _api_error(e: ApiError) -> Response:
     return _fail(e.status, {"error": e.message})
+
+
+@blueprint.errorhandler(Refused)
+def _service_refused(e: Refused) -> Response:
+    """The service's refusals (judge/errors.py) with the API's statuses, in Judge0's shape."""
+    return _fail(STATUS[e.why], {"error": e.message})
 
 
 @blueprint.errorhandler(HTTPException)
@@ -294,8 +301,8 @@ def _zip_fault(value: Any) -> str | None:
     return None
 
 
-def _parse(doc: Any, user: User, b64: bool) -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
-    """(repo.add_submission's arguments, None) or (None, Judge0's 422 errors) for one submission.
+def _parse(doc: Any, user: User, b64: bool) -> tuple[NewSubmission | None, dict[str, list[str]]]:
+    """(the submission to store, {}) or (None, Judge0's 422 errors) for one submission.
 
     As Rails takes a request (app/models/submission.rb): numbers may come as strings ("50"),
     blank text options are no options, booleans are cast ("false" is false), and the messages
@@ -410,18 +417,18 @@ def _parse(doc: Any, user: User, b64: bool) -> tuple[dict[str, Any] | None, dict
         return None, errors
     assert j0 is not None and source is not None
     memory_kb = float(options["memory_limit"])
-    return {
-        "language": j0.ours,
-        "source": source,
-        "user_id": user.id,
-        "stdin": stdin if stdin is not None else b"",
-        "expected_output": expected,
-        "time_limit_s": max(float(options["cpu_time_limit"]), 0.001) or AD_HOC_TIME_S,
-        "memory_mib": max(1, math.ceil(memory_kb / 1024)),
-        "callback_url": callback,
-        "token": str(uuid.uuid4()),
-        "options": json.dumps(options),
-    }, {}
+    return NewSubmission(
+        language=j0.ours,
+        source=source,
+        user_id=user.id,
+        stdin=stdin if stdin is not None else b"",
+        expected_output=expected,
+        time_limit_s=max(float(options["cpu_time_limit"]), 0.001) or AD_HOC_TIME_S,
+        memory_mib=max(1, math.ceil(memory_kb / 1024)),
+        callback_url=callback,
+        token=str(uuid.uuid4()),
+        options=json.dumps(options),
+    ), {}
 
 
 def _bound(value: float, name: str, upper: bool) -> str:
@@ -433,20 +440,14 @@ def _bound(value: float, name: str, upper: bool) -> str:
 def _check_queue(adding: int = 1) -> None:
     """Judge0's check_queue_size: 503 when the queue cannot take `adding` more."""
     with context().sessions() as session:
-        waiting = (
-            session.scalar(
-                select(func.count()).select_from(Submission).where(Submission.state == SubmissionState.QUEUED)
-            )
-            or 0
-        )
+        waiting = repo.count_in_states(session, [SubmissionState.QUEUED])
     if waiting + adding > Settings.from_env().judge0_max_queue_size:
         raise _Refused(_fail(503, {"error": "queue is full"}))
 
 
 def _by_token(token: str) -> Submission | None:
     with context().sessions() as session:
-        found = session.scalar(select(Submission).where(Submission.token == token))
-        return repo.get_submission(session, found.id) if found is not None else None
+        return repo.submission_by_token(session, token)
 
 
 def _by_id(submission_id: int) -> Submission:
@@ -464,14 +465,14 @@ def create_submission() -> Response | tuple[Any, int]:
     if fields_ is None:
         return errors, 422
     _check_queue()
-    (sid,) = create([fields_])
+    (sid,) = submissions.create(context(), [fields_])
     if not _flag("wait"):
-        return {"token": fields_["token"]}, 201
+        return {"token": fields_.token}, 201
     sub = held_wait(sid, user, WAIT_MAX_S, lambda: _by_id(sid))  # capped per user, as /api/v1's
     try:
         return judge0.document(sub, b64=b64, fields=fields), 201
     except judge0.NotUtf8 as e:
-        return {"token": fields_["token"], "error": str(e)}, 201
+        return {"token": fields_.token, "error": str(e)}, 201
 
 
 @blueprint.get("/submissions/<token>", strict_slashes=False)
@@ -501,8 +502,8 @@ def create_batch() -> tuple[Any, int]:
     good = [f for f, _ in parsed if f is not None]
     if not good:
         return [e for _, e in parsed], 422
-    create(good)
-    return [{"token": f["token"]} if f is not None else e for f, e in parsed], 201
+    submissions.create(context(), good)
+    return [{"token": f.token} if f is not None else e for f, e in parsed], 201
 
 
 @blueprint.get("/submissions/batch", strict_slashes=False)
@@ -544,20 +545,10 @@ def list_submissions() -> tuple[Any, int]:
         return {"error": f"invalid per_page: {per_page}"}, 400
     per_page = min(per_page, 100)
     with context().sessions() as session:
-        total = (
-            session.scalar(select(func.count()).select_from(Submission).where(Submission.token.is_not(None)))
-            or 0
-        )
+        total = repo.count_with_token(session)
         offset = (page - 1) * per_page
-        subs = list(
-            session.scalars(
-                select(Submission)
-                .where(Submission.token.is_not(None))
-                .order_by(Submission.id.desc())
-                .offset(offset)
-                .limit(per_page)
-            )
-        ) if offset < total else []  # past the end: no query (an offset of 10^30 overflows the database)
+        # past the end: no query (an offset of 10^30 overflows the database)
+        subs = repo.page_with_token(session, offset=offset, limit=per_page) if offset < total else []
         try:
             docs = [judge0.document(s, b64=b64, fields=fields) for s in subs]
         except judge0.NotUtf8:
@@ -700,14 +691,6 @@ def config_info() -> dict[str, Any]:
     }
 
 
-def _database_size(session: Any) -> int:
-    """The database's size in bytes: PostgreSQL's pg_database_size, SQLite's pages."""
-    if session.get_bind().dialect.name == "postgresql":
-        return int(session.scalar(text("SELECT pg_database_size(current_database())")) or 0)
-    pages = session.scalar(text("PRAGMA page_count")) or 0
-    return int(pages) * int(session.scalar(text("PRAGMA page_size")) or 0)
-
-
 def _size_pretty(size: int) -> str:
     """As PostgreSQL's pg_size_pretty: bytes, kB, MB, GB, each up to 10240 of it, rounded half up."""
     for unit in ("bytes", "kB", "MB", "GB"):
@@ -726,21 +709,16 @@ def statistics() -> dict[str, Any]:
     by_status: dict[int, int] = {}
     by_day: dict[date, int] = {}
     with context().sessions() as session:
-        rows = session.execute(
-            select(Submission.language, Submission.options, Submission.state, Submission.verdict,
-                   Submission.signal, Submission.created_at).where(Submission.token.is_not(None))
-        ).all()
-        size = _database_size(session)
-    for row in rows:
-        sub = Submission(language=row.language, options=row.options, state=row.state, verdict=row.verdict,
-                         signal=row.signal)
+        rows = repo.token_statistics(session)
+        size = repo.database_size(session)
+    for sub in rows:
         jid = judge0.language_id(sub)
         if jid is not None:
             by_language[jid] = by_language.get(jid, 0) + 1
         sid = judge0.status_id(sub)
         by_status[sid] = by_status.get(sid, 0) + 1
-        if row.created_at is not None:
-            day = row.created_at.date()
+        if sub.created_at is not None:
+            day = sub.created_at.date()
             by_day[day] = by_day.get(day, 0) + 1
     now = datetime.now(UTC).isoformat()
     return {
@@ -770,14 +748,7 @@ def get_workers() -> tuple[Any, int]:
     lengths = queue.queue_lengths(ctx.redis)
     alive = workers.workers(ctx.redis)
     with ctx.sessions() as session:
-        running = (
-            session.scalar(
-                select(func.count())
-                .select_from(Submission)
-                .where(Submission.state.in_([SubmissionState.COMPILING, SubmissionState.RUNNING]))
-            )
-            or 0
-        )
+        running = repo.count_in_states(session, [SubmissionState.COMPILING, SubmissionState.RUNNING])
     total = sum(int(w.get("concurrency", 0)) for w in alive)
     return [
         {

@@ -11,17 +11,20 @@ The name: what the statement in that language gives (problem.yaml's name for the
 LaTeX `\\problemname`), else the name stored at import. Pages that know only problem ids (the
 submissions, scoreboards) call the template global `problem_name(id)` (web/pages/contestant.py
 registers it), which reads every problem's row once per request. The API's problem documents
-and `/problems/{id}/statement` read the same cache (web/api/catalogue.py).
+and `/problems/{id}/statement` read the same cache (web/api/catalogue.py); `problem_json`, a
+problem's document with its statements, is here so that the API and the organisers' pages share it.
 """
 
 from __future__ import annotations
 
 import functools
+import json
+from typing import Any
 
-from flask import g, request, session
-from sqlalchemy import select
+from flask import g, request, session, url_for
 
 from judge.problems.statement import Offered, Statement, find_statement, languages, offered, statement_name
+from judge.storage import repo
 from judge.storage.models import Problem
 from web.context import context
 
@@ -109,6 +112,31 @@ def problem_name(problem_id: str | None) -> str:
     names: dict[str, str] | None = g.get("problem_names")
     if names is None:
         with context().sessions() as db:
-            names = {p.id: shown_name(p) for p in db.scalars(select(Problem))}
+            names = {p.id: shown_name(p) for p in repo.list_problems(db)}
         g.problem_names = names
     return names.get(problem_id, problem_id)
+
+
+def problem_json(p: Problem, *, with_report: bool = False) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "id": p.id, "name": p.name, "statements": _statements_of(p),
+        "time_limit": p.time_limit_s if p.time_limit_s > 0 else None, "memory_limit": p.memory_mib,
+        "verification": {"state": "done" if p.verified_at is not None else "pending", "ok": p.verify_ok},
+        "created_at": p.created_at.isoformat().replace("+00:00", "Z"),
+    }
+    if with_report:
+        doc["verification"]["report"] = json.loads(p.verify_report) if p.verify_report else None
+    return doc
+
+
+def _statements_of(p: Problem) -> list[dict[str, Any]]:
+    """Each language the problem's statement is in: its name there and where to read it."""
+    try:
+        shown = offered_in(p.path)  # names and PDFs only: no statement converted for a list
+    except OSError:  # the package's folder is gone (a worker-only data directory): none to serve
+        return []
+    return [{"language": st.language, "name": st.name or p.name,
+             "url": url_for("api.get_statement", problem_id=p.id, language=st.language or None),
+             "pdf": url_for("api.get_statement_pdf", problem_id=p.id, language=st.language or None)
+             if st.pdf else None}
+            for st in shown]

@@ -55,6 +55,7 @@ DEFAULT_LEASE_S = 15.0
 DEFAULT_WEBHOOK_BACKOFF_S = 2.0
 DEFAULT_COMPILE_CACHE_MIB = 512
 DEFAULT_IMAGE_DIR = "/var/lib/judge/images"
+MAX_UPLOAD_BYTES = 256 * 1024 * 1024  # a problem package or a batch archive, spooled to disk
 DEFAULT_JUDGE0_PREFIX = "/judge0"
 DEFAULT_JUDGE0_MAX_QUEUE_SIZE = 100
 MiB = 1024 * 1024

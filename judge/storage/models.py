@@ -60,6 +60,9 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
+STAFF_ROLES = (Role.ORGANISER, Role.ADMIN)  # see every submission and problem, and organise
+
+
 class SubmissionState(StrEnum):
     """docs/contracts.md's submission states, in the order a submission goes through them."""
 

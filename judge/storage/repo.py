@@ -25,15 +25,16 @@ import hmac
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session, selectinload
 
 from judge.errors import JudgeError
 from judge.storage.models import (
     ApiToken,
     Batch,
+    Contest,
     PackageArchive,
     Problem,
     Role,
@@ -43,6 +44,7 @@ from judge.storage.models import (
     User,
     WebhookDelivery,
     WebSession,
+    contest_problems,
     utcnow,
 )
 from judge.verdict import Verdict
@@ -523,6 +525,88 @@ def count_by_state(session: Session) -> dict[str, int]:
     return counts
 
 
+
+def delete_submissions(session: Session, submission_ids: Iterable[int]) -> None:
+    """Remove submissions that were stored but could not be queued (their tests go with them)."""
+    for submission_id in submission_ids:
+        submission = session.get(Submission, submission_id)
+        if submission is not None:
+            session.delete(submission)
+    session.flush()
+
+
+def list_submissions(session: Session, *, user_id: int | None, limit: int, before: int | None = None,
+                     problem_id: str | None = None) -> list[Submission]:
+    """Newest first, `limit` at a time: one user's (None: everyone's), with ids below `before`,
+    of one problem; without their test results."""
+    query = select(Submission).order_by(Submission.id.desc()).limit(limit)
+    if user_id is not None:
+        query = query.where(Submission.user_id == user_id)
+    if before is not None:
+        query = query.where(Submission.id < before)
+    if problem_id is not None:
+        query = query.where(Submission.problem_id == problem_id)
+    return list(session.scalars(query))
+
+
+def submissions_with_names(session: Session, *, user_id: int | None,
+                           limit: int) -> list[tuple[Submission, str | None]]:
+    """The newest submissions, one user's (None: everyone's), each with its submitter's name."""
+    query = select(Submission, User.name).outerjoin(User, User.id == Submission.user_id).order_by(
+        Submission.id.desc()).limit(limit)
+    if user_id is not None:
+        query = query.where(Submission.user_id == user_id)
+    return [(s, name) for s, name in session.execute(query).tuples()]
+
+
+def deliveries_of(session: Session, submission_id: int) -> list[WebhookDelivery]:
+    """Every webhook delivery attempt of a submission, oldest first."""
+    return list(session.scalars(select(WebhookDelivery).where(WebhookDelivery.submission_id == submission_id)
+                                .order_by(WebhookDelivery.id)))
+
+
+def count_in_states(session: Session, states: Iterable[SubmissionState]) -> int:
+    return session.scalar(select(func.count()).select_from(Submission)
+                          .where(Submission.state.in_(list(states)))) or 0
+
+
+# The Judge0 API's submissions are those with a token (web/judge0.py).
+
+
+def submission_by_token(session: Session, token: str) -> Submission | None:
+    """The submission with this Judge0 token, its test results loaded, or None."""
+    found = session.scalar(select(Submission.id).where(Submission.token == token))
+    return get_submission(session, found) if found is not None else None
+
+
+def count_with_token(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Submission)
+                          .where(Submission.token.is_not(None))) or 0
+
+
+def page_with_token(session: Session, *, offset: int, limit: int) -> list[Submission]:
+    """Submissions with a token, newest first, from `offset`."""
+    return list(session.scalars(select(Submission).where(Submission.token.is_not(None))
+                                .order_by(Submission.id.desc()).offset(offset).limit(limit)))
+
+
+def token_statistics(session: Session) -> list[Submission]:
+    """What Judge0's statistics count of each submission with a token, as detached Submissions
+    holding only language, options, state, verdict, signal and created_at."""
+    rows = session.execute(
+        select(Submission.language, Submission.options, Submission.state, Submission.verdict,
+               Submission.signal, Submission.created_at).where(Submission.token.is_not(None))).all()
+    return [Submission(language=r.language, options=r.options, state=r.state, verdict=r.verdict,
+                       signal=r.signal, created_at=r.created_at) for r in rows]
+
+
+def database_size(session: Session) -> int:
+    """The database's size in bytes: PostgreSQL's pg_database_size, SQLite's pages."""
+    if session.get_bind().dialect.name == "postgresql":
+        return int(session.scalar(text("SELECT pg_database_size(current_database())")) or 0)
+    pages = session.scalar(text("PRAGMA page_count")) or 0
+    return int(pages) * int(session.scalar(text("PRAGMA page_size")) or 0)
+
 # --- problems and batches ----------------------------------------------------------------------
 
 
@@ -594,6 +678,79 @@ def add_batch(session: Session, *, problem_id: str, user_id: int | None, name: s
     session.flush()
     return batch
 
+
+
+def get_problem(session: Session, problem_id: str) -> Problem | None:
+    return session.get(Problem, problem_id)
+
+
+def visible_problems(session: Session, *, staff: bool, now: datetime | None = None) -> list[Problem]:
+    """The problems a user may open, by id: all for organisers; for contestants, those in no
+    contest (practice) and those of a contest that has started. The API and the pages share it."""
+    every = list_problems(session)
+    if staff:
+        return every
+    now = now or datetime.now(UTC)
+    starts: dict[str, list[datetime]] = {}
+    for pid, start in session.execute(select(contest_problems.c.problem_id, Contest.starts_at).join(
+            Contest, Contest.id == contest_problems.c.contest_id)).tuples():
+        starts.setdefault(pid, []).append(start)
+    return [p for p in every if p.id not in starts or any(s <= now for s in starts[p.id])]
+
+
+def get_batch(session: Session, batch_id: int) -> Batch | None:
+    return session.get(Batch, batch_id)
+
+
+def list_batches(session: Session) -> list[Batch]:
+    """Every batch, newest first."""
+    return list(session.scalars(select(Batch).order_by(Batch.id.desc())))
+
+
+def delete_batch(session: Session, batch_id: int) -> None:
+    """Remove a batch whose submissions could not be stored or queued."""
+    batch = session.get(Batch, batch_id)
+    if batch is not None:
+        session.delete(batch)
+        session.flush()
+
+
+# --- contests and accounts ---------------------------------------------------------------------
+
+
+def list_contests(session: Session) -> list[Contest]:
+    """Every contest, the latest to start first."""
+    return list(session.scalars(select(Contest).order_by(Contest.starts_at.desc())))
+
+
+def get_contest(session: Session, contest_id: int) -> Contest | None:
+    return session.get(Contest, contest_id)
+
+
+def add_contest(session: Session, *, name: str, starts_at: datetime, ends_at: datetime,
+                freeze_at: datetime | None, kind: str, problems: Sequence[Problem]) -> Contest:
+    contest = Contest(name=name, starts_at=starts_at, ends_at=ends_at, freeze_at=freeze_at, kind=kind,
+                      problems=list(problems))
+    session.add(contest)
+    session.flush()
+    return contest
+
+
+def contest_attempts(session: Session, problem_ids: Sequence[str]) -> list[tuple[Submission, str]]:
+    """Contestants' submissions to these problems, outside batches, each with its submitter's name:
+    what a scoreboard counts."""
+    query = select(Submission, User.name).join(User, User.id == Submission.user_id).where(
+        Submission.problem_id.in_(problem_ids), Submission.batch_id.is_(None), User.role == Role.CONTESTANT)
+    return [(s, name) for s, name in session.execute(query).tuples()]
+
+
+def contestant_names(session: Session) -> list[str]:
+    return list(session.scalars(select(User.name).where(User.role == Role.CONTESTANT)))
+
+
+def list_users(session: Session) -> list[User]:
+    """Every account, by name."""
+    return list(session.scalars(select(User).order_by(User.name)))
 
 # --- webhook deliveries ------------------------------------------------------------------------
 

@@ -4,6 +4,8 @@ Dependencies point one way: web/ and worker/ use judge/, which uses sandbox/. Th
 (judge/cli/) and the benchmarks (judge/bench/) sit on top of the engine (the rest of judge/): they
 may import it, it never imports them. sandbox/ imports nothing of the project, and web/ never
 imports sandbox/ (it reaches boxes through the engine only). Imports inside functions count too.
+Within web/, the pages call the service as the API's views do, never the views themselves (of
+web/api/ they may use only its errors), and only the entry points import the app factory.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ ROOT = Path(__file__).parents[2]
 PROJECT = ("judge", "sandbox", "web", "worker")
 EDGE = ("judge.cli", "judge.bench")  # the command line and the benchmarks: not the engine
 COMMAND_ENTRY = ("judge.__main__",)  # `python -m judge` is the command line too
+WEB_ENTRY = ("web.main", "web.wsgi")  # what starts the web: the only importers of web.app
 
 
 def _module_name(path: Path) -> str:
@@ -78,6 +81,18 @@ def test_the_engine_imports_neither_web_nor_worker() -> None:
 
 def test_web_and_worker_do_not_import_the_command_line_or_the_benchmarks() -> None:
     assert _violations(("web", "worker"), EDGE) == []
+
+
+def test_pages_import_no_api_view() -> None:
+    api_views = tuple(f"web.api.{p.stem}" for p in (ROOT / "web" / "api").glob("*.py")
+                      if p.stem not in ("__init__", "errors"))
+    assert "web.api.submissions" in api_views
+    found = _violations(("web/pages",), api_views + ("web.api.blueprint",))
+    assert found == []
+
+
+def test_only_the_entry_points_import_the_app_factory() -> None:
+    assert _violations(("web", "worker", "judge"), ("web.app",), skip=WEB_ENTRY + ("web.app",)) == []
 
 
 def test_sandbox_imports_nothing_of_the_project() -> None:

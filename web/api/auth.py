@@ -7,7 +7,7 @@ is limited to scopes that do not include `scope` (`read` for GETs, `submit` for 
 `require_organiser()` then answers 403 (`forbidden`) for a contestant.
 A user sees their own submissions; organisers and admins see all. Someone
 else's submission is 404, as if it did not exist, so ids reveal nothing. A contestant sees the
-problems in no contest and those of contests that have started (`visible_problems`, the pages'
+problems in no contest and those of contests that have started (repo.visible_problems, the pages'
 rule too), and of a problem's tests only what the checker said about the samples
 (documents.submission_json's `secret_feedback`); the verification report is organisers' alone.
 
@@ -18,19 +18,15 @@ ask before the view does), and the Judge0 API uses it too, so the rules are the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from flask import g, request
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from judge.storage import repo
-from judge.storage.models import Contest, Problem, Role, Submission, User, contest_problems
+from judge.storage.models import STAFF_ROLES, Submission, User
 from judge.storage.repo import token_for_secret
 from web.api.errors import ApiError
 from web.context import context
 
-STAFF = (Role.ORGANISER, Role.ADMIN)
+STAFF = STAFF_ROLES
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,17 +87,3 @@ def is_staff(user: User) -> bool:
 
 def may_see(user: User, submission: Submission) -> bool:
     return is_staff(user) or submission.user_id == user.id
-
-
-def visible_problems(session: Session, *, staff: bool, now: datetime | None = None) -> list[Problem]:
-    """The problems a user may open, by id: all for organisers; for contestants, those in no
-    contest (practice) and those of a contest that has started. The API and the pages share it."""
-    every = repo.list_problems(session)
-    if staff:
-        return every
-    now = now or datetime.now(UTC)
-    starts: dict[str, list[datetime]] = {}
-    for pid, start in session.execute(select(contest_problems.c.problem_id, Contest.starts_at).join(
-            Contest, Contest.id == contest_problems.c.contest_id)):
-        starts.setdefault(pid, []).append(start)
-    return [p for p in every if p.id not in starts or any(s <= now for s in starts[p.id])]

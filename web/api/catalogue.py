@@ -12,7 +12,6 @@ and of the package's PDF; images are served under `/problems/{id}/images/` (web/
 
 from __future__ import annotations
 
-import json
 import tempfile
 import time
 from pathlib import Path
@@ -25,13 +24,15 @@ from judge import languages
 from judge.errors import JudgeError
 from judge.problems.statement import Statement
 from judge.service import problems, queue, webhooks, workers
+from judge.storage import repo
 from judge.storage.models import Problem, User
 from judge.storage.repo import StorageError
 from web import statements
 from web.api import blueprint as bp
-from web.api.auth import is_staff, require_organiser, require_user, visible_problems
+from web.api.auth import is_staff, require_organiser, require_user
 from web.api.errors import ApiError, seconds_arg
 from web.context import context
+from web.statements import problem_json
 
 IMPORT_WAIT_DEFAULT_S = 60.0
 IMPORT_WAIT_MAX_S = 300.0
@@ -51,35 +52,11 @@ def get_languages() -> dict[str, Any]:
     ]}
 
 
-def problem_json(p: Problem, *, with_report: bool = False) -> dict[str, Any]:
-    doc: dict[str, Any] = {
-        "id": p.id, "name": p.name, "statements": _statements_of(p),
-        "time_limit": p.time_limit_s if p.time_limit_s > 0 else None, "memory_limit": p.memory_mib,
-        "verification": {"state": "done" if p.verified_at is not None else "pending", "ok": p.verify_ok},
-        "created_at": p.created_at.isoformat().replace("+00:00", "Z"),
-    }
-    if with_report:
-        doc["verification"]["report"] = json.loads(p.verify_report) if p.verify_report else None
-    return doc
-
-
-def _statements_of(p: Problem) -> list[dict[str, Any]]:
-    """Each language the problem's statement is in: its name there and where to read it."""
-    try:
-        shown = statements.offered_in(p.path)  # names and PDFs only: no statement converted for a list
-    except OSError:  # the package's folder is gone (a worker-only data directory): none to serve
-        return []
-    return [{"language": st.language, "name": st.name or p.name,
-             "url": url_for("api.get_statement", problem_id=p.id, language=st.language or None),
-             "pdf": url_for("api.get_statement_pdf", problem_id=p.id, language=st.language or None)
-             if st.pdf else None}
-            for st in shown]
-
-
 def _visible_problem(problem_id: str) -> Problem:
     user = require_user()
     with context().sessions() as session:
-        p = next((p for p in visible_problems(session, staff=is_staff(user)) if p.id == problem_id), None)
+        p = next((p for p in repo.visible_problems(session, staff=is_staff(user))
+                  if p.id == problem_id), None)
     if p is None:
         raise ApiError(404, "unknown_problem", f"no problem {problem_id!r}")
     return p
@@ -129,7 +106,7 @@ def get_statement_image(problem_id: str, name: str) -> Response:
 def get_problems() -> dict[str, Any]:
     user = require_user()
     with context().sessions() as session:
-        return {"problems": [problem_json(p) for p in visible_problems(session, staff=is_staff(user))]}
+        return {"problems": [problem_json(p) for p in repo.visible_problems(session, staff=is_staff(user))]}
 
 
 @bp.get("/problems/<problem_id>")
@@ -138,7 +115,8 @@ def get_problem(problem_id: str) -> dict[str, Any]:
     organisers only. A contest's problem is 404 to contestants until the contest starts."""
     user = require_user()
     with context().sessions() as session:
-        p = next((p for p in visible_problems(session, staff=is_staff(user)) if p.id == problem_id), None)
+        p = next((p for p in repo.visible_problems(session, staff=is_staff(user))
+                  if p.id == problem_id), None)
         if p is None:
             raise ApiError(404, "unknown_problem", f"no problem {problem_id!r}")
         return problem_json(p, with_report=is_staff(user))
@@ -166,7 +144,7 @@ def post_problem() -> tuple[dict[str, Any], int, dict[str, str]]:
     deadline = time.monotonic() + wait
     while True:
         with ctx.sessions() as session:
-            p = session.get(Problem, row.id)
+            p = repo.get_problem(session, row.id)
             assert p is not None
             doc = problem_json(p, with_report=True)
         if doc["verification"]["state"] == "done" or time.monotonic() >= deadline:

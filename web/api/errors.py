@@ -1,9 +1,11 @@
 """API errors: every failure is a 4xx or 5xx with `{"error": {"code", "message"}}`.
 
-Handlers raise ApiError(status, code, message); Werkzeug's own HTTP errors (unknown route,
-wrong method, a body over the size limit) and anything unexpected get the same shape, so a
-client never has to parse HTML. Codes are stable snake_case names; messages are for people.
-A broker that is away is 503 `queue_unavailable`; a 401 names the scheme (WWW-Authenticate).
+Handlers raise ApiError(status, code, message); the service's refusals (judge.errors.Refused)
+answer the same way, with the status STATUS gives their Refusal and its value as the code.
+Werkzeug's own HTTP errors (unknown route, wrong method, a body over the size limit) and
+anything unexpected get the same shape, so a client never has to parse HTML. Codes are stable
+snake_case names; messages are for people. A broker that is away is 503 `queue_unavailable`;
+a 401 names the scheme (WWW-Authenticate).
 A database that refuses the request (SQLite locked past its busy timeout, PostgreSQL away) is
 503 `database_unavailable` with Retry-After, and one whose disk is full 507 `storage_full`:
 the transaction was rolled back, so nothing was stored (tests/service/test_faults.py).
@@ -23,6 +25,8 @@ import sqlalchemy.exc
 from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
+from judge.errors import Refusal, Refused
+
 log = logging.getLogger(__name__)
 DATABASE_RETRY_AFTER_S = 5  # Retry-After of a 503 database_unavailable: about SQLite's busy timeout
 
@@ -31,6 +35,25 @@ class ApiError(Exception):
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
+
+
+STATUS = {  # the HTTP status of each refusal of the service (judge/errors.py)
+    Refusal.INVALID_FIELD: 422,
+    Refusal.TOO_LARGE: 413,
+    Refusal.UNKNOWN_LANGUAGE: 422,
+    Refusal.UNKNOWN_PROBLEM: 404,
+    Refusal.PROBLEM_NOT_READY: 409,
+    Refusal.NOT_FOUND: 404,
+    Refusal.BAD_ARCHIVE: 422,
+    Refusal.DUPLICATE_LABEL: 422,
+    Refusal.STORAGE_FULL: 507,
+    Refusal.QUEUE_UNAVAILABLE: 503,
+}
+
+
+def refusal(e: Refused, message: str | None = None) -> ApiError:
+    """The ApiError of a refusal of the service, with another message when one is given."""
+    return ApiError(STATUS[e.why], e.why.value, e.message if message is None else message)
 
 
 def seconds_arg(name: str, default: float, maximum: float) -> float:
@@ -60,6 +83,11 @@ def register(bp: Blueprint) -> None:
     @bp.errorhandler(ApiError)
     def _api(e: ApiError) -> Response:
         return error_response(e.status, e.code, e.message)
+
+    @bp.errorhandler(Refused)
+    def _refused(e: Refused) -> Response:
+        error = refusal(e)
+        return error_response(error.status, error.code, error.message)
 
     @bp.errorhandler(HTTPException)
     def _http(e: HTTPException) -> Response:

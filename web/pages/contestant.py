@@ -6,7 +6,7 @@ checker said about a hidden test; their own submissions and sources, never anoth
 the API). Organisers see everything.
 
 A submission's page renders what is stored, then follows the submission's server-sent events
-(the API's stream, web/api/submissions.py `event_stream`) from static/submission.js, falling
+(the API's stream, web/streams.py `event_stream`) from static/submission.js, falling
 back to polling `/submissions/<id>.json` where EventSource fails, and draws the time per test.
 """
 
@@ -19,24 +19,25 @@ from pathlib import Path
 from typing import Any
 
 from flask import abort, redirect, render_template, request, send_file, url_for
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from judge import languages, scoreboard
+from judge import languages
+from judge.errors import Refused
 from judge.problems import package
 from judge.problems.model import ProblemPackage
 from judge.problems.statement import Sample, samples
+from judge.service.contests import scoreboard_of
 from judge.service.documents import submission_json
+from judge.service.submissions import MAX_SOURCE_BYTES, NewSubmission, create
 from judge.storage import repo
-from judge.storage.models import Contest, Problem, Role, Submission, User
+from judge.storage.models import Problem, Submission
 from web import statements
-from web.api import auth
-from web.api.errors import ApiError
-from web.api.submissions import MAX_SOURCE_BYTES, create, event_stream, parse
+from web.api.errors import STATUS, ApiError
 from web.context import context
 from web.pages import blueprint as bp
 from web.pages.auth import Account, login_required, me
+from web.streams import event_stream
 
 
 def _now() -> datetime:
@@ -44,8 +45,8 @@ def _now() -> datetime:
 
 
 def visible_problems(session: Session, account: Account) -> list[Problem]:
-    """The problems this account may open, by id (the API's rule: web/api/auth.py)."""
-    return auth.visible_problems(session, staff=account.is_staff, now=_now())
+    """The problems this account may open, by id (the API's rule: repo.visible_problems)."""
+    return repo.visible_problems(session, staff=account.is_staff, now=_now())
 
 
 def _problem_or_404(session: Session, problem_id: str) -> Problem:
@@ -171,10 +172,11 @@ def submit(problem_id: str) -> Response | tuple[str, int]:
     with context().sessions() as session:
         _problem_or_404(session, problem_id)
     try:
-        (sid,) = create([parse({"language": form["language"], "source": source, "problem": problem_id},
-                               me().id)])
-    except ApiError as e:
-        return _problem_page(problem_id, error=e.message, form=form, status=e.status)
+        new = NewSubmission.from_json({"language": form["language"], "source": source, "problem": problem_id},
+                                      me().id)
+        (sid,) = create(context(), [new])
+    except Refused as e:
+        return _problem_page(problem_id, error=e.message, form=form, status=STATUS[e.why])
     return redirect(url_for("pages.submission", submission_id=sid))
 
 
@@ -191,12 +193,9 @@ def _submission_or_404(submission_id: int) -> Submission:
 @login_required
 def submissions() -> str:
     account = me()
-    query = select(Submission, User.name).outerjoin(User, User.id == Submission.user_id).order_by(
-        Submission.id.desc()).limit(200)
-    if not account.is_staff:
-        query = query.where(Submission.user_id == account.id)
     with context().sessions() as session:
-        rows = [(submission_json(s, with_tests=False), name) for s, name in session.execute(query)]
+        rows = [(submission_json(s, with_tests=False), name) for s, name in repo.submissions_with_names(
+            session, user_id=None if account.is_staff else account.id, limit=200)]
     return render_template("submissions.html", rows=rows)
 
 
@@ -228,7 +227,7 @@ def submission_live(submission_id: int) -> Response:
 @login_required
 def contests() -> str:
     with context().sessions() as session:
-        shown = list(session.scalars(select(Contest).order_by(Contest.starts_at.desc())))
+        shown = repo.list_contests(session)
     return render_template("contests.html", contests=shown, now=_now())
 
 
@@ -237,22 +236,9 @@ def contests() -> str:
 def contest(contest_id: int) -> str:
     account = me()
     now = _now()
-    with context().sessions() as session:
-        found = session.get(Contest, contest_id)
-        if found is None:
-            abort(404)
-        problem_ids = [p.id for p in found.problems]
-        attempts = [
-            scoreboard.Attempt(team=name, problem=s.problem_id or "", at=s.created_at,
-                               verdict=s.verdict.value if s.verdict else None, score=s.score)
-            for s, name in session.execute(
-                select(Submission, User.name).join(User, User.id == Submission.user_id).where(
-                    Submission.problem_id.in_(problem_ids), Submission.batch_id.is_(None),
-                    User.role == Role.CONTESTANT))
-        ]
-        teams = list(session.scalars(select(User.name).where(User.role == Role.CONTESTANT)))
-        board = scoreboard.build(kind=found.kind, problems=problem_ids, teams=teams, attempts=attempts,
-                                 start=found.starts_at, end=found.ends_at, freeze=found.freeze_at, now=now,
-                                 full=account.is_staff)
-        return render_template("contest.html", contest=found, board=board, now=now,
-                               started=found.starts_at <= now or account.is_staff)
+    shown = scoreboard_of(context().sessions, contest_id, now=now, full=account.is_staff)
+    if shown is None:
+        abort(404)
+    found, board = shown
+    return render_template("contest.html", contest=found, board=board, now=now,
+                           started=found.starts_at <= now or account.is_staff)

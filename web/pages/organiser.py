@@ -1,10 +1,10 @@
 """Organisers' pages: packages and reports, batches, rejudging, the queue, contests, accounts.
 
-They call what the API calls (web/api/organiser.py, judge/service/problems.py), so a page and
-an endpoint cannot drift apart. A batch's page fills its table in live: static/batch.js polls
-`/organiser/batches/<id>.json` each second and draws a progress bar until every submission is
-done. Accounts come one by one or from a CSV of `name,password[,role]` lines, all or none: a
-CSV with any bad line changes nothing and the page lists every bad line.
+They call the service the API calls (judge/service/: problems.py, batches.py, submissions.py,
+contests.py), so a page and an endpoint cannot drift apart. A batch's page fills its table in
+live: static/batch.js polls `/organiser/batches/<id>.json` each second and draws a progress bar
+until every submission is done. Accounts come one by one or from a CSV of `name,password[,role]`
+lines, all or none: a CSV with any bad line changes nothing and the page lists every bad line.
 """
 
 from __future__ import annotations
@@ -19,22 +19,20 @@ from pathlib import Path
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
-from judge.errors import JudgeError
+from judge.errors import JudgeError, Refused
+from judge.service import batches, contests, queue, submissions, workers
 from judge.service import problems as problem_service
-from judge.service import queue, workers
+from judge.service.contests import NewContest
 from judge.storage import repo
-from judge.storage.models import Batch, Contest, Problem, Role, Submission, User
-from web.api.catalogue import problem_json
-from web.api.errors import ApiError
-from web.api.organiser import batch_rows, make_batch, rejudge_all, results_csv, upload_zip
-from web.api.submissions import requeue
+from judge.storage.models import Batch, Role
+from web.api.errors import STATUS
 from web.context import context
 from web.pages import blueprint as bp
 from web.pages.auth import me, organiser_required
+from web.statements import problem_json
 
 MIN_PASSWORD = 8
 
@@ -91,7 +89,7 @@ def upload_problem() -> Response | tuple[str, int]:
 @organiser_required
 def organiser_problem(problem_id: str) -> str:
     with context().sessions() as session:
-        p = session.get(Problem, problem_id)
+        p = repo.get_problem(session, problem_id)
         if p is None:
             abort(404)
         doc = problem_json(p, with_report=True)
@@ -102,7 +100,7 @@ def organiser_problem(problem_id: str) -> str:
 @organiser_required
 def organiser_problem_json(problem_id: str) -> dict[str, Any]:
     with context().sessions() as session:
-        p = session.get(Problem, problem_id)
+        p = repo.get_problem(session, problem_id)
         if p is None:
             abort(404)
         return problem_json(p, with_report=True)
@@ -111,20 +109,18 @@ def organiser_problem_json(problem_id: str) -> dict[str, Any]:
 @bp.post("/organiser/problems/<problem_id>/rejudge")
 @organiser_required
 def rejudge_problem_page(problem_id: str) -> Response:
-    body, _ = rejudge_all(problem_id=problem_id)
-    flash(f"Rejudging {len(body['rejudged'])} submissions of {problem_id}.", "ok")
+    rejudged = submissions.rejudge_all(context(), problem_id=problem_id)
+    flash(f"Rejudging {len(rejudged)} submissions of {problem_id}.", "ok")
     return redirect(url_for("pages.organiser_problem", problem_id=problem_id))
 
 
 @bp.post("/organiser/submissions/<int:submission_id>/rejudge")
 @organiser_required
 def rejudge_submission_page(submission_id: int) -> Response:
-    with context().sessions() as session:
-        sub = session.get(Submission, submission_id)
-        if sub is None:
-            abort(404)
-        target = (sub.id, sub.language)
-    requeue([target])
+    try:
+        submissions.rejudge_submission(context(), submission_id)
+    except Refused:
+        abort(404)
     flash(f"Submission {submission_id} is queued again.", "ok")
     return redirect(url_for("pages.submission", submission_id=submission_id))
 
@@ -135,9 +131,9 @@ def rejudge_submission_page(submission_id: int) -> Response:
 def _batches_page(error: str | None = None, status: int = 200, form: dict[str, str] | None = None
                   ) -> tuple[str, int]:
     with context().sessions() as session:
-        batches = list(session.scalars(select(Batch).order_by(Batch.id.desc())))
+        shown = repo.list_batches(session)
         problem_ids = [p.id for p in repo.list_problems(session)]
-    return render_template("organiser/batches.html", batches=batches, problems=problem_ids, error=error,
+    return render_template("organiser/batches.html", batches=shown, problems=problem_ids, error=error,
                            form=form or {}), status
 
 
@@ -157,40 +153,40 @@ def upload_batch() -> Response | tuple[str, int]:
     if archive is None or not archive.filename:
         return _batches_page("Choose a zip with one file per contestant.", 422, form)
     try:
-        made = make_batch(me().id, form["problem"], form["name"][:200], upload_zip(archive))
-    except ApiError as e:
-        return _batches_page(f"The batch was refused: {e.message}", e.status, form)
-    return redirect(url_for("pages.organiser_batch", batch_id=made["id"]))
+        made = batches.make_batch(context(), user_id=me().id, problem_id=form["problem"],
+                                  name=form["name"][:200], entries=batches.from_upload(archive.stream))
+    except Refused as e:
+        return _batches_page(f"The batch was refused: {e.message}", STATUS[e.why], form)
+    return redirect(url_for("pages.organiser_batch", batch_id=made.id))
+
+
+def _results(batch_id: int) -> tuple[Batch, list[batches.Row]]:
+    try:
+        return batches.results(context(), batch_id)
+    except Refused:
+        abort(404)
 
 
 @bp.get("/organiser/batches/<int:batch_id>")
 @organiser_required
 def organiser_batch(batch_id: int) -> str:
-    try:
-        batch, rows = batch_rows(batch_id)
-    except ApiError:
-        abort(404)
-    return render_template("organiser/batch.html", batch=batch, rows=rows)
+    batch, rows = _results(batch_id)
+    return render_template("organiser/batch.html", batch=batch, rows=[r.as_json() for r in rows])
 
 
 @bp.get("/organiser/batches/<int:batch_id>.json")
 @organiser_required
 def organiser_batch_json(batch_id: int) -> dict[str, Any]:
-    try:
-        batch, rows = batch_rows(batch_id)
-    except ApiError:
-        abort(404)
-    return {"id": batch.id, "problem": batch.problem_id, "results": rows}
+    batch, rows = _results(batch_id)
+    return {"id": batch.id, "problem": batch.problem_id, "results": [r.as_json() for r in rows]}
 
 
 @bp.get("/organiser/batches/<int:batch_id>/results.csv")
 @organiser_required
 def organiser_batch_csv(batch_id: int) -> Response:
-    try:
-        _, rows = batch_rows(batch_id)
-    except ApiError:
-        abort(404)
-    return results_csv(batch_id, rows)
+    _, rows = _results(batch_id)
+    return Response(batches.results_csv(rows), mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename=batch-{batch_id}.csv"})
 
 
 @bp.get("/organiser/batches/<int:batch_id>/results.json")
@@ -204,7 +200,7 @@ def organiser_batch_download(batch_id: int) -> Response:
 @bp.post("/organiser/batches/<int:batch_id>/rejudge")
 @organiser_required
 def rejudge_batch_page(batch_id: int) -> Response:
-    rejudge_all(batch_id=batch_id)
+    submissions.rejudge_all(context(), batch_id=batch_id)
     return redirect(url_for("pages.organiser_batch", batch_id=batch_id))
 
 
@@ -222,7 +218,7 @@ def _when(text: str, what: str) -> datetime:
 def _contests_page(error: str | None = None, status: int = 200, form: dict[str, Any] | None = None
                    ) -> tuple[str, int]:
     with context().sessions() as session:
-        shown = list(session.scalars(select(Contest).order_by(Contest.starts_at.desc())))
+        shown = repo.list_contests(session)
         problem_ids = [p.id for p in repo.list_problems(session)]
         listed = [(c, [p.id for p in c.problems]) for c in shown]
     return render_template("organiser/contests.html", contests=listed, problems=problem_ids, error=error,
@@ -250,21 +246,18 @@ def create_contest() -> Response | tuple[str, int]:
             raise ValueError("The end must come after the start.")
         if freeze is not None and not starts <= freeze <= ends:
             raise ValueError("The freeze must fall between the start and the end.")
-        if form["kind"] not in ("icpc", "scoring"):
+        if form["kind"] not in contests.KINDS:
             raise ValueError("Choose ICPC or scoring.")
         if not form["problems"]:
             raise ValueError("Choose at least one problem.")
     except ValueError as e:
         return _contests_page(str(e), 422, form)
-    with context().sessions.begin() as session:
-        chosen = [session.get(Problem, pid) for pid in form["problems"]]
-        if any(p is None for p in chosen):
-            return _contests_page("A chosen problem no longer exists.", 422, form)
-        contest = Contest(name=form["name"][:200], starts_at=starts, ends_at=ends, freeze_at=freeze,
-                          kind=form["kind"], problems=[p for p in chosen if p is not None])
-        session.add(contest)
-        session.flush()
-        contest_id = contest.id
+    try:
+        contest_id = contests.create(context().sessions, NewContest(
+            name=form["name"], starts_at=starts, ends_at=ends, freeze_at=freeze, kind=form["kind"],
+            problem_ids=form["problems"]))
+    except Refused:
+        return _contests_page("A chosen problem no longer exists.", 422, form)
     flash(f"Contest {form['name']} created.", "ok")
     return redirect(url_for("pages.contest", contest_id=contest_id))
 
@@ -275,7 +268,7 @@ def create_contest() -> Response | tuple[str, int]:
 def _users_page(error: str | None = None, status: int = 200, form: dict[str, str] | None = None,
                 problems: list[str] | None = None) -> tuple[str, int]:
     with context().sessions() as session:
-        users = list(session.scalars(select(User).order_by(User.name)))
+        users = repo.list_users(session)
     return render_template("organiser/users.html", users=users, error=error, form=form or {},
                            csv_problems=problems or []), status
 
