@@ -8,6 +8,9 @@
 * grade.py         one submission graded from its id: the worker task's body
 * webhooks.py      signed POSTs of a finished submission, retried with backoff, logged
 * problems.py      importing a problem package into the data directory
+* submissions.py   submissions checked, stored and queued, and rejudged: what the web asks for
+* batches.py       one problem's submissions sent together, from a zip or a list, and their results
+* contests.py      contests made and their scoreboards
 * workers.py       what each worker announces about itself (languages, CPUs, its task)
 
 Imports judge's domain and storage; never web/ or worker/.
