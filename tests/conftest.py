@@ -1,4 +1,5 @@
-"""Fixtures shared by every test folder: C probes built once per session, and `sandbox_ready`.
+"""Fixtures shared by every test folder: C probes built once per session, `sandbox_ready`, and
+`wait_until` (tests/kit.py's one polling loop, for a test that takes it as a fixture).
 
 `sandbox_ready` skips a test where the host cannot run boxes, with the reason `sandbox.check`
 gives, except under CI=true, where a skip would hide a broken sandbox and so fails instead
@@ -18,10 +19,11 @@ import os
 import shutil
 import subprocess
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
+from kit import wait_until as _wait_until
 
 PRELUDE = """\
 #define _GNU_SOURCE
@@ -100,3 +102,8 @@ def sandbox_ready() -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"CI machines must run boxes, but: {problem}")
     pytest.skip(f"no sandbox here: {problem}")
+
+
+@pytest.fixture
+def wait_until() -> Callable[..., object]:
+    return _wait_until
