@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import io
 import subprocess
-import time
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import requests
+from kit import wait_until
 
 
 @dataclass
@@ -38,17 +39,20 @@ class Service:
         return doc
 
     def wait_done(
-        self, submission_id: int, *, as_: str = "organiser", timeout_s: float = 60
+        self, submission_id: int, *, as_: str = "organiser", timeout_s: float = 60,
+        context: Callable[[], str] | None = None,
     ) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout_s
-        while True:
+        """The submission once graded; fails after `timeout_s` (with `context()`, say the logs)."""
+        def ask() -> dict[str, Any]:
             r = self.call(
                 "GET", f"/submissions/{submission_id}", as_=as_, params={"wait": "true", "timeout": 10}
             )
             assert r.status_code == 200, r.text
             doc: dict[str, Any] = r.json()
-            if doc["state"] == "done" or time.monotonic() > deadline:
-                return doc
+            return doc
+
+        return wait_until(ask, until=lambda doc: doc["state"] == "done", timeout_s=timeout_s, every_s=0,
+                          what=f"submission {submission_id} to be graded", context=context)
 
 
 def stop_all(procs: list[subprocess.Popen[bytes]], grace_s: float = 30) -> None:
