@@ -10,6 +10,10 @@ prints what happened. Tests hold their probe's source inline, so the attack and 
 read together; `cc` compiles each distinct source once per session with the host's gcc into
 a temporary directory and hands back the binary's bytes, ready for `files={"prog": (b, 0o755)}`.
 Every source gets `PRELUDE` (the common headers) in front.
+
+On a slow machine (an emulator), JUDGE_TEST_SLOWNESS=N (tests/allowance.py) gives every
+language's compile N times its CPU and wall time limits, for the whole session: a compile
+that must succeed is not the thing those tests are about.
 """
 
 from __future__ import annotations
@@ -19,9 +23,12 @@ import os
 import shutil
 import subprocess
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+import allowance
 import pytest
 from kit import wait_until as _wait_until
 
@@ -107,3 +114,30 @@ def sandbox_ready() -> None:
 @pytest.fixture
 def wait_until() -> Callable[..., object]:
     return _wait_until
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compile_limits_allow_slowness() -> Iterator[None]:
+    """Under JUDGE_TEST_SLOWNESS=N, the language registry hands out recipes whose compile limits
+    are N times longer (CPU and wall). The product's recipes are not changed; at N = 1 this does
+    nothing. The scaled registry follows the real one: `languages.reload()` empties both."""
+    if allowance.FACTOR == 1:
+        yield
+        return
+    from judge import languages
+
+    real = languages._registry
+    last: dict[str, Any] = {}
+
+    def scaled() -> Any:
+        found = real()
+        if last.get("of") is not found[0]:
+            langs = tuple(replace(lang, compile_limits=allowance.limits(lang.compile_limits))
+                          for lang in found[0])
+            last.update({"of": found[0], "scaled": (langs, *languages._index(langs))})
+        return last["scaled"]
+
+    scaled.cache_clear = real.cache_clear  # type: ignore[attr-defined]  # what languages.reload() calls
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(languages, "_registry", scaled)
+        yield
