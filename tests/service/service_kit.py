@@ -1,12 +1,15 @@
-"""What the service tests share: a client for the running service and a small problem package."""
+"""What the service tests share: a client for the running service, a webhook receiver and a small
+problem package."""
 
 from __future__ import annotations
 
 import io
 import subprocess
+import threading
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +56,40 @@ class Service:
 
         return wait_until(ask, until=lambda doc: doc["state"] == "done", timeout_s=timeout_s, every_s=0,
                           what=f"submission {submission_id} to be graded", context=context)
+
+
+class Receiver:
+    """A webhook receiver on loopback: answers the first `failures` deliveries (POSTs, and Judge0's
+    callbacks, PUTs) with 500, then 204, and keeps each as (method, headers, body). A context
+    manager: the server stops at its end."""
+
+    def __init__(self, failures: int = 0) -> None:
+        self.failures = failures
+        self.received: list[tuple[str, dict[str, str], bytes]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # http.server's name
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.received.append((self.command, dict(self.headers), body))
+                self.send_response(500 if len(receiver.received) <= receiver.failures else 204)
+                self.end_headers()
+
+            do_PUT = do_POST
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def __enter__(self) -> Receiver:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
 
 
 def stop_all(procs: list[subprocess.Popen[bytes]], grace_s: float = 30) -> None:
@@ -121,3 +158,15 @@ def judge0_call(
     if as_ is not None:
         headers["X-Auth-Token"] = service.tokens[as_]
     return requests.request(method, f"{service.base}/judge0{path}", headers=headers, timeout=90, **kw)
+
+
+def judge0_done(service: Service, token: str, *, timeout_s: float = 120, **params: str) -> dict[str, Any]:
+    """The Judge0 submission `token` once it has ended (a status past 2, "Processing")."""
+    def ask() -> dict[str, Any]:
+        r = judge0_call(service, "GET", f"/submissions/{token}", params=params)
+        assert r.status_code == 200, r.text
+        doc: dict[str, Any] = r.json()
+        return doc
+
+    return wait_until(ask, until=lambda doc: doc["status"]["id"] > 2, timeout_s=timeout_s, every_s=0.1,
+                      what=f"Judge0 submission {token} to end")
