@@ -24,6 +24,7 @@ starts, the lanes finish what they run, and the exception goes on in the caller'
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
@@ -32,6 +33,7 @@ from .cores import Boxes, Lane, Lanes
 
 T = TypeVar("T")
 R = TypeVar("R")
+log = logging.getLogger(__name__)
 WAKE_S = 0.05  # the coordinator looks for idle cores again at least this often while it waits
 
 
@@ -48,6 +50,8 @@ class _Run(Generic[T, R]):
         self.end = len(cases)  # no test at or after this starts: the first failure + 1, or closing
         self.lanes = 0  # running
         self.error: BaseException | None = None
+        self.borrowed = 0  # tests run on borrowed cores
+        self.cores: set[str] = set()
 
     def _take(self) -> int | None:
         with self.cond:
@@ -67,6 +71,7 @@ class _Run(Generic[T, R]):
                     self.results[index] = result
                     if borrowed is not None:
                         borrowed.tests += 1
+                        self.borrowed += 1
                     if self.stop_at_failure and self.failed(result):
                         self.end = min(self.end, index + 1)
                     self.cond.notify_all()
@@ -84,6 +89,8 @@ class _Run(Generic[T, R]):
     def start(self, sb: Boxes, borrowed: Lane | None) -> threading.Thread:
         with self.cond:
             self.lanes += 1
+            if borrowed is not None:
+                self.cores.add(borrowed.cpu)
         thread = threading.Thread(target=self.lane, args=(sb, borrowed), daemon=True,
                                   name=f"judge-lane-{borrowed.cpu if borrowed else 'own'}")
         thread.start()
@@ -139,6 +146,9 @@ def run_tests(cases: Sequence[T], run: Callable[[T, Boxes], R], *, own: Boxes, l
                 break
     finally:
         state.close(threads)
+    if state.borrowed:
+        log.info("%d of %d tests ran on borrowed cores (%s); %d results kept", state.borrowed,
+                 state.next, ",".join(sorted(state.cores)), len(reported))
     return reported
 
 
