@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
@@ -34,7 +35,7 @@ from .cores import Boxes, Lane, Lanes
 T = TypeVar("T")
 R = TypeVar("R")
 log = logging.getLogger(__name__)
-WAKE_S = 0.05  # the coordinator looks for idle cores again at least this often while it waits
+WAKE_S = 0.05  # the coordinator looks for idle cores again this often while tests remain
 
 
 class _Run(Generic[T, R]):
@@ -122,11 +123,13 @@ def run_tests(cases: Sequence[T], run: Callable[[T, Boxes], R], *, own: Boxes, l
         progress(cases[0])
     threads = [state.start(own, None)]
     reported: list[R] = []
+    look_again = 0.0
     try:
         while len(reported) < len(cases):
-            while state.wants_more(lanes.width):
+            while time.monotonic() >= look_again and state.wants_more(lanes.width):
                 lane = lanes.borrow()
-                if lane is None:
+                if lane is None:  # every core busy (under load, always): not before WAKE_S again
+                    look_again = time.monotonic() + WAKE_S
                     break
                 threads.append(state.start(own, lane))
             index = len(reported)
