@@ -7,7 +7,7 @@ import io
 import subprocess
 import threading
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -90,6 +90,37 @@ class Receiver:
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def wait_serving(base: str, procs: Sequence[subprocess.Popen[Any]] = (), *, timeout_s: float = 60,
+                 context: Callable[[], str] | None = None) -> None:
+    """Until the web at `base` answers (its OpenAPI document); fails at once if one of `procs` ends."""
+    def answers() -> bool:
+        _alive(procs, context)
+        return requests.get(f"{base}/api/v1/openapi.json", timeout=5).status_code == 200
+
+    wait_until(answers, what=f"the web at {base} to answer", timeout_s=timeout_s, every_s=0.2,
+               context=context, retry_on=(requests.ConnectionError, requests.Timeout))  # still starting
+
+
+def wait_workers(base: str, token: str, procs: Sequence[subprocess.Popen[Any]] = (), *, count: int = 1,
+                 timeout_s: float = 120, every_s: float = 0.2,
+                 context: Callable[[], str] | None = None) -> None:
+    """Until the service at `base` lists `count` workers or more (as `token`, an organiser's): they
+    announce themselves once their languages passed their self-tests. Fails at once if one of
+    `procs` ends."""
+    def listed() -> bool:
+        _alive(procs, context)
+        r = requests.get(f"{base}/api/v1/workers", headers={"Authorization": f"Bearer {token}"}, timeout=5)
+        return r.status_code == 200 and len(r.json()["workers"]) >= count
+
+    wait_until(listed, what=f"{count} worker(s) at {base}", timeout_s=timeout_s, every_s=every_s,
+               context=context, retry_on=(requests.ConnectionError, requests.Timeout))  # still starting
+
+
+def _alive(procs: Sequence[subprocess.Popen[Any]], context: Callable[[], str] | None) -> None:
+    ended = [p.args for p in procs if p.poll() is not None]
+    assert not ended, f"ended: {ended}\n{context() if context is not None else ''}"
 
 
 def stop_all(procs: list[subprocess.Popen[bytes]], grace_s: float = 30) -> None:
