@@ -1,4 +1,5 @@
-"""Fixtures shared by every test folder: C probes built once per session, and `sandbox_ready`.
+"""Fixtures shared by every test folder: C probes built once per session, `sandbox_ready`, and
+`wait_until` (tests/kit.py's one polling loop, for a test that takes it as a fixture).
 
 `sandbox_ready` skips a test where the host cannot run boxes, with the reason `sandbox.check`
 gives, except under CI=true, where a skip would hide a broken sandbox and so fails instead
@@ -9,6 +10,10 @@ prints what happened. Tests hold their probe's source inline, so the attack and 
 read together; `cc` compiles each distinct source once per session with the host's gcc into
 a temporary directory and hands back the binary's bytes, ready for `files={"prog": (b, 0o755)}`.
 Every source gets `PRELUDE` (the common headers) in front.
+
+On a slow machine (an emulator), JUDGE_TEST_SLOWNESS=N (tests/allowance.py) gives every
+language's compile N times its CPU and wall time limits, for the whole session: a compile
+that must succeed is not the thing those tests are about.
 """
 
 from __future__ import annotations
@@ -18,10 +23,14 @@ import os
 import shutil
 import subprocess
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+import allowance
 import pytest
+from kit import wait_until as _wait_until
 
 PRELUDE = """\
 #define _GNU_SOURCE
@@ -100,3 +109,35 @@ def sandbox_ready() -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"CI machines must run boxes, but: {problem}")
     pytest.skip(f"no sandbox here: {problem}")
+
+
+@pytest.fixture
+def wait_until() -> Callable[..., object]:
+    return _wait_until
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compile_limits_allow_slowness() -> Iterator[None]:
+    """Under JUDGE_TEST_SLOWNESS=N, the language registry hands out recipes whose compile limits
+    are N times longer (CPU and wall). The product's recipes are not changed; at N = 1 this does
+    nothing. The scaled registry follows the real one: `languages.reload()` empties both."""
+    if allowance.FACTOR == 1:
+        yield
+        return
+    from judge import languages
+
+    real = languages._registry
+    last: dict[str, Any] = {}
+
+    def scaled() -> Any:
+        found = real()
+        if last.get("of") is not found[0]:
+            langs = tuple(replace(lang, compile_limits=allowance.limits(lang.compile_limits))
+                          for lang in found[0])
+            last.update({"of": found[0], "scaled": (langs, *languages._index(langs))})
+        return last["scaled"]
+
+    scaled.cache_clear = real.cache_clear  # type: ignore[attr-defined]  # what languages.reload() calls
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(languages, "_registry", scaled)
+        yield

@@ -19,12 +19,12 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
+from kit import wait_until
 from service_kit import Service, stop_all, sum_package
 
 from judge.service.redis_server import EmbeddedRedis
@@ -140,30 +140,22 @@ def _service(data_dir: Path, database_url: str, extra_env: dict[str, str] | None
             stderr=subprocess.STDOUT,
         ),
     ]
+    def tails() -> str:
+        return "\n".join(f"--- {n}.log\n{_tail(data_dir / f'{n}.log')}" for n in logs)
+
+    def ready() -> bool:
+        if any(p.poll() is not None for p in procs):
+            pytest.fail("the service did not start:\n" + tails())
+        r = requests.get(
+            svc.url("/workers"),
+            headers={"Authorization": f"Bearer {svc.tokens['organiser']}"},
+            timeout=5,
+        )
+        return r.status_code == 200 and bool(r.json()["workers"])
+
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            if any(p.poll() is not None for p in procs):
-                pytest.fail(
-                    "the service did not start:\n"
-                    + "\n".join(f"--- {n}.log\n{_tail(data_dir / f'{n}.log')}" for n in logs)
-                )
-            try:
-                r = requests.get(
-                    svc.url("/workers"),
-                    headers={"Authorization": f"Bearer {svc.tokens['organiser']}"},
-                    timeout=5,
-                )
-                if r.status_code == 200 and r.json()["workers"]:
-                    break
-            except (requests.ConnectionError, requests.Timeout):  # listening, still starting
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    "the service did not become ready in 120 s:\n"
-                    + "\n".join(f"--- {n}.log\n{_tail(data_dir / f'{n}.log')}" for n in logs)
-                )
-            time.sleep(0.2)
+        wait_until(ready, what="the service to be ready", timeout_s=120, every_s=0.2, context=tails,
+                   retry_on=(requests.ConnectionError, requests.Timeout))  # listening, still starting
         yield svc
     finally:
         stop_all(procs)
