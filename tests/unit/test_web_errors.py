@@ -1,6 +1,6 @@
 """The web's answers when the database is away (pages and the Judge0 API; the JSON API's are in
-tests/service/test_faults.py, on a real locked and a real stopped database) and for ids past
-the database's integers."""
+tests/service/test_faults.py, on a real locked and a real stopped database), for ids past
+the database's integers, and for the service's refusals."""
 
 from __future__ import annotations
 
@@ -12,8 +12,13 @@ import pytest
 from flask import Flask, request
 from sqlalchemy.exc import OperationalError
 
+from judge.errors import Refusal, Refused
 from judge.service.settings import Settings
+from judge.storage import repo
+from judge.storage.models import Role
+from web.api.errors import STATUS, refusal
 from web.app import create_app
+from web.context import context
 
 
 @pytest.fixture
@@ -80,3 +85,20 @@ def test_a_bad_proxy_hop_count_is_refused_at_start(tmp_path: Path, monkeypatch: 
     with pytest.raises(ValueError, match="JUDGE_PROXY_HOPS must be a whole number"):
         create_app(Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path}/j.db",
                             redis_url="redis://127.0.0.1:1/0"))
+
+
+def test_every_refusal_of_the_service_has_an_http_status_and_keeps_its_error_code() -> None:
+    assert set(STATUS) == set(Refusal)
+    error = refusal(Refused(Refusal.PROBLEM_NOT_READY, "no time limit yet"))
+    assert (error.status, error.code, error.message) == (409, "problem_not_ready", "no time limit yet")
+    assert refusal(Refused(Refusal.TOO_LARGE, "big"), "submissions[3]: big").message == "submissions[3]: big"
+
+
+def test_a_refusal_of_the_service_is_the_apis_error_document(app: Flask) -> None:
+    """Rejudging a problem that does not exist: judge/service/submissions.py refuses, the API answers."""
+    with app.app_context(), context().sessions.begin() as session:
+        user = repo.create_user(session, "organiser", "long enough", Role.ORGANISER)
+        secret = repo.create_token(session, user)[1]
+    r = app.test_client().post("/api/v1/problems/nope/rejudge", headers={"Authorization": f"Bearer {secret}"})
+    assert r.status_code == 404
+    assert r.get_json() == {"error": {"code": "unknown_problem", "message": "no problem 'nope'"}}
