@@ -29,9 +29,11 @@ import json
 import re
 import secrets
 import shutil
+import tempfile
 import time
 import zipfile
 from pathlib import Path
+from typing import IO, TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -44,6 +46,9 @@ from judge.service import queue
 from judge.storage import repo
 from judge.storage.models import Problem
 from judge.verify import verify_problem
+
+if TYPE_CHECKING:
+    from judge.service.submissions import Services
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 
@@ -86,6 +91,20 @@ def import_package(sessions: sessionmaker[Session], data_dir: Path, archive: Pat
                                time_limit_s=problem.limits.time_limit_s or 0.0,
                                memory_mib=problem.limits.memory_mib)
         repo.put_package_archive(session, problem_id=pid, path=str(path), data=data)
+    return row
+
+
+def import_upload(services: Services, upload: IO[bytes], filename: str,
+                  problem_id: str | None = None) -> Problem:
+    """An uploaded package (a zip, spooled to a file on disk, never whole into memory) imported as
+    import_package does, then its verification queued: what the API and the pages do with one."""
+    stem = Path(filename).name.rsplit(".", 1)[0] or "package"
+    with tempfile.TemporaryDirectory(prefix="judge-upload-") as tmp:
+        archive = Path(tmp) / f"{stem}.zip"
+        with archive.open("wb") as out:
+            shutil.copyfileobj(upload, out)
+        row = import_package(services.sessions, services.settings.data_dir, archive, problem_id)
+    queue.enqueue_verify(services.celery, row.id)
     return row
 
 

@@ -12,9 +12,7 @@ and of the package's PDF; images are served under `/problems/{id}/images/` (web/
 
 from __future__ import annotations
 
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 from flask import request, send_file, url_for
@@ -23,7 +21,7 @@ from werkzeug.wrappers import Response
 from judge import languages
 from judge.errors import JudgeError
 from judge.problems.statement import Statement
-from judge.service import problems, queue, webhooks, workers
+from judge.service import problems, webhooks, workers
 from judge.storage import repo
 from judge.storage.models import Problem, User
 from judge.storage.repo import StorageError
@@ -130,17 +128,11 @@ def post_problem() -> tuple[dict[str, Any], int, dict[str, str]]:
         raise ApiError(422, "invalid_field", "send the package as the multipart field 'package' (a zip)")
     wait = seconds_arg("wait", IMPORT_WAIT_DEFAULT_S, IMPORT_WAIT_MAX_S)
     ctx = context()
-    name = Path(upload.filename or "package.zip").name
-    stem = name.rsplit(".", 1)[0] or "package"
-    with tempfile.TemporaryDirectory(prefix="judge-upload-") as tmp:
-        archive = Path(tmp) / f"{stem}.zip"
-        upload.save(archive)
-        try:
-            row = problems.import_package(ctx.sessions, ctx.settings.data_dir, archive,
-                                          request.form.get("id") or None)
-        except JudgeError as e:
-            raise ApiError(422, "bad_package", str(e)) from None
-    queue.enqueue_verify(ctx.celery, row.id)
+    try:
+        row = problems.import_upload(ctx, upload.stream, upload.filename or "package.zip",
+                                     request.form.get("id") or None)
+    except JudgeError as e:
+        raise ApiError(422, "bad_package", str(e)) from None
     deadline = time.monotonic() + wait
     while True:
         with ctx.sessions() as session:

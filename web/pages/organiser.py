@@ -12,10 +12,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-import tempfile
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -71,16 +69,10 @@ def upload_problem() -> Response | tuple[str, int]:
     form = {"id": wanted_id or ""}
     if upload is None or not upload.filename:
         return _problems_page("Choose a package (a .zip) to upload.", 422, form)
-    ctx = context()
-    stem = Path(upload.filename).name.rsplit(".", 1)[0] or "package"
-    with tempfile.TemporaryDirectory(prefix="judge-upload-") as tmp:
-        archive = Path(tmp) / f"{stem}.zip"
-        upload.save(archive)
-        try:
-            row = problem_service.import_package(ctx.sessions, ctx.settings.data_dir, archive, wanted_id)
-        except JudgeError as e:
-            return _problems_page(f"The package was refused: {e}", 422, form)
-    queue.enqueue_verify(ctx.celery, row.id)
+    try:
+        row = problem_service.import_upload(context(), upload.stream, upload.filename, wanted_id)
+    except JudgeError as e:
+        return _problems_page(f"The package was refused: {e}", 422, form)
     flash(f"Imported {row.id}; verifying it now.", "ok")
     return redirect(url_for("pages.organiser_problem", problem_id=row.id))
 
