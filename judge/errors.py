@@ -46,13 +46,14 @@ class Refusal(StrEnum):
     NOT_FOUND = "not_found"  # no such submission or batch (or not the asker's to see)
     BAD_ARCHIVE = "bad_archive"  # a batch's zip is unsafe or holds something else than sources
     DUPLICATE_LABEL = "duplicate_label"  # two submissions of one batch for one contestant
+    NAME_TAKEN = "name_taken"  # an account of that name exists already
     STORAGE_FULL = "storage_full"  # the disk is nearly full: nothing is stored
     QUEUE_UNAVAILABLE = "queue_unavailable"  # the broker cannot take it: nothing is left stored
 
 
 class Refused(JudgeError):
     """The service will not do what it was asked (judge/service/submissions.py, batches.py,
-    contests.py); `why` says which kind of refusal, the message what to change."""
+    contests.py, accounts.py); `why` says which kind of refusal, the message what to change."""
 
     def __init__(self, why: Refusal, message: str) -> None:
         super().__init__(message)

@@ -11,6 +11,7 @@
 * submissions.py   submissions checked, stored and queued, and rejudged: what the web asks for
 * batches.py       one problem's submissions sent together, from a zip or a list, and their results
 * contests.py      contests made and their scoreboards
+* accounts.py      accounts checked and created, many at once all or none
 * workers.py       what each worker announces about itself (languages, CPUs, its task)
 
 Imports judge's domain and storage; never web/ or worker/.

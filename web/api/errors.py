@@ -46,6 +46,7 @@ STATUS = {  # the HTTP status of each refusal of the service (judge/errors.py)
     Refusal.NOT_FOUND: 404,
     Refusal.BAD_ARCHIVE: 422,
     Refusal.DUPLICATE_LABEL: 422,
+    Refusal.NAME_TAKEN: 409,
     Refusal.STORAGE_FULL: 507,
     Refusal.QUEUE_UNAVAILABLE: 503,
 }

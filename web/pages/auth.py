@@ -25,6 +25,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from judge.service.accounts import MIN_PASSWORD
 from judge.storage import repo
 from judge.storage.models import Role, User
 from judge.storage.repo import check_password
@@ -33,7 +34,6 @@ from web.pages import blueprint as bp
 
 F = TypeVar("F", bound=Callable[..., Any])
 SESSION_MAX_AGE = timedelta(days=14)
-MIN_PASSWORD = 8
 login_manager = LoginManager()
 login_manager.login_view = "pages.login"
 login_manager.login_message = "Log in to see this page."

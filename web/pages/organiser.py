@@ -17,22 +17,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from judge.errors import JudgeError, Refused
-from judge.service import batches, contests, queue, submissions, workers
+from judge.service import accounts, batches, contests, queue, submissions, workers
 from judge.service import problems as problem_service
+from judge.service.accounts import NewAccount
 from judge.service.contests import NewContest
 from judge.storage import repo
-from judge.storage.models import Batch, Role
+from judge.storage.models import Batch
 from web.api.errors import STATUS
 from web.context import context
 from web.pages import blueprint as bp
 from web.pages.auth import me, organiser_required
 from web.statements import problem_json
-
-MIN_PASSWORD = 8
 
 
 @bp.get("/organiser")
@@ -271,16 +269,6 @@ def organiser_users() -> tuple[str, int]:
     return _users_page()
 
 
-def _check_account(name: str, password: str, role: str) -> str | None:
-    if not name or len(name) > 100 or any(c.isspace() for c in name):
-        return f"{name!r}: a name is 1 to 100 characters without spaces"
-    if len(password) < MIN_PASSWORD:
-        return f"{name}: the password must have at least {MIN_PASSWORD} characters"
-    if role not in (r.value for r in Role):
-        return f"{name}: the role must be contestant, organiser or admin"
-    return None
-
-
 @bp.post("/organiser/users")
 @organiser_required
 def create_users() -> Response | tuple[str, int]:
@@ -295,11 +283,12 @@ def create_users() -> Response | tuple[str, int]:
                 continue  # a header line
             name, password = (line + ["", ""])[0].strip(), (line + ["", ""])[1]
             role = (line[2].strip() if len(line) > 2 and line[2].strip() else "contestant").lower()
-            why = _check_account(name, password, role)
+            account = NewAccount(name, password, role)
+            why = accounts.fault(account)
             if why:
                 problems.append(f"line {number}: {why}")
-            wanted.append((name, password, role))
-        names = [w[0] for w in wanted]
+            wanted.append(account)
+        names = [w.name for w in wanted]
         twice = sorted({n for n in names if names.count(n) > 1})
         problems += [f"{n}: named twice in the file" for n in twice]
         if not wanted and not problems:
@@ -307,22 +296,20 @@ def create_users() -> Response | tuple[str, int]:
         if problems:
             return _users_page("Nothing was created; fix these lines:", 422, problems=problems)
         try:
-            with context().sessions.begin() as session:
-                for name, password, role in wanted:
-                    repo.create_user(session, name, password, Role(role))
-        except IntegrityError:
+            accounts.create(context().sessions, wanted)
+        except Refused:
             return _users_page("Nothing was created: some of these names exist already.", 422)
         flash(f"Created {len(wanted)} accounts.", "ok")
         return redirect(url_for("pages.organiser_users"))
     form = {"name": request.form.get("name", "").strip(), "role": request.form.get("role", "contestant")}
     password = request.form.get("password", "")
-    why = _check_account(form["name"], password, form["role"])
+    account = NewAccount(form["name"], password, form["role"])
+    why = accounts.fault(account)
     if why:
         return _users_page(why, 422, form)
     try:
-        with context().sessions.begin() as session:
-            repo.create_user(session, form["name"], password, Role(form["role"]))
-    except IntegrityError:
+        accounts.create(context().sessions, [account])
+    except Refused:
         return _users_page(f"An account called {form['name']} exists already.", 422, form)
     flash(f"Created {form['name']}.", "ok")
     return redirect(url_for("pages.organiser_users"))
