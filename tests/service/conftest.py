@@ -23,9 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
-from kit import wait_until
-from service_kit import Service, stop_all, sum_package
+from service_kit import Service, stop_all, sum_package, wait_workers
 
 from judge.service.redis_server import EmbeddedRedis
 from judge.storage import connect, migrate, session_factory
@@ -143,19 +141,8 @@ def _service(data_dir: Path, database_url: str, extra_env: dict[str, str] | None
     def tails() -> str:
         return "\n".join(f"--- {n}.log\n{_tail(data_dir / f'{n}.log')}" for n in logs)
 
-    def ready() -> bool:
-        if any(p.poll() is not None for p in procs):
-            pytest.fail("the service did not start:\n" + tails())
-        r = requests.get(
-            svc.url("/workers"),
-            headers={"Authorization": f"Bearer {svc.tokens['organiser']}"},
-            timeout=5,
-        )
-        return r.status_code == 200 and bool(r.json()["workers"])
-
     try:
-        wait_until(ready, what="the service to be ready", timeout_s=120, every_s=0.2, context=tails,
-                   retry_on=(requests.ConnectionError, requests.Timeout))  # listening, still starting
+        wait_workers(svc.base, svc.tokens["organiser"], procs, context=tails)
         yield svc
     finally:
         stop_all(procs)
