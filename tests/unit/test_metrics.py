@@ -102,16 +102,25 @@ def test_observe_refuses(name: str, seconds: float, message: str) -> None:
     assert recorder.pending() == 0
 
 
-def test_the_buffer_drops_the_oldest_beyond_its_bound() -> None:
+def written(client: redis.Redis, name: str) -> tuple[int, float]:
+    """The count and sum a flush wrote for histogram `name`: of 3 of 1..5 s, only 3, 4, 5 sum to 12."""
+    stored = client.hgetall(f"judge:metrics:{name}")
+    return int(stored.get(b"count", 0)), float(stored.get(b"sum", 0))
+
+
+@needs_redis
+def test_the_buffer_drops_the_oldest_beyond_its_bound(client: redis.Redis) -> None:
     recorder = Recorder(max_buffered=3)
     for s in (1.0, 2.0, 3.0, 4.0, 5.0):
         recorder.observe(JUDGING_LATENCY, s)
     assert recorder.pending() == 3
     assert recorder.dropped == 2
-    assert [s for _, s in recorder._pending] == [3.0, 4.0, 5.0]
+    assert recorder.flush(client) == 3
+    assert written(client, JUDGING_LATENCY) == (3, 3.0 + 4.0 + 5.0)
 
 
-def test_a_failed_flush_keeps_the_buffer() -> None:
+@needs_redis
+def test_a_failed_flush_keeps_the_buffer(client: redis.Redis) -> None:
     recorder = Recorder(max_buffered=4)
     recorder.observe(JUDGING_LATENCY, 1.0)
     recorder.observe(BOX_START, 0.002)
@@ -123,7 +132,9 @@ def test_a_failed_flush_keeps_the_buffer() -> None:
         assert recorder.flush(c) == 0
     assert recorder.pending() == 4
     assert recorder.dropped == 1
-    assert [s for _, s in recorder._pending] == [0.002, 5.0, 6.0, 7.0]
+    assert recorder.flush(client) == 4
+    assert written(client, BOX_START) == (1, pytest.approx(0.002))
+    assert written(client, JUDGING_LATENCY) == (3, 5.0 + 6.0 + 7.0)  # the 1.0 was the oldest
 
 
 # --- flush into a real Redis ---------------------------------------------------------------------
