@@ -9,7 +9,6 @@ order of the progress events must be the same; the second lane must have run tes
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -48,17 +47,6 @@ def lanes(tmp_path: Path) -> Lanes:
     """Two boxes at once: this process's, and one more on a core this test lends itself."""
     cpu = str(min(os.sched_getaffinity(0)))
     return Lanes(sandbox.default(), [cpu], width=2, own=None, directory=str(tmp_path / "cores"))
-
-
-@pytest.fixture
-def boxes() -> Iterator[list[float]]:
-    """Every box the process's sandbox hands out while the test runs (both lanes take from it)."""
-    sb = sandbox.default()
-    seen: list[float] = []
-    before = sb.on_box_start
-    sb.on_box_start = seen.append
-    yield seen
-    sb.on_box_start = before
 
 
 def graded(grader: Grader, source: bytes, lanes: Lanes | None) -> tuple[GradeResult, list[str]]:
