@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from judge.service import metrics, workers
 from judge.service.metrics import BOX_START, HISTOGRAMS, JUDGING_LATENCY, Recorder
 from judge.service.settings import Settings
-from judge.storage import connect, migrate, repo, session_factory
+from judge.storage import repo
 from judge.verdict import Verdict
 from web.app import create_app
 
@@ -44,11 +44,8 @@ def client(redis_url: str) -> Iterator[redis.Redis]:
 
 
 @pytest.fixture
-def sessions(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
-    engine = connect(f"sqlite:///{tmp_path / 'judge.db'}")
-    migrate(engine)
-    yield session_factory(engine)
-    engine.dispose()
+def sessions(sqlite_sessions: sessionmaker[Session]) -> sessionmaker[Session]:
+    return sqlite_sessions  # one SQLite database: these tests are about metrics, not storage
 
 
 def away() -> redis.Redis:
