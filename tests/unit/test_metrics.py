@@ -10,8 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
 
 import pytest
 import redis
@@ -24,10 +23,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from judge.service import metrics, workers
 from judge.service.metrics import BOX_START, HISTOGRAMS, JUDGING_LATENCY, Recorder
-from judge.service.settings import Settings
 from judge.storage import repo
 from judge.verdict import Verdict
-from web.app import create_app
 
 needs_redis = pytest.mark.skipif(
     shutil.which("redis-server") is None and os.environ.get("CI") != "true",
@@ -266,26 +263,22 @@ def test_render_on_an_empty_service(client: redis.Redis, sessions: sessionmaker[
 # --- GET /metrics --------------------------------------------------------------------------------
 
 
-def _app(tmp_path: Path, redis_url: str) -> Flask:
-    return create_app(Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path}/j.db",
-                               redis_url=redis_url))
-
-
 @needs_redis
-def test_get_metrics_is_open_without_a_token(tmp_path: Path, client: redis.Redis, redis_url: str,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_get_metrics_is_open_without_a_token(make_app: Callable[..., Flask], client: redis.Redis,
+                                             redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("JUDGE_METRICS_TOKEN", raising=False)
-    response = _app(tmp_path, redis_url).test_client().get("/metrics")
+    response = make_app(redis_url).test_client().get("/metrics")
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
     assert "judge_workers_alive" in families(response.text)
 
 
 @needs_redis
-def test_get_metrics_asks_for_the_token_when_one_is_set(tmp_path: Path, client: redis.Redis, redis_url: str,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_get_metrics_asks_for_the_token_when_one_is_set(
+        make_app: Callable[..., Flask], client: redis.Redis, redis_url: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JUDGE_METRICS_TOKEN", "s3cret")
-    web = _app(tmp_path, redis_url).test_client()
+    web = make_app(redis_url).test_client()
     for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic s3cret"},
                     {"Authorization": "Bearer s3cretx"}):
         response = web.get("/metrics", headers=headers)
@@ -298,16 +291,18 @@ def test_get_metrics_asks_for_the_token_when_one_is_set(tmp_path: Path, client: 
     assert response.mimetype == "text/plain"
 
 
-def test_get_metrics_without_redis_is_503_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_get_metrics_without_redis_is_503_json(make_app: Callable[..., Flask],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("JUDGE_METRICS_TOKEN", raising=False)
-    response = _app(tmp_path, NOWHERE).test_client().get("/metrics")
+    response = make_app(NOWHERE).test_client().get("/metrics")
     assert response.status_code == 503
     assert response.is_json
     assert response.get_json()["error"]["code"] == "queue_unavailable"
 
 
-def test_the_token_is_checked_before_redis_is_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_token_is_checked_before_redis_is_asked(make_app: Callable[..., Flask],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JUDGE_METRICS_TOKEN", "s3cret")
-    web = _app(tmp_path, NOWHERE).test_client()
+    web = make_app(NOWHERE).test_client()
     assert web.get("/metrics").status_code == 401
     assert web.get("/metrics", headers={"Authorization": "Bearer s3cret"}).status_code == 503
