@@ -3,9 +3,10 @@
 a plain SQLite database.
 
 `redis_url` is a redis-server of the test module's own (judge/service/redis_server.py), started
-once per module. `sqlite_sessions` is a session factory on a migrated SQLite file under tmp_path,
-for a module whose tests are about something else than storage (tests/unit/conftest.py's
-`sessions` runs on every backend instead).
+once per module; `redis_client` is a client of it, on a database emptied for the test.
+`sqlite_sessions` is a session factory on a migrated SQLite file under tmp_path, for a module
+whose tests are about something else than storage (tests/unit/conftest.py's `sessions` runs on
+every backend instead).
 
 `sandbox_ready` skips a test where the host cannot run boxes, with the reason `sandbox.check`
 gives, except under CI=true, where a skip would hide a broken sandbox and so fails instead
@@ -129,6 +130,16 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     with EmbeddedRedis(tmp_path_factory.mktemp("redis")) as server:
         yield server.url
+
+
+@pytest.fixture
+def redis_client(redis_url: str) -> Iterator[Any]:
+    import redis
+
+    client = redis.Redis.from_url(redis_url, socket_timeout=5)
+    client.flushdb()
+    yield client
+    client.close()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 import redis
@@ -31,13 +31,6 @@ needs_redis = pytest.mark.skipif(
     reason="no redis-server here; `apt-get install redis-server` (Debian's package) to run these",
 )
 NOWHERE = "redis://127.0.0.1:1/0"  # nobody listens on port 1
-
-
-@pytest.fixture
-def client(redis_url: str) -> Iterator[redis.Redis]:
-    with redis.Redis.from_url(redis_url) as c:
-        c.flushdb()
-        yield c
 
 
 @pytest.fixture
@@ -96,25 +89,25 @@ def test_observe_refuses(name: str, seconds: float, message: str) -> None:
     assert recorder.pending() == 0
 
 
-def written(client: redis.Redis, name: str) -> tuple[int, float]:
+def written(redis_client: redis.Redis, name: str) -> tuple[int, float]:
     """The count and sum a flush wrote for histogram `name`: of 3 of 1..5 s, only 3, 4, 5 sum to 12."""
-    stored = client.hgetall(f"judge:metrics:{name}")
+    stored = redis_client.hgetall(f"judge:metrics:{name}")
     return int(stored.get(b"count", 0)), float(stored.get(b"sum", 0))
 
 
 @needs_redis
-def test_the_buffer_drops_the_oldest_beyond_its_bound(client: redis.Redis) -> None:
+def test_the_buffer_drops_the_oldest_beyond_its_bound(redis_client: redis.Redis) -> None:
     recorder = Recorder(max_buffered=3)
     for s in (1.0, 2.0, 3.0, 4.0, 5.0):
         recorder.observe(JUDGING_LATENCY, s)
     assert recorder.pending() == 3
     assert recorder.dropped == 2
-    assert recorder.flush(client) == 3
-    assert written(client, JUDGING_LATENCY) == (3, 3.0 + 4.0 + 5.0)
+    assert recorder.flush(redis_client) == 3
+    assert written(redis_client, JUDGING_LATENCY) == (3, 3.0 + 4.0 + 5.0)
 
 
 @needs_redis
-def test_a_failed_flush_keeps_the_buffer(client: redis.Redis) -> None:
+def test_a_failed_flush_keeps_the_buffer(redis_client: redis.Redis) -> None:
     recorder = Recorder(max_buffered=4)
     recorder.observe(JUDGING_LATENCY, 1.0)
     recorder.observe(BOX_START, 0.002)
@@ -126,45 +119,45 @@ def test_a_failed_flush_keeps_the_buffer(client: redis.Redis) -> None:
         assert recorder.flush(c) == 0
     assert recorder.pending() == 4
     assert recorder.dropped == 1
-    assert recorder.flush(client) == 4
-    assert written(client, BOX_START) == (1, pytest.approx(0.002))
-    assert written(client, JUDGING_LATENCY) == (3, 5.0 + 6.0 + 7.0)  # the 1.0 was the oldest
+    assert recorder.flush(redis_client) == 4
+    assert written(redis_client, BOX_START) == (1, pytest.approx(0.002))
+    assert written(redis_client, JUDGING_LATENCY) == (3, 5.0 + 6.0 + 7.0)  # the 1.0 was the oldest
 
 
 # --- flush into a real Redis ---------------------------------------------------------------------
 
 
 @needs_redis
-def test_flush_writes_buckets_sum_and_count_then_clears(client: redis.Redis) -> None:
+def test_flush_writes_buckets_sum_and_count_then_clears(redis_client: redis.Redis) -> None:
     recorder = Recorder()
     for s in (0.05, 0.1, 0.3, 3.0, 4000.0):
         recorder.observe(JUDGING_LATENCY, s)
     recorder.observe(BOX_START, 0.0007)
-    assert recorder.flush(client) == 6
+    assert recorder.flush(redis_client) == 6
     assert recorder.pending() == 0
-    stored = client.hgetall("judge:metrics:judge_judging_latency_seconds")
+    stored = redis_client.hgetall("judge:metrics:judge_judging_latency_seconds")
     assert stored == {b"le=0.1": b"2", b"le=0.5": b"1", b"le=5.0": b"1", b"le=+Inf": b"1",
                       b"sum": stored[b"sum"], b"count": b"5"}
     assert float(stored[b"sum"]) == pytest.approx(4003.45)
-    assert client.hgetall("judge:metrics:judge_box_start_seconds")[b"le=0.001"] == b"1"
-    assert recorder.flush(client) == 0  # nothing left: nothing written
-    assert client.hget("judge:metrics:judge_judging_latency_seconds", "count") == b"5"
+    assert redis_client.hgetall("judge:metrics:judge_box_start_seconds")[b"le=0.001"] == b"1"
+    assert recorder.flush(redis_client) == 0  # nothing left: nothing written
+    assert redis_client.hget("judge:metrics:judge_judging_latency_seconds", "count") == b"5"
 
 
 @needs_redis
-def test_flushes_add_up_and_drops_are_written_once(client: redis.Redis) -> None:
+def test_flushes_add_up_and_drops_are_written_once(redis_client: redis.Redis) -> None:
     recorder = Recorder(max_buffered=2)
     for s in (1.0, 1.0, 1.0):
         recorder.observe(JUDGING_LATENCY, s)
-    assert recorder.flush(client) == 2
+    assert recorder.flush(redis_client) == 2
     recorder.observe(JUDGING_LATENCY, 1.0)
-    assert recorder.flush(client) == 1
-    stored = client.hgetall("judge:metrics:judge_judging_latency_seconds")
+    assert recorder.flush(redis_client) == 1
+    stored = redis_client.hgetall("judge:metrics:judge_judging_latency_seconds")
     assert stored[b"le=1.0"] == b"3" and stored[b"count"] == b"3" and stored[b"dropped"] == b"1"
 
 
 @needs_redis
-def test_concurrent_observers_lose_nothing(client: redis.Redis) -> None:
+def test_concurrent_observers_lose_nothing(redis_client: redis.Redis) -> None:
     recorder = Recorder()
     threads, each = 8, 500
     done = threading.Event()
@@ -175,7 +168,7 @@ def test_concurrent_observers_lose_nothing(client: redis.Redis) -> None:
 
     def flush() -> None:
         while not done.is_set():
-            recorder.flush(client)
+            recorder.flush(redis_client)
 
     flusher = threading.Thread(target=flush)
     flusher.start()
@@ -186,8 +179,8 @@ def test_concurrent_observers_lose_nothing(client: redis.Redis) -> None:
         t.join()
     done.set()
     flusher.join()
-    recorder.flush(client)
-    assert client.hget("judge:metrics:judge_box_start_seconds", "count") == str(threads * each).encode()
+    recorder.flush(redis_client)
+    assert redis_client.hget("judge:metrics:judge_box_start_seconds", "count") == str(threads * each).encode()
 
 
 # --- the scrape ----------------------------------------------------------------------------------
@@ -204,17 +197,17 @@ def _fill(sessions: sessionmaker[Session]) -> None:
 
 @needs_redis
 def test_render_reads_queues_submissions_histograms_and_workers(
-    client: redis.Redis, sessions: sessionmaker[Session]
+    redis_client: redis.Redis, sessions: sessionmaker[Session]
 ) -> None:
     _fill(sessions)
-    client.lpush("judge.lang.c", b"task-1", b"task-2")
-    workers.announce(client, {"name": "w1", "concurrency": 3})
+    redis_client.lpush("judge.lang.c", b"task-1", b"task-2")
+    workers.announce(redis_client, {"name": "w1", "concurrency": 3})
     recorder = Recorder()
     for s in (0.2, 0.2, 7.0):
         recorder.observe(JUDGING_LATENCY, s)
-    recorder.flush(client)
+    recorder.flush(redis_client)
     with sessions() as session:
-        text = metrics.render(client, session).decode()
+        text = metrics.render(redis_client, session).decode()
     found = families(text)
 
     queues = by_label(found["judge_queue_depth"], "queue")
@@ -252,9 +245,9 @@ def test_render_reads_queues_submissions_histograms_and_workers(
 
 
 @needs_redis
-def test_render_on_an_empty_service(client: redis.Redis, sessions: sessionmaker[Session]) -> None:
+def test_render_on_an_empty_service(redis_client: redis.Redis, sessions: sessionmaker[Session]) -> None:
     with sessions() as session:
-        found = families(metrics.render(client, session).decode())
+        found = families(metrics.render(redis_client, session).decode())
     assert set(by_label(found["judge_submissions"], "verdict").values()) == {0}
     assert samples(found["judge_workers_alive"])["judge_workers_alive", ()] == 0
     assert samples(found["judge_worker_slots"])["judge_worker_slots", ()] == 0
@@ -264,7 +257,7 @@ def test_render_on_an_empty_service(client: redis.Redis, sessions: sessionmaker[
 
 
 @needs_redis
-def test_get_metrics_is_open_without_a_token(make_app: Callable[..., Flask], client: redis.Redis,
+def test_get_metrics_is_open_without_a_token(make_app: Callable[..., Flask], redis_client: redis.Redis,
                                              redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("JUDGE_METRICS_TOKEN", raising=False)
     response = make_app(redis_url).test_client().get("/metrics")
@@ -275,7 +268,7 @@ def test_get_metrics_is_open_without_a_token(make_app: Callable[..., Flask], cli
 
 @needs_redis
 def test_get_metrics_asks_for_the_token_when_one_is_set(
-        make_app: Callable[..., Flask], client: redis.Redis, redis_url: str,
+        make_app: Callable[..., Flask], redis_client: redis.Redis, redis_url: str,
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JUDGE_METRICS_TOKEN", "s3cret")
     web = make_app(redis_url).test_client()
