@@ -56,7 +56,7 @@ def sequential_events(n: int) -> list[str]:
 
 
 def test_results_and_events_keep_test_order_when_a_later_test_ends_first(tmp_path: Path) -> None:
-    cases, events = Cases(8, slow=2, after=3), []
+    cases, events = Cases(8, slow=2, after=3), list[str]()
     results = run(cases, two_lanes(tmp_path), events)
     assert results == [(i, True) for i in range(8)]
     assert cases.finished.index(3) < cases.finished.index(2)
@@ -64,7 +64,7 @@ def test_results_and_events_keep_test_order_when_a_later_test_ends_first(tmp_pat
 
 
 def test_the_first_failure_in_test_order_decides_though_a_later_one_failed_first(tmp_path: Path) -> None:
-    cases, events = Cases(8, slow=2, after=3, failing=frozenset({2, 3})), []
+    cases, events = Cases(8, slow=2, after=3, failing=frozenset({2, 3})), list[str]()
     results = run(cases, two_lanes(tmp_path), events)
     assert results == [(0, True), (1, True), (2, False)]
     assert max(cases.finished) == 3  # ran beside test 2, failed first, was dropped; nothing after it
@@ -72,7 +72,7 @@ def test_the_first_failure_in_test_order_decides_though_a_later_one_failed_first
 
 
 def test_run_all_keeps_every_result_after_a_failure(tmp_path: Path) -> None:
-    cases, events = Cases(6, slow=1, after=2, failing=frozenset({1})), []
+    cases, events = Cases(6, slow=1, after=2, failing=frozenset({1})), list[str]()
     results = run(cases, two_lanes(tmp_path), events, stop_at_failure=False)
     assert results == [(0, True), (1, False), (2, True), (3, True), (4, True), (5, True)]
     assert events == sequential_events(6)
