@@ -298,9 +298,11 @@ class GradingService:
                 log.error("%s. Submission %s is left to the reaper: it is queued again once its lease "
                           "is gone and the database answers", e, submission_id)
                 return None
-        if self.on_judged is not None and latency is not None:
-            self.on_judged(latency)
-        self.publish(submission_id, {"event": "done", "submission": graded.document})
+            # the metrics before `done` (a client that heard it finds the grading counted), and
+            # both before the lease's release, a thread's join and a round trip that can wait
+            if self.on_judged is not None and latency is not None:
+                self.on_judged(latency)
+            self.publish(submission_id, {"event": "done", "submission": graded.document})
         return graded
 
     def _attempts(self, job: _Job, claim: repo.Claim) -> Outcome:
