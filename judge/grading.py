@@ -163,9 +163,10 @@ class Grader:
 
         `progress` hears of each test before it runs, `on_test` after, with its result (the
         service publishes these as they happen). `lanes` (a judge worker's, judge/cores.py) lets
-        a pass-fail problem's tests run on several boxes at once, on the idle cores it lends,
-        with the same result, stored tests and events in the same order as one at a time
-        (judge/parallel.py); scoring, interactive and multi-pass problems run one at a time.
+        the tests run on several boxes at once, on the idle cores it lends, with the same
+        result, stored tests and events in the same order as one at a time (judge/parallel.py):
+        a pass-fail problem's tests, a scoring problem's one group at a time (each group's
+        on_reject break stops its own); interactive and multi-pass problems run one at a time.
         """
         lang = languages.by_id(language)
         source = self._with_include(source, language)
