@@ -190,8 +190,7 @@ class Grader:
             return result
 
         run_cases: RunCases | None = None  # None: one test at a time, run_case after run_case
-        if lanes is not None and lanes.width > 1 and not (self.problem.interactive
-                                                             or self.problem.multi_pass):
+        if lanes is not None and lanes.width > 1:
 
             def reported(_index: int, result: GradedTest) -> None:
                 if on_test is not None:
@@ -292,7 +291,7 @@ class Grader:
         sb = sb or self.sb
         try:
             if self.problem.interactive or self.problem.multi_pass:
-                return self._interactive(program, image, case, limits)
+                return self._interactive(program, image, case, limits, sb)
             # the output goes to a file, never into memory whole: the checker streams it
             spool = None if limits.output_limit_kills else tempfile.TemporaryFile(prefix="judge-output-")
             with open(case.input, "rb") as stdin, spool or contextlib.nullcontext():
@@ -331,7 +330,9 @@ class Grader:
                                  limits=self.validator_limits())
 
     def _interactive(self, program: execution.Compiled, image: sandbox.Image, case: TestCase,
-                     limits: Limits) -> GradedTest:
+                     limits: Limits, sb: Boxes) -> GradedTest:
+        """One test of an interactive or multi-pass problem: the submission's box and the
+        validator's, both from `sb` (so both on one core, this process's or a borrowed one)."""
         from . import interactive
 
         vp = self.validator()
@@ -339,11 +340,11 @@ class Grader:
         common = {"input": case.input, "answer": case.answer, "args": args, "limits": limits,
                   "validator_limits": self.validator_limits(), "images": (image, vp.image)}
         if self.problem.multi_pass:
-            out = interactive.run_multi_pass(self.sb, program, vp.program, **common,  # type: ignore[arg-type]
+            out = interactive.run_multi_pass(sb, program, vp.program, **common,  # type: ignore[arg-type]
                                              passes=self.problem.limits.validation_passes,
                                              interactive=self.problem.interactive)
         else:
-            out = interactive.run_interactive(self.sb, program, vp.program, **common)  # type: ignore[arg-type]
+            out = interactive.run_interactive(sb, program, vp.program, **common)  # type: ignore[arg-type]
         sub = out.submission
         verdict = out.verdict_hint
         message = out.judge_message or out.reason or sub.message

@@ -137,3 +137,45 @@ def test_a_scoring_problem_keeps_each_groups_tests_and_score(scoring: Grader, la
     assert both.score == score and both.tests[-1].name == last
     assert both_events == alone_events
     assert lanes.borrowed_tests > 0
+
+
+VALIDATOR = b"""#include <stdio.h>
+int main(int argc, char **argv) {  /* input answer feedback_dir < submission's output */
+    long n, got;
+    FILE *in = fopen(argv[1], "r");
+    if (in == NULL || fscanf(in, "%ld", &n) != 1) return 1;
+    printf("%ld\\n", n);
+    fflush(stdout);
+    if (scanf("%ld", &got) != 1) return 43;
+    return got == 2 * n ? 42 : 43;
+}
+"""
+
+
+@pytest.fixture
+def interactive(sandbox_ready: None, tmp_path: Path) -> Grader:
+    """Double, interactive: the validator tells the submission n and waits for 2n."""
+    root = tmp_path / "double-interactive"
+    (root / "data" / "secret").mkdir(parents=True)
+    (root / "output_validators" / "check").mkdir(parents=True)
+    (root / "problem.yaml").write_text("name: Double\nvalidation: custom interactive\n")
+    (root / "output_validators" / "check" / "check.c").write_bytes(VALIDATOR)
+    for i in range(TESTS):
+        (root / "data" / "secret" / f"{i:02}.in").write_text(f"{i}\n")
+        (root / "data" / "secret" / f"{i:02}.ans").write_text(f"{2 * i}\n")
+    grader = Grader(package.load(root), time_limit_s=0.5)
+    assert grader.problem.interactive
+    return grader
+
+
+@pytest.mark.parametrize(("source", "verdict", "last"), [
+    (AC, Verdict.AC, "secret/15"), (WA_AT_5, Verdict.WA, "secret/05"), (TLE_AT_3, Verdict.TLE, "secret/03"),
+], ids=["accepted", "wrong-answer-on-test-5", "time-limit-on-test-3"])
+def test_an_interactive_problem_keeps_the_sequential_verdict_and_tests(
+        interactive: Grader, lanes: Lanes, source: bytes, verdict: Verdict, last: str) -> None:
+    alone, alone_events = graded(interactive, source, None)
+    both, both_events = graded(interactive, source, lanes)
+    assert (both.verdict, kept(both)) == (alone.verdict, kept(alone))
+    assert both.verdict is verdict and both.tests[-1].name == last
+    assert both_events == alone_events
+    assert lanes.borrowed_tests > 0
