@@ -166,7 +166,7 @@ class Grader:
         the tests run on several boxes at once, on the idle cores it lends, with the same
         result, stored tests and events in the same order as one at a time (judge/parallel.py):
         a pass-fail problem's tests, a scoring problem's one group at a time (each group's
-        on_reject break stops its own); interactive and multi-pass problems run one at a time.
+        on_reject break stops its own); an interactive test's two boxes share its lane's core.
         """
         lang = languages.by_id(language)
         source = self._with_include(source, language)
