@@ -1,5 +1,12 @@
-"""Fixtures shared by every test folder: C probes built once per session, `sandbox_ready`, and
-`wait_until` (tests/kit.py's one polling loop, for a test that takes it as a fixture).
+"""Fixtures shared by every test folder: C probes built once per session, `sandbox_ready`,
+`wait_until` (tests/kit.py's one polling loop, for a test that takes it as a fixture), a Redis and
+a plain SQLite database.
+
+`redis_url` is a redis-server of the test module's own (judge/service/redis_server.py), started
+once per module; `redis_client` is a client of it, on a database emptied for the test.
+`sqlite_sessions` is a session factory on a migrated SQLite file under tmp_path, for a module
+whose tests are about something else than storage (tests/unit/conftest.py's `sessions` runs on
+every backend instead).
 
 `sandbox_ready` skips a test where the host cannot run boxes, with the reason `sandbox.check`
 gives, except under CI=true, where a skip would hide a broken sandbox and so fails instead
@@ -31,6 +38,7 @@ from typing import Any
 import allowance
 import pytest
 from kit import wait_until as _wait_until
+from sqlalchemy.orm import Session, sessionmaker
 
 PRELUDE = """\
 #define _GNU_SOURCE
@@ -114,6 +122,34 @@ def sandbox_ready() -> None:
 @pytest.fixture
 def wait_until() -> Callable[..., object]:
     return _wait_until
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from judge.service.redis_server import EmbeddedRedis
+
+    with EmbeddedRedis(tmp_path_factory.mktemp("redis")) as server:
+        yield server.url
+
+
+@pytest.fixture
+def redis_client(redis_url: str) -> Iterator[Any]:
+    import redis
+
+    client = redis.Redis.from_url(redis_url, socket_timeout=5)
+    client.flushdb()
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def sqlite_sessions(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
+    from judge.storage import connect, migrate, session_factory
+
+    engine = connect(f"sqlite:///{tmp_path / 'judge.db'}")
+    migrate(engine)
+    yield session_factory(engine)
+    engine.dispose()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -1,4 +1,5 @@
-"""What every test folder imports that is not a fixture: `wait_until`, the one polling loop.
+"""What every test folder imports that is not a fixture: `wait_until`, the one polling loop, and
+`free_port`.
 
 A test that waits for something to happen (a service to answer, a submission to be graded, a
 line in a log) asks again and again until the answer comes, or fails at a deadline saying what
@@ -9,6 +10,7 @@ any test module: pytest puts tests/ on sys.path for tests/conftest.py.
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -46,3 +48,11 @@ def wait_until(ask: Callable[[], T], *, what: str, until: Callable[[T], object] 
                 raise AssertionError(f"waited {timeout_s:g} s for {what}; the last answer: {last}"
                                      + (f"\n{context()}" if context is not None else ""))
         time.sleep(every_s)
+
+
+def free_port() -> int:
+    """A TCP port on the loopback that nothing listens on now (the kernel's pick), for a server
+    the test starts."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

@@ -30,7 +30,8 @@ KEEPALIVE_S = 15.0
 STREAM_MAX_S = 3600.0
 
 
-def held_wait(submission_id: int, user: User, bound: float, load: Callable[[], Submission]) -> Submission:
+def held_wait(submission_id: int, user: User, bound: float, load: Callable[[], Submission], *,
+              state: Callable[[], SubmissionState | None] | None = None) -> Submission:
     """The submission once done, or as it stands when `bound` seconds have passed; at once when
     the user has JUDGE_WAITS_PER_USER waits open already (web/holds.py). Both APIs wait this way."""
     lease = None
@@ -39,26 +40,30 @@ def held_wait(submission_id: int, user: User, bound: float, load: Callable[[], S
         if lease is None:
             return load()
     try:
-        return wait_done(submission_id, bound, load)
+        return wait_done(submission_id, bound, load, state=state)
     finally:
         if lease is not None:
             lease.release()
 
 
-def wait_done(submission_id: int, bound: float, load: Callable[[], Submission]) -> Submission:
+def wait_done(submission_id: int, bound: float, load: Callable[[], Submission], *,
+              state: Callable[[], SubmissionState | None] | None = None) -> Submission:
     """`load()` once the submission is done, or when `bound` seconds have passed: subscribed to its
-    progress first, so the `done` event cannot slip between the first read and the listening."""
+    progress first, so the `done` event cannot slip between the first read and the listening.
+    `state()`, when given, is what is read before the end instead of `load()`: the state alone
+    (None: the submission is gone, and `load()` says so)."""
+    look = state or (lambda: load().state)
     pubsub = context().redis.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
     try:
         pubsub.subscribe(progress.channel(submission_id))
         deadline = time.monotonic() + bound
-        sub = load()
-        while sub.state is not SubmissionState.DONE and (left := deadline - time.monotonic()) > 0:
+        now = look()
+        while now not in (SubmissionState.DONE, None) and (left := deadline - time.monotonic()) > 0:
             message = pubsub.get_message(timeout=min(left, 1.0))
             if message is not None and json.loads(message["data"]).get("event") == "done":
                 break
             if message is None:  # re-read now and then: an event lost with a broker restart
-                sub = load()
+                now = look()
         return load()
     finally:
         pubsub.close()

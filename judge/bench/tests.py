@@ -9,9 +9,16 @@ time, shown in the figures), time limit 1 s.
 
 Latency. `runs` rounds; in each, one `POST /api/v1/submissions?wait=true` of the accepted C
 program to each service, in an order drawn afresh per round, each timed from before the POST to
-the answer (its verdict: compile, every test, the checker, store, publish). While one service
-grades the other is idle, so its workers hold no core (judge/cores.py): an idle machine as a
-contestant meets it. Every answer must be AC with every test, or BenchError says which was not.
+the answer (its verdict: compile, every test, the checker, store, publish). Before each POST
+the benchmark waits until the workers have been idle for longer than cores.IDLE_AFTER_S, so
+that they hold no core (judge/cores.py): an idle machine, as a contestant would meet it. Every
+answer must be AC with every test, or BenchError says which was not.
+
+The two services say which cores they hold in a lock directory of their own (JUDGE_CORES_DIR),
+not the machine's: on a machine shared with other judges (this project's CI, other sessions'
+tests), theirs would hold the cores whenever they grade, and the two-core side would measure a
+busy machine instead. Their load still falls on both sides alike, and the load average says how
+much there was.
 
 The figures: each side's median and p90 time to verdict, the ratio of the medians, the
 tests' CPU time (each test's, summed, median over the runs), and how many of the two-core
@@ -34,6 +41,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..cores import IDLE_AFTER_S
 from . import BenchError, percentiles
 from .service import _Client, _multipart, serve
 
@@ -94,8 +102,8 @@ def measure_tests(*, count: int = 100, runs: int = 15, work: int = 2) -> TestsBe
             for side in SIDES:
                 folder = tmp / f"parallelism-{side}"
                 folder.mkdir()
-                clients[side] = stack.enter_context(
-                    serve(folder, 2, ["c"], env_extra={"JUDGE_TEST_PARALLELISM": str(side)}))[0]
+                env = {"JUDGE_TEST_PARALLELISM": str(side), "JUDGE_CORES_DIR": str(tmp / "cores")}
+                clients[side] = stack.enter_context(serve(folder, 2, ["c"], env_extra=env))[0]
                 package = _package(folder / "double.zip", count, source)
                 body, ctype = _multipart("package", "double.zip", package)
                 problem = clients[side].call("POST", "/problems?wait=300", body, ctype, timeout=600)
@@ -108,6 +116,7 @@ def measure_tests(*, count: int = 100, runs: int = 15, work: int = 2) -> TestsBe
             rng = random.Random()
             for _ in range(runs):
                 for side in rng.sample(SIDES, len(SIDES)):
+                    time.sleep(IDLE_AFTER_S + 0.1)  # every worker idle: no core held
                     t0 = time.perf_counter()
                     doc = clients[side].call("POST", "/submissions?wait=true&timeout=120", one, timeout=180)
                     ms[side].append((time.perf_counter() - t0) * 1000)

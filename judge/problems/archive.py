@@ -4,7 +4,7 @@ Reads only, except that unpack_zip writes the zip's files into the directory it 
 A zip (`.zip`, `.kpp`) may hold the package at its top or inside one top folder.
 
 Theory of the zip check (CheckedZip, the one place for packages here and for the organisers'
-batches in web/api/organiser.py): the whole archive is judged before one byte is unpacked, from
+batches in judge/service/batches.py): the whole archive is judged before one byte is unpacked, from
 what it declares, and reading then holds it to what it declared.
 
 1. The end record is read before the central directory is parsed, so a zip claiming a million

@@ -16,16 +16,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
-from kit import wait_until
-from service_kit import Service, stop_all, sum_package
+from kit import free_port
+from service_kit import Service, stop_all, sum_package, wait_workers
 
 from judge.service.redis_server import EmbeddedRedis
 from judge.storage import connect, migrate, session_factory
@@ -33,12 +31,6 @@ from judge.storage.models import Role
 from judge.storage.repo import create_token, create_user
 
 LANGUAGES = "c,python3"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _tail(path: Path, lines: int = 40) -> str:
@@ -103,7 +95,7 @@ def generous_rate_limits() -> Iterator[None]:
 def _service(data_dir: Path, database_url: str, extra_env: dict[str, str] | None = None) -> Iterator[Service]:
     redis_server = EmbeddedRedis(data_dir / "redis")
     redis_url = redis_server.start()
-    port = _free_port()
+    port = free_port()
     env = dict(
         os.environ,
         JUDGE_DATA_DIR=str(data_dir),
@@ -143,19 +135,8 @@ def _service(data_dir: Path, database_url: str, extra_env: dict[str, str] | None
     def tails() -> str:
         return "\n".join(f"--- {n}.log\n{_tail(data_dir / f'{n}.log')}" for n in logs)
 
-    def ready() -> bool:
-        if any(p.poll() is not None for p in procs):
-            pytest.fail("the service did not start:\n" + tails())
-        r = requests.get(
-            svc.url("/workers"),
-            headers={"Authorization": f"Bearer {svc.tokens['organiser']}"},
-            timeout=5,
-        )
-        return r.status_code == 200 and bool(r.json()["workers"])
-
     try:
-        wait_until(ready, what="the service to be ready", timeout_s=120, every_s=0.2, context=tails,
-                   retry_on=(requests.ConnectionError, requests.Timeout))  # listening, still starting
+        wait_workers(svc.base, svc.tokens["organiser"], procs, context=tails)
         yield svc
     finally:
         stop_all(procs)

@@ -4,12 +4,11 @@ Storage fixtures come in one chain, `database_url` -> `engine` -> `sessions`: SQ
 PostgreSQL as well when JUDGE_TEST_POSTGRES_URL names one (.ci/run starts a throwaway one); the
 engine is migrated to the head and, after the test, back to the base, which leaves a shared
 PostgreSQL empty. A module whose tests are about something else (metrics, archives) overrides
-`sessions` with a plain SQLite one of its own.
+`sessions` with tests/conftest.py's plain `sqlite_sessions`.
 
 `make_app` is the web's app factory on a SQLite file under tmp_path and a Redis that
 is away unless a URL is given (the rate limits fail open, as in production); `app` is one such
-app. `redis_url` is a redis-server of this test module's own (judge/service/redis_server.py), started
-once per module. (`wait_until` is every folder's: tests/conftest.py.)
+app. (`redis_url`, `sqlite_sessions` and `wait_until` are every folder's: tests/conftest.py.)
 """
 
 from __future__ import annotations
@@ -24,7 +23,6 @@ from flask import Flask
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from judge.service.redis_server import EmbeddedRedis
 from judge.service.settings import Settings
 from judge.storage import connect, migrate, session_factory
 from judge.storage.db import alembic_config
@@ -69,9 +67,3 @@ def make_app(tmp_path: Path) -> Callable[..., Flask]:
 @pytest.fixture
 def app(make_app: Callable[..., Flask]) -> Flask:
     return make_app()
-
-
-@pytest.fixture(scope="module")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with EmbeddedRedis(tmp_path_factory.mktemp("redis")) as server:
-        yield server.url

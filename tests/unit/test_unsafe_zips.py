@@ -1,7 +1,7 @@
 """judge/problems/archive.py's CheckedZip: hostile zips refused, with the reason, before anything
 is written; and `judge verify` never reads through a link that leaves the package.
 
-Packages (unpack_zip) and the organisers' batches (web/api/organiser.py) share CheckedZip, so
+Packages (unpack_zip) and the organisers' batches (judge/service/batches.py) share CheckedZip, so
 these cases hold for both; tests/service/test_bad_input.py sends the same zips over HTTP. The
 bounds are made small here (monkeypatch) so each zip is a few KB.
 """

@@ -24,7 +24,7 @@ from judge.service import submissions
 from judge.service.documents import submission_json
 from judge.service.submissions import NewSubmission
 from judge.storage import repo
-from judge.storage.models import Submission, User
+from judge.storage.models import Submission, SubmissionState, User
 from web.api import ID, MAX_ID
 from web.api import blueprint as bp
 from web.api.auth import is_staff, may_see, require_organiser, require_user
@@ -65,8 +65,16 @@ def _load(submission_id: int, user: User) -> Submission:
     return sub
 
 
-def _wait(submission_id: int, user: User, bound: float) -> Submission:
-    return held_wait(submission_id, user, bound, lambda: _load(submission_id, user))
+def _wait(submission_id: int, user: User, bound: float, *, own: bool = False) -> Submission:
+    """`own`: the caller made the submission just now, so it may see it, and only its state is
+    read until it is done (no test rows, no document): the whole of it is read once, at the end."""
+
+    def state() -> SubmissionState | None:
+        with context().sessions() as session:
+            return repo.state_of(session, submission_id)
+
+    return held_wait(submission_id, user, bound, lambda: _load(submission_id, user),
+                     state=state if own else None)
 
 
 def _answer(sub: Submission, status: int, user: User) -> tuple[dict[str, Any], int, dict[str, str]]:
@@ -79,7 +87,7 @@ def post_submission() -> tuple[dict[str, Any], int, dict[str, str]]:
     user = require_user("submit")
     bound = _wanted_bound()
     (sid,) = submissions.create(context(), [NewSubmission.from_json(_json_body(), user.id)])
-    sub = _wait(sid, user, bound) if bound is not None else _load(sid, user)
+    sub = _wait(sid, user, bound, own=True) if bound is not None else _load(sid, user)
     return _answer(sub, 201, user)
 
 
@@ -100,9 +108,9 @@ def post_submissions_batch() -> tuple[dict[str, Any], int]:
         except Refused as e:
             raise refusal(e, f"submissions[{i}]: {e.message}") from None
     ids = submissions.create(context(), wanted)
-    with context().sessions() as session:
+    with context().sessions() as session:  # one query for them all, not one each
         docs = [submission_json(s, secret_feedback=is_staff(user))
-                for s in (repo.get_submission(session, i) for i in ids) if s is not None]
+                for s in repo.submissions_of(session, ids=ids)]
     return {"submissions": docs}, 201
 
 
