@@ -1,12 +1,16 @@
 """The JSON API under /api/v1, documented in openapi.yaml (served as /api/v1/openapi.json).
 
-* errors.py       every error as {"error": {"code", "message"}}
+* errors.py       every error as {"error": {"code", "message"}}, the service's refusals too
 * body.py         JSON bodies: parsed without surprises, strings that can be stored
 * auth.py         bearer tokens; who may see and do what
 * submissions.py  submit (to a problem or ad hoc), read, wait, follow (SSE), batch, rejudge
 * catalogue.py    languages, problems (organisers import packages), the caller's account
 * organiser.py    batches and their results, rejudging a problem, the queue and the workers
 * openapi.py      GET /api/v1/openapi.json: openapi.yaml as JSON, naming this server; no token
+
+The views parse a request, call the service (judge/service/: submissions.py, batches.py,
+problems.py) and answer; a refusal of the service (judge.errors.Refused) is answered by errors.py.
+The pages (web/pages/) call the same service and never these views.
 """
 
 from __future__ import annotations
