@@ -29,6 +29,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from judge.errors import JudgeError
 from judge.storage.models import (
@@ -308,7 +309,7 @@ def _require(session: Session, submission_id: int) -> Submission:
 
 def _clear_result(session: Session, submission: Submission) -> None:
     session.execute(delete(TestResult).where(TestResult.submission_id == submission.id))
-    session.expire(submission, ["tests"])
+    set_committed_value(submission, "tests", [])  # none left: known without reading them back
     submission.verdict = None
     submission.score = None
     submission.time_s = None
