@@ -124,9 +124,9 @@ class Entry:
         uid = doc.get("uid")
         if uid is not None and (not isinstance(uid, int) or isinstance(uid, bool)):
             raise ValueError("registry entry field 'uid' is not int")
-        cgroup = BoxCgroup(_get(cg, "version", int), tuple(Path(str(d)) for d in dirs),
-                           Path(_get(cg, "memory", str)), Path(_get(cg, "pids", str)),
-                           Path(_get(cg, "cpu", str)), None if cpuset is None else Path(str(cpuset)))
+        cgroup = BoxCgroup.of(_get(cg, "version", int), tuple(Path(str(d)) for d in dirs),
+                              Path(_get(cg, "memory", str)), Path(_get(cg, "pids", str)),
+                              Path(_get(cg, "cpu", str)), None if cpuset is None else Path(str(cpuset)))
         for d in (*cgroup.dirs, cgroup.memory, cgroup.pids, cgroup.cpu):
             # stop signals every process of this cgroup: never one that is not a box's
             if d.parent.name != "judge" or not d.name.startswith("box-"):
@@ -314,7 +314,7 @@ class Registry:
         for entry in self.entries():
             try:
                 cpu = entry.cgroup.cpu_ns() - entry.cpu_baseline_ns
-                memory = _memory_now(entry.cgroup)
+                memory = entry.cgroup.memory_now()
             except (OSError, ValueError):
                 continue  # the box ended while we looked
             out.append(RunningBox(entry=entry, cpu_time_ns=max(cpu, 0), memory_bytes=memory))
@@ -388,12 +388,6 @@ class Registry:
                 path.unlink()
         except OSError:
             pass
-
-
-def _memory_now(cg: BoxCgroup) -> int:
-    name = "memory.usage_in_bytes" if cg.version == 1 else "memory.current"
-    with open(cg.memory / name, encoding="ascii") as f:
-        return int(f.read())
 
 
 def _open_init(entry: Entry) -> int | None:
