@@ -339,6 +339,20 @@ class Box:
             stdout_over=capture.over.get(capture.out_r, False), stderr_over=capture.over[capture.err_r],
         ))
 
+    def processes(self) -> set[int]:
+        """Host pids of the box's processes, init included; empty once the box is over."""
+        return set() if self.cgroup is None else self.cgroup.processes()
+
+    def kill_program(self) -> None:
+        """SIGKILL every process of the box but its init, which then reports the program's death.
+
+        For a caller that watches the run from another thread (judge/interactive.py). Killing
+        init instead would leave the run without a report (a SandboxError); a limit the keeper
+        enforces kills init, and then the keeper knows why.
+        """
+        if self.cgroup is not None:
+            registry.signal_box(self.cgroup, self.init_pid, signal.SIGKILL)
+
     def _operator_action(self) -> str | None:
         return self._registry.operator_action(self.id) if self._registry is not None else None
 
