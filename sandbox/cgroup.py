@@ -43,7 +43,7 @@ import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from .errors import HostSetupError, SandboxError
 
@@ -92,6 +92,15 @@ def _own_paths() -> dict[str, str]:
     return own
 
 
+class Figures(NamedTuple):
+    """The files of a box's cgroup that a run's figures come from."""
+
+    cpu: str  # CPU time of every task that was ever in the cgroup
+    peak: str  # the highest memory use since the last reset
+    usage: str  # memory use now
+    oom: str  # holds the line "oom_kill N"
+
+
 @dataclass(frozen=True, slots=True)
 class BoxCgroup(ABC):
     """The cgroup(s) of one box, on the host's cgroup version: `CgroupV1` or `CgroupV2`.
@@ -101,10 +110,7 @@ class BoxCgroup(ABC):
     """
 
     version: ClassVar[int]
-    CPU_FILE: ClassVar[str]  # CPU time of every task that was ever in the cgroup
-    PEAK_FILE: ClassVar[str]  # the highest memory use since the last reset
-    USAGE_FILE: ClassVar[str]  # memory use now
-    OOM_FILE: ClassVar[str]  # holds the line "oom_kill N"
+    files: ClassVar[Figures]  # where this version keeps the figures a run reads
 
     dirs: tuple[Path, ...]
     memory: Path
@@ -149,7 +155,7 @@ class BoxCgroup(ABC):
         """Start this run's accounting now; returns the CPU baseline in ns (0 where reset works)."""
 
     def open_cpu(self) -> int:
-        return os.open(self.cpu / self.CPU_FILE, os.O_RDONLY | os.O_CLOEXEC)
+        return os.open(self.cpu / self.files.cpu, os.O_RDONLY | os.O_CLOEXEC)
 
     def cpu_ns(self, fd: int | None = None) -> int:
         """CPU time of every task that was ever in the box, in ns."""
@@ -165,17 +171,17 @@ class BoxCgroup(ABC):
 
     @abstractmethod
     def _parse_cpu(self, data: str) -> int:
-        """CPU_FILE's text as ns."""
+        """The text of files.cpu as ns."""
 
     def memory_peak(self) -> int:
-        return int(_read(self.memory / self.PEAK_FILE))
+        return int(_read(self.memory / self.files.peak))
 
     def memory_now(self) -> int:
         """Memory in use now, tmpfs pages included (`judge ps`)."""
-        return int(_read(self.memory / self.USAGE_FILE))
+        return int(_read(self.memory / self.files.usage))
 
     def oom_kills(self) -> int:
-        for line in _read(self.memory / self.OOM_FILE).splitlines():
+        for line in _read(self.memory / self.files.oom).splitlines():
             key, _, value = line.partition(" ")
             if key == "oom_kill":
                 return int(value)
@@ -216,10 +222,8 @@ class CgroupV1(BoxCgroup):
     """One directory per controller (memory, pids, cpuacct, cpuset); counters that reset."""
 
     version: ClassVar[int] = 1
-    CPU_FILE: ClassVar[str] = "cpuacct.usage"
-    PEAK_FILE: ClassVar[str] = "memory.max_usage_in_bytes"
-    USAGE_FILE: ClassVar[str] = "memory.usage_in_bytes"
-    OOM_FILE: ClassVar[str] = "memory.oom_control"
+    files: ClassVar[Figures] = Figures("cpuacct.usage", "memory.max_usage_in_bytes", "memory.usage_in_bytes",
+                                       "memory.oom_control")
 
     @classmethod
     def make(cls, bases: dict[str, Path], name: str) -> CgroupV1:
@@ -264,10 +268,7 @@ class CgroupV2(BoxCgroup):
     """One directory for every controller; the CPU counter cannot be reset, so a run has a baseline."""
 
     version: ClassVar[int] = 2
-    CPU_FILE: ClassVar[str] = "cpu.stat"
-    PEAK_FILE: ClassVar[str] = "memory.peak"
-    USAGE_FILE: ClassVar[str] = "memory.current"
-    OOM_FILE: ClassVar[str] = "memory.events"
+    files: ClassVar[Figures] = Figures("cpu.stat", "memory.peak", "memory.current", "memory.events")
 
     @classmethod
     def make(cls, bases: dict[str, Path], name: str) -> CgroupV2:
