@@ -41,12 +41,13 @@ from typing import BinaryIO
 import sandbox
 from sandbox import Limits, MiB, SandboxError
 
-from . import execution, images, languages
+from . import execution, images, languages, parallel
 from . import submission as submission_mod
 from .checkers import CheckResult
 from .checkers import default as default_checker
 from .checkers import validator as custom
 from .checkers.validator import ValidatorProgram
+from .cores import Boxes, Lanes
 from .errors import JudgeError
 from .problems.model import Grading, Problem, TestCase, TestGroup
 from .submission import Source
@@ -155,11 +156,14 @@ class Grader:
 
     def grade(self, source: Source, language: str, *, main: str | None = None,
               progress: Progress | None = None, limits: Limits | None = None,
-              on_test: TestDone | None = None) -> GradeResult:
+              on_test: TestDone | None = None, lanes: Lanes | None = None) -> GradeResult:
         """Grade one submission; `limits` replace the problem's run limits (a DMOJ test's own).
 
         `progress` hears of each test before it runs, `on_test` after, with its result (the
-        service publishes these as they happen).
+        service publishes these as they happen). `lanes` (a judge worker's, judge/cores.py) lets
+        a pass-fail problem's tests run on several boxes at once, on the idle cores it lends,
+        with the same result, stored tests and events in the same order as one at a time
+        (judge/parallel.py); scoring, interactive and multi-pass problems run one at a time.
         """
         lang = languages.by_id(language)
         source = self._with_include(source, language)
@@ -186,6 +190,16 @@ class Grader:
         if self.problem.scoring:
             root = self._group(self.problem.data, run_case, is_root=True, done={})
             verdict, score, tests = root.verdict, root.score, root.tests
+        elif lanes is not None and lanes.width > 1 and not (self.problem.interactive
+                                                             or self.problem.multi_pass):
+            tests = parallel.run_tests(
+                self.problem.cases(), lambda case, sb: self._test(compiled, image, case, limits, sb=sb),
+                own=self.sb, lanes=lanes, failed=lambda t: t.verdict is not Verdict.AC,
+                stop_at_failure=not self.run_all,
+                progress=(lambda case: progress(case.name)) if progress is not None else None,
+                on_test=on_test)
+            score = None
+            verdict = next((t.verdict for t in tests if t.verdict is not Verdict.AC), Verdict.AC)
         else:
             tests = []
             verdict, score = Verdict.AC, None
@@ -270,14 +284,16 @@ class Grader:
         return _Group(verdict, score, tests)
 
     def _test(self, program: execution.Compiled, image: sandbox.Image, case: TestCase,
-              limits: Limits) -> GradedTest:
+              limits: Limits, *, sb: Boxes | None = None) -> GradedTest:
+        """One test, its boxes from `sb` (a borrowed core's, judge/cores.py) or this grader's."""
+        sb = sb or self.sb
         try:
             if self.problem.interactive or self.problem.multi_pass:
                 return self._interactive(program, image, case, limits)
             # the output goes to a file, never into memory whole: the checker streams it
             spool = None if limits.output_limit_kills else tempfile.TemporaryFile(prefix="judge-output-")
             with open(case.input, "rb") as stdin, spool or contextlib.nullcontext():
-                run = execution.run_program(self.sb, program, limits, image=image, stdin=stdin.fileno(),
+                run = execution.run_program(sb, program, limits, image=image, stdin=stdin.fileno(),
                                             stdout_to=spool)
                 common = {"name": case.name, "time_s": run.cpu_time_ms / 1000,
                           "wall_s": run.wall_time_ms / 1000, "memory": run.memory_bytes}
@@ -286,12 +302,13 @@ class Grader:
                     return GradedTest(verdict=verdict, message=run.message, **common)  # type: ignore[arg-type]
                 if spool is not None:
                     spool.seek(0)
-                check = self._check(case, run.stdout if spool is None else spool)
+                check = self._check(case, run.stdout if spool is None else spool, sb)
             return _from_check(check, common)
         except (JudgeError, SandboxError, OSError) as e:
             return GradedTest(name=case.name, verdict=Verdict.IE, message=f"internal error: {e}")
 
-    def _check(self, case: TestCase, output: bytes | BinaryIO) -> CheckResult:
+    def _check(self, case: TestCase, output: bytes | BinaryIO,
+               sb: Boxes | None = None) -> CheckResult:
         """The checker's word on one output: bytes, or a file at its start (streamed, not read whole)."""
         args = (*self.problem.output_validator_args, *case.output_validator_args)
         if self.problem.output_validator is None:
@@ -304,9 +321,9 @@ class Grader:
         assert case.answer is not None
         if self.problem.checker_protocol == "testlib":  # the box is given a copy: bytes it is
             data = output if isinstance(output, bytes) else output.read()
-            return custom.run_testlib(self.sb, vp, input=case.input, output=data, answer=case.answer,
+            return custom.run_testlib(sb or self.sb, vp, input=case.input, output=data, answer=case.answer,
                                       limits=self.validator_limits())
-        return custom.run_kattis(self.sb, vp, input=case.input, answer=case.answer,
+        return custom.run_kattis(sb or self.sb, vp, input=case.input, answer=case.answer,
                                  output=output if isinstance(output, bytes) else output.fileno(), args=args,
                                  limits=self.validator_limits())
 

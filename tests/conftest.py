@@ -1,4 +1,12 @@
-"""Fixtures shared by every test folder: C probes built once per session, and `sandbox_ready`.
+"""Fixtures shared by every test folder: C probes built once per session, `sandbox_ready`,
+`wait_until` (tests/kit.py's one polling loop, for a test that takes it as a fixture), a Redis and
+a plain SQLite database.
+
+`redis_url` is a redis-server of the test module's own (judge/service/redis_server.py), started
+once per module; `redis_client` is a client of it, on a database emptied for the test.
+`sqlite_sessions` is a session factory on a migrated SQLite file under tmp_path, for a module
+whose tests are about something else than storage (tests/unit/conftest.py's `sessions` runs on
+every backend instead).
 
 `sandbox_ready` skips a test where the host cannot run boxes, with the reason `sandbox.check`
 gives, except under CI=true, where a skip would hide a broken sandbox and so fails instead
@@ -9,6 +17,10 @@ prints what happened. Tests hold their probe's source inline, so the attack and 
 read together; `cc` compiles each distinct source once per session with the host's gcc into
 a temporary directory and hands back the binary's bytes, ready for `files={"prog": (b, 0o755)}`.
 Every source gets `PRELUDE` (the common headers) in front.
+
+On a slow machine (an emulator), JUDGE_TEST_SLOWNESS=N (tests/allowance.py) gives every
+language's compile N times its CPU and wall time limits, for the whole session: a compile
+that must succeed is not the thing those tests are about.
 """
 
 from __future__ import annotations
@@ -18,10 +30,15 @@ import os
 import shutil
 import subprocess
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+import allowance
 import pytest
+from kit import wait_until as _wait_until
+from sqlalchemy.orm import Session, sessionmaker
 
 PRELUDE = """\
 #define _GNU_SOURCE
@@ -100,3 +117,63 @@ def sandbox_ready() -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"CI machines must run boxes, but: {problem}")
     pytest.skip(f"no sandbox here: {problem}")
+
+
+@pytest.fixture
+def wait_until() -> Callable[..., object]:
+    return _wait_until
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from judge.service.redis_server import EmbeddedRedis
+
+    with EmbeddedRedis(tmp_path_factory.mktemp("redis")) as server:
+        yield server.url
+
+
+@pytest.fixture
+def redis_client(redis_url: str) -> Iterator[Any]:
+    import redis
+
+    client = redis.Redis.from_url(redis_url, socket_timeout=5)
+    client.flushdb()
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def sqlite_sessions(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
+    from judge.storage import connect, migrate, session_factory
+
+    engine = connect(f"sqlite:///{tmp_path / 'judge.db'}")
+    migrate(engine)
+    yield session_factory(engine)
+    engine.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compile_limits_allow_slowness() -> Iterator[None]:
+    """Under JUDGE_TEST_SLOWNESS=N, the language registry hands out recipes whose compile limits
+    are N times longer (CPU and wall). The product's recipes are not changed; at N = 1 this does
+    nothing. The scaled registry follows the real one: `languages.reload()` empties both."""
+    if allowance.FACTOR == 1:
+        yield
+        return
+    from judge import languages
+
+    real = languages._registry
+    last: dict[str, Any] = {}
+
+    def scaled() -> Any:
+        found = real()
+        if last.get("of") is not found[0]:
+            langs = tuple(replace(lang, compile_limits=allowance.limits(lang.compile_limits))
+                          for lang in found[0])
+            last.update({"of": found[0], "scaled": (langs, *languages._index(langs))})
+        return last["scaled"]
+
+    scaled.cache_clear = real.cache_clear  # type: ignore[attr-defined]  # what languages.reload() calls
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(languages, "_registry", scaled)
+        yield

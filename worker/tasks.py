@@ -3,10 +3,13 @@
 Each pool process makes its context after the fork (`worker_process_init`): its sandbox, pinned
 to one CPU of the worker's set (`JUDGE_WORKER_CPUS`, pool process i takes the i-th, round robin), a database
 engine, a Redis client for progress events, and the grading service that keeps packages loaded.
+A grade or verify task holds its CPU (judge/cores.py `OwnCore`) while it runs, and the grading
+may borrow the set's idle CPUs for a problem's tests (`Lanes`, up to JUDGE_TEST_PARALLELISM).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -19,6 +22,7 @@ from celery import Task
 from celery.signals import worker_process_init
 
 import sandbox
+from judge import cores
 from judge.service import judge0, metrics, problems, queue, webhooks
 from judge.service.documents import submission_json
 from judge.service.grade import Graded, GradingService, StorageUnavailable
@@ -37,6 +41,7 @@ class Context:
     service: GradingService
     secret_key: str
     recorder: metrics.Recorder
+    own_core: cores.OwnCore | None = None  # the CPU this process boxes on, held while it grades
 
 
 _context: Context | None = None
@@ -65,7 +70,7 @@ def context() -> Context:
         # one compile cache per worker machine, shared by its pool processes (judge/compile_cache.py)
         os.environ.setdefault("JUDGE_COMPILE_CACHE_DIR", str(settings.data_dir / "compile-cache"))
         sb = sandbox.default()
-        sb.cpus = _pin()
+        sb.cpus = own = _pin()
         sessions = session_factory(connect(settings.database_url))
         service = GradingService(sessions=sessions, data_dir=settings.data_dir,
                                  redis_client=queue.redis_client(settings.redis_url, socket_timeout=10,
@@ -80,7 +85,12 @@ def context() -> Context:
             recorder.flush(service.redis)  # never raises; kept for the next one if Redis is away
 
         service.on_judged = judged
-        _context = Context(settings, service, settings.secret_key(), recorder)
+        where = settings.cores_dir or cores.LOCK_DIR
+        if own is not None:
+            service.lanes = cores.Lanes(sb, settings.worker_cpus, own=own, directory=where,
+                                        width=cores.width_of(settings.test_parallelism, settings.worker_cpus))
+        _context = Context(settings, service, settings.secret_key(), recorder,
+                           cores.OwnCore(own, directory=where) if own is not None else None)
         log.info("pool process %s boxes on CPU %s", os.getpid(), sb.cpus or "any")
     return _context
 
@@ -93,21 +103,28 @@ def grade(self: Task, submission_id: int, generation: int | None = None, languag
     again later: the submission is still queued, so no reaper would (judge/service/grade.py)."""
     service = context().service
     lang = language or _language_of(self)
-    try:
-        while lang is not None:
-            try:
-                picked = queue.take(service.redis, lang)
-            except redis.RedisError as e:
-                log.warning("the fair queue cannot be read (%s); grading this ticket's own submission", e)
-                break
-            if picked is None:
-                break
-            if _grade_taken(service, *picked):
-                return
-        _after(submission_id, service.grade(submission_id, generation))
-    except StorageUnavailable as e:
-        log.warning("%s; the task comes again in %.0f s", e, CLAIM_RETRY_S)
-        raise self.retry(countdown=CLAIM_RETRY_S) from e
+    with _holding_own_core():  # another grading's lane on this CPU ends its test first
+        try:
+            while lang is not None:
+                try:
+                    picked = queue.take(service.redis, lang)
+                except redis.RedisError as e:
+                    log.warning("the fair queue cannot be read (%s); grading this ticket's own submission", e)
+                    break
+                if picked is None:
+                    break
+                if _grade_taken(service, *picked):
+                    return
+            _after(submission_id, service.grade(submission_id, generation))
+        except StorageUnavailable as e:
+            log.warning("%s; the task comes again in %.0f s", e, CLAIM_RETRY_S)
+            raise self.retry(countdown=CLAIM_RETRY_S) from e
+
+
+def _holding_own_core() -> contextlib.AbstractContextManager[None]:
+    """This pool process's CPU held for the block (judge/cores.py), where the process has one."""
+    core = context().own_core
+    return core.busy() if core is not None else contextlib.nullcontext()
 
 
 def _grade_taken(service: GradingService, submission_id: int, generation: int) -> bool:
@@ -170,5 +187,6 @@ def deliver_webhook(submission_id: int, attempt: int = 1) -> None:
 @app.task(name=queue.VERIFY_TASK)
 def verify_problem(problem_id: str) -> None:
     ctx = context()
-    problems.verify_stored(ctx.service.sessions, ctx.settings.data_dir, problem_id, sb=ctx.service.sb)
+    with _holding_own_core():
+        problems.verify_stored(ctx.service.sessions, ctx.settings.data_dir, problem_id, sb=ctx.service.sb)
     ctx.recorder.flush(ctx.service.redis)

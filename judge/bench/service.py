@@ -36,7 +36,7 @@ import urllib.error
 import urllib.request
 import uuid
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -158,13 +158,13 @@ def _measure(client: _Client, tmp: Path, workers: int, runs: int, count: int) ->
 
 
 @contextlib.contextmanager
-def serve(tmp: Path, workers: int,
-           langs: Sequence[str]) -> Iterator[tuple[_Client, str, subprocess.Popen[bytes]]]:
+def serve(tmp: Path, workers: int, langs: Sequence[str], *, env_extra: Mapping[str, str] | None = None
+          ) -> Iterator[tuple[_Client, str, subprocess.Popen[bytes]]]:
     """`judge serve` on `tmp`, ready (a worker announced): its client, Redis URL and process.
 
     The Redis is started here (an EmbeddedRedis in `tmp`) and handed to the serve, so that a
     benchmark can listen to the progress channels too; an organiser and its token are made
-    first, in the serve's SQLite."""
+    first, in the serve's SQLite. `env_extra` is added to the serve's environment."""
     engine = connect(f"sqlite:///{tmp / 'judge.db'}")
     migrate(engine)
     with session_factory(engine).begin() as session:
@@ -177,7 +177,7 @@ def serve(tmp: Path, workers: int,
     except RedisServerError as e:
         raise BenchError(str(e)) from None
     env = {k: v for k, v in os.environ.items() if k != "JUDGE_DATABASE_URL"}
-    env |= {"JUDGE_DATA_DIR": str(tmp), "JUDGE_REDIS_URL": redis_url}
+    env |= {"JUDGE_DATA_DIR": str(tmp), "JUDGE_REDIS_URL": redis_url, **(env_extra or {})}
     port = _free_port()
     log = open(tmp / "serve.log", "wb")  # closed in finally
     argv = [sys.executable, "-m", "judge", "serve", "--port", str(port), "--workers", str(workers),

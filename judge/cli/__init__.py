@@ -5,6 +5,7 @@
     judge bench sandbox [--runs N] [--seconds S] [--image NAME] [--json]
     judge bench fidelity [--runs N] [--json]
     judge bench compile-cache [--count N] [--tests N] [--json]
+    judge bench tests [--count N] [--runs N] [--work N] [--json]
     judge bench checker [--mib N] [--json]
     judge bench fairness [--flood N] [--sleep S] [--workers W] [--json]
     judge languages [--json]
@@ -367,6 +368,27 @@ def bench_compile_cache(count: int, tests: int, as_json: bool) -> None:
     else:
         display.mapping(report.to_json(),
                         title=f"Rejudging {count} C submissions, with and without the compile cache")
+
+
+@bench_group.command("tests")
+@click.option("--count", type=click.IntRange(min=1), default=100, show_default=True,
+              help="Tests of the problem.")
+@click.option("--runs", type=click.IntRange(min=1), default=15, show_default=True,
+              help="Rounds, each one submission to either service.")
+@click.option("--work", type=click.IntRange(min=0), default=2, show_default=True,
+              help="Million loop steps each test runs (its CPU time).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+def bench_tests(count: int, runs: int, work: int, as_json: bool) -> None:
+    """Through `judge serve`: a submission with COUNT tests, POST to verdict, with one test at a
+    time and with its tests on two cores, interleaved (judge/bench/tests.py)."""
+    from ..bench.tests import measure_tests
+
+    report = _measured(lambda: measure_tests(count=count, runs=runs, work=work))
+    if as_json:
+        _print_json(report.to_json())
+    else:
+        display.mapping(report.to_json(),
+                        title=f"A {count}-test C submission, POST to verdict, on 1 and 2 cores")
 
 
 @bench_group.command("load")

@@ -58,7 +58,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 import sandbox
-from judge import execution, images, languages
+from judge import cores, execution, images, languages
 from judge.checkers import default as default_checker
 from judge.errors import JudgeError
 from judge.grading import GradedTest, Grader
@@ -201,6 +201,9 @@ class GradingService:
         self._lock = threading.Lock()
         # called with a first grading's latency (created to finished, s): the worker's metrics
         self.on_judged: Callable[[float], None] | None = None
+        # the idle cores a problem's tests may borrow (judge/cores.py), set by a judge worker's
+        # pool process; None: one test at a time
+        self.lanes: cores.Lanes | None = None
 
     def publish(self, submission_id: int, event: dict[str, Any]) -> None:
         progress.publish(self.redis, submission_id, event)
@@ -376,7 +379,7 @@ class GradingService:
                                          "memory": t.memory})
 
         source = Source.single(languages.by_id(sub.language).source_name, sub.source)
-        result = loaded.grader.grade(source, sub.language, progress=before, on_test=after)
+        result = loaded.grader.grade(source, sub.language, progress=before, on_test=after, lanes=self.lanes)
         tests = tuple(repo.TestOutcome(index=i, name=t.name, verdict=t.verdict, time_s=t.time_s,
                                        wall_s=t.wall_s, memory_bytes=t.memory, message=t.message or None,
                                        score=t.score)

@@ -25,8 +25,9 @@ it Redis's visibility timeout: judge/service/queue.py), `JUDGE_LEASE_S` and `JUD
 `JUDGE_IMAGE_DIR` (judge/images.py), `JUDGE_LANGUAGES` (judge/languages/), `JUDGE_REDIS_SERVER`
 (judge/service/redis_server.py), `JUDGE_METRICS_TOKEN` (web/metrics.py), `JUDGE0_PREFIX` and
 `JUDGE0_MAX_QUEUE_SIZE` (web/judge0.py), `JUDGE_PROXY_HOPS` (web/app.py, web/server.py),
-`JUDGE_WORKER_CPUS` (worker/tasks.py). A caller that read the environment when it ran asks
-`Settings.from_env()` when it runs, so nothing is read at import time.
+`JUDGE_WORKER_CPUS` (worker/tasks.py), `JUDGE_TEST_PARALLELISM` and `JUDGE_CORES_DIR`
+(judge/cores.py). A caller that read the environment when it ran asks `Settings.from_env()`
+when it runs, so nothing is read at import time.
 
 Not here: sandbox/'s own variables (`SANDBOX_*`, `JUDGE_DEBIAN_MIRROR`, `JUDGE_NPM_REGISTRY`),
 since sandbox/ imports nothing of the project; web/holds.py's and web/ratelimit.py's limits,
@@ -137,6 +138,23 @@ class Settings:
     def worker_cpus(self) -> list[str]:
         """`JUDGE_WORKER_CPUS` (set by worker/main.py): the CPUs its pool processes are pinned to."""
         return [c for c in self.env.get("JUDGE_WORKER_CPUS", "").split(",") if c]
+
+    @property
+    def test_parallelism(self) -> int | None:
+        """`JUDGE_TEST_PARALLELISM`: boxes at once for one submission's tests, on idle cores
+        (judge/cores.py); None for `auto` (the default, and a value that is not a number): one
+        per core of the worker's set. 1 runs one test at a time."""
+        raw = self.env.get("JUDGE_TEST_PARALLELISM", "").strip()
+        try:
+            return max(1, int(raw)) if raw and raw != "auto" else None
+        except ValueError:
+            return None
+
+    @property
+    def cores_dir(self) -> str | None:
+        """`JUDGE_CORES_DIR`: where the workers of this machine say which cores are busy
+        (judge/cores.py; containers of one machine must share it); None: /run/judge-cores."""
+        return self.env.get("JUDGE_CORES_DIR") or None
 
     @property
     def webhook_backoff_s(self) -> float:

@@ -3,12 +3,10 @@ the compile box, and an entry made for another source is never served."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-import sandbox
 from judge import compile_cache
 from judge.grading import Grader
 from judge.problems import package
@@ -38,17 +36,6 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> compile_cache.Comp
     made = compile_cache.default()
     assert made is not None
     return made
-
-
-@pytest.fixture
-def boxes() -> Iterator[list[float]]:
-    """Every box the process's sandbox hands out while the test runs."""
-    sb = sandbox.default()
-    seen: list[float] = []
-    before = sb.on_box_start
-    sb.on_box_start = seen.append
-    yield seen
-    sb.on_box_start = before
 
 
 def grade(grader: Grader, source: bytes) -> Verdict:

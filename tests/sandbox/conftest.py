@@ -7,7 +7,9 @@ hiding behind a skip.
 
 `run.c(source, **limits)` compiles a C probe (tests/conftest.py) and runs it as ./prog in a
 fresh box; `run.py(code, **limits)` runs Debian's /usr/bin/python3 -S -c code. The keyword
-arguments override fields of `SMALL`, so a test states only the limits it is about.
+arguments override fields of `SMALL`, so a test states only the limits it is about. SMALL's
+time limits are for runs that must finish: JUDGE_TEST_SLOWNESS=N (tests/allowance.py) makes
+them N times longer on a slow machine; a limit a test passes is its own and is not scaled.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 
+import allowance
 import pytest
 
 import sandbox
@@ -93,7 +96,7 @@ class Runner:
 
     @staticmethod
     def limits(**overrides: int | None) -> Limits:
-        return replace(SMALL, **overrides)
+        return replace(allowance.limits(SMALL), **overrides)
 
     def c(self, source: str, *, args: Sequence[str] = (), stdin: bytes | int | None = None,
           env: Mapping[str, str] | None = None, cflags: Sequence[str] = (),

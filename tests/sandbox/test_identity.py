@@ -10,6 +10,7 @@ import os
 import resource
 
 import pytest
+from kit import wait_until
 
 import sandbox
 from sandbox import RunStatus, uids
@@ -324,7 +325,6 @@ int main(int argc, char **argv) {
 def test_a_box_that_exhausts_a_per_user_limit_leaves_the_next_box_its_own(sb, run) -> None:
     """SCM_RIGHTS in flight are counted per user: one box at its bound, the next still sends."""
     import threading
-    import time
 
     binary = run.cc(IN_FLIGHT)
     lim = run.limits(wall_time_ms=60000, cpu_time_ms=5000, open_files=64)
@@ -334,9 +334,8 @@ def test_a_box_that_exhausts_a_per_user_limit_leaves_the_next_box_its_own(sb, ru
         thread = threading.Thread(target=lambda: results.append(hog.run(["./prog", "hold"], lim)))
         thread.start()
         try:
-            deadline = time.monotonic() + 30
-            while "full" not in hog.listdir() and time.monotonic() < deadline and thread.is_alive():
-                time.sleep(0.01)
+            wait_until(lambda: "full" in hog.listdir() or not thread.is_alive(), timeout_s=30, every_s=0.01,
+                       what="the first box to reach its bound (or end)")
             assert "full" in hog.listdir(), "the first box never reached its bound"
             second = run.c(IN_FLIGHT, open_files=64)
         finally:

@@ -8,7 +8,8 @@ tests are skipped. Small Python programs of our own test what the corpus does no
 the order of a rejection and a crash, a validator that never answers, feedback files, passes.
 
 Submissions get a 1 s time limit (2 s wall), except pseudointeraction's, which read 10^6 lines
-through Python's input() (4 s); validators get 10 s.
+through Python's input() (4 s); validators get 10 s. All of them times JUDGE_TEST_SLOWNESS
+(tests/allowance.py) on a slow machine: they are limits a run that must finish has to fit in.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
+import allowance
 import pytest
 
 import sandbox
@@ -30,8 +32,8 @@ from sandbox import Image, Limits, MiB, RunResult, RunStatus
 pytestmark = pytest.mark.sandbox
 
 CONFORMANCE = Path(__file__).parents[3] / "shared" / "conformance"
-LIMITS = Limits(cpu_time_ms=1000, wall_time_ms=2000, memory_bytes=256 * MiB)
-VALIDATOR_LIMITS = Limits(cpu_time_ms=10_000, wall_time_ms=20_000, memory_bytes=512 * MiB)
+LIMITS = allowance.limits(Limits(cpu_time_ms=1000, wall_time_ms=2000, memory_bytes=256 * MiB))
+VALIDATOR_LIMITS = allowance.limits(Limits(cpu_time_ms=10_000, wall_time_ms=20_000, memory_bytes=512 * MiB))
 
 Built = tuple[execution.Compiled, Image]
 Build = Callable[..., Built]
@@ -108,7 +110,8 @@ def expect(out: InteractiveOutcome, verdict: str) -> None:
 
 # -- the corpus ---------------------------------------------------------------------------------------
 
-SLOW_PYTHON = Limits(cpu_time_ms=4000, wall_time_ms=10_000, memory_bytes=256 * MiB)  # 10^6 lines, input()
+# 10^6 lines through input()
+SLOW_PYTHON = allowance.limits(Limits(cpu_time_ms=4000, wall_time_ms=10_000, memory_bytes=256 * MiB))
 PACKAGES = {
     "problemtools/guess": ("output_validator/guess_validator", LIMITS, [
         ("accepted/guess.cc", "AC"),

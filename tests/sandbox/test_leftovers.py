@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from kit import wait_until
 
 import sandbox
 from sandbox import RunStatus, uids
@@ -86,8 +87,11 @@ def test_an_orphan_is_killed_with_the_program(run) -> None:
     assert processes_in_namespace(ns) == [], "processes of the box outlived its run"
     assert run.fields(result.stdout)["marker"] == marker
     # the daemon by its marker, wherever it went (other judges' boxes on this machine run as
-    # uids of the same range: only ours counts); exiting processes get a moment
-    time.sleep(0.5)
+    # uids of the same range: only ours counts); exiting processes get a moment (half a second)
+    def daemons() -> list[int]:
+        return [p for p in processes_of_box_uids() - before if marker in cmdline(p)]
+
+    wait_until(daemons, until=lambda pids: pids == [], what="the orphan to be gone", timeout_s=0.5)
     new = processes_of_box_uids() - before
     assert [p for p in new if marker in cmdline(p)] == []
 
@@ -217,9 +221,8 @@ def test_the_box_cgroup_is_removed_by_the_janitor(private_sandbox: sandbox.Sandb
         assert all(d.is_dir() for d in dirs)
         result = box.run(["/bin/true"], sandbox.Limits())
         assert result.status == RunStatus.OK
-    deadline = time.monotonic() + 5
-    while any(d.exists() for d in dirs) and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_until(lambda: not any(d.exists() for d in dirs), what="the janitor to remove the box's cgroup",
+               timeout_s=5, every_s=0.01)
     assert not [d for d in dirs if d.exists()], "the janitor left the box's cgroup behind"
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from kit import wait_until
 
 import sandbox
 from judge import cli
@@ -72,14 +73,18 @@ class Running:
     def listed(self, until: Callable[[dict[str, Any]], bool] = lambda doc: True,
                timeout_s: float = 15.0) -> dict[str, Any]:
         """This box's `judge ps --json` entry, once it is listed and `until` holds for it."""
-        deadline = time.monotonic() + timeout_s
-        while True:
+        def wanted(doc: dict[str, Any] | None) -> bool:
+            return doc is not None and until(doc)
+
+        def entry() -> dict[str, Any] | None:
             doc = next((d for d in ps() if d["id"] == self.id), None)
-            if doc is not None and until(doc):
-                return doc
-            assert self.thread.is_alive(), f"the run ended before it was listed: {self.error or self.result}"
-            assert time.monotonic() < deadline, f"not listed as wanted within {timeout_s} s: {doc}"
-            time.sleep(0.02)
+            ended = f"the run ended before it was listed: {self.error or self.result}"
+            assert wanted(doc) or self.thread.is_alive(), ended
+            return doc
+
+        found: dict[str, Any] = wait_until(entry, until=wanted, what=f"box {self.id} listed as wanted",
+                                           timeout_s=timeout_s, every_s=0.02)
+        return found
 
     def wait(self, timeout_s: float = 15.0) -> RunResult:
         self.thread.join(timeout_s)

@@ -6,6 +6,7 @@ import os
 import threading
 
 import pytest
+from kit import wait_until
 
 import sandbox
 
@@ -71,18 +72,14 @@ def _box_sleepers() -> list[int]:
 def test_a_box_dies_with_its_keeper() -> None:
     import subprocess
     import sys
-    import time
 
     keeper = subprocess.Popen([sys.executable, "-c", KEEPER], stdout=subprocess.PIPE)
     assert keeper.stdout is not None and keeper.stdout.readline() == b"go\n"
-    deadline = time.monotonic() + 10
-    while not _box_sleepers() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(_box_sleepers, what="the box to start", timeout_s=10)
     assert _box_sleepers(), "the box never started"
     keeper.kill()  # SIGKILL: no atexit, no cleanup in the keeper
     keeper.wait()
     keeper.stdout.close()
-    deadline = time.monotonic() + 5
-    while _box_sleepers() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(_box_sleepers, until=lambda pids: pids == [], what="the box to die with its keeper",
+               timeout_s=5)
     assert _box_sleepers() == []

@@ -19,13 +19,11 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
-from service_kit import Service, stop_all, sum_package
+from service_kit import Service, stop_all, sum_package, wait_workers
 
 from judge.service.redis_server import EmbeddedRedis
 from judge.storage import connect, migrate, session_factory
@@ -140,30 +138,11 @@ def _service(data_dir: Path, database_url: str, extra_env: dict[str, str] | None
             stderr=subprocess.STDOUT,
         ),
     ]
+    def tails() -> str:
+        return "\n".join(f"--- {n}.log\n{_tail(data_dir / f'{n}.log')}" for n in logs)
+
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            if any(p.poll() is not None for p in procs):
-                pytest.fail(
-                    "the service did not start:\n"
-                    + "\n".join(f"--- {n}.log\n{_tail(data_dir / f'{n}.log')}" for n in logs)
-                )
-            try:
-                r = requests.get(
-                    svc.url("/workers"),
-                    headers={"Authorization": f"Bearer {svc.tokens['organiser']}"},
-                    timeout=5,
-                )
-                if r.status_code == 200 and r.json()["workers"]:
-                    break
-            except (requests.ConnectionError, requests.Timeout):  # listening, still starting
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    "the service did not become ready in 120 s:\n"
-                    + "\n".join(f"--- {n}.log\n{_tail(data_dir / f'{n}.log')}" for n in logs)
-                )
-            time.sleep(0.2)
+        wait_workers(svc.base, svc.tokens["organiser"], procs, context=tails)
         yield svc
     finally:
         stop_all(procs)

@@ -1,16 +1,20 @@
-"""What the service tests share: a client for the running service and a small problem package."""
+"""What the service tests share: a client for the running service, a webhook receiver and a small
+problem package."""
 
 from __future__ import annotations
 
 import io
 import subprocess
-import time
+import threading
 import zipfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import requests
+from kit import wait_until
 
 
 @dataclass
@@ -38,17 +42,85 @@ class Service:
         return doc
 
     def wait_done(
-        self, submission_id: int, *, as_: str = "organiser", timeout_s: float = 60
+        self, submission_id: int, *, as_: str = "organiser", timeout_s: float = 60,
+        context: Callable[[], str] | None = None,
     ) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout_s
-        while True:
+        """The submission once graded; fails after `timeout_s` (with `context()`, say the logs)."""
+        def ask() -> dict[str, Any]:
             r = self.call(
                 "GET", f"/submissions/{submission_id}", as_=as_, params={"wait": "true", "timeout": 10}
             )
             assert r.status_code == 200, r.text
             doc: dict[str, Any] = r.json()
-            if doc["state"] == "done" or time.monotonic() > deadline:
-                return doc
+            return doc
+
+        return wait_until(ask, until=lambda doc: doc["state"] == "done", timeout_s=timeout_s, every_s=0,
+                          what=f"submission {submission_id} to be graded", context=context)
+
+
+class Receiver:
+    """A webhook receiver on loopback: answers the first `failures` deliveries (POSTs, and Judge0's
+    callbacks, PUTs) with 500, then 204, and keeps each as (method, headers, body). A context
+    manager: the server stops at its end."""
+
+    def __init__(self, failures: int = 0) -> None:
+        self.failures = failures
+        self.received: list[tuple[str, dict[str, str], bytes]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # http.server's name
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.received.append((self.command, dict(self.headers), body))
+                self.send_response(500 if len(receiver.received) <= receiver.failures else 204)
+                self.end_headers()
+
+            do_PUT = do_POST
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def __enter__(self) -> Receiver:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def wait_serving(base: str, procs: Sequence[subprocess.Popen[Any]] = (), *, timeout_s: float = 60,
+                 context: Callable[[], str] | None = None) -> None:
+    """Until the web at `base` answers (its OpenAPI document); fails at once if one of `procs` ends."""
+    def answers() -> bool:
+        _alive(procs, context)
+        return requests.get(f"{base}/api/v1/openapi.json", timeout=5).status_code == 200
+
+    wait_until(answers, what=f"the web at {base} to answer", timeout_s=timeout_s, every_s=0.2,
+               context=context, retry_on=(requests.ConnectionError, requests.Timeout))  # still starting
+
+
+def wait_workers(base: str, token: str, procs: Sequence[subprocess.Popen[Any]] = (), *, count: int = 1,
+                 timeout_s: float = 120, every_s: float = 0.2,
+                 context: Callable[[], str] | None = None) -> None:
+    """Until the service at `base` lists `count` workers or more (as `token`, an organiser's): they
+    announce themselves once their languages passed their self-tests. Fails at once if one of
+    `procs` ends."""
+    def listed() -> bool:
+        _alive(procs, context)
+        r = requests.get(f"{base}/api/v1/workers", headers={"Authorization": f"Bearer {token}"}, timeout=5)
+        return r.status_code == 200 and len(r.json()["workers"]) >= count
+
+    wait_until(listed, what=f"{count} worker(s) at {base}", timeout_s=timeout_s, every_s=every_s,
+               context=context, retry_on=(requests.ConnectionError, requests.Timeout))  # still starting
+
+
+def _alive(procs: Sequence[subprocess.Popen[Any]], context: Callable[[], str] | None) -> None:
+    ended = [p.args for p in procs if p.poll() is not None]
+    assert not ended, f"ended: {ended}\n{context() if context is not None else ''}"
 
 
 def stop_all(procs: list[subprocess.Popen[bytes]], grace_s: float = 30) -> None:
@@ -117,3 +189,15 @@ def judge0_call(
     if as_ is not None:
         headers["X-Auth-Token"] = service.tokens[as_]
     return requests.request(method, f"{service.base}/judge0{path}", headers=headers, timeout=90, **kw)
+
+
+def judge0_done(service: Service, token: str, *, timeout_s: float = 120, **params: str) -> dict[str, Any]:
+    """The Judge0 submission `token` once it has ended (a status past 2, "Processing")."""
+    def ask() -> dict[str, Any]:
+        r = judge0_call(service, "GET", f"/submissions/{token}", params=params)
+        assert r.status_code == 200, r.text
+        doc: dict[str, Any] = r.json()
+        return doc
+
+    return wait_until(ask, until=lambda doc: doc["status"]["id"] > 2, timeout_s=timeout_s, every_s=0.1,
+                      what=f"Judge0 submission {token} to end")

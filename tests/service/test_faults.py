@@ -63,7 +63,7 @@ import tempfile
 import threading
 import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -71,6 +71,7 @@ from typing import IO, Any
 import pytest
 import redis
 import requests
+from kit import wait_until
 from service_kit import SUM_C, WRONG_C, Service, sum_package
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.pool import NullPool
@@ -106,19 +107,6 @@ def _dead(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
     except OSError:
         return True
-
-
-def wait_until(what: str, check: Callable[[], Any], timeout_s: float = HANG_S,
-               context: Callable[[], str] = lambda: "") -> Any:
-    """check()'s first true value; fails naming `what` if none comes within the hang guard."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what}: not within {timeout_s:g} s\n{context()}")
-        time.sleep(0.1)
 
 
 # -- the parts ----------------------------------------------------------------------------------
@@ -160,7 +148,7 @@ class RedisServer:
             except redis.RedisError:
                 return False
 
-        wait_until("redis-server answers", answers, 30)
+        wait_until(answers, what="redis-server answers", timeout_s=30, every_s=0.1)
 
     def stop(self) -> None:
         """SIGTERM: Redis writes its append-only file out and exits, as `judge serve` stops it."""
@@ -267,7 +255,7 @@ class Instance:
             except (requests.ConnectionError, requests.Timeout):  # listening, still starting
                 return False
 
-        wait_until("the web answers", up, context=self.logs)
+        wait_until(up, what="the web answers", timeout_s=HANG_S, every_s=0.1, context=self.logs)
 
     def start_worker(self, languages: str = "c") -> str:
         """A worker (one pool process) in a private mount namespace; its name, once it is ready."""
@@ -281,7 +269,7 @@ class Instance:
             assert self.procs[name].poll() is None, self.logs()
             return f"{name}@" in self.log(name) and " ready." in self.log(name)
 
-        wait_until(f"worker {name} is ready", ready, context=self.logs)
+        wait_until(ready, what=f"worker {name} is ready", timeout_s=HANG_S, every_s=0.1, context=self.logs)
         return name
 
     def kill(self, name: str) -> None:
@@ -344,19 +332,20 @@ class Instance:
             ok = row["state"] == "running" and (row["graded_by"] or "").startswith(holder_prefix)
             return row if ok else None
 
-        found: dict[str, Any] = wait_until(f"submission {sid} running on {holder_prefix}", now,
-                                           context=self.logs)
+        found: dict[str, Any] = wait_until(now, what=f"submission {sid} running on {holder_prefix}",
+                                           timeout_s=HANG_S, every_s=0.1, context=self.logs)
         return found
 
     def done(self, sid: int) -> dict[str, Any]:
-        doc = self.service.wait_done(sid, timeout_s=HANG_S)
+        doc = self.service.wait_done(sid, timeout_s=HANG_S, context=self.logs)
         assert doc["state"] == "done", f"submission {sid} never ended: {doc}\n{self.logs()}"
         return doc
 
     def done_once(self, sid: int) -> None:
         """Its `done` event heard exactly once (waiting for the first, under the hang guard)."""
         assert self.events is not None
-        wait_until(f"the done event of {sid}", lambda: self.events.count(sid, "done") if self.events else 0)
+        wait_until(lambda: self.events.count(sid, "done") if self.events else 0,
+                   what=f"the done event of {sid}", timeout_s=HANG_S, every_s=0.1)
         time.sleep(1.0)  # room for a second one to arrive, were it sent
         assert self.events.count(sid, "done") == 1, [e for s, e in self.events.seen if s == sid]
 
@@ -427,7 +416,8 @@ def test_a_worker_killed_mid_grading_is_replaced_and_its_submission_ends_once(in
     holder = instance.running(sid, f"{old}/")["graded_by"]
     instance.kill(old)
     pool_pid = int(holder.rsplit("/", 1)[1])
-    wait_until("the grading process is gone with its group", lambda: _dead(pool_pid))
+    wait_until(lambda: _dead(pool_pid), what="the grading process is gone with its group", timeout_s=HANG_S,
+               every_s=0.1)
 
     instance.worker = instance.start_worker("c")
     doc = instance.done(sid)
@@ -476,8 +466,8 @@ def test_redis_restarted_mid_run_loses_nothing_and_the_api_says_503_meanwhile(in
         assert r.status_code == 200 and {d["id"] for d in r.json()["submissions"]} >= {in_flight, *waiting}
     finally:
         instance.redis.start()
-    wait_until("the event listener is back", lambda: instance.events is not None and
-               instance.events.connects > connects)
+    wait_until(lambda: instance.events is not None and instance.events.connects > connects,
+               what="the event listener is back", timeout_s=HANG_S, every_s=0.1)
     # the in-flight grading (9 tests of 0.7 s) outlasts the restart, so its `done` can be heard
     assert instance.row(in_flight)["state"] != "done", "the slow submission ended before Redis came back"
 
@@ -553,8 +543,8 @@ def test_a_worker_stores_its_result_once_the_lock_is_gone(instance: Instance) ->
     instance.running(sid, f"{instance.worker}/")
     refused = f"submission {sid}: store its result: the database refused it (database is locked)"
     with locked(instance.database):
-        wait_until("the worker is refused", lambda: refused in instance.log(instance.worker),
-                   context=instance.logs)
+        wait_until(lambda: refused in instance.log(instance.worker), what="the worker is refused",
+                   timeout_s=HANG_S, every_s=0.1, context=instance.logs)
         assert instance.row(sid)["state"] == "running"
     doc = instance.done(sid)
     assert doc["verdict"] == "AC" and instance.row(sid)["tests"] == SLOW_TESTS
@@ -567,8 +557,8 @@ def test_a_result_the_database_never_takes_is_left_to_the_reaper(instance: Insta
     holder = instance.running(sid, f"{instance.worker}/")["graded_by"]
     gave_up = f"Submission {sid} is left to the reaper"
     with locked(instance.database):
-        wait_until("the worker gives up", lambda: gave_up in instance.log(instance.worker),
-                   context=instance.logs)
+        wait_until(lambda: gave_up in instance.log(instance.worker), what="the worker gives up",
+                   timeout_s=HANG_S, every_s=0.1, context=instance.logs)
         row = instance.row(sid)
         assert (row["state"], row["verdict"], row["tests"]) == ("running", None, 0)  # not marked wrongly
     doc = instance.done(sid)
@@ -666,7 +656,8 @@ def test_postgresql_gone_is_a_503_and_a_worker_stores_its_result_once_it_is_back
         r = svc.call("GET", f"/submissions/{sid}")  # reading needs the database too, here
         assert r.status_code == 503 and r.json()["error"]["code"] == "database_unavailable", r.text
         refused = f"submission {sid}: store its result: the database refused it ("
-        wait_until("the worker is refused", lambda: refused in inst.log(inst.worker), context=inst.logs)
+        wait_until(lambda: refused in inst.log(inst.worker), what="the worker is refused", timeout_s=HANG_S,
+                   every_s=0.1, context=inst.logs)
     finally:
         inst.postgres.start()
     doc = inst.done(sid)
@@ -732,9 +723,8 @@ def test_boxes_that_cannot_be_made_are_tried_three_times_then_ie_with_the_cause(
 def test_a_box_failure_that_passes_gets_the_right_verdict(instance: Instance) -> None:
     with no_boxes(instance, fresh_worker(instance)):
         sid = instance.submit(WRONG_C, problem="sum")
-        wait_until("the first attempt fails",
-                   lambda: f"submission {sid}: attempt 1 of 3 failed" in instance.log(instance.worker),
-                   context=instance.logs)
+        wait_until(lambda: f"submission {sid}: attempt 1 of 3 failed" in instance.log(instance.worker),
+                   what="the first attempt fails", timeout_s=HANG_S, every_s=0.1, context=instance.logs)
     doc = instance.done(sid)
     assert doc["verdict"] == "WA", doc  # its own verdict, not IE
     assert doc["message"] is None

@@ -27,14 +27,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 import requests
 from conftest import _free_port, _tail
-from service_kit import stop_all
+from kit import wait_until
+from service_kit import stop_all, wait_serving
 
 from judge.service.redis_server import EmbeddedRedis
 from judge.storage import connect, migrate, session_factory
 from judge.storage.models import Role
 from judge.storage.repo import create_token, create_user
+from web import holds
 
 SUBMIT_LIMIT = 30
 STREAMS_PER_USER = 100
@@ -49,7 +52,9 @@ class Web:
     port: int
     proc: subprocess.Popen[bytes]
     log: Path
+    redis_url: str
     tokens: dict[str, str] = field(default_factory=dict)
+    ids: dict[str, int] = field(default_factory=dict)
 
     def call(self, method: str, path: str, as_: str, **kw: Any) -> requests.Response:
         kw.setdefault("timeout", 60)
@@ -61,6 +66,11 @@ class Web:
         children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
         assert len(children) <= 1, children
         return int(children[0]) if children else self.proc.pid
+
+    def waits_held(self, user: str) -> int:
+        """How many `?wait=true` requests of `user` the web holds open now (web/holds.py's leases)."""
+        with redis.Redis.from_url(self.redis_url) as client:
+            return int(client.zcard(f"{holds.PREFIX}:waits:{self.ids[user]}"))
 
 
 def _peak_rss_bytes(pid: int) -> int:
@@ -88,29 +98,21 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Web]:
                JUDGE_RATE_LIMIT_SUBMIT=f"{SUBMIT_LIMIT}/minute", JUDGE_STREAMS_PER_USER=str(STREAMS_PER_USER))
     engine = connect(env["JUDGE_DATABASE_URL"])
     migrate(engine)
-    tokens = {}
+    tokens, ids = {}, {}
     with session_factory(engine).begin() as session:
         for name in USERS:
             user = create_user(session, name, f"{name}-password",
                                Role.ORGANISER if name == "organiser" else Role.CONTESTANT)
             tokens[name] = create_token(session, user)[1]
+            ids[name] = user.id
     engine.dispose()
     log = data_dir / "web.log"
     with open(log, "wb") as f:
         proc = subprocess.Popen([sys.executable, "-m", "web", "--port", str(port)], env=env,
                                 stdout=f, stderr=subprocess.STDOUT)
-    svc = Web(f"http://127.0.0.1:{port}", port, proc, log, tokens)
+    svc = Web(f"http://127.0.0.1:{port}", port, proc, log, redis_url, tokens, ids)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, _tail(log)
-            try:
-                if requests.get(f"{svc.base}/api/v1/openapi.json", timeout=5).status_code == 200:
-                    break
-            except (requests.ConnectionError, requests.Timeout):  # listening, still starting
-                pass
-            assert time.monotonic() < deadline, _tail(log)
-            time.sleep(0.2)
+        wait_serving(svc.base, [proc], context=lambda: _tail(log))
         yield svc
         assert proc.poll() is None, f"the web died:\n{_tail(log)}"
     finally:
@@ -156,16 +158,21 @@ def test_1100_idle_connections_do_not_stop_the_service_or_lock_another_client_ou
         # connection ends the address's longest-idle one, not itself
         assert _median_answer_s(web, "/api/v1/languages", address="127.0.0.1") < 1.0
         # the address holds at most its bound of idle connections; the older ones were ended
-        time.sleep(1)
-        closed = 0
-        for s in idle:
-            s.setblocking(False)
-            try:
-                closed += s.recv(1) == b""
-            except BlockingIOError:
-                pass
-            except ConnectionResetError:
-                closed += 1
+        def ended() -> int:
+            closed = 0
+            for s in idle:
+                s.setblocking(False)
+                try:
+                    closed += s.recv(1) == b""
+                except BlockingIOError:
+                    pass
+                except ConnectionResetError:
+                    closed += 1
+            return closed
+
+        # within a second: well before the 10 s after which the kept ones are ended too
+        closed = wait_until(ended, until=lambda closed: closed >= 1000, what="the older connections ended",
+                            timeout_s=1, every_s=0.1)
         assert closed >= 1000, closed
         # and the ones it kept are closed once they have sent no request for 10 s
         deadline = time.monotonic() + 30
@@ -327,7 +334,7 @@ def test_a_wait_past_the_users_bound_is_answered_at_once(web: Web) -> None:
 
     with ThreadPoolExecutor(8) as pool:
         waits = [pool.submit(wait, "erin") for _ in range(8)]
-        time.sleep(3)  # the eight are waiting by now (they return after 20 s)
+        wait_until(lambda: web.waits_held("erin") == 8, what="erin's eight waits to be held", timeout_s=15)
         assert not any(w.done() for w in waits)
         status, state, took = wait("erin")
         assert (status, state) == (200, "queued")
@@ -345,7 +352,7 @@ def test_a_judge0_wait_counts_against_the_same_bound(web: Web) -> None:
 
     with ThreadPoolExecutor(8) as pool:
         waits = [pool.submit(wait) for _ in range(8)]
-        time.sleep(3)
+        wait_until(lambda: web.waits_held("frank") == 8, what="frank's eight waits to be held", timeout_s=15)
         assert not any(w.done() for w in waits)
         start = time.monotonic()
         r = requests.post(f"{web.base}/judge0/submissions", params={"wait": "true"}, timeout=90,

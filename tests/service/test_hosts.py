@@ -35,8 +35,8 @@ from typing import Any
 
 import pytest
 import redis
-import requests
-from service_kit import SUM_C, WRONG_C, Service, stop_all
+from kit import wait_until
+from service_kit import SUM_C, WRONG_C, Service, stop_all, wait_workers
 
 from judge.storage import connect, migrate, session_factory
 from judge.storage.models import Role, Submission
@@ -158,19 +158,8 @@ def hosts(tmp_path_factory: pytest.TempPathFactory, sandbox_ready: None) -> Iter
                          "--concurrency", "1", "--cpus", str(cpu % len(os.sched_getaffinity(0))),
                          "--name", host],
                   env=dict(base_env, JUDGE_REDIS_URL=redis_at[host], JUDGE_DATA_DIR=str(data_dir / host)))
-        deadline = time.monotonic() + 120
-        while True:
-            dead = [n for n, p in zip(h.logs, procs, strict=True) if p.poll() is not None]
-            assert not dead, "\n".join(f"--- {n}\n{h.log(n)[-3000:]}" for n in dead)
-            try:
-                r = h.service.call("GET", "/workers", as_="organiser", timeout=5)
-                if r.status_code == 200 and len(r.json()["workers"]) == 2:
-                    break
-            except (requests.ConnectionError, requests.Timeout):  # listening, still starting
-                pass
-            assert time.monotonic() < deadline, "hosts did not start:\n" + "\n".join(
-                f"--- {n}\n{h.log(n)[-3000:]}" for n in h.logs)
-            time.sleep(0.3)
+        wait_workers(h.service.base, h.service.tokens["organiser"], procs, count=2, every_s=0.3,
+                     context=lambda: "\n".join(f"--- {n}\n{h.log(n)[-3000:]}" for n in h.logs))
         yield h
     finally:
         stop_all(procs)
@@ -228,15 +217,12 @@ def test_a_host_cut_off_mid_submission_loses_nothing_and_grades_nothing_twice(
     ids = list(expected)
 
     # wait for host1 to be running a slow one, then cut it off
-    deadline = time.monotonic() + 60
-    while True:
-        now = rows(hosts.data_dir, ids[:2])
-        victim = next((sid for sid, row in now.items() if row["state"] == "running"
-                       and (row["graded_by"] or "").startswith("host1/")), None)
-        if victim is not None:
-            break
-        assert time.monotonic() < deadline, f"host1 never ran a slow submission: {now}\n{hosts.log('host1')}"
-        time.sleep(0.05)
+    def running_on_host1() -> int | None:
+        return next((sid for sid, row in rows(hosts.data_dir, ids[:2]).items() if row["state"] == "running"
+                     and (row["graded_by"] or "").startswith("host1/")), None)
+
+    victim = wait_until(running_on_host1, what="host1 to run a slow submission", timeout_s=60,
+                        context=lambda: f"{rows(hosts.data_dir, ids[:2])}\n{hosts.log('host1')}")
     hosts.cut("host1")
 
     finals = {sid: svc.wait_done(sid, timeout_s=120) for sid in ids}
@@ -248,12 +234,11 @@ def test_a_host_cut_off_mid_submission_loses_nothing_and_grades_nothing_twice(
 
     # host1 comes back, finishes the grading it was cut off in, and is refused
     hosts.cut("host1", up=True)
-    deadline = time.monotonic() + 120
-    while "result is dropped" not in hosts.log("host1") and "dropping this grading" not in hosts.log("host1"):
-        assert time.monotonic() < deadline, "host1 never tried to store its stale grading:\n" + \
-            hosts.log("host1")[-3000:]
-        time.sleep(0.2)
-    time.sleep(1.0)
+    refused = ("result is dropped", "dropping this grading")
+    wait_until(lambda: any(line in hosts.log("host1") for line in refused),
+               what="host1 to try to store its stale grading", timeout_s=120, every_s=0.2,
+               context=lambda: hosts.log("host1")[-3000:])
+    time.sleep(1.0)  # room for a stale result to land, were it stored after all
     stop.set()
     thread.join(timeout=5)
     listener.close()

@@ -6,16 +6,14 @@ from __future__ import annotations
 import base64
 import io
 import json
-import threading
-import time
 import zipfile
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 import requests
-from service_kit import Service, judge0_call
+from kit import wait_until
+from service_kit import Receiver, Service, judge0_call, judge0_done
 
 pytestmark = pytest.mark.sandbox
 
@@ -50,12 +48,7 @@ def test_without_wait_a_token_then_get(service: Service) -> None:
     assert r.status_code == 201
     token = r.json()["token"]
     assert set(r.json()) == {"token"} and len(token) == 36
-    deadline = time.monotonic() + 60
-    while True:
-        doc = call(service, "GET", f"/submissions/{token}").json()
-        if doc["status"]["id"] > 2 or time.monotonic() > deadline:
-            break
-        time.sleep(0.1)
+    doc = judge0_done(service, token, timeout_s=60)
     assert doc["status"]["id"] == 3
 
 
@@ -202,12 +195,13 @@ def test_batch_create_and_get(service: Service) -> None:
         and bad == {"language_id": ["language with id 12345 doesn't exist"]}
     )
     tokens = f"{first['token']},00000000-0000-0000-0000-000000000000,{third['token']}"
-    deadline = time.monotonic() + 60
-    while True:
-        subs = call(service, "GET", "/submissions/batch", params={"tokens": tokens}).json()["submissions"]
-        if all(s is None or s["status"]["id"] > 2 for s in subs) or time.monotonic() > deadline:
-            break
-        time.sleep(0.1)
+
+    def batch() -> list[dict[str, Any] | None]:
+        r = call(service, "GET", "/submissions/batch", params={"tokens": tokens})
+        return list(r.json()["submissions"])
+
+    subs = wait_until(batch, until=lambda subs: all(s is None or s["status"]["id"] > 2 for s in subs),
+                      timeout_s=60, every_s=0.1, what="the batch to end")
     assert subs[1] is None
     assert [subs[0]["status"]["id"], subs[2]["status"]["id"]] == [3, 3]
 
@@ -258,35 +252,13 @@ def test_catalogue_endpoints(service: Service) -> None:
     assert workers and {"queue", "size", "available", "idle", "working"} <= set(workers[0])
 
 
-class _Receiver:
-    def __init__(self) -> None:
-        self.got: list[tuple[str, dict[str, str], bytes]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_PUT(self) -> None:  # http.server's name
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.got.append(("PUT", dict(self.headers), body))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/cb"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-
 @pytest.fixture
-def receiver() -> Iterator[_Receiver]:
-    r = _Receiver()
-    yield r
-    r.server.shutdown()
-    r.server.server_close()
+def receiver() -> Iterator[Receiver]:
+    with Receiver() as r:
+        yield r
 
 
-def test_callback_is_a_put_in_base64_with_our_signature(service: Service, receiver: _Receiver) -> None:
+def test_callback_is_a_put_in_base64_with_our_signature(service: Service, receiver: Receiver) -> None:
     r = call(
         service,
         "POST",
@@ -294,10 +266,8 @@ def test_callback_is_a_put_in_base64_with_our_signature(service: Service, receiv
         json={"language_id": 71, "source_code": "print(7)", "callback_url": receiver.url},
     )
     token = r.json()["token"]
-    deadline = time.monotonic() + 30
-    while not receiver.got and time.monotonic() < deadline:
-        time.sleep(0.1)
-    method, headers, body = receiver.got[0]
+    wait_until(lambda: receiver.received, what="the callback", timeout_s=30, every_s=0.1)
+    method, headers, body = receiver.received[0]
     doc = json.loads(body)
     assert method == "PUT" and doc["token"] == token and doc["status"]["id"] == 3
     assert base64.b64decode(doc["stdout"]) == b"7\n"  # Judge0 always sends callbacks in base64

@@ -18,17 +18,15 @@ import re
 import secrets
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 import requests
 from conftest import _service
-from service_kit import Service
+from kit import wait_until
+from service_kit import Receiver, Service
 
 pytestmark = pytest.mark.sandbox
 
@@ -40,32 +38,6 @@ EXTRA_ENV = {
     "JUDGE_RATE_LIMIT_LOGIN": "3/minute",
     "JUDGE_RATE_LIMIT_API": "40/minute",
 }
-
-
-class Receiver:
-    """A webhook receiver on loopback that fails the first delivery, then takes them."""
-
-    def __init__(self) -> None:
-        self.got = 0
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # http.server's name
-                self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.got += 1
-                self.send_response(500 if receiver.got == 1 else 204)
-                self.end_headers()
-
-            do_PUT = do_POST  # Judge0's callbacks are PUTs
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def url(self, secret: str) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hook?key={secret}"
 
 
 def _cli(env: dict[str, str], *args: str, stdin: str = "") -> tuple[str, str]:
@@ -133,13 +105,14 @@ def _play(svc: Service, found: dict[str, str], stderr: list[str]) -> None:
     key = requests.get(f"{base}/api/v1/me", headers={"Authorization": f"Bearer {erin}"}, timeout=30).json()
     found["erin's webhook key"] = key["webhook_key"]
     found["alice's webhook key"] = svc.call("GET", "/me", as_="alice").json()["webhook_key"]
-    receiver = Receiver()
+    receiver = Receiver(failures=1)
     found["a callback URL's secret"] = hook_secret = secrets.token_hex(12)
+    callback = f"{receiver.url}?key={hook_secret}"
     body = {
         "language": "python3",
         "source": "print(input())",
         "stdin": "x",
-        "callback_url": receiver.url(hook_secret),
+        "callback_url": callback,
     }
     r = requests.post(
         f"{base}/api/v1/submissions",
@@ -149,7 +122,7 @@ def _play(svc: Service, found: dict[str, str], stderr: list[str]) -> None:
         timeout=90,
     )
     assert r.status_code == 201, r.text
-    judge0 = {"language_id": 71, "source_code": "print(1)", "callback_url": receiver.url(hook_secret)}
+    judge0 = {"language_id": 71, "source_code": "print(1)", "callback_url": callback}
     r = requests.post(
         f"{base}/judge0/submissions", params={"wait": "true", "X-Auth-Token": erin}, json=judge0, timeout=90
     )
@@ -177,10 +150,9 @@ def _play(svc: Service, found: dict[str, str], stderr: list[str]) -> None:
         ).status_code
         == 401
     )
-    deadline = time.monotonic() + 30
-    while receiver.got < 3 and time.monotonic() < deadline:  # 2 webhooks, one of them retried
-        time.sleep(0.1)
-    assert receiver.got >= 3
+    # 2 webhooks, one of them retried
+    wait_until(lambda: len(receiver.received) >= 3, what="3 deliveries", timeout_s=30, every_s=0.1)
+    assert len(receiver.received) >= 3
     receiver.server.shutdown()
     receiver.server.server_close()
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 import zipfile
 from pathlib import Path
 
 import pytest
+from kit import wait_until
 from service_kit import SUM_C, SUM_PY, WRONG_C, Service, sum_package, zip_of
 
 pytestmark = pytest.mark.sandbox
@@ -83,13 +83,9 @@ def _batch_zip() -> bytes:
 
 
 def _wait_batch(service: Service, batch_id: int, count: int) -> None:
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        doc = service.call("GET", f"/batches/{batch_id}", as_="organiser").json()
-        if doc["states"].get("done") == count:
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"batch {batch_id} not done: {doc}")
+    wait_until(lambda: service.call("GET", f"/batches/{batch_id}", as_="organiser").json(),
+               until=lambda doc: doc["states"].get("done") == count, what=f"batch {batch_id} to be done",
+               timeout_s=90, every_s=0.2)
 
 
 def test_batch_from_a_zip_with_csv_and_json_results(service: Service, sum_problem: str) -> None:

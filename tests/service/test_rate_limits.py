@@ -14,7 +14,6 @@ import re
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,7 @@ from typing import Any
 import pytest
 import requests
 from conftest import _free_port, _service
-from service_kit import Service
+from service_kit import Service, wait_serving
 
 from judge.storage import connect, session_factory
 from judge.storage.models import Role, User
@@ -65,16 +64,8 @@ def _start_web(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes],
             [sys.executable, "-m", "web", "--port", str(port)], env=env, stdout=f, stderr=subprocess.STDOUT
         )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        assert proc.poll() is None, log.read_text()
-        try:
-            if requests.get(f"{base}/api/v1/openapi.json", timeout=5).status_code == 200:
-                return proc, base
-        except (requests.ConnectionError, requests.Timeout):  # listening, still starting
-            pass
-        assert time.monotonic() < deadline, log.read_text()
-        time.sleep(0.2)
+    wait_serving(base, [proc], context=log.read_text)
+    return proc, base
 
 
 def _closed_port() -> int:

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from service_kit import Service
+from kit import wait_until
+from service_kit import Service, wait_workers
 
 pytestmark = pytest.mark.sandbox
 
@@ -60,21 +61,6 @@ def _read_until(proc: subprocess.Popen[str], pattern: str, timeout_s: float = 12
     raise AssertionError(f"no {pattern!r} in:\n{''.join(seen)}")
 
 
-def _ready(base: str, token: str) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            r = requests.get(
-                f"{base}/api/v1/workers", headers={"Authorization": f"Bearer {token}"}, timeout=5
-            )
-            if r.status_code == 200 and r.json()["workers"]:
-                return
-        except (requests.ConnectionError, requests.Timeout):  # listening, still starting
-            pass
-        time.sleep(0.2)
-    raise AssertionError("judge serve did not get ready")
-
-
 def _redis_pids(data_dir: Path) -> list[int]:
     out = subprocess.run(
         ["pgrep", "-f", "redis-server 127.0.0.1"], capture_output=True, text=True
@@ -99,7 +85,7 @@ def test_serve_first_start_then_ctrl_c_then_again(tmp_path: Path, service: Servi
         token = re.search(r"API token: (\S+)", text).group(1)  # type: ignore[union-attr]
         assert re.search(r"password: +\S{12,}", text)
         base = f"http://127.0.0.1:{port}"
-        _ready(base, token)
+        wait_workers(base, token)
         me = requests.get(
             f"{base}/api/v1/me", headers={"Authorization": f"Bearer {token}"}, timeout=10
         ).json()
@@ -132,7 +118,7 @@ def test_serve_first_start_then_ctrl_c_then_again(tmp_path: Path, service: Servi
     again = _start(data_dir, port)
     try:
         text = _read_until(again, r"Ctrl-C stops")
-        _ready(f"http://127.0.0.1:{port}", token)  # the first start's token still works
+        wait_workers(f"http://127.0.0.1:{port}", token)  # the first start's token still works
     finally:
         again.send_signal(signal.SIGINT)
         _, rest = again.communicate(timeout=60)
@@ -162,18 +148,15 @@ def test_serve_killed_outright_leaves_nothing_running(tmp_path: Path) -> None:
     proc = _start(data_dir, port)
     text = _read_until(proc, r"API token: ")
     token = re.search(r"API token: (\S+)", text).group(1)  # type: ignore[union-attr]
-    _ready(f"http://127.0.0.1:{port}", token)
+    wait_workers(f"http://127.0.0.1:{port}", token)
     children = subprocess.run(["pgrep", "-f", "--", "-m (worker|web)"], capture_output=True, text=True).stdout
     mine = [int(p) for p in children.split() if _env_of(int(p)).get("JUDGE_DATA_DIR") == str(data_dir)]
     assert len(mine) >= 2  # the worker (and its pool process) and the web server of this serve
     assert len(_redis_pids(data_dir)) == 1
     proc.kill()
     proc.communicate(timeout=30)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and (
-        any(Path(f"/proc/{p}").exists() for p in mine) or _redis_pids(data_dir)
-    ):
-        time.sleep(0.2)
+    wait_until(lambda: not any(Path(f"/proc/{p}").exists() for p in mine) and not _redis_pids(data_dir),
+               what="the children and Redis to be gone", timeout_s=60, every_s=0.2)
     assert not [p for p in mine if Path(f"/proc/{p}").exists()]
     assert _redis_pids(data_dir) == []
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-import time
+from typing import Any
 
 import pytest
 import requests
+from kit import wait_until
 from service_kit import SUM_C, SUM_PY, WRONG_C, Service
 
 pytestmark = pytest.mark.sandbox
@@ -55,12 +56,16 @@ def test_compile_error_keeps_the_compiler_output(service: Service) -> None:
 def test_submit_then_poll(service: Service) -> None:
     doc = service.submit({"language": "c", "source": SUM_C.decode(), "stdin": "2 3\n"}, wait=False)
     assert doc["state"] in ("queued", "compiling", "running", "done")
-    deadline = time.monotonic() + 60
-    while doc["state"] != "done" and time.monotonic() < deadline:
-        time.sleep(0.05)
-        r = service.call("GET", f"/submissions/{doc['id']}")
+    sid = doc["id"]
+
+    def poll() -> dict[str, Any]:
+        r = service.call("GET", f"/submissions/{sid}")
         assert r.status_code == 200
-        doc = r.json()
+        answer: dict[str, Any] = r.json()
+        return answer
+
+    doc = wait_until(poll, until=lambda d: d["state"] == "done", what="the submission to be graded",
+                     timeout_s=60)
     assert doc["verdict"] == "AC" and doc["stdout"] == "5\n"
 
 
@@ -176,7 +181,10 @@ def test_a_task_delivered_again_changes_nothing(service: Service, sum_problem: s
     app.send_task(queue.GRADE_TASK, args=[doc["id"]], queue=queue.language_queue("c"))
     later = service.submit({"language": "c", "problem": sum_problem, "source": SUM_C.decode()})
     assert later["verdict"] == "AC"
-    time.sleep(1.0)  # the two deliveries were taken before `later` finished; give them a moment
+    # the two deliveries were taken before `later` finished: wait until the worker turned both down
+    nothing = f"submission {doc['id']} generation 0: already graded or queued again"
+    wait_until(lambda: (service.data_dir / "worker.log").read_text().count(nothing) >= 2,
+               what="the worker to turn both deliveries down", timeout_s=30)
     again = service.call("GET", f"/submissions/{doc['id']}", as_="alice").json()
     assert (again["state"], again["verdict"], again["finished_at"]) == ("done", "AC", doc["finished_at"])
     assert again["tests"] == doc["tests"]

@@ -1,25 +1,21 @@
-"""Fixtures the unit tests share: a database on each backend, an embedded Redis, and `wait_until`.
+"""Fixtures the unit tests share: a database on each backend, an embedded Redis, and web apps.
 
 Storage fixtures come in one chain, `database_url` -> `engine` -> `sessions`: SQLite always, and
 PostgreSQL as well when JUDGE_TEST_POSTGRES_URL names one (.ci/run starts a throwaway one); the
 engine is migrated to the head and, after the test, back to the base, which leaves a shared
 PostgreSQL empty. A module whose tests are about something else (metrics, archives) overrides
-`sessions` with a plain SQLite one of its own.
+`sessions` with tests/conftest.py's plain `sqlite_sessions`.
 
 `make_app` is the web's app factory on a SQLite file under tmp_path and a Redis that
 is away unless a URL is given (the rate limits fail open, as in production); `app` is one such
-app. `redis_url` is a redis-server of this test module's own (judge/service/redis_server.py), started
-once per module. `wait_until` replaces hand-rolled polling loops: it asks until the answer is
-truthy and returns it, or fails saying what it waited for.
+app. (`redis_url`, `sqlite_sessions` and `wait_until` are every folder's: tests/conftest.py.)
 """
 
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
 from alembic import command
@@ -27,13 +23,11 @@ from flask import Flask
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from judge.service.redis_server import EmbeddedRedis
 from judge.service.settings import Settings
 from judge.storage import connect, migrate, session_factory
 from judge.storage.db import alembic_config
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("JUDGE_TEST_POSTGRES_URL") else [])
-T = TypeVar("T")
 
 
 @pytest.fixture(params=BACKENDS)
@@ -73,33 +67,3 @@ def make_app(tmp_path: Path) -> Callable[..., Flask]:
 @pytest.fixture
 def app(make_app: Callable[..., Flask]) -> Flask:
     return make_app()
-
-
-@pytest.fixture(scope="module")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with EmbeddedRedis(tmp_path_factory.mktemp("redis")) as server:
-        yield server.url
-
-
-def _wait_until(ask: Callable[[], T], *, what: str, timeout_s: float = 10.0, every_s: float = 0.05,
-                retry_on: tuple[type[BaseException], ...] = ()) -> T:
-    """`ask()` until it returns something truthy, which is returned; an exception of `retry_on`
-    counts as "not yet" (the last one is raised at the deadline, else AssertionError naming `what`)."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            answer = ask()
-        except retry_on:
-            if time.monotonic() > deadline:
-                raise
-        else:
-            if answer:
-                return answer
-            if time.monotonic() > deadline:
-                raise AssertionError(f"waited {timeout_s:g} s for {what}")
-        time.sleep(every_s)
-
-
-@pytest.fixture
-def wait_until() -> Callable[..., object]:
-    return _wait_until

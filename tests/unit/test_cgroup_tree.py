@@ -87,7 +87,7 @@ def test_v2_a_process_already_in_the_leaf_uses_the_same_subtree(
 ) -> None:
     """A worker's pool process is forked after the worker moved into supervisor/: it must not
     nest a second subtree inside the leaf (which would break the no-internal-processes rule)."""
-    from sandbox import cgroup
+    from sandbox import cgroup, delegation
 
     unit = tmp_path / "system.slice" / "judge-worker.service"
     (unit / "supervisor").mkdir(parents=True)
@@ -95,7 +95,12 @@ def test_v2_a_process_already_in_the_leaf_uses_the_same_subtree(
     lay_out(unit)
     (unit / "cgroup.subtree_control").write_text("memory pids cpu cpuset")
     lay_out(unit / "judge")
+    # the host's cgroup2 mount, where this process is in the unit's leaf and needs no delegation
+    monkeypatch.setenv("SANDBOX_CGROUP", "v2")
+    monkeypatch.delenv("SANDBOX_CGROUP_ROOT", raising=False)
+    monkeypatch.setattr(cgroup, "CGROUP2_MAGIC_ROOT", tmp_path)
+    monkeypatch.setattr(delegation, "ensure", lambda: None)
     monkeypatch.setattr(cgroup, "_own_paths", lambda: {"": "/system.slice/judge-worker.service/supervisor"})
-    cg = Cgroups._v2(tmp_path, own=True)
+    cg = Cgroups.detect()
     assert cg.bases == {"": unit / "judge"}
     assert not (unit / "supervisor" / "judge").exists()

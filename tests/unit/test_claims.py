@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Iterator
 
 import pytest
 import redis
@@ -22,14 +21,6 @@ from judge.verdict import Verdict
 
 needs_redis = pytest.mark.skipif(shutil.which("redis-server") is None and not os.environ.get("CI"),
                                  reason="redis-server is not installed (apt install redis-server)")
-
-
-@pytest.fixture
-def client(redis_url: str) -> Iterator[redis.Redis]:
-    c = redis.Redis.from_url(redis_url, socket_timeout=5)
-    c.flushdb()
-    yield c
-    c.close()
 
 
 def submit(sessions: sessionmaker[Session]) -> int:
@@ -104,45 +95,45 @@ def test_requeue_stuck_is_a_compare_and_set(sessions: sessionmaker[Session]) -> 
 
 
 @needs_redis
-def test_a_lease_is_exclusive_renewed_while_held_and_released(client: redis.Redis) -> None:
-    lease = leases.acquire(client, 7, 0, "host-a/1", ttl_s=1.0)
+def test_a_lease_is_exclusive_renewed_while_held_and_released(redis_client: redis.Redis) -> None:
+    lease = leases.acquire(redis_client, 7, 0, "host-a/1", ttl_s=1.0)
     assert lease is not None
-    assert leases.acquire(client, 7, 0, "host-b/2", ttl_s=1.0) is None
-    assert leases.acquire(client, 7, 1, "host-b/2", ttl_s=1.0) is not None  # another generation
+    assert leases.acquire(redis_client, 7, 0, "host-b/2", ttl_s=1.0) is None
+    assert leases.acquire(redis_client, 7, 1, "host-b/2", ttl_s=1.0) is not None  # another generation
     time.sleep(2.5)  # past its time to live: renewal kept it
-    assert leases.held(client, 7, 0) and not lease.lost.is_set()
+    assert leases.held(redis_client, 7, 0) and not lease.lost.is_set()
     lease.release()
-    assert not leases.held(client, 7, 0)
-    again = leases.acquire(client, 7, 0, "host-b/2", ttl_s=1.0)
+    assert not leases.held(redis_client, 7, 0)
+    again = leases.acquire(redis_client, 7, 0, "host-b/2", ttl_s=1.0)
     assert again is not None
-    client.set(leases.key(7, 0), "host-c/3")  # someone else holds it now
+    redis_client.set(leases.key(7, 0), "host-c/3")  # someone else holds it now
     assert again.lost.wait(3), "a holder whose lease was taken must notice"
     again.release()
-    assert client.get(leases.key(7, 0)) == b"host-c/3"  # release never deletes another's lease
+    assert redis_client.get(leases.key(7, 0)) == b"host-c/3"  # release never deletes another's lease
 
 
 @needs_redis
 def test_the_reaper_requeues_what_lost_its_holder_once(sessions: sessionmaker[Session],
-                                                       client: redis.Redis) -> None:
+                                                       redis_client: redis.Redis) -> None:
     lost, alive, done = submit(sessions), submit(sessions), submit(sessions)
     with sessions.begin() as session:
         for sid in (lost, alive, done):
             repo.claim(session, sid, 0, "host-a/1")
     record(sessions, done, Verdict.AC, repo.Claim(0, "host-a/1"))
-    lease = leases.acquire(client, alive, 0, "host-a/1", ttl_s=5)
+    lease = leases.acquire(redis_client, alive, 0, "host-a/1", ttl_s=5)
     sent: list[tuple[int, str, int]] = []
-    assert leases.reap(sessions, client, lambda *a: sent.append(a)) == [lost]
+    assert leases.reap(sessions, redis_client, lambda *a: sent.append(a)) == [lost]
     assert sent == [(lost, "c", 1)]
     assert state(sessions, lost) == (SubmissionState.QUEUED, 1, None)
     assert state(sessions, alive) == (SubmissionState.COMPILING, 0, "host-a/1")
-    assert leases.reap(sessions, client, lambda *a: sent.append(a)) == []  # nothing twice
+    assert leases.reap(sessions, redis_client, lambda *a: sent.append(a)) == []  # nothing twice
     assert lease is not None
     lease.release()
 
 
 @needs_redis
 def test_a_requeue_that_cannot_be_sent_is_tried_again(sessions: sessionmaker[Session],
-                                                       client: redis.Redis) -> None:
+                                                       redis_client: redis.Redis) -> None:
     sid = submit(sessions)
     with sessions.begin() as session:
         repo.claim(session, sid, 0, "host-a/1")
@@ -150,8 +141,8 @@ def test_a_requeue_that_cannot_be_sent_is_tried_again(sessions: sessionmaker[Ses
     def broker_away(*_: object) -> None:
         raise ConnectionError("broker away")
 
-    assert leases.reap(sessions, client, broker_away) == []
+    assert leases.reap(sessions, redis_client, broker_away) == []
     assert state(sessions, sid) == (SubmissionState.RUNNING, 1, "(unsent)")
     sent: list[tuple[int, str, int]] = []
-    assert leases.reap(sessions, client, lambda *a: sent.append(a)) == [sid]
+    assert leases.reap(sessions, redis_client, lambda *a: sent.append(a)) == [sid]
     assert sent == [(sid, "c", 2)]

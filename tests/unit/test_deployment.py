@@ -16,7 +16,6 @@ import importlib
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tomllib
@@ -28,6 +27,7 @@ from typing import Any
 import pytest
 import yaml
 from flask import Flask
+from kit import free_port
 
 from judge.cli import main as judge_cli
 from judge.service import queue, settings
@@ -420,17 +420,11 @@ def test_the_wsgi_module_is_the_app_and_answers(tmp_path: Path, monkeypatch: pyt
         sys.modules.pop("web.wsgi", None)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.mark.slow
 def test_gunicorn_serves_the_wsgi_app_with_our_evented_worker(tmp_path: Path,
                                                               wait_until: Callable[..., Any]) -> None:
     """The Compose file's web command, smaller: one process, on a free loopback port."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, **_service_env(tmp_path), "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-k", "web.server.Worker", "-w", "1",
                              "-b", f"127.0.0.1:{port}", "web.wsgi:app"], cwd=ROOT, env=env,

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
+from flask import Flask
 
 from judge.service import judge0
-from judge.service.settings import Settings
 from judge.storage import repo
 from judge.storage.models import Role, Submission, SubmissionState
 from judge.verdict import Verdict
-from web.app import create_app
 from web.context import context
 
 
@@ -89,13 +88,9 @@ def test_document_units_fields_and_base64() -> None:
     assert judge0.document(_sub(stdout=b"\xff"), b64=True)["stdout"] == "/w=="
 
 
-def test_a_full_queue_is_503(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_full_queue_is_503(make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JUDGE0_MAX_QUEUE_SIZE", "3")
-    app = create_app(
-        Settings(
-            data_dir=tmp_path, database_url=f"sqlite:///{tmp_path}/j.db", redis_url="redis://127.0.0.1:1/0"
-        )
-    )
+    app = make_app()
     with app.app_context(), context().sessions.begin() as session:
         user = repo.create_user(session, "platform", "long enough", Role.CONTESTANT)
         secret = repo.create_token(session, user)[1]

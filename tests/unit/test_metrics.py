@@ -10,8 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 import redis
@@ -24,10 +23,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from judge.service import metrics, workers
 from judge.service.metrics import BOX_START, HISTOGRAMS, JUDGING_LATENCY, Recorder
-from judge.service.settings import Settings
-from judge.storage import connect, migrate, repo, session_factory
+from judge.storage import repo
 from judge.verdict import Verdict
-from web.app import create_app
 
 needs_redis = pytest.mark.skipif(
     shutil.which("redis-server") is None and os.environ.get("CI") != "true",
@@ -37,18 +34,8 @@ NOWHERE = "redis://127.0.0.1:1/0"  # nobody listens on port 1
 
 
 @pytest.fixture
-def client(redis_url: str) -> Iterator[redis.Redis]:
-    with redis.Redis.from_url(redis_url) as c:
-        c.flushdb()
-        yield c
-
-
-@pytest.fixture
-def sessions(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
-    engine = connect(f"sqlite:///{tmp_path / 'judge.db'}")
-    migrate(engine)
-    yield session_factory(engine)
-    engine.dispose()
+def sessions(sqlite_sessions: sessionmaker[Session]) -> sessionmaker[Session]:
+    return sqlite_sessions  # one SQLite database: these tests are about metrics, not storage
 
 
 def away() -> redis.Redis:
@@ -102,16 +89,25 @@ def test_observe_refuses(name: str, seconds: float, message: str) -> None:
     assert recorder.pending() == 0
 
 
-def test_the_buffer_drops_the_oldest_beyond_its_bound() -> None:
+def written(redis_client: redis.Redis, name: str) -> tuple[int, float]:
+    """The count and sum a flush wrote for histogram `name`: of 3 of 1..5 s, only 3, 4, 5 sum to 12."""
+    stored = redis_client.hgetall(f"judge:metrics:{name}")
+    return int(stored.get(b"count", 0)), float(stored.get(b"sum", 0))
+
+
+@needs_redis
+def test_the_buffer_drops_the_oldest_beyond_its_bound(redis_client: redis.Redis) -> None:
     recorder = Recorder(max_buffered=3)
     for s in (1.0, 2.0, 3.0, 4.0, 5.0):
         recorder.observe(JUDGING_LATENCY, s)
     assert recorder.pending() == 3
     assert recorder.dropped == 2
-    assert [s for _, s in recorder._pending] == [3.0, 4.0, 5.0]
+    assert recorder.flush(redis_client) == 3
+    assert written(redis_client, JUDGING_LATENCY) == (3, 3.0 + 4.0 + 5.0)
 
 
-def test_a_failed_flush_keeps_the_buffer() -> None:
+@needs_redis
+def test_a_failed_flush_keeps_the_buffer(redis_client: redis.Redis) -> None:
     recorder = Recorder(max_buffered=4)
     recorder.observe(JUDGING_LATENCY, 1.0)
     recorder.observe(BOX_START, 0.002)
@@ -123,43 +119,45 @@ def test_a_failed_flush_keeps_the_buffer() -> None:
         assert recorder.flush(c) == 0
     assert recorder.pending() == 4
     assert recorder.dropped == 1
-    assert [s for _, s in recorder._pending] == [0.002, 5.0, 6.0, 7.0]
+    assert recorder.flush(redis_client) == 4
+    assert written(redis_client, BOX_START) == (1, pytest.approx(0.002))
+    assert written(redis_client, JUDGING_LATENCY) == (3, 5.0 + 6.0 + 7.0)  # the 1.0 was the oldest
 
 
 # --- flush into a real Redis ---------------------------------------------------------------------
 
 
 @needs_redis
-def test_flush_writes_buckets_sum_and_count_then_clears(client: redis.Redis) -> None:
+def test_flush_writes_buckets_sum_and_count_then_clears(redis_client: redis.Redis) -> None:
     recorder = Recorder()
     for s in (0.05, 0.1, 0.3, 3.0, 4000.0):
         recorder.observe(JUDGING_LATENCY, s)
     recorder.observe(BOX_START, 0.0007)
-    assert recorder.flush(client) == 6
+    assert recorder.flush(redis_client) == 6
     assert recorder.pending() == 0
-    stored = client.hgetall("judge:metrics:judge_judging_latency_seconds")
+    stored = redis_client.hgetall("judge:metrics:judge_judging_latency_seconds")
     assert stored == {b"le=0.1": b"2", b"le=0.5": b"1", b"le=5.0": b"1", b"le=+Inf": b"1",
                       b"sum": stored[b"sum"], b"count": b"5"}
     assert float(stored[b"sum"]) == pytest.approx(4003.45)
-    assert client.hgetall("judge:metrics:judge_box_start_seconds")[b"le=0.001"] == b"1"
-    assert recorder.flush(client) == 0  # nothing left: nothing written
-    assert client.hget("judge:metrics:judge_judging_latency_seconds", "count") == b"5"
+    assert redis_client.hgetall("judge:metrics:judge_box_start_seconds")[b"le=0.001"] == b"1"
+    assert recorder.flush(redis_client) == 0  # nothing left: nothing written
+    assert redis_client.hget("judge:metrics:judge_judging_latency_seconds", "count") == b"5"
 
 
 @needs_redis
-def test_flushes_add_up_and_drops_are_written_once(client: redis.Redis) -> None:
+def test_flushes_add_up_and_drops_are_written_once(redis_client: redis.Redis) -> None:
     recorder = Recorder(max_buffered=2)
     for s in (1.0, 1.0, 1.0):
         recorder.observe(JUDGING_LATENCY, s)
-    assert recorder.flush(client) == 2
+    assert recorder.flush(redis_client) == 2
     recorder.observe(JUDGING_LATENCY, 1.0)
-    assert recorder.flush(client) == 1
-    stored = client.hgetall("judge:metrics:judge_judging_latency_seconds")
+    assert recorder.flush(redis_client) == 1
+    stored = redis_client.hgetall("judge:metrics:judge_judging_latency_seconds")
     assert stored[b"le=1.0"] == b"3" and stored[b"count"] == b"3" and stored[b"dropped"] == b"1"
 
 
 @needs_redis
-def test_concurrent_observers_lose_nothing(client: redis.Redis) -> None:
+def test_concurrent_observers_lose_nothing(redis_client: redis.Redis) -> None:
     recorder = Recorder()
     threads, each = 8, 500
     done = threading.Event()
@@ -170,7 +168,7 @@ def test_concurrent_observers_lose_nothing(client: redis.Redis) -> None:
 
     def flush() -> None:
         while not done.is_set():
-            recorder.flush(client)
+            recorder.flush(redis_client)
 
     flusher = threading.Thread(target=flush)
     flusher.start()
@@ -181,8 +179,8 @@ def test_concurrent_observers_lose_nothing(client: redis.Redis) -> None:
         t.join()
     done.set()
     flusher.join()
-    recorder.flush(client)
-    assert client.hget("judge:metrics:judge_box_start_seconds", "count") == str(threads * each).encode()
+    recorder.flush(redis_client)
+    assert redis_client.hget("judge:metrics:judge_box_start_seconds", "count") == str(threads * each).encode()
 
 
 # --- the scrape ----------------------------------------------------------------------------------
@@ -199,17 +197,17 @@ def _fill(sessions: sessionmaker[Session]) -> None:
 
 @needs_redis
 def test_render_reads_queues_submissions_histograms_and_workers(
-    client: redis.Redis, sessions: sessionmaker[Session]
+    redis_client: redis.Redis, sessions: sessionmaker[Session]
 ) -> None:
     _fill(sessions)
-    client.lpush("judge.lang.c", b"task-1", b"task-2")
-    workers.announce(client, {"name": "w1", "concurrency": 3})
+    redis_client.lpush("judge.lang.c", b"task-1", b"task-2")
+    workers.announce(redis_client, {"name": "w1", "concurrency": 3})
     recorder = Recorder()
     for s in (0.2, 0.2, 7.0):
         recorder.observe(JUDGING_LATENCY, s)
-    recorder.flush(client)
+    recorder.flush(redis_client)
     with sessions() as session:
-        text = metrics.render(client, session).decode()
+        text = metrics.render(redis_client, session).decode()
     found = families(text)
 
     queues = by_label(found["judge_queue_depth"], "queue")
@@ -247,9 +245,9 @@ def test_render_reads_queues_submissions_histograms_and_workers(
 
 
 @needs_redis
-def test_render_on_an_empty_service(client: redis.Redis, sessions: sessionmaker[Session]) -> None:
+def test_render_on_an_empty_service(redis_client: redis.Redis, sessions: sessionmaker[Session]) -> None:
     with sessions() as session:
-        found = families(metrics.render(client, session).decode())
+        found = families(metrics.render(redis_client, session).decode())
     assert set(by_label(found["judge_submissions"], "verdict").values()) == {0}
     assert samples(found["judge_workers_alive"])["judge_workers_alive", ()] == 0
     assert samples(found["judge_worker_slots"])["judge_worker_slots", ()] == 0
@@ -258,26 +256,22 @@ def test_render_on_an_empty_service(client: redis.Redis, sessions: sessionmaker[
 # --- GET /metrics --------------------------------------------------------------------------------
 
 
-def _app(tmp_path: Path, redis_url: str) -> Flask:
-    return create_app(Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path}/j.db",
-                               redis_url=redis_url))
-
-
 @needs_redis
-def test_get_metrics_is_open_without_a_token(tmp_path: Path, client: redis.Redis, redis_url: str,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_get_metrics_is_open_without_a_token(make_app: Callable[..., Flask], redis_client: redis.Redis,
+                                             redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("JUDGE_METRICS_TOKEN", raising=False)
-    response = _app(tmp_path, redis_url).test_client().get("/metrics")
+    response = make_app(redis_url).test_client().get("/metrics")
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
     assert "judge_workers_alive" in families(response.text)
 
 
 @needs_redis
-def test_get_metrics_asks_for_the_token_when_one_is_set(tmp_path: Path, client: redis.Redis, redis_url: str,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_get_metrics_asks_for_the_token_when_one_is_set(
+        make_app: Callable[..., Flask], redis_client: redis.Redis, redis_url: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JUDGE_METRICS_TOKEN", "s3cret")
-    web = _app(tmp_path, redis_url).test_client()
+    web = make_app(redis_url).test_client()
     for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic s3cret"},
                     {"Authorization": "Bearer s3cretx"}):
         response = web.get("/metrics", headers=headers)
@@ -290,16 +284,18 @@ def test_get_metrics_asks_for_the_token_when_one_is_set(tmp_path: Path, client: 
     assert response.mimetype == "text/plain"
 
 
-def test_get_metrics_without_redis_is_503_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_get_metrics_without_redis_is_503_json(make_app: Callable[..., Flask],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("JUDGE_METRICS_TOKEN", raising=False)
-    response = _app(tmp_path, NOWHERE).test_client().get("/metrics")
+    response = make_app(NOWHERE).test_client().get("/metrics")
     assert response.status_code == 503
     assert response.is_json
     assert response.get_json()["error"]["code"] == "queue_unavailable"
 
 
-def test_the_token_is_checked_before_redis_is_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_token_is_checked_before_redis_is_asked(make_app: Callable[..., Flask],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JUDGE_METRICS_TOKEN", "s3cret")
-    web = _app(tmp_path, NOWHERE).test_client()
+    web = make_app(NOWHERE).test_client()
     assert web.get("/metrics").status_code == 401
     assert web.get("/metrics", headers={"Authorization": "Bearer s3cret"}).status_code == 503

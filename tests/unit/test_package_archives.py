@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from judge.errors import JudgeError
 from judge.service import problems
-from judge.storage import connect, migrate, session_factory
 from judge.storage.models import PackageArchive
 
 SUM_C = b'#include <stdio.h>\nint main(void){long a,b;scanf("%ld %ld",&a,&b);printf("%ld\\n",a+b);}\n'
@@ -33,10 +32,8 @@ def package(path: Path) -> Path:
 
 
 @pytest.fixture
-def sessions(tmp_path: Path) -> sessionmaker[Session]:
-    engine = connect(f"sqlite:///{tmp_path / 'judge.db'}")
-    migrate(engine)
-    return session_factory(engine)
+def sessions(sqlite_sessions: sessionmaker[Session]) -> sessionmaker[Session]:
+    return sqlite_sessions  # one SQLite database: these tests are about archives, not storage
 
 
 def files_of(root: Path) -> dict[str, tuple[bytes, int]]:

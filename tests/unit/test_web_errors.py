@@ -5,15 +5,11 @@ the database's integers."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask, request
 from sqlalchemy.exc import OperationalError
-
-from judge.service.settings import Settings
-from web.app import create_app
 
 
 @pytest.fixture
@@ -64,19 +60,18 @@ def test_a_page_with_an_id_past_the_databases_integers_is_404(app: Flask) -> Non
 
 @pytest.mark.parametrize(("hops", "seen"), [("", "127.0.0.1"), ("1", "203.0.113.9")])
 def test_behind_a_proxy_the_client_address_is_the_forwarded_one(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hops: str, seen: str) -> None:
+        make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch, hops: str, seen: str) -> None:
     """Per-address rate limits (failed logins) must count clients, not the proxy in front."""
     monkeypatch.setenv("JUDGE_PROXY_HOPS", hops)
-    app = create_app(Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path}/j.db",
-                              redis_url="redis://127.0.0.1:1/0"))
+    app = make_app()
     app.add_url_rule("/_address", "address", lambda: request.remote_addr or "")
     r = app.test_client().get("/_address", headers={"X-Forwarded-For": "203.0.113.9"},
                               environ_base={"REMOTE_ADDR": "127.0.0.1"})
     assert r.get_data(as_text=True) == seen
 
 
-def test_a_bad_proxy_hop_count_is_refused_at_start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_bad_proxy_hop_count_is_refused_at_start(make_app: Callable[..., Flask],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JUDGE_PROXY_HOPS", "one")
     with pytest.raises(ValueError, match="JUDGE_PROXY_HOPS must be a whole number"):
-        create_app(Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path}/j.db",
-                            redis_url="redis://127.0.0.1:1/0"))
+        make_app()
