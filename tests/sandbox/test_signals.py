@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import signal
 import threading
-import time
 
 import pytest
+from kit import wait_until
 
 import sandbox
 from sandbox import RunStatus
@@ -139,10 +139,8 @@ def test_a_program_killed_from_another_thread_is_rte_with_sigkill_reported_by_in
         thread = threading.Thread(
             target=lambda: results.append(box.run(["/bin/sh", "-c", "sleep 600 & sleep 600 & wait"], limits)))
         thread.start()
-        deadline = time.monotonic() + 20
-        while len(box.processes()) < 4 and time.monotonic() < deadline:  # init, sh, two sleeps
-            time.sleep(0.01)
-        assert len(box.processes()) == 4, box.processes()
+        wait_until(box.processes, until=lambda procs: len(procs) == 4, timeout_s=20,
+                   what="init, sh and two sleeps in the box")
         box.kill_program()
         thread.join(30)
         assert not thread.is_alive()
