@@ -22,8 +22,10 @@ lock with its process, so a worker that is killed holds nothing):
 
 Only the worker's own cores (JUDGE_WORKER_CPUS) are borrowed, up to JUDGE_TEST_PARALLELISM
 boxes at once for one submission (default `auto`: one per core of the set; `1`: one test at a
-time, as before). The lock directory (JUDGE_CORES_DIR, default LOCK_DIR) is the machine's, as
-the uid locks are (sandbox/uids.py): a core busy for any judge on this machine is not lent.
+time, as before); a core of the set that no pool process is pinned to (`--concurrency` below
+the set's size) is idle whenever no grading borrows it. The lock directory (JUDGE_CORES_DIR,
+default LOCK_DIR) is the machine's, as the uid locks are (sandbox/uids.py): a core busy for any
+judge on this machine is not lent.
 
 Timing stays fair. CPU time is the box's own cgroup's, whatever runs beside it, and a borrowed
 box is pinned to its core as an owner's is, so two boxes never share a core. What boxes side

@@ -72,7 +72,8 @@ def context() -> Context:
         sb = sandbox.default()
         sb.cpus = own = _pin()
         sessions = session_factory(connect(settings.database_url))
-        service = GradingService(sessions=sessions, data_dir=settings.data_dir,
+        steps = session_factory(connect(settings.database_url, durable=False))  # judge/storage/db.py
+        service = GradingService(sessions=sessions, step_sessions=steps, data_dir=settings.data_dir,
                                  redis_client=queue.redis_client(settings.redis_url, socket_timeout=10,
                                                                    socket_connect_timeout=5), sb=sb,
                                  attempts=settings.grade_attempts, retry_s=settings.grade_retry_s,

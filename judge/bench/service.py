@@ -14,7 +14,16 @@ each time: this is what one contestant waits.
 
 Throughput. `count` submissions sent at once (the batch endpoint, 100 per request), then the
 time until the last is done, polling the queue's counts. Submissions per minute is `count`
-over that time: the queue never runs dry, so it is what the workers sustain.
+over that time: the queue never runs dry, so it is what the workers sustain. On a machine
+shared with other work that figure is also theirs, so the CPU the service spent in that phase
+is measured too (judge/bench/cputime.py: `judge serve`'s processes, its boxes and compilers,
+and its Redis), per submission and by role, and what the machine's cores would sustain at
+that cost with nothing else running (`cpu_bound_per_minute`).
+
+Compiling. By default every submission is the same source, so after the first each compile
+is a hit of the worker's compile cache (judge/compile_cache.py) and no compiler runs: the
+figures are the service's own cost. `distinct_sources` gives each submission a comment of its
+own, so that every one is compiled (about 50 ms of gcc here), as a contest's are.
 
 Every submission must come back AC; anything else means a broken service, and BenchError says so.
 """
@@ -45,7 +54,7 @@ from ..service.redis_server import EmbeddedRedis, RedisServerError
 from ..storage import connect, migrate, session_factory
 from ..storage.models import Role
 from ..storage.repo import create_token, create_user
-from . import BenchError, percentiles
+from . import BenchError, cputime, percentiles
 
 HELLO_C = '#include <stdio.h>\nint main(void) { puts("Hello World!"); return 0; }\n'
 TESTS = 10
@@ -62,12 +71,20 @@ class ServiceBench:
     count: int
     throughput_seconds: float
     per_minute: float
+    sources: str  # "identical": compile-cache hits after the first; "distinct": each one compiled
+    cpu_ms_per_submission: float  # the service's, in the throughput phase
+    cpu_ms_by_role: dict[str, float]
+    cpu_bound_per_minute: float  # the machine's cores at that cost, nothing else running
 
     def to_json(self) -> dict[str, object]:
-        return {"workers": self.workers, "tests_per_submission": self.tests, "runs": self.runs,
-                "latency_ms": self.latency_ms, "latency_median_ms": self.latency_median_ms,
+        return {"workers": self.workers, "tests_per_submission": self.tests, "sources": self.sources,
+                "runs": self.runs, "latency_ms": self.latency_ms, "latency_median_ms": self.latency_median_ms,
                 "count": self.count, "throughput_seconds": round(self.throughput_seconds, 3),
-                "submissions_per_minute": round(self.per_minute, 1)}
+                "submissions_per_minute": round(self.per_minute, 1),
+                "cpu_ms_per_submission": round(self.cpu_ms_per_submission, 1),
+                "cpu_ms_by_role": self.cpu_ms_by_role,
+                "cpu_bound_per_minute": round(self.cpu_bound_per_minute, 1),
+                "cores": os.cpu_count()}
 
 
 class _Client:
@@ -109,52 +126,76 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def measure_service(*, workers: int = 2, runs: int = 30, count: int = 300) -> ServiceBench:
+def measure_service(*, workers: int = 2, runs: int = 30, count: int = 300,
+                    distinct_sources: bool = False) -> ServiceBench:
     tmp = Path(tempfile.mkdtemp(prefix="judge-bench-service-"))
     try:
-        with serve(tmp, workers, ["c"]) as (client, _, _):
-            return _measure(client, tmp, workers, runs, count)
+        with serve(tmp, workers, ["c"]) as (client, _, process):
+            return _measure(client, tmp, workers, runs, count, distinct_sources, process.pid)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _measure(client: _Client, tmp: Path, workers: int, runs: int, count: int) -> ServiceBench:
+def _measure(client: _Client, tmp: Path, workers: int, runs: int, count: int, distinct: bool,
+             serve_pid: int) -> ServiceBench:
     body, ctype = _multipart("package", "hello.zip", _package(tmp / "hello.zip").read_bytes())
     problem = client.call("POST", "/problems?wait=120", body, ctype)
     if not problem["verification"]["ok"]:
         raise BenchError(f"the benchmark's problem did not verify: {problem}")
-    one = json.dumps({"language": "c", "problem": "hello", "source": HELLO_C}).encode()
+    made = [0]
+
+    def submission() -> dict[str, str]:
+        made[0] += 1  # a comment of its own: compiled, not a compile-cache hit
+        source = HELLO_C + (f"/* submission {made[0]} */\n" if distinct else "")
+        return {"language": "c", "problem": "hello", "source": source}
+
     for _ in range(3):  # warm-up: the worker loads the package and its grader
-        client.call("POST", "/submissions?wait=true", one)
+        client.call("POST", "/submissions?wait=true", json.dumps(submission()).encode())
     samples = []
     for _ in range(runs):
+        one = json.dumps(submission()).encode()
         t0 = time.perf_counter()
         doc = client.call("POST", "/submissions?wait=true&timeout=60", one)
         samples.append((time.perf_counter() - t0) * 1000)
         if doc["verdict"] != "AC" or len(doc["tests"]) != TESTS:
             raise BenchError(f"submission {doc['id']}: {doc['verdict']} with {len(doc['tests'])} tests")
     before = client.call("GET", "/queue")["submissions"]["done"]
-    batch = json.dumps({"submissions": [{"language": "c", "problem": "hello", "source": HELLO_C}] * 100})
+    parts = [json.dumps({"submissions": [submission() for _ in range(min(100, count - sent))]}).encode()
+             for sent in range(0, count, 100)]
+    roots = [serve_pid, *(p for p in cputime.children(os.getpid()) if p != serve_pid)]  # and its Redis
+    cpu_before = cputime.snapshot(roots)
     t0 = time.perf_counter()
-    sent = 0
-    while sent < count:
-        n = min(100, count - sent)
-        part = batch if n == 100 else json.dumps(
-            {"submissions": [{"language": "c", "problem": "hello", "source": HELLO_C}] * n})
-        client.call("POST", "/submissions/batch", part.encode())
-        sent += n
+    for part in parts:
+        client.call("POST", "/submissions/batch", part)
     while client.call("GET", "/queue")["submissions"]["done"] - before < count:
         time.sleep(0.25)  # light polling: the benchmark shares the CPUs with what it measures
         if time.perf_counter() - t0 > 1800:
             raise BenchError("the throughput phase took over 30 minutes")
     elapsed = time.perf_counter() - t0
+    by_role = cputime.spent(cpu_before, cputime.snapshot(roots))
     recent = client.call("GET", f"/submissions?limit={min(count, 500)}")["submissions"]
     bad = [s for s in recent if s["verdict"] != "AC"]
     if bad:
         raise BenchError(f"{len(bad)} of the last submissions were not AC, e.g. {bad[0]}")
+    cpu_ms = sum(by_role.values()) * 1000 / count
+    roles: dict[str, float] = {}
+    for name, seconds in sorted(by_role.items(), key=lambda x: -x[1]):
+        roles[_role(name)] = round(roles.get(_role(name), 0.0) + seconds * 1000 / count, 1)
     return ServiceBench(workers=workers, tests=TESTS, runs=runs, latency_ms=percentiles(samples),
                         latency_median_ms=round(statistics.median(samples), 1), count=count,
-                        throughput_seconds=elapsed, per_minute=count / elapsed * 60)
+                        throughput_seconds=elapsed, per_minute=count / elapsed * 60,
+                        sources="distinct" if distinct else "identical", cpu_ms_per_submission=cpu_ms,
+                        cpu_ms_by_role=roles,
+                        cpu_bound_per_minute=(os.cpu_count() or 1) * 60_000 / cpu_ms if cpu_ms else 0.0)
+
+
+def _role(command: str) -> str:
+    """A short name for a process of the service, from its command line."""
+    for marker, name in ((" -m worker", "worker (with its boxes and compilers)"), (" -m web", "web"),
+                         ("redis-server", "redis"), (" serve ", "judge serve")):
+        if marker in f" {command} ":
+            return name
+    return command
 
 
 @contextlib.contextmanager

@@ -334,17 +334,24 @@ def bench_verify(packages: tuple[str, ...], verifyproblem: str, rounds: int, gen
               help="Submissions timed one at a time, on an empty queue.")
 @click.option("--count", type=click.IntRange(min=1), default=300, show_default=True,
               help="Submissions sent at once for the throughput phase.")
+@click.option("--distinct-sources", is_flag=True,
+              help="Each submission a source of its own, so each is compiled (default: one source, "
+                   "compiled once, then compile-cache hits).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
-def bench_service(workers: int, runs: int, count: int, as_json: bool) -> None:
+def bench_service(workers: int, runs: int, count: int, distinct_sources: bool, as_json: bool) -> None:
     """Through `judge serve`: a C hello world with 10 tests, POST to verdict (latency on an empty
-    queue) and sustained submissions per minute."""
+    queue), sustained submissions per minute and the CPU each costs."""
     from ..bench.service import measure_service
 
-    report = _measured(lambda: measure_service(workers=workers, runs=runs, count=count))
+    report = _measured(lambda: measure_service(workers=workers, runs=runs, count=count,
+                                               distinct_sources=distinct_sources))
     if as_json:
         _print_json(report.to_json())
     else:
-        display.mapping(report.to_json(), title="judge serve: hello world in C, 10 tests per submission")
+        compiled = ("each compiled" if distinct_sources
+                    else "one source: compile-cache hits after the first, no compiler runs")
+        display.mapping(report.to_json(),
+                        title=f"judge serve: hello world in C, 10 tests per submission ({compiled})")
 
 
 @bench_group.command("compile-cache")

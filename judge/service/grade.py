@@ -189,8 +189,11 @@ class GradingService:
 
     def __init__(self, *, sessions: sessionmaker[Session], data_dir: Path, redis_client: redis.Redis,
                  sb: sandbox.Sandbox, attempts: int = 3, retry_s: float = 2.0,
-                 db_retry_s: float = 60.0) -> None:
+                 db_retry_s: float = 60.0, step_sessions: sessionmaker[Session] | None = None) -> None:
         self.sessions = sessions
+        # the claim and `running`, which need not wait for the disk: the result's durable commit
+        # syncs them too (judge/storage/db.py, durable=False); default: `sessions`
+        self.step_sessions = step_sessions or sessions
         self.data_dir = data_dir
         self.redis = redis_client
         self.sb = sb
@@ -210,7 +213,7 @@ class GradingService:
 
     def _set_state(self, submission_id: int, state: SubmissionState, claim: repo.Claim) -> None:
         def write() -> None:
-            with self.sessions.begin() as session:
+            with self.step_sessions.begin() as session:
                 repo.set_state(session, submission_id, state, claim=claim)
 
         self._stored(f"submission {submission_id}: set its state to {state.value}", write)
@@ -262,7 +265,7 @@ class GradingService:
         with lease:
 
             def take() -> tuple[repo.Claim | None, _Job | None]:
-                with self.sessions.begin() as session:
+                with self.step_sessions.begin() as session:
                     claim = repo.claim(session, submission_id, generation, holder)
                     row = session.get(Submission, submission_id) if claim else None
                     return claim, (_Job.of(session, row) if row is not None else None)
@@ -295,9 +298,11 @@ class GradingService:
                 log.error("%s. Submission %s is left to the reaper: it is queued again once its lease "
                           "is gone and the database answers", e, submission_id)
                 return None
-        if self.on_judged is not None and latency is not None:
-            self.on_judged(latency)
-        self.publish(submission_id, {"event": "done", "submission": graded.document})
+            # the metrics before `done` (a client that heard it finds the grading counted), and
+            # both before the lease's release, a thread's join and a round trip that can wait
+            if self.on_judged is not None and latency is not None:
+                self.on_judged(latency)
+            self.publish(submission_id, {"event": "done", "submission": graded.document})
         return graded
 
     def _attempts(self, job: _Job, claim: repo.Claim) -> Outcome:

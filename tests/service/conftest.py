@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from kit import free_port
 from service_kit import Service, stop_all, sum_package, wait_workers
 
 from judge.service.redis_server import EmbeddedRedis
@@ -31,12 +31,6 @@ from judge.storage.models import Role
 from judge.storage.repo import create_token, create_user
 
 LANGUAGES = "c,python3"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _tail(path: Path, lines: int = 40) -> str:
@@ -101,7 +95,7 @@ def generous_rate_limits() -> Iterator[None]:
 def _service(data_dir: Path, database_url: str, extra_env: dict[str, str] | None = None) -> Iterator[Service]:
     redis_server = EmbeddedRedis(data_dir / "redis")
     redis_url = redis_server.start()
-    port = _free_port()
+    port = free_port()
     env = dict(
         os.environ,
         JUDGE_DATA_DIR=str(data_dir),

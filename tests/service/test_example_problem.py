@@ -14,25 +14,19 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+from kit import free_port, wait_until
+from service_kit import wait_workers
 
 pytestmark = pytest.mark.sandbox
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Served:
@@ -63,30 +57,22 @@ class Served:
 
     def read_until(self, pattern: str, timeout_s: float = 120) -> str:
         """stderr up to the first line matching `pattern`."""
-        deadline = time.monotonic() + timeout_s
-        seen = 0
-        while time.monotonic() < deadline:
-            for i in range(seen, len(self.lines)):
-                if re.search(pattern, self.lines[i]):
-                    return "".join(self.lines[: i + 1])
-            seen = len(self.lines)
-            if self.proc.poll() is not None and not self.reader.is_alive():
-                break
-            time.sleep(0.1)
-        raise AssertionError(f"no {pattern!r} in:\n{self.text}")
+        def upto() -> str | None:
+            lines = list(self.lines)
+            for i, line in enumerate(lines):
+                if re.search(pattern, line):
+                    return "".join(lines[: i + 1])
+            if self.proc.poll() is not None and not self.reader.is_alive():  # all read: no more to come
+                raise AssertionError(f"no {pattern!r} in:\n{self.text}")
+            return None
+
+        found: str = wait_until(upto, what=f"a line matching {pattern!r}", timeout_s=timeout_s, every_s=0.1,
+                                context=lambda: self.text)
+        return found
 
     def ready(self, token: str) -> None:
         """Wait until a worker has announced itself (judge serve's children start after it prints)."""
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                r = self.get("/workers", token)
-                if r.status_code == 200 and r.json()["workers"]:
-                    return
-            except (requests.ConnectionError, requests.Timeout):  # listening, still starting
-                pass
-            time.sleep(0.2)
-        raise AssertionError(f"judge serve did not get ready:\n{self.text}")
+        wait_workers(self.base, token, context=lambda: self.text)
 
     def get(self, path: str, token: str, **params: Any) -> requests.Response:
         return requests.get(f"{self.base}/api/v1{path}", params=params,
@@ -139,7 +125,7 @@ def test_first_start_imports_the_example_and_its_curl_line_gets_ac(
 ) -> None:
     if shutil.which("curl") is None and os.environ.get("CI") != "true":
         pytest.skip("no curl here: apt-get install curl (.ci/setup does)")
-    port = _free_port()
+    port = free_port()
     s, _, token = _first_start(served, tmp_path / "data", port)
     assert f"imported the example problem 'aplusb'; log in and submit to it at {s.base}/problems/aplusb" \
         in s.text
@@ -159,10 +145,9 @@ def test_first_start_imports_the_example_and_its_curl_line_gets_ac(
     assert json.loads(again)["verdict"] == "AC"
 
     # verified like an upload: its own submissions got what their folders say
-    deadline = time.monotonic() + 120
-    while (problem := s.get("/problems/aplusb", token).json())["verification"]["state"] != "done":
-        assert time.monotonic() < deadline, problem
-        time.sleep(0.5)
+    problem = wait_until(lambda: s.get("/problems/aplusb", token).json(), what="the example's verification",
+                         until=lambda problem: problem["verification"]["state"] == "done", timeout_s=120,
+                         every_s=0.5)
     assert problem["verification"]["ok"] is True and problem["time_limit"] == 1.0
     report = {r["path"]: r["verdict"] for r in problem["verification"]["report"]["submissions"]}
     assert report == {"submissions/accepted/sum.c": "AC", "submissions/accepted/sum.py": "AC",
@@ -197,7 +182,7 @@ def test_first_start_imports_the_example_and_its_curl_line_gets_ac(
 
 
 def test_no_example_leaves_it_out_then_and_later(tmp_path: Path, served: list[Served]) -> None:
-    port = _free_port()
+    port = free_port()
     s = Served(tmp_path / "data", port, "--no-example")
     served.append(s)
     text = s.read_until(r"API token: ")
@@ -218,7 +203,7 @@ def test_the_example_from_the_web_form(tmp_path: Path, served: list[Served], bro
     """What the README tells a new user: log in as admin, open the example, submit, see AC.
     The browser is the session's one (tests/service/conftest.py): Playwright's sync API runs one
     at a time in a process."""
-    s, password, _ = _first_start(served, tmp_path / "data", _free_port())
+    s, password, _ = _first_start(served, tmp_path / "data", free_port())
     solution = (Path(__file__).parents[2] / "judge/examples/aplusb/submissions/accepted/sum.py").read_text()
     page = browser.new_page(base_url=s.base)
     try:

@@ -29,8 +29,8 @@ from typing import Any
 import pytest
 import redis
 import requests
-from conftest import _free_port, _tail
-from kit import wait_until
+from conftest import _tail
+from kit import free_port, wait_until
 from service_kit import stop_all, wait_serving
 
 from judge.service.redis_server import EmbeddedRedis
@@ -92,7 +92,7 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Web]:
     data_dir = tmp_path_factory.mktemp("hostile")
     redis_server = EmbeddedRedis(data_dir / "redis")
     redis_url = redis_server.start()
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, JUDGE_DATA_DIR=str(data_dir), JUDGE_REDIS_URL=redis_url,
                JUDGE_DATABASE_URL=f"sqlite:///{data_dir / 'judge.db'}", JUDGE_SECRET_KEY="test-secret",
                JUDGE_RATE_LIMIT_SUBMIT=f"{SUBMIT_LIMIT}/minute", JUDGE_STREAMS_PER_USER=str(STREAMS_PER_USER))

@@ -38,7 +38,8 @@ import judge0_client
 import judge0api
 import pytest
 import requests
-from service_kit import Service, judge0_call, stop_all
+from kit import wait_until
+from service_kit import Service, judge0_call, judge0_done, stop_all
 from sqlalchemy import select
 
 from judge.service import judge0 as domain
@@ -65,17 +66,6 @@ def b64(text: str | bytes) -> str:
 
 def unb64(text: str | None) -> str:
     return base64.b64decode(text or "").decode()
-
-
-def until_done(service: Service, token: str, **params: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 120
-    while True:
-        r = call(service, "GET", f"/submissions/{token}", params=params)
-        assert r.status_code == 200, r.text
-        doc: dict[str, Any] = r.json()
-        if doc["status"]["id"] > 2 or time.monotonic() > deadline:
-            return doc
-        time.sleep(0.1)
 
 
 def zipped(files: dict[str, str | bytes]) -> str:
@@ -115,7 +105,7 @@ def test_judge0api_submits_waits_and_loads_through_trailing_slashes(service: Ser
     client.wait = False
     queued = judge0api.submission.submit(client, b"print(6 * 7)", 71)
     assert queued.token and queued.status is None
-    assert until_done(service, queued.token)["stdout"] == "42\n"
+    assert judge0_done(service, queued.token)["stdout"] == "42\n"
 
 
 # -- judge0-client 0.4.0 ---------------------------------------------------------------------------
@@ -316,7 +306,7 @@ def test_output_that_is_not_utf8_still_answers_the_fields_that_are(service: Serv
         json={"language_id": 71, "source_code": "import sys; sys.stdout.buffer.write(b'\\xfe\\xff')"},
     )
     token = r.json()["token"]
-    doc = until_done(service, token, fields="status,time")
+    doc = judge0_done(service, token, fields="status,time")
     assert set(doc) == {"status", "time"} and doc["status"]["id"] == 3
     r = call(service, "GET", f"/submissions/{token}")
     assert r.status_code == 400 and r.json() == {"error": domain.UTF8_ERROR}
@@ -390,12 +380,15 @@ def test_a_clash_stored_before_the_check_is_ce_when_graded(service: Service) -> 
         submission_id = row.id
     engine.dispose()
     assert service.call("POST", f"/submissions/{submission_id}/rejudge", as_="organiser").status_code == 202
-    deadline = time.monotonic() + 60
-    while True:
-        doc = call(service, "GET", f"/submissions/{token}", params={"fields": "status,message"}).json()
-        if doc["status"]["id"] > 2 and doc["status"]["id"] != 3 or time.monotonic() > deadline:
-            break
-        time.sleep(0.1)
+
+    def read() -> dict[str, Any]:
+        r = call(service, "GET", f"/submissions/{token}", params={"fields": "status,message"})
+        doc: dict[str, Any] = r.json()
+        return doc
+
+    # the earlier grading was Accepted (3): wait for the rejudging's end, another status
+    doc = wait_until(read, until=lambda doc: doc["status"]["id"] > 2 and doc["status"]["id"] != 3,
+                     timeout_s=60, every_s=0.1, what="the rejudging to end")
     assert doc["status"] == {"id": 6, "description": "Compilation Error"}, doc
     assert "main.py" in doc["message"]
 
@@ -689,12 +682,9 @@ def test_judge0s_documented_batch_and_reads(service: Service, ide_worker: set[st
     created = call(service, "POST", "/submissions/batch", json={"submissions": batch})
     tokens = [t["token"] for t in created.json()]
     params = {"tokens": ",".join(tokens), "fields": "token,stdout,stderr,status_id,language_id"}
-    deadline = time.monotonic() + 120
-    while True:
-        read = call(service, "GET", "/submissions/batch", params=params).json()
-        if all(s["status_id"] > 2 for s in read["submissions"]) or time.monotonic() > deadline:
-            break
-        time.sleep(0.1)
+    read = wait_until(lambda: call(service, "GET", "/submissions/batch", params=params).json(),
+                      until=lambda read: all(s["status_id"] > 2 for s in read["submissions"]), timeout_s=120,
+                      every_s=0.1, what="every language's submission to end")
     assert read == {
         "submissions": [
             {
@@ -803,20 +793,17 @@ def ide_worker(service: Service) -> Iterator[set[str]]:
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+    def tail() -> str:
+        return (service.data_dir / "ide-worker.log").read_text(errors="replace")[-3000:]
+
+    def listed() -> list[dict[str, Any]]:
+        assert proc.poll() is None, tail()
+        return [w for w in service.call("GET", "/workers", as_="organiser").json()["workers"]
+                if w.get("name") == "ide-worker"]
+
     try:
-        deadline = time.monotonic() + 600
-        while True:
-            found = [
-                w
-                for w in service.call("GET", "/workers", as_="organiser").json()["workers"]
-                if w.get("name") == "ide-worker"
-            ]
-            if found:
-                break
-            assert proc.poll() is None and time.monotonic() < deadline, (
-                service.data_dir / "ide-worker.log"
-            ).read_text(errors="replace")[-3000:]
-            time.sleep(0.5)
+        found = wait_until(listed, what="the worker of every language to be listed", timeout_s=600,
+                           every_s=0.5, context=tail)
         yield set(found[0]["languages"]) | service_languages()
     finally:
         stop_all([proc])
@@ -849,7 +836,7 @@ def ide_run(service: Service, language_id: int, source: str, *, wait: bool) -> d
     assert r.status_code == 201, (language_id, r.text)
     doc: dict[str, Any] = r.json()
     if not wait:
-        doc = until_done(service, doc["token"], base64_encoded="true")
+        doc = judge0_done(service, doc["token"], base64_encoded="true")
     return doc
 
 

@@ -21,7 +21,8 @@ from typing import Any
 
 import pytest
 import requests
-from conftest import _free_port, _service
+from conftest import _service
+from kit import free_port
 from service_kit import Service, wait_serving
 
 from judge.storage import connect, session_factory
@@ -58,7 +59,7 @@ class Limited:
 
 
 def _start_web(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
+    port = free_port()
     with open(log, "wb") as f:
         proc = subprocess.Popen(
             [sys.executable, "-m", "web", "--port", str(port)], env=env, stdout=f, stderr=subprocess.STDOUT

@@ -13,17 +13,16 @@ from service_kit import Service
 pytestmark = pytest.mark.sandbox
 
 
+def run_worker(tmp_path: Path, env: dict[str, str], languages: str) -> subprocess.CompletedProcess[str]:
+    """`python -m worker` on a data directory and database of its own, which must end by itself."""
+    env = dict(env, JUDGE_DATA_DIR=str(tmp_path), JUDGE_DATABASE_URL=f"sqlite:///{tmp_path / 'judge.db'}")
+    return subprocess.run([sys.executable, "-m", "worker", "--languages", languages], env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
 def test_a_worker_offers_no_language_whose_image_is_not_here(tmp_path: Path, service: Service) -> None:
     # an image directory without the images: no language can run, and none is self-tested in vain
-    env = dict(service.env, JUDGE_IMAGE_DIR=str(tmp_path / "no-images"), JUDGE_DATA_DIR=str(tmp_path))
-    env["JUDGE_DATABASE_URL"] = f"sqlite:///{tmp_path / 'judge.db'}"
-    proc = subprocess.run(
-        [sys.executable, "-m", "worker", "--languages", "c,python3"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = run_worker(tmp_path, dict(service.env, JUDGE_IMAGE_DIR=str(tmp_path / "no-images")), "c,python3")
     assert proc.returncode == 1
     assert "not offering 2 languages whose image is not here: c, python3" in proc.stderr
     assert "no language passed its self-test" in proc.stderr
@@ -36,15 +35,7 @@ def test_a_worker_refuses_languages_whose_self_test_fails(tmp_path: Path, servic
         '[broken]\nname = "Broken"\nextensions = [".broken"]\nsource = "main.py"\nimage = "python3"\n'
         'run = ["/usr/bin/python3", "{source}"]\nversion = ["/usr/bin/python3", "--version"]\n'
         '[broken.self_test]\nsource = "print(4)"\nstdin = "2 3\\n"\nexpected = "5\\n"\n')
-    env = dict(service.env, JUDGE_LANGUAGES=str(recipes), JUDGE_DATA_DIR=str(tmp_path))
-    env["JUDGE_DATABASE_URL"] = f"sqlite:///{tmp_path / 'judge.db'}"
-    proc = subprocess.run(
-        [sys.executable, "-m", "worker", "--languages", "broken"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = run_worker(tmp_path, dict(service.env, JUDGE_LANGUAGES=str(recipes)), "broken")
     assert proc.returncode == 1
     assert "refusing broken: its self-test failed: wrong output: expected '5\\n', got '4'" in proc.stderr
     assert "no language passed its self-test" in proc.stderr
