@@ -68,10 +68,16 @@ def helper_path() -> Path:
         return target
 
 
-def _kernel_headers(into: Path) -> bool:
-    """Links to the system's kernel headers in `into`, for musl-gcc; False if they are missing."""
-    asm = next((d for d in (*KERNEL_HEADERS.glob("*-linux-gnu*/asm"), KERNEL_HEADERS / "asm") if d.is_dir()),
-               None)
+def _kernel_headers(musl: str, into: Path) -> bool:
+    """Links to the system's kernel headers in `into`, for musl-gcc; False if they are missing.
+
+    <asm/...> is per architecture: under the compiler's own multiarch triple on Debian and
+    Ubuntu (never another architecture's, which a cross toolchain may have put beside it).
+    """
+    machine = subprocess.run([musl, "-dumpmachine"], capture_output=True, text=True, check=False)
+    triple = machine.stdout.strip()
+    places = [KERNEL_HEADERS / triple / "asm"] if triple else []
+    asm = next((d for d in (*places, KERNEL_HEADERS / "asm") if d.is_dir()), None)
     linux, generic = KERNEL_HEADERS / "linux", KERNEL_HEADERS / "asm-generic"
     if asm is None or not (linux / "seccomp.h").exists() or not generic.is_dir():
         return False
@@ -83,7 +89,7 @@ def _kernel_headers(into: Path) -> bool:
 def _build_musl(musl: str, target: Path) -> bool:
     """Build against musl; False (and nothing written) if that cannot be done here."""
     with tempfile.TemporaryDirectory(prefix="boxinit-headers-") as headers:
-        if not _kernel_headers(Path(headers)):
+        if not _kernel_headers(musl, Path(headers)):
             return False
         return _compile([musl, "-idirafter", headers], target) is None
 
