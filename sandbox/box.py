@@ -211,13 +211,7 @@ class Box:
         out_r, out_w = os.pipe2(os.O_CLOEXEC) if stdout is None else (-1, stdout)
         err_r, err_w = os.pipe2(os.O_CLOEXEC)
         cpu_fd = cg.open_cpu()
-        go = ["go", "cwd", cwd, "uid", str(self.uid), "gid", str(self.uid)]
-        for a in argv:
-            go += ["arg", a]
-        for k, v in (DEFAULT_ENV if env is None else env).items():
-            go += ["env", f"{k}={v}"]
-        for res, soft in _rlimits(limits).items():
-            go += ["rlimit", str(RLIMIT[res]), str(soft), str(soft)]
+        go = _go_message(argv, limits, env=DEFAULT_ENV if env is None else env, cwd=cwd, uid=self.uid)
         try:
             baseline = cg.reset_counters()
             t0 = time.monotonic()
@@ -254,12 +248,7 @@ class Box:
         finally:
             action = board.withdraw(self.id) if self._registry is not None else None
             self._registry = None
-        if action is not None:
-            result = replace(result, extra={**result.extra, "operator": action})
-            if result.status is RunStatus.RTE and result.syscall is None:
-                # the program died of the operator's signal (or of how it handled it), not of its own fault
-                result = replace(result, message=registry.OPERATOR_MESSAGES[action])
-        return result
+        return result if action is None else _ended_by_operator(result, action)
 
     def _watch(self, limits: Limits, clock: _Clock, capture: _Capture, command: str) -> RunResult:
         """The keeper's loop, from GO until init's report and the end of both pipes."""
@@ -496,6 +485,28 @@ def _copy_file(src: int, dst: int) -> None:
         while chunk := os.pread(src, 1 << 20, offset):
             os.write(dst, chunk)
             offset += len(chunk)
+
+
+def _go_message(argv: Sequence[str], limits: Limits, *, env: Mapping[str, str], cwd: str,
+                uid: int) -> list[str]:
+    """GO: what init runs, where, as whom, with which environment and rlimits."""
+    go = ["go", "cwd", cwd, "uid", str(uid), "gid", str(uid)]
+    for a in argv:
+        go += ["arg", a]
+    for k, v in env.items():
+        go += ["env", f"{k}={v}"]
+    for res, soft in _rlimits(limits).items():
+        go += ["rlimit", str(RLIMIT[res]), str(soft), str(soft)]
+    return go
+
+
+def _ended_by_operator(result: RunResult, action: str) -> RunResult:
+    """`judge stop` or `judge kill` ended this run: say so (RunResult.extra["operator"])."""
+    result = replace(result, extra={**result.extra, "operator": action})
+    if result.status is RunStatus.RTE and result.syscall is None:
+        # the program died of the operator's signal (or of how it handled it), not of its own fault
+        result = replace(result, message=registry.OPERATOR_MESSAGES[action])
+    return result
 
 
 def _rlimits(limits: Limits) -> dict[str, int]:
