@@ -34,7 +34,7 @@ import io
 import math
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import BinaryIO
 
@@ -55,6 +55,8 @@ from .verdict import Status, Verdict, verdict_of_run, worst
 
 Progress = Callable[[str], None]  # called with a test's name before it runs
 TestDone = Callable[[int, "GradedTest"], None]  # called with its index and result after it ran
+# a group's cases, run up to and with the first failure when the flag says stop; in test order
+RunCases = Callable[[Sequence[TestCase], bool], list["GradedTest"]]
 DMOJ_ADDRESS_SPACE = ("c", "cpp")  # the languages DMOJ limits by address space
 
 
@@ -161,9 +163,10 @@ class Grader:
 
         `progress` hears of each test before it runs, `on_test` after, with its result (the
         service publishes these as they happen). `lanes` (a judge worker's, judge/cores.py) lets
-        a pass-fail problem's tests run on several boxes at once, on the idle cores it lends,
-        with the same result, stored tests and events in the same order as one at a time
-        (judge/parallel.py); scoring, interactive and multi-pass problems run one at a time.
+        the tests run on several boxes at once, on the idle cores it lends, with the same
+        result, stored tests and events in the same order as one at a time (judge/parallel.py):
+        a pass-fail problem's tests, a scoring problem's one group at a time (each group's
+        on_reject break stops its own); an interactive test's two boxes share its lane's core.
         """
         lang = languages.by_id(language)
         source = self._with_include(source, language)
@@ -175,7 +178,6 @@ class Grader:
         if isinstance(compiled, execution.CompileFailure):
             return GradeResult(verdict=Verdict.CE, score=None, tests=(), compile_output=compiled.output,
                                message=compiled.message, language=language)
-        stop = [False]
         ran = [0]
 
         def run_case(case: TestCase) -> GradedTest:
@@ -187,31 +189,29 @@ class Grader:
             ran[0] += 1
             return result
 
+        run_cases: RunCases | None = None  # None: one test at a time, run_case after run_case
+        if lanes is not None and lanes.width > 1:
+
+            def reported(_index: int, result: GradedTest) -> None:
+                if on_test is not None:
+                    on_test(ran[0], result)  # numbered across the groups, as run_case numbers them
+                ran[0] += 1
+
+            def on_lanes(cases: Sequence[TestCase], stop: bool) -> list[GradedTest]:
+                return parallel.run_tests(
+                    cases, lambda case, sb: self._test(compiled, image, case, limits, sb=sb),
+                    own=self.sb, lanes=lanes, failed=lambda t: t.verdict is not Verdict.AC,
+                    stop_at_failure=stop, on_test=reported,
+                    progress=(lambda case: progress(case.name)) if progress is not None else None)
+
+            run_cases = on_lanes
+
         if self.problem.scoring:
-            root = self._group(self.problem.data, run_case, is_root=True, done={})
+            root = self._group(self.problem.data, run_case, is_root=True, done={}, run_cases=run_cases)
             verdict, score, tests = root.verdict, root.score, root.tests
-        elif lanes is not None and lanes.width > 1 and not (self.problem.interactive
-                                                             or self.problem.multi_pass):
-            tests = parallel.run_tests(
-                self.problem.cases(), lambda case, sb: self._test(compiled, image, case, limits, sb=sb),
-                own=self.sb, lanes=lanes, failed=lambda t: t.verdict is not Verdict.AC,
-                stop_at_failure=not self.run_all,
-                progress=(lambda case: progress(case.name)) if progress is not None else None,
-                on_test=on_test)
-            score = None
-            verdict = next((t.verdict for t in tests if t.verdict is not Verdict.AC), Verdict.AC)
         else:
-            tests = []
-            verdict, score = Verdict.AC, None
-            for case in self.problem.cases():
-                if stop[0]:
-                    break
-                t = run_case(case)
-                tests.append(t)
-                if t.verdict is not Verdict.AC and verdict is Verdict.AC:
-                    verdict = t.verdict
-                    if not self.run_all:
-                        break
+            tests = (run_cases or _in_turn(run_case))(self.problem.cases(), not self.run_all)
+            verdict, score = next((t.verdict for t in tests if t.verdict is not Verdict.AC), Verdict.AC), None
         return GradeResult(verdict=verdict, score=score, tests=tuple(tests),
                            compile_output=compiled.compile_output, language=language)
 
@@ -231,8 +231,11 @@ class Grader:
         return Source(tuple(sorted(files)), source.origin)
 
     def _group(self, group: TestGroup, run_case: Callable[[TestCase], GradedTest], *,
-               is_root: bool, done: dict[str, Verdict]) -> _Group:
-        """A group's verdict and score; `done` has the verdicts of the groups judged so far, by name."""
+               is_root: bool, done: dict[str, Verdict], run_cases: RunCases | None = None) -> _Group:
+        """A group's verdict and score; `done` has the verdicts of the groups judged so far, by name.
+
+        A group's own cases run through `run_cases` (several at once: judge/parallel.py), else
+        one after another through `run_case`; on_reject break stops them at the first failure."""
         g: Grading = group.grading
         for need in g.require_pass:  # 2025-09: judged only once these groups are accepted
             failed = [v for name, v in done.items() if name.split("/")[-1] == need.split("/")[-1]
@@ -242,17 +245,16 @@ class Grader:
                 return _Group(failed[0], 0.0)
         items: list[tuple[Verdict, float, bool]] = []  # (verdict, score, is_sample_group)
         tests: list[GradedTest] = []
-        for case in group.cases:
-            t = run_case(case)
+        broke = False
+        for t in (run_cases or _in_turn(run_case))(group.cases, g.on_reject == "break"):
             tests.append(t)
             score = t.score if t.score is not None and t.verdict is Verdict.AC else (
                 g.accept_score if t.verdict is Verdict.AC else g.reject_score)
             items.append((t.verdict, score, False))
-            if t.verdict is not Verdict.AC and g.on_reject == "break":
-                break
-        else:
+            broke = t.verdict is not Verdict.AC and g.on_reject == "break"
+        if not broke:
             for sub in group.groups:
-                r = self._group(sub, run_case, is_root=False, done=done)
+                r = self._group(sub, run_case, is_root=False, done=done, run_cases=run_cases)
                 tests += r.tests
                 items.append((r.verdict, r.score, sub.name.split("/")[-1] == "sample"))
                 if r.verdict is not Verdict.AC and g.on_reject == "break":
@@ -289,7 +291,7 @@ class Grader:
         sb = sb or self.sb
         try:
             if self.problem.interactive or self.problem.multi_pass:
-                return self._interactive(program, image, case, limits)
+                return self._interactive(program, image, case, limits, sb)
             # the output goes to a file, never into memory whole: the checker streams it
             spool = None if limits.output_limit_kills else tempfile.TemporaryFile(prefix="judge-output-")
             with open(case.input, "rb") as stdin, spool or contextlib.nullcontext():
@@ -328,7 +330,9 @@ class Grader:
                                  limits=self.validator_limits())
 
     def _interactive(self, program: execution.Compiled, image: sandbox.Image, case: TestCase,
-                     limits: Limits) -> GradedTest:
+                     limits: Limits, sb: Boxes) -> GradedTest:
+        """One test of an interactive or multi-pass problem: the submission's box and the
+        validator's, both from `sb` (so both on one core, this process's or a borrowed one)."""
         from . import interactive
 
         vp = self.validator()
@@ -336,17 +340,31 @@ class Grader:
         common = {"input": case.input, "answer": case.answer, "args": args, "limits": limits,
                   "validator_limits": self.validator_limits(), "images": (image, vp.image)}
         if self.problem.multi_pass:
-            out = interactive.run_multi_pass(self.sb, program, vp.program, **common,  # type: ignore[arg-type]
+            out = interactive.run_multi_pass(sb, program, vp.program, **common,  # type: ignore[arg-type]
                                              passes=self.problem.limits.validation_passes,
                                              interactive=self.problem.interactive)
         else:
-            out = interactive.run_interactive(self.sb, program, vp.program, **common)  # type: ignore[arg-type]
+            out = interactive.run_interactive(sb, program, vp.program, **common)  # type: ignore[arg-type]
         sub = out.submission
         verdict = out.verdict_hint
         message = out.judge_message or out.reason or sub.message
         return GradedTest(name=case.name, verdict=verdict, time_s=sub.cpu_time_ms / 1000,
                           wall_s=sub.wall_time_ms / 1000, memory=sub.memory_bytes, message=message,
                           score=out.score)
+
+
+def _in_turn(run_case: Callable[[TestCase], GradedTest]) -> RunCases:
+    """Cases run one after another, up to and with the first that fails when `stop` is true."""
+
+    def run_cases(cases: Sequence[TestCase], stop: bool) -> list[GradedTest]:
+        tests = []
+        for case in cases:
+            tests.append(run_case(case))
+            if stop and tests[-1].verdict is not Verdict.AC:
+                break
+        return tests
+
+    return run_cases
 
 
 def _from_check(check: CheckResult, common: dict[str, object]) -> GradedTest:

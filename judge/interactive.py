@@ -86,9 +86,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from sandbox import DEFAULT_ENV, Box, FileRefused, Image, Limits, RunResult, RunStatus, Sandbox
+from sandbox import DEFAULT_ENV, Box, FileRefused, Image, Limits, RunResult, RunStatus
 from sandbox import files as box_files
 
+from .cores import Boxes
 from .execution import Compiled
 from .languages.recipe import expand
 from .verdict import Verdict, verdict_of_run
@@ -124,7 +125,7 @@ class InteractiveOutcome:
     passes: int = 1  # how many passes ran (multi-pass)
 
 
-def run_interactive(sb: Sandbox, submission: Compiled, validator: Compiled, *, input: Path | bytes,
+def run_interactive(sb: Boxes, submission: Compiled, validator: Compiled, *, input: Path | bytes,
                     answer: Path | None, args: Sequence[str], limits: Limits, validator_limits: Limits,
                     images: tuple[Image, Image], feedback: Mapping[str, bytes] | None = None,
                     submission_input_file: bytes | None = None) -> InteractiveOutcome:
@@ -145,7 +146,7 @@ def run_interactive(sb: Sandbox, submission: Compiled, validator: Compiled, *, i
     return _interactive_pass(sb, submission, validator, test, limits, validator_limits, images)
 
 
-def run_multi_pass(sb: Sandbox, submission: Compiled, validator: Compiled, *, input: Path,
+def run_multi_pass(sb: Boxes, submission: Compiled, validator: Compiled, *, input: Path,
                    answer: Path | None, args: Sequence[str], limits: Limits, validator_limits: Limits,
                    images: tuple[Image, Image], passes: int, interactive: bool) -> InteractiveOutcome:
     """Up to `passes` passes (the problem's `validation_passes`): the first one that is not AC, or the last.
@@ -218,7 +219,7 @@ def _prepare_validator(box: Box, validator: Compiled, test: _Test, user: Limits
     return [*argv, *paths, *test.args], lim, env
 
 
-def _batch_pass(sb: Sandbox, submission: Compiled, validator: Compiled, test: _Test, stdin: bytes,
+def _batch_pass(sb: Boxes, submission: Compiled, validator: Compiled, test: _Test, stdin: bytes,
                 limits: Limits, validator_limits: Limits, images: tuple[Image, Image]) -> InteractiveOutcome:
     """A non-interactive pass: the submission on `stdin`, then the validator on what it wrote."""
     argv, lim, env = _command(submission, limits)
@@ -236,7 +237,7 @@ def _batch_pass(sb: Sandbox, submission: Compiled, validator: Compiled, test: _T
     return _outcome(sub, val, hint, reason, feedback, problem)
 
 
-def _interactive_pass(sb: Sandbox, submission: Compiled, validator: Compiled, test: _Test, limits: Limits,
+def _interactive_pass(sb: Boxes, submission: Compiled, validator: Compiled, test: _Test, limits: Limits,
                       validator_limits: Limits, images: tuple[Image, Image]) -> InteractiveOutcome:
     sargv, slim, senv = _command(submission, limits)
     with sb.box(images[0], limits=slim) as sbox, sb.box(images[1], limits=validator_limits) as vbox:

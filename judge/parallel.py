@@ -1,4 +1,4 @@
-"""A pass-fail submission's tests on several boxes at once, with the verdict a sequential run gives.
+"""A submission's tests on several boxes at once, with the verdict a sequential run gives.
 
 Theory of operation (judge/cores.py says where the boxes come from). The calling thread is the
 coordinator: it starts one lane on the process's own core, borrows idle cores for more lanes
@@ -12,6 +12,8 @@ before k still run to the end, since one of them may fail too, and the earliest 
 verdict, as a sequential run's would be. Tests after it that had already started (a fast test
 beside a slow one that fails) are dropped: the result, the stored tests and the live events are
 those of a sequential run, which never ran them. `run_all` (judge verify) stops at nothing.
+A scoring problem runs each test group's own cases this way, one group after another, with
+its on_reject (break: stop at the first failure; continue: stop at nothing) (judge/grading.py).
 
 The coordinator reports in test order only, from its own thread, one at a time: `progress`
 hears of test 0 before any test starts and of test i before its result, `on_test` gets each

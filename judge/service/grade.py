@@ -13,8 +13,10 @@ submission finds at least that much:
 1. state `compiling`, held by this grading (committed, published).
 2. A problem's submission: the problem's package, unpacked under the data directory, is
    loaded once per worker process and kept with its Grader (whose output validator is then
-   compiled once too). The Grader compiles the submission, then runs test after test; the
-   first test flips the state to `running`, and each result is published as it comes.
+   compiled once too). The Grader compiles the submission, then runs test after test (on
+   several boxes at once while the worker's other cores are idle, `lanes`: judge/cores.py,
+   with the same results in the same order); the first test flips the state to `running`,
+   and each result is published as it comes, in test order.
    An ad hoc run (no problem): compile, run once on its stdin under its own limits (default
    2 s, 256 MiB, as `judge run`), and if an expected output was given, compare it with the
    default output validator (tokens, case-sensitive): AC or WA; without one, a run that ends

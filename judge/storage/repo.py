@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from judge.errors import JudgeError
 from judge.storage.models import (
@@ -306,7 +307,7 @@ def _require(session: Session, submission_id: int) -> Submission:
 
 def _clear_result(session: Session, submission: Submission) -> None:
     session.execute(delete(TestResult).where(TestResult.submission_id == submission.id))
-    session.expire(submission, ["tests"])
+    set_committed_value(submission, "tests", [])  # none left: known without reading them back
     submission.verdict = None
     submission.score = None
     submission.time_s = None
@@ -502,9 +503,11 @@ def get_submission(session: Session, submission_id: int) -> Submission | None:
 
 
 def submissions_of(
-    session: Session, *, problem_id: str | None = None, batch_id: int | None = None, with_tests: bool = True
+    session: Session, *, problem_id: str | None = None, batch_id: int | None = None, with_tests: bool = True,
+    ids: Sequence[int] | None = None,
 ) -> list[Submission]:
-    """A problem's or a batch's submissions, oldest first, with their test results unless not wanted."""
+    """A problem's or a batch's submissions, or those of `ids`, oldest first, with their test
+    results unless not wanted."""
     query = select(Submission).order_by(Submission.id)
     if with_tests:
         query = query.options(selectinload(Submission.tests))
@@ -512,7 +515,14 @@ def submissions_of(
         query = query.where(Submission.problem_id == problem_id)
     if batch_id is not None:
         query = query.where(Submission.batch_id == batch_id)
+    if ids is not None:
+        query = query.where(Submission.id.in_(ids))
     return list(session.scalars(query))
+
+
+def state_of(session: Session, submission_id: int) -> SubmissionState | None:
+    """A submission's state alone (one column, no test rows), or None if there is no such submission."""
+    return session.scalar(select(Submission.state).where(Submission.id == submission_id))
 
 
 def count_by_state(session: Session) -> dict[str, int]:

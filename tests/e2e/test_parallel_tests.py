@@ -94,3 +94,88 @@ def test_a_time_limit_on_test_3_is_the_verdict_though_later_tests_end_first(
     # while test 3 spun, the other lane ran tests after it: judged, then dropped
     assert len(boxes) - boxes_alone > len(both.tests) + 1  # more boxes than its tests and a compile
     assert lanes.borrowed_tests > 0
+
+
+@pytest.fixture
+def scoring(sandbox_ready: None, tmp_path: Path) -> Grader:
+    """Double as a scoring problem, as problemtools' oddecho is laid out: samples worth nothing,
+    two subtasks of 50 points, each stopping at its first failure (on_reject: break)."""
+    root = tmp_path / "double-scoring"
+    data = root / "data"
+    (root / "problem.yaml").parent.mkdir(parents=True)
+    (root / "problem.yaml").write_text("problem_format_version: 2023-07-draft\nname: Double\ntype: scoring\n")
+    groups = {
+        "": "on_reject: continue\nrange: 0 100\ngrader_flags: ignore_sample\n",
+        "sample": "on_reject: continue\nrange: 0 0\naccept_score: 0\ngrader_flags: first_error\n",
+        "secret": "on_reject: continue\nrange: 0 100\ngrader_flags: first_error accept_if_any_accepted\n",
+        "secret/subtask1": "on_reject: break\naccept_score: 50\nrange: 0 50\ngrader_flags: min\n",
+        "secret/subtask2": "on_reject: break\naccept_score: 50\nrange: 0 50\ngrader_flags: min\n",
+    }
+    for folder, flags in groups.items():
+        (data / folder).mkdir(parents=True, exist_ok=True)
+        (data / folder / "testdata.yaml").write_text(flags)
+    numbers = {"sample": [1], "secret/subtask1": range(0, 8), "secret/subtask2": range(8, 16)}
+    for folder, ns in numbers.items():
+        for n in ns:
+            (data / folder / f"{n:02}.in").write_text(f"{n}\n")
+            (data / folder / f"{n:02}.ans").write_text(f"{2 * n}\n")
+    grader = Grader(package.load(root), time_limit_s=0.5)
+    assert grader.problem.scoring
+    return grader
+
+
+@pytest.mark.parametrize(("source", "score", "last"), [
+    (AC, 100, "secret/subtask2/15"),
+    (TLE_AT_3, 50, "secret/subtask2/15"),  # subtask 1 stops at its test 3; subtask 2 runs whole
+    (PROGRAM.replace(b"@K", b"10").replace(b"@DO", b'printf("0\\n");return 0;'), 50, "secret/subtask2/10"),
+], ids=["accepted", "time-limit-in-subtask-1", "wrong-answer-in-subtask-2"])
+def test_a_scoring_problem_keeps_each_groups_tests_and_score(scoring: Grader, lanes: Lanes, source: bytes,
+                                                              score: int, last: str) -> None:
+    alone, alone_events = graded(scoring, source, None)
+    both, both_events = graded(scoring, source, lanes)
+    assert (both.verdict, both.score, kept(both)) == (alone.verdict, alone.score, kept(alone))
+    assert both.score == score and both.tests[-1].name == last
+    assert both_events == alone_events
+    assert lanes.borrowed_tests > 0
+
+
+VALIDATOR = b"""#include <stdio.h>
+int main(int argc, char **argv) {  /* input answer feedback_dir < submission's output */
+    long n, got;
+    FILE *in = fopen(argv[1], "r");
+    if (in == NULL || fscanf(in, "%ld", &n) != 1) return 1;
+    printf("%ld\\n", n);
+    fflush(stdout);
+    if (scanf("%ld", &got) != 1) return 43;
+    return got == 2 * n ? 42 : 43;
+}
+"""
+
+
+@pytest.fixture
+def interactive(sandbox_ready: None, tmp_path: Path) -> Grader:
+    """Double, interactive: the validator tells the submission n and waits for 2n."""
+    root = tmp_path / "double-interactive"
+    (root / "data" / "secret").mkdir(parents=True)
+    (root / "output_validators" / "check").mkdir(parents=True)
+    (root / "problem.yaml").write_text("name: Double\nvalidation: custom interactive\n")
+    (root / "output_validators" / "check" / "check.c").write_bytes(VALIDATOR)
+    for i in range(TESTS):
+        (root / "data" / "secret" / f"{i:02}.in").write_text(f"{i}\n")
+        (root / "data" / "secret" / f"{i:02}.ans").write_text(f"{2 * i}\n")
+    grader = Grader(package.load(root), time_limit_s=0.5)
+    assert grader.problem.interactive
+    return grader
+
+
+@pytest.mark.parametrize(("source", "verdict", "last"), [
+    (AC, Verdict.AC, "secret/15"), (WA_AT_5, Verdict.WA, "secret/05"), (TLE_AT_3, Verdict.TLE, "secret/03"),
+], ids=["accepted", "wrong-answer-on-test-5", "time-limit-on-test-3"])
+def test_an_interactive_problem_keeps_the_sequential_verdict_and_tests(
+        interactive: Grader, lanes: Lanes, source: bytes, verdict: Verdict, last: str) -> None:
+    alone, alone_events = graded(interactive, source, None)
+    both, both_events = graded(interactive, source, lanes)
+    assert (both.verdict, kept(both)) == (alone.verdict, kept(alone))
+    assert both.verdict is verdict and both.tests[-1].name == last
+    assert both_events == alone_events
+    assert lanes.borrowed_tests > 0

@@ -55,7 +55,6 @@ import os
 import shlex
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -71,7 +70,7 @@ from typing import IO, Any
 import pytest
 import redis
 import requests
-from kit import wait_until
+from kit import free_port, wait_until
 from service_kit import SUM_C, WRONG_C, Service, sum_package
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.pool import NullPool
@@ -80,7 +79,6 @@ import sandbox
 from judge.service import queue
 from judge.service.grade import GradingService, StorageUnavailable
 from judge.service.lifetime import terminate_with_parent
-from judge.service.redis_server import EmbeddedRedis
 from judge.storage import connect, migrate, repo, session_factory
 from judge.storage.models import Role, Submission, SubmissionState
 from judge.verdict import Verdict
@@ -93,12 +91,6 @@ SLOW_C = (b'#include <stdio.h>\n#include <time.h>\nint main(void){long a,b;'
           b'scanf("%ld %ld",&a,&b);printf("%ld\\n",a+b);}\n')
 STAGING_PARENT = "/run/judge-sandbox"  # sandbox/runtime.py STAGING is its `root`
 HANG_S = 120.0  # the hang guard of every wait
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _dead(pid: int) -> bool:
@@ -119,7 +111,7 @@ class RedisServer:
 
     data_dir: Path
     log: Path
-    port: int = field(default_factory=_free_port)
+    port: int = field(default_factory=free_port)
     password: str = "faults-test-password"
     process: subprocess.Popen[bytes] | None = None
 
@@ -380,7 +372,7 @@ def _new_instance(base: Path, database_url: str | None = None, **env: str) -> In
     full_env = dict(os.environ, JUDGE_DATA_DIR=str(data_dir), JUDGE_REDIS_URL=server.url,
                     JUDGE_DATABASE_URL=database_url or f"sqlite:///{database}",
                     JUDGE_SECRET_KEY="faults-secret", **env)
-    svc = Service(base=f"http://127.0.0.1:{_free_port()}", data_dir=data_dir, redis_url=server.url,
+    svc = Service(base=f"http://127.0.0.1:{free_port()}", data_dir=data_dir, redis_url=server.url,
                   env=full_env)
     engine = connect(full_env["JUDGE_DATABASE_URL"])
     migrate(engine)
@@ -575,7 +567,7 @@ class PostgresServer:
 
     bin_dir: Path
     data_dir: Path
-    port: int = field(default_factory=_free_port)
+    port: int = field(default_factory=free_port)
 
     @classmethod
     def find(cls) -> PostgresServer | None:
@@ -750,19 +742,9 @@ class BrokenHost(sandbox.Sandbox):
         return super().box(image, uid=uid, limits=limits)
 
 
-@pytest.fixture(scope="module")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    server = EmbeddedRedis(tmp_path_factory.mktemp("fault-redis"))
-    yield server.start()
-    server.stop()
-
-
 @pytest.fixture
-def sessions(tmp_path: Path) -> Iterator[Any]:
-    engine = connect(f"sqlite:///{tmp_path / 'judge.db'}")
-    migrate(engine)
-    yield session_factory(engine)
-    engine.dispose()
+def sessions(sqlite_sessions: Any) -> Any:
+    return sqlite_sessions  # the grading service's faults, on one SQLite database
 
 
 def _grading(sessions: Any, redis_url: str, tmp_path: Path, sb: sandbox.Sandbox,

@@ -191,11 +191,20 @@ def _load(submission_id: int, user: User) -> Submission:
     return sub
 
 
-def _wait(submission_id: int, user: User, bound: float) -> Submission:
-    return held_wait(submission_id, user, bound, lambda: _load(submission_id, user))
+def _wait(submission_id: int, user: User, bound: float, *, own: bool = False) -> Submission:
+    """`own`: the caller made the submission just now, so it may see it, and only its state is
+    read until it is done (no test rows, no document): the whole of it is read once, at the end."""
+
+    def state() -> SubmissionState | None:
+        with context().sessions() as session:
+            return repo.state_of(session, submission_id)
+
+    return held_wait(submission_id, user, bound, lambda: _load(submission_id, user),
+                     state=state if own else None)
 
 
-def held_wait(submission_id: int, user: User, bound: float, load: Callable[[], Submission]) -> Submission:
+def held_wait(submission_id: int, user: User, bound: float, load: Callable[[], Submission], *,
+              state: Callable[[], SubmissionState | None] | None = None) -> Submission:
     """The submission once done, or as it stands when `bound` seconds have passed; at once when
     the user has JUDGE_WAITS_PER_USER waits open already (web/holds.py). Both APIs wait this way."""
     lease = None
@@ -204,26 +213,30 @@ def held_wait(submission_id: int, user: User, bound: float, load: Callable[[], S
         if lease is None:
             return load()
     try:
-        return wait_done(submission_id, bound, load)
+        return wait_done(submission_id, bound, load, state=state)
     finally:
         if lease is not None:
             lease.release()
 
 
-def wait_done(submission_id: int, bound: float, load: Callable[[], Submission]) -> Submission:
+def wait_done(submission_id: int, bound: float, load: Callable[[], Submission], *,
+              state: Callable[[], SubmissionState | None] | None = None) -> Submission:
     """`load()` once the submission is done, or when `bound` seconds have passed: subscribed to its
-    progress first, so the `done` event cannot slip between the first read and the listening."""
+    progress first, so the `done` event cannot slip between the first read and the listening.
+    `state()`, when given, is what is read before the end instead of `load()`: the state alone
+    (None: the submission is gone, and `load()` says so)."""
+    look = state or (lambda: load().state)
     pubsub = context().redis.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
     try:
         pubsub.subscribe(progress.channel(submission_id))
         deadline = time.monotonic() + bound
-        sub = load()
-        while sub.state is not SubmissionState.DONE and (left := deadline - time.monotonic()) > 0:
+        now = look()
+        while now not in (SubmissionState.DONE, None) and (left := deadline - time.monotonic()) > 0:
             message = pubsub.get_message(timeout=min(left, 1.0))
             if message is not None and json.loads(message["data"]).get("event") == "done":
                 break
             if message is None:  # re-read now and then: an event lost with a broker restart
-                sub = load()
+                now = look()
         return load()
     finally:
         pubsub.close()
@@ -239,7 +252,7 @@ def post_submission() -> tuple[dict[str, Any], int, dict[str, str]]:
     user = require_user("submit")
     bound = _wanted_bound()
     (sid,) = create([parse(_json_body(), user.id)])
-    sub = _wait(sid, user, bound) if bound is not None else _load(sid, user)
+    sub = _wait(sid, user, bound, own=True) if bound is not None else _load(sid, user)
     return _answer(sub, 201, user)
 
 
@@ -260,9 +273,9 @@ def post_submissions_batch() -> tuple[dict[str, Any], int]:
         except ApiError as e:
             raise ApiError(e.status, e.code, f"submissions[{i}]: {e.message}") from None
     ids = create(wanted)
-    with context().sessions() as session:
+    with context().sessions() as session:  # one query for them all, not one each
         docs = [submission_json(s, secret_feedback=is_staff(user))
-                for s in (repo.get_submission(session, i) for i in ids) if s is not None]
+                for s in repo.submissions_of(session, ids=ids)]
     return {"submissions": docs}, 201
 
 
