@@ -207,13 +207,20 @@ class Grader:
             run_cases = on_lanes
 
         if self.problem.scoring:
-            root = self._group(self.problem.data, run_case, is_root=True, done={}, run_cases=run_cases)
-            verdict, score, tests = root.verdict, root.score, root.tests
+            verdict, score, tests = self.judge_groups(run_case, run_cases=run_cases)
         else:
             tests = (run_cases or _in_turn(run_case))(self.problem.cases(), not self.run_all)
             verdict, score = next((t.verdict for t in tests if t.verdict is not Verdict.AC), Verdict.AC), None
         return GradeResult(verdict=verdict, score=score, tests=tuple(tests),
                            compile_output=compiled.compile_output, language=language)
+
+    def judge_groups(self, run_case: Callable[[TestCase], GradedTest], *,
+                     run_cases: RunCases | None = None) -> tuple[Verdict, float, list[GradedTest]]:
+        """A scoring problem's verdict, score and tests, its groups judged from the root down as
+        their gradings say (step 4 above); what runs a test is the caller's: `run_cases` (several
+        at once, judge/parallel.py), else `run_case`, one after another. grade() judges with it."""
+        root = self._group(self.problem.data, run_case, is_root=True, done={}, run_cases=run_cases)
+        return root.verdict, root.score, root.tests
 
     def _with_include(self, source: Source, language: str) -> Source:
         """The package's include/<language>/ files added to the submission (legacy format), where

@@ -139,7 +139,8 @@ def _grade_taken(service: GradingService, submission_id: int, generation: int) -
         _release(service.redis, submission_id)
 
     graded = service.grade(submission_id, generation, on_claim=on_claim)
-    _release(service.redis, submission_id)  # a no-op once claimed
+    if not claimed:  # once claimed, on_claim released it (or, with Redis away, the refiler will)
+        _release(service.redis, submission_id)
     _after(submission_id, graded)
     return claimed
 

@@ -16,29 +16,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from kit import free_port
-from service_kit import Service, stop_all, sum_package, wait_workers
-
-from judge.service.redis_server import EmbeddedRedis
-from judge.storage import connect, migrate, session_factory
-from judge.storage.models import Role
-from judge.storage.repo import create_token, create_user
-
-LANGUAGES = "c,python3"
-
-
-def _tail(path: Path, lines: int = 40) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except FileNotFoundError:
-        return "(no log)"
-
+from service_kit import Service, run_service, sum_package
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("JUDGE_TEST_POSTGRES_URL") else [])
 
@@ -71,7 +53,7 @@ def service(
 ) -> Iterator[Service]:
     data_dir = tmp_path_factory.mktemp(f"service-{request.param}")
     with _database(request.param, data_dir) as database_url:
-        yield from _service(data_dir, database_url)
+        yield from run_service(data_dir, database_url)
 
 
 # Rate limits far above what any test does (web/ratelimit.py), for every web a test starts from
@@ -90,59 +72,6 @@ def generous_rate_limits() -> Iterator[None]:
         for name, value in GENEROUS_RATE_LIMITS.items():
             mp.setenv(name, value)
         yield
-
-
-def _service(data_dir: Path, database_url: str, extra_env: dict[str, str] | None = None) -> Iterator[Service]:
-    redis_server = EmbeddedRedis(data_dir / "redis")
-    redis_url = redis_server.start()
-    port = free_port()
-    env = dict(
-        os.environ,
-        JUDGE_DATA_DIR=str(data_dir),
-        JUDGE_REDIS_URL=redis_url,
-        JUDGE_DATABASE_URL=database_url,
-        JUDGE_WEBHOOK_BACKOFF_S="0.2",
-        JUDGE_SECRET_KEY="test-secret",
-    )
-    env.update(extra_env or {})
-    engine = connect(env["JUDGE_DATABASE_URL"])
-    migrate(engine)
-    svc = Service(base=f"http://127.0.0.1:{port}", data_dir=data_dir, redis_url=redis_url, env=env)
-    with session_factory(engine).begin() as session:
-        for name, role in (
-            ("organiser", Role.ORGANISER),
-            ("alice", Role.CONTESTANT),
-            ("bob", Role.CONTESTANT),
-        ):
-            user = create_user(session, name, f"{name}-password", role)
-            svc.tokens[name] = create_token(session, user)[1]
-    engine.dispose()
-    logs = {name: open(data_dir / f"{name}.log", "wb") for name in ("worker", "web")}
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "worker", "--languages", LANGUAGES, "--concurrency", "2"],
-            env=env,
-            stdout=logs["worker"],
-            stderr=subprocess.STDOUT,
-        ),
-        subprocess.Popen(
-            [sys.executable, "-m", "web", "--port", str(port)],
-            env=env,
-            stdout=logs["web"],
-            stderr=subprocess.STDOUT,
-        ),
-    ]
-    def tails() -> str:
-        return "\n".join(f"--- {n}.log\n{_tail(data_dir / f'{n}.log')}" for n in logs)
-
-    try:
-        wait_workers(svc.base, svc.tokens["organiser"], procs, context=tails)
-        yield svc
-    finally:
-        stop_all(procs)
-        for f in logs.values():
-            f.close()
-        redis_server.stop()
 
 
 @pytest.fixture(scope="session")

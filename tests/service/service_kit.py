@@ -1,20 +1,31 @@
-"""What the service tests share: a client for the running service, a webhook receiver and a small
-problem package."""
+"""What the service tests share: the service itself (`run_service`, which conftest.py's `service`
+and the tests that need a service of their own start), a client for it, a webhook receiver and a
+small problem package. Imported by its name, never `conftest`: that name is another folder's
+conftest when pytest collects several folders at once."""
 
 from __future__ import annotations
 
 import io
+import os
 import subprocess
+import sys
 import threading
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import requests
-from kit import wait_until
+from kit import free_port, wait_until
+
+from judge.service.redis_server import EmbeddedRedis
+from judge.storage import connect, migrate, session_factory
+from judge.storage.models import Role
+from judge.storage.repo import create_token, create_user
+
+LANGUAGES = "c,python3"  # the service's worker grades these only: its self-tests are quick
 
 
 @dataclass
@@ -121,6 +132,74 @@ def wait_workers(base: str, token: str, procs: Sequence[subprocess.Popen[Any]] =
 def _alive(procs: Sequence[subprocess.Popen[Any]], context: Callable[[], str] | None) -> None:
     ended = [p.args for p in procs if p.poll() is not None]
     assert not ended, f"ended: {ended}\n{context() if context is not None else ''}"
+
+
+def tail(path: Path, lines: int = 40) -> str:
+    """The last `lines` lines of a log file, or "(no log)"."""
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except FileNotFoundError:
+        return "(no log)"
+
+
+def run_service(
+    data_dir: Path, database_url: str, extra_env: dict[str, str] | None = None
+) -> Generator[Service, None, None]:
+    """The whole service on `data_dir` and `database_url` (a fresh database): an embedded Redis,
+    `python -m worker` (LANGUAGES, two pool processes) and `python -m web` on a free loopback port,
+    with three accounts (organiser, alice, bob) and their tokens, and `extra_env` over the rest.
+    A generator: yields the Service once a worker is listed, and stops it all when closed. Logs
+    go to `data_dir`; their ends are in the failure when the service does not start."""
+    redis_server = EmbeddedRedis(data_dir / "redis")
+    redis_url = redis_server.start()
+    port = free_port()
+    env = dict(
+        os.environ,
+        JUDGE_DATA_DIR=str(data_dir),
+        JUDGE_REDIS_URL=redis_url,
+        JUDGE_DATABASE_URL=database_url,
+        JUDGE_WEBHOOK_BACKOFF_S="0.2",
+        JUDGE_SECRET_KEY="test-secret",
+    )
+    env.update(extra_env or {})
+    engine = connect(env["JUDGE_DATABASE_URL"])
+    migrate(engine)
+    svc = Service(base=f"http://127.0.0.1:{port}", data_dir=data_dir, redis_url=redis_url, env=env)
+    with session_factory(engine).begin() as session:
+        for name, role in (
+            ("organiser", Role.ORGANISER),
+            ("alice", Role.CONTESTANT),
+            ("bob", Role.CONTESTANT),
+        ):
+            user = create_user(session, name, f"{name}-password", role)
+            svc.tokens[name] = create_token(session, user)[1]
+    engine.dispose()
+    logs = {name: open(data_dir / f"{name}.log", "wb") for name in ("worker", "web")}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "worker", "--languages", LANGUAGES, "--concurrency", "2"],
+            env=env,
+            stdout=logs["worker"],
+            stderr=subprocess.STDOUT,
+        ),
+        subprocess.Popen(
+            [sys.executable, "-m", "web", "--port", str(port)],
+            env=env,
+            stdout=logs["web"],
+            stderr=subprocess.STDOUT,
+        ),
+    ]
+    def tails() -> str:
+        return "\n".join(f"--- {n}.log\n{tail(data_dir / f'{n}.log')}" for n in logs)
+
+    try:
+        wait_workers(svc.base, svc.tokens["organiser"], procs, context=tails)
+        yield svc
+    finally:
+        stop_all(procs)
+        for f in logs.values():
+            f.close()
+        redis_server.stop()
 
 
 def stop_all(procs: list[subprocess.Popen[bytes]], grace_s: float = 30) -> None:

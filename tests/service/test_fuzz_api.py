@@ -1,6 +1,6 @@
 """Schemathesis against /api/v1/openapi.json: no answer is a 5xx, and every answer is as documented.
 
-A service of this module's own (conftest.py's `_service`: a real Redis, worker and web on a
+A service of this module's own (service_kit's `run_service`: a real Redis, worker and web on a
 fresh SQLite data directory), so the fuzzing's requests neither slow nor disturb the shared
 one. Every operation of the document is generated from its schemas (valid and invalid bodies,
 parameters and paths; schemathesis's coverage phase adds the boundary values) and called over
@@ -24,11 +24,10 @@ from collections.abc import Iterator
 
 import pytest
 import schemathesis
-from conftest import _service
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
-from service_kit import Service
+from service_kit import Service, run_service
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 
@@ -41,7 +40,7 @@ FUZZ = settings(max_examples=MAX_EXAMPLES, deadline=None, database=None,
 @pytest.fixture(scope="module")
 def fuzz_service(tmp_path_factory: pytest.TempPathFactory, sandbox_ready: None) -> Iterator[Service]:
     data_dir = tmp_path_factory.mktemp("fuzz")
-    yield from _service(data_dir, f"sqlite:///{data_dir / 'judge.db'}")
+    yield from run_service(data_dir, f"sqlite:///{data_dir / 'judge.db'}")
 
 
 @pytest.fixture(scope="module")

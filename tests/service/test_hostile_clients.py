@@ -29,9 +29,8 @@ from typing import Any
 import pytest
 import redis
 import requests
-from conftest import _tail
 from kit import free_port, wait_until
-from service_kit import stop_all, wait_serving
+from service_kit import stop_all, tail, wait_serving
 
 from judge.service.redis_server import EmbeddedRedis
 from judge.storage import connect, migrate, session_factory
@@ -112,9 +111,9 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Web]:
                                 stdout=f, stderr=subprocess.STDOUT)
     svc = Web(f"http://127.0.0.1:{port}", port, proc, log, redis_url, tokens, ids)
     try:
-        wait_serving(svc.base, [proc], context=lambda: _tail(log))
+        wait_serving(svc.base, [proc], context=lambda: tail(log))
         yield svc
-        assert proc.poll() is None, f"the web died:\n{_tail(log)}"
+        assert proc.poll() is None, f"the web died:\n{tail(log)}"
     finally:
         stop_all([proc])
         redis_server.stop()
@@ -185,7 +184,7 @@ def test_1100_idle_connections_do_not_stop_the_service_or_lock_another_client_ou
     finally:
         for s in idle:
             s.close()
-    assert web.proc.poll() is None, _tail(web.log)
+    assert web.proc.poll() is None, tail(web.log)
     status, _ = _get_from("127.0.0.1", web, "/api/v1/languages", web.tokens["frank"])
     assert status == 200
 

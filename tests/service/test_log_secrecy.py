@@ -24,9 +24,8 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from conftest import _service
 from kit import wait_until
-from service_kit import Receiver, Service
+from service_kit import Receiver, Service, run_service
 
 pytestmark = pytest.mark.sandbox
 
@@ -170,7 +169,7 @@ def test_no_secret_reaches_a_log(tmp_path_factory: pytest.TempPathFactory, sandb
     data_dir = tmp_path_factory.mktemp("secrecy")
     found: dict[str, str] = {"JUDGE_SECRET_KEY": SECRET_KEY, "JUDGE_METRICS_TOKEN": METRICS_TOKEN}
     stderr: list[str] = []
-    service = _service(data_dir, f"sqlite:///{data_dir / 'judge.db'}", extra_env=EXTRA_ENV)
+    service = run_service(data_dir, f"sqlite:///{data_dir / 'judge.db'}", extra_env=EXTRA_ENV)
     svc = next(service)
     try:
         _play(svc, found, stderr)

@@ -14,8 +14,7 @@ import zipfile
 from collections.abc import Iterator
 
 import pytest
-from conftest import _service
-from service_kit import Service
+from service_kit import Service, run_service
 
 pytestmark = pytest.mark.sandbox
 
@@ -30,8 +29,8 @@ TLE_AT_3 = PROGRAM.replace("@K", "3").replace("@DO", "for(volatile long i=0;;i++
 @pytest.fixture(scope="module")
 def lending(tmp_path_factory: pytest.TempPathFactory, sandbox_ready: None) -> Iterator[Service]:
     data_dir = tmp_path_factory.mktemp("service-lending")
-    yield from _service(data_dir, f"sqlite:///{data_dir / 'judge.db'}",
-                        extra_env={"JUDGE_CORES_DIR": str(data_dir / "cores")})
+    yield from run_service(data_dir, f"sqlite:///{data_dir / 'judge.db'}",
+                           extra_env={"JUDGE_CORES_DIR": str(data_dir / "cores")})
 
 
 @pytest.fixture(scope="module")

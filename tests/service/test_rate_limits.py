@@ -21,9 +21,8 @@ from typing import Any
 
 import pytest
 import requests
-from conftest import _service
 from kit import free_port
-from service_kit import Service, wait_serving
+from service_kit import Service, run_service, wait_serving
 
 from judge.storage import connect, session_factory
 from judge.storage.models import Role, User
@@ -78,7 +77,7 @@ def _closed_port() -> int:
 @pytest.fixture(scope="module")
 def limited(tmp_path_factory: pytest.TempPathFactory, sandbox_ready: None) -> Iterator[Limited]:
     data_dir = tmp_path_factory.mktemp("limited")
-    for svc in _service(data_dir, f"sqlite:///{data_dir / 'judge.db'}", extra_env=LIMITS):
+    for svc in run_service(data_dir, f"sqlite:///{data_dir / 'judge.db'}", extra_env=LIMITS):
         engine = connect(svc.env["JUDGE_DATABASE_URL"])
         with session_factory(engine).begin() as session:
             for name in ("carol", "dave"):

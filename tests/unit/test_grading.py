@@ -45,8 +45,8 @@ def combine(data: TestGroup, verdicts: dict[str, Verdict]) -> tuple[Verdict, flo
         ran.append(c.name)
         return GradedTest(name=c.name, verdict=verdicts.get(c.name, Verdict.AC))
 
-    g = grader._group(data, run_case, is_root=True, done={})
-    return g.verdict, g.score, ran
+    verdict, score, _ = grader.judge_groups(run_case)
+    return verdict, score, ran
 
 
 def test_every_subtask_passed_is_the_full_score() -> None:
