@@ -260,7 +260,7 @@ def _interactive_pass(sb: Boxes, submission: Compiled, validator: Compiled, test
         finally:
             for side in started:  # both over already, unless we failed: then end them, leave no thread behind
                 while not side.done:
-                    _kill_program(side.box)
+                    side.box.kill_program()
                     side.join(0.01)
                 side.join()
             pipes.close_all()
@@ -482,10 +482,10 @@ class _Watch:
                 self._watch(self.pipes.to_sub_r, select.POLLIN, "drain")
             if self._must_kill():
                 self.killed = True
-                _kill_program(self.sub.box)
+                self.sub.box.kill_program()
             self._grace(now)
             if self._failed():  # the box could not run the submission: the caller raises; end the validator
-                _kill_program(self.val.box)
+                self.val.box.kill_program()
 
     def _failed(self) -> bool:
         return self.sub.error is not None and not self.val.done
@@ -507,7 +507,7 @@ class _Watch:
             self.grace_until = now + VALIDATOR_GRACE_S
         if now >= self.grace_until:
             self.validator_stopped = True
-            _kill_program(self.val.box)
+            self.val.box.kill_program()
 
     def _event(self, fd: int, now: float) -> None:
         role = self.role.get(fd)
@@ -532,43 +532,6 @@ class _Watch:
         return res is None or validator_exit(res) != ACCEPT
 
 
-def _procs(box: Box) -> set[int]:
-    """Host pids of the box's processes, init included; empty once the box is over."""
-    if box.cgroup is None:
-        return set()
-    try:
-        with open(box.cgroup.pids / "cgroup.procs", encoding="ascii") as f:
-            return {int(p) for p in f.read().split()}
-    except FileNotFoundError:
-        return set()
-
-
 def _started(box: Box) -> bool:
     """GO has reached the box: init has forked the program (or the box is already over)."""
-    return _procs(box) != {box.init_pid}
-
-
-def _kill_program(box: Box) -> None:
-    """SIGKILL every process of the box but its init, which then reports the program's death.
-
-    Killing init instead would leave the run without a report (a SandboxError). A pid read from
-    the cgroup may be reused before the signal, so each is opened as a pidfd and signalled only
-    if it is still in the cgroup after that (sandbox/registry.py does the same for `judge stop`).
-    """
-    pidfds: dict[int, int] = {}
-    try:
-        for pid in _procs(box) - {box.init_pid}:
-            try:
-                pidfds[pid] = os.pidfd_open(pid)
-            except ProcessLookupError:
-                pass
-        still = _procs(box)
-        for pid, fd in pidfds.items():
-            if pid in still:
-                try:
-                    signal.pidfd_send_signal(fd, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-    finally:
-        for fd in pidfds.values():
-            os.close(fd)
+    return box.processes() != {box.init_pid}

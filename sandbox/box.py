@@ -16,6 +16,9 @@ A box goes through:
              reached means SIGKILL to init through its pidfd, which kills the whole pid
              namespace at once. From GO until run() returns the box is listed in the
              registry (sandbox/registry.py) for `judge ps`, `judge stop` and `judge kill`.
+             The loop's parts: `_Capture` (the pipes and their cap), `_Clock` (the
+             deadlines), `KillReason` (why the keeper killed the box); `RunFacts` is what it
+             saw, which `_judge_facts` names.
   get()      outputs, read without following anything the program planted.
   close()    descriptors closed; boxinit reaped and the cgroup removed by the janitor.
 
@@ -36,6 +39,7 @@ import stat
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from enum import Enum
 
 from . import files, mounts, protocol, registry, seccomp, uids
 from .cgroup import BoxCgroup, Cgroups
@@ -207,13 +211,7 @@ class Box:
         out_r, out_w = os.pipe2(os.O_CLOEXEC) if stdout is None else (-1, stdout)
         err_r, err_w = os.pipe2(os.O_CLOEXEC)
         cpu_fd = cg.open_cpu()
-        go = ["go", "cwd", cwd, "uid", str(self.uid), "gid", str(self.uid)]
-        for a in argv:
-            go += ["arg", a]
-        for k, v in (DEFAULT_ENV if env is None else env).items():
-            go += ["env", f"{k}={v}"]
-        for res, soft in _rlimits(limits).items():
-            go += ["rlimit", str(RLIMIT[res]), str(soft), str(soft)]
+        go = _go_message(argv, limits, env=DEFAULT_ENV if env is None else env, cwd=cwd, uid=self.uid)
         try:
             baseline = cg.reset_counters()
             t0 = time.monotonic()
@@ -229,9 +227,13 @@ class Box:
                          cgroup=cg, cpu_baseline_ns=baseline, uid=self.uid):
             self._registry = board
         try:
+            clock = _Clock(cg, cpu_fd, baseline, t0, cpu_limit_ns=limits.cpu_time_ms * 1_000_000,
+                           wall_deadline=t0 + limits.wall_time_ms / 1000, ncpus=ncpus)
+            capture = _Capture(out_r, err_r, limits)
             try:
-                result = self._watch(limits, cg, cpu_fd, baseline, ncpus, t0, out_r, err_r, argv[0])
+                result = self._watch(limits, clock, capture, argv[0])
             finally:
+                capture.close()
                 os.close(cpu_fd)
             # nothing of the box may outlive the run. Init reports "exit" only after wait4 said
             # ECHILD, with every other process of its pid namespace (orphans are its children)
@@ -246,114 +248,99 @@ class Box:
         finally:
             action = board.withdraw(self.id) if self._registry is not None else None
             self._registry = None
-        if action is not None:
-            result = replace(result, extra={**result.extra, "operator": action})
-            if result.status is RunStatus.RTE and result.syscall is None:
-                # the program died of the operator's signal (or of how it handled it), not of its own fault
-                result = replace(result, message=registry.OPERATOR_MESSAGES[action])
-        return result
+        return result if action is None else _ended_by_operator(result, action)
 
-    def _watch(self, limits: Limits, cg: BoxCgroup, cpu_fd: int, baseline: int, ncpus: int,
-               t0: float, out_r: int, err_r: int, command: str) -> RunResult:
+    def _watch(self, limits: Limits, clock: _Clock, capture: _Capture, command: str) -> RunResult:
+        """The keeper's loop, from GO until init's report and the end of both pipes."""
         assert self._ctl is not None
         sel = selectors.DefaultSelector()
-        bufs: dict[int, bytearray] = {}
-        over: dict[int, bool] = {}
-        for fd in (out_r, err_r):
-            if fd >= 0:
-                os.set_blocking(fd, False)
-                sel.register(fd, selectors.EVENT_READ)
-                bufs[fd], over[fd] = bytearray(), False
+        capture.watch(sel)
         sel.register(self._ctl, selectors.EVENT_READ)
-        cpu_limit_ns = limits.cpu_time_ms * 1_000_000
-        wall_deadline = t0 + limits.wall_time_ms / 1000
-        killed: str | None = None  # why the keeper killed the box
-        exit_msg: list[str] | None = None
-        exec_error: list[str] | None = None
-        ctl_open = True
-        cpu_ns = 0
+        heard = _Heard()
+        killed: KillReason | None = None
         try:
-            while ctl_open or len(sel.get_map()) > 0:
+            while heard.listening or len(sel.get_map()) > 0:
                 now = time.monotonic()
-                if killed is None and ctl_open:
-                    cpu_ns = cg.cpu_ns(cpu_fd) - baseline
-                    if cpu_ns >= cpu_limit_ns:
-                        killed = "cpu"
-                    elif now >= wall_deadline:
-                        killed = "wall"
-                    if killed:
+                timeout = 1.0
+                if killed is None and heard.listening:
+                    cpu_ns = clock.cpu_ns()
+                    killed = clock.reached(cpu_ns, now)
+                    if killed is not None:
                         self._kill()
-                if killed is None and ctl_open:
-                    # the soonest the CPU limit can be reached, with every allowed CPU busy
-                    cpu_wait = (cpu_limit_ns - cpu_ns) / 1e9 / ncpus
-                    timeout = max(0.0005, min(cpu_wait, wall_deadline - now))
-                else:
-                    timeout = 1.0
+                    else:
+                        timeout = clock.next_check_s(cpu_ns, now)
                 events = sel.select(timeout)
-                if not events and not ctl_open:
-                    # output still open after the box is gone: a descriptor escaped? never wait forever
-                    if time.monotonic() - now >= 1.0:
-                        break
+                if not events and not heard.listening and time.monotonic() - now >= 1.0:
+                    break  # output still open after the box is gone: a descriptor escaped? never wait forever
                 for key, _ in events:
                     if key.fileobj is self._ctl:
-                        msg = self._recv()
-                        if msg is None:
-                            ctl_open = False
-                            sel.unregister(self._ctl)
-                            continue
-                        tokens, fds = msg
-                        if tokens[0] == "exit":
-                            exit_msg = tokens
-                            # init's last word: the program and all it started are gone (run())
-                            self._reported = True
-                            ctl_open = False
-                            sel.unregister(self._ctl)
-                        elif tokens[0] == "execfail":
-                            exec_error = tokens
-                        elif tokens[0] == "error":
-                            self._kill()
-                            self._fail(tokens, fds)
-                        continue
-                    fd = int(key.fd)
-                    try:
-                        chunk = os.read(fd, 1 << 16)
-                    except BlockingIOError:
-                        continue
-                    if not chunk:
-                        sel.unregister(fd)
-                        continue
-                    buf = bufs[fd]
-                    room = limits.output_bytes - len(buf)
-                    if len(chunk) <= room:
-                        buf += chunk
-                        continue
-                    over[fd] = True
-                    buf += chunk[:max(room, 0)]
-                    if limits.output_limit_kills:
-                        sel.unregister(fd)
-                        if killed is None:
-                            killed = "output"
-                            self._kill()
+                        self._hear(sel, heard)
+                    elif capture.drain(int(key.fd)) and killed is None:
+                        killed = KillReason.OUTPUT
+                        self._kill()
         finally:
             sel.close()
-            for fd in (out_r, err_r):
-                if fd >= 0:
-                    os.close(fd)
-        wall_ms = (time.monotonic() - t0) * 1000
-        cpu_ns = cg.cpu_ns(cpu_fd) - baseline
+        return self._facts(limits, clock, capture, heard, killed, command)
+
+    def _hear(self, sel: selectors.BaseSelector, heard: _Heard) -> None:
+        """One message of init during the run."""
+        ctl = self._ctl
+        assert ctl is not None
+        msg = self._recv()
+        if msg is None:  # init and boxinit are gone without a last word
+            heard.listening = False
+            sel.unregister(ctl)
+            return
+        tokens, fds = msg
+        if tokens[0] == "exit":
+            heard.exit = tokens
+            # init's last word: the program and all it started are gone (run())
+            self._reported = True
+            heard.listening = False
+            sel.unregister(ctl)
+        elif tokens[0] == "execfail":
+            heard.exec_error = tokens
+        elif tokens[0] == "error":
+            self._kill()
+            self._fail(tokens, fds)
+
+    def _facts(self, limits: Limits, clock: _Clock, capture: _Capture, heard: _Heard,
+               killed: KillReason | None, command: str) -> RunResult:
+        """The run is over: its figures from the cgroup, and what they mean (_judge_facts)."""
+        wall_ms = (time.monotonic() - clock.t0) * 1000
+        cpu_ns = clock.cpu_ns()
+        cg = clock.cgroup
         peak = cg.memory_peak()
         ooms = cg.oom_kills()
-        if exec_error is not None:
-            err = int(exec_error[2]) if len(exec_error) > 2 and exec_error[2].lstrip("-").isdigit() else 0
-            stage = exec_error[1] if len(exec_error) > 1 else "?"
+        if heard.exec_error is not None:
+            tokens = heard.exec_error
+            err = int(tokens[2]) if len(tokens) > 2 and tokens[2].lstrip("-").isdigit() else 0
+            stage = tokens[1] if len(tokens) > 1 else "?"
             raise ExecFailed(f"cannot run {command} in the box: {os.strerror(err)} (errno {err}, at {stage})")
-        if exit_msg is None and killed is None:
+        if heard.exit is None and killed is None:
             if self._operator_action() is None:
                 raise SandboxError("the box ended without reporting how its program exited")
-            killed = "operator"  # `judge kill` (or `judge stop` after its grace) SIGKILLed init
-        return _judge_facts(limits, killed, exit_msg, cpu_ns / 1e6, wall_ms, peak, ooms,
-                            bytes(bufs.get(out_r, b"")), bytes(bufs[err_r]),
-                            over.get(out_r, False), over[err_r])
+            killed = KillReason.OPERATOR  # `judge kill` (or `judge stop` after its grace) SIGKILLed init
+        return _judge_facts(limits, RunFacts(
+            killed=killed, exit=None if heard.exit is None else ExitReport.parse(heard.exit),
+            cpu_ms=cpu_ns / 1e6, wall_ms=wall_ms, memory_peak=peak, oom_kills=ooms,
+            stdout=capture.output(capture.out_r), stderr=capture.output(capture.err_r),
+            stdout_over=capture.over.get(capture.out_r, False), stderr_over=capture.over[capture.err_r],
+        ))
+
+    def processes(self) -> set[int]:
+        """Host pids of the box's processes, init included; empty once the box is over."""
+        return set() if self.cgroup is None else self.cgroup.processes()
+
+    def kill_program(self) -> None:
+        """SIGKILL every process of the box but its init, which then reports the program's death.
+
+        For a caller that watches the run from another thread (judge/interactive.py). Killing
+        init instead would leave the run without a report (a SandboxError); a limit the keeper
+        enforces kills init, and then the keeper knows why.
+        """
+        if self.cgroup is not None:
+            registry.signal_box(self.cgroup, self.init_pid, signal.SIGKILL)
 
     def _operator_action(self) -> str | None:
         return self._registry.operator_action(self.id) if self._registry is not None else None
@@ -500,6 +487,28 @@ def _copy_file(src: int, dst: int) -> None:
             offset += len(chunk)
 
 
+def _go_message(argv: Sequence[str], limits: Limits, *, env: Mapping[str, str], cwd: str,
+                uid: int) -> list[str]:
+    """GO: what init runs, where, as whom, with which environment and rlimits."""
+    go = ["go", "cwd", cwd, "uid", str(uid), "gid", str(uid)]
+    for a in argv:
+        go += ["arg", a]
+    for k, v in env.items():
+        go += ["env", f"{k}={v}"]
+    for res, soft in _rlimits(limits).items():
+        go += ["rlimit", str(RLIMIT[res]), str(soft), str(soft)]
+    return go
+
+
+def _ended_by_operator(result: RunResult, action: str) -> RunResult:
+    """`judge stop` or `judge kill` ended this run: say so (RunResult.extra["operator"])."""
+    result = replace(result, extra={**result.extra, "operator": action})
+    if result.status is RunStatus.RTE and result.syscall is None:
+        # the program died of the operator's signal (or of how it handled it), not of its own fault
+        result = replace(result, message=registry.OPERATOR_MESSAGES[action])
+    return result
+
+
 def _rlimits(limits: Limits) -> dict[str, int]:
     extra = {} if limits.address_space_bytes is None else {"as": limits.address_space_bytes}
     return {
@@ -515,37 +524,165 @@ def _rlimits(limits: Limits) -> dict[str, int]:
     }
 
 
-def _judge_facts(limits: Limits, killed: str | None, exit_msg: list[str] | None, cpu_ms: float,
-                 wall_ms: float, peak: int, ooms: int, out: bytes, err: bytes, out_over: bool,
-                 err_over: bool) -> RunResult:
+# -- the parts of a run's watch ---------------------------------------------------------------
+
+
+class KillReason(Enum):
+    """Why a box was killed before its program ended by itself."""
+
+    CPU = "cpu"  # the CPU time limit, over every process of the box
+    WALL = "wall"  # the wall-time limit, from GO
+    OUTPUT = "output"  # stdout or stderr over the cap, where the limit kills
+    OPERATOR = "operator"  # `judge kill`, or `judge stop` after its grace (sandbox/registry.py)
+
+
+@dataclass(frozen=True, slots=True)
+class _Clock:
+    """A run's deadlines: CPU time (the cgroup's counter since GO) and the wall clock from GO."""
+
+    cgroup: BoxCgroup
+    cpu_fd: int  # the cgroup's CPU counter, opened once for the whole run
+    baseline_ns: int  # the counter at GO (0 where GO resets it)
+    t0: float  # GO, time.monotonic()
+    cpu_limit_ns: int
+    wall_deadline: float
+    ncpus: int  # how many CPUs the box may keep busy at once
+
+    def cpu_ns(self) -> int:
+        return self.cgroup.cpu_ns(self.cpu_fd) - self.baseline_ns
+
+    def reached(self, cpu_ns: int, now: float) -> KillReason | None:
+        if cpu_ns >= self.cpu_limit_ns:
+            return KillReason.CPU
+        if now >= self.wall_deadline:
+            return KillReason.WALL
+        return None
+
+    def next_check_s(self, cpu_ns: int, now: float) -> float:
+        """The soonest either limit can be reached, with every allowed CPU busy."""
+        cpu_wait = (self.cpu_limit_ns - cpu_ns) / 1e9 / self.ncpus
+        return max(0.0005, min(cpu_wait, self.wall_deadline - now))
+
+
+class _Capture:
+    """The program's stdout (unless the caller took it) and stderr, drained under the output cap."""
+
+    def __init__(self, out_r: int, err_r: int, limits: Limits) -> None:
+        self.out_r, self.err_r = out_r, err_r  # out_r is -1 when the caller owns stdout
+        self.fds = [fd for fd in (out_r, err_r) if fd >= 0]
+        self.cap = limits.output_bytes
+        self.cap_kills = limits.output_limit_kills
+        self.bufs = {fd: bytearray() for fd in self.fds}
+        self.over = {fd: False for fd in self.fds}
+        self._sel: selectors.BaseSelector | None = None
+
+    def watch(self, sel: selectors.BaseSelector) -> None:
+        self._sel = sel
+        for fd in self.fds:
+            os.set_blocking(fd, False)
+            sel.register(fd, selectors.EVENT_READ)
+
+    def drain(self, fd: int) -> bool:
+        """Read what fd has; True when that took its stream over a cap that kills the box."""
+        assert self._sel is not None
+        try:
+            chunk = os.read(fd, 1 << 16)
+        except BlockingIOError:
+            return False
+        if not chunk:
+            self._sel.unregister(fd)
+            return False
+        buf = self.bufs[fd]
+        room = self.cap - len(buf)
+        if len(chunk) <= room:
+            buf += chunk
+            return False
+        self.over[fd] = True
+        buf += chunk[:max(room, 0)]
+        if not self.cap_kills:
+            return False  # read on to the end, keeping nothing more
+        self._sel.unregister(fd)
+        return True
+
+    def output(self, fd: int) -> bytes:
+        return bytes(self.bufs.get(fd, b""))
+
+    def close(self) -> None:
+        for fd in self.fds:
+            os.close(fd)
+        self.fds = []
+
+
+@dataclass(slots=True)
+class _Heard:
+    """What init said during the run."""
+
+    listening: bool = True  # the control socket is open and init has not given its report
+    exit: list[str] | None = None  # "exit HAVE STATUS UTIME STIME SYSNR"
+    exec_error: list[str] | None = None  # "execfail STAGE ERRNO"
+
+
+@dataclass(frozen=True, slots=True)
+class ExitReport:
+    """Init's last word: how the program ended, and the system call the filter denied (-1: none)."""
+
+    have_status: bool  # False: init reaped everything but never the program's own status
+    status: int  # a wait status (os.WIFSIGNALED and friends)
+    denied_syscall: int
+
+    @classmethod
+    def parse(cls, tokens: list[str]) -> ExitReport:
+        have, status, _utime, _stime, sysnr = (int(x) for x in tokens[1:6])
+        return cls(bool(have), status, sysnr)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunFacts:
+    """What the keeper saw of one run, before _judge_facts names it."""
+
+    killed: KillReason | None
+    exit: ExitReport | None  # None when init was killed (a limit, an operator)
+    cpu_ms: float
+    wall_ms: float
+    memory_peak: int
+    oom_kills: int
+    stdout: bytes
+    stderr: bytes
+    stdout_over: bool
+    stderr_over: bool
+
+
+def _judge_facts(limits: Limits, facts: RunFacts) -> RunResult:
     """Name what happened, in order of precedence: our kill, OOM, the filter, the program."""
     exit_code: int | None = None
     sig: int | None = None
     syscall: str | None = None
-    if exit_msg is not None:
-        have, status, _ut, _st, sysnr = (int(x) for x in exit_msg[1:6])
-        if sysnr >= 0:
+    killed, report = facts.killed, facts.exit
+    if report is not None:
+        if report.denied_syscall >= 0:
             sig = signal.SIGSYS
-            syscall = seccomp.syscall_name(sysnr)
-        elif have:
-            if os.WIFSIGNALED(status):
-                sig = os.WTERMSIG(status)
+            syscall = seccomp.syscall_name(report.denied_syscall)
+        elif report.have_status:
+            if os.WIFSIGNALED(report.status):
+                sig = os.WTERMSIG(report.status)
             else:
-                exit_code = os.WEXITSTATUS(status)
+                exit_code = os.WEXITSTATUS(report.status)
     elif killed is not None:
         sig = signal.SIGKILL
     cpu_s, wall_s = limits.cpu_time_ms / 1000, limits.wall_time_ms / 1000
 
-    if killed == "cpu" or sig == signal.SIGXCPU or (killed is None and cpu_ms > limits.cpu_time_ms):
+    over_cpu = killed is None and facts.cpu_ms > limits.cpu_time_ms
+    if killed is KillReason.CPU or sig == signal.SIGXCPU or over_cpu:
         status_, msg = RunStatus.TLE, f"CPU time limit of {cpu_s:g} s exceeded"
-    elif killed == "wall" or (killed is None and wall_ms > limits.wall_time_ms):
+    elif killed is KillReason.WALL or (killed is None and facts.wall_ms > limits.wall_time_ms):
         status_, msg = RunStatus.TLE, f"wall time limit of {wall_s:g} s exceeded"
-    elif killed == "output" or (out_over and not limits.output_limit_kills):
+    elif killed is KillReason.OUTPUT or (facts.stdout_over and not limits.output_limit_kills):
         status_, msg = RunStatus.OLE, f"output over the limit of {limits.output_bytes} bytes"
-    elif ooms > 0 or (exit_code != 0 and peak >= limits.memory_bytes - 4096):
+    elif facts.oom_kills > 0 or (exit_code != 0 and facts.memory_peak >= limits.memory_bytes - 4096):
         status_, msg = RunStatus.MLE, f"memory limit of {limits.memory_bytes // (1 << 20)} MiB exceeded"
     elif syscall is not None:
-        status_, msg = RunStatus.RTE, seccomp.describe(sysnr)
+        assert report is not None
+        status_, msg = RunStatus.RTE, seccomp.describe(report.denied_syscall)
     elif sig == signal.SIGXFSZ:
         status_, msg = RunStatus.OLE, f"a file over the limit of {limits.file_size_bytes} bytes"
     elif sig is not None:
@@ -556,8 +693,8 @@ def _judge_facts(limits: Limits, killed: str | None, exit_msg: list[str] | None,
     else:
         status_, msg = RunStatus.OK, ""
     return RunResult(
-        status=status_, exit_code=exit_code, signal=sig, cpu_time_ms=round(cpu_ms, 3),
-        wall_time_ms=round(wall_ms, 3), memory_bytes=peak, stdout=out, stderr=err,
-        stdout_truncated=out_over, stderr_truncated=err_over, message=msg, syscall=syscall,
+        status=status_, exit_code=exit_code, signal=sig, cpu_time_ms=round(facts.cpu_ms, 3),
+        wall_time_ms=round(facts.wall_ms, 3), memory_bytes=facts.memory_peak, stdout=facts.stdout,
+        stderr=facts.stderr, stdout_truncated=facts.stdout_over, stderr_truncated=facts.stderr_over,
+        message=msg, syscall=syscall,
     )
-

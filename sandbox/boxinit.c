@@ -8,18 +8,18 @@
  *   outer (this process, host pid namespace)
  *     unshare(mount, pid, net, ipc, uts); fork -> init; send the keeper a pidfd of init;
  *     wait for init; exit.
- *   init (pid 1 of the box's pid namespace, still root)
- *     make the mounts of the plan under the staging root; hostname; loopback up;
- *     pivot_root; /proc; root read-only; join the cgroups (late, so none of this is billed);
- *     unshare(cgroup) after joining, so the box sees itself at "/"; send READY with a
- *     descriptor of the working directory; wait for GO (argv, env, rlimits, ids, stdio fds).
- *     fork -> program
- *   program
+ *   init (pid 1 of the box's pid namespace, still root; run_init)
+ *     build_box: make the mounts of the plan (struct op) under the staging root; hostname;
+ *     loopback up; pivot_root; /proc; root read-only; join the cgroups (late, so none of
+ *     this is billed); unshare(cgroup) after joining, so the box sees itself at "/".
+ *     Send READY with a descriptor of the working directory; await_go: wait for GO (argv,
+ *     env, rlimits, ids, stdio fds). start_program: fork -> program
+ *   program (become_program)
  *     setsid; stdio; close every other descriptor; rlimits; drop the capability bounding set;
  *     setgroups/setresgid/setresuid; no_new_privs; load the seccomp filter with a user
  *     notification listener, hand the listener to init, execve.
  *
- * init then waits for the program. A denied system call reaches init as a seccomp
+ * init then waits for the program (supervise). A denied system call reaches init as a seccomp
  * notification: init notes the call number and kills every process of the box, so the call
  * never runs. When the program exits init kills whatever it left behind (kill(-1) from pid 1),
  * reaps everything and reports the wait status, rusage and the denied call to the keeper.
@@ -80,6 +80,47 @@ static char msgbuf[MSG_MAX];
 static char *tok[MAX_TOKENS];
 static int ntok;
 
+/* Send len bytes with nfds (at most 4) descriptors attached: the one way descriptors leave. */
+static void send_with_fds(int sock, const void *buf, size_t len, const int *fds, int nfds)
+{
+    struct iovec iov = {(void *)buf, len};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+    char cbuf[CMSG_SPACE(sizeof(int) * 4)];
+    if (nfds > 0) {
+        memset(cbuf, 0, sizeof cbuf);
+        mh.msg_control = cbuf;
+        mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+        memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+    }
+    while (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 && errno == EINTR)
+        ;
+}
+
+/* The descriptors a received message carried, up to maxfds into fds (the rest closed): how many. */
+static int take_fds(struct msghdr *mh, int *fds, int maxfds)
+{
+    int got = 0;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+            continue;
+        int k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (int i = 0; i < k; i++) {
+            int fd;
+            memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+            if (got < maxfds)
+                fds[got++] = fd;
+            else
+                close(fd);
+        }
+    }
+    return got;
+}
+
+/* A message to the keeper: printf-style, then each space becomes a token boundary (NUL). */
 static void send_msg(const int *fds, int nfds, const char *fmt, ...)
 {
     char buf[512];
@@ -92,23 +133,7 @@ static void send_msg(const int *fds, int nfds, const char *fmt, ...)
     for (int i = 0; i < n; i++)
         if (buf[i] == ' ')
             buf[i] = '\0';
-    struct iovec iov = {buf, (size_t)n + 1};
-    struct msghdr mh = {0};
-    char cbuf[CMSG_SPACE(sizeof(int) * 4)];
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    if (nfds > 0) {
-        memset(cbuf, 0, sizeof cbuf);
-        mh.msg_control = cbuf;
-        mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-        memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
-    }
-    while (sendmsg(CTL, &mh, MSG_NOSIGNAL) < 0 && errno == EINTR)
-        ;
+    send_with_fds(CTL, buf, (size_t)n + 1, fds, nfds);
 }
 
 /* The sandbox failed: tell the keeper which step and why, then die. */
@@ -124,11 +149,7 @@ static int recv_msg(int sock, int *fds, int maxfds)
 {
     struct iovec iov = {msgbuf, sizeof msgbuf - 1};
     char cbuf[CMSG_SPACE(sizeof(int) * 4)];
-    struct msghdr mh = {0};
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    mh.msg_control = cbuf;
-    mh.msg_controllen = sizeof cbuf;
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
     ssize_t n;
     do
         n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
@@ -139,25 +160,31 @@ static int recv_msg(int sock, int *fds, int maxfds)
         errno = EMSGSIZE;
         return -1;
     }
-    int got = 0;
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-            int k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-            for (int i = 0; i < k; i++) {
-                int fd;
-                memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-                if (got < maxfds)
-                    fds[got++] = fd;
-                else
-                    close(fd);
-            }
-        }
-    }
+    int got = take_fds(&mh, fds, maxfds);
     msgbuf[n] = '\0';
     ntok = 0;
     for (char *p = msgbuf; p < msgbuf + n && ntok < MAX_TOKENS; p += strlen(p) + 1)
         tok[ntok++] = p;
     return got;
+}
+
+/* Between init and the program: one descriptor with a one-byte message. */
+static void send_fd(int sock, int fd)
+{
+    send_with_fds(sock, "L", 1, &fd, 1);
+}
+
+/* The descriptor send_fd sent, or -1 if the socket closed first. */
+static int recv_fd(int sock)
+{
+    char c;
+    struct iovec iov = {&c, 1};
+    char cbuf[CMSG_SPACE(sizeof(int))];
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+    int fd = -1;
+    if (recvmsg(sock, &mh, MSG_CMSG_CLOEXEC) > 0)
+        take_fds(&mh, &fd, 1);
+    return fd;
 }
 
 static unsigned long num(const char *s)
@@ -167,13 +194,27 @@ static unsigned long num(const char *s)
 
 /* ---------- PREP: what init builds ---------- */
 
+/* One step of the plan (sandbox/mounts.py makes them), in the order they come. Paths are
+ * inside the new root unless said otherwise. */
+enum op_kind { OP_MOUNT, OP_MKDIR, OP_SYMLINK, OP_FILE, OP_TOUCH, OP_REMOUNT, OP_OVERLAY };
+
 struct op {
-    char kind; /* m mount, d mkdir, l symlink, f file, r remount, t touch, o overlay root */
-    char *a, *b, *c, *d;
-    unsigned long flags;
+    enum op_kind kind;
+    union {
+        /* mount SOURCE TARGET FSTYPE FLAGS DATA; FSTYPE "bind": SOURCE is a host path */
+        struct { const char *source, *target, *fstype, *data; unsigned long flags; } mount;
+        struct { const char *path; mode_t mode; } mkdir;     /* mkdir PATH MODE */
+        struct { const char *target, *path; } symlink;       /* symlink TARGET PATH */
+        struct { const char *path, *content; mode_t mode; } file; /* file PATH MODE CONTENT */
+        struct { const char *path; } touch;                  /* touch PATH: an empty file */
+        struct { const char *path; unsigned long flags; } remount; /* remount PATH FLAGS */
+        /* overlay LAYERS_DIR LOWERS SCRATCH: the root itself (overlay_root) */
+        struct { const char *layers, *lowers, *scratch; } overlay;
+    };
 };
 
-static struct op ops[1024];
+#define MAX_OPS 1024
+static struct op ops[MAX_OPS];
 static int nops;
 static char *root, *hostname_, *workdir;
 static char *cgpaths[MAX_CG];
@@ -187,35 +228,66 @@ static int hexval(char c)
     return c <= '9' ? c - '0' : (c | 32) - 'a' + 10;
 }
 
+static void add_op(struct op op)
+{
+    ops[nops++] = op;
+    if (nops >= MAX_OPS) {
+        errno = E2BIG;
+        die("prep");
+    }
+}
+
 /* Parse PREP. The strings stay in msgbuf, which init never overwrites before it has built the box. */
 static void parse_prep(void)
 {
     for (int i = 0; i < ntok;) {
         const char *k = tok[i++];
-#define NEED(n) do { if (i + (n) > ntok) { errno = EINVAL; die("prep"); } } while (0)
-        if (!strcmp(k, "root")) { NEED(1); root = tok[i++]; }
-        else if (!strcmp(k, "hostname")) { NEED(1); hostname_ = tok[i++]; }
-        else if (!strcmp(k, "workdir")) { NEED(1); workdir = tok[i++]; }
-        else if (!strcmp(k, "cgroup")) { NEED(1); if (ncg < MAX_CG) cgpaths[ncg++] = tok[i++]; else i++; }
+        char **a = tok + i; /* this step's arguments */
+#define NEED(n) do { if (i + (n) > ntok) { errno = EINVAL; die("prep"); } i += (n); } while (0)
+        if (!strcmp(k, "root")) { NEED(1); root = a[0]; }
+        else if (!strcmp(k, "hostname")) { NEED(1); hostname_ = a[0]; }
+        else if (!strcmp(k, "workdir")) { NEED(1); workdir = a[0]; }
+        else if (!strcmp(k, "cgroup")) { NEED(1); if (ncg < MAX_CG) cgpaths[ncg++] = a[0]; }
+        else if (!strcmp(k, "hidepid")) { NEED(1); proc_hidepid = (int)num(a[0]); }
         else if (!strcmp(k, "seccomp")) {
             NEED(1);
-            const char *h = tok[i++];
+            const char *h = a[0];
             size_t n = strlen(h) / 2;
             bpf = malloc(n);
             for (size_t j = 0; j < n; j++)
                 ((unsigned char *)bpf)[j] = hexval(h[2 * j]) << 4 | hexval(h[2 * j + 1]);
             bpf_len = n / sizeof(struct sock_filter);
         }
-        else if (!strcmp(k, "mount")) { NEED(5); ops[nops++] = (struct op){'m', tok[i], tok[i+1], tok[i+2], tok[i+4], num(tok[i+3])}; i += 5; }
-        else if (!strcmp(k, "mkdir")) { NEED(2); ops[nops++] = (struct op){'d', tok[i], NULL, NULL, NULL, num(tok[i+1])}; i += 2; }
-        else if (!strcmp(k, "symlink")) { NEED(2); ops[nops++] = (struct op){'l', tok[i], tok[i+1], NULL, NULL, 0}; i += 2; }
-        else if (!strcmp(k, "file")) { NEED(3); ops[nops++] = (struct op){'f', tok[i], tok[i+2], NULL, NULL, num(tok[i+1])}; i += 3; }
-        else if (!strcmp(k, "touch")) { NEED(1); ops[nops++] = (struct op){'t', tok[i], NULL, NULL, NULL, 0}; i += 1; }
-        else if (!strcmp(k, "remount")) { NEED(2); ops[nops++] = (struct op){'r', tok[i], NULL, NULL, NULL, num(tok[i+1])}; i += 2; }
-        else if (!strcmp(k, "overlay")) { NEED(3); ops[nops++] = (struct op){'o', tok[i], tok[i+1], tok[i+2], NULL, 0}; i += 3; }
-        else if (!strcmp(k, "hidepid")) { NEED(1); proc_hidepid = (int)num(tok[i++]); }
+        else if (!strcmp(k, "mount")) {
+            NEED(5);
+            add_op((struct op){.kind = OP_MOUNT, .mount = {.source = a[0], .target = a[1], .fstype = a[2],
+                                                            .flags = num(a[3]), .data = a[4]}});
+        }
+        else if (!strcmp(k, "mkdir")) {
+            NEED(2);
+            add_op((struct op){.kind = OP_MKDIR, .mkdir = {.path = a[0], .mode = num(a[1])}});
+        }
+        else if (!strcmp(k, "symlink")) {
+            NEED(2);
+            add_op((struct op){.kind = OP_SYMLINK, .symlink = {.target = a[0], .path = a[1]}});
+        }
+        else if (!strcmp(k, "file")) {
+            NEED(3);
+            add_op((struct op){.kind = OP_FILE, .file = {.path = a[0], .mode = num(a[1]), .content = a[2]}});
+        }
+        else if (!strcmp(k, "touch")) {
+            NEED(1);
+            add_op((struct op){.kind = OP_TOUCH, .touch = {.path = a[0]}});
+        }
+        else if (!strcmp(k, "remount")) {
+            NEED(2);
+            add_op((struct op){.kind = OP_REMOUNT, .remount = {.path = a[0], .flags = num(a[1])}});
+        }
+        else if (!strcmp(k, "overlay")) {
+            NEED(3);
+            add_op((struct op){.kind = OP_OVERLAY, .overlay = {.layers = a[0], .lowers = a[1], .scratch = a[2]}});
+        }
         else { errno = EINVAL; die(k); }
-        if (nops >= 1024) { errno = E2BIG; die("prep"); }
 #undef NEED
     }
     if (!root || !workdir || !bpf) {
@@ -287,58 +359,54 @@ static void overlay_root(const char *layers, const char *lowers, const char *scr
     close(dir);
 }
 
-static void run_ops(void)
+static void run_op(const struct op *o)
 {
-    for (int i = 0; i < nops; i++) {
-        struct op *o = &ops[i];
-        switch (o->kind) {
-        case 'm': {
-            /* mount SRC DST TYPE FLAGS DATA; a bind of a path starting with '/' is a host path */
-            const char *data = o->d[0] ? o->d : NULL;
-            char dst[4096];
-            snprintf(dst, sizeof dst, "%s%s", root, o->b);
-            if (!strcmp(o->c, "bind")) {
-                if (mount(o->a, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
-                    die(o->b);
-                /* flags of a bind mount only take with a remount */
-                if (mount(NULL, dst, NULL, MS_REMOUNT | MS_BIND | o->flags, NULL) < 0)
-                    die(o->b);
-            } else if (mount(o->a, dst, o->c, o->flags, data) < 0) {
-                die(o->b);
-            }
-            break;
+    switch (o->kind) {
+    case OP_MOUNT: {
+        const char *data = o->mount.data[0] ? o->mount.data : NULL;
+        char dst[4096];
+        snprintf(dst, sizeof dst, "%s%s", root, o->mount.target);
+        if (!strcmp(o->mount.fstype, "bind")) {
+            if (mount(o->mount.source, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
+                die(o->mount.target);
+            /* flags of a bind mount only take with a remount */
+            if (mount(NULL, dst, NULL, MS_REMOUNT | MS_BIND | o->mount.flags, NULL) < 0)
+                die(o->mount.target);
+        } else if (mount(o->mount.source, dst, o->mount.fstype, o->mount.flags, data) < 0) {
+            die(o->mount.target);
         }
-        case 'd':
-            if (mkdir(under(o->a), o->flags) < 0 && errno != EEXIST)
-                die(o->a);
-            break;
-        case 'l':
-            if (symlink(o->a, under(o->b)) < 0)
-                die(o->b);
-            break;
-        case 't': {
-            int fd = open(under(o->a), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-            if (fd < 0)
-                die(o->a);
-            close(fd);
-            break;
-        }
-        case 'f': {
-            int fd = open(under(o->a), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, o->flags);
-            size_t n = strlen(o->b);
-            if (fd < 0 || write(fd, o->b, n) != (ssize_t)n)
-                die(o->a);
-            close(fd);
-            break;
-        }
-        case 'r':
-            if (mount(NULL, under(o->a), NULL, MS_REMOUNT | MS_BIND | o->flags, NULL) < 0)
-                die(o->a);
-            break;
-        case 'o':
-            overlay_root(o->a, o->b, o->c);
-            break;
-        }
+        break;
+    }
+    case OP_MKDIR:
+        if (mkdir(under(o->mkdir.path), o->mkdir.mode) < 0 && errno != EEXIST)
+            die(o->mkdir.path);
+        break;
+    case OP_SYMLINK:
+        if (symlink(o->symlink.target, under(o->symlink.path)) < 0)
+            die(o->symlink.path);
+        break;
+    case OP_TOUCH: {
+        int fd = open(under(o->touch.path), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0)
+            die(o->touch.path);
+        close(fd);
+        break;
+    }
+    case OP_FILE: {
+        int fd = open(under(o->file.path), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, o->file.mode);
+        size_t n = strlen(o->file.content);
+        if (fd < 0 || write(fd, o->file.content, n) != (ssize_t)n)
+            die(o->file.path);
+        close(fd);
+        break;
+    }
+    case OP_REMOUNT:
+        if (mount(NULL, under(o->remount.path), NULL, MS_REMOUNT | MS_BIND | o->remount.flags, NULL) < 0)
+            die(o->remount.path);
+        break;
+    case OP_OVERLAY:
+        overlay_root(o->overlay.layers, o->overlay.lowers, o->overlay.scratch);
+        break;
     }
 }
 
@@ -442,24 +510,6 @@ static void exec_search(int errpipe)
     child_fail(errpipe, "execve");
 }
 
-static void send_fd(int sock, int fd)
-{
-    char c = 'L';
-    struct iovec iov = {&c, 1};
-    char cbuf[CMSG_SPACE(sizeof(int))];
-    struct msghdr mh = {0};
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    mh.msg_control = cbuf;
-    mh.msg_controllen = sizeof cbuf;
-    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cm), &fd, sizeof fd);
-    sendmsg(sock, &mh, MSG_NOSIGNAL);
-}
-
 static int set_oom_score_adj(const char *value)
 {
     int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
@@ -525,18 +575,21 @@ static void become_program(int stdio[3], int lsock, int errpipe)
 
 /* ---------- init ---------- */
 
-static int run_init(void)
+/* Before GO: the plan carried out, the root entered and made read-only, the cgroups joined.
+ * Returns a descriptor of the working directory, for the keeper's files. */
+static int build_box(void)
 {
-    pid_t main_pid;
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
         die("make-rprivate");
     /* the OOM killer must pick the program, never init: a dead init would look like our failure */
     set_oom_score_adj("-1000");
-    run_ops();
+    for (int i = 0; i < nops; i++)
+        run_op(&ops[i]);
     if (hostname_ && sethostname(hostname_, strlen(hostname_)) < 0)
         die("sethostname");
     loopback_up();
 
+    /* host paths: opened while the host's tree is still in reach */
     int cgfd[MAX_CG];
     for (int i = 0; i < ncg; i++)
         if ((cgfd[i] = open(cgpaths[i], O_WRONLY | O_CLOEXEC)) < 0)
@@ -569,14 +622,15 @@ static int run_init(void)
     /* after joining: the box's cgroup namespace is rooted at its own cgroup */
     if (unshare(CLONE_NEWCGROUP) < 0)
         die("unshare cgroup");
+    return wfd;
+}
 
-    send_msg(&wfd, 1, "ready");
-    close(wfd);
-
-    int stdio[3];
+/* Wait for GO and parse it; its three descriptors are the program's stdio. 0: the keeper let go. */
+static int await_go(int stdio[3])
+{
     int got = recv_msg(CTL, stdio, 3);
     if (got < 0)
-        _exit(0); /* the keeper let go of this box without using it */
+        return 0;
     if (got != 3 || strcmp(tok[0], "go")) {
         errno = EPROTO;
         die("go");
@@ -584,7 +638,18 @@ static int run_init(void)
     ntok--;
     memmove(tok, tok + 1, ntok * sizeof *tok);
     parse_go();
+    return 1;
+}
 
+struct program {
+    pid_t pid;
+    int listener; /* the seccomp notification listener, -1 if the program never loaded its filter */
+    int sigchld;  /* a signalfd of SIGCHLD */
+};
+
+/* Fork the program; tell the keeper "started" once it has exec'd, or "execfail STAGE ERRNO". */
+static struct program start_program(int stdio[3])
+{
     sigset_t chld;
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
@@ -594,10 +659,10 @@ static int run_init(void)
     if (sfd < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, lp) < 0 || pipe2(ep, O_CLOEXEC) < 0)
         die("init fds");
 
-    main_pid = fork();
-    if (main_pid < 0)
+    pid_t pid = fork();
+    if (pid < 0)
         die("fork program");
-    if (main_pid == 0) {
+    if (pid == 0) {
         close(lp[0]);
         close(ep[0]);
         become_program(stdio, lp[1], ep[1]);
@@ -608,23 +673,8 @@ static int run_init(void)
         close(stdio[i]);
 
     /* the listener arrives just before execve, or never if setup failed */
-    int listener = -1;
-    {
-        char c;
-        struct iovec iov = {&c, 1};
-        char cbuf[CMSG_SPACE(sizeof(int))];
-        struct msghdr mh = {0};
-        mh.msg_iov = &iov;
-        mh.msg_iovlen = 1;
-        mh.msg_control = cbuf;
-        mh.msg_controllen = sizeof cbuf;
-        if (recvmsg(lp[0], &mh, MSG_CMSG_CLOEXEC) > 0) {
-            struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-            if (cm && cm->cmsg_type == SCM_RIGHTS)
-                memcpy(&listener, CMSG_DATA(cm), sizeof listener);
-        }
-        close(lp[0]);
-    }
+    int listener = recv_fd(lp[0]);
+    close(lp[0]);
     /* exec succeeded when the CLOEXEC pipe closes without a word */
     char ebuf[128];
     ssize_t en = read(ep[0], ebuf, sizeof ebuf - 1);
@@ -636,13 +686,24 @@ static int run_init(void)
     } else {
         send_msg(NULL, 0, "started");
     }
+    return (struct program){pid, listener, sfd};
+}
 
-    int status = 0, have_status = 0;
-    long sysnr = -1;
-    struct rusage ru = {0};
+struct ending {
+    int have_status, status; /* the program's wait status, if it was reaped */
+    struct rusage ru;
+    long sysnr;              /* the first call the filter denied, or -1 */
+};
+
+/* Until nothing is left in the box: a denied call or the keeper leaving kills every process
+ * of the box, the program's end kills what it left behind, and everything is reaped. */
+static struct ending supervise(struct program prog)
+{
+    struct ending end = {.sysnr = -1};
+    int listener = prog.listener;
     for (;;) {
         /* the keeper's end of the control socket closing means it is gone: end the box */
-        struct pollfd pf[3] = {{sfd, POLLIN, 0}, {CTL, POLLRDHUP, 0}, {listener, POLLIN, 0}};
+        struct pollfd pf[3] = {{prog.sigchld, POLLIN, 0}, {CTL, POLLRDHUP, 0}, {listener, POLLIN, 0}};
         int np = listener >= 0 ? 3 : 2;
         if (poll(pf, np, -1) < 0 && errno != EINTR)
             die("poll");
@@ -652,8 +713,8 @@ static int run_init(void)
             struct seccomp_notif req;
             memset(&req, 0, sizeof req);
             if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &req) == 0) {
-                if (sysnr < 0)
-                    sysnr = req.data.nr;
+                if (end.sysnr < 0)
+                    end.sysnr = req.data.nr;
                 kill(-1, SIGKILL); /* the call never runs: every process of the box dies first */
             }
         }
@@ -662,7 +723,7 @@ static int run_init(void)
             listener = -1;
         }
         struct signalfd_siginfo si;
-        while (read(sfd, &si, sizeof si) > 0)
+        while (read(prog.sigchld, &si, sizeof si) > 0)
             ;
         for (;;) {
             int st;
@@ -671,19 +732,29 @@ static int run_init(void)
             if (p == 0)
                 break;
             if (p < 0)
-                goto done; /* ECHILD: nothing left in the box */
-            if (p == main_pid) {
-                status = st;
-                ru = r;
-                have_status = 1;
+                return end; /* ECHILD: nothing left in the box */
+            if (p == prog.pid) {
+                end.status = st;
+                end.ru = r;
+                end.have_status = 1;
                 kill(-1, SIGKILL); /* orphans and daemons die with the program */
             }
         }
     }
-done:
-    send_msg(NULL, 0, "exit %d %d %ld %ld %ld", have_status, status,
-             (long)ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec,
-             (long)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec, sysnr);
+}
+
+static int run_init(void)
+{
+    int wfd = build_box();
+    send_msg(&wfd, 1, "ready");
+    close(wfd);
+    int stdio[3];
+    if (!await_go(stdio))
+        _exit(0); /* the keeper let go of this box without using it */
+    struct ending end = supervise(start_program(stdio));
+    send_msg(NULL, 0, "exit %d %d %ld %ld %ld", end.have_status, end.status,
+             (long)end.ru.ru_utime.tv_sec * 1000000 + end.ru.ru_utime.tv_usec,
+             (long)end.ru.ru_stime.tv_sec * 1000000 + end.ru.ru_stime.tv_usec, end.sysnr);
     return 0;
 }
 

@@ -26,6 +26,12 @@ Figures: `memory.peak`, `oom_kill` in `memory.events`, `usage_usec` in `cpu.stat
 Detection: a cgroup2 filesystem at /sys/fs/cgroup means v2; otherwise v1 when the memory,
 pids and cpuacct hierarchies are mounted. `SANDBOX_CGROUP_ROOT` (with `SANDBOX_CGROUP=v2`)
 points the v2 driver at another tree, which the tests use to lay one out.
+
+Shape: `Cgroups` detects the version once and from then on makes every box's cgroup with that
+version's class, `CgroupV1` or `CgroupV2`, behind one interface (`BoxCgroup`): limits,
+counters reset, CPU time, peak and current memory, OOM kills, processes, kill, remove. What
+differs is in the two classes (file names, the memory and swap writes, v2's CPU baseline and
+`cgroup.kill`); nothing else asks which version it is on.
 """
 
 from __future__ import annotations
@@ -34,8 +40,10 @@ import errno
 import os
 import signal
 import time
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar, NamedTuple
 
 from .errors import HostSetupError, SandboxError
 
@@ -84,11 +92,26 @@ def _own_paths() -> dict[str, str]:
     return own
 
 
-@dataclass(frozen=True, slots=True)
-class BoxCgroup:
-    """The cgroup(s) of one box. Paths in `procs` are what the box's init writes itself into."""
+class Figures(NamedTuple):
+    """The files of a box's cgroup that a run's figures come from."""
 
-    version: int
+    cpu: str  # CPU time of every task that was ever in the cgroup
+    peak: str  # the highest memory use since the last reset
+    usage: str  # memory use now
+    oom: str  # holds the line "oom_kill N"
+
+
+@dataclass(frozen=True, slots=True)
+class BoxCgroup(ABC):
+    """The cgroup(s) of one box, on the host's cgroup version: `CgroupV1` or `CgroupV2`.
+
+    Paths in `procs` are what the box's init writes itself into. Which class a box gets is
+    chosen once, by `Cgroups` when it detects the host; nothing here asks the version again.
+    """
+
+    version: ClassVar[int]
+    files: ClassVar[Figures]  # where this version keeps the figures a run reads
+
     dirs: tuple[Path, ...]
     memory: Path
     pids: Path
@@ -96,48 +119,43 @@ class BoxCgroup:
     cpuset: Path | None
     has_swap_file: bool = False  # v1 memory.memsw.limit_in_bytes / v2 memory.swap.max exists
 
+    @staticmethod
+    def of(version: int, dirs: tuple[Path, ...], memory: Path, pids: Path, cpu: Path,
+           cpuset: Path | None) -> BoxCgroup:
+        """The box cgroup of a recorded version (registry entries); ValueError for an unknown one."""
+        kind = BOX_CGROUPS.get(version)
+        if kind is None:
+            raise ValueError(f"no cgroup version {version}")
+        return kind(dirs, memory, pids, cpu, cpuset)
+
     @property
     def procs(self) -> list[str]:
         return [str(d / "cgroup.procs") for d in self.dirs]
 
+    def processes(self) -> set[int]:
+        """Host pids of every process in the cgroup now; empty once it is gone."""
+        try:
+            with open(self.pids / "cgroup.procs", encoding="ascii") as f:
+                return {int(p) for p in f.read().split()}
+        except FileNotFoundError:
+            return set()
+
     def set_limits(self, *, memory_bytes: int, processes: int, cpus: str | None) -> None:
-        if self.version == 1:
-            self._set_v1_memory(memory_bytes)
-            _write(self.pids / "pids.max", str(processes))
-        else:
-            _write(self.memory / "memory.max", str(memory_bytes))
-            if self.has_swap_file:
-                _write(self.memory / "memory.swap.max", "0")
-            _write(self.pids / "pids.max", str(processes))
+        self._set_memory(memory_bytes)
+        _write(self.pids / "pids.max", str(processes))
         if cpus is not None and self.cpuset is not None:
             _write(self.cpuset / "cpuset.cpus", cpus)
 
-    def _set_v1_memory(self, limit: int) -> None:
-        mem = self.memory / "memory.limit_in_bytes"
-        memsw = self.memory / "memory.memsw.limit_in_bytes"
-        has_memsw = self.has_swap_file
-        # memsw must stay >= limit: raise memsw first when growing, lower limit first when shrinking
-        try:
-            _write(mem, str(limit))
-            if has_memsw:
-                _write(memsw, str(limit))
-        except OSError as e:
-            if e.errno != errno.EINVAL or not has_memsw:
-                raise
-            _write(memsw, str(limit))
-            _write(mem, str(limit))
+    @abstractmethod
+    def _set_memory(self, limit: int) -> None:
+        """The memory limit, swap included."""
 
+    @abstractmethod
     def reset_counters(self) -> int:
         """Start this run's accounting now; returns the CPU baseline in ns (0 where reset works)."""
-        if self.version == 1:
-            _write(self.cpu / "cpuacct.usage", "0")
-            _write(self.memory / "memory.max_usage_in_bytes", "0")
-            return 0
-        return self.cpu_ns()
 
     def open_cpu(self) -> int:
-        name = "cpuacct.usage" if self.version == 1 else "cpu.stat"
-        return os.open(self.cpu / name, os.O_RDONLY | os.O_CLOEXEC)
+        return os.open(self.cpu / self.files.cpu, os.O_RDONLY | os.O_CLOEXEC)
 
     def cpu_ns(self, fd: int | None = None) -> int:
         """CPU time of every task that was ever in the box, in ns."""
@@ -149,30 +167,28 @@ class BoxCgroup:
         finally:
             if own:
                 os.close(fd)
-        if self.version == 1:
-            return int(data)
-        for line in data.splitlines():
-            key, _, value = line.partition(" ")
-            if key == "usage_usec":
-                return int(value) * 1000
-        raise SandboxError(f"no usage_usec in {self.cpu}/cpu.stat")
+        return self._parse_cpu(data)
+
+    @abstractmethod
+    def _parse_cpu(self, data: str) -> int:
+        """The text of files.cpu as ns."""
 
     def memory_peak(self) -> int:
-        name = "memory.max_usage_in_bytes" if self.version == 1 else "memory.peak"
-        return int(_read(self.memory / name))
+        return int(_read(self.memory / self.files.peak))
+
+    def memory_now(self) -> int:
+        """Memory in use now, tmpfs pages included (`judge ps`)."""
+        return int(_read(self.memory / self.files.usage))
 
     def oom_kills(self) -> int:
-        name = "memory.oom_control" if self.version == 1 else "memory.events"
-        for line in _read(self.memory / name).splitlines():
+        for line in _read(self.memory / self.files.oom).splitlines():
             key, _, value = line.partition(" ")
             if key == "oom_kill":
                 return int(value)
         return 0
 
     def kill_all(self) -> None:
-        if self.version == 2 and (self.dirs[0] / "cgroup.kill").exists():
-            _write(self.dirs[0] / "cgroup.kill", "1")
-            return
+        """SIGKILL every process of the cgroup, until it is empty (up to about 0.1 s)."""
         for _ in range(100):
             pids = [int(p) for d in self.dirs for p in _read(d / "cgroup.procs").split()]
             if not pids:
@@ -201,12 +217,99 @@ class BoxCgroup:
                     time.sleep(0.001)
 
 
+@dataclass(frozen=True, slots=True)
+class CgroupV1(BoxCgroup):
+    """One directory per controller (memory, pids, cpuacct, cpuset); counters that reset."""
+
+    version: ClassVar[int] = 1
+    files: ClassVar[Figures] = Figures("cpuacct.usage", "memory.max_usage_in_bytes", "memory.usage_in_bytes",
+                                       "memory.oom_control")
+
+    @classmethod
+    def make(cls, bases: dict[str, Path], name: str) -> CgroupV1:
+        dirs = {c: base / name for c, base in bases.items()}
+        for d in dirs.values():
+            d.mkdir()
+        cs = dirs["cpuset"]
+        for f in ("cpuset.cpus", "cpuset.mems"):
+            _write(cs / f, _read(bases["cpuset"] / f).strip())
+        tcp = dirs["memory"] / "memory.kmem.tcp.limit_in_bytes"
+        if tcp.exists():  # switches socket accounting on for sockets the box makes
+            _write(tcp, str(V1_SOCKET_BYTES))
+        swap = (dirs["memory"] / "memory.memsw.limit_in_bytes").exists()
+        return cls(tuple(dirs.values()), dirs["memory"], dirs["pids"], dirs["cpuacct"], cs, swap)
+
+    def _set_memory(self, limit: int) -> None:
+        mem = self.memory / "memory.limit_in_bytes"
+        memsw = self.memory / "memory.memsw.limit_in_bytes"
+        has_memsw = self.has_swap_file
+        # memsw must stay >= limit: raise memsw first when growing, lower limit first when shrinking
+        try:
+            _write(mem, str(limit))
+            if has_memsw:
+                _write(memsw, str(limit))
+        except OSError as e:
+            if e.errno != errno.EINVAL or not has_memsw:
+                raise
+            _write(memsw, str(limit))
+            _write(mem, str(limit))
+
+    def reset_counters(self) -> int:
+        _write(self.cpu / "cpuacct.usage", "0")
+        _write(self.memory / "memory.max_usage_in_bytes", "0")
+        return 0
+
+    def _parse_cpu(self, data: str) -> int:
+        return int(data)
+
+
+@dataclass(frozen=True, slots=True)
+class CgroupV2(BoxCgroup):
+    """One directory for every controller; the CPU counter cannot be reset, so a run has a baseline."""
+
+    version: ClassVar[int] = 2
+    files: ClassVar[Figures] = Figures("cpu.stat", "memory.peak", "memory.current", "memory.events")
+
+    @classmethod
+    def make(cls, bases: dict[str, Path], name: str) -> CgroupV2:
+        d = bases[""] / name
+        d.mkdir()
+        cpuset = d if (d / "cpuset.cpus").exists() else None
+        return cls((d,), d, d, d, cpuset, (d / "memory.swap.max").exists())
+
+    def _set_memory(self, limit: int) -> None:
+        _write(self.memory / "memory.max", str(limit))
+        if self.has_swap_file:
+            _write(self.memory / "memory.swap.max", "0")
+
+    def reset_counters(self) -> int:
+        return self.cpu_ns()
+
+    def _parse_cpu(self, data: str) -> int:
+        for line in data.splitlines():
+            key, _, value = line.partition(" ")
+            if key == "usage_usec":
+                return int(value) * 1000
+        raise SandboxError(f"no usage_usec in {self.cpu}/cpu.stat")
+
+    def kill_all(self) -> None:
+        kill = self.dirs[0] / "cgroup.kill"  # Linux 5.14 and later: the whole cgroup at once
+        if kill.exists():
+            _write(kill, "1")
+            return
+        BoxCgroup.kill_all(self)
+
+
+BOX_CGROUPS: dict[int, type[CgroupV1] | type[CgroupV2]] = {1: CgroupV1, 2: CgroupV2}
+
+
 class Cgroups:
-    """Creates box cgroups under this process's own cgroup (v1 or v2, detected)."""
+    """Creates box cgroups under this process's own cgroup (v1 or v2, detected once)."""
 
     def __init__(self, version: int, bases: dict[str, Path]) -> None:
         self.version = version
         self.bases = bases  # controller -> directory under which box cgroups are made
+        self.kind = BOX_CGROUPS[version]  # the one place the version chooses anything
 
     @classmethod
     def detect(cls) -> Cgroups:
@@ -288,23 +391,7 @@ class Cgroups:
 
     def create(self, name: str) -> BoxCgroup:
         try:
-            if self.version == 1:
-                dirs = {c: base / name for c, base in self.bases.items()}
-                for d in dirs.values():
-                    d.mkdir()
-                cs = dirs["cpuset"]
-                for f in ("cpuset.cpus", "cpuset.mems"):
-                    _write(cs / f, _read(self.bases["cpuset"] / f).strip())
-                tcp = dirs["memory"] / "memory.kmem.tcp.limit_in_bytes"
-                if tcp.exists():  # switches socket accounting on for sockets the box makes
-                    _write(tcp, str(V1_SOCKET_BYTES))
-                swap = (dirs["memory"] / "memory.memsw.limit_in_bytes").exists()
-                return BoxCgroup(1, tuple(dirs.values()), dirs["memory"], dirs["pids"],
-                                 dirs["cpuacct"], cs, swap)
-            d = self.bases[""] / name
-            d.mkdir()
-            cpuset = d if (d / "cpuset.cpus").exists() else None
-            return BoxCgroup(2, (d,), d, d, d, cpuset, (d / "memory.swap.max").exists())
+            return self.kind.make(self.bases, name)
         except OSError as e:
             raise SandboxError(f"cannot create cgroup {name} ({e.strerror})") from e
 

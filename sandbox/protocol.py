@@ -20,13 +20,14 @@ MAX_MESSAGE = 256 * 1024  # keep below boxinit's MSG_MAX and the socket's send b
 
 
 def encode(tokens: Iterable[str]) -> bytes:
-    out = []
-    for t in tokens:
-        b = t.encode("utf-8", "surrogateescape")
-        if b"\0" in b:
-            raise ValueError(f"argument holds a NUL byte: {t!r}")
-        out.append(b)
-    data = b"\0".join(out) + b"\0"
+    # joined first and encoded once: a box's PREP is about 300 tokens, and a loop over them cost
+    # 80 us of the keeper's CPU a box where this costs 9 (issue 23). A NUL inside a token shows
+    # as one NUL more than the separators.
+    items = list(tokens)
+    data = "\0".join(items).encode("utf-8", "surrogateescape") + b"\0"
+    if data.count(0) != max(len(items), 1):  # no tokens at all: the one terminator
+        bad = next(t for t in items if "\0" in t)
+        raise ValueError(f"argument holds a NUL byte: {bad!r}")
     if len(data) > MAX_MESSAGE:
         raise ValueError(f"command, environment and plan take {len(data)} bytes, over {MAX_MESSAGE}")
     return data

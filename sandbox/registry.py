@@ -124,9 +124,9 @@ class Entry:
         uid = doc.get("uid")
         if uid is not None and (not isinstance(uid, int) or isinstance(uid, bool)):
             raise ValueError("registry entry field 'uid' is not int")
-        cgroup = BoxCgroup(_get(cg, "version", int), tuple(Path(str(d)) for d in dirs),
-                           Path(_get(cg, "memory", str)), Path(_get(cg, "pids", str)),
-                           Path(_get(cg, "cpu", str)), None if cpuset is None else Path(str(cpuset)))
+        cgroup = BoxCgroup.of(_get(cg, "version", int), tuple(Path(str(d)) for d in dirs),
+                              Path(_get(cg, "memory", str)), Path(_get(cg, "pids", str)),
+                              Path(_get(cg, "cpu", str)), None if cpuset is None else Path(str(cpuset)))
         for d in (*cgroup.dirs, cgroup.memory, cgroup.pids, cgroup.cpu):
             # stop signals every process of this cgroup: never one that is not a box's
             if d.parent.name != "judge" or not d.name.startswith("box-"):
@@ -314,7 +314,7 @@ class Registry:
         for entry in self.entries():
             try:
                 cpu = entry.cgroup.cpu_ns() - entry.cpu_baseline_ns
-                memory = _memory_now(entry.cgroup)
+                memory = entry.cgroup.memory_now()
             except (OSError, ValueError):
                 continue  # the box ended while we looked
             out.append(RunningBox(entry=entry, cpu_time_ns=max(cpu, 0), memory_bytes=memory))
@@ -348,7 +348,7 @@ class Registry:
             deadline = time.monotonic() + grace_s
             pause = 0.001
             # listed at GO, the program may not run yet: retries, not a lost SIGTERM
-            while not _signal_processes(entry, signal.SIGTERM):
+            while not signal_box(entry.cgroup, entry.init_pid, signal.SIGTERM, spare_setup=True):
                 left = deadline - time.monotonic()
                 if left <= 0 or _wait_exit(pidfd, min(pause, left)):
                     break
@@ -390,12 +390,6 @@ class Registry:
             pass
 
 
-def _memory_now(cg: BoxCgroup) -> int:
-    name = "memory.usage_in_bytes" if cg.version == 1 else "memory.current"
-    with open(cg.memory / name, encoding="ascii") as f:
-        return int(f.read())
-
-
 def _open_init(entry: Entry) -> int | None:
     """A pidfd of the box's init, checked to be that init (not a reuse of its pid); None if gone."""
     try:
@@ -409,36 +403,34 @@ def _open_init(entry: Entry) -> int | None:
     return pidfd
 
 
-def _procs(entry: Entry) -> set[int]:
-    try:
-        with open(entry.cgroup.pids / "cgroup.procs", encoding="ascii") as f:
-            return {int(p) for p in f.read().split()}
-    except FileNotFoundError:
-        return set()  # the box ended and its cgroup is gone
+def signal_box(cgroup: BoxCgroup, init_pid: int, sig: signal.Signals, *, spare_setup: bool = False) -> int:
+    """sig to every process of the box's cgroup but its init; how many got it.
 
-
-def _signal_processes(entry: Entry, sig: signal.Signals) -> int:
-    """sig to every process of the box's cgroup except its init and boxinit code; how many got it.
-
-    The cgroup lists host pids of the box only, and a process cannot leave it (the box has its
-    own cgroup namespace and no /sys). A pid read from it may be reused before the signal, so
-    each is opened as a pidfd and sent the signal only if it is still in the cgroup after that.
-    A child of init that has not exec'd yet is still boxinit (same executable as init): skipped.
+    The cgroup lists host pids of the box only (empty once it is gone), and a process cannot
+    leave it (the box has its own cgroup namespace and no /sys). A pid read from it may be
+    reused before the signal, so each is opened as a pidfd and sent the signal only if it is
+    still in the cgroup after that. With spare_setup (`judge stop`'s SIGTERM), a child of init
+    that has not exec'd yet is still boxinit (same executable as init): skipped. Used for
+    `judge stop` here and for Box.kill_program.
     """
-    boxinit = _executable(entry.init_pid)
+    boxinit = _executable(init_pid) if spare_setup else None
     pidfds: dict[int, int] = {}
     try:
-        for pid in _procs(entry) - {entry.init_pid}:
+        for pid in cgroup.processes() - {init_pid}:
             try:
                 pidfds[pid] = os.pidfd_open(pid)
             except ProcessLookupError:
                 pass
-        still = _procs(entry)
+        still = cgroup.processes()
         sent = 0
         for pid, fd in pidfds.items():
-            exe = _executable(pid)
-            if pid in still and exe is not None and exe != boxinit:
-                sent += _send(fd, sig)
+            if pid not in still:
+                continue
+            if spare_setup:
+                exe = _executable(pid)
+                if exe is None or exe == boxinit:
+                    continue
+            sent += _send(fd, sig)
         return sent
     finally:
         for fd in pidfds.values():

@@ -38,6 +38,7 @@ BWRAP_ARGS = (
     "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/bin", "/bin", "/bin/true",
 )
 WARMUP_ROUNDS = 10
+REAP_SETTLE_S = 0.5  # after the throughput phase, for the janitor to reap its last boxes
 
 
 class BenchError(Exception):
@@ -85,7 +86,15 @@ class SandboxBench:
     boxes_per_second: float
     threads: int
     seconds: float
+    # CPU of this process and its children (boxinit, init, the program) per box in the
+    # throughput phase, the janitor's reaping included: what bounds boxes/s on an idle machine
+    cpu_ms_per_box: float = 0.0
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def cpu_bound_boxes_per_second(self) -> float:
+        """Boxes per second that `threads` CPUs could sustain at this CPU cost per box."""
+        return round(self.threads * 1000 / self.cpu_ms_per_box, 1) if self.cpu_ms_per_box > 0 else 0.0
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -94,6 +103,8 @@ class SandboxBench:
             "subprocess_ms": self.subprocess_ms,
             "bwrap_ms": self.bwrap_ms,
             "boxes_per_second": self.boxes_per_second,
+            "cpu_ms_per_box": self.cpu_ms_per_box,
+            "cpu_bound_boxes_per_second": self.cpu_bound_boxes_per_second,
             "throughput_threads": self.threads,
             "throughput_seconds": self.seconds,
             "notes": self.notes,
@@ -119,8 +130,9 @@ def _bwrap() -> tuple[list[str] | None, str | None]:
     return argv, None
 
 
-def throughput(sb: sandbox.Sandbox, seconds: float, threads: int) -> float:
-    """Boxes per second with `threads` threads running /bin/true boxes back to back."""
+def throughput(sb: sandbox.Sandbox, seconds: float, threads: int) -> tuple[float, float]:
+    """Boxes per second with `threads` threads running /bin/true boxes back to back, and the CPU
+    time per box of this process and its children (reaped by the janitor once the phase is over)."""
     counts = [0] * threads
     errors: list[Exception] = []
     start = threading.Barrier(threads + 1)
@@ -138,6 +150,7 @@ def throughput(sb: sandbox.Sandbox, seconds: float, threads: int) -> float:
     pool = [threading.Thread(target=worker, args=(i,), name=f"bench-{i}") for i in range(threads)]
     for t in pool:
         t.start()
+    cpu0 = os.times()
     t0 = time.monotonic()
     deadline = t0 + seconds
     start.wait()
@@ -146,7 +159,11 @@ def throughput(sb: sandbox.Sandbox, seconds: float, threads: int) -> float:
     elapsed = time.monotonic() - t0
     if errors:
         raise errors[0]
-    return round(sum(counts) / elapsed, 1)
+    time.sleep(REAP_SETTLE_S)  # the janitor reaps the last boxes: their boxinit's CPU counts once reaped
+    cpu1 = os.times()
+    cpu_s = sum(cpu1[i] - cpu0[i] for i in range(4))  # user, system, children's user and system
+    boxes = sum(counts)
+    return round(boxes / elapsed, 1), round(cpu_s * 1000 / max(boxes, 1), 2)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -226,14 +243,16 @@ def measure_sandbox(runs: int = 200, seconds: float = 3.0, *, sb: sandbox.Sandbo
         notes.append(note)
     samples = interleave(candidates, runs)
     n = threads if threads is not None else len(os.sched_getaffinity(0))
+    rate, cpu_ms = throughput(box_sb, seconds, n)
     return SandboxBench(
         runs=runs,
         box_ms=percentiles(samples["box"]),
         subprocess_ms=percentiles(samples["subprocess"]),
         bwrap_ms=percentiles(samples["bwrap"]) if "bwrap" in samples else None,
-        boxes_per_second=throughput(box_sb, seconds, n),
+        boxes_per_second=rate,
         threads=n,
         seconds=seconds,
+        cpu_ms_per_box=cpu_ms,
         notes=notes,
     )
 

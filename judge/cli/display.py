@@ -106,6 +106,8 @@ def sandbox_bench(b: SandboxBench) -> None:
     console.print(table)
     console.print(f"Sustained: [bold]{b.boxes_per_second:.0f}[/bold] boxes/s "
                   f"({b.threads} threads, {b.seconds:g} s, /bin/true back to back)")
+    console.print(f"CPU per box: [bold]{b.cpu_ms_per_box:.2f}[/bold] ms (the keeper, boxinit, the program): "
+                  f"at most {b.cpu_bound_boxes_per_second:.0f} boxes/s on {b.threads} idle CPUs")
     for note in b.notes:
         console.print(Text(note, style="dim"))
 

@@ -81,3 +81,4 @@ def test_bench_sandbox_reports_the_contract_fields(judge_cli: JudgeCli) -> None:
         assert set(doc[key]) == {"p50", "p90", "p99"} and 0 < doc[key]["p50"] <= doc[key]["p99"]
     assert (doc["bwrap_ms"] is None) == (shutil.which("bwrap") is None)
     assert doc["boxes_per_second"] > 0
+    assert doc["cpu_ms_per_box"] > 0 and doc["cpu_bound_boxes_per_second"] > 0

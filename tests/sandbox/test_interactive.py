@@ -9,7 +9,8 @@ the order of a rejection and a crash, a validator that never answers, feedback f
 
 Submissions get a 1 s time limit (2 s wall), except pseudointeraction's, which read 10^6 lines
 through Python's input() (4 s); validators get 10 s. All of them times JUDGE_TEST_SLOWNESS
-(tests/allowance.py) on a slow machine: they are limits a run that must finish has to fit in.
+(tests/allowance.py) on a slow machine, for runs that must finish; a corpus submission that
+must end TLE keeps the real limits (one sleeps 10 s: a wall limit scaled past that is no TLE).
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ from sandbox import Image, Limits, MiB, RunResult, RunStatus
 pytestmark = pytest.mark.sandbox
 
 CONFORMANCE = Path(__file__).parents[3] / "shared" / "conformance"
-LIMITS = allowance.limits(Limits(cpu_time_ms=1000, wall_time_ms=2000, memory_bytes=256 * MiB))
+SUBMISSION = Limits(cpu_time_ms=1000, wall_time_ms=2000, memory_bytes=256 * MiB)
+LIMITS = allowance.limits(SUBMISSION)
 VALIDATOR_LIMITS = allowance.limits(Limits(cpu_time_ms=10_000, wall_time_ms=20_000, memory_bytes=512 * MiB))
 
 Built = tuple[execution.Compiled, Image]
@@ -111,9 +113,9 @@ def expect(out: InteractiveOutcome, verdict: str) -> None:
 # -- the corpus ---------------------------------------------------------------------------------------
 
 # 10^6 lines through input()
-SLOW_PYTHON = allowance.limits(Limits(cpu_time_ms=4000, wall_time_ms=10_000, memory_bytes=256 * MiB))
+SLOW_PYTHON = Limits(cpu_time_ms=4000, wall_time_ms=10_000, memory_bytes=256 * MiB)
 PACKAGES = {
-    "problemtools/guess": ("output_validator/guess_validator", LIMITS, [
+    "problemtools/guess": ("output_validator/guess_validator", SUBMISSION, [
         ("accepted/guess.cc", "AC"),
         ("accepted/guess.java", "AC"),
         ("wrong_answer/guess.py", "WA"),
@@ -125,7 +127,7 @@ PACKAGES = {
         ("time_limit_exceeded/guess_tle_after_correct.cc", "TLE"),  # after an accept, its end still counts
         ("time_limit_exceeded/guess_no_flush.cc", "TLE"),  # deadlock: wall time
     ]),
-    "bapctools/guess": ("output_validator", LIMITS, [
+    "bapctools/guess": ("output_validator", SUBMISSION, [
         ("accepted/guess.cc", "AC"),
         ("wrong_answer/guess_extra_output.cc", "WA"),
         ("run_time_error/guess_assert_failure.py", "RTE"),
@@ -136,7 +138,7 @@ PACKAGES = {
         ("run_time_error/guess_close_stdout_2.cpp", "RTE"),
         ("time_limit_exceeded/guess_close_stdout_1.cpp", "TLE"),
     ]),
-    "domjudge/boolfind": ("output_validators/boolfind_run", LIMITS, [
+    "domjudge/boolfind": ("output_validators/boolfind_run", SUBMISSION, [
         ("accepted/boolfind-test-correct.c", "AC"),
         ("accepted/boolfind-test-correct.cc", "AC"),
         ("accepted/boolfind-test-correct.java", "AC"),
@@ -164,6 +166,7 @@ INTERACTIVE_CASES = [(pkg, validator, limits, sub, verdict)
 def test_interactive_corpus(sb: sandbox.Sandbox, build: Build, pkg: str, validator: str, limits: Limits,
                             sub: str, verdict: str) -> None:
     root = package(pkg)
+    limits = limits if verdict == "TLE" else allowance.limits(limits)  # a limit to be hit is not scaled
     out = grade(sb, build(root / "submissions" / sub), build(root / validator), root, limits=limits)
     expect(out, verdict)
 

@@ -24,7 +24,7 @@ from kit import wait_until
 import sandbox
 from judge import cli
 from sandbox import Limits, MiB, RunResult, RunStatus, registry, uids
-from sandbox.cgroup import BoxCgroup
+from sandbox.cgroup import CgroupV1
 
 pytestmark = pytest.mark.sandbox
 
@@ -242,7 +242,7 @@ def test_a_run_leaves_nothing_in_the_registry(sb: sandbox.Sandbox, registry_dir:
 
 def _entry(box_id: str, *, keeper: tuple[int, int], init: tuple[int, int], tmp: Path) -> dict[str, Any]:
     d = tmp / "judge" / f"box-1-{box_id}"
-    cg = BoxCgroup(1, (d,), d, d, d, None)
+    cg = CgroupV1((d,), d, d, d, None)
     return registry.Entry(id=box_id, image="host", argv=("/bin/true",), started=time.time(),
                           keeper_pid=keeper[0], keeper_start=keeper[1], init_pid=init[0], init_start=init[1],
                           cgroup=cg, cpu_baseline_ns=0).to_json()

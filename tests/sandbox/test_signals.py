@@ -7,8 +7,10 @@ executed at all is the sandbox's ExecFailed, never a verdict on the program.
 from __future__ import annotations
 
 import signal
+import threading
 
 import pytest
+from kit import wait_until
 
 import sandbox
 from sandbox import RunStatus
@@ -124,3 +126,26 @@ def test_a_file_without_execute_permission_raises_exec_failed(sb, cc) -> None:
 def test_a_script_with_a_missing_interpreter_raises_exec_failed(sb) -> None:
     with pytest.raises(sandbox.ExecFailed):
         sb.run(["./s"], files={"s": (b"#!/no/such/interpreter\n", 0o755)})
+
+
+def test_a_program_killed_from_another_thread_is_rte_with_sigkill_reported_by_init(sb) -> None:
+    """Box.kill_program (what interactive problems use): every process of the box but init dies,
+    init reports the program's SIGKILL, and nothing of the box is left when the run returns."""
+    limits = sandbox.Limits(cpu_time_ms=20_000, wall_time_ms=60_000)
+    results: list[sandbox.RunResult] = []
+    with sb.box(limits=limits) as box:
+        box.wait_ready()
+        assert box.processes() == {box.init_pid}  # before GO: init alone
+        thread = threading.Thread(
+            target=lambda: results.append(box.run(["/bin/sh", "-c", "sleep 600 & sleep 600 & wait"], limits)))
+        thread.start()
+        wait_until(box.processes, until=lambda procs: len(procs) == 4, timeout_s=20,
+                   what="init, sh and two sleeps in the box")
+        box.kill_program()
+        thread.join(30)
+        assert not thread.is_alive()
+        assert box.processes() == set()
+    [result] = results
+    assert result.status == RunStatus.RTE
+    assert result.signal == signal.SIGKILL
+    assert result.message == "killed by SIGKILL"  # no limit of ours: the caller's kill

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.cgroup import BoxCgroup, Cgroups
+from sandbox.cgroup import BoxCgroup, Cgroups, CgroupV2
 
 
 def lay_out(d: Path, controllers: str = "cpuset cpu io memory pids", procs: str = "") -> None:
@@ -62,7 +62,7 @@ def make_v2_box(tmp_path: Path) -> BoxCgroup:
         "memory.events": "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\noom_group_kill 0\n",
     }.items():
         (d / name).write_text(text)
-    return BoxCgroup(2, (d,), d, d, d, d, True)
+    return CgroupV2((d,), d, d, d, d, True)
 
 
 def test_v2_box_limits_and_figures(tmp_path: Path) -> None:
