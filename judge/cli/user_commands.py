@@ -17,11 +17,10 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from ..service.accounts import MIN_PASSWORD
 from ..storage import connect, default_url, migrate, session_factory
 from ..storage.models import Role, User
 from ..storage.repo import SCOPES, create_token, create_user, revoke_token, tokens_of
-
-MIN_PASSWORD = 8
 
 
 def _sessions() -> tuple[Engine, sessionmaker[Session]]:
