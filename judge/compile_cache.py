@@ -53,9 +53,18 @@ class Hit:
     compile_output: str
 
 
-def compile_key(*, language: str, argv: Sequence[str], limits: object, env: Mapping[str, str],
-                artifacts: Iterable[tuple[str, int]], entry: str, main: str | None, image_key: str,
-                sources: Iterable[tuple[str, bytes]]) -> str:
+def compile_key(
+    *,
+    language: str,
+    argv: Sequence[str],
+    limits: object,
+    env: Mapping[str, str],
+    artifacts: Iterable[tuple[str, int]],
+    entry: str,
+    main: str | None,
+    image_key: str,
+    sources: Iterable[tuple[str, bytes]],
+) -> str:
     """The hex SHA-256 naming one compile: every input that can change its output."""
     h = hashlib.sha256()
 
@@ -121,11 +130,16 @@ class CompileCache:
 
     def put(self, key: str, files: Sequence[tuple[str, bytes, int]], compile_output: str) -> bool:
         """Keep a successful compile; False when it is too big to keep or cannot be written."""
-        header = json.dumps({
-            "format": FORMAT, "key": key, "compile_output": compile_output,
-            "files": [[name, mode, len(data), hashlib.sha256(data).hexdigest()]
-                      for name, data, mode in files],
-        }).encode()
+        header = json.dumps(
+            {
+                "format": FORMAT,
+                "key": key,
+                "compile_output": compile_output,
+                "files": [
+                    [name, mode, len(data), hashlib.sha256(data).hexdigest()] for name, data, mode in files
+                ],
+            }
+        ).encode()
         size = len(header) + 1 + sum(len(data) for _, data, _ in files)
         if size > self.max_bytes // 8 or len(header) > MAX_HEADER:
             return False
@@ -184,17 +198,29 @@ def _parse(key: str, data: bytes) -> Hit | None:
         return None
     try:
         doc = json.loads(head)
-        if (doc.get("format") != FORMAT or doc.get("key") != key
-                or not isinstance(doc.get("compile_output"), str)):
+        if (
+            doc.get("format") != FORMAT
+            or doc.get("key") != key
+            or not isinstance(doc.get("compile_output"), str)
+        ):
             return None
         files: list[tuple[str, bytes, int]] = []
         at = 0
         for name, mode, size, digest in doc["files"]:
-            if (not isinstance(name, str) or not name or name.startswith("/") or ".." in name.split("/")
-                    or "\0" in name or not isinstance(mode, int) or not 0 <= mode <= 0o777
-                    or not isinstance(size, int) or size < 0 or at + size > len(body)):
+            if (
+                not isinstance(name, str)
+                or not name
+                or name.startswith("/")
+                or ".." in name.split("/")
+                or "\0" in name
+                or not isinstance(mode, int)
+                or not 0 <= mode <= 0o777
+                or not isinstance(size, int)
+                or size < 0
+                or at + size > len(body)
+            ):
                 return None
-            content = body[at:at + size]
+            content = body[at : at + size]
             if hashlib.sha256(content).hexdigest() != digest:
                 return None
             files.append((name, content, mode))

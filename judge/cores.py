@@ -184,8 +184,15 @@ class Lanes:
     benchmark reports it: on a busy machine a grading may borrow nothing).
     """
 
-    def __init__(self, sb: sandbox.Sandbox, cpus: Sequence[str], *, width: int, own: str | None = None,
-                 directory: str = LOCK_DIR) -> None:
+    def __init__(
+        self,
+        sb: sandbox.Sandbox,
+        cpus: Sequence[str],
+        *,
+        width: int,
+        own: str | None = None,
+        directory: str = LOCK_DIR,
+    ) -> None:
         self.sb = sb
         self.width = max(1, width)
         self.others = [c for c in dict.fromkeys(cpus) if c != own]

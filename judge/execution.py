@@ -49,13 +49,21 @@ class BoxLike(Protocol):
     def put(self, rel: str, data: bytes, mode: int = 0o644) -> None: ...
     def get(self, rel: str, max_bytes: int = ...) -> bytes: ...
     def listdir(self, recursive: bool = False) -> list[str]: ...
-    def run(self, argv: Sequence[str], limits: Limits, *, stdin: bytes | int | None = None,
-            stdout: int | None = None, env: Mapping[str, str] | None = None) -> RunResult: ...
+    def run(
+        self,
+        argv: Sequence[str],
+        limits: Limits,
+        *,
+        stdin: bytes | int | None = None,
+        stdout: int | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> RunResult: ...
 
 
 class SandboxLike(Protocol):
-    def box(self, image: Image = ..., *, uid: int = ..., limits: Limits | None = None
-            ) -> AbstractContextManager[BoxLike]: ...
+    def box(
+        self, image: Image = ..., *, uid: int = ..., limits: Limits | None = None
+    ) -> AbstractContextManager[BoxLike]: ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -77,13 +85,22 @@ class Execution:
     language: str | None = None
 
     @classmethod
-    def from_run(cls, r: RunResult, *, compile_output: str | None = None,
-                 language: str | None = None) -> Execution:
+    def from_run(
+        cls, r: RunResult, *, compile_output: str | None = None, language: str | None = None
+    ) -> Execution:
         return cls(
-            status=Status(r.status.value), exit_code=r.exit_code, signal=r.signal,
-            cpu_time_ms=r.cpu_time_ms, wall_time_ms=r.wall_time_ms, memory_bytes=r.memory_bytes,
-            stdout=r.stdout, stderr=r.stderr, stdout_truncated=r.stdout_truncated,
-            stderr_truncated=r.stderr_truncated, message=r.message, compile_output=compile_output,
+            status=Status(r.status.value),
+            exit_code=r.exit_code,
+            signal=r.signal,
+            cpu_time_ms=r.cpu_time_ms,
+            wall_time_ms=r.wall_time_ms,
+            memory_bytes=r.memory_bytes,
+            stdout=r.stdout,
+            stderr=r.stderr,
+            stdout_truncated=r.stdout_truncated,
+            stderr_truncated=r.stderr_truncated,
+            message=r.message,
+            compile_output=compile_output,
             language=language,
         )
 
@@ -139,8 +156,9 @@ def _compiler_output(r: RunResult, limit: int) -> str:
     return out
 
 
-def layout(lang: Language, source: bytes | Source, main: str | None = None
-           ) -> tuple[list[tuple[str, bytes]], str, list[str], str | None]:
+def layout(
+    lang: Language, source: bytes | Source, main: str | None = None
+) -> tuple[list[tuple[str, bytes]], str, list[str], str | None]:
     """(files for /box, the entry point, the language's files, what {main} is: None for the stem).
 
     One file is renamed as the recipe says (Java: after its public class); several keep their
@@ -168,9 +186,16 @@ def layout(lang: Language, source: bytes | Source, main: str | None = None
     return files, entry, own, run_main
 
 
-def compile_source(sb: SandboxLike, lang: Language, source: bytes | Source, *, image: Image,
-                   main: str | None = None, flags: Sequence[str] = (),
-                   cache: compile_cache.CompileCache | None = None) -> Compiled | CompileFailure:
+def compile_source(
+    sb: SandboxLike,
+    lang: Language,
+    source: bytes | Source,
+    *,
+    image: Image,
+    main: str | None = None,
+    flags: Sequence[str] = (),
+    cache: compile_cache.CompileCache | None = None,
+) -> Compiled | CompileFailure:
     """Compile (or check) the source in a box of its own and take out what the run needs.
 
     `source` is one file's bytes or a Source of one or more files; BadSubmission when the
@@ -181,9 +206,12 @@ def compile_source(sb: SandboxLike, lang: Language, source: bytes | Source, *, i
     """
     files, entry, own, run_main = layout(lang, source, main)
     if run_main is None and lang.main_required:
-        return CompileFailure("", f"nothing to start from: no {lang.name} class declares a main method"
-                                  if lang.id in ("java", "kotlin") else
-                                  f"nothing to start from: no {lang.name} file is the main one")
+        return CompileFailure(
+            "",
+            f"nothing to start from: no {lang.name} class declares a main method"
+            if lang.id in ("java", "kotlin")
+            else f"nothing to start from: no {lang.name} file is the main one",
+        )
     program_files: list[tuple[str, bytes, int]] = [(name, data, 0o644) for name, data in files]
     if lang.compile is None:
         return Compiled(lang, entry, tuple(program_files), "", run_main)
@@ -196,9 +224,17 @@ def compile_source(sb: SandboxLike, lang: Language, source: bytes | Source, *, i
     cache = cache if cache is not None else compile_cache.default()
     key = None
     if cache is not None and cache.caches(image.key):
-        key = compile_cache.compile_key(language=lang.id, argv=argv, limits=lim, env=env,
-                                        artifacts=lang.artifacts, entry=entry, main=run_main,
-                                        image_key=image.key, sources=files)
+        key = compile_cache.compile_key(
+            language=lang.id,
+            argv=argv,
+            limits=lim,
+            env=env,
+            artifacts=lang.artifacts,
+            entry=entry,
+            main=run_main,
+            image_key=image.key,
+            sources=files,
+        )
         hit = cache.get(key)
         if hit is not None:
             return Compiled(lang, entry, hit.files, hit.compile_output, run_main)
@@ -227,9 +263,16 @@ def compile_source(sb: SandboxLike, lang: Language, source: bytes | Source, *, i
     return Compiled(lang, entry, tuple(program_files), output, run_main)
 
 
-def run_program(sb: SandboxLike, program: Compiled, limits: Limits, *, image: Image,
-                stdin: bytes | int | None = None, args: Sequence[str] = (),
-                stdout_to: BinaryIO | None = None) -> Execution:
+def run_program(
+    sb: SandboxLike,
+    program: Compiled,
+    limits: Limits,
+    *,
+    image: Image,
+    stdin: bytes | int | None = None,
+    args: Sequence[str] = (),
+    stdout_to: BinaryIO | None = None,
+) -> Execution:
     """Run a compiled program once in a fresh box; `limits` are the user's, before the allowance.
 
     `stdout_to`: a file that takes the program's stdout (cut at the output limit, as the box
@@ -238,8 +281,9 @@ def run_program(sb: SandboxLike, program: Compiled, limits: Limits, *, image: Im
     """
     lang = program.language
     lim = lang.run_limits(limits)
-    argv = expand(lang.run, source_name=program.source_name, memory_bytes=limits.memory_bytes,
-                  main=program.main)
+    argv = expand(
+        lang.run, source_name=program.source_name, memory_bytes=limits.memory_bytes, main=program.main
+    )
     env = lang.environment(DEFAULT_ENV)
     with sb.box(image, limits=lim) as box:
         for name, data, mode in program.files:
@@ -255,8 +299,14 @@ SPOOL_READ = 64 * 1024
 SPOOL_GRACE_S = 10.0  # how long the copy may go on once the box is gone (it never should)
 
 
-def _run_spooled(box: BoxLike, argv: list[str], lim: Limits, stdin: bytes | int | None,
-                 env: Mapping[str, str], into: BinaryIO) -> RunResult:
+def _run_spooled(
+    box: BoxLike,
+    argv: list[str],
+    lim: Limits,
+    stdin: bytes | int | None,
+    env: Mapping[str, str],
+    into: BinaryIO,
+) -> RunResult:
     """box.run with stdout on a pipe that a thread copies into `into`, up to the output limit.
 
     What is over the limit is read and dropped, so the program runs on, and the run is OLE
@@ -300,20 +350,30 @@ def _run_spooled(box: BoxLike, argv: list[str], lim: Limits, stdin: bytes | int 
     return replace(r, status=RunStatus.OLE, message=f"output over the limit of {lim.output_bytes} bytes")
 
 
-def run_source(sb: SandboxLike, lang: Language, source: bytes | Source, limits: Limits, *,
-               image: Image | None = None, stdin: bytes | int | None = None,
-               args: Sequence[str] = (), main: str | None = None) -> Execution:
+def run_source(
+    sb: SandboxLike,
+    lang: Language,
+    source: bytes | Source,
+    limits: Limits,
+    *,
+    image: Image | None = None,
+    stdin: bytes | int | None = None,
+    args: Sequence[str] = (),
+    main: str | None = None,
+) -> Execution:
     """`judge run`: compile if the language compiles, then run once. CE is a status, not an error."""
     img = image if image is not None else images.get(lang.image)
     compiled = compile_source(sb, lang, source, image=img, main=main)
     if isinstance(compiled, CompileFailure):
-        return Execution(status=Status.CE, compile_output=compiled.output, message=compiled.message,
-                         language=lang.id)
+        return Execution(
+            status=Status.CE, compile_output=compiled.output, message=compiled.message, language=lang.id
+        )
     return run_program(sb, compiled, limits, image=img, stdin=stdin, args=args)
 
 
-def run_command(sb: SandboxLike, argv: Sequence[str], limits: Limits, *, image: Image,
-                stdin: bytes | int | None = None) -> Execution:
+def run_command(
+    sb: SandboxLike, argv: Sequence[str], limits: Limits, *, image: Image, stdin: bytes | int | None = None
+) -> Execution:
     """`judge exec`: run argv as it is in a fresh box of `image`."""
     env = {**DEFAULT_ENV, **dict(v.split("=", 1) for v in image.env if "=" in v)}
     with sb.box(image, limits=limits) as box:

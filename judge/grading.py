@@ -73,9 +73,15 @@ class GradedTest:
     score: float | None = None
 
     def to_json(self) -> dict[str, object]:
-        return {"name": self.name, "verdict": self.verdict.value, "time": round(self.time_s, 3),
-                "wall_time": round(self.wall_s, 3), "memory": self.memory, "message": self.message,
-                "score": self.score}
+        return {
+            "name": self.name,
+            "verdict": self.verdict.value,
+            "time": round(self.time_s, 3),
+            "wall_time": round(self.wall_s, 3),
+            "memory": self.memory,
+            "message": self.message,
+            "score": self.score,
+        }
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -96,10 +102,16 @@ class GradeResult:
         return max((t.memory for t in self.tests), default=0)
 
     def to_json(self) -> dict[str, object]:
-        return {"language": self.language, "verdict": self.verdict.value, "score": self.score,
-                "max_time": round(self.max_time, 3), "max_memory": self.max_memory,
-                "compile_output": self.compile_output, "message": self.message,
-                "tests": [t.to_json() for t in self.tests]}
+        return {
+            "language": self.language,
+            "verdict": self.verdict.value,
+            "score": self.score,
+            "max_time": round(self.max_time, 3),
+            "max_memory": self.max_memory,
+            "compile_output": self.compile_output,
+            "message": self.message,
+            "tests": [t.to_json() for t in self.tests],
+        }
 
 
 @dataclass(slots=True)
@@ -112,8 +124,14 @@ class _Group:
 class Grader:
     """Grades submissions of one problem. Compiles the problem's validator once, on first use."""
 
-    def __init__(self, problem: ProblemPackage, *, time_limit_s: float, sb: sandbox.Sandbox | None = None,
-                 run_all: bool = False) -> None:
+    def __init__(
+        self,
+        problem: ProblemPackage,
+        *,
+        time_limit_s: float,
+        sb: sandbox.Sandbox | None = None,
+        run_all: bool = False,
+    ) -> None:
         self.problem = problem
         self.time_limit_s = time_limit_s
         self.sb = sb or sandbox.default()
@@ -128,15 +146,24 @@ class Grader:
         """The problem's limits for one run; a submission may bring its own (DMOJ's per-test limits)."""
         lim = self.problem.limits
         cpu_ms = max(1, round((time_limit_s or self.time_limit_s) * 1000))
-        return Limits(cpu_time_ms=cpu_ms, wall_time_ms=cpu_ms * 3 // 2 + 1000,
-                      memory_bytes=memory_bytes or lim.memory_mib * MiB, output_bytes=lim.output_mib * MiB,
-                      output_limit_kills=self.problem.format == "dmoj")
+        return Limits(
+            cpu_time_ms=cpu_ms,
+            wall_time_ms=cpu_ms * 3 // 2 + 1000,
+            memory_bytes=memory_bytes or lim.memory_mib * MiB,
+            output_bytes=lim.output_mib * MiB,
+            output_limit_kills=self.problem.format == "dmoj",
+        )
 
     def validator_limits(self) -> Limits:
         lim = self.problem.limits
         ms = round(lim.validation_time_s * 1000)
-        return Limits(cpu_time_ms=ms, wall_time_ms=2 * ms, memory_bytes=lim.validation_memory_mib * MiB,
-                      output_bytes=lim.validation_output_mib * MiB, processes=4)
+        return Limits(
+            cpu_time_ms=ms,
+            wall_time_ms=2 * ms,
+            memory_bytes=lim.validation_memory_mib * MiB,
+            output_bytes=lim.validation_output_mib * MiB,
+            processes=4,
+        )
 
     # -- the validator -----------------------------------------------------------------------
 
@@ -156,9 +183,17 @@ class Grader:
 
     # -- grading -----------------------------------------------------------------------------
 
-    def grade(self, source: Source, language: str, *, main: str | None = None,
-              progress: Progress | None = None, limits: Limits | None = None,
-              on_test: TestDone | None = None, lanes: Lanes | None = None) -> GradeResult:
+    def grade(
+        self,
+        source: Source,
+        language: str,
+        *,
+        main: str | None = None,
+        progress: Progress | None = None,
+        limits: Limits | None = None,
+        on_test: TestDone | None = None,
+        lanes: Lanes | None = None,
+    ) -> GradeResult:
         """Grade one submission; `limits` replace the problem's run limits (a DMOJ test's own).
 
         `progress` hears of each test before it runs, `on_test` after, with its result (the
@@ -176,8 +211,14 @@ class Grader:
         image = images.get(lang.image)
         compiled = execution.compile_source(self.sb, lang, source, image=image, main=main)
         if isinstance(compiled, execution.CompileFailure):
-            return GradeResult(verdict=Verdict.CE, score=None, tests=(), compile_output=compiled.output,
-                               message=compiled.message, language=language)
+            return GradeResult(
+                verdict=Verdict.CE,
+                score=None,
+                tests=(),
+                compile_output=compiled.output,
+                message=compiled.message,
+                language=language,
+            )
         ran = [0]
 
         def run_case(case: TestCase) -> GradedTest:
@@ -199,10 +240,15 @@ class Grader:
 
             def on_lanes(cases: Sequence[TestCase], stop: bool) -> list[GradedTest]:
                 return parallel.run_tests(
-                    cases, lambda case, sb: self._test(compiled, image, case, limits, sb=sb),
-                    own=self.sb, lanes=lanes, failed=lambda t: t.verdict is not Verdict.AC,
-                    stop_at_failure=stop, on_test=reported,
-                    progress=(lambda case: progress(case.name)) if progress is not None else None)
+                    cases,
+                    lambda case, sb: self._test(compiled, image, case, limits, sb=sb),
+                    own=self.sb,
+                    lanes=lanes,
+                    failed=lambda t: t.verdict is not Verdict.AC,
+                    stop_at_failure=stop,
+                    on_test=reported,
+                    progress=(lambda case: progress(case.name)) if progress is not None else None,
+                )
 
             run_cases = on_lanes
 
@@ -211,11 +257,17 @@ class Grader:
         else:
             tests = (run_cases or _in_turn(run_case))(self.problem.cases(), not self.run_all)
             verdict, score = next((t.verdict for t in tests if t.verdict is not Verdict.AC), Verdict.AC), None
-        return GradeResult(verdict=verdict, score=score, tests=tuple(tests),
-                           compile_output=compiled.compile_output, language=language)
+        return GradeResult(
+            verdict=verdict,
+            score=score,
+            tests=tuple(tests),
+            compile_output=compiled.compile_output,
+            language=language,
+        )
 
-    def judge_groups(self, run_case: Callable[[TestCase], GradedTest], *,
-                     run_cases: RunCases | None = None) -> tuple[Verdict, float, list[GradedTest]]:
+    def judge_groups(
+        self, run_case: Callable[[TestCase], GradedTest], *, run_cases: RunCases | None = None
+    ) -> tuple[Verdict, float, list[GradedTest]]:
         """A scoring problem's verdict, score and tests, its groups judged from the root down as
         their gradings say (step 4 above); what runs a test is the caller's: `run_cases` (several
         at once, judge/parallel.py), else `run_case`, one after another. grade() judges with it."""
@@ -237,16 +289,26 @@ class Grader:
         files = source.files + tuple(f for f in extra.files if f[0] not in have)
         return Source(tuple(sorted(files)), source.origin)
 
-    def _group(self, group: TestGroup, run_case: Callable[[TestCase], GradedTest], *,
-               is_root: bool, done: dict[str, Verdict], run_cases: RunCases | None = None) -> _Group:
+    def _group(
+        self,
+        group: TestGroup,
+        run_case: Callable[[TestCase], GradedTest],
+        *,
+        is_root: bool,
+        done: dict[str, Verdict],
+        run_cases: RunCases | None = None,
+    ) -> _Group:
         """A group's verdict and score; `done` has the verdicts of the groups judged so far, by name.
 
         A group's own cases run through `run_cases` (several at once: judge/parallel.py), else
         one after another through `run_case`; on_reject break stops them at the first failure."""
         g: Grading = group.grading
         for need in g.require_pass:  # 2025-09: judged only once these groups are accepted
-            failed = [v for name, v in done.items() if name.split("/")[-1] == need.split("/")[-1]
-                      and v is not Verdict.AC]
+            failed = [
+                v
+                for name, v in done.items()
+                if name.split("/")[-1] == need.split("/")[-1] and v is not Verdict.AC
+            ]
             if failed:
                 done[group.name] = failed[0]
                 return _Group(failed[0], 0.0)
@@ -255,8 +317,11 @@ class Grader:
         broke = False
         for t in (run_cases or _in_turn(run_case))(group.cases, g.on_reject == "break"):
             tests.append(t)
-            score = t.score if t.score is not None and t.verdict is Verdict.AC else (
-                g.accept_score if t.verdict is Verdict.AC else g.reject_score)
+            score = (
+                t.score
+                if t.score is not None and t.verdict is Verdict.AC
+                else (g.accept_score if t.verdict is Verdict.AC else g.reject_score)
+            )
             items.append((t.verdict, score, False))
             broke = t.verdict is not Verdict.AC and g.on_reject == "break"
         if not broke:
@@ -269,8 +334,11 @@ class Grader:
         counted = [(v, s) for v, s, sample in items if not (g.ignore_sample and sample)]
         verdicts = [v for v, _ in counted]
         errors = [v for v in verdicts if v is not Verdict.AC]
-        if g.verdict_mode == "always_accept" or not errors or (
-                g.accept_if_any_accepted and Verdict.AC in verdicts):
+        if (
+            g.verdict_mode == "always_accept"
+            or not errors
+            or (g.accept_if_any_accepted and Verdict.AC in verdicts)
+        ):
             verdict = Verdict.AC
         elif g.verdict_mode == "first_error":
             verdict = errors[0]
@@ -292,8 +360,15 @@ class Grader:
         done[group.name] = verdict
         return _Group(verdict, score, tests)
 
-    def _test(self, program: execution.Compiled, image: sandbox.Image, case: TestCase,
-              limits: Limits, *, sb: Boxes | None = None) -> GradedTest:
+    def _test(
+        self,
+        program: execution.Compiled,
+        image: sandbox.Image,
+        case: TestCase,
+        limits: Limits,
+        *,
+        sb: Boxes | None = None,
+    ) -> GradedTest:
         """One test, its boxes from `sb` (a borrowed core's, judge/cores.py) or this grader's."""
         sb = sb or self.sb
         try:
@@ -302,10 +377,15 @@ class Grader:
             # the output goes to a file, never into memory whole: the checker streams it
             spool = None if limits.output_limit_kills else tempfile.TemporaryFile(prefix="judge-output-")
             with open(case.input, "rb") as stdin, spool or contextlib.nullcontext():
-                run = execution.run_program(sb, program, limits, image=image, stdin=stdin.fileno(),
-                                            stdout_to=spool)
-                common = {"name": case.name, "time_s": run.cpu_time_ms / 1000,
-                          "wall_s": run.wall_time_ms / 1000, "memory": run.memory_bytes}
+                run = execution.run_program(
+                    sb, program, limits, image=image, stdin=stdin.fileno(), stdout_to=spool
+                )
+                common = {
+                    "name": case.name,
+                    "time_s": run.cpu_time_ms / 1000,
+                    "wall_s": run.wall_time_ms / 1000,
+                    "memory": run.memory_bytes,
+                }
                 if run.status is not Status.OK:
                     verdict = verdict_of_run(run.status)
                     return GradedTest(verdict=verdict, message=run.message, **common)  # type: ignore[arg-type]
@@ -316,8 +396,7 @@ class Grader:
         except (JudgeError, SandboxError, OSError) as e:
             return GradedTest(name=case.name, verdict=Verdict.IE, message=f"internal error: {e}")
 
-    def _check(self, case: TestCase, output: bytes | BinaryIO,
-               sb: Boxes | None = None) -> CheckResult:
+    def _check(self, case: TestCase, output: bytes | BinaryIO, sb: Boxes | None = None) -> CheckResult:
         """The checker's word on one output: bytes, or a file at its start (streamed, not read whole)."""
         args = (*self.problem.output_validator_args, *case.output_validator_args)
         if self.problem.output_validator is None:
@@ -330,34 +409,64 @@ class Grader:
         assert case.answer is not None
         if self.problem.checker_protocol == "testlib":  # the box is given a copy: bytes it is
             data = output if isinstance(output, bytes) else output.read()
-            return custom.run_testlib(sb or self.sb, vp, input=case.input, output=data, answer=case.answer,
-                                      limits=self.validator_limits())
-        return custom.run_kattis(sb or self.sb, vp, input=case.input, answer=case.answer,
-                                 output=output if isinstance(output, bytes) else output.fileno(), args=args,
-                                 limits=self.validator_limits())
+            return custom.run_testlib(
+                sb or self.sb,
+                vp,
+                input=case.input,
+                output=data,
+                answer=case.answer,
+                limits=self.validator_limits(),
+            )
+        return custom.run_kattis(
+            sb or self.sb,
+            vp,
+            input=case.input,
+            answer=case.answer,
+            output=output if isinstance(output, bytes) else output.fileno(),
+            args=args,
+            limits=self.validator_limits(),
+        )
 
-    def _interactive(self, program: execution.Compiled, image: sandbox.Image, case: TestCase,
-                     limits: Limits, sb: Boxes) -> GradedTest:
+    def _interactive(
+        self, program: execution.Compiled, image: sandbox.Image, case: TestCase, limits: Limits, sb: Boxes
+    ) -> GradedTest:
         """One test of an interactive or multi-pass problem: the submission's box and the
         validator's, both from `sb` (so both on one core, this process's or a borrowed one)."""
         from . import interactive
 
         vp = self.validator()
         args = (*self.problem.output_validator_args, *case.output_validator_args)
-        common = {"input": case.input, "answer": case.answer, "args": args, "limits": limits,
-                  "validator_limits": self.validator_limits(), "images": (image, vp.image)}
+        common = {
+            "input": case.input,
+            "answer": case.answer,
+            "args": args,
+            "limits": limits,
+            "validator_limits": self.validator_limits(),
+            "images": (image, vp.image),
+        }
         if self.problem.multi_pass:
-            out = interactive.run_multi_pass(sb, program, vp.program, **common,  # type: ignore[arg-type]
-                                             passes=self.problem.limits.validation_passes,
-                                             interactive=self.problem.interactive)
+            out = interactive.run_multi_pass(
+                sb,
+                program,
+                vp.program,
+                **common,  # type: ignore[arg-type]
+                passes=self.problem.limits.validation_passes,
+                interactive=self.problem.interactive,
+            )
         else:
             out = interactive.run_interactive(sb, program, vp.program, **common)  # type: ignore[arg-type]
         sub = out.submission
         verdict = out.verdict_hint
         message = out.judge_message or out.reason or sub.message
-        return GradedTest(name=case.name, verdict=verdict, time_s=sub.cpu_time_ms / 1000,
-                          wall_s=sub.wall_time_ms / 1000, memory=sub.memory_bytes, message=message,
-                          score=out.score)
+        return GradedTest(
+            name=case.name,
+            verdict=verdict,
+            time_s=sub.cpu_time_ms / 1000,
+            wall_s=sub.wall_time_ms / 1000,
+            memory=sub.memory_bytes,
+            message=message,
+            score=out.score,
+        )
 
 
 def _in_turn(run_case: Callable[[TestCase], GradedTest]) -> RunCases:
@@ -385,5 +494,3 @@ def round_time_limit(slowest_s: float, multiplier: float, resolution_s: float) -
     """The smallest multiple of the resolution at or above slowest x multiplier (at least one step)."""
     steps = max(1, math.ceil(round(slowest_s * multiplier / resolution_s, 9)))
     return steps * resolution_s
-
-

@@ -79,14 +79,16 @@ def definitions(path: Path = DEFINITIONS) -> dict[str, Definition]:
         if "debootstrap" in entry:
             if "from" in entry or "packages" in entry:
                 raise ImageDefinitionError(f"{where}: a debootstrap image has no `from` or `packages`")
-            defs[name] = Definition(name, Debootstrap(str(entry["debootstrap"]),
-                                                      str(entry.get("variant", "minbase"))), None)
+            defs[name] = Definition(
+                name, Debootstrap(str(entry["debootstrap"]), str(entry.get("variant", "minbase"))), None
+            )
         elif "from" in entry and "npm" in entry:
             if "packages" in entry:
                 raise ImageDefinitionError(f"{where}: `packages` or `npm`, not both")
             try:
-                step: Step = Npm(str(entry["npm"]), str(entry.get("integrity", "")),
-                                 str(entry.get("into", "")))
+                step: Step = Npm(
+                    str(entry["npm"]), str(entry.get("integrity", "")), str(entry.get("into", ""))
+                )
             except StoreError as e:
                 raise ImageDefinitionError(f"{where}: {e}") from None
             defs[name] = Definition(name, step, str(entry["from"]))
@@ -97,8 +99,10 @@ def definitions(path: Path = DEFINITIONS) -> dict[str, Definition]:
                 raise ImageDefinitionError(f"{where}: {e}") from None
             defs[name] = Definition(name, step, str(entry["from"]))
         else:
-            raise ImageDefinitionError(f"{where} needs `debootstrap = SUITE`, or `from` and `packages` "
-                                       "(or `npm`, `integrity` and `into`)")
+            raise ImageDefinitionError(
+                f"{where} needs `debootstrap = SUITE`, or `from` and `packages` "
+                "(or `npm`, `integrity` and `into`)"
+            )
     for d in defs.values():
         _chain(defs, d.name)  # raises for a missing parent or a cycle
     return defs
@@ -141,20 +145,27 @@ class BuildReport:
         return not self.built
 
 
-def build(name: str, *, defs_path: Path = DEFINITIONS, st: ImageStore | None = None,
-          progress: Progress = lambda line: None,
-          on_step: StepHook = lambda i, n, d, cached: None) -> BuildReport:
+def build(
+    name: str,
+    *,
+    defs_path: Path = DEFINITIONS,
+    st: ImageStore | None = None,
+    progress: Progress = lambda line: None,
+    on_step: StepHook = lambda i, n, d, cached: None,
+) -> BuildReport:
     """Build image `name` and the images under it; a no-op when every layer is in the store."""
     start = time.monotonic()
     defs = definitions(defs_path)
     if name not in defs:
-        raise UnknownImage(f"no image named {name!r} is defined in {defs_path}; "
-                           f"defined: {', '.join(sorted(defs))}")
+        raise UnknownImage(
+            f"no image named {name!r} is defined in {defs_path}; defined: {', '.join(sorted(defs))}"
+        )
     st = st or store()
     chain = _chain(defs, name)
     planned = planned_layers(defs, name)
     if all(st.has_layer(d) for d in planned) and all(
-            (st.describe(d.name) or {}).get("layers") == planned[: i + 1] for i, d in enumerate(chain)):
+        (st.describe(d.name) or {}).get("layers") == planned[: i + 1] for i, d in enumerate(chain)
+    ):
         for i, d in enumerate(chain):
             on_step(i + 1, len(chain), d, True)
         return BuildReport(name, tuple(planned), (), time.monotonic() - start)  # without the lock
@@ -170,15 +181,19 @@ def build(name: str, *, defs_path: Path = DEFINITIONS, st: ImageStore | None = N
                     built.append(d.name)
                 doc = st.describe(d.name)
                 if doc is None or doc.get("layers") != digests:
-                    st.commit_image(d.name, list(digests), {
-                        "source": "build", "definition": str(defs_path), "description": d.step.describe()})
+                    st.commit_image(
+                        d.name,
+                        list(digests),
+                        {"source": "build", "definition": str(defs_path), "description": d.step.describe()},
+                    )
     except StoreError as e:
         raise JudgeError(f"building {name}: {e}") from e
     return BuildReport(name, tuple(digests), tuple(built), time.monotonic() - start)
 
 
-def import_archive(path: Path, name: str, *, st: ImageStore | None = None,
-                   progress: Progress = lambda line: None) -> LayeredImage:
+def import_archive(
+    path: Path, name: str, *, st: ImageStore | None = None, progress: Progress = lambda line: None
+) -> LayeredImage:
     """Import a `docker save` archive or an OCI layout tar as image `name`."""
     st = st or store()
     try:
@@ -190,13 +205,28 @@ def import_archive(path: Path, name: str, *, st: ImageStore | None = None,
                     progress(f"layer {i}/{len(archive.layers)} {layer.digest[:19]}: already in the store")
                     continue
                 progress(f"layer {i}/{len(archive.layers)} {layer.digest[:19]}: unpacking")
-                with st.new_layer(layer.digest, {"source": "import", "archive": os.path.basename(path),
-                                                 "description": f"layer {i} of {path.name}"}) as tree:
+                with st.new_layer(
+                    layer.digest,
+                    {
+                        "source": "import",
+                        "archive": os.path.basename(path),
+                        "description": f"layer {i} of {path.name}",
+                    },
+                ) as tree:
                     oci.unpack_layer(str(path), layer, tree)
-            st.commit_image(name, [layer.digest for layer in archive.layers], {
-                "source": "import", "archive": str(path), "tags": list(archive.tags),
-                "env": list(archive.env), "cmd": list(archive.cmd), "workdir": archive.workdir,
-                "description": f"imported from {path.name}"})
+            st.commit_image(
+                name,
+                [layer.digest for layer in archive.layers],
+                {
+                    "source": "import",
+                    "archive": str(path),
+                    "tags": list(archive.tags),
+                    "env": list(archive.env),
+                    "cmd": list(archive.cmd),
+                    "workdir": archive.workdir,
+                    "description": f"imported from {path.name}",
+                },
+            )
         image = st.image(name)
     except sandbox.SandboxError as e:
         raise JudgeError(f"importing {path}: {e}") from e
@@ -225,8 +255,11 @@ def get(name: str) -> Image:
         defined = name in definitions()
     except ImageDefinitionError:
         defined = False
-    hint = (f"it is defined in {DEFINITIONS.name}: build it with `judge images build {name}`"
-            if defined else "build one with `judge images build NAME` or import one: `judge images import`")
+    hint = (
+        f"it is defined in {DEFINITIONS.name}: build it with `judge images build {name}`"
+        if defined
+        else "build one with `judge images build NAME` or import one: `judge images import`"
+    )
     raise UnknownImage(f"no image named {name!r}; images here: {', '.join(names())} ({hint})")
 
 
@@ -237,8 +270,17 @@ def listing(st: ImageStore | None = None, defs_path: Path = DEFINITIONS) -> list
         defs = definitions(defs_path)
     except ImageDefinitionError:
         defs = {}
-    rows: list[dict[str, Any]] = [{"name": HOST, "source": "host", "state": "ready", "layers": [],
-                                   "size": 0, "created": None, "description": "read-only parts of this host"}]
+    rows: list[dict[str, Any]] = [
+        {
+            "name": HOST,
+            "source": "host",
+            "state": "ready",
+            "layers": [],
+            "size": 0,
+            "created": None,
+            "description": "read-only parts of this host",
+        }
+    ]
     for name in st.names():
         doc = st.describe(name) or {}
         layers = list(doc.get("layers", []))
@@ -248,10 +290,28 @@ def listing(st: ImageStore | None = None, defs_path: Path = DEFINITIONS) -> list
         elif doc.get("source") == "build" and name in defs and planned_layers(defs, name) != layers:
             state = "out of date"
         size = sum(int(st.layer_info(d).get("size", 0)) for d in layers if st.has_layer(d))
-        rows.append({"name": name, "source": doc.get("source", "?"), "state": state, "layers": layers,
-                     "size": size, "created": doc.get("created"), "description": doc.get("description", "")})
+        rows.append(
+            {
+                "name": name,
+                "source": doc.get("source", "?"),
+                "state": state,
+                "layers": layers,
+                "size": size,
+                "created": doc.get("created"),
+                "description": doc.get("description", ""),
+            }
+        )
     built = {r["name"] for r in rows}
     for name in sorted(set(defs) - built):
-        rows.append({"name": name, "source": "build", "state": "not built", "layers": [], "size": 0,
-                     "created": None, "description": defs[name].step.describe()})
+        rows.append(
+            {
+                "name": name,
+                "source": "build",
+                "state": "not built",
+                "layers": [],
+                "size": 0,
+                "created": None,
+                "description": defs[name].step.describe(),
+            }
+        )
     return rows

@@ -125,10 +125,20 @@ class InteractiveOutcome:
     passes: int = 1  # how many passes ran (multi-pass)
 
 
-def run_interactive(sb: Boxes, submission: Compiled, validator: Compiled, *, input: Path | bytes,
-                    answer: Path | None, args: Sequence[str], limits: Limits, validator_limits: Limits,
-                    images: tuple[Image, Image], feedback: Mapping[str, bytes] | None = None,
-                    submission_input_file: bytes | None = None) -> InteractiveOutcome:
+def run_interactive(
+    sb: Boxes,
+    submission: Compiled,
+    validator: Compiled,
+    *,
+    input: Path | bytes,
+    answer: Path | None,
+    args: Sequence[str],
+    limits: Limits,
+    validator_limits: Limits,
+    images: tuple[Image, Image],
+    feedback: Mapping[str, bytes] | None = None,
+    submission_input_file: bytes | None = None,
+) -> InteractiveOutcome:
     """One pass: the submission and the validator on one test.
 
     `input` is the validator's input file (the test's .in, or a pass's nextpass.in); `limits`
@@ -141,14 +151,26 @@ def run_interactive(sb: Boxes, submission: Compiled, validator: Compiled, *, inp
     answer_data = answer.read_bytes() if answer is not None else b""
     test = _Test(input_data, answer_data, tuple(args), dict(feedback or {}))
     if submission_input_file is not None:
-        return _batch_pass(sb, submission, validator, test, submission_input_file, limits,
-                           validator_limits, images)
+        return _batch_pass(
+            sb, submission, validator, test, submission_input_file, limits, validator_limits, images
+        )
     return _interactive_pass(sb, submission, validator, test, limits, validator_limits, images)
 
 
-def run_multi_pass(sb: Boxes, submission: Compiled, validator: Compiled, *, input: Path,
-                   answer: Path | None, args: Sequence[str], limits: Limits, validator_limits: Limits,
-                   images: tuple[Image, Image], passes: int, interactive: bool) -> InteractiveOutcome:
+def run_multi_pass(
+    sb: Boxes,
+    submission: Compiled,
+    validator: Compiled,
+    *,
+    input: Path,
+    answer: Path | None,
+    args: Sequence[str],
+    limits: Limits,
+    validator_limits: Limits,
+    images: tuple[Image, Image],
+    passes: int,
+    interactive: bool,
+) -> InteractiveOutcome:
     """Up to `passes` passes (the problem's `validation_passes`): the first one that is not AC, or the last.
 
     Pass 1 gets the test's input; each further pass gets the nextpass.in of the one before, and
@@ -162,21 +184,42 @@ def run_multi_pass(sb: Boxes, submission: Compiled, validator: Compiled, *, inpu
     n = 0
     while True:
         n += 1
-        out = run_interactive(sb, submission, validator, input=pass_input, answer=answer, args=args,
-                              limits=limits, validator_limits=validator_limits, images=images,
-                              feedback=feedback, submission_input_file=None if interactive else pass_input)
+        out = run_interactive(
+            sb,
+            submission,
+            validator,
+            input=pass_input,
+            answer=answer,
+            args=args,
+            limits=limits,
+            validator_limits=validator_limits,
+            images=images,
+            feedback=feedback,
+            submission_input_file=None if interactive else pass_input,
+        )
         out = replace(out, passes=n)
-        if (NEXTPASS in out.feedback and out.validator_exit not in (None, ACCEPT)
-                and out.verdict_hint is not Verdict.IE):
-            return replace(out, verdict_hint=Verdict.IE, next_pass_input=None,
-                           reason=f"pass {n}: the validator wrote {NEXTPASS} but exited "
-                                  f"{out.validator_exit}, not 42 (a judge error in the spec)")
+        if (
+            NEXTPASS in out.feedback
+            and out.validator_exit not in (None, ACCEPT)
+            and out.verdict_hint is not Verdict.IE
+        ):
+            return replace(
+                out,
+                verdict_hint=Verdict.IE,
+                next_pass_input=None,
+                reason=f"pass {n}: the validator wrote {NEXTPASS} but exited "
+                f"{out.validator_exit}, not 42 (a judge error in the spec)",
+            )
         if out.verdict_hint is not Verdict.AC or out.next_pass_input is None:
             return out
         if n >= passes:
-            return replace(out, verdict_hint=Verdict.IE, next_pass_input=None,
-                           reason=f"the validator asked for pass {n + 1}, over the problem's "
-                                  f"validation_passes of {passes} (a judge error in the spec)")
+            return replace(
+                out,
+                verdict_hint=Verdict.IE,
+                next_pass_input=None,
+                reason=f"the validator asked for pass {n + 1}, over the problem's "
+                f"validation_passes of {passes} (a judge error in the spec)",
+            )
         pass_input = out.next_pass_input
         feedback = {name: data for name, data in out.feedback.items() if name != NEXTPASS}
 
@@ -195,8 +238,9 @@ class _Test:
 def _command(program: Compiled, user: Limits) -> tuple[list[str], Limits, dict[str, str]]:
     """(argv, the box's limits with the language's allowance, environment) for running a program."""
     lang = program.language
-    argv = expand(lang.run, source_name=program.source_name, memory_bytes=user.memory_bytes,
-                  main=program.main)
+    argv = expand(
+        lang.run, source_name=program.source_name, memory_bytes=user.memory_bytes, main=program.main
+    )
     return argv, lang.run_limits(user), lang.environment(DEFAULT_ENV)
 
 
@@ -205,8 +249,9 @@ def _put_program(box: Box, program: Compiled) -> None:
         box.put(name, data, mode)
 
 
-def _prepare_validator(box: Box, validator: Compiled, test: _Test, user: Limits
-                       ) -> tuple[list[str], Limits, dict[str, str]]:
+def _prepare_validator(
+    box: Box, validator: Compiled, test: _Test, user: Limits
+) -> tuple[list[str], Limits, dict[str, str]]:
     argv, lim, env = _command(validator, user)
     _put_program(box, validator)
     box.put(INPUT_FILE, test.input)
@@ -219,16 +264,30 @@ def _prepare_validator(box: Box, validator: Compiled, test: _Test, user: Limits
     return [*argv, *paths, *test.args], lim, env
 
 
-def _batch_pass(sb: Boxes, submission: Compiled, validator: Compiled, test: _Test, stdin: bytes,
-                limits: Limits, validator_limits: Limits, images: tuple[Image, Image]) -> InteractiveOutcome:
+def _batch_pass(
+    sb: Boxes,
+    submission: Compiled,
+    validator: Compiled,
+    test: _Test,
+    stdin: bytes,
+    limits: Limits,
+    validator_limits: Limits,
+    images: tuple[Image, Image],
+) -> InteractiveOutcome:
     """A non-interactive pass: the submission on `stdin`, then the validator on what it wrote."""
     argv, lim, env = _command(submission, limits)
     with sb.box(images[0], limits=lim) as box:
         _put_program(box, submission)
         sub = box.run(argv, lim, stdin=stdin, env=env)
     if sub.status is not RunStatus.OK:  # never validated: the feedback directory is as it was seeded
-        return _outcome(sub, None, verdict_of_run(sub.status), f"the submission failed: {sub.message}",
-                        dict(test.feedback), None)
+        return _outcome(
+            sub,
+            None,
+            verdict_of_run(sub.status),
+            f"the submission failed: {sub.message}",
+            dict(test.feedback),
+            None,
+        )
     with sb.box(images[1], limits=validator_limits) as box:
         vargv, vlim, venv = _prepare_validator(box, validator, test, validator_limits)
         val = box.run(vargv, vlim, stdin=sub.stdout, env=venv)
@@ -237,8 +296,15 @@ def _batch_pass(sb: Boxes, submission: Compiled, validator: Compiled, test: _Tes
     return _outcome(sub, val, hint, reason, feedback, problem)
 
 
-def _interactive_pass(sb: Boxes, submission: Compiled, validator: Compiled, test: _Test, limits: Limits,
-                      validator_limits: Limits, images: tuple[Image, Image]) -> InteractiveOutcome:
+def _interactive_pass(
+    sb: Boxes,
+    submission: Compiled,
+    validator: Compiled,
+    test: _Test,
+    limits: Limits,
+    validator_limits: Limits,
+    images: tuple[Image, Image],
+) -> InteractiveOutcome:
     sargv, slim, senv = _command(submission, limits)
     with sb.box(images[0], limits=slim) as sbox, sb.box(images[1], limits=validator_limits) as vbox:
         _put_program(sbox, submission)
@@ -248,10 +314,26 @@ def _interactive_pass(sb: Boxes, submission: Compiled, validator: Compiled, test
         pipes = _Pipes()
         started: list[_Run] = []
         try:
-            val = _Run(vbox, vargv, vlim, stdin=pipes.to_val_r, stdout=pipes.to_sub_w, env=venv,
-                       wake=pipes.wake_w, name="validator")
-            sub = _Run(sbox, sargv, slim, stdin=pipes.to_sub_r, stdout=pipes.to_val_w, env=senv,
-                       wake=pipes.wake_w, name="submission")
+            val = _Run(
+                vbox,
+                vargv,
+                vlim,
+                stdin=pipes.to_val_r,
+                stdout=pipes.to_sub_w,
+                env=venv,
+                wake=pipes.wake_w,
+                name="validator",
+            )
+            sub = _Run(
+                sbox,
+                sargv,
+                slim,
+                stdin=pipes.to_sub_r,
+                stdout=pipes.to_val_w,
+                env=senv,
+                wake=pipes.wake_w,
+                name="submission",
+            )
             watch = _Watch(sub, val, pipes)
             for side in (val, sub):
                 side.start()
@@ -270,31 +352,43 @@ def _interactive_pass(sb: Boxes, submission: Compiled, validator: Compiled, test
         assert sub.result is not None and val.result is not None
         sres = sub.result
         if watch.killed and sres.status is RunStatus.RTE:
-            sres = replace(sres, message="stopped by the judge: the validator had already ended "
-                                         f"(exit code {val.result.exit_code})")
+            sres = replace(
+                sres,
+                message="stopped by the judge: the validator had already ended "
+                f"(exit code {val.result.exit_code})",
+            )
         vres = val.result
         if watch.validator_stopped:
-            vres = replace(vres, message="stopped by the judge: the submission had failed "
-                                         f"{VALIDATOR_GRACE_S:g} s before")
-        hint, reason = judge(sres, vres, validator_first=watch.validator_first,
-                             validator_stopped=watch.validator_stopped)
+            vres = replace(
+                vres,
+                message=f"stopped by the judge: the submission had failed {VALIDATOR_GRACE_S:g} s before",
+            )
+        hint, reason = judge(
+            sres, vres, validator_first=watch.validator_first, validator_stopped=watch.validator_stopped
+        )
         feedback, problem = _read_feedback(vbox, vlim.output_bytes)
     return _outcome(sres, vres, hint, reason, feedback, problem)
 
 
-def judge(submission: RunResult, validator: RunResult, *, validator_first: bool,
-          validator_stopped: bool = False) -> tuple[Verdict, str]:
+def judge(
+    submission: RunResult, validator: RunResult, *, validator_first: bool, validator_stopped: bool = False
+) -> tuple[Verdict, str]:
     """(verdict hint, reason): the rule of this module's docstring, step 6, on the two runs' facts.
 
     `validator_stopped`: we stopped the validator, long after the submission had failed first.
     """
     if validator_stopped and submission.status is not RunStatus.OK:
-        return verdict_of_run(submission.status), (f"the submission failed: {submission.message} "
-                                                    "(the validator, still running after that, was stopped)")
+        return verdict_of_run(submission.status), (
+            f"the submission failed: {submission.message} "
+            "(the validator, still running after that, was stopped)"
+        )
     code = validator_exit(validator)
     if code not in (ACCEPT, REJECT):
-        what = (f"exited with code {code}" if code is not None
-                else f"did not exit normally ({validator.status.value}: {validator.message})")
+        what = (
+            f"exited with code {code}"
+            if code is not None
+            else f"did not exit normally ({validator.status.value}: {validator.message})"
+        )
         return Verdict.IE, f"the validator {what}; it must exit 42 or 43"
     if code == REJECT and validator_first:
         return Verdict.WA, "the validator rejected before the submission ended"
@@ -304,8 +398,9 @@ def judge(submission: RunResult, validator: RunResult, *, validator_first: bool,
     if code == REJECT:
         return Verdict.WA, "the validator rejected"
     if sigpipe:
-        return Verdict.AC, ("the validator accepted (the submission then wrote to it after it had stopped "
-                            "reading)")
+        return Verdict.AC, (
+            "the validator accepted (the submission then wrote to it after it had stopped reading)"
+        )
     return Verdict.AC, "the validator accepted"
 
 
@@ -320,8 +415,14 @@ def validator_exit(validator: RunResult) -> int | None:
     return validator.exit_code
 
 
-def _outcome(sub: RunResult, val: RunResult | None, hint: Verdict, reason: str, feedback: dict[str, bytes],
-             problem: str | None) -> InteractiveOutcome:
+def _outcome(
+    sub: RunResult,
+    val: RunResult | None,
+    hint: Verdict,
+    reason: str,
+    feedback: dict[str, bytes],
+    problem: str | None,
+) -> InteractiveOutcome:
     def text(name: str) -> str:
         return feedback.get(name, b"").decode("utf-8", errors="replace")
 
@@ -334,10 +435,16 @@ def _outcome(sub: RunResult, val: RunResult | None, hint: Verdict, reason: str, 
     if problem is not None and hint is not Verdict.IE:
         hint, reason = Verdict.IE, problem
     return InteractiveOutcome(
-        submission=sub, validator=val, validator_exit=val.exit_code if val is not None else None,
-        verdict_hint=hint, judge_message=text("judgemessage.txt"), team_message=text("teammessage.txt"),
-        score=score, next_pass_input=feedback.get(NEXTPASS) if hint is Verdict.AC else None,
-        feedback=feedback, reason=reason,
+        submission=sub,
+        validator=val,
+        validator_exit=val.exit_code if val is not None else None,
+        verdict_hint=hint,
+        judge_message=text("judgemessage.txt"),
+        team_message=text("teammessage.txt"),
+        score=score,
+        next_pass_input=feedback.get(NEXTPASS) if hint is Verdict.AC else None,
+        feedback=feedback,
+        reason=reason,
     )
 
 
@@ -398,8 +505,18 @@ class _Pipes:
 class _Run(threading.Thread):
     """One box's run in a thread of its own (Box.run blocks until the program has ended)."""
 
-    def __init__(self, box: Box, argv: list[str], limits: Limits, *, stdin: int, stdout: int,
-                 env: dict[str, str], wake: int, name: str) -> None:
+    def __init__(
+        self,
+        box: Box,
+        argv: list[str],
+        limits: Limits,
+        *,
+        stdin: int,
+        stdout: int,
+        env: dict[str, str],
+        wake: int,
+        name: str,
+    ) -> None:
         super().__init__(name=f"interactive-{name}", daemon=True)
         self.box = box
         self.argv = argv
@@ -414,8 +531,9 @@ class _Run(threading.Thread):
 
     def run(self) -> None:
         try:
-            self.result = self.box.run(self.argv, self.limits, stdin=self.stdin, stdout=self.stdout,
-                                       env=self.env)
+            self.result = self.box.run(
+                self.argv, self.limits, stdin=self.stdin, stdout=self.stdout, env=self.env
+            )
         except BaseException as e:  # raised again by the caller, in its own thread
             self.error = e
         finally:

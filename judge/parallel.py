@@ -41,8 +41,14 @@ WAKE_S = 0.05  # the coordinator looks for idle cores again this often while tes
 
 
 class _Run(Generic[T, R]):
-    def __init__(self, cases: Sequence[T], run: Callable[[T, Boxes], R],
-                 failed: Callable[[R], bool], *, stop_at_failure: bool) -> None:
+    def __init__(
+        self,
+        cases: Sequence[T],
+        run: Callable[[T, Boxes], R],
+        failed: Callable[[R], bool],
+        *,
+        stop_at_failure: bool,
+    ) -> None:
         self.cases = cases
         self.run = run
         self.failed = failed
@@ -94,8 +100,12 @@ class _Run(Generic[T, R]):
             self.lanes += 1
             if borrowed is not None:
                 self.cores.add(borrowed.cpu)
-        thread = threading.Thread(target=self.lane, args=(sb, borrowed), daemon=True,
-                                  name=f"judge-lane-{borrowed.cpu if borrowed else 'own'}")
+        thread = threading.Thread(
+            target=self.lane,
+            args=(sb, borrowed),
+            daemon=True,
+            name=f"judge-lane-{borrowed.cpu if borrowed else 'own'}",
+        )
         thread.start()
         return thread
 
@@ -111,10 +121,17 @@ class _Run(Generic[T, R]):
             thread.join()
 
 
-def run_tests(cases: Sequence[T], run: Callable[[T, Boxes], R], *, own: Boxes, lanes: Lanes,
-              failed: Callable[[R], bool], stop_at_failure: bool = True,
-              progress: Callable[[T], None] | None = None,
-              on_test: Callable[[int, R], None] | None = None) -> list[R]:
+def run_tests(
+    cases: Sequence[T],
+    run: Callable[[T, Boxes], R],
+    *,
+    own: Boxes,
+    lanes: Lanes,
+    failed: Callable[[R], bool],
+    stop_at_failure: bool = True,
+    progress: Callable[[T], None] | None = None,
+    on_test: Callable[[int, R], None] | None = None,
+) -> list[R]:
     """The results of `run(case, sb)` for the cases a sequential run would judge, in order:
     every case, or up to and with the first that `failed` when `stop_at_failure` (module
     docstring). `own` is the sandbox of this process's core; `lanes` lends the others."""
@@ -152,8 +169,13 @@ def run_tests(cases: Sequence[T], run: Callable[[T, Boxes], R], *, own: Boxes, l
     finally:
         state.close(threads)
     if state.borrowed:
-        log.info("%d of %d tests ran on borrowed cores (%s); %d results kept", state.borrowed,
-                 state.next, ",".join(sorted(state.cores)), len(reported))
+        log.info(
+            "%d of %d tests ran on borrowed cores (%s); %d results kept",
+            state.borrowed,
+            state.next,
+            ",".join(sorted(state.cores)),
+            len(reported),
+        )
     return reported
 
 

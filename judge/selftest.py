@@ -87,7 +87,7 @@ def version(sb: SandboxLike, lang: Language) -> str:
 
 
 def self_test(sb: SandboxLike, lang: Language) -> str:
-    """"ok" when the self-test program prints exactly what it should, else what happened."""
+    """ "ok" when the self-test program prints exactly what it should, else what happened."""
     test = lang.self_test
     try:
         r = run_source(sb, lang, test.source.encode(), SELF_TEST_LIMITS, stdin=test.stdin.encode())
@@ -105,7 +105,7 @@ def self_test(sb: SandboxLike, lang: Language) -> str:
 
 
 def _failing(sb: SandboxLike, lang: Language) -> str:
-    """"ok" when the recipe's failing program ends RTE with its exit code: a runtime error is
+    """ "ok" when the recipe's failing program ends RTE with its exit code: a runtime error is
     reported as the program's, with the code the runtime gives, not as a crash of the judge."""
     test = lang.self_test
     try:
@@ -132,8 +132,11 @@ def without_images(languages: Sequence[Language]) -> dict[str, str]:
     """The languages whose image is not here (neither built nor imported), each with why and the fix:
     a machine that built only some images (`judge images build --languages ...`) offers only those."""
     here = set(images.names())
-    return {lang.id: f"its image {lang.image!r} is not here: `judge images build --languages {lang.id}`"
-            for lang in languages if lang.image not in here}
+    return {
+        lang.id: f"its image {lang.image!r} is not here: `judge images build --languages {lang.id}`"
+        for lang in languages
+        if lang.image not in here
+    }
 
 
 def check_all(sb: SandboxLike, languages: Sequence[Language]) -> list[LanguageReport]:

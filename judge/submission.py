@@ -182,7 +182,8 @@ def _read_capped(z: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget) -> 
         while chunk := f.read(64 * 1024):
             budget.bytes += len(chunk)
             if budget.bytes > MAX_BYTES:
-                raise BadSubmission(f"{budget.origin}: more than {MAX_BYTES // MiB} MiB in all, "
-                                    f"unpacked (at {info.filename})")
+                raise BadSubmission(
+                    f"{budget.origin}: more than {MAX_BYTES // MiB} MiB in all, unpacked (at {info.filename})"
+                )
             chunks.append(chunk)
     return b"".join(chunks)

@@ -36,8 +36,16 @@ class Verdict(StrEnum):
     IE = "IE"
 
 
-SEVERITY: tuple[Verdict, ...] = (Verdict.IE, Verdict.RTE, Verdict.MLE, Verdict.TLE, Verdict.OLE, Verdict.WA,
-                                 Verdict.CE, Verdict.AC)  # worst first
+SEVERITY: tuple[Verdict, ...] = (
+    Verdict.IE,
+    Verdict.RTE,
+    Verdict.MLE,
+    Verdict.TLE,
+    Verdict.OLE,
+    Verdict.WA,
+    Verdict.CE,
+    Verdict.AC,
+)  # worst first
 
 
 def worst(verdicts: Iterable[Verdict]) -> Verdict:

@@ -59,14 +59,28 @@ class Checked:
     def to_json(self) -> dict[str, object]:
         r = self.result
         return {
-            "path": self.sub.rel, "language": self.sub.language,
+            "path": self.sub.rel,
+            "language": self.sub.language,
             "expected": [v.value for v in self.sub.expected],
-            "verdict": r.verdict.value if r else None, "score": r.score if r else None,
-            "max_time": round(r.max_time, 3) if r else None, "max_memory": r.max_memory if r else None,
-            "ok": self.ok, "note": self.note,
+            "verdict": r.verdict.value if r else None,
+            "score": r.score if r else None,
+            "max_time": round(r.max_time, 3) if r else None,
+            "max_memory": r.max_memory if r else None,
+            "ok": self.ok,
+            "note": self.note,
             "compile_output": r.compile_output if r and r.verdict is Verdict.CE else None,
-            "tests": [{"name": t.name, "verdict": t.verdict.value, "time": round(t.time_s, 3),
-                       "memory": t.memory, "message": t.message} for t in r.tests] if r else [],
+            "tests": [
+                {
+                    "name": t.name,
+                    "verdict": t.verdict.value,
+                    "time": round(t.time_s, 3),
+                    "memory": t.memory,
+                    "message": t.message,
+                }
+                for t in r.tests
+            ]
+            if r
+            else [],
         }
 
 
@@ -86,13 +100,21 @@ class VerifyReport:
         return all(c.ok is not False for c in self.checked) and not self.invalid_inputs
 
     def to_json(self) -> dict[str, object]:
-        return {"problem": self.problem.id, "name": self.problem.name, "time_limit": self.time_limit_s,
-                "time_limit_source": self.time_limit_source, "ok": self.ok,
-                "input_validation": {"checks": self.input_checks, "invalid": list(self.invalid_inputs),
-                                     "not_run": list(self.validators_not_run)},
-                "timings": {k: round(v, 2) for k, v in self.timings.items()},
-                "warnings": list(self.problem.warnings),
-                "submissions": [c.to_json() for c in self.checked]}
+        return {
+            "problem": self.problem.id,
+            "name": self.problem.name,
+            "time_limit": self.time_limit_s,
+            "time_limit_source": self.time_limit_source,
+            "ok": self.ok,
+            "input_validation": {
+                "checks": self.input_checks,
+                "invalid": list(self.invalid_inputs),
+                "not_run": list(self.validators_not_run),
+            },
+            "timings": {k: round(v, 2) for k, v in self.timings.items()},
+            "warnings": list(self.problem.warnings),
+            "submissions": [c.to_json() for c in self.checked],
+        }
 
 
 class _Clock:
@@ -109,8 +131,9 @@ class _Clock:
 
 def _grade_one(grader: Grader, sub: PackageSubmission, clock: _Clock | None = None) -> Checked:
     if sub.language is None:
-        return Checked(sub=sub, result=None, ok=None,
-                       note=f"not judged: {sub.not_judged or 'no language here fits it'}")
+        return Checked(
+            sub=sub, result=None, ok=None, note=f"not judged: {sub.not_judged or 'no language here fits it'}"
+        )
     try:
         source = submissions_mod.load(sub.path, within=grader.problem.root)
     except JudgeError as e:  # the package's fault: never the contestant's compile error
@@ -128,6 +151,7 @@ def _grade_one(grader: Grader, sub: PackageSubmission, clock: _Clock | None = No
         def tested(_name: str) -> None:
             if not first_test:
                 first_test.append(time.perf_counter())
+
         result = grader.grade(source, sub.language, main=sub.entry_point, limits=limits, progress=tested)
         end = time.perf_counter()
         if clock is not None:  # compiling is everything before the first test
@@ -149,14 +173,16 @@ def agrees(problem: ProblemPackage, verdict: Verdict, expected: tuple[Verdict, .
     return verdict in expected
 
 
-def verify(path: Path, *, sb: sandbox.Sandbox | None = None, jobs: int = 2,
-           progress: Progress | None = None) -> VerifyReport:
+def verify(
+    path: Path, *, sb: sandbox.Sandbox | None = None, jobs: int = 2, progress: Progress | None = None
+) -> VerifyReport:
     with package.opened(path) as problem:
         return verify_problem(problem, sb=sb or sandbox.default(), jobs=jobs, progress=progress)
 
 
-def verify_problem(problem: ProblemPackage, *, sb: sandbox.Sandbox, jobs: int = 2,
-                   progress: Progress | None = None) -> VerifyReport:
+def verify_problem(
+    problem: ProblemPackage, *, sb: sandbox.Sandbox, jobs: int = 2, progress: Progress | None = None
+) -> VerifyReport:
     """verify() of a loaded package (whose files must stay there until it returns)."""
     done: dict[str, Checked] = {}
     lock = threading.Lock()
@@ -170,6 +196,7 @@ def verify_problem(problem: ProblemPackage, *, sb: sandbox.Sandbox, jobs: int = 
                 done[sub.rel] = c
             if progress is not None:
                 progress(sub.rel)
+
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             list(pool.map(one, subs))
 
@@ -184,8 +211,14 @@ def verify_problem(problem: ProblemPackage, *, sb: sandbox.Sandbox, jobs: int = 
         t0 = time.perf_counter()
         run_all(Grader(problem, time_limit_s=PROVISIONAL_S, sb=sb), accepted)
         phases["time_limit_search_s"] = time.perf_counter() - t0
-        slowest = max((done[s.rel].result.max_time for s in accepted  # type: ignore[union-attr]
-                       if done[s.rel].ok), default=0.0)
+        slowest = max(
+            (
+                done[s.rel].result.max_time  # type: ignore[union-attr]
+                for s in accepted
+                if done[s.rel].ok
+            ),
+            default=0.0,
+        )
         limit = round_time_limit(slowest, problem.limits.time_multiplier, problem.limits.time_resolution_s)
         source = f"computed: slowest accepted {slowest:.3f} s x {problem.limits.time_multiplier:g}"
         # the accepted ones that passed stand: each ran under the limit, within it
@@ -201,9 +234,16 @@ def verify_problem(problem: ProblemPackage, *, sb: sandbox.Sandbox, jobs: int = 
     t0 = time.perf_counter()
     count, invalid = validate_inputs(problem, grader, jobs)
     phases["input_validation_s"] = time.perf_counter() - t0
-    return VerifyReport(problem=problem, time_limit_s=limit, time_limit_source=source, checked=tuple(checked),
-                        input_checks=count, invalid_inputs=tuple(invalid), timings={**phases, **clock.total},
-                        validators_not_run=tuple(_not_run(problem)))
+    return VerifyReport(
+        problem=problem,
+        time_limit_s=limit,
+        time_limit_source=source,
+        checked=tuple(checked),
+        input_checks=count,
+        invalid_inputs=tuple(invalid),
+        timings={**phases, **clock.total},
+        validators_not_run=tuple(_not_run(problem)),
+    )
 
 
 def _not_run(problem: ProblemPackage) -> list[str]:
@@ -214,9 +254,13 @@ def _not_run(problem: ProblemPackage) -> list[str]:
             continue
         name = program.path.relative_to(problem.root).as_posix()
         viva = program.path.suffix == ".viva" or any(f.suffix == ".viva" for f in program.path.glob("*"))
-        why = ("VIVA, a Java program this judge does not ship" if viva
-               else "build/run scripts, which this judge does not build yet" if program.build_run
-               else "not in a language this judge has")
+        why = (
+            "VIVA, a Java program this judge does not ship"
+            if viva
+            else "build/run scripts, which this judge does not build yet"
+            if program.build_run
+            else "not in a language this judge has"
+        )
         out.append(f"{name}: {why}")
     return out
 
@@ -247,8 +291,14 @@ def validate_inputs(problem: ProblemPackage, grader: Grader, jobs: int = 1) -> t
         count += len(cases)
 
         def check(case: TestCase, vp: custom.ValidatorProgram = vp) -> str | None:
-            return custom.run_input_validator(grader.sb, vp, input=case.input, args=case.input_validator_args,
-                                              limits=grader.validator_limits())
+            return custom.run_input_validator(
+                grader.sb,
+                vp,
+                input=case.input,
+                args=case.input_validator_args,
+                limits=grader.validator_limits(),
+            )
+
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             whys = list(pool.map(check, cases))
         invalid += [f"{case.name}.in: {why}" for case, why in zip(cases, whys, strict=True) if why]
@@ -257,13 +307,23 @@ def validate_inputs(problem: ProblemPackage, grader: Grader, jobs: int = 1) -> t
 
 def _partial_scores(checked: list[Checked]) -> list[Checked]:
     """partially_accepted: AC with a score below the best accepted score."""
-    best = max((c.result.score for c in checked if c.result and c.result.score is not None
-                and c.sub.folder == "accepted"), default=None)
+    best = max(
+        (
+            c.result.score
+            for c in checked
+            if c.result and c.result.score is not None and c.sub.folder == "accepted"
+        ),
+        default=None,
+    )
     out = []
     for c in checked:
         if c.sub.folder == "partially_accepted" and c.result is not None:
-            ok = (c.result.verdict is Verdict.AC and c.result.score is not None and best is not None
-                  and 0 < c.result.score < best)
+            ok = (
+                c.result.verdict is Verdict.AC
+                and c.result.score is not None
+                and best is not None
+                and 0 < c.result.score < best
+            )
             c = replace(c, ok=ok, note=f"partially accepted: score must be in (0, {best})")
         out.append(c)
     return out

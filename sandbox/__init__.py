@@ -12,6 +12,19 @@ from .result import RunResult, RunStatus
 from .runtime import Sandbox, default
 
 __all__ = [
-    "DEFAULT_ENV", "HOST", "Box", "ExecFailed", "FileRefused", "HostImage", "HostSetupError", "Image",
-    "Limits", "MiB", "RunResult", "RunStatus", "Sandbox", "SandboxError", "default",
+    "DEFAULT_ENV",
+    "HOST",
+    "Box",
+    "ExecFailed",
+    "FileRefused",
+    "HostImage",
+    "HostSetupError",
+    "Image",
+    "Limits",
+    "MiB",
+    "RunResult",
+    "RunStatus",
+    "Sandbox",
+    "SandboxError",
+    "default",
 ]

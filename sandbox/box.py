@@ -107,7 +107,9 @@ class Box:
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             self.pid = os.posix_spawn(
-                helper, [helper], {},
+                helper,
+                [helper],
+                {},
                 file_actions=[
                     (os.POSIX_SPAWN_DUP2, child.fileno(), 3),
                     (os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
@@ -122,11 +124,25 @@ class Box:
             child.close()
         self._ctl = parent
         spec = self.spec
-        plan = [*spec.image.root_plan(), mounts.mkdir("/etc"),
-                *etc_files(self.uid),
-                *mounts.box_mounts(uid=self.uid, tmp_bytes=spec.tmp_bytes, tmp_inodes=spec.tmp_inodes)]
-        tokens = ["prep", "root", staging, "hostname", "box", "workdir", mounts.WORKDIR,
-                  "hidepid", "2", "seccomp", seccomp.policy_bpf().hex()]
+        plan = [
+            *spec.image.root_plan(),
+            mounts.mkdir("/etc"),
+            *etc_files(self.uid),
+            *mounts.box_mounts(uid=self.uid, tmp_bytes=spec.tmp_bytes, tmp_inodes=spec.tmp_inodes),
+        ]
+        tokens = [
+            "prep",
+            "root",
+            staging,
+            "hostname",
+            "box",
+            "workdir",
+            mounts.WORKDIR,
+            "hidepid",
+            "2",
+            "seccomp",
+            seccomp.policy_bpf().hex(),
+        ]
         for procs in self.cgroup.procs:
             tokens += ["cgroup", procs]
         for op in plan:
@@ -223,12 +239,26 @@ class Box:
             os.close(err_w)
         # listed after GO, so the program does not wait for it; unlisted once nothing of it is left
         board = registry.Registry()
-        if board.add_run(self.id, image=self.spec.image.name, argv=list(argv), init_pid=self.init_pid,
-                         cgroup=cg, cpu_baseline_ns=baseline, uid=self.uid):
+        if board.add_run(
+            self.id,
+            image=self.spec.image.name,
+            argv=list(argv),
+            init_pid=self.init_pid,
+            cgroup=cg,
+            cpu_baseline_ns=baseline,
+            uid=self.uid,
+        ):
             self._registry = board
         try:
-            clock = _Clock(cg, cpu_fd, baseline, t0, cpu_limit_ns=limits.cpu_time_ms * 1_000_000,
-                           wall_deadline=t0 + limits.wall_time_ms / 1000, ncpus=ncpus)
+            clock = _Clock(
+                cg,
+                cpu_fd,
+                baseline,
+                t0,
+                cpu_limit_ns=limits.cpu_time_ms * 1_000_000,
+                wall_deadline=t0 + limits.wall_time_ms / 1000,
+                ncpus=ncpus,
+            )
             capture = _Capture(out_r, err_r, limits)
             try:
                 result = self._watch(limits, clock, capture, argv[0])
@@ -304,8 +334,15 @@ class Box:
             self._kill()
             self._fail(tokens, fds)
 
-    def _facts(self, limits: Limits, clock: _Clock, capture: _Capture, heard: _Heard,
-               killed: KillReason | None, command: str) -> RunResult:
+    def _facts(
+        self,
+        limits: Limits,
+        clock: _Clock,
+        capture: _Capture,
+        heard: _Heard,
+        killed: KillReason | None,
+        command: str,
+    ) -> RunResult:
         """The run is over: its figures from the cgroup, and what they mean (_judge_facts)."""
         wall_ms = (time.monotonic() - clock.t0) * 1000
         cpu_ns = clock.cpu_ns()
@@ -321,12 +358,21 @@ class Box:
             if self._operator_action() is None:
                 raise SandboxError("the box ended without reporting how its program exited")
             killed = KillReason.OPERATOR  # `judge kill` (or `judge stop` after its grace) SIGKILLed init
-        return _judge_facts(limits, RunFacts(
-            killed=killed, exit=None if heard.exit is None else ExitReport.parse(heard.exit),
-            cpu_ms=cpu_ns / 1e6, wall_ms=wall_ms, memory_peak=peak, oom_kills=ooms,
-            stdout=capture.output(capture.out_r), stderr=capture.output(capture.err_r),
-            stdout_over=capture.over.get(capture.out_r, False), stderr_over=capture.over[capture.err_r],
-        ))
+        return _judge_facts(
+            limits,
+            RunFacts(
+                killed=killed,
+                exit=None if heard.exit is None else ExitReport.parse(heard.exit),
+                cpu_ms=cpu_ns / 1e6,
+                wall_ms=wall_ms,
+                memory_peak=peak,
+                oom_kills=ooms,
+                stdout=capture.output(capture.out_r),
+                stderr=capture.output(capture.err_r),
+                stdout_over=capture.over.get(capture.out_r, False),
+                stderr_over=capture.over[capture.err_r],
+            ),
+        )
 
     def processes(self) -> set[int]:
         """Host pids of the box's processes, init included; empty once the box is over."""
@@ -453,7 +499,7 @@ def _stdin_fd(stdin: bytes | int | None) -> int:
     def write(fd: int) -> None:
         view = memoryview(stdin)
         while view:
-            view = view[os.write(fd, view):]
+            view = view[os.write(fd, view) :]
 
     return _sealed_copy(write)
 
@@ -487,8 +533,9 @@ def _copy_file(src: int, dst: int) -> None:
             offset += len(chunk)
 
 
-def _go_message(argv: Sequence[str], limits: Limits, *, env: Mapping[str, str], cwd: str,
-                uid: int) -> list[str]:
+def _go_message(
+    argv: Sequence[str], limits: Limits, *, env: Mapping[str, str], cwd: str, uid: int
+) -> list[str]:
     """GO: what init runs, where, as whom, with which environment and rlimits."""
     go = ["go", "cwd", cwd, "uid", str(uid), "gid", str(uid)]
     for a in argv:
@@ -598,7 +645,7 @@ class _Capture:
             buf += chunk
             return False
         self.over[fd] = True
-        buf += chunk[:max(room, 0)]
+        buf += chunk[: max(room, 0)]
         if not self.cap_kills:
             return False  # read on to the end, keeping nothing more
         self._sel.unregister(fd)
@@ -693,8 +740,16 @@ def _judge_facts(limits: Limits, facts: RunFacts) -> RunResult:
     else:
         status_, msg = RunStatus.OK, ""
     return RunResult(
-        status=status_, exit_code=exit_code, signal=sig, cpu_time_ms=round(facts.cpu_ms, 3),
-        wall_time_ms=round(facts.wall_ms, 3), memory_bytes=facts.memory_peak, stdout=facts.stdout,
-        stderr=facts.stderr, stdout_truncated=facts.stdout_over, stderr_truncated=facts.stderr_over,
-        message=msg, syscall=syscall,
+        status=status_,
+        exit_code=exit_code,
+        signal=sig,
+        cpu_time_ms=round(facts.cpu_ms, 3),
+        wall_time_ms=round(facts.wall_ms, 3),
+        memory_bytes=facts.memory_peak,
+        stdout=facts.stdout,
+        stderr=facts.stderr,
+        stdout_truncated=facts.stdout_over,
+        stderr_truncated=facts.stderr_over,
+        message=msg,
+        syscall=syscall,
     )

@@ -50,10 +50,21 @@ DEFAULT_MIRROR = "http://deb.debian.org/debian"
 DEFAULT_NPM_REGISTRY = "https://registry.npmjs.org"
 NPM_PACKAGE = re.compile(r"^(?:@[a-z0-9][a-z0-9._-]*/)?[a-z0-9][a-z0-9._-]*@[0-9][0-9A-Za-z.+-]*$")
 PACKAGE = re.compile(r"^[a-z0-9][a-z0-9+.:=~-]*$")
-APT_OPTIONS = ("-q", "-o", "Acquire::Check-Valid-Until=false", "-o", "APT::Sandbox::User=root",
-               "-o", "Dpkg::Use-Pty=0")
-CHROOT_ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "DEBIAN_FRONTEND": "noninteractive",
-              "LC_ALL": "C", "HOME": "/root"}
+APT_OPTIONS = (
+    "-q",
+    "-o",
+    "Acquire::Check-Valid-Until=false",
+    "-o",
+    "APT::Sandbox::User=root",
+    "-o",
+    "Dpkg::Use-Pty=0",
+)
+CHROOT_ENV = {
+    "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
+    "DEBIAN_FRONTEND": "noninteractive",
+    "LC_ALL": "C",
+    "HOME": "/root",
+}
 Progress = Callable[[str], None]
 
 
@@ -99,8 +110,9 @@ class Npm:
         if not NPM_PACKAGE.match(self.package):
             raise StoreError(f"not an npm package at an exact version (name@1.2.3): {self.package!r}")
         if not self.integrity.startswith("sha512-"):
-            raise StoreError(f"{self.package}: integrity must be npm's sha512-... form, "
-                             f"not {self.integrity!r}")
+            raise StoreError(
+                f"{self.package}: integrity must be npm's sha512-... form, not {self.integrity!r}"
+            )
         parts = self.into.split("/")
         if not self.into.startswith("/") or any(p in ("", ".", "..") for p in parts[1:]):
             raise StoreError(f"{self.package}: `into` must be a plain absolute path, not {self.into!r}")
@@ -140,8 +152,12 @@ def build_layer(store: ImageStore, step: Step, below: list[str], progress: Progr
         raise StoreError("a debootstrap layer must be the bottom one")
     if isinstance(step, Apt | Npm) and not below:
         raise StoreError("packages need a layer to install over (a debootstrap one)")
-    info = {"source": "build", "step": step.definition(), "parent": below[-1] if below else None,
-            "description": step.describe()}
+    info = {
+        "source": "build",
+        "step": step.definition(),
+        "parent": below[-1] if below else None,
+        "description": step.describe(),
+    }
     with store.new_layer(digest, info) as tree:
         log = os.path.join(os.path.dirname(tree), "build.log")
         if isinstance(step, Debootstrap):
@@ -161,8 +177,23 @@ def _debootstrap(store: ImageStore, step: Debootstrap, tree: str, log: str, prog
     os.makedirs(cache, exist_ok=True)
     # in a mount namespace of its own: whatever debootstrap mounts in the tree (/proc, /sys)
     # goes with it, even if it is interrupted, so removing an unfinished tree never meets a mount
-    _run("debootstrap", [_unshare(), "--mount", "--propagation", "private", tool, f"--variant={step.variant}",
-          f"--cache-dir={cache}", step.suite, tree, mirror()], log, progress)
+    _run(
+        "debootstrap",
+        [
+            _unshare(),
+            "--mount",
+            "--propagation",
+            "private",
+            tool,
+            f"--variant={step.variant}",
+            f"--cache-dir={cache}",
+            step.suite,
+            tree,
+            mirror(),
+        ],
+        log,
+        progress,
+    )
     for rel in ("var/lib/apt/lists", "var/cache/apt/archives"):
         _empty(os.path.join(tree, rel), keep=("lock", "partial"))
 
@@ -191,8 +222,12 @@ def _apt(store: ImageStore, step: Apt, below: list[str], tree: str, log: str, pr
     env = {
         **CHROOT_ENV,
         "LOWERS": ":".join(store.layer_path(d) for d in reversed(below)),
-        "UPPER": tree, "WORK": work, "ROOT": root, "CACHE": cache,
-        "APT_OPTIONS": " ".join(APT_OPTIONS), "PACKAGES": " ".join(step.packages),
+        "UPPER": tree,
+        "WORK": work,
+        "ROOT": root,
+        "CACHE": cache,
+        "APT_OPTIONS": " ".join(APT_OPTIONS),
+        "PACKAGES": " ".join(step.packages),
     }
     argv = [_unshare(), "--mount", "--pid", "--fork", "--propagation", "private", "/bin/sh", "-c", SCRIPT]
     _run("apt-get", argv, log, progress, env=env)
@@ -219,8 +254,10 @@ def _npm(store: ImageStore, step: Npm, tree: str, progress: Progress) -> None:
             raise BuildFailed(f"cannot fetch {url}: {e}") from e
         if not _integrity_ok(part, step.integrity):
             os.unlink(part)
-            raise BuildFailed(f"{url} does not match the integrity {step.integrity[:24]}... written in its "
-                              "definition; nothing was unpacked")
+            raise BuildFailed(
+                f"{url} does not match the integrity {step.integrity[:24]}... written in its "
+                "definition; nothing was unpacked"
+            )
         os.replace(part, path)
     dest = os.path.join(tree, step.into.lstrip("/"))
     os.makedirs(os.path.dirname(dest), mode=0o755, exist_ok=True)
@@ -230,15 +267,18 @@ def _npm(store: ImageStore, step: Npm, tree: str, progress: Progress) -> None:
             try:  # refuses absolute names, `..`, links out, devices
                 tar.extractall(unpack, filter="data")
             except (tarfile.TarError, OSError) as e:
-                raise BuildFailed(f"{step.package}: cannot unpack its tarball ({e}); "
-                                  "nothing was unpacked") from e
+                raise BuildFailed(
+                    f"{step.package}: cannot unpack its tarball ({e}); nothing was unpacked"
+                ) from e
         else:  # Python before 3.11.4 (Debian 12 has 3.11.2): the same refusals, by hand
             members = tar.getmembers()
             for m in members:
                 parts = m.name.split("/")
                 if not (m.isfile() or m.isdir()) or m.name.startswith("/") or ".." in parts:
-                    raise BuildFailed(f"{step.package}: the tarball's entry {m.name!r} is not a plain "
-                                      "file or folder inside it; nothing was unpacked")
+                    raise BuildFailed(
+                        f"{step.package}: the tarball's entry {m.name!r} is not a plain "
+                        "file or folder inside it; nothing was unpacked"
+                    )
                 m.mode = (m.mode & 0o755) | (0o644 if m.isfile() else 0o755)  # no setuid, no 0700
             tar.extractall(unpack, members)
     top = os.listdir(unpack)
@@ -273,8 +313,12 @@ def _run(what: str, argv: list[str], log: str, progress: Progress, env: dict[str
     tail: collections.deque[str] = collections.deque(maxlen=25)
     env = env if env is not None else dict(CHROOT_ENV)
     pipe = subprocess.PIPE
-    with open(log, "ab") as logf, subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=pipe, stderr=subprocess.STDOUT, env=env) as proc:
+    with (
+        open(log, "ab") as logf,
+        subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=pipe, stderr=subprocess.STDOUT, env=env
+        ) as proc,
+    ):
         assert proc.stdout is not None
         for raw in proc.stdout:
             logf.write(raw)
@@ -284,8 +328,7 @@ def _run(what: str, argv: list[str], log: str, progress: Progress, env: dict[str
                 progress(line)
         code = proc.wait()
     if code != 0:
-        raise BuildFailed(f"{what} failed (exit {code}); its last lines:\n"
-                          + "\n".join(tail))
+        raise BuildFailed(f"{what} failed (exit {code}); its last lines:\n" + "\n".join(tail))
 
 
 def _empty(directory: str, keep: tuple[str, ...]) -> None:

@@ -120,8 +120,9 @@ class BoxCgroup(ABC):
     has_swap_file: bool = False  # v1 memory.memsw.limit_in_bytes / v2 memory.swap.max exists
 
     @staticmethod
-    def of(version: int, dirs: tuple[Path, ...], memory: Path, pids: Path, cpu: Path,
-           cpuset: Path | None) -> BoxCgroup:
+    def of(
+        version: int, dirs: tuple[Path, ...], memory: Path, pids: Path, cpu: Path, cpuset: Path | None
+    ) -> BoxCgroup:
         """The box cgroup of a recorded version (registry entries); ValueError for an unknown one."""
         kind = BOX_CGROUPS.get(version)
         if kind is None:
@@ -222,8 +223,9 @@ class CgroupV1(BoxCgroup):
     """One directory per controller (memory, pids, cpuacct, cpuset); counters that reset."""
 
     version: ClassVar[int] = 1
-    files: ClassVar[Figures] = Figures("cpuacct.usage", "memory.max_usage_in_bytes", "memory.usage_in_bytes",
-                                       "memory.oom_control")
+    files: ClassVar[Figures] = Figures(
+        "cpuacct.usage", "memory.max_usage_in_bytes", "memory.usage_in_bytes", "memory.oom_control"
+    )
 
     @classmethod
     def make(cls, bases: dict[str, Path], name: str) -> CgroupV1:

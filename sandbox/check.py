@@ -32,8 +32,12 @@ class Check:
 
 def _root() -> Check:
     ok = os.geteuid() == 0
-    return Check("root", ok, "running as root" if ok else f"running as uid {os.geteuid()}",
-                 "run the judge's workers as root (or with a delegated cgroup subtree and CAP_SYS_ADMIN)")
+    return Check(
+        "root",
+        ok,
+        "running as root" if ok else f"running as uid {os.geteuid()}",
+        "run the judge's workers as root (or with a delegated cgroup subtree and CAP_SYS_ADMIN)",
+    )
 
 
 def _kernel() -> Check:
@@ -43,8 +47,12 @@ def _kernel() -> Check:
     except ValueError:
         return Check("kernel", False, f"cannot read the version of {release}")
     ok = (major, minor) >= (5, 9)
-    return Check("kernel", ok, f"Linux {release}" + ("" if ok else ", older than 5.9"),
-                 "boxes need Linux 5.9 or newer (pidfd, openat2, seccomp user notification)")
+    return Check(
+        "kernel",
+        ok,
+        f"Linux {release}" + ("" if ok else ", older than 5.9"),
+        "boxes need Linux 5.9 or newer (pidfd, openat2, seccomp user notification)",
+    )
 
 
 def _delegation() -> Check:
@@ -55,8 +63,12 @@ def _delegation() -> Check:
     except Exception as e:  # the message is the point
         return Check("delegation", False, str(e), "see the message above")
     if d.how == "missing":
-        return Check("delegation", False, f"no delegated cgroup v2 subtree: {d.detail}",
-                     "run as root (the judge then obtains one), or in a unit with Delegate=yes")
+        return Check(
+            "delegation",
+            False,
+            f"no delegated cgroup v2 subtree: {d.detail}",
+            "run as root (the judge then obtains one), or in a unit with Delegate=yes",
+        )
     if d.how in ("given", "v1", "laid-out"):
         return Check("delegation", True, d.detail)
     return Check("delegation", True, f"{d.how} {d.path}: {d.detail}")
@@ -89,8 +101,12 @@ def _seccomp() -> Check:
 
         n = len(policy_bpf()) // 8
     except Exception as e:
-        return Check("seccomp", False, f"cannot build the filter: {e}",
-                     "apt-get install libseccomp2 && pip install pyseccomp")
+        return Check(
+            "seccomp",
+            False,
+            f"cannot build the filter: {e}",
+            "apt-get install libseccomp2 && pip install pyseccomp",
+        )
     return Check("seccomp", True, f"default policy compiles to {n} BPF instructions")
 
 
@@ -116,8 +132,12 @@ def _box() -> Check:
     except Exception as e:
         return Check("box", False, f"a box running /bin/true failed: {e}")
     ok = result.status == "OK"
-    return Check("box", ok, f"/bin/true in a fresh box: {result.status}, "
-                 f"{result.wall_time_ms:.1f} ms wall, {result.memory_bytes} bytes peak")
+    return Check(
+        "box",
+        ok,
+        f"/bin/true in a fresh box: {result.status}, "
+        f"{result.wall_time_ms:.1f} ms wall, {result.memory_bytes} bytes peak",
+    )
 
 
 def _box_uids() -> Check:
@@ -136,8 +156,13 @@ def _box_uids() -> Check:
         pass
     span = f"{first}-{first + count - 1}"
     if taken:
-        return Check("box uids", False, f"accounts of this host use box uids {span}: {', '.join(taken)}",
-                     "move them, or set SANDBOX_FIRST_UID to a free range", required=False)
+        return Check(
+            "box uids",
+            False,
+            f"accounts of this host use box uids {span}: {', '.join(taken)}",
+            "move them, or set SANDBOX_FIRST_UID to a free range",
+            required=False,
+        )
     return Check("box uids", True, f"{span}, no account of this host uses one", required=False)
 
 
@@ -149,9 +174,13 @@ def _socket_accounting() -> Check:
     except OSError:
         off = False
     if off:
-        return Check("socket accounting", False, "booted with cgroup.memory=nosocket: on cgroup v2 a box's "
-                     "UDP buffers count against no limit", "boot without cgroup.memory=nosocket",
-                     required=False)
+        return Check(
+            "socket accounting",
+            False,
+            "booted with cgroup.memory=nosocket: on cgroup v2 a box's UDP buffers count against no limit",
+            "boot without cgroup.memory=nosocket",
+            required=False,
+        )
     return Check("socket accounting", True, "socket buffers are charged to boxes' cgroups", required=False)
 
 

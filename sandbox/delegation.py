@@ -124,8 +124,13 @@ def systemd_delegated(cgroup: Path) -> bool:
     if not unit.endswith((".service", ".scope")):
         return False
     try:
-        done = subprocess.run(["systemctl", "show", "--property=Delegate", "--value", unit],
-                              capture_output=True, text=True, timeout=30, check=False)
+        done = subprocess.run(
+            ["systemctl", "show", "--property=Delegate", "--value", unit],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
     except (OSError, subprocess.SubprocessError):
         return False
     return done.stdout.strip() == "yes"
@@ -192,11 +197,33 @@ def systemd_scope(pid: int) -> str:
     if busctl is None:
         raise FileNotFoundError("busctl")
     unit = f"judge-{pid}.scope"
-    args = [busctl, "call", "--quiet", "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-            "org.freedesktop.systemd1.Manager", "StartTransientUnit", "ssa(sv)a(sa(sv))", unit, "fail",
-            "4", "PIDs", "au", "1", str(pid), "Delegate", "b", "true",
-            "CollectMode", "s", "inactive-or-failed",
-            "Description", "s", f"judge: boxes of process {pid}", "0"]
+    args = [
+        busctl,
+        "call",
+        "--quiet",
+        "org.freedesktop.systemd1",
+        "/org/freedesktop/systemd1",
+        "org.freedesktop.systemd1.Manager",
+        "StartTransientUnit",
+        "ssa(sv)a(sa(sv))",
+        unit,
+        "fail",
+        "4",
+        "PIDs",
+        "au",
+        "1",
+        str(pid),
+        "Delegate",
+        "b",
+        "true",
+        "CollectMode",
+        "s",
+        "inactive-or-failed",
+        "Description",
+        "s",
+        f"judge: boxes of process {pid}",
+        "0",
+    ]
     done = subprocess.run(args, capture_output=True, text=True, timeout=60, check=False)
     if done.returncode != 0:
         raise OSError(f"busctl StartTransientUnit: {done.stderr.strip() or done.returncode}")
@@ -253,14 +280,17 @@ def _decide(*, reexec: bool, announce: bool) -> Delegation:
     p = plan(mount, own, systemd=systemd, delegated=systemd_delegated)
     if p.action == "none" and not p.missing:
         if was is not None:  # this command re-ran itself under systemd-run: say so, once
-            line = (f"cgroup v2: {was} lacked a delegated subtree; re-ran this command in the transient "
-                    f"systemd scope {p.start} (systemd-run --scope -p Delegate=yes)")
+            line = (
+                f"cgroup v2: {was} lacked a delegated subtree; re-ran this command in the transient "
+                f"systemd scope {p.start} (systemd-run --scope -p Delegate=yes)"
+            )
             if announce:
                 _announce(line)
             return Delegation("systemd-scope", p.start, line)
         inherited = os.environ.get(ENV)
-        detail = (f"given: {p.start} has {', '.join(NEEDED)}"
-                  + (f" (obtained by a parent judge process: {inherited})" if inherited else ""))
+        detail = f"given: {p.start} has {', '.join(NEEDED)}" + (
+            f" (obtained by a parent judge process: {inherited})" if inherited else ""
+        )
         return Delegation("given", p.start, detail)
     if p.action == "none" or os.geteuid() != 0 or was is not None:
         lacks = ", ".join(p.missing) or "a subtree of its own"
@@ -276,15 +306,19 @@ def _decide(*, reexec: bool, announce: bool) -> Delegation:
             if reexec and shutil.which(SYSTEMD_RUN[0]):
                 _reexec_under_systemd_run()  # does not return
             return Delegation("missing", p.start, f"{why}; systemd gave no scope: {e}")
-        line = (f"cgroup v2: {why}; moved this process into the transient systemd scope {path} "
-                "(Delegate=yes), where its boxes' cgroups go")
+        line = (
+            f"cgroup v2: {why}; moved this process into the transient systemd scope {path} "
+            "(Delegate=yes), where its boxes' cgroups go"
+        )
         if announce:
             _announce(line)
         return Delegation("systemd-scope", path, line)
     mine = root_subtree(mount, os.getpid())
     path = "/" + str(mine.relative_to(mount))
-    line = (f"cgroup v2: {why} and no manager runs this host; enabled {', '.join(NEEDED)} from the "
-            f"root cgroup down and moved this process into its own subtree {path}")
+    line = (
+        f"cgroup v2: {why} and no manager runs this host; enabled {', '.join(NEEDED)} from the "
+        f"root cgroup down and moved this process into its own subtree {path}"
+    )
     if announce:
         _announce(line)
     return Delegation("root-subtree", path, line)

@@ -83,7 +83,7 @@ def write_file(dirfd: int, rel: str, data: bytes, mode: int = 0o644, *, dir_owne
     try:
         view = memoryview(data)
         while view:
-            view = view[os.write(fd, view):]
+            view = view[os.write(fd, view) :]
         os.fchmod(fd, mode)
     finally:
         os.close(fd)
@@ -119,8 +119,9 @@ def read_file(dirfd: int, rel: str, max_bytes: int) -> bytes:
         os.close(fd)
 
 
-def list_files(dirfd: int, *, recursive: bool = False, max_entries: int = 10_000,
-               max_depth: int = MAX_DEPTH) -> list[str]:
+def list_files(
+    dirfd: int, *, recursive: bool = False, max_entries: int = 10_000, max_depth: int = MAX_DEPTH
+) -> list[str]:
     """Names in the box's working directory, for error messages and collection.
 
     With `recursive`, the regular files of the whole tree as relative paths ("x/y/A.class"),
@@ -159,8 +160,10 @@ def _walk(top: int, max_entries: int, max_depth: int) -> list[str]:
                         raise FileRefused(f"more than {max_entries} files in the box's working directory")
                     if entry.is_dir(follow_symlinks=False):
                         if depth + 1 > max_depth:
-                            raise FileRefused(f"directories nested more than {max_depth} deep in the "
-                                              f"box's working directory ({rel}{entry.name}/...)")
+                            raise FileRefused(
+                                f"directories nested more than {max_depth} deep in the "
+                                f"box's working directory ({rel}{entry.name}/...)"
+                            )
                         stack.append((f"{rel}{entry.name}/", depth + 1))
                     elif entry.is_file(follow_symlinks=False):
                         out.append(rel + entry.name)

@@ -112,8 +112,7 @@ def _build(target: Path) -> None:
     cc = compiler()
     if cc is None:
         raise HostSetupError(
-            "no C compiler to build the sandbox helper boxinit. "
-            "Install one: apt-get install gcc libc6-dev"
+            "no C compiler to build the sandbox helper boxinit. Install one: apt-get install gcc libc6-dev"
         )
     problem = _compile([cc], target)
     if problem is not None:

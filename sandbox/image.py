@@ -22,9 +22,24 @@ from .mounts import Op
 # What compilers and runtimes read from /etc: the dynamic loader's cache, the alternatives
 # links behind /usr/bin/java and cc, the JVM's configuration, the time zone.
 ETC_ALLOW = (
-    "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "java-17-openjdk",
-    "java-21-openjdk", "localtime", "timezone", "mime.types", "fpc.cfg", "fpc-3.2.2.cfg",
-    "ssl/openssl.cnf", "os-release", "debian_version", "profile", "mono", "php", "ghc",
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "alternatives",
+    "java-17-openjdk",
+    "java-21-openjdk",
+    "localtime",
+    "timezone",
+    "mime.types",
+    "fpc.cfg",
+    "fpc-3.2.2.cfg",
+    "ssl/openssl.cnf",
+    "os-release",
+    "debian_version",
+    "profile",
+    "mono",
+    "php",
+    "ghc",
 )
 TOP_LEVEL = ("usr", "bin", "lib", "lib32", "lib64", "libx32", "sbin", "opt/pypy3")
 
@@ -53,7 +68,7 @@ class Image(Protocol):
 
     @property
     def env(self) -> tuple[str, ...]:
-        """"NAME=value" the image asks for (an imported image's Env), over the sandbox's defaults."""
+        """ "NAME=value" the image asks for (an imported image's Env), over the sandbox's defaults."""
         ...
 
     def root_plan(self) -> list[Op]:
@@ -64,8 +79,9 @@ class Image(Protocol):
 def etc_files(uid: int) -> list[Op]:
     """The generated /etc of every box: one user, one host name, files only."""
     return [
-        mounts.file("/etc/passwd",
-                    f"root:x:0:0:root:/:/bin/false\n{BOX_USER}:x:{uid}:{uid}:box:/box:/bin/sh\n"),
+        mounts.file(
+            "/etc/passwd", f"root:x:0:0:root:/:/bin/false\n{BOX_USER}:x:{uid}:{uid}:box:/box:/bin/sh\n"
+        ),
         mounts.file("/etc/group", f"root:x:0:\n{BOX_USER}:x:{uid}:\n"),
         mounts.file("/etc/hosts", "127.0.0.1 localhost box\n::1 localhost\n"),
         mounts.file("/etc/hostname", "box\n"),
@@ -113,8 +129,7 @@ class HostImage:
     def _entry(self, rel: str) -> list[Op]:
         host = self._host(rel)
         dst = "/" + rel
-        parents = [mounts.mkdir("/" + "/".join(rel.split("/")[: i + 1]))
-                   for i in range(rel.count("/"))]
+        parents = [mounts.mkdir("/" + "/".join(rel.split("/")[: i + 1])) for i in range(rel.count("/"))]
         if os.path.islink(host):
             return [*parents, mounts.symlink(os.readlink(host), dst)]
         if os.path.isdir(host):

@@ -52,7 +52,7 @@ from typing import IO, Protocol
 
 from .errors import SandboxError
 
-MAX_LAYER_BYTES = 64 << 30       # uncompressed stream of one layer
+MAX_LAYER_BYTES = 64 << 30  # uncompressed stream of one layer
 _CHUNK = 1 << 20
 _GZIP_MAGIC = b"\x1f\x8b"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -61,7 +61,7 @@ _WHITEOUT = ".wh."
 _OPAQUE = ".wh..wh..opq"
 _AUFS_META = ".wh..wh."
 _DIR_OPEN = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-_MAX_ID = 2**32 - 2              # (uid_t)-1 means "unchanged" to chown
+_MAX_ID = 2**32 - 2  # (uid_t)-1 means "unchanged" to chown
 
 
 class ImportRefused(SandboxError):
@@ -73,6 +73,7 @@ class _Readable(Protocol):
 
 
 # ---- the layer stream -----------------------------------------------------------------------
+
 
 class _Digesting:
     """The uncompressed layer stream, hashed and counted as tarfile reads it."""
@@ -118,8 +119,10 @@ def _uncompressed(raw: IO[bytes], cap: int, where: str) -> _Digesting:
     head = raw.read(4)
     raw.seek(0)
     if head == _ZSTD_MAGIC:
-        raise ImportRefused(f"{where}: layer is zstd-compressed (media type {_ZSTD_TYPE}); zstd layers"
-                            " are not supported, re-export the image with gzip compression")
+        raise ImportRefused(
+            f"{where}: layer is zstd-compressed (media type {_ZSTD_TYPE}); zstd layers"
+            " are not supported, re-export the image with gzip compression"
+        )
     src: _Readable = gzip.GzipFile(fileobj=raw, mode="rb") if head[:2] == _GZIP_MAGIC else raw
     return _Digesting(src, cap, where)
 
@@ -130,6 +133,7 @@ def layer_digest(raw: IO[bytes], where: str) -> str:
 
 
 # ---- unpacking ------------------------------------------------------------------------------
+
 
 def _parts(name: str) -> tuple[str, ...]:
     """A layer entry's path as components; raises ValueError with the reason when refused."""
@@ -208,8 +212,11 @@ class _Unpacker:
                 except OSError as e:
                     if e.errno not in (errno.ELOOP, errno.ENOTDIR):
                         raise
-                    raise self.refused(name, f"{'/'.join(parts[:i + 1])} is a symlink or a file, not a"
-                                             " directory: refusing to write through it") from e
+                    raise self.refused(
+                        name,
+                        f"{'/'.join(parts[: i + 1])} is a symlink or a file, not a"
+                        " directory: refusing to write through it",
+                    ) from e
                 os.close(fd)
                 fd = nxt
             return fd
@@ -272,7 +279,7 @@ class _Unpacker:
             return
         if base.startswith(_AUFS_META):
             return
-        hidden = base[len(_WHITEOUT):]
+        hidden = base[len(_WHITEOUT) :]
         if hidden in ("", ".", ".."):
             raise ValueError("whiteout of nothing")
         parent = self.walk(parts[:-1], name)
@@ -294,15 +301,16 @@ class _Unpacker:
 
     def file(self, parent: int, base: str, info: tarfile.TarInfo, tar: tarfile.TarFile) -> None:
         _clear(parent, base)
-        fd = os.open(base, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
-                     dir_fd=parent)
+        fd = os.open(
+            base, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=parent
+        )
         try:
             src = tar.extractfile(info)
             assert src is not None
             while chunk := src.read(_CHUNK):
                 view = memoryview(chunk)
                 while view:
-                    view = view[os.write(fd, view):]
+                    view = view[os.write(fd, view) :]
                 self.written += len(chunk)
             self.meta(info, fd=fd)
             t = _mtime_ns(info)
@@ -338,7 +346,7 @@ class _Unpacker:
         """Owner and mode of a file or directory; chown first, since it would clear setuid anyway."""
         uid, gid = _ids(info)
         os.fchown(fd, uid, gid)
-        os.fchmod(fd, info.mode & 0o1777)   # no setuid, no setgid
+        os.fchmod(fd, info.mode & 0o1777)  # no setuid, no setgid
 
     def set_dir_times(self) -> None:
         """Directory mtimes, last: making a child changes its directory's mtime."""
@@ -362,7 +370,7 @@ def _clear(parent: int, name: str, *, keep_dir: bool = False) -> bool:
     if stat.S_ISDIR(st.st_mode):
         if keep_dir:
             return True
-        shutil.rmtree(name, dir_fd=parent)   # fd-based: never follows a symlink inside the tree
+        shutil.rmtree(name, dir_fd=parent)  # fd-based: never follows a symlink inside the tree
     else:
         os.unlink(name, dir_fd=parent)
     return False

@@ -35,8 +35,17 @@ class Limits:
     tmp_inodes: int = 4096
 
     def __post_init__(self) -> None:
-        for name in ("cpu_time_ms", "wall_time_ms", "memory_bytes", "output_bytes",
-                     "file_size_bytes", "processes", "open_files", "tmp_bytes", "tmp_inodes"):
+        for name in (
+            "cpu_time_ms",
+            "wall_time_ms",
+            "memory_bytes",
+            "output_bytes",
+            "file_size_bytes",
+            "processes",
+            "open_files",
+            "tmp_bytes",
+            "tmp_inodes",
+        ):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ValueError(f"Limits.{name} must be a positive integer, not {value!r}")

@@ -24,8 +24,12 @@ MS_NOSYMFOLLOW = 0x100
 RO = MS_RDONLY | MS_NOSUID | MS_NODEV
 
 DEVICES = ("null", "zero", "full", "random", "urandom")
-DEV_LINKS = {"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0", "stdout": "/proc/self/fd/1",
-             "stderr": "/proc/self/fd/2"}
+DEV_LINKS = {
+    "fd": "/proc/self/fd",
+    "stdin": "/proc/self/fd/0",
+    "stdout": "/proc/self/fd/1",
+    "stderr": "/proc/self/fd/2",
+}
 WORKDIR = "/box"
 
 
@@ -104,9 +108,7 @@ def box_mounts(*, uid: int, tmp_bytes: int, tmp_inodes: int) -> list[Op]:
         ops.append(symlink(target, f"/dev/{name}"))
     ops.append(mkdir("/dev/shm", 0o1777))
     ops.append(remount("/dev", MS_RDONLY | MS_NOSUID | MS_NOEXEC))
-    ops.append(tmpfs("/dev/shm", size=tmp_bytes, inodes=tmp_inodes, mode=0o1777,
-                     flags=scratch | MS_NOEXEC))
+    ops.append(tmpfs("/dev/shm", size=tmp_bytes, inodes=tmp_inodes, mode=0o1777, flags=scratch | MS_NOEXEC))
     ops.append(tmpfs("/tmp", size=tmp_bytes, inodes=tmp_inodes, mode=0o1777, flags=scratch))
-    ops.append(tmpfs(WORKDIR, size=tmp_bytes, inodes=tmp_inodes, mode=0o755, flags=scratch,
-                     owner=uid))
+    ops.append(tmpfs(WORKDIR, size=tmp_bytes, inodes=tmp_inodes, mode=0o755, flags=scratch, owner=uid))
     return ops

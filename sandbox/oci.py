@@ -46,25 +46,31 @@ from .layer_tar import MAX_LAYER_BYTES as MAX_LAYER_BYTES
 from .layer_tar import ImportRefused as ImportRefused
 from .layer_tar import layer_digest, unpack
 
-MAX_JSON_BYTES = 16 << 20        # manifest, index or config document
+MAX_JSON_BYTES = 16 << 20  # manifest, index or config document
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
-_INDEX_TYPES = frozenset({
-    "application/vnd.oci.image.index.v1+json",
-    "application/vnd.docker.distribution.manifest.list.v2+json",
-})
-_MANIFEST_TYPES = frozenset({
-    "application/vnd.oci.image.manifest.v1+json",
-    "application/vnd.docker.distribution.manifest.v2+json",
-})
-_LAYER_TYPES = frozenset({
-    "application/vnd.oci.image.layer.v1.tar",
-    "application/vnd.oci.image.layer.v1.tar+gzip",
-    "application/vnd.oci.image.layer.nondistributable.v1.tar",
-    "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
-    "application/vnd.docker.image.rootfs.diff.tar",
-    "application/vnd.docker.image.rootfs.diff.tar.gzip",
-    "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
-})
+_INDEX_TYPES = frozenset(
+    {
+        "application/vnd.oci.image.index.v1+json",
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+    }
+)
+_MANIFEST_TYPES = frozenset(
+    {
+        "application/vnd.oci.image.manifest.v1+json",
+        "application/vnd.docker.distribution.manifest.v2+json",
+    }
+)
+_LAYER_TYPES = frozenset(
+    {
+        "application/vnd.oci.image.layer.v1.tar",
+        "application/vnd.oci.image.layer.v1.tar+gzip",
+        "application/vnd.oci.image.layer.nondistributable.v1.tar",
+        "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+        "application/vnd.docker.image.rootfs.diff.tar",
+        "application/vnd.docker.image.rootfs.diff.tar.gzip",
+        "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+    }
+)
 _PLATFORM = "linux/amd64"
 
 
@@ -72,8 +78,8 @@ _PLATFORM = "linux/amd64"
 class ArchiveLayer:
     """One layer blob of the archive."""
 
-    digest: str                  # "sha256:<hex>" of the uncompressed layer tar (the OCI diff_id)
-    member: str                  # path of the blob inside the archive, without a leading "./"
+    digest: str  # "sha256:<hex>" of the uncompressed layer tar (the OCI diff_id)
+    member: str  # path of the blob inside the archive, without a leading "./"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,13 +87,14 @@ class ArchiveImage:
     """What an archive holds: one image, its layers bottom first, and what a box needs to run it."""
 
     layers: tuple[ArchiveLayer, ...]
-    env: tuple[str, ...]         # config Env, "K=V"
-    cmd: tuple[str, ...]         # config Entrypoint + Cmd
-    workdir: str                 # config WorkingDir, or ""
-    tags: tuple[str, ...]        # RepoTags, or the index's image name annotations
+    env: tuple[str, ...]  # config Env, "K=V"
+    cmd: tuple[str, ...]  # config Entrypoint + Cmd
+    workdir: str  # config WorkingDir, or ""
+    tags: tuple[str, ...]  # RepoTags, or the index's image name annotations
 
 
 # ---- the archive ----------------------------------------------------------------------------
+
 
 def _key(name: str) -> str:
     """An archive member's name as a lookup key: "./blobs/x" and "blobs/x" are the same blob."""
@@ -145,7 +152,8 @@ def _open_archive(path: str) -> Iterator[_Archive]:
     except tarfile.TarError as e:
         raise ImportRefused(
             f"{path} is not a tar archive ({e}); make one with `docker save -o FILE IMAGE`"
-            " or by packing an OCI image layout with tar") from e
+            " or by packing an OCI image layout with tar"
+        ) from e
     except OSError as e:
         raise ImportRefused(f"cannot open image archive {path}: {e.strerror}") from e
     with tar:
@@ -161,6 +169,7 @@ def _sha256(data: bytes) -> str:
 
 
 # ---- JSON shapes ----------------------------------------------------------------------------
+
 
 def _obj(value: object, where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
@@ -195,7 +204,7 @@ def _digest(value: object, where: str) -> str:
 class _Manifest:
     config: str
     config_digest: str | None
-    layers: tuple[tuple[str, str | None], ...]   # member, media type (None in docker save)
+    layers: tuple[tuple[str, str | None], ...]  # member, media type (None in docker save)
     tags: tuple[str, ...]
 
 
@@ -204,8 +213,11 @@ def _docker_manifest(archive: _Archive) -> _Manifest:
     if not isinstance(doc, list) or not doc:
         raise archive.refused("manifest.json", "lists no image")
     if len(doc) != 1:
-        raise archive.refused("manifest.json", f"lists {len(doc)} images, but an archive must hold exactly"
-                                               " one; save a single image with `docker save -o FILE IMAGE`")
+        raise archive.refused(
+            "manifest.json",
+            f"lists {len(doc)} images, but an archive must hold exactly"
+            " one; save a single image with `docker save -o FILE IMAGE`",
+        )
     entry = _obj(doc[0], "manifest.json")
     config = _str(entry.get("Config"), "manifest.json Config")
     if not config:
@@ -213,9 +225,12 @@ def _docker_manifest(archive: _Archive) -> _Manifest:
     # Docker names the config by its digest: "<hex>.json" before 25, "blobs/sha256/<hex>" since.
     named = re.fullmatch(r"(?:blobs/sha256/)?([0-9a-f]{64})(?:\.json)?", _key(config))
     layers = _strs(entry.get("Layers"), "manifest.json Layers")
-    return _Manifest(config=_key(config), config_digest=f"sha256:{named.group(1)}" if named else None,
-                     layers=tuple((_key(layer), None) for layer in layers),
-                     tags=_strs(entry.get("RepoTags"), "manifest.json RepoTags"))
+    return _Manifest(
+        config=_key(config),
+        config_digest=f"sha256:{named.group(1)}" if named else None,
+        layers=tuple((_key(layer), None) for layer in layers),
+        tags=_strs(entry.get("RepoTags"), "manifest.json RepoTags"),
+    )
 
 
 def _blob(digest: str) -> str:
@@ -251,12 +266,16 @@ def _oci_manifest(archive: _Archive) -> _Manifest:
         raise archive.refused("index.json", "lists no image")
     variants = all(_platform(d) is not None and d.get("mediaType") in _MANIFEST_TYPES for d in top)
     if len(top) > 1 and not variants:
-        raise archive.refused("index.json", f"lists {len(top)} images, but an archive must hold exactly one;"
-                                            " export a single image")
+        raise archive.refused(
+            "index.json",
+            f"lists {len(top)} images, but an archive must hold exactly one; export a single image",
+        )
     desc = _pick(top, archive, "index.json")
     annotations = _obj(desc.get("annotations") or {}, "index.json annotations")
-    names = (_str(annotations.get(k), "index.json annotations")
-             for k in ("io.containerd.image.name", "org.opencontainers.image.ref.name"))
+    names = (
+        _str(annotations.get(k), "index.json annotations")
+        for k in ("io.containerd.image.name", "org.opencontainers.image.ref.name")
+    )
     tags = tuple(dict.fromkeys(n for n in names if n))
     for _ in range(4):  # an index may point at an index (skopeo, buildx); more depth is not an image
         digest = _digest(desc.get("digest"), "index.json descriptor")
@@ -270,11 +289,16 @@ def _oci_manifest(archive: _Archive) -> _Manifest:
         layers = []
         for layer in manifest.get("layers") or []:
             layer = _obj(layer, f"{where} layers")
-            layers.append((_blob(_digest(layer.get("digest"), f"{where} layers")),
-                           _str(layer.get("mediaType"), f"{where} layers")))
+            layers.append(
+                (
+                    _blob(_digest(layer.get("digest"), f"{where} layers")),
+                    _str(layer.get("mediaType"), f"{where} layers"),
+                )
+            )
         config_digest = _digest(config.get("digest"), f"{where} config")
-        return _Manifest(config=_blob(config_digest), config_digest=config_digest,
-                         layers=tuple(layers), tags=tags)
+        return _Manifest(
+            config=_blob(config_digest), config_digest=config_digest, layers=tuple(layers), tags=tags
+        )
     raise archive.refused("index.json", "indexes nested too deeply")
 
 
@@ -282,8 +306,11 @@ def _check_media_type(archive: _Archive, member: str, media_type: str | None) ->
     if media_type is None or media_type in _LAYER_TYPES:
         return
     if "zstd" in media_type:
-        raise archive.refused(member, f"layer is {media_type}; zstd layers are not supported,"
-                                      " rebuild or re-export the image with gzip compression")
+        raise archive.refused(
+            member,
+            f"layer is {media_type}; zstd layers are not supported,"
+            " rebuild or re-export the image with gzip compression",
+        )
     raise archive.refused(member, f"unsupported layer media type {media_type}")
 
 
@@ -298,20 +325,25 @@ def read_archive(path: str) -> ArchiveImage:
         elif "index.json" in archive.members:
             found = _oci_manifest(archive)
         else:
-            raise ImportRefused(f"{path} is a tar but neither a `docker save` archive (no manifest.json)"
-                                " nor an OCI image layout (no index.json)")
+            raise ImportRefused(
+                f"{path} is a tar but neither a `docker save` archive (no manifest.json)"
+                " nor an OCI image layout (no index.json)"
+            )
         config = _obj(archive.json(found.config, found.config_digest), found.config)
         run = _obj(config.get("config") or {}, f"{found.config} config")
         rootfs = _obj(config.get("rootfs") or {}, f"{found.config} rootfs")
-        diff_ids = [_digest(d, f"{found.config} rootfs.diff_ids")
-                    for d in _strs(rootfs.get("diff_ids"), f"{found.config} rootfs.diff_ids")]
+        diff_ids = [
+            _digest(d, f"{found.config} rootfs.diff_ids")
+            for d in _strs(rootfs.get("diff_ids"), f"{found.config} rootfs.diff_ids")
+        ]
         if diff_ids and len(diff_ids) != len(found.layers):
-            raise archive.refused(found.config,
-                                  f"lists {len(diff_ids)} diff_ids for {len(found.layers)} layers")
+            raise archive.refused(
+                found.config, f"lists {len(diff_ids)} diff_ids for {len(found.layers)} layers"
+            )
         layers = []
         for i, (member, media_type) in enumerate(found.layers):
             _check_media_type(archive, member, media_type)
-            with archive.open(member) as raw:   # also refuses a missing blob
+            with archive.open(member) as raw:  # also refuses a missing blob
                 digest = diff_ids[i] if diff_ids else layer_digest(raw, f"image archive {path}: {member}")
             layers.append(ArchiveLayer(digest=digest, member=member))
         return ArchiveImage(
@@ -343,8 +375,10 @@ def unpack_layer(archive_path: str, layer: ArchiveLayer, dest: str, max_bytes: i
         with _open_archive(archive_path) as archive, archive.open(layer.member) as raw:
             written, digest = unpack(raw, root, max_bytes, where)
         if digest != layer.digest:
-            raise ImportRefused(f"{where}: content has digest {digest}, but the image says {layer.digest};"
-                                " the archive is damaged or was altered")
+            raise ImportRefused(
+                f"{where}: content has digest {digest}, but the image says {layer.digest};"
+                " the archive is damaged or was altered"
+            )
         return written
     finally:
         os.close(root)

@@ -110,8 +110,11 @@ class Pool:
                     return
                 dirty, self._dirty = self._dirty, []
                 now = time.monotonic()
-                need = [self._specs[k] for k, t in self._wanted.items()
-                        if now - t < ACTIVE_FOR_S and len(self._ready.get(k, ())) < self.depth]
+                need = [
+                    self._specs[k]
+                    for k, t in self._wanted.items()
+                    if now - t < ACTIVE_FOR_S and len(self._ready.get(k, ())) < self.depth
+                ]
                 if not dirty and not need:
                     self._cond.wait(timeout=1.0)
                     continue

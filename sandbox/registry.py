@@ -102,13 +102,24 @@ class Entry:
     def to_json(self) -> dict[str, object]:
         cg = self.cgroup
         return {
-            "id": self.id, "image": self.image, "argv": list(self.argv), "started": self.started,
-            "keeper_pid": self.keeper_pid, "keeper_start": self.keeper_start,
-            "init_pid": self.init_pid, "init_start": self.init_start,
-            "cgroup": {"version": cg.version, "dirs": [str(d) for d in cg.dirs], "memory": str(cg.memory),
-                       "pids": str(cg.pids), "cpu": str(cg.cpu),
-                       "cpuset": None if cg.cpuset is None else str(cg.cpuset)},
-            "cpu_baseline_ns": self.cpu_baseline_ns, "uid": self.uid,
+            "id": self.id,
+            "image": self.image,
+            "argv": list(self.argv),
+            "started": self.started,
+            "keeper_pid": self.keeper_pid,
+            "keeper_start": self.keeper_start,
+            "init_pid": self.init_pid,
+            "init_start": self.init_start,
+            "cgroup": {
+                "version": cg.version,
+                "dirs": [str(d) for d in cg.dirs],
+                "memory": str(cg.memory),
+                "pids": str(cg.pids),
+                "cpu": str(cg.cpu),
+                "cpuset": None if cg.cpuset is None else str(cg.cpuset),
+            },
+            "cpu_baseline_ns": self.cpu_baseline_ns,
+            "uid": self.uid,
         }
 
     @classmethod
@@ -124,19 +135,30 @@ class Entry:
         uid = doc.get("uid")
         if uid is not None and (not isinstance(uid, int) or isinstance(uid, bool)):
             raise ValueError("registry entry field 'uid' is not int")
-        cgroup = BoxCgroup.of(_get(cg, "version", int), tuple(Path(str(d)) for d in dirs),
-                              Path(_get(cg, "memory", str)), Path(_get(cg, "pids", str)),
-                              Path(_get(cg, "cpu", str)), None if cpuset is None else Path(str(cpuset)))
+        cgroup = BoxCgroup.of(
+            _get(cg, "version", int),
+            tuple(Path(str(d)) for d in dirs),
+            Path(_get(cg, "memory", str)),
+            Path(_get(cg, "pids", str)),
+            Path(_get(cg, "cpu", str)),
+            None if cpuset is None else Path(str(cpuset)),
+        )
         for d in (*cgroup.dirs, cgroup.memory, cgroup.pids, cgroup.cpu):
             # stop signals every process of this cgroup: never one that is not a box's
             if d.parent.name != "judge" or not d.name.startswith("box-"):
                 raise ValueError(f"{d} is not a box's cgroup")
         return cls(
-            id=box_id, image=_get(doc, "image", str), argv=tuple(str(a) for a in argv),
+            id=box_id,
+            image=_get(doc, "image", str),
+            argv=tuple(str(a) for a in argv),
             started=_get(doc, "started", float),
-            keeper_pid=_get(doc, "keeper_pid", int), keeper_start=_get(doc, "keeper_start", int),
-            init_pid=_get(doc, "init_pid", int), init_start=_get(doc, "init_start", int),
-            cgroup=cgroup, cpu_baseline_ns=_get(doc, "cpu_baseline_ns", int), uid=uid,
+            keeper_pid=_get(doc, "keeper_pid", int),
+            keeper_start=_get(doc, "keeper_start", int),
+            init_pid=_get(doc, "init_pid", int),
+            init_start=_get(doc, "init_start", int),
+            cgroup=cgroup,
+            cpu_baseline_ns=_get(doc, "cpu_baseline_ns", int),
+            uid=uid,
         )
 
 
@@ -171,9 +193,15 @@ class RunningBox:
         """`judge ps --json`: seconds and bytes."""
         e = self.entry
         return {
-            "id": e.id, "image": e.image, "command": list(e.argv), "cpu_time": self.cpu_time_ns / 1e9,
-            "memory": self.memory_bytes, "started": e.started, "age": self.age_s(now),
-            "keeper_pid": e.keeper_pid, "uid": e.uid,
+            "id": e.id,
+            "image": e.image,
+            "command": list(e.argv),
+            "cpu_time": self.cpu_time_ns / 1e9,
+            "memory": self.memory_bytes,
+            "started": e.started,
+            "age": self.age_s(now),
+            "keeper_pid": e.keeper_pid,
+            "uid": e.uid,
         }
 
 
@@ -184,7 +212,7 @@ def start_time(pid: int) -> int | None:
             data = f.read()
     except (FileNotFoundError, ProcessLookupError):
         return None
-    fields = data[data.rindex(b")") + 2:].split()  # the command name may hold spaces and ')'
+    fields = data[data.rindex(b")") + 2 :].split()  # the command name may hold spaces and ')'
     if fields[0] in (b"Z", b"X"):
         return None
     return int(fields[19])
@@ -214,8 +242,17 @@ class Registry:
 
     # -- the keeper's side ----------------------------------------------------------------
 
-    def add_run(self, box_id: str, *, image: str, argv: tuple[str, ...] | list[str], init_pid: int,
-                cgroup: BoxCgroup, cpu_baseline_ns: int, uid: int | None = None) -> bool:
+    def add_run(
+        self,
+        box_id: str,
+        *,
+        image: str,
+        argv: tuple[str, ...] | list[str],
+        init_pid: int,
+        cgroup: BoxCgroup,
+        cpu_baseline_ns: int,
+        uid: int | None = None,
+    ) -> bool:
         """List a run that has just been sent GO. Best effort: False (and a warning) if it cannot be.
 
         A run must never fail because `judge ps` could not list it; its limits hold regardless.
@@ -224,19 +261,30 @@ class Registry:
         if init_start is None:
             return False  # the box is already over; nothing to list or stop
         pid, pid_start = _keeper_identity()
-        entry = Entry(id=box_id, image=image, argv=tuple(argv), started=time.time(), keeper_pid=pid,
-                      keeper_start=pid_start, init_pid=init_pid, init_start=init_start, cgroup=cgroup,
-                      cpu_baseline_ns=cpu_baseline_ns, uid=uid)
+        entry = Entry(
+            id=box_id,
+            image=image,
+            argv=tuple(argv),
+            started=time.time(),
+            keeper_pid=pid,
+            keeper_start=pid_start,
+            init_pid=init_pid,
+            init_start=init_start,
+            cgroup=cgroup,
+            cpu_baseline_ns=cpu_baseline_ns,
+            uid=uid,
+        )
         try:
             self._write_atomic(f"{box_id}.json", json.dumps(entry.to_json()).encode())
         except OSError as e:
-            log.warning("cannot list box %s in %s (%s); `judge ps` will not show it",
-                        box_id, self.path, e.strerror)
+            log.warning(
+                "cannot list box %s in %s (%s); `judge ps` will not show it", box_id, self.path, e.strerror
+            )
             return False
         return True
 
     def operator_action(self, box_id: str) -> str | None:
-        """"stop" or "kill" when an operator ended this box, else None."""
+        """ "stop" or "kill" when an operator ended this box, else None."""
         try:
             fd = os.open(f"{self._dir}/{box_id}.stop", os.O_RDONLY | os.O_CLOEXEC)
         except OSError:
@@ -330,8 +378,11 @@ class Registry:
             raise NoSuchBox(f"no running box has an id starting with {prefix!r}; `judge ps` lists them")
         if len(matches) > 1:
             ids = sorted(e.id for e in matches)
-            raise AmbiguousPrefix(f"{prefix!r} is ambiguous: {len(ids)} running boxes have ids starting "
-                                  f"with it ({', '.join(ids)}); give more of the id", ids)
+            raise AmbiguousPrefix(
+                f"{prefix!r} is ambiguous: {len(ids)} running boxes have ids starting "
+                f"with it ({', '.join(ids)}); give more of the id",
+                ids,
+            )
         return matches[0]
 
     def stop(self, entry: Entry, grace_s: float) -> str:

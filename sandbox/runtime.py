@@ -34,8 +34,10 @@ STAGING = "/run/judge-sandbox/root"
 class Sandbox:
     def __init__(self, *, pool_depth: int = 2) -> None:
         if os.geteuid() != 0:
-            raise HostSetupError("the sandbox needs root (or a delegated cgroup subtree and "
-                                 "CAP_SYS_ADMIN); `python -m sandbox.check` explains")
+            raise HostSetupError(
+                "the sandbox needs root (or a delegated cgroup subtree and "
+                "CAP_SYS_ADMIN); `python -m sandbox.check` explains"
+            )
         self.cgroups = Cgroups.detect()
         self.cgroups.sweep_stale()
         self.helper = str(helper_path())

@@ -93,8 +93,7 @@ KILL: dict[str, str] = {
 # calls killed only with certain arguments
 SOCKET_DOMAINS_OK = {1: "AF_UNIX", 2: "AF_INET", 10: "AF_INET6"}  # any other family is killed
 CLONE_NAMESPACE_FLAGS = (
-    0x00020000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | 0x40000000 | 0x02000000
-    | 0x00000080
+    0x00020000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | 0x40000000 | 0x02000000 | 0x00000080
 )  # NEWNS NEWUTS NEWIPC NEWUSER NEWPID NEWNET NEWCGROUP NEWTIME
 TIOCSTI, TIOCLINUX = 0x5412, 0x541C  # terminal input injection (CVE-2017-5226)
 
@@ -153,8 +152,10 @@ def _unknown_calls_prefix(arch: int) -> bytes:
     lib = len(prog)
     out = bytearray()
     for pc, (code, jt, jf, k) in enumerate(prog):
+
         def rel(label: str | None, pc: int = pc) -> int:
             return 0 if label is None else {"lib": lib, "nosys": nosys}[label] - pc - 1
+
         if code == ja:
             k = lib - pc - 1
         out += struct.pack("=HBBI", code, rel(jt), rel(jf), k)
@@ -191,8 +192,13 @@ def policy_bpf() -> bytes:
         _add(f, sc.ERRNO(err), call)
     for domain in (2, 10):  # AF_INET, AF_INET6
         for kind in STREAM_INET.values():
-            _add(f, sc.ERRNO(errno.EACCES), "socket", sc.Arg(0, sc.EQ, domain),
-                 sc.Arg(1, sc.MASKED_EQ, SOCK_TYPE_MASK, kind))
+            _add(
+                f,
+                sc.ERRNO(errno.EACCES),
+                "socket",
+                sc.Arg(0, sc.EQ, domain),
+                sc.Arg(1, sc.MASKED_EQ, SOCK_TYPE_MASK, kind),
+            )
     for cmd in FCNTL_LOCKS:
         _add(f, sc.ERRNO(errno.ENOLCK), "fcntl", sc.Arg(1, sc.EQ, cmd))
     with tempfile.TemporaryFile() as tmp:

@@ -56,8 +56,10 @@ class StoreError(SandboxError):
 
 def check_name(name: str) -> str:
     if not NAME.match(name) or name == "host":
-        raise StoreError(f"{name!r} cannot name an image: use 1-64 of a-z 0-9 . _ -, starting with a "
-                         "letter or digit (and not 'host', which is the host's own image)")
+        raise StoreError(
+            f"{name!r} cannot name an image: use 1-64 of a-z 0-9 . _ -, starting with a "
+            "letter or digit (and not 'host', which is the host's own image)"
+        )
     return name
 
 
@@ -123,10 +125,13 @@ class ImageStore:
         layers = tuple(doc["layers"])
         missing = [d for d in layers if not self.has_layer(d)]
         if missing:
-            raise StoreError(f"image {name!r} names layers the store does not hold: {', '.join(missing)}; "
-                             f"build or import it again")
-        return LayeredImage(name, self.layers_dir, layers, tuple(doc.get("env", ())),
-                            tuple(doc.get("cmd", ())), doc)
+            raise StoreError(
+                f"image {name!r} names layers the store does not hold: {', '.join(missing)}; "
+                f"build or import it again"
+            )
+        return LayeredImage(
+            name, self.layers_dir, layers, tuple(doc.get("env", ())), tuple(doc.get("cmd", ())), doc
+        )
 
     def has_layer(self, digest: str) -> bool:
         return os.path.exists(self.layer_path(digest) + ".json")

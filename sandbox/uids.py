@@ -87,5 +87,7 @@ def take(directory: str | None = None) -> UidLease:
             os.close(fd)
             raise
         return UidLease(uid, fd)
-    raise SandboxError(f"all {count} box uids ({first}-{first + count - 1}) are in use on this machine; "
-                       "fewer boxes at once, or a wider range (SANDBOX_UID_COUNT)")
+    raise SandboxError(
+        f"all {count} box uids ({first}-{first + count - 1}) are in use on this machine; "
+        "fewer boxes at once, or a wider range (SANDBOX_UID_COUNT)"
+    )

@@ -46,5 +46,6 @@ def limits(lim: Limits) -> Limits:
     """`lim` with its CPU and wall time limits scaled by the factor (for runs that must finish)."""
     if FACTOR == 1:
         return lim
-    return replace(lim, cpu_time_ms=round(lim.cpu_time_ms * FACTOR),
-                   wall_time_ms=round(lim.wall_time_ms * FACTOR))
+    return replace(
+        lim, cpu_time_ms=round(lim.cpu_time_ms * FACTOR), wall_time_ms=round(lim.wall_time_ms * FACTOR)
+    )

@@ -90,8 +90,17 @@ class CCompiler:
             src = self.workdir / f"{key}.c"
             out = self.workdir / key
             src.write_text(text)
-            cmd = [self.gcc, "-O2", "-pthread", "-Wall", "-Wno-unused-function", "-o", str(out),
-                   str(src), *flags]
+            cmd = [
+                self.gcc,
+                "-O2",
+                "-pthread",
+                "-Wall",
+                "-Wno-unused-function",
+                "-o",
+                str(out),
+                str(src),
+                *flags,
+            ]
             proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
             if proc.returncode != 0:
                 pytest.fail(f"probe does not compile:\n{proc.stderr}")
@@ -168,8 +177,9 @@ def compile_limits_allow_slowness() -> Iterator[None]:
     def scaled() -> Any:
         found = real()
         if last.get("of") is not found[0]:
-            langs = tuple(replace(lang, compile_limits=allowance.limits(lang.compile_limits))
-                          for lang in found[0])
+            langs = tuple(
+                replace(lang, compile_limits=allowance.limits(lang.compile_limits)) for lang in found[0]
+            )
             last.update({"of": found[0], "scaled": (langs, *languages._index(langs))})
         return last["scaled"]
 

@@ -18,10 +18,16 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def wait_until(ask: Callable[[], T], *, what: str, until: Callable[[T], object] = bool,
-               timeout_s: float = 10.0, every_s: float = 0.05,
-               retry_on: tuple[type[BaseException], ...] = (),
-               context: Callable[[], str] | None = None) -> T:
+def wait_until(
+    ask: Callable[[], T],
+    *,
+    what: str,
+    until: Callable[[T], object] = bool,
+    timeout_s: float = 10.0,
+    every_s: float = 0.05,
+    retry_on: tuple[type[BaseException], ...] = (),
+    context: Callable[[], str] | None = None,
+) -> T:
     """`ask()` until `until(answer)` holds (by default: the answer is truthy); returns that answer.
 
     An exception of `retry_on` counts as "not yet", and the last one is raised at the deadline;
@@ -45,8 +51,10 @@ def wait_until(ask: Callable[[], T], *, what: str, until: Callable[[T], object] 
             if time.monotonic() > deadline:
                 last = repr(answer)
                 last = last if len(last) <= 2000 else last[:2000] + "..."
-                raise AssertionError(f"waited {timeout_s:g} s for {what}; the last answer: {last}"
-                                     + (f"\n{context()}" if context is not None else ""))
+                raise AssertionError(
+                    f"waited {timeout_s:g} s for {what}; the last answer: {last}"
+                    + (f"\n{context()}" if context is not None else "")
+                )
         time.sleep(every_s)
 
 

@@ -42,8 +42,10 @@ BODY_LIMITS = {
     "pages.upload_problem": MAX_UPLOAD_BYTES,
     "pages.upload_batch": MAX_UPLOAD_BYTES,
 }
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "object-src 'none'; frame-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; frame-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'"
+)
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -63,9 +65,13 @@ def create_app(settings: Settings | None = None) -> Flask:
         celery=queue.client(settings.redis_url),
         secret_key=secret,
     )
-    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
-                      REMEMBER_COOKIE_HTTPONLY=True, REMEMBER_COOKIE_SAMESITE="Lax",
-                      WTF_CSRF_TIME_LIMIT=None)  # a token lives as long as the session
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,
+    )  # a token lives as long as the session
     # every <int:...> in a route stops at the database's integers: a larger id is a 404, not a
     # query that overflows (web/api's own routes say so with ID too)
     app.url_map.converters["int"] = _DatabaseId
@@ -129,8 +135,11 @@ def _database_away(e: Exception) -> Response:
     if request.path.endswith(".json") or request.accept_mimetypes.best == "application/json":
         response = error_response(503, "database_unavailable", message)
     else:
-        response = Response(f"<!doctype html><title>503</title><p>{message}.</p>", status=503,
-                            content_type="text/html; charset=utf-8")
+        response = Response(
+            f"<!doctype html><title>503</title><p>{message}.</p>",
+            status=503,
+            content_type="text/html; charset=utf-8",
+        )
     response.headers["Retry-After"] = "5"
     return response
 

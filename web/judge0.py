@@ -76,8 +76,10 @@ from web.streams import held_wait
 log = logging.getLogger(__name__)
 blueprint = Blueprint("judge0", __name__)  # create_app mounts it at JUDGE0_PREFIX (default /judge0)
 MAX_BATCH = 20
-BATCH_UTF8_ERROR = ("some attributes for one or more submissions cannot be converted to UTF-8, "
-                    "use base64_encoded=true query parameter")
+BATCH_UTF8_ERROR = (
+    "some attributes for one or more submissions cannot be converted to UTF-8, "
+    "use base64_encoded=true query parameter"
+)
 WAIT_MAX_S = 60.0
 METACHARACTERS = str.maketrans("", "", "$&;<>|`")
 LIMITS: dict[str, tuple[float, float, float | int]] = {  # field: (min, max, default), Judge0's config
@@ -176,8 +178,15 @@ def _user(header: str = "X-Auth-Token", scope: str | None = None) -> User:
     if caller is None:
         raise _Refused(_fail(401, {"error": "authentication failed"}))
     if scope is not None and not caller.allows(scope):
-        raise _Refused(_fail(403, {"error": f"this token is limited to {', '.join(sorted(caller.scopes))}; "
-                                            f"this needs {scope!r}"}))
+        raise _Refused(
+            _fail(
+                403,
+                {
+                    "error": f"this token is limited to {', '.join(sorted(caller.scopes))}; "
+                    f"this needs {scope!r}"
+                },
+            )
+        )
     return caller.user
 
 
@@ -317,10 +326,12 @@ def _parse(doc: Any, user: User, b64: bool) -> tuple[NewSubmission | None, dict[
         errors.setdefault("language_id", []).append("can't be blank")
     elif jid in judge0.ARCHIVED:
         errors.setdefault("language_id", []).append(
-            f"language with id {jid} is archived and cannot be used anymore")
+            f"language with id {jid} is archived and cannot be used anymore"
+        )
     elif j0 is None and jid in judge0.UNAVAILABLE:
         errors.setdefault("language_id", []).append(
-            f"language with id {jid} is archived and cannot be used anymore ({judge0.UNAVAILABLE[jid]})")
+            f"language with id {jid} is archived and cannot be used anymore ({judge0.UNAVAILABLE[jid]})"
+        )
     elif j0 is None:
         errors.setdefault("language_id", []).append(f"language with id {jid} doesn't exist")
     source = _decode(doc.get("source_code"), b64, "source_code", errors)
@@ -347,8 +358,10 @@ def _parse(doc: Any, user: User, b64: bool) -> tuple[NewSubmission | None, dict[
             errors.setdefault(name, []).append("is not a number")
         elif not lo <= number <= hi or (name in POSITIVE and number <= 0):
             errors.setdefault(name, []).append(
-                "must be greater than 0" if name in POSITIVE and number <= 0
-                else f"must be greater than or equal to {_bound(lo, name, False)}" if number < lo
+                "must be greater than 0"
+                if name in POSITIVE and number <= 0
+                else f"must be greater than or equal to {_bound(lo, name, False)}"
+                if number < lo
                 else f"must be less than or equal to {_bound(hi, name, True)}"
             )
         else:
@@ -362,7 +375,8 @@ def _parse(doc: Any, user: User, b64: bool) -> tuple[NewSubmission | None, dict[
             errors.setdefault("compiler_options", []).append("is too long (maximum is 512 characters)")
         elif j0 is not None and not j0.compiled:
             errors.setdefault("compiler_options", []).append(
-                "setting compiler options is only allowed for compiled languages")
+                "setting compiler options is only allowed for compiled languages"
+            )
         else:
             options["compiler_options"] = compiler.translate(METACHARACTERS)
     elif isinstance(compiler, str):
@@ -581,9 +595,11 @@ def get_all_languages() -> tuple[Any, int]:
     ("C (GCC 12.2.0, for Judge0's GCC 7.4.0)"). Then Judge0's languages that Debian cannot give us,
     archived, each name saying so (judge0.UNAVAILABLE), unless an operator added one."""
     taken = [{**judge0.language_doc(lang.id, full=False), "is_archived": False} for lang in _by_name()]
-    lacking = [{"id": jid, "name": name, "is_archived": True}
-               for jid, name in sorted(judge0.UNAVAILABLE.items(), key=lambda item: item[1])
-               if jid not in judge0.LANGUAGES]
+    lacking = [
+        {"id": jid, "name": name, "is_archived": True}
+        for jid, name in sorted(judge0.UNAVAILABLE.items(), key=lambda item: item[1])
+        if jid not in judge0.LANGUAGES
+    ]
     return taken + lacking, 200
 
 
@@ -727,8 +743,9 @@ def statistics() -> dict[str, Any]:
         "submissions": {
             "total": len(rows),
             "today": by_day.get(today, 0),
-            "last_30_days": {str(today - timedelta(days=d)): by_day.get(today - timedelta(days=d), 0)
-                             for d in range(1, 31)},
+            "last_30_days": {
+                str(today - timedelta(days=d)): by_day.get(today - timedelta(days=d), 0) for d in range(1, 31)
+            },
         },
         "languages": [
             {"language": {"id": j, "name": judge0.LANGUAGES[j].name}, "count": n}

@@ -43,8 +43,13 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]  # gunicorn is untyped
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--processes", default=1, show_default=True, type=click.IntRange(1, 256),
-              help="Worker processes, each serving thousands of connections (more use more cores).")
+@click.option(
+    "--processes",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    help="Worker processes, each serving thousands of connections (more use more cores).",
+)
 def main(host: str, port: int, processes: int) -> None:
     """Serve the judge's web pages and JSON API."""
     log_lines = logging.StreamHandler()  # what a contestant sent may be quoted: shown escaped
@@ -64,14 +69,16 @@ def main(host: str, port: int, processes: int) -> None:
         raise click.ClickException(str(e)) from None
     bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     click.echo(f"judge web: listening on http://{bind}/ (API at /api/v1)", err=True)
-    _Gunicorn({
-        "bind": [bind],
-        "workers": processes,
-        "worker_class": "web.server.Worker",
-        "graceful_timeout": server.GRACE_S,
-        "timeout": 60,  # a worker whose loop is stuck this long is replaced
-        "proc_name": "judge-web",
-        "loglevel": "warning",
-        "errorlog": "-",
-        "accesslog": None,
-    }).run()
+    _Gunicorn(
+        {
+            "bind": [bind],
+            "workers": processes,
+            "worker_class": "web.server.Worker",
+            "graceful_timeout": server.GRACE_S,
+            "timeout": 60,  # a worker whose loop is stuck this long is replaced
+            "proc_name": "judge-web",
+            "loglevel": "warning",
+            "errorlog": "-",
+            "accesslog": None,
+        }
+    ).run()

@@ -64,8 +64,15 @@ from web.api.errors import error_response
 log = logging.getLogger(__name__)
 
 TOKEN_BLUEPRINTS = frozenset({"api", "judge0"})
-SUBMITTING = frozenset({"api.post_submission", "api.post_submissions_batch", "judge0.create_submission",
-                        "judge0.create_batch", "pages.submit"})
+SUBMITTING = frozenset(
+    {
+        "api.post_submission",
+        "api.post_submissions_batch",
+        "judge0.create_submission",
+        "judge0.create_batch",
+        "pages.submit",
+    }
+)
 BATCHES = frozenset({"api.post_submissions_batch", "judge0.create_batch"})
 OFF = frozenset({"", "off", "none", "0"})
 PAGE = """{% extends "base.html" %}{% block title %}Too many requests{% endblock %}
@@ -96,8 +103,9 @@ class RateLimits:
                 try:
                     parse_many(value)
                 except ValueError:
-                    raise ValueError(f"{name}={value!r} is not a rate: write e.g. 30/minute or "
-                                     "5/second;100/hour, or off") from None
+                    raise ValueError(
+                        f"{name}={value!r} is not a rate: write e.g. 30/minute or 5/second;100/hour, or off"
+                    ) from None
             chosen[f.name] = value
         return cls(**chosen)
 
@@ -233,8 +241,12 @@ class SubmitLimit:
                     self.local[key] = [e for e in self.local[key] if e[1] not in members]
 
 
-def _init_submit_limit(app: Flask, rate: str, redis_url: str,
-                       refuse: Callable[[str, int], Response | tuple[str, int, dict[str, str]]]) -> None:
+def _init_submit_limit(
+    app: Flask,
+    rate: str,
+    redis_url: str,
+    refuse: Callable[[str, int], Response | tuple[str, int, dict[str, str]]],
+) -> None:
     limit = SubmitLimit(rate, redis_url)
 
     def take() -> Response | tuple[str, int, dict[str, str]] | None:
@@ -268,22 +280,46 @@ def _init_submit_limit(app: Flask, rate: str, redis_url: str,
 
 
 def _limits(cfg: RateLimits) -> list[ApplicationLimit]:
-    def limit(rate: str, scope: str, key: Callable[[], str], exempt: Callable[[], bool], message: str,
-              **more: object) -> ApplicationLimit:
-        return ApplicationLimit(rate, key_function=key, scope=scope, exempt_when=exempt,
-                                error_message=message, **more)  # type: ignore[arg-type]
+    def limit(
+        rate: str,
+        scope: str,
+        key: Callable[[], str],
+        exempt: Callable[[], bool],
+        message: str,
+        **more: object,
+    ) -> ApplicationLimit:
+        return ApplicationLimit(
+            rate,
+            key_function=key,
+            scope=scope,
+            exempt_when=exempt,
+            error_message=message,
+            **more,  # type: ignore[arg-type]
+        )
 
     return [
-        limit(cfg.api, "api", lambda: _caller().key,
-              lambda: request.blueprint not in TOKEN_BLUEPRINTS or _caller().staff,
-              f"too many requests: at most {cfg.api} per token"),
-        limit(cfg.pages, "pages", lambda: _caller().key,
-              lambda: request.blueprint != "pages" or _caller().user is None or _caller().staff,
-              f"too many requests: at most {cfg.pages} per user"),
-        limit(cfg.login, "login", _address,
-              lambda: request.endpoint != "pages.login" or request.method != "POST",
-              f"too many failed logins from this address: at most {cfg.login}",
-              deduct_when=lambda response: response.status_code == 401),
+        limit(
+            cfg.api,
+            "api",
+            lambda: _caller().key,
+            lambda: request.blueprint not in TOKEN_BLUEPRINTS or _caller().staff,
+            f"too many requests: at most {cfg.api} per token",
+        ),
+        limit(
+            cfg.pages,
+            "pages",
+            lambda: _caller().key,
+            lambda: request.blueprint != "pages" or _caller().user is None or _caller().staff,
+            f"too many requests: at most {cfg.pages} per user",
+        ),
+        limit(
+            cfg.login,
+            "login",
+            _address,
+            lambda: request.endpoint != "pages.login" or request.method != "POST",
+            f"too many failed logins from this address: at most {cfg.login}",
+            deduct_when=lambda response: response.status_code == 401,
+        ),
     ]
 
 

@@ -33,13 +33,44 @@ SESSION_KEY = "statement_language"
 
 # Shown in the language switcher: each language's name in itself. Others show their code.
 AUTONYMS = {
-    "en": "English", "sv": "Svenska", "nb": "Norsk bokmål", "no": "Norsk", "nn": "Nynorsk", "da": "Dansk",
-    "fi": "Suomi", "is": "Íslenska", "de": "Deutsch", "nl": "Nederlands", "fr": "Français", "es": "Español",
-    "pt": "Português", "pt-BR": "Português (Brasil)", "it": "Italiano", "pl": "Polski", "cs": "Čeština",
-    "sk": "Slovenčina", "hu": "Magyar", "ro": "Română", "et": "Eesti", "lv": "Latviešu", "lt": "Lietuvių",
-    "ru": "Русский", "uk": "Українська", "el": "Ελληνικά", "tr": "Türkçe", "he": "עברית", "ar": "العربية",
-    "fa": "فارسی", "hi": "हिन्दी", "zh": "中文", "ja": "日本語", "ko": "한국어", "vi": "Tiếng Việt",
-    "id": "Bahasa Indonesia", "th": "ไทย", "": "(no language)",
+    "en": "English",
+    "sv": "Svenska",
+    "nb": "Norsk bokmål",
+    "no": "Norsk",
+    "nn": "Nynorsk",
+    "da": "Dansk",
+    "fi": "Suomi",
+    "is": "Íslenska",
+    "de": "Deutsch",
+    "nl": "Nederlands",
+    "fr": "Français",
+    "es": "Español",
+    "pt": "Português",
+    "pt-BR": "Português (Brasil)",
+    "it": "Italiano",
+    "pl": "Polski",
+    "cs": "Čeština",
+    "sk": "Slovenčina",
+    "hu": "Magyar",
+    "ro": "Română",
+    "et": "Eesti",
+    "lv": "Latviešu",
+    "lt": "Lietuvių",
+    "ru": "Русский",
+    "uk": "Українська",
+    "el": "Ελληνικά",
+    "tr": "Türkçe",
+    "he": "עברית",
+    "ar": "العربية",
+    "fa": "فارسی",
+    "hi": "हिन्दी",
+    "zh": "中文",
+    "ja": "日本語",
+    "ko": "한국어",
+    "vi": "Tiếng Việt",
+    "id": "Bahasa Indonesia",
+    "th": "ไทย",
+    "": "(no language)",
 }
 
 
@@ -119,8 +150,11 @@ def problem_name(problem_id: str | None) -> str:
 
 def problem_json(p: Problem, *, with_report: bool = False) -> dict[str, Any]:
     doc: dict[str, Any] = {
-        "id": p.id, "name": p.name, "statements": _statements_of(p),
-        "time_limit": p.time_limit_s if p.time_limit_s > 0 else None, "memory_limit": p.memory_mib,
+        "id": p.id,
+        "name": p.name,
+        "statements": _statements_of(p),
+        "time_limit": p.time_limit_s if p.time_limit_s > 0 else None,
+        "memory_limit": p.memory_mib,
         "verification": {"state": "done" if p.verified_at is not None else "pending", "ok": p.verify_ok},
         "created_at": p.created_at.isoformat().replace("+00:00", "Z"),
     }
@@ -135,8 +169,14 @@ def _statements_of(p: Problem) -> list[dict[str, Any]]:
         shown = offered_in(p.path)  # names and PDFs only: no statement converted for a list
     except OSError:  # the package's folder is gone (a worker-only data directory): none to serve
         return []
-    return [{"language": st.language, "name": st.name or p.name,
-             "url": url_for("api.get_statement", problem_id=p.id, language=st.language or None),
-             "pdf": url_for("api.get_statement_pdf", problem_id=p.id, language=st.language or None)
-             if st.pdf else None}
-            for st in shown]
+    return [
+        {
+            "language": st.language,
+            "name": st.name or p.name,
+            "url": url_for("api.get_statement", problem_id=p.id, language=st.language or None),
+            "pdf": url_for("api.get_statement_pdf", problem_id=p.id, language=st.language or None)
+            if st.pdf
+            else None,
+        }
+        for st in shown
+    ]

@@ -30,8 +30,14 @@ KEEPALIVE_S = 15.0
 STREAM_MAX_S = 3600.0
 
 
-def held_wait(submission_id: int, user: User, bound: float, load: Callable[[], Submission], *,
-              state: Callable[[], SubmissionState | None] | None = None) -> Submission:
+def held_wait(
+    submission_id: int,
+    user: User,
+    bound: float,
+    load: Callable[[], Submission],
+    *,
+    state: Callable[[], SubmissionState | None] | None = None,
+) -> Submission:
     """The submission once done, or as it stands when `bound` seconds have passed; at once when
     the user has JUDGE_WAITS_PER_USER waits open already (web/holds.py). Both APIs wait this way."""
     lease = None
@@ -46,8 +52,13 @@ def held_wait(submission_id: int, user: User, bound: float, load: Callable[[], S
             lease.release()
 
 
-def wait_done(submission_id: int, bound: float, load: Callable[[], Submission], *,
-              state: Callable[[], SubmissionState | None] | None = None) -> Submission:
+def wait_done(
+    submission_id: int,
+    bound: float,
+    load: Callable[[], Submission],
+    *,
+    state: Callable[[], SubmissionState | None] | None = None,
+) -> Submission:
     """`load()` once the submission is done, or when `bound` seconds have passed: subscribed to its
     progress first, so the `done` event cannot slip between the first read and the listening.
     `state()`, when given, is what is read before the end instead of `load()`: the state alone
@@ -81,8 +92,12 @@ def event_stream(submission_id: int, *, user_id: int, staff: bool) -> Response:
         bound = hold_limits().streams
         lease = holds.take(ctx.redis, "streams", user_id, bound)
         if lease is None:
-            raise ApiError(429, "too_many_streams", f"you have {bound} event streams open already, the most "
-                           "one user may; close one (or poll GET /api/v1/submissions/{id})")
+            raise ApiError(
+                429,
+                "too_many_streams",
+                f"you have {bound} event streams open already, the most "
+                "one user may; close one (or poll GET /api/v1/submissions/{id})",
+            )
     # subscribed before the answer starts, so a broker that is away is a 503, not a broken stream
     pubsub = ctx.redis.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
 
@@ -131,8 +146,11 @@ def event_stream(submission_id: int, *, user_id: int, staff: bool) -> Response:
         finally:
             close()
 
-    response = Response(stream_with_context(stream()), mimetype="text/event-stream",
-                        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    response = Response(
+        stream_with_context(stream()),
+        mimetype="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
     response.call_on_close(close)  # also when the stream never started
     return response
 

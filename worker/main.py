@@ -56,21 +56,34 @@ def _cpus(spec: str | None) -> list[int]:
 
 
 @click.command()
-@click.option("--concurrency", "-c", type=click.IntRange(1, 256), default=None,
-              help="Pool processes (boxes at a time); default: one per allowed CPU.")
+@click.option(
+    "--concurrency",
+    "-c",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="Pool processes (boxes at a time); default: one per allowed CPU.",
+)
 @click.option("--cpus", default=None, help="CPUs to pin boxes to, e.g. 0-3 or 0,2; default: all allowed.")
-@click.option("--languages", "only", default=None,
-              help="Comma-separated language ids to offer (default: all that pass their self-test).")
+@click.option(
+    "--languages",
+    "only",
+    default=None,
+    help="Comma-separated language ids to offer (default: all that pass their self-test).",
+)
 @click.option("--name", default=None, help="This worker's name (default: judge-<host>-<pid>).")
 @click.option("--loglevel", default="INFO", show_default=True)
-def main(concurrency: int | None, cpus: str | None, only: str | None, name: str | None,
-         loglevel: str) -> None:
+def main(
+    concurrency: int | None, cpus: str | None, only: str | None, name: str | None, loglevel: str
+) -> None:
     """Run a judge worker: grade submissions from the queue in boxes."""
     settings = Settings.from_env()
     try:
         cpu_list = _cpus(cpus)
-        wanted = ([languages.by_id(x.strip()) for x in only.split(",") if x.strip()] if only
-                  else list(languages.LANGUAGES))
+        wanted = (
+            [languages.by_id(x.strip()) for x in only.split(",") if x.strip()]
+            if only
+            else list(languages.LANGUAGES)
+        )
     except (ValueError, JudgeError) as e:
         raise click.UsageError(str(e)) from None
     migrate(settings.database_url)
@@ -80,10 +93,16 @@ def main(concurrency: int | None, cpus: str | None, only: str | None, name: str 
     accepted = [r.language.id for r in reports if r.ok]
     refused = {r.language.id: r.self_test for r in reports if not r.ok}
     if unbuilt:
-        click.echo(f"judge worker: not offering {len(unbuilt)} languages whose image is not here: "
-                   f"{', '.join(unbuilt)} (`judge images build --languages ...` builds them)", err=True)
-    click.echo(f"judge worker: self-tests in {time.monotonic() - t0:.1f} s: {len(accepted)} languages ok"
-               + (f" ({', '.join(accepted)})" if accepted else ""), err=True)
+        click.echo(
+            f"judge worker: not offering {len(unbuilt)} languages whose image is not here: "
+            f"{', '.join(unbuilt)} (`judge images build --languages ...` builds them)",
+            err=True,
+        )
+    click.echo(
+        f"judge worker: self-tests in {time.monotonic() - t0:.1f} s: {len(accepted)} languages ok"
+        + (f" ({', '.join(accepted)})" if accepted else ""),
+        err=True,
+    )
     for lang, why in refused.items():
         click.echo(f"judge worker: refusing {lang}: its self-test failed: {why}", err=True)
     if not accepted:
@@ -93,10 +112,19 @@ def main(concurrency: int | None, cpus: str | None, only: str | None, name: str 
     os.environ["JUDGE_WORKER_CPUS"] = ",".join(str(c) for c in cpu_list)
     name = name or f"judge-{socket.gethostname()}-{os.getpid()}"
     queues = [queue.language_queue(x) for x in accepted] + [queue.SERVICE_QUEUE]
-    info = {"name": name, "host": socket.gethostname(), "pid": os.getpid(), "concurrency": n,
-            "cores": os.cpu_count() or len(cpu_list), "cpus": cpu_list, "queues": queues,
-            "languages": accepted, "refused": {**unbuilt, **refused},
-            "versions": {r.language.id: r.version for r in reports if r.ok}, "started_at": time.time()}
+    info = {
+        "name": name,
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "concurrency": n,
+        "cores": os.cpu_count() or len(cpu_list),
+        "cpus": cpu_list,
+        "queues": queues,
+        "languages": accepted,
+        "refused": {**unbuilt, **refused},
+        "versions": {r.language.id: r.version for r in reports if r.ok},
+        "started_at": time.time(),
+    }
     os.environ["JUDGE_WORKER_NAME"] = name  # pool processes hold leases as <name>/<pid>
     stop = threading.Event()
     client = queue.redis_client(settings.redis_url, socket_timeout=10, socket_connect_timeout=5)
@@ -108,9 +136,12 @@ def main(concurrency: int | None, cpus: str | None, only: str | None, name: str 
     # inherits the lock held and hangs at its first query until the soft time limit (seen in
     # tests/service/test_faults.py, where the lease is 2 s).
     configure_mappers()
-    reaper = leases.reaper(sessions, client,  # a reaped grading waited already: first in line
-                           lambda sid, lang, gen: queue.enqueue_grade(sender, sid, lang, gen, kind="retry"),
-                           stop)
+    reaper = leases.reaper(
+        sessions,
+        client,  # a reaped grading waited already: first in line
+        lambda sid, lang, gen: queue.enqueue_grade(sender, sid, lang, gen, kind="retry"),
+        stop,
+    )
     refiler = _refiler(sessions, client, sender, stop)
     from celery.exceptions import SecurityWarning
 
@@ -121,8 +152,23 @@ def main(concurrency: int | None, cpus: str | None, only: str | None, name: str 
     warnings.filterwarnings("ignore", category=SecurityWarning)
 
     try:
-        app.worker_main(["worker", "-Q", ",".join(queues), "-c", str(n), "-n", f"{name}@%h",
-                         "--without-gossip", "--without-mingle", "-l", loglevel, "-P", "prefork"])
+        app.worker_main(
+            [
+                "worker",
+                "-Q",
+                ",".join(queues),
+                "-c",
+                str(n),
+                "-n",
+                f"{name}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "-l",
+                loglevel,
+                "-P",
+                "prefork",
+            ]
+        )
     finally:
         stop.set()
         beat.join(timeout=2)
@@ -130,8 +176,9 @@ def main(concurrency: int | None, cpus: str | None, only: str | None, name: str 
         refiler.join(timeout=2)
 
 
-def _refiler(sessions: sessionmaker[Session], client: redis.Redis, sender: Celery,
-             stop: threading.Event) -> threading.Thread:
+def _refiler(
+    sessions: sessionmaker[Session], client: redis.Redis, sender: Celery, stop: threading.Event
+) -> threading.Thread:
     """A daemon thread that files again, every lease period, what a lost worker took from the
     fair queue but never claimed (judge/service/queue.py `refile_lost`)."""
 
@@ -143,11 +190,15 @@ def _refiler(sessions: sessionmaker[Session], client: redis.Redis, sender: Celer
     def loop() -> None:
         while not stop.wait(leases.lease_s()):
             try:
-                again = queue.refile_lost(client, still_queued,
-                                          lambda sid, lang, gen: queue.send_ticket(sender, sid, lang, gen))
+                again = queue.refile_lost(
+                    client, still_queued, lambda sid, lang, gen: queue.send_ticket(sender, sid, lang, gen)
+                )
                 for sid in again:
-                    log.warning("submission %s: taken from the fair queue by a grading that never claimed "
-                                "it; filed again", sid)
+                    log.warning(
+                        "submission %s: taken from the fair queue by a grading that never claimed "
+                        "it; filed again",
+                        sid,
+                    )
             except Exception as e:  # away or broken: said in a line, tried again later
                 log.warning("refiling waits: %s", str(e).splitlines()[0] if str(e) else type(e).__name__)
 

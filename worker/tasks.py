@@ -73,11 +73,16 @@ def context() -> Context:
         sb.cpus = own = _pin()
         sessions = session_factory(connect(settings.database_url))
         steps = session_factory(connect(settings.database_url, durable=False))  # judge/storage/db.py
-        service = GradingService(sessions=sessions, step_sessions=steps, data_dir=settings.data_dir,
-                                 redis_client=queue.redis_client(settings.redis_url, socket_timeout=10,
-                                                                   socket_connect_timeout=5), sb=sb,
-                                 attempts=settings.grade_attempts, retry_s=settings.grade_retry_s,
-                                 db_retry_s=settings.db_retry_s)
+        service = GradingService(
+            sessions=sessions,
+            step_sessions=steps,
+            data_dir=settings.data_dir,
+            redis_client=queue.redis_client(settings.redis_url, socket_timeout=10, socket_connect_timeout=5),
+            sb=sb,
+            attempts=settings.grade_attempts,
+            retry_s=settings.grade_retry_s,
+            db_retry_s=settings.db_retry_s,
+        )
         recorder = metrics.Recorder()
         sb.on_box_start = lambda s: recorder.observe(metrics.BOX_START, s)
 
@@ -88,16 +93,31 @@ def context() -> Context:
         service.on_judged = judged
         where = settings.cores_dir or cores.LOCK_DIR
         if own is not None:
-            service.lanes = cores.Lanes(sb, settings.worker_cpus, own=own, directory=where,
-                                        width=cores.width_of(settings.test_parallelism, settings.worker_cpus))
-        _context = Context(settings, service, settings.secret_key(), recorder,
-                           cores.OwnCore(own, directory=where) if own is not None else None)
+            service.lanes = cores.Lanes(
+                sb,
+                settings.worker_cpus,
+                own=own,
+                directory=where,
+                width=cores.width_of(settings.test_parallelism, settings.worker_cpus),
+            )
+        _context = Context(
+            settings,
+            service,
+            settings.secret_key(),
+            recorder,
+            cores.OwnCore(own, directory=where) if own is not None else None,
+        )
         log.info("pool process %s boxes on CPU %s", os.getpid(), sb.cpus or "any")
     return _context
 
 
-@app.task(bind=True, name=queue.GRADE_TASK, soft_time_limit=queue.max_job_s(),
-          time_limit=queue.max_job_s() + queue.HARD_LIMIT_MARGIN_S, max_retries=None)
+@app.task(
+    bind=True,
+    name=queue.GRADE_TASK,
+    soft_time_limit=queue.max_job_s(),
+    time_limit=queue.max_job_s() + queue.HARD_LIMIT_MARGIN_S,
+    max_retries=None,
+)
 def grade(self: Task, submission_id: int, generation: int | None = None, language: str | None = None) -> None:
     """A ticket (judge/service/queue.py): grade the submission of its language that is due, by
     class and user; with none filed, its own. While the database refuses a claim, the task comes
@@ -176,12 +196,25 @@ def deliver_webhook(submission_id: int, attempt: int = 1) -> None:
         doc = judge0.document(sub, b64=True) if as_judge0 else submission_json(sub)
         body = json.dumps(doc).encode()
         finished_ms = round(sub.finished_at.timestamp() * 1000) if sub.finished_at else 0
-    result = webhooks.post(url, body, key=webhooks.user_key(ctx.secret_key, user_id),
-                           delivery=f"{submission_id}.{finished_ms}", attempt=attempt,
-                           method="PUT" if as_judge0 else "POST")
+    result = webhooks.post(
+        url,
+        body,
+        key=webhooks.user_key(ctx.secret_key, user_id),
+        delivery=f"{submission_id}.{finished_ms}",
+        attempt=attempt,
+        method="PUT" if as_judge0 else "POST",
+    )
     with ctx.service.sessions.begin() as session:
-        repo.log_delivery(session, submission_id, url=url, attempt=attempt, ok=result.ok,
-                          status_code=result.status_code, error=result.error, duration_s=result.duration_s)
+        repo.log_delivery(
+            session,
+            submission_id,
+            url=url,
+            attempt=attempt,
+            ok=result.ok,
+            status_code=result.status_code,
+            error=result.error,
+            duration_s=result.duration_s,
+        )
     if not result.ok and attempt < webhooks.MAX_ATTEMPTS:
         queue.enqueue_webhook(app, submission_id, attempt=attempt + 1, countdown=webhooks.backoff_s(attempt))
 

@@ -34,8 +34,21 @@ import sandbox
 from sandbox import RunStatus
 
 BWRAP_ARGS = (
-    "--unshare-all", "--die-with-parent", "--ro-bind", "/usr", "/usr", "--symlink", "usr/lib", "/lib",
-    "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/bin", "/bin", "/bin/true",
+    "--unshare-all",
+    "--die-with-parent",
+    "--ro-bind",
+    "/usr",
+    "/usr",
+    "--symlink",
+    "usr/lib",
+    "/lib",
+    "--symlink",
+    "usr/lib64",
+    "/lib64",
+    "--symlink",
+    "usr/bin",
+    "/bin",
+    "/bin/true",
 )
 WARMUP_ROUNDS = 10
 REAP_SETTLE_S = 0.5  # after the throughput phase, for the janitor to reap its last boxes
@@ -60,8 +73,13 @@ def percentiles(samples: Sequence[float]) -> dict[str, float]:
     return {"p50": at(0.50), "p90": at(0.90), "p99": at(0.99)}
 
 
-def interleave(candidates: Mapping[str, Callable[[], object]], runs: int, *, warmup: int = WARMUP_ROUNDS,
-               rng: random.Random | None = None) -> dict[str, list[float]]:
+def interleave(
+    candidates: Mapping[str, Callable[[], object]],
+    runs: int,
+    *,
+    warmup: int = WARMUP_ROUNDS,
+    rng: random.Random | None = None,
+) -> dict[str, list[float]]:
     """Milliseconds per call of each candidate: `runs` rounds, each in a freshly shuffled order."""
     rng = rng or random.Random()
     names = list(candidates)
@@ -187,10 +205,14 @@ class ImageBench:
 
     def to_json(self) -> dict[str, object]:
         return {
-            "image": self.image, "runs": self.runs,
-            "host_box_ms": self.host_run_ms, "image_box_ms": self.image_run_ms,
-            "host_prepare_ms": self.host_prepare_ms, "image_prepare_ms": self.image_prepare_ms,
-            "image_vs_host": self.run_ratio, "prepare_image_vs_host": self.prepare_ratio,
+            "image": self.image,
+            "runs": self.runs,
+            "host_box_ms": self.host_run_ms,
+            "image_box_ms": self.image_run_ms,
+            "host_prepare_ms": self.host_prepare_ms,
+            "image_prepare_ms": self.image_prepare_ms,
+            "image_vs_host": self.run_ratio,
+            "prepare_image_vs_host": self.prepare_ratio,
         }
 
 
@@ -213,20 +235,31 @@ def measure_image(image: sandbox.Image, runs: int = 200, *, sb: sandbox.Sandbox 
             r = box_sb.run(["/bin/true"], image=img)
             if r.status is not RunStatus.OK:
                 raise BenchError(f"/bin/true in a box of {img.name} ended {r.status}: {r.message}")
+
         return go
 
-    samples = interleave({
-        "host_run": run_on(sandbox.HOST), "image_run": run_on(image),
-        "host_prepare": lambda: _cold(box_sb, sandbox.HOST), "image_prepare": lambda: _cold(box_sb, image),
-    }, runs)
-    return ImageBench(image=image.name, runs=runs, host_run_ms=percentiles(samples["host_run"]),
-                      image_run_ms=percentiles(samples["image_run"]),
-                      host_prepare_ms=percentiles(samples["host_prepare"]),
-                      image_prepare_ms=percentiles(samples["image_prepare"]))
+    samples = interleave(
+        {
+            "host_run": run_on(sandbox.HOST),
+            "image_run": run_on(image),
+            "host_prepare": lambda: _cold(box_sb, sandbox.HOST),
+            "image_prepare": lambda: _cold(box_sb, image),
+        },
+        runs,
+    )
+    return ImageBench(
+        image=image.name,
+        runs=runs,
+        host_run_ms=percentiles(samples["host_run"]),
+        image_run_ms=percentiles(samples["image_run"]),
+        host_prepare_ms=percentiles(samples["host_prepare"]),
+        image_prepare_ms=percentiles(samples["image_prepare"]),
+    )
 
 
-def measure_sandbox(runs: int = 200, seconds: float = 3.0, *, sb: sandbox.Sandbox | None = None,
-                    threads: int | None = None) -> SandboxBench:
+def measure_sandbox(
+    runs: int = 200, seconds: float = 3.0, *, sb: sandbox.Sandbox | None = None, threads: int | None = None
+) -> SandboxBench:
     """The whole `judge bench sandbox`: interleaved latency, then sustained throughput."""
     if runs < 1:
         raise ValueError("runs must be at least 1")
@@ -271,10 +304,16 @@ class VerifyBench:
     def to_json(self) -> dict[str, object]:
         judge_total = sum(p["judge_s"] for p in self.packages.values())
         pt_total = sum(p["problemtools_s"] for p in self.packages.values())
-        return {"rounds": self.rounds, "packages": self.packages, "judge_total_s": round(judge_total, 2),
-                "problemtools_total_s": round(pt_total, 2),
-                "problemtools_vs_judge": round(pt_total / judge_total, 2) if judge_total else None,
-                "judge_timings": self.judge_timings, "sizes": self.sizes, "notes": self.notes}
+        return {
+            "rounds": self.rounds,
+            "packages": self.packages,
+            "judge_total_s": round(judge_total, 2),
+            "problemtools_total_s": round(pt_total, 2),
+            "problemtools_vs_judge": round(pt_total / judge_total, 2) if judge_total else None,
+            "judge_timings": self.judge_timings,
+            "sizes": self.sizes,
+            "notes": self.notes,
+        }
 
 
 def measure_verify(packages: Sequence[str], verifyproblem: str, rounds: int = 3) -> VerifyBench:
@@ -334,8 +373,9 @@ def measure_verify(packages: Sequence[str], verifyproblem: str, rounds: int = 3)
     shutil.rmtree(work, ignore_errors=True)
     medians = {name: {k: round(statistics.median(v), 2) for k, v in t.items()} for name, t in times.items()}
     split = {name: {k: round(statistics.median(v), 2) for k, v in t.items()} for name, t in phases.items()}
-    return VerifyBench(rounds=rounds, packages=medians, notes=sorted(set(notes)), judge_timings=split,
-                       sizes=sizes)
+    return VerifyBench(
+        rounds=rounds, packages=medians, notes=sorted(set(notes)), judge_timings=split, sizes=sizes
+    )
 
 
 def _package_size(pkg: str) -> dict[str, int]:
@@ -345,5 +385,8 @@ def _package_size(pkg: str) -> dict[str, int]:
     subs = os.path.join(pkg, "submissions")
     folders = [os.path.join(subs, d) for d in (os.listdir(subs) if os.path.isdir(subs) else [])]
     count = sum(len([e for e in os.listdir(f) if not e.startswith(".")]) for f in folders if os.path.isdir(f))
-    return {"submissions": count, "test_inputs": len(inputs),
-            "input_bytes": sum(os.path.getsize(p) for p in inputs)}
+    return {
+        "submissions": count,
+        "test_inputs": len(inputs),
+        "input_bytes": sum(os.path.getsize(p) for p in inputs),
+    }

@@ -50,9 +50,13 @@ class Measure:
     verdict: str
 
     def to_json(self) -> dict[str, object]:
-        return {"before_mib": round(self.before_mib, 1), "peak_mib": round(self.peak_mib, 1),
-                "grown_mib": round(self.peak_mib - self.before_mib, 1), "seconds": round(self.seconds, 2),
-                "verdict": self.verdict}
+        return {
+            "before_mib": round(self.before_mib, 1),
+            "peak_mib": round(self.peak_mib, 1),
+            "grown_mib": round(self.peak_mib - self.before_mib, 1),
+            "seconds": round(self.seconds, 2),
+            "verdict": self.verdict,
+        }
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -62,8 +66,11 @@ class CheckerBench:
     checker: Measure
 
     def to_json(self) -> dict[str, object]:
-        return {"output_bytes": self.output_bytes, "grading": self.grading.to_json(),
-                "checker": self.checker.to_json()}
+        return {
+            "output_bytes": self.output_bytes,
+            "grading": self.grading.to_json(),
+            "checker": self.checker.to_json(),
+        }
 
 
 def _status_mib(field: str) -> float:
@@ -91,8 +98,9 @@ def _peak_mib() -> float:
 def _make_problem(root: Path, size: int) -> None:
     """A legacy Kattis package: one secret test of `size` bytes of answer, room for it as output."""
     (root / "data" / "secret").mkdir(parents=True)
-    (root / "problem.yaml").write_text(f"name: Big output\nlimits:\n  output: {size // (1 << 20) + 16}\n"
-                                       "  memory: 512\n")
+    (root / "problem.yaml").write_text(
+        f"name: Big output\nlimits:\n  output: {size // (1 << 20) + 16}\n  memory: 512\n"
+    )
     (root / "data" / "secret" / "1.in").write_bytes(b"")
     lines = size // len(LINE_ANSWER)
     with open(root / "data" / "secret" / "1.ans", "wb") as f:
@@ -117,8 +125,13 @@ def child_grade(problem_dir: str, size: int) -> None:
     t0 = time.monotonic()
     result = grader.grade(source, "python3")
     seconds = time.monotonic() - t0
-    print(json.dumps(Measure(before_mib=before, peak_mib=_peak_mib(), seconds=seconds,
-                             verdict=result.verdict.value).to_json()))
+    print(
+        json.dumps(
+            Measure(
+                before_mib=before, peak_mib=_peak_mib(), seconds=seconds, verdict=result.verdict.value
+            ).to_json()
+        )
+    )
 
 
 def child_check(answer: str, output: str) -> None:
@@ -133,19 +146,29 @@ def child_check(answer: str, output: str) -> None:
         else:  # the code before streaming, for a before-and-after figure
             r = default.check(a.read(), o.read())
     seconds = time.monotonic() - t0
-    print(json.dumps(Measure(before_mib=before, peak_mib=_peak_mib(), seconds=seconds,
-                             verdict="AC" if r.accepted else "WA").to_json()))
+    print(
+        json.dumps(
+            Measure(
+                before_mib=before, peak_mib=_peak_mib(), seconds=seconds, verdict="AC" if r.accepted else "WA"
+            ).to_json()
+        )
+    )
 
 
 def _child(call: str, *args: str) -> Measure:
     code = f"import sys; from judge.bench.checker import {call}; {call}(*sys.argv[1:])"
-    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
-                          cwd=Path(__file__).resolve().parents[1])
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
     if done.returncode != 0 or not done.stdout.strip():
         raise BenchError(f"the {call} child failed (exit {done.returncode}): {done.stderr.strip()[-2000:]}")
     doc = json.loads(done.stdout.strip().splitlines()[-1])
-    return Measure(before_mib=doc["before_mib"], peak_mib=doc["peak_mib"], seconds=doc["seconds"],
-                   verdict=doc["verdict"])
+    return Measure(
+        before_mib=doc["before_mib"], peak_mib=doc["peak_mib"], seconds=doc["seconds"], verdict=doc["verdict"]
+    )
 
 
 def measure_checker(mib: int = 64) -> CheckerBench:
@@ -170,5 +193,7 @@ def measure_checker(mib: int = 64) -> CheckerBench:
 def show(report: CheckerBench) -> None:
     mib = report.output_bytes / (1 << 20)
     for what, m in (("grading", report.grading), ("checker", report.checker)):
-        print(f"{what:8} a {mib:.0f} MiB output: {m.verdict}, peak {m.peak_mib:.0f} MiB "
-              f"({m.before_mib:.0f} MiB before, +{m.peak_mib - m.before_mib:.0f} MiB), {m.seconds:.1f} s")
+        print(
+            f"{what:8} a {mib:.0f} MiB output: {m.verdict}, peak {m.peak_mib:.0f} MiB "
+            f"({m.before_mib:.0f} MiB before, +{m.peak_mib - m.before_mib:.0f} MiB), {m.seconds:.1f} s"
+        )

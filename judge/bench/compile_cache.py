@@ -29,8 +29,10 @@ from ..submission import Source
 from ..verdict import Verdict
 from . import BenchError, percentiles
 
-SUM = ('#include <stdio.h>\n/* submission %d */\n'
-       'int main(void){long a,b;scanf("%%ld %%ld",&a,&b);printf("%%ld\\n",a OP b);}\n')
+SUM = (
+    "#include <stdio.h>\n/* submission %d */\n"
+    'int main(void){long a,b;scanf("%%ld %%ld",&a,&b);printf("%%ld\\n",a OP b);}\n'
+)
 AC, WA = SUM.replace("OP", "+"), SUM.replace("OP", "-")
 ENV = "JUDGE_COMPILE_CACHE_DIR"
 
@@ -49,13 +51,18 @@ class CompileCacheBench:
 
     def to_json(self) -> dict[str, object]:
         return {
-            "submissions": self.count, "tests_each": self.tests,
-            "rejudge_with_cache_s": self.with_cache_s, "rejudge_without_cache_s": self.without_cache_s,
-            "without_over_with": (round(self.without_cache_s / self.with_cache_s, 2)
-                                  if self.with_cache_s else None),
+            "submissions": self.count,
+            "tests_each": self.tests,
+            "rejudge_with_cache_s": self.with_cache_s,
+            "rejudge_without_cache_s": self.without_cache_s,
+            "without_over_with": (
+                round(self.without_cache_s / self.with_cache_s, 2) if self.with_cache_s else None
+            ),
             "per_submission_with_cache_ms": self.with_cache_ms,
             "per_submission_without_cache_ms": self.without_cache_ms,
-            "cache_hits": self.hits, "cache_bytes": self.cache_bytes, "load_average": self.load_average,
+            "cache_hits": self.hits,
+            "cache_bytes": self.cache_bytes,
+            "load_average": self.load_average,
         }
 
 
@@ -64,7 +71,7 @@ def _problem(root: Path, tests: int) -> Path:
     (root / "data" / "secret").mkdir(parents=True)
     (root / "problem.yaml").write_text("name: Sum (judge bench compile-cache)\n")
     for i in range(tests):
-        a, b = rng.randint(-10**9, 10**9), rng.randint(-10**9, 10**9)
+        a, b = rng.randint(-(10**9), 10**9), rng.randint(-(10**9), 10**9)
         (root / "data" / "secret" / f"{i:03}.in").write_text(f"{a} {b}\n")
         (root / "data" / "secret" / f"{i:03}.ans").write_text(f"{a + b}\n")
     return root
@@ -96,8 +103,10 @@ def measure_compile_cache(count: int = 100, tests: int = 5) -> CompileCacheBench
                 for cached in rng.sample([True, False], 2):
                     verdict, seconds = grade(i, cached)
                     if verdict is not first[i]:
-                        raise BenchError(f"submission {i} was {first[i]} and is now {verdict} "
-                                         f"({'with' if cached else 'without'} the cache)")
+                        raise BenchError(
+                            f"submission {i} was {first[i]} and is now {verdict} "
+                            f"({'with' if cached else 'without'} the cache)"
+                        )
                     times[cached].append(seconds)
             hits = cache.hits - hits_before
             size = cache.size_bytes()
@@ -107,9 +116,13 @@ def measure_compile_cache(count: int = 100, tests: int = 5) -> CompileCacheBench
             else:
                 os.environ[ENV] = before
     return CompileCacheBench(
-        count=count, tests=tests,
-        with_cache_s=round(sum(times[True]), 3), without_cache_s=round(sum(times[False]), 3),
+        count=count,
+        tests=tests,
+        with_cache_s=round(sum(times[True]), 3),
+        without_cache_s=round(sum(times[False]), 3),
         with_cache_ms=percentiles([t * 1000 for t in times[True]]),
         without_cache_ms=percentiles([t * 1000 for t in times[False]]),
-        hits=hits, cache_bytes=size, load_average=[round(x, 2) for x in os.getloadavg()],
+        hits=hits,
+        cache_bytes=size,
+        load_average=[round(x, 2) for x in os.getloadavg()],
     )

@@ -34,13 +34,16 @@ def _stat(pid: int) -> tuple[int, int] | None:
             text = f.read()
     except OSError:
         return None
-    fields = text[text.rfind(")") + 2:].split()  # after the command name, which may hold spaces
+    fields = text[text.rfind(")") + 2 :].split()  # after the command name, which may hold spaces
     return int(fields[1]), sum(int(x) for x in fields[11:15])
 
 
 def _all() -> dict[int, tuple[int, int]]:
-    return {pid: s for pid in (int(p) for p in os.listdir("/proc") if p.isdigit())
-            if (s := _stat(pid)) is not None}
+    return {
+        pid: s
+        for pid in (int(p) for p in os.listdir("/proc") if p.isdigit())
+        if (s := _stat(pid)) is not None
+    }
 
 
 def children(pid: int) -> list[int]:

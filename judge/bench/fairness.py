@@ -45,10 +45,14 @@ class FairnessBench:
     flood_seconds: float  # the flood's first POST to its last verdict
 
     def to_json(self) -> dict[str, object]:
-        return {"workers": self.workers, "flood": self.flood, "sleep_s": self.sleep_s,
-                "other_seconds": round(self.other_seconds, 2),
-                "flood_done_before_other": self.flood_done_before_other,
-                "flood_seconds": round(self.flood_seconds, 2)}
+        return {
+            "workers": self.workers,
+            "flood": self.flood,
+            "sleep_s": self.sleep_s,
+            "other_seconds": round(self.other_seconds, 2),
+            "flood_done_before_other": self.flood_done_before_other,
+            "flood_seconds": round(self.flood_seconds, 2),
+        }
 
 
 def _user(tmp: Path, name: str) -> str:
@@ -67,8 +71,11 @@ def measure_fairness(*, flood: int = 200, sleep_s: float = 0.5, workers: int = 2
         with serve(tmp, workers, ["python3"]) as (client, _, _):
             flooder = _Client(client.base, _user(tmp, "flooder"))
             other = _Client(client.base, _user(tmp, "other"))
-            slow = {"language": "python3", "source": f"import time\ntime.sleep({sleep_s})\nprint(1)\n",
-                    "stdin": ""}
+            slow = {
+                "language": "python3",
+                "source": f"import time\ntime.sleep({sleep_s})\nprint(1)\n",
+                "stdin": "",
+            }
             t0 = time.monotonic()
             ids: list[int] = []
             while len(ids) < flood:
@@ -93,10 +100,18 @@ def measure_fairness(*, flood: int = 200, sleep_s: float = 0.5, workers: int = 2
             for sid in ids:
                 doc = client.call("GET", f"/submissions/{sid}")
                 if (doc["state"], doc["verdict"], len(doc["tests"])) != ("done", "AC", 1):
-                    raise BenchError(f"flood submission {sid}: {doc['state']} {doc['verdict']} "
-                                     f"with {len(doc['tests'])} tests")
-            return FairnessBench(workers=workers, flood=flood, sleep_s=sleep_s, other_seconds=other_s,
-                                 flood_done_before_other=ahead, flood_seconds=flood_s)
+                    raise BenchError(
+                        f"flood submission {sid}: {doc['state']} {doc['verdict']} "
+                        f"with {len(doc['tests'])} tests"
+                    )
+            return FairnessBench(
+                workers=workers,
+                flood=flood,
+                sleep_s=sleep_s,
+                other_seconds=other_s,
+                flood_done_before_other=ahead,
+                flood_seconds=flood_s,
+            )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -117,8 +132,12 @@ def _done(client: _Client, ids: list[int]) -> int:
 
 
 def show(report: FairnessBench) -> None:
-    print(f"judge serve, {report.workers} workers: one user floods {report.flood} ad hoc runs "
-          f"(Python, sleep {report.sleep_s:g} s each)")
-    print(f"  another user's print(42): verdict after {report.other_seconds:.1f} s, "
-          f"{report.flood_done_before_other} of the flood done by then")
+    print(
+        f"judge serve, {report.workers} workers: one user floods {report.flood} ad hoc runs "
+        f"(Python, sleep {report.sleep_s:g} s each)"
+    )
+    print(
+        f"  another user's print(42): verdict after {report.other_seconds:.1f} s, "
+        f"{report.flood_done_before_other} of the flood done by then"
+    )
     print(f"  the whole flood: {report.flood_seconds:.1f} s, every run AC and graded once")

@@ -67,9 +67,14 @@ def _calibrate(path: Path, target_s: float = 0.5) -> int:
 def _summary(xs: list[float], digits: int = 2) -> dict[str, float]:
     mean = statistics.fmean(xs)
     sd = statistics.stdev(xs) if len(xs) > 1 else 0.0
-    return {"mean": round(mean, digits), "stdev": round(sd, digits), "cv_percent": round(100 * sd / mean, 2),
-            "median": round(statistics.median(xs), digits), "min": round(min(xs), digits),
-            "max": round(max(xs), digits)}
+    return {
+        "mean": round(mean, digits),
+        "stdev": round(sd, digits),
+        "cv_percent": round(100 * sd / mean, 2),
+        "median": round(statistics.median(xs), digits),
+        "min": round(min(xs), digits),
+        "max": round(max(xs), digits),
+    }
 
 
 def measure(runs: int = 30, memory_runs: int = 10, mib: int = 64) -> dict[str, Any]:
@@ -99,8 +104,9 @@ def measure(runs: int = 30, memory_runs: int = 10, mib: int = 64) -> dict[str, A
                 step()
         peaks: list[float] = []
         for _ in range(memory_runs):
-            r = sb.run(["./touch", str(mib)], Limits(memory_bytes=(mib + 64) << 20),
-                       files={"touch": (touch, 0o755)})
+            r = sb.run(
+                ["./touch", str(mib)], Limits(memory_bytes=(mib + 64) << 20), files={"touch": (touch, 0o755)}
+            )
             if r.status != "OK":
                 raise RuntimeError(f"touch {mib} MiB in a box ended {r.status}: {r.message}")
             peaks.append(r.memory_bytes / (1 << 20))
@@ -119,6 +125,8 @@ def measure(runs: int = 30, memory_runs: int = 10, mib: int = 64) -> dict[str, A
         "cpu_box_minus_subprocess_ms": _summary(diffs),
         "memory_target_mib": mib,
         "memory_box_mib": _summary(peaks),
-        "memory_error_percent": {"median": round(statistics.median(errors), 2),
-                                 "max_abs": round(max(abs(e) for e in errors), 2)},
+        "memory_error_percent": {
+            "median": round(statistics.median(errors), 2),
+            "max_abs": round(max(abs(e) for e in errors), 2),
+        },
     }

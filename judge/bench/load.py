@@ -83,27 +83,27 @@ SHOWN_FAULTS = 20
 SOURCES: dict[str, dict[str, str]] = {
     "c": {
         "AC": '#include <stdio.h>\nint main(void) { long a, b; scanf("%ld %ld", &a, &b); '
-              'printf("%ld\\n", a + b); return 0; }\n',
+        'printf("%ld\\n", a + b); return 0; }\n',
         "WA": '#include <stdio.h>\nint main(void) { long a, b; scanf("%ld %ld", &a, &b); '
-              'printf("%ld\\n", a + b + 1); return 0; }\n',
+        'printf("%ld\\n", a + b + 1); return 0; }\n',
         "TLE": '#include <stdio.h>\nint main(void) { long a, b; scanf("%ld %ld", &a, &b); '
-               "volatile unsigned long n = 0; for (;;) n++; }\n",
+        "volatile unsigned long n = 0; for (;;) n++; }\n",
         "RTE": '#include <stdio.h>\nint main(void) { long a, b; scanf("%ld %ld", &a, &b); '
-               'volatile long zero = 0; printf("%ld\\n", (a + b) / zero); return 0; }\n',  # SIGFPE
+        'volatile long zero = 0; printf("%ld\\n", (a + b) / zero); return 0; }\n',  # SIGFPE
         "CE": '#include <stdio.h>\nint main(void) { long a, b; scanf("%ld %ld", &a, &b) '
-              'printf("%ld\\n", a + b); return 0; }\n',
+        'printf("%ld\\n", a + b); return 0; }\n',
     },
     "cpp": {
         "AC": "#include <iostream>\nint main() { long long a, b; std::cin >> a >> b; "
-              'std::cout << a + b << "\\n"; }\n',
+        'std::cout << a + b << "\\n"; }\n',
         "WA": "#include <iostream>\nint main() { long long a, b; std::cin >> a >> b; "
-              'std::cout << a + b + 1 << "\\n"; }\n',
+        'std::cout << a + b + 1 << "\\n"; }\n',
         "TLE": "#include <iostream>\nint main() { long long a, b; std::cin >> a >> b; "
-               "volatile unsigned long n = 0; for (;;) n = n + 1; }\n",
+        "volatile unsigned long n = 0; for (;;) n = n + 1; }\n",
         "RTE": "#include <iostream>\nint main() { long long a, b; std::cin >> a >> b; "
-               'std::cout << a + b << "\\n"; return 1; }\n',  # the right answer, then exit code 1
+        'std::cout << a + b << "\\n"; return 1; }\n',  # the right answer, then exit code 1
         "CE": "#include <iostream>\nint main() { long long a, b; std::cin >> a >> b; "
-              'std::cout << a + b << "\\n"; return undeclared; }\n',
+        'std::cout << a + b << "\\n"; return undeclared; }\n',
     },
     "python3": {
         "AC": "a, b = map(int, input().split())\nprint(a + b)\n",
@@ -114,23 +114,23 @@ SOURCES: dict[str, dict[str, str]] = {
     },
     "java": {
         "AC": "import java.util.Scanner;\npublic class Main { public static void main(String[] args) {\n"
-              "  Scanner in = new Scanner(System.in);\n"
-              "  System.out.println(in.nextLong() + in.nextLong());\n} }\n",
+        "  Scanner in = new Scanner(System.in);\n"
+        "  System.out.println(in.nextLong() + in.nextLong());\n} }\n",
         "WA": "import java.util.Scanner;\npublic class Main { public static void main(String[] args) {\n"
-              "  Scanner in = new Scanner(System.in);\n"
-              "  System.out.println(in.nextLong() + in.nextLong() + 1);\n} }\n",
+        "  Scanner in = new Scanner(System.in);\n"
+        "  System.out.println(in.nextLong() + in.nextLong() + 1);\n} }\n",
         "TLE": "public class Main { static volatile long n;\n"
-               "  public static void main(String[] args) { for (;;) n++; } }\n",
+        "  public static void main(String[] args) { for (;;) n++; } }\n",
         "RTE": "import java.util.Scanner;\npublic class Main { public static void main(String[] args) {\n"
-               "  Scanner in = new Scanner(System.in);\n  long a = in.nextLong(), b = in.nextLong();\n"
-               "  System.out.println((a + b) / (a - a));\n} }\n",  # ArithmeticException
-        "CE": "public class Main { public static void main(String[] args) { int x = \"x\"; } }\n",
+        "  Scanner in = new Scanner(System.in);\n  long a = in.nextLong(), b = in.nextLong();\n"
+        "  System.out.println((a + b) / (a - a));\n} }\n",  # ArithmeticException
+        "CE": 'public class Main { public static void main(String[] args) { int x = "x"; } }\n',
     },
     "javascript": {
         "AC": "const [a, b] = require('fs').readFileSync(0, 'utf8').trim().split(/\\s+/).map(Number);\n"
-              "console.log(a + b);\n",
+        "console.log(a + b);\n",
         "WA": "const [a, b] = require('fs').readFileSync(0, 'utf8').trim().split(/\\s+/).map(Number);\n"
-              "console.log(a + b + 1);\n",
+        "console.log(a + b + 1);\n",
         "TLE": "for (;;) {}\n",
         "RTE": "throw new Error('boom');\n",
         "CE": "const [a, b] = ;\n",
@@ -144,25 +144,25 @@ SOURCES: dict[str, dict[str, str]] = {
     },
     "go": {
         "AC": 'package main\nimport "fmt"\nfunc main() { var a, b int64; fmt.Scan(&a, &b); '
-              "fmt.Println(a + b) }\n",
+        "fmt.Println(a + b) }\n",
         "WA": 'package main\nimport "fmt"\nfunc main() { var a, b int64; fmt.Scan(&a, &b); '
-              "fmt.Println(a + b + 1) }\n",
+        "fmt.Println(a + b + 1) }\n",
         "TLE": "package main\nfunc main() { for {} }\n",
         "RTE": 'package main\nimport "fmt"\nfunc main() { var a, b int64; fmt.Scan(&a, &b); '
-               "var zero int64; fmt.Println((a + b) / zero) }\n",  # a panic, exit code 2
+        "var zero int64; fmt.Println((a + b) / zero) }\n",  # a panic, exit code 2
         "CE": "package main\nfunc main() { x := 1 }\n",  # declared and not used
     },
     "rust": {
         "AC": "use std::io::Read;\nfn main() { let mut s = String::new();\n"
-              "  std::io::stdin().read_to_string(&mut s).unwrap();\n"
-              "  let v: Vec<i64> = s.split_whitespace().map(|x| x.parse().unwrap()).collect();\n"
-              '  println!("{}", v[0] + v[1]); }\n',
+        "  std::io::stdin().read_to_string(&mut s).unwrap();\n"
+        "  let v: Vec<i64> = s.split_whitespace().map(|x| x.parse().unwrap()).collect();\n"
+        '  println!("{}", v[0] + v[1]); }\n',
         "WA": "use std::io::Read;\nfn main() { let mut s = String::new();\n"
-              "  std::io::stdin().read_to_string(&mut s).unwrap();\n"
-              "  let v: Vec<i64> = s.split_whitespace().map(|x| x.parse().unwrap()).collect();\n"
-              '  println!("{}", v[0] + v[1] + 1); }\n',
+        "  std::io::stdin().read_to_string(&mut s).unwrap();\n"
+        "  let v: Vec<i64> = s.split_whitespace().map(|x| x.parse().unwrap()).collect();\n"
+        '  println!("{}", v[0] + v[1] + 1); }\n',
         "TLE": "fn main() { let mut n: u64 = 0;\n"
-               "  loop { unsafe { std::ptr::write_volatile(&mut n, n + 1) } } }\n",
+        "  loop { unsafe { std::ptr::write_volatile(&mut n, n + 1) } } }\n",
         "RTE": 'fn main() { panic!("boom"); }\n',  # exit code 101
         "CE": 'fn main() { let x: i64 = "x"; println!("{}", x); }\n',
     },
@@ -230,8 +230,9 @@ class Finding:
         return f"{self.fault}: {who}: {self.detail}"
 
 
-def build_mix(langs: Sequence[str], count: int,
-              sources: Mapping[str, Mapping[str, str]] = SOURCES) -> list[Planned]:
+def build_mix(
+    langs: Sequence[str], count: int, sources: Mapping[str, Mapping[str, str]] = SOURCES
+) -> list[Planned]:
     """`count` submissions round-robin over `langs` and PATTERN; see the module docstring.
 
     A language whose table has no CE source gets AC in the CE slots."""
@@ -258,8 +259,13 @@ def latency_figures(samples_ms: Sequence[float]) -> dict[str, float]:
     return figures
 
 
-def find_faults(sent: Sequence[Sent], final: Mapping[int, Mapping[str, Any]], stored: Mapping[int, Stored],
-                done_events: Mapping[int, int], ignored: Sequence[int] = ()) -> list[Finding]:
+def find_faults(
+    sent: Sequence[Sent],
+    final: Mapping[int, Mapping[str, Any]],
+    stored: Mapping[int, Stored],
+    done_events: Mapping[int, int],
+    ignored: Sequence[int] = (),
+) -> list[Finding]:
     """Every fault of the load, in submission order, strays last.
 
     `final`: the API's document of each submission seen done; `stored`: the database's rows;
@@ -271,8 +277,16 @@ def find_faults(sent: Sequence[Sent], final: Mapping[int, Mapping[str, Any]], st
         p = s.planned
 
         def add(fault: Fault, detail: str, s: Sent = s, p: Planned = p) -> None:
-            problems.append(Finding(fault=fault, index=p.index, id=s.id, language=p.language,
-                                    expected=p.expected, detail=detail))
+            problems.append(
+                Finding(
+                    fault=fault,
+                    index=p.index,
+                    id=s.id,
+                    language=p.language,
+                    expected=p.expected,
+                    detail=detail,
+                )
+            )
 
         if s.id is None:
             add(Fault.REFUSED, s.error or "no id in the answer")
@@ -284,8 +298,11 @@ def find_faults(sent: Sequence[Sent], final: Mapping[int, Mapping[str, Any]], st
             add(Fault.LOST, "not in the database")
             continue
         if row.state != "done" or doc is None:
-            add(Fault.LOST, f"never ended: {row.state} in the database, "
-                            f"{'not seen done' if doc is None else 'done'} through the API")
+            add(
+                Fault.LOST,
+                f"never ended: {row.state} in the database, "
+                f"{'not seen done' if doc is None else 'done'} through the API",
+            )
             continue
         if doc.get("verdict") != p.expected or row.verdict != p.expected:
             message = f" ({doc['message']})" if doc.get("message") else ""
@@ -296,8 +313,16 @@ def find_faults(sent: Sequence[Sent], final: Mapping[int, Mapping[str, Any]], st
         elif events == 0:
             add(Fault.UNHEARD, "no done event on its progress channel")
     for sid in sorted(set(stored) - ours):
-        problems.append(Finding(fault=Fault.STRAY, index=None, id=sid, language=None, expected=None,
-                                detail="in the database, but no POST answered with its id"))
+        problems.append(
+            Finding(
+                fault=Fault.STRAY,
+                index=None,
+                id=sid,
+                language=None,
+                expected=None,
+                detail="in the database, but no POST answered with its id",
+            )
+        )
     return problems
 
 
@@ -321,20 +346,38 @@ class LoadBench:
 
     def counts(self) -> dict[str, int]:
         by = Counter(p.fault for p in self.faults)
-        return {"matched": self.count - len({p.index for p in self.faults if p.index is not None}),
-                "refused": by[Fault.REFUSED], "lost": by[Fault.LOST], "wrong": by[Fault.WRONG],
-                "graded_twice": by[Fault.TWICE], "unheard": by[Fault.UNHEARD], "stray": by[Fault.STRAY]}
+        return {
+            "matched": self.count - len({p.index for p in self.faults if p.index is not None}),
+            "refused": by[Fault.REFUSED],
+            "lost": by[Fault.LOST],
+            "wrong": by[Fault.WRONG],
+            "graded_twice": by[Fault.TWICE],
+            "unheard": by[Fault.UNHEARD],
+            "stray": by[Fault.STRAY],
+        }
 
     def to_json(self) -> dict[str, object]:
-        return {"count": self.count, "workers": self.workers, "clients": self.clients,
-                "languages": self.languages, "notes": self.notes, "mix": self.mix,
-                "verdicts": {v: {"expected": self.expected.get(v, 0), "got": self.got.get(v, 0)}
-                             for v in sorted(set(self.expected) | set(self.got), key=_verdict_order)},
-                **self.counts(), "ok": not self.faults,
-                "submit_seconds": round(self.submit_seconds, 3), "wall_seconds": round(self.wall_seconds, 3),
-                "submissions_per_minute": round(self.per_minute, 1), "latency_ms": self.latency_ms,
-                "post_ms": self.post_ms, "graders": self.graders,
-                "faults": [p.line() for p in self.faults[:SHOWN_FAULTS]]}
+        return {
+            "count": self.count,
+            "workers": self.workers,
+            "clients": self.clients,
+            "languages": self.languages,
+            "notes": self.notes,
+            "mix": self.mix,
+            "verdicts": {
+                v: {"expected": self.expected.get(v, 0), "got": self.got.get(v, 0)}
+                for v in sorted(set(self.expected) | set(self.got), key=_verdict_order)
+            },
+            **self.counts(),
+            "ok": not self.faults,
+            "submit_seconds": round(self.submit_seconds, 3),
+            "wall_seconds": round(self.wall_seconds, 3),
+            "submissions_per_minute": round(self.per_minute, 1),
+            "latency_ms": self.latency_ms,
+            "post_ms": self.post_ms,
+            "graders": self.graders,
+            "faults": [p.line() for p in self.faults[:SHOWN_FAULTS]],
+        }
 
     def raise_for_faults(self) -> None:
         """BenchError naming at most SHOWN_FAULTS of the faults, if there are any."""
@@ -344,8 +387,9 @@ class LoadBench:
         lines = "\n  ".join(p.line() for p in self.faults[:SHOWN_FAULTS])
         hidden = len(self.faults) - SHOWN_FAULTS
         more = f"\n  ... and {hidden} more" if hidden > 0 else ""
-        raise BenchError(f"{len(self.faults)} faults in {self.count} submissions ({counts}):\n"
-                         f"  {lines}{more}")
+        raise BenchError(
+            f"{len(self.faults)} faults in {self.count} submissions ({counts}):\n  {lines}{more}"
+        )
 
 
 def _verdict_order(v: str) -> int:
@@ -357,8 +401,11 @@ def show(report: LoadBench) -> None:
     """The report as tables on stdout: the figures, then verdicts expected and got, then the mix."""
     console = Console(highlight=False, soft_wrap=True)
     doc = report.to_json()
-    figures = Table(title=f"judge serve under load: {report.count} submissions at once, a + b with "
-                          f"{len(TESTS)} tests", title_justify="left", show_header=False)
+    figures = Table(
+        title=f"judge serve under load: {report.count} submissions at once, a + b with {len(TESTS)} tests",
+        title_justify="left",
+        show_header=False,
+    )
     figures.add_column("key", style="bold")
     figures.add_column("value")
     latency, post = report.latency_ms, report.post_ms
@@ -377,8 +424,9 @@ def show(report: LoadBench) -> None:
     for k, v in rows:
         figures.add_row(k, v)
     console.print(figures)
-    verdicts = Table(title="Verdicts expected and got (by language: how many were sent)",
-                     title_justify="left")
+    verdicts = Table(
+        title="Verdicts expected and got (by language: how many were sent)", title_justify="left"
+    )
     for name in ("verdict", "expected", "got", *report.languages):
         verdicts.add_column(name, justify="left" if name == "verdict" else "right")
     for v, counts in doc["verdicts"].items():  # type: ignore[attr-defined]
@@ -401,8 +449,10 @@ def _ms(figures: Mapping[str, float] | None) -> str:
 
 def _package(path: Path) -> Path:
     with zipfile.ZipFile(path, "w") as zf:
-        zf.writestr(f"{PROBLEM}/problem.yaml", "problem_format_version: 2023-07-draft\nname: Sum\n"
-                    f"limits:\n  time_limit: {TIME_LIMIT_S}\n")
+        zf.writestr(
+            f"{PROBLEM}/problem.yaml",
+            f"problem_format_version: 2023-07-draft\nname: Sum\nlimits:\n  time_limit: {TIME_LIMIT_S}\n",
+        )
         for i, (given, answer) in enumerate(TESTS):
             zf.writestr(f"{PROBLEM}/data/secret/{i:02}.in", f"{given}\n")
             zf.writestr(f"{PROBLEM}/data/secret/{i:02}.ans", f"{answer}\n")
@@ -442,7 +492,7 @@ class _Listener:
             now = time.perf_counter()
             try:
                 event = json.loads(message["data"]).get("event")
-                sid = int(message["channel"][len(CHANNEL_PREFIX):])
+                sid = int(message["channel"][len(CHANNEL_PREFIX) :])
             except ValueError:
                 continue
             if event == "done":
@@ -466,8 +516,10 @@ def _offered(client: _Client, wanted: Sequence[str], explicit: bool) -> tuple[li
         for lang, why in (w.get("refused") or {}).items():
             refused[lang] = str(why)
     missing = [lang for lang in wanted if lang not in available]
-    notes = [f"{lang} left out: it did not pass its self-test ({refused.get(lang, 'not offered')})"
-             for lang in missing]
+    notes = [
+        f"{lang} left out: it did not pass its self-test ({refused.get(lang, 'not offered')})"
+        for lang in missing
+    ]
     if missing and explicit:
         raise BenchError("; ".join(notes))
     kept = [lang for lang in wanted if lang in available]
@@ -486,8 +538,9 @@ def _submit(client: _Client, planned: Planned) -> Sent:
         return Sent(planned=planned, sent_at=sent_at, answered_at=time.perf_counter(), error=str(e))
 
 
-def _follow(client: _Client, ids: set[int], listener: _Listener, proc: subprocess.Popen[bytes],
-            tmp: Path) -> tuple[dict[int, dict[str, Any]], dict[int, float]]:
+def _follow(
+    client: _Client, ids: set[int], listener: _Listener, proc: subprocess.Popen[bytes], tmp: Path
+) -> tuple[dict[int, dict[str, Any]], dict[int, float]]:
     """The API's document of each submission once done, and when the list first showed it so."""
     final: dict[int, dict[str, Any]] = {}
     seen: dict[int, float] = {}
@@ -521,17 +574,31 @@ def _stored(tmp: Path) -> dict[int, Stored]:
     engine = connect(f"sqlite:///{tmp / 'judge.db'}")
     try:
         with session_factory(engine)() as session:
-            rows = session.execute(select(Submission.id, Submission.state, Submission.verdict,
-                                          Submission.generation, Submission.graded_by))
-            return {sid: Stored(state=state.value, verdict=verdict.value if verdict is not None else None,
-                                generation=generation, graded_by=graded_by)
-                    for sid, state, verdict, generation, graded_by in rows}
+            rows = session.execute(
+                select(
+                    Submission.id,
+                    Submission.state,
+                    Submission.verdict,
+                    Submission.generation,
+                    Submission.graded_by,
+                )
+            )
+            return {
+                sid: Stored(
+                    state=state.value,
+                    verdict=verdict.value if verdict is not None else None,
+                    generation=generation,
+                    graded_by=graded_by,
+                )
+                for sid, state, verdict, generation, graded_by in rows
+            }
     finally:
         engine.dispose()
 
 
-def measure_load(*, count: int = 1000, workers: int = 2, languages: Sequence[str] | None = None,
-                 clients: int = CLIENTS) -> LoadBench:
+def measure_load(
+    *, count: int = 1000, workers: int = 2, languages: Sequence[str] | None = None, clients: int = CLIENTS
+) -> LoadBench:
     """The whole `judge bench load`; BenchError when the service cannot be set up or run.
 
     Faults of the submissions themselves are in the report (`raise_for_faults`), so the
@@ -542,8 +609,9 @@ def measure_load(*, count: int = 1000, workers: int = 2, languages: Sequence[str
     try:
         with serve(tmp, workers, wanted) as (client, redis_url, proc):
             langs, notes = _offered(client, wanted, explicit=languages is not None)
-            notes.append(f"TLE is 1 in {len(PATTERN)}: each costs the whole time limit, "
-                         f"{TIME_LIMIT_S:g} s of CPU")
+            notes.append(
+                f"TLE is 1 in {len(PATTERN)}: each costs the whole time limit, {TIME_LIMIT_S:g} s of CPU"
+            )
             mix = build_mix(langs, count)
             archive = _package(tmp / f"{PROBLEM}.zip").read_bytes()
             body, ctype = _multipart("package", f"{PROBLEM}.zip", archive)
@@ -558,8 +626,10 @@ def measure_load(*, count: int = 1000, workers: int = 2, languages: Sequence[str
                     doc = client.call("POST", "/submissions?wait=true&timeout=60", one.encode())
                     warmups.append(int(doc["id"]))
                     if doc["verdict"] != "AC":
-                        raise BenchError(f"the warm-up AC in {lang} got {doc['verdict']}: "
-                                         f"{doc.get('message')} {doc.get('compile_output') or ''}")
+                        raise BenchError(
+                            f"the warm-up AC in {lang} got {doc['verdict']}: "
+                            f"{doc.get('message')} {doc.get('compile_output') or ''}"
+                        )
                 with ThreadPoolExecutor(max_workers=clients, thread_name_prefix="load-bench-post") as pool:
                     sent = list(pool.map(lambda p: _submit(client, p), mix))
                 ids = {s.id for s in sent if s.id is not None}
@@ -574,14 +644,37 @@ def measure_load(*, count: int = 1000, workers: int = 2, languages: Sequence[str
         stored = _stored(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return _report(mix, sent, final, seen, heard, done_events, stored, warmups, workers=workers,
-                   clients=clients, langs=langs, notes=notes)
+    return _report(
+        mix,
+        sent,
+        final,
+        seen,
+        heard,
+        done_events,
+        stored,
+        warmups,
+        workers=workers,
+        clients=clients,
+        langs=langs,
+        notes=notes,
+    )
 
 
-def _report(mix: Sequence[Planned], sent: Sequence[Sent], final: Mapping[int, Mapping[str, Any]],
-            seen: Mapping[int, float], heard: Mapping[int, float], done_events: Mapping[int, int],
-            stored: Mapping[int, Stored], warmups: Sequence[int], *, workers: int, clients: int,
-            langs: list[str], notes: list[str]) -> LoadBench:
+def _report(
+    mix: Sequence[Planned],
+    sent: Sequence[Sent],
+    final: Mapping[int, Mapping[str, Any]],
+    seen: Mapping[int, float],
+    heard: Mapping[int, float],
+    done_events: Mapping[int, int],
+    stored: Mapping[int, Stored],
+    warmups: Sequence[int],
+    *,
+    workers: int,
+    clients: int,
+    langs: list[str],
+    notes: list[str],
+) -> LoadBench:
     done_at = {sid: min(t for t in (seen.get(sid), heard.get(sid)) if t is not None) for sid in final}
     latency = [(done_at[s.id] - s.sent_at) * 1000 for s in sent if s.id is not None and s.id in done_at]
     first_sent = min(s.sent_at for s in sent) if sent else 0.0
@@ -593,12 +686,18 @@ def _report(mix: Sequence[Planned], sent: Sequence[Sent], final: Mapping[int, Ma
     ours = {s.id for s in sent if s.id is not None}
     graders = Counter(row.graded_by or "?" for sid, row in stored.items() if sid in ours)
     return LoadBench(
-        count=len(mix), workers=workers, clients=clients, languages=langs, notes=notes, mix=mix_counts,
+        count=len(mix),
+        workers=workers,
+        clients=clients,
+        languages=langs,
+        notes=notes,
+        mix=mix_counts,
         expected=dict(Counter(p.expected for p in mix)),
         got=dict(Counter(str(doc["verdict"]) for sid, doc in final.items() if sid in ours)),
         faults=find_faults(sent, final, stored, done_events, warmups),
         submit_seconds=max((s.answered_at for s in sent), default=first_sent) - first_sent,
-        wall_seconds=wall, per_minute=len(done_at) / wall * 60,
+        wall_seconds=wall,
+        per_minute=len(done_at) / wall * 60,
         latency_ms=latency_figures(latency) if latency else None,
         post_ms=latency_figures([(s.answered_at - s.sent_at) * 1000 for s in sent]) if sent else None,
         graders=dict(sorted(graders.items())),
@@ -612,4 +711,3 @@ def parse_languages(text: str | None) -> list[str] | None:
     langs = list(dict.fromkeys(x.strip() for x in text.split(",") if x.strip()))
     build_mix(langs, 0)
     return langs
-

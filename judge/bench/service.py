@@ -77,24 +77,41 @@ class ServiceBench:
     cpu_bound_per_minute: float  # the machine's cores at that cost, nothing else running
 
     def to_json(self) -> dict[str, object]:
-        return {"workers": self.workers, "tests_per_submission": self.tests, "sources": self.sources,
-                "runs": self.runs, "latency_ms": self.latency_ms, "latency_median_ms": self.latency_median_ms,
-                "count": self.count, "throughput_seconds": round(self.throughput_seconds, 3),
-                "submissions_per_minute": round(self.per_minute, 1),
-                "cpu_ms_per_submission": round(self.cpu_ms_per_submission, 1),
-                "cpu_ms_by_role": self.cpu_ms_by_role,
-                "cpu_bound_per_minute": round(self.cpu_bound_per_minute, 1),
-                "cores": os.cpu_count()}
+        return {
+            "workers": self.workers,
+            "tests_per_submission": self.tests,
+            "sources": self.sources,
+            "runs": self.runs,
+            "latency_ms": self.latency_ms,
+            "latency_median_ms": self.latency_median_ms,
+            "count": self.count,
+            "throughput_seconds": round(self.throughput_seconds, 3),
+            "submissions_per_minute": round(self.per_minute, 1),
+            "cpu_ms_per_submission": round(self.cpu_ms_per_submission, 1),
+            "cpu_ms_by_role": self.cpu_ms_by_role,
+            "cpu_bound_per_minute": round(self.cpu_bound_per_minute, 1),
+            "cores": os.cpu_count(),
+        }
 
 
 class _Client:
     def __init__(self, base: str, token: str) -> None:
         self.base, self.token = base, token
 
-    def call(self, method: str, path: str, body: bytes | None = None, content_type: str = "application/json",
-             timeout: float = 120) -> Any:
-        request = urllib.request.Request(f"{self.base}/api/v1{path}", data=body, method=method, headers={
-            "Authorization": f"Bearer {self.token}", "Content-Type": content_type})
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        content_type: str = "application/json",
+        timeout: float = 120,
+    ) -> Any:
+        request = urllib.request.Request(
+            f"{self.base}/api/v1{path}",
+            data=body,
+            method=method,
+            headers={"Authorization": f"Bearer {self.token}", "Content-Type": content_type},
+        )
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:
                 return json.loads(response.read())
@@ -104,8 +121,10 @@ class _Client:
 
 def _package(path: Path) -> Path:
     with zipfile.ZipFile(path, "w") as zf:
-        zf.writestr("hello/problem.yaml", "problem_format_version: 2023-07-draft\nname: Hello\n"
-                    "limits:\n  time_limit: 1.0\n")
+        zf.writestr(
+            "hello/problem.yaml",
+            "problem_format_version: 2023-07-draft\nname: Hello\nlimits:\n  time_limit: 1.0\n",
+        )
         for i in range(TESTS):
             zf.writestr(f"hello/data/secret/{i:02}.in", f"{i}\n")
             zf.writestr(f"hello/data/secret/{i:02}.ans", "Hello World!\n")
@@ -115,8 +134,14 @@ def _package(path: Path) -> Path:
 
 def _multipart(field: str, filename: str, data: bytes) -> tuple[bytes, str]:
     boundary = uuid.uuid4().hex
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{filename}\"\r\n"
-            "Content-Type: application/zip\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{filename}"\r\n'
+            "Content-Type: application/zip\r\n\r\n"
+        ).encode()
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     return body, f"multipart/form-data; boundary={boundary}"
 
 
@@ -126,8 +151,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def measure_service(*, workers: int = 2, runs: int = 30, count: int = 300,
-                    distinct_sources: bool = False) -> ServiceBench:
+def measure_service(
+    *, workers: int = 2, runs: int = 30, count: int = 300, distinct_sources: bool = False
+) -> ServiceBench:
     tmp = Path(tempfile.mkdtemp(prefix="judge-bench-service-"))
     try:
         with serve(tmp, workers, ["c"]) as (client, _, process):
@@ -136,8 +162,9 @@ def measure_service(*, workers: int = 2, runs: int = 30, count: int = 300,
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _measure(client: _Client, tmp: Path, workers: int, runs: int, count: int, distinct: bool,
-             serve_pid: int) -> ServiceBench:
+def _measure(
+    client: _Client, tmp: Path, workers: int, runs: int, count: int, distinct: bool, serve_pid: int
+) -> ServiceBench:
     body, ctype = _multipart("package", "hello.zip", _package(tmp / "hello.zip").read_bytes())
     problem = client.call("POST", "/problems?wait=120", body, ctype)
     if not problem["verification"]["ok"]:
@@ -160,8 +187,10 @@ def _measure(client: _Client, tmp: Path, workers: int, runs: int, count: int, di
         if doc["verdict"] != "AC" or len(doc["tests"]) != TESTS:
             raise BenchError(f"submission {doc['id']}: {doc['verdict']} with {len(doc['tests'])} tests")
     before = client.call("GET", "/queue")["submissions"]["done"]
-    parts = [json.dumps({"submissions": [submission() for _ in range(min(100, count - sent))]}).encode()
-             for sent in range(0, count, 100)]
+    parts = [
+        json.dumps({"submissions": [submission() for _ in range(min(100, count - sent))]}).encode()
+        for sent in range(0, count, 100)
+    ]
     roots = [serve_pid, *(p for p in cputime.children(os.getpid()) if p != serve_pid)]  # and its Redis
     cpu_before = cputime.snapshot(roots)
     t0 = time.perf_counter()
@@ -189,26 +218,39 @@ def _measure(client: _Client, tmp: Path, workers: int, runs: int, count: int, di
     roles: dict[str, float] = {}
     for name, seconds in sorted(by_role.items(), key=lambda x: -x[1]):
         roles[_role(name)] = round(roles.get(_role(name), 0.0) + seconds * 1000 / count, 1)
-    return ServiceBench(workers=workers, tests=TESTS, runs=runs, latency_ms=percentiles(samples),
-                        latency_median_ms=round(statistics.median(samples), 1), count=count,
-                        throughput_seconds=elapsed, per_minute=count / elapsed * 60,
-                        sources="distinct" if distinct else "identical", cpu_ms_per_submission=cpu_ms,
-                        cpu_ms_by_role=roles,
-                        cpu_bound_per_minute=(os.cpu_count() or 1) * 60_000 / cpu_ms if cpu_ms else 0.0)
+    return ServiceBench(
+        workers=workers,
+        tests=TESTS,
+        runs=runs,
+        latency_ms=percentiles(samples),
+        latency_median_ms=round(statistics.median(samples), 1),
+        count=count,
+        throughput_seconds=elapsed,
+        per_minute=count / elapsed * 60,
+        sources="distinct" if distinct else "identical",
+        cpu_ms_per_submission=cpu_ms,
+        cpu_ms_by_role=roles,
+        cpu_bound_per_minute=(os.cpu_count() or 1) * 60_000 / cpu_ms if cpu_ms else 0.0,
+    )
 
 
 def _role(command: str) -> str:
     """A short name for a process of the service, from its command line."""
-    for marker, name in ((" -m worker", "worker (with its boxes and compilers)"), (" -m web", "web"),
-                         ("redis-server", "redis"), (" serve ", "judge serve")):
+    for marker, name in (
+        (" -m worker", "worker (with its boxes and compilers)"),
+        (" -m web", "web"),
+        ("redis-server", "redis"),
+        (" serve ", "judge serve"),
+    ):
         if marker in f" {command} ":
             return name
     return command
 
 
 @contextlib.contextmanager
-def serve(tmp: Path, workers: int, langs: Sequence[str], *, env_extra: Mapping[str, str] | None = None
-          ) -> Iterator[tuple[_Client, str, subprocess.Popen[bytes]]]:
+def serve(
+    tmp: Path, workers: int, langs: Sequence[str], *, env_extra: Mapping[str, str] | None = None
+) -> Iterator[tuple[_Client, str, subprocess.Popen[bytes]]]:
     """`judge serve` on `tmp`, ready (a worker announced): its client, Redis URL and process.
 
     The Redis is started here (an EmbeddedRedis in `tmp`) and handed to the serve, so that a
@@ -229,8 +271,18 @@ def serve(tmp: Path, workers: int, langs: Sequence[str], *, env_extra: Mapping[s
     env |= {"JUDGE_DATA_DIR": str(tmp), "JUDGE_REDIS_URL": redis_url, **(env_extra or {})}
     port = _free_port()
     log = open(tmp / "serve.log", "wb")  # closed in finally
-    argv = [sys.executable, "-m", "judge", "serve", "--port", str(port), "--workers", str(workers),
-            "--languages", ",".join(langs)]
+    argv = [
+        sys.executable,
+        "-m",
+        "judge",
+        "serve",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--languages",
+        ",".join(langs),
+    ]
     serve = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
     client = _Client(f"http://127.0.0.1:{port}", token)
     try:

@@ -45,8 +45,10 @@ from ..cores import IDLE_AFTER_S
 from . import BenchError, percentiles
 from .service import _Client, _multipart, serve
 
-PROGRAM = ('#include <stdio.h>\nint main(void){long n;if(scanf("%ld",&n)!=1)return 1;\n'
-           'for(volatile long i=0;i<WORKL;i++);\nprintf("%ld\\n",2*n);return 0;}\n')
+PROGRAM = (
+    '#include <stdio.h>\nint main(void){long n;if(scanf("%ld",&n)!=1)return 1;\n'
+    'for(volatile long i=0;i<WORKL;i++);\nprintf("%ld\\n",2*n);return 0;}\n'
+)
 BORROWED = "tests ran on borrowed cores"  # judge/parallel.py's log line
 SIDES = (1, 2)  # JUDGE_TEST_PARALLELISM of each service
 
@@ -69,10 +71,14 @@ class TestsBench:
     def to_json(self) -> dict[str, object]:
         one, two = self.median(1), self.median(2)
         return {
-            "tests_per_submission": self.tests, "runs": self.runs, "work_million_steps": self.work,
+            "tests_per_submission": self.tests,
+            "runs": self.runs,
+            "work_million_steps": self.work,
             "tests_cpu_s": {str(s): round(statistics.median(self.cpu_s[s]), 3) for s in SIDES},
-            "one_core_ms": percentiles(self.ms[1]), "two_cores_ms": percentiles(self.ms[2]),
-            "one_core_median_ms": one, "two_cores_median_ms": two,
+            "one_core_ms": percentiles(self.ms[1]),
+            "two_cores_ms": percentiles(self.ms[2]),
+            "one_core_median_ms": one,
+            "two_cores_median_ms": two,
             "one_over_two": round(one / two, 2) if two else None,
             "gradings_that_borrowed": {str(s): self.borrowed[s] for s in SIDES},
             "load_average": self.load_average,
@@ -81,8 +87,10 @@ class TestsBench:
 
 def _package(path: Path, tests: int, source: str) -> bytes:
     with zipfile.ZipFile(path, "w") as zf:
-        zf.writestr("double/problem.yaml", "problem_format_version: 2023-07-draft\nname: Double\n"
-                    "limits:\n  time_limit: 1.0\n")
+        zf.writestr(
+            "double/problem.yaml",
+            "problem_format_version: 2023-07-draft\nname: Double\nlimits:\n  time_limit: 1.0\n",
+        )
         for i in range(tests):
             zf.writestr(f"double/data/secret/{i:03}.in", f"{i}\n")
             zf.writestr(f"double/data/secret/{i:03}.ans", f"{2 * i}\n")
@@ -121,14 +129,23 @@ def measure_tests(*, count: int = 100, runs: int = 15, work: int = 2) -> TestsBe
                     doc = clients[side].call("POST", "/submissions?wait=true&timeout=120", one, timeout=180)
                     ms[side].append((time.perf_counter() - t0) * 1000)
                     if doc["verdict"] != "AC" or len(doc["tests"]) != count:
-                        raise BenchError(f"parallelism {side}: submission {doc['id']} is {doc['verdict']} "
-                                         f"with {len(doc['tests'])} of {count} tests")
+                        raise BenchError(
+                            f"parallelism {side}: submission {doc['id']} is {doc['verdict']} "
+                            f"with {len(doc['tests'])} of {count} tests"
+                        )
                     cpu[side].append(sum(t["time"] for t in doc["tests"]))
             borrowed = {s: _borrowed(tmp / f"parallelism-{s}") - borrowed_before[s] for s in SIDES}
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return TestsBench(tests=count, runs=runs, work=work, ms=ms, cpu_s=cpu, borrowed=borrowed,
-                      load_average=[round(x, 2) for x in os.getloadavg()])
+    return TestsBench(
+        tests=count,
+        runs=runs,
+        work=work,
+        ms=ms,
+        cpu_s=cpu,
+        borrowed=borrowed,
+        load_average=[round(x, 2) for x in os.getloadavg()],
+    )
 
 
 def _borrowed(folder: Path) -> int:

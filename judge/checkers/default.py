@@ -71,8 +71,10 @@ _TOKEN = re.compile(rb"[^ \t\n\v\f\r]+")
 _ITEM = re.compile(rb"[ \t\n\v\f\r]+|[^ \t\n\v\f\r]+")
 _ESCAPES = str.maketrans({"\n": "\\n", "\t": "\\t", "\r": "\\r", "\v": "\\v", "\f": "\\f", '"': '\\"'})
 TOLERANCE_FLAGS = ("float_tolerance", "float_absolute_tolerance", "float_relative_tolerance")
-FLAGS_HELP = ("case_sensitive, space_change_sensitive, float_tolerance ε, float_absolute_tolerance ε, "
-              "float_relative_tolerance ε")
+FLAGS_HELP = (
+    "case_sensitive, space_change_sensitive, float_tolerance ε, float_absolute_tolerance ε, "
+    "float_relative_tolerance ε"
+)
 
 ACCEPTED = CheckResult(accepted=True)
 
@@ -183,8 +185,10 @@ def _mismatch(a: bytes, o: bytes, flags: Flags) -> str | None:
                 return None
             if flags.relative_tolerance is not None and diff <= flags.relative_tolerance * abs(want):
                 return None
-            return (f"expected {show(a)}, found {show(o)}: they differ by {diff:.6g}, "
-                    f"more than the tolerance ({flags.describe_tolerance()})")
+            return (
+                f"expected {show(a)}, found {show(o)}: they differ by {diff:.6g}, "
+                f"more than the tolerance ({flags.describe_tolerance()})"
+            )
     return f"expected {show(a)}, found {show(o)}"
 
 
@@ -276,8 +280,12 @@ class _Side:
             self.items, self.raw = items, raw
         if self.items and max(map(len, self.items)) >= LONG:  # as _long makes them, for equal items
             runs_at = 0 if raw[:1].isspace() else 1  # the parity of the runs' places (space mode)
-            self.items = [_marker(self.runs and j % 2 == runs_at, len(item), hashlib.sha256(item))
-                          if len(item) >= LONG else item for j, item in enumerate(self.items)]
+            self.items = [
+                _marker(self.runs and j % 2 == runs_at, len(item), hashlib.sha256(item))
+                if len(item) >= LONG
+                else item
+                for j, item in enumerate(self.items)
+            ]
         if not self.items:  # whitespace only, and runs do not count
             self.lines += raw.count(b"\n")
             self.raw = b""
@@ -360,11 +368,13 @@ def _compare(answer: BinaryIO, output: BinaryIO, flags: Flags) -> CheckResult:
     a, o = _Side(answer, fold, runs), _Side(output, fold, runs)
     a_more, o_more = a.more(), o.more()
     if runs and a.lead != o.lead:
-        return _wrong("Wrong answer on line 1 of the output: whitespace differs at the start "
-                      f"(space_change_sensitive): expected {_first(a, a_more)}, found {_first(o, o_more)}")
+        return _wrong(
+            "Wrong answer on line 1 of the output: whitespace differs at the start "
+            f"(space_change_sensitive): expected {_first(a, a_more)}, found {_first(o, o_more)}"
+        )
     while a_more and o_more:
         n = min(a.left, o.left)
-        ans, out = a.items[a.pos:a.pos + n], o.items[o.pos:o.pos + n]
+        ans, out = a.items[a.pos : a.pos + n], o.items[o.pos : o.pos + n]
         if ans != out:
             bad = _first_bad(ans, out, flags)
             if bad < n:
@@ -380,8 +390,10 @@ def _compare(answer: BinaryIO, output: BinaryIO, flags: Flags) -> CheckResult:
         return _ended_spaces(a, o) if a_more else _trailing_spaces(a, o)
     if o_more:
         line, _ = o.locate(o.pos)
-        return _wrong(f"Wrong answer: trailing output on line {line} of the output: {o.describe(o.pos)} "
-                      f"is token {o.at + 1}, and the answer has {_tokens(a.at)}")
+        return _wrong(
+            f"Wrong answer: trailing output on line {line} of the output: {o.describe(o.pos)} "
+            f"is token {o.at + 1}, and the answer has {_tokens(a.at)}"
+        )
     if o.size == 0:
         what = "the output is empty"
     elif o.at == 0:
@@ -389,8 +401,10 @@ def _compare(answer: BinaryIO, output: BinaryIO, flags: Flags) -> CheckResult:
     else:
         what = f"the output ended after {_tokens(o.at)}"
     line, _ = a.locate(a.pos)
-    return _wrong(f"Wrong answer: EOF in the output while the answer has more: {what}; "
-                  f"expected {a.describe(a.pos)} next (token {a.at + 1}, line {line} of the answer)")
+    return _wrong(
+        f"Wrong answer: EOF in the output while the answer has more: {what}; "
+        f"expected {a.describe(a.pos)} next (token {a.at + 1}, line {line} of the answer)"
+    )
 
 
 def _first(side: _Side, more: bool) -> str:
@@ -407,8 +421,10 @@ def _mismatch_message(a: _Side, o: _Side, flags: Flags) -> CheckResult:
     where = f"on line {o_line} of the output (line {a_line} of the answer)"
     q = a.at
     if flags.space_change_sensitive and (q - a.lead) % 2:
-        return _wrong(f"Wrong answer {where}: whitespace differs (space_change_sensitive): "
-                      f"expected {a.describe(a.pos)}, found {o.describe(o.pos)}")
+        return _wrong(
+            f"Wrong answer {where}: whitespace differs (space_change_sensitive): "
+            f"expected {a.describe(a.pos)}, found {o.describe(o.pos)}"
+        )
     i = (q - a.lead) // 2 if flags.space_change_sensitive else q
     if a_text is None or o_text is None or _is_long(a.items[a.pos]) or _is_long(o.items[o.pos]):
         why = f"expected {a.describe(a.pos)}, found {o.describe(o.pos)}"
@@ -426,11 +442,15 @@ def _ended_spaces(a: _Side, o: _Side) -> CheckResult:
         run_text = a.describe(a.pos)
         a.pos += 1
         if not a.more():
-            return _wrong(f"Wrong answer: the output lacks the answer's final whitespace {run_text} "
-                          f"(line {run_line} of the answer, space_change_sensitive)")
+            return _wrong(
+                f"Wrong answer: the output lacks the answer's final whitespace {run_text} "
+                f"(line {run_line} of the answer, space_change_sensitive)"
+            )
     line, _ = a.locate(a.pos)
-    return _wrong(f"Wrong answer: EOF in the output on line {o_line} while the answer has more: "
-                  f"expected {a.describe(a.pos)} next (line {line} of the answer)")
+    return _wrong(
+        f"Wrong answer: EOF in the output on line {o_line} while the answer has more: "
+        f"expected {a.describe(a.pos)} next (line {line} of the answer)"
+    )
 
 
 def _trailing_spaces(a: _Side, o: _Side) -> CheckResult:
@@ -440,11 +460,15 @@ def _trailing_spaces(a: _Side, o: _Side) -> CheckResult:
         run_text = o.describe(o.pos)
         o.pos += 1
         if not o.more():
-            return _wrong(f"Wrong answer: trailing whitespace on line {run_line} of the output: "
-                          f"{run_text} after the answer's end (space_change_sensitive)")
+            return _wrong(
+                f"Wrong answer: trailing whitespace on line {run_line} of the output: "
+                f"{run_text} after the answer's end (space_change_sensitive)"
+            )
     line, _ = o.locate(o.pos)
-    return _wrong(f"Wrong answer: trailing output on line {line} of the output: {o.describe(o.pos)} "
-                  "after the answer's end")
+    return _wrong(
+        f"Wrong answer: trailing output on line {line} of the output: {o.describe(o.pos)} "
+        "after the answer's end"
+    )
 
 
 _CHUNK = 4096

@@ -98,13 +98,21 @@ class _Box(Protocol):
     def put(self, rel: str, data: bytes, mode: int = 0o644) -> None: ...
     def get(self, rel: str, max_bytes: int = ...) -> bytes: ...
     def listdir(self) -> list[str]: ...
-    def run(self, argv: Sequence[str], limits: Limits, *, stdin: bytes | int | None = None,
-            env: Mapping[str, str] | None = None, cwd: str = ...) -> RunResult: ...
+    def run(
+        self,
+        argv: Sequence[str],
+        limits: Limits,
+        *,
+        stdin: bytes | int | None = None,
+        env: Mapping[str, str] | None = None,
+        cwd: str = ...,
+    ) -> RunResult: ...
 
 
 class _Sandbox(Protocol):
-    def box(self, image: Image = ..., *, uid: int = ..., limits: Limits | None = None
-            ) -> AbstractContextManager[_Box]: ...
+    def box(
+        self, image: Image = ..., *, uid: int = ..., limits: Limits | None = None
+    ) -> AbstractContextManager[_Box]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,8 +151,10 @@ def _checktestdata_modules() -> list[tuple[str, bytes, int]]:
     """The checktestdata package's own modules, as files for the box's working directory."""
     spec = importlib.util.find_spec("checktestdata")
     if spec is None or not spec.submodule_search_locations:
-        raise ValidatorBuildError("PyPI's checktestdata is not installed with this judge; "
-                                  "`pip install checktestdata` (a dependency) runs .ctd validators")
+        raise ValidatorBuildError(
+            "PyPI's checktestdata is not installed with this judge; "
+            "`pip install checktestdata` (a dependency) runs .ctd validators"
+        )
     folder = Path(next(iter(spec.submodule_search_locations)))
     return [(f"checktestdata/{p.name}", p.read_bytes(), 0o644) for p in sorted(folder.glob("*.py"))]
 
@@ -161,8 +171,9 @@ def checktestdata_validator(program: model.Program, *, image: Image | None = Non
     return ValidatorProgram(program, execution.Compiled(lang, lang.source_name, files, ""), img)
 
 
-def compile_validator(sb: execution.SandboxLike, program: model.Program, *,
-                      image: Image | None = None) -> ValidatorProgram:
+def compile_validator(
+    sb: execution.SandboxLike, program: model.Program, *, image: Image | None = None
+) -> ValidatorProgram:
     """Compile the validator once, in the image of its language (or `image`).
 
     ValidatorBuildError if it cannot be read, its language cannot be told, or it does not compile.
@@ -171,7 +182,8 @@ def compile_validator(sb: execution.SandboxLike, program: model.Program, *,
     if program.build_run:
         raise ValidatorBuildError(
             f"{where}: validators with build/run scripts are not supported yet; provide the "
-            "validator as one C, C++ or Python program (a file, or a directory of its sources)")
+            "validator as one C, C++ or Python program (a file, or a directory of its sources)"
+        )
     try:
         source = load(program.path)
         lang = languages.for_submission(source.names, program.language)
@@ -182,17 +194,26 @@ def compile_validator(sb: execution.SandboxLike, program: model.Program, *,
     except JudgeError as e:
         raise ValidatorBuildError(f"{where}: {e}") from None
     if isinstance(compiled, execution.CompileFailure):
-        raise ValidatorBuildError(f"{where} does not compile as {lang.name} ({compiled.message}):\n"
-                                  f"{compiled.output}")
+        raise ValidatorBuildError(
+            f"{where} does not compile as {lang.name} ({compiled.message}):\n{compiled.output}"
+        )
     return ValidatorProgram(program, compiled, img)
 
 
 # -- Kattis ----------------------------------------------------------------------------------
 
 
-def run_kattis(sb: _Sandbox, vp: ValidatorProgram, *, input: Path | bytes, answer: Path | bytes,
-               output: bytes | int, args: Sequence[str], limits: Limits,
-               feedback: Mapping[str, bytes] | None = None) -> CheckResult:
+def run_kattis(
+    sb: _Sandbox,
+    vp: ValidatorProgram,
+    *,
+    input: Path | bytes,
+    answer: Path | bytes,
+    output: bytes | int,
+    args: Sequence[str],
+    limits: Limits,
+    feedback: Mapping[str, bytes] | None = None,
+) -> CheckResult:
     """`validator input answer /box/ [args] < output`: 42 accepts, 43 rejects, else judge_error.
 
     `input` and `answer` are host paths or the bytes themselves (a multi-pass caller's next
@@ -205,27 +226,39 @@ def run_kattis(sb: _Sandbox, vp: ValidatorProgram, *, input: Path | bytes, answe
         if not name or "/" in name or name in (".", "..", JUDGE_DIR):
             raise ValueError(f"feedback file name {name!r}: a plain file name is needed")
     files = {"input": _bytes(input), "answer": _bytes(answer)}
-    r, found, refused = _run(sb, vp, limits, files, seeds, [INPUT, ANSWER, FEEDBACK_DIR, *args], output,
-                             collect=True)
+    r, found, refused = _run(
+        sb, vp, limits, files, seeds, [INPUT, ANSWER, FEEDBACK_DIR, *args], output, collect=True
+    )
     return _kattis_result(vp, r, found, refused)
 
 
-def _kattis_result(vp: ValidatorProgram, r: RunResult, found: dict[str, bytes],
-                   refused: str | None) -> CheckResult:
+def _kattis_result(
+    vp: ValidatorProgram, r: RunResult, found: dict[str, bytes], refused: str | None
+) -> CheckResult:
     kept = tuple(sorted((name, data) for name, data in found.items() if name != "nextpass.in"))
-    result = CheckResult(accepted=False, message=_text(found.get("judgemessage.txt", b"")),
-                         team_message=_text(found.get("teammessage.txt", b"")), feedback_files=kept)
+    result = CheckResult(
+        accepted=False,
+        message=_text(found.get("judgemessage.txt", b"")),
+        team_message=_text(found.get("teammessage.txt", b"")),
+        feedback_files=kept,
+    )
     failed = _failure(vp, r, refused)
     if failed is not None:
         return replace(result, judge_error=failed)
     if r.exit_code == EXIT_WA:
         if "nextpass.in" in found:
-            return replace(result, judge_error=f"{_who(vp)} wrote nextpass.in but rejected (exit code 43); "
-                                               "the spec allows a next pass only with an accept")
+            return replace(
+                result,
+                judge_error=f"{_who(vp)} wrote nextpass.in but rejected (exit code 43); "
+                "the spec allows a next pass only with an accept",
+            )
         return result  # a score.txt written with a reject is ignored: a rejected test scores 0
     if r.exit_code != EXIT_AC:
-        return replace(result, judge_error=f"{_who(vp)} exited with code {r.exit_code}; 42 accepts, 43 "
-                                           f"rejects, any other code is a judge error{_stderr(r)}")
+        return replace(
+            result,
+            judge_error=f"{_who(vp)} exited with code {r.exit_code}; 42 accepts, 43 "
+            f"rejects, any other code is a judge error{_stderr(r)}",
+        )
     # score_multiplier.txt needs the test's maximum score: left to the caller, in feedback_files
     score: float | None = None
     if "score.txt" in found:
@@ -233,16 +266,26 @@ def _kattis_result(vp: ValidatorProgram, r: RunResult, found: dict[str, bytes],
             return replace(result, judge_error=f"{_who(vp)} wrote both score.txt and score_multiplier.txt")
         score = _number(found["score.txt"])
         if score is None:
-            return replace(result, judge_error=f"{_who(vp)} wrote score.txt without a number in it: "
-                                               f"{_text(found['score.txt'][:100])!r}")
+            return replace(
+                result,
+                judge_error=f"{_who(vp)} wrote score.txt without a number in it: "
+                f"{_text(found['score.txt'][:100])!r}",
+            )
     return replace(result, accepted=True, score=score, next_pass_input=found.get("nextpass.in"))
 
 
 # -- testlib ---------------------------------------------------------------------------------
 
 
-def run_testlib(sb: _Sandbox, vp: ValidatorProgram, *, input: Path | bytes, output: bytes,
-                answer: Path | bytes, limits: Limits) -> CheckResult:
+def run_testlib(
+    sb: _Sandbox,
+    vp: ValidatorProgram,
+    *,
+    input: Path | bytes,
+    output: bytes,
+    answer: Path | bytes,
+    limits: Limits,
+) -> CheckResult:
     """`checker input output answer`, testlib's exit codes (module docstring); message from stderr.
 
     Points (exit code 7) come back as `score`, the number testlib prints after "points" (DMOJ
@@ -266,31 +309,41 @@ def run_testlib(sb: _Sandbox, vp: ValidatorProgram, *, input: Path | bytes, outp
         match = _POINTS.search(message)
         points = _number(match.group(1).encode()) if match else None
         if points is None:
-            return replace(result, judge_error=f"{_who(vp)} exited with code 7 (points) without "
-                                               f"\"points N\" on stderr{_stderr(r)}")
+            return replace(
+                result,
+                judge_error=f"{_who(vp)} exited with code 7 (points) without "
+                f'"points N" on stderr{_stderr(r)}',
+            )
         return replace(result, accepted=True, score=points)
-    return replace(result, judge_error=f"{_who(vp)} exited with code {code}, which testlib does not "
-                                       f"use (0 ok, 1 wrong answer, 2 presentation error, 3 fail, 7 "
-                                       f"points){_stderr(r)}")
+    return replace(
+        result,
+        judge_error=f"{_who(vp)} exited with code {code}, which testlib does not "
+        f"use (0 ok, 1 wrong answer, 2 presentation error, 3 fail, 7 "
+        f"points){_stderr(r)}",
+    )
 
 
-def run_input_validator(sb: _Sandbox, vp: ValidatorProgram, *, input: Path, args: Sequence[str],
-                        limits: Limits) -> str | None:
+def run_input_validator(
+    sb: _Sandbox, vp: ValidatorProgram, *, input: Path, args: Sequence[str], limits: Limits
+) -> str | None:
     """`validator [args] < input`: None when it exits 42 (valid), else why the input is not valid.
 
     A checktestdata script: `python3 -m checktestdata validator.ctd < input`, exit 0 valid, 1 not.
     """
     with open(input, "rb") as f:
-        r, _, _ = _run(sb, vp, limits, {}, {}, [] if vp.checktestdata else list(args), f.fileno(),
-                       collect=False)
+        r, _, _ = _run(
+            sb, vp, limits, {}, {}, [] if vp.checktestdata else list(args), f.fileno(), collect=False
+        )
     if vp.checktestdata:
         if r.exit_code == CTD_ACCEPT:
             return None
         failed = _failure(vp, r, None)
         if failed is None and r.exit_code == CTD_REJECT:
             return f"{_who(vp)} rejects it{_stderr(r)}"
-        return failed or f"{_who(vp)} failed (exit code {r.exit_code}: the script's fault, not the " \
-                         f"input's){_stderr(r)}"
+        return (
+            failed
+            or f"{_who(vp)} failed (exit code {r.exit_code}: the script's fault, not the input's){_stderr(r)}"
+        )
     if r.exit_code == EXIT_AC:
         return None
     failed = _failure(vp, r, None)
@@ -300,9 +353,17 @@ def run_input_validator(sb: _Sandbox, vp: ValidatorProgram, *, input: Path, args
 # -- the box ---------------------------------------------------------------------------------
 
 
-def _run(sb: _Sandbox, vp: ValidatorProgram, limits: Limits, files: Mapping[str, bytes],
-         seeds: Mapping[str, bytes], args: Sequence[str], stdin: bytes | int | None, *, collect: bool
-         ) -> tuple[RunResult, dict[str, bytes], str | None]:
+def _run(
+    sb: _Sandbox,
+    vp: ValidatorProgram,
+    limits: Limits,
+    files: Mapping[str, bytes],
+    seeds: Mapping[str, bytes],
+    args: Sequence[str],
+    stdin: bytes | int | None,
+    *,
+    collect: bool,
+) -> tuple[RunResult, dict[str, bytes], str | None]:
     """Run the validator once with `files` in .judge/ and `seeds` in the feedback directory.
 
     Returns what the box saw and, if `collect`, the regular files left in the feedback
@@ -311,12 +372,16 @@ def _run(sb: _Sandbox, vp: ValidatorProgram, limits: Limits, files: Mapping[str,
     program = vp.program
     lang = program.language
     lim = lang.run_limits(limits)
-    size = (sum(len(data) for _, data, _ in program.files) + sum(len(d) for d in files.values())
-            + sum(len(d) for d in seeds.values()))
+    size = (
+        sum(len(data) for _, data, _ in program.files)
+        + sum(len(d) for d in files.values())
+        + sum(len(d) for d in seeds.values())
+    )
     # room for what we put and for what the validator may write, in steps so the pool's boxes fit
     lim = replace(lim, tmp_bytes=max(lim.tmp_bytes, _round_up(size + lim.output_bytes, 64 * MiB)))
-    argv = expand(lang.run, source_name=program.source_name, memory_bytes=limits.memory_bytes,
-                  main=program.main)
+    argv = expand(
+        lang.run, source_name=program.source_name, memory_bytes=limits.memory_bytes, main=program.main
+    )
     with sb.box(vp.image, limits=lim) as box:
         for name, data, mode in program.files:
             box.put(f"{PROG_DIR}/{name}", data, mode)
@@ -324,8 +389,9 @@ def _run(sb: _Sandbox, vp: ValidatorProgram, limits: Limits, files: Mapping[str,
             box.put(f"{JUDGE_DIR}/{name}", data, 0o644)
         for name, data in seeds.items():
             box.put(name, data, 0o666)
-        r = box.run([*argv, *args], lim, stdin=stdin, env=lang.environment(DEFAULT_ENV),
-                    cwd=f"/box/{PROG_DIR}")
+        r = box.run(
+            [*argv, *args], lim, stdin=stdin, env=lang.environment(DEFAULT_ENV), cwd=f"/box/{PROG_DIR}"
+        )
         found, refused = _collect(box, lim.output_bytes) if collect else ({}, None)
     return r, found, refused
 

@@ -60,14 +60,41 @@ def limit_options(f: F) -> F:
     """--time, --wall-time, --memory, --output-limit: shared by `run` and `exec`."""
     positive = click.FloatRange(min=0, min_open=True)
     options = [
-        click.option("--time", "time_s", type=positive, default=2.0, show_default=True, metavar="S",
-                     help="CPU time limit in seconds, over every thread and process."),
-        click.option("--wall-time", "wall_s", type=positive, default=None, metavar="S",
-                     help="Wall-clock limit in seconds.  [default: 3 x --time]"),
-        click.option("--memory", "memory_mib", type=click.FloatRange(min=4), default=256.0,
-                     show_default=True, metavar="MiB", help="Memory limit in MiB (peak, swap included)."),
-        click.option("--output-limit", "output_mib", type=positive, default=64.0, show_default=True,
-                     metavar="MiB", help="Limit of stdout and of stderr, each, in MiB."),
+        click.option(
+            "--time",
+            "time_s",
+            type=positive,
+            default=2.0,
+            show_default=True,
+            metavar="S",
+            help="CPU time limit in seconds, over every thread and process.",
+        ),
+        click.option(
+            "--wall-time",
+            "wall_s",
+            type=positive,
+            default=None,
+            metavar="S",
+            help="Wall-clock limit in seconds.  [default: 3 x --time]",
+        ),
+        click.option(
+            "--memory",
+            "memory_mib",
+            type=click.FloatRange(min=4),
+            default=256.0,
+            show_default=True,
+            metavar="MiB",
+            help="Memory limit in MiB (peak, swap included).",
+        ),
+        click.option(
+            "--output-limit",
+            "output_mib",
+            type=positive,
+            default=64.0,
+            show_default=True,
+            metavar="MiB",
+            help="Limit of stdout and of stderr, each, in MiB.",
+        ),
         click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout."),
     ]
     for option in reversed(options):
@@ -79,8 +106,12 @@ def make_limits(time_s: float, wall_s: float | None, memory_mib: float, output_m
     """The user's limits, from the command line's units (seconds, MiB) into the sandbox's."""
     cpu_ms = max(1, round(time_s * 1000))
     wall_ms = max(1, round((wall_s if wall_s is not None else 3 * time_s) * 1000))
-    return Limits(cpu_time_ms=cpu_ms, wall_time_ms=wall_ms, memory_bytes=round(memory_mib * MiB),
-                  output_bytes=max(1, round(output_mib * MiB)))
+    return Limits(
+        cpu_time_ms=cpu_ms,
+        wall_time_ms=wall_ms,
+        memory_bytes=round(memory_mib * MiB),
+        output_bytes=max(1, round(output_mib * MiB)),
+    )
 
 
 def _image(name: str) -> sandbox.Image:
@@ -105,8 +136,16 @@ def _internal_error(e: Exception, as_json: bool, *, compile_output: bool) -> NoR
     message = f"internal error: {e}"
     if as_json:
         doc: dict[str, object] = {
-            "status": "IE", "exit_code": None, "signal": None, "cpu_time": 0.0, "wall_time": 0.0,
-            "memory": 0, "stdout": "", "stderr": "", "stdout_truncated": False, "stderr_truncated": False,
+            "status": "IE",
+            "exit_code": None,
+            "signal": None,
+            "cpu_time": 0.0,
+            "wall_time": 0.0,
+            "memory": 0,
+            "stdout": "",
+            "stderr": "",
+            "stdout_truncated": False,
+            "stderr_truncated": False,
         }
         if compile_output:
             doc["compile_output"] = ""
@@ -151,19 +190,50 @@ def main(ctx: click.Context) -> None:
 
 @main.command()
 @click.argument("source", type=click.Path(exists=True, readable=True, path_type=Path))
-@click.option("--lang", "lang_id", type=click.Choice(languages.ids()), default=None,
-              help="Language id; by default the file extensions decide.")
-@click.option("--main", "main_file", default=None, metavar="FILE",
-              help="Of a folder or zip: the file the program starts from.  [default: the language's rule]")
+@click.option(
+    "--lang",
+    "lang_id",
+    type=click.Choice(languages.ids()),
+    default=None,
+    help="Language id; by default the file extensions decide.",
+)
+@click.option(
+    "--main",
+    "main_file",
+    default=None,
+    metavar="FILE",
+    help="Of a folder or zip: the file the program starts from.  [default: the language's rule]",
+)
 @limit_options
-@click.option("--stdin", "stdin_file", type=click.File("rb"), default=None, metavar="FILE",
-              help="File to give the program on stdin ('-' for this stdin); default: empty.")
-@click.option("--image", "image_name", default=None, metavar="NAME",
-              help="Image to compile and run in.  [default: the language's]")
+@click.option(
+    "--stdin",
+    "stdin_file",
+    type=click.File("rb"),
+    default=None,
+    metavar="FILE",
+    help="File to give the program on stdin ('-' for this stdin); default: empty.",
+)
+@click.option(
+    "--image",
+    "image_name",
+    default=None,
+    metavar="NAME",
+    help="Image to compile and run in.  [default: the language's]",
+)
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def run(source: Path, lang_id: str | None, main_file: str | None, time_s: float, wall_s: float | None,
-        memory_mib: float, output_mib: float, as_json: bool, stdin_file: IO[bytes] | None,
-        image_name: str | None, args: tuple[str, ...]) -> None:
+def run(
+    source: Path,
+    lang_id: str | None,
+    main_file: str | None,
+    time_s: float,
+    wall_s: float | None,
+    memory_mib: float,
+    output_mib: float,
+    as_json: bool,
+    stdin_file: IO[bytes] | None,
+    image_name: str | None,
+    args: tuple[str, ...],
+) -> None:
     """Compile SOURCE if its language compiles, then run it once in a fresh box.
 
     SOURCE is one file, or a folder or .zip of several (the entry point by the language's
@@ -179,8 +249,16 @@ def run(source: Path, lang_id: str | None, main_file: str | None, time_s: float,
         raise click.UsageError(str(e)) from None
     limits = make_limits(time_s, wall_s, memory_mib, output_mib)
     try:
-        result = execution.run_source(sandbox.default(), lang, sub, limits, image=image,
-                                      stdin=_stdin(stdin_file), args=args, main=main_file)
+        result = execution.run_source(
+            sandbox.default(),
+            lang,
+            sub,
+            limits,
+            image=image,
+            stdin=_stdin(stdin_file),
+            args=args,
+            main=main_file,
+        )
     except SandboxError as e:
         _internal_error(e, as_json, compile_output=True)
     if as_json:
@@ -192,11 +270,25 @@ def run(source: Path, lang_id: str | None, main_file: str | None, time_s: float,
 @main.command("exec")
 @click.option("--image", "image_name", required=True, metavar="NAME", help="Image of the box (now: host).")
 @limit_options
-@click.option("--stdin", "stdin_file", type=click.File("rb"), default=None, metavar="FILE",
-              help="File to give the command on stdin ('-' for this stdin); default: empty.")
+@click.option(
+    "--stdin",
+    "stdin_file",
+    type=click.File("rb"),
+    default=None,
+    metavar="FILE",
+    help="File to give the command on stdin ('-' for this stdin); default: empty.",
+)
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
-def exec_(image_name: str, time_s: float, wall_s: float | None, memory_mib: float, output_mib: float,
-          as_json: bool, stdin_file: IO[bytes] | None, command: tuple[str, ...]) -> None:
+def exec_(
+    image_name: str,
+    time_s: float,
+    wall_s: float | None,
+    memory_mib: float,
+    output_mib: float,
+    as_json: bool,
+    stdin_file: IO[bytes] | None,
+    command: tuple[str, ...],
+) -> None:
     """Run COMMAND as it is in a fresh box of the image: `judge exec --image host -- CMD ARGS...`.
 
     The command is looked up on the box's PATH (/usr/local/bin:/usr/bin:/bin). Exit code 0
@@ -206,8 +298,9 @@ def exec_(image_name: str, time_s: float, wall_s: float | None, memory_mib: floa
     image = _image(image_name)
     limits = make_limits(time_s, wall_s, memory_mib, output_mib)
     try:
-        result = execution.run_command(sandbox.default(), command, limits, image=image,
-                                       stdin=_stdin(stdin_file))
+        result = execution.run_command(
+            sandbox.default(), command, limits, image=image, stdin=_stdin(stdin_file)
+        )
     except sandbox.ExecFailed as e:
         raise click.UsageError(f"{e} (image {image_name})") from None
     except SandboxError as e:
@@ -224,12 +317,27 @@ def bench_group() -> None:
 
 
 @bench_group.command("sandbox")
-@click.option("--runs", type=click.IntRange(min=1), default=200, show_default=True,
-              help="Timed runs of each candidate, after a warm-up.")
-@click.option("--seconds", type=click.FloatRange(min=0, min_open=True), default=3.0, show_default=True,
-              help="How long the all-cores throughput phase runs.")
-@click.option("--image", "image_name", default=None, metavar="NAME",
-              help="Instead: boxes on this image beside boxes on host, run and cold prepare.")
+@click.option(
+    "--runs",
+    type=click.IntRange(min=1),
+    default=200,
+    show_default=True,
+    help="Timed runs of each candidate, after a warm-up.",
+)
+@click.option(
+    "--seconds",
+    type=click.FloatRange(min=0, min_open=True),
+    default=3.0,
+    show_default=True,
+    help="How long the all-cores throughput phase runs.",
+)
+@click.option(
+    "--image",
+    "image_name",
+    default=None,
+    metavar="NAME",
+    help="Instead: boxes on this image beside boxes on host, run and cold prepare.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 def bench_sandbox(runs: int, seconds: float, image_name: str | None, as_json: bool) -> None:
     """Fresh-box latency for /bin/true beside subprocess and bwrap, then boxes per second."""
@@ -249,8 +357,13 @@ def bench_sandbox(runs: int, seconds: float, image_name: str | None, as_json: bo
 
 
 @bench_group.command("checker")
-@click.option("--mib", type=click.IntRange(min=1, max=1024), default=64, show_default=True,
-              help="Size of the output graded and checked.")
+@click.option(
+    "--mib",
+    type=click.IntRange(min=1, max=1024),
+    default=64,
+    show_default=True,
+    help="Size of the output graded and checked.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 def bench_checker(mib: int, as_json: bool) -> None:
     """Peak memory of a grading process, and of the default checker alone, for a MIB MiB output."""
@@ -264,12 +377,28 @@ def bench_checker(mib: int, as_json: bool) -> None:
 
 
 @bench_group.command("fairness")
-@click.option("--flood", type=click.IntRange(min=1), default=200, show_default=True,
-              help="Slow ad hoc runs one user sends at once.")
-@click.option("--sleep", "sleep_s", type=click.FloatRange(min=0), default=0.5, show_default=True,
-              help="Seconds each of them sleeps.")
-@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
-              help="judge serve --workers: boxes at a time.")
+@click.option(
+    "--flood",
+    type=click.IntRange(min=1),
+    default=200,
+    show_default=True,
+    help="Slow ad hoc runs one user sends at once.",
+)
+@click.option(
+    "--sleep",
+    "sleep_s",
+    type=click.FloatRange(min=0),
+    default=0.5,
+    show_default=True,
+    help="Seconds each of them sleeps.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="judge serve --workers: boxes at a time.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 def bench_fairness(flood: int, sleep_s: float, workers: int, as_json: bool) -> None:
     """Through `judge serve`: one user floods slow runs, another user's print(42) waits how long?"""
@@ -284,15 +413,27 @@ def bench_fairness(flood: int, sleep_s: float, workers: int, as_json: bool) -> N
 
 @bench_group.command("verify")
 @click.argument("packages", nargs=-1, type=click.Path(exists=True, file_okay=False))
-@click.option("--problemtools", "verifyproblem", default="verifyproblem", show_default=True, metavar="PATH",
-              help="problemtools' verifyproblem (pip install problemtools).")
+@click.option(
+    "--problemtools",
+    "verifyproblem",
+    default="verifyproblem",
+    show_default=True,
+    metavar="PATH",
+    help="problemtools' verifyproblem (pip install problemtools).",
+)
 @click.option("--rounds", type=click.IntRange(min=1), default=3, show_default=True)
-@click.option("--generated", type=click.IntRange(min=0), default=0, metavar="TESTS",
-              help="Also a package of a real contest's size: TESTS inputs of up to 2 MB, 10 submissions "
-                   "in 5 languages, Python and checktestdata validators (judge/bench/package.py).")
+@click.option(
+    "--generated",
+    type=click.IntRange(min=0),
+    default=0,
+    metavar="TESTS",
+    help="Also a package of a real contest's size: TESTS inputs of up to 2 MB, 10 submissions "
+    "in 5 languages, Python and checktestdata validators (judge/bench/package.py).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
-def bench_verify(packages: tuple[str, ...], verifyproblem: str, rounds: int, generated: int,
-                 as_json: bool) -> None:
+def bench_verify(
+    packages: tuple[str, ...], verifyproblem: str, rounds: int, generated: int, as_json: bool
+) -> None:
     """`judge verify` beside problemtools' verifyproblem on the same packages, interleaved.
 
     PACKAGES default to the problemtools examples of the conformance corpus (../shared/conformance),
@@ -328,37 +469,66 @@ def bench_verify(packages: tuple[str, ...], verifyproblem: str, rounds: int, gen
 
 
 @bench_group.command("service")
-@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
-              help="judge serve --workers: boxes at a time.")
-@click.option("--runs", type=click.IntRange(min=1), default=30, show_default=True,
-              help="Submissions timed one at a time, on an empty queue.")
-@click.option("--count", type=click.IntRange(min=1), default=300, show_default=True,
-              help="Submissions sent at once for the throughput phase.")
-@click.option("--distinct-sources", is_flag=True,
-              help="Each submission a source of its own, so each is compiled (default: one source, "
-                   "compiled once, then compile-cache hits).")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="judge serve --workers: boxes at a time.",
+)
+@click.option(
+    "--runs",
+    type=click.IntRange(min=1),
+    default=30,
+    show_default=True,
+    help="Submissions timed one at a time, on an empty queue.",
+)
+@click.option(
+    "--count",
+    type=click.IntRange(min=1),
+    default=300,
+    show_default=True,
+    help="Submissions sent at once for the throughput phase.",
+)
+@click.option(
+    "--distinct-sources",
+    is_flag=True,
+    help="Each submission a source of its own, so each is compiled (default: one source, "
+    "compiled once, then compile-cache hits).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 def bench_service(workers: int, runs: int, count: int, distinct_sources: bool, as_json: bool) -> None:
     """Through `judge serve`: a C hello world with 10 tests, POST to verdict (latency on an empty
     queue), sustained submissions per minute and the CPU each costs."""
     from ..bench.service import measure_service
 
-    report = _measured(lambda: measure_service(workers=workers, runs=runs, count=count,
-                                               distinct_sources=distinct_sources))
+    report = _measured(
+        lambda: measure_service(workers=workers, runs=runs, count=count, distinct_sources=distinct_sources)
+    )
     if as_json:
         _print_json(report.to_json())
     else:
-        compiled = ("each compiled" if distinct_sources
-                    else "one source: compile-cache hits after the first, no compiler runs")
-        display.mapping(report.to_json(),
-                        title=f"judge serve: hello world in C, 10 tests per submission ({compiled})")
+        compiled = (
+            "each compiled"
+            if distinct_sources
+            else "one source: compile-cache hits after the first, no compiler runs"
+        )
+        display.mapping(
+            report.to_json(), title=f"judge serve: hello world in C, 10 tests per submission ({compiled})"
+        )
 
 
 @bench_group.command("compile-cache")
-@click.option("--count", type=click.IntRange(min=1), default=100, show_default=True,
-              help="Different C submissions, rejudged with and without the cache.")
-@click.option("--tests", type=click.IntRange(min=1), default=5, show_default=True,
-              help="Tests of the problem.")
+@click.option(
+    "--count",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="Different C submissions, rejudged with and without the cache.",
+)
+@click.option(
+    "--tests", type=click.IntRange(min=1), default=5, show_default=True, help="Tests of the problem."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 def bench_compile_cache(count: int, tests: int, as_json: bool) -> None:
     """Rejudging COUNT submissions with the compile cache and without it, interleaved
@@ -373,17 +543,29 @@ def bench_compile_cache(count: int, tests: int, as_json: bool) -> None:
     if as_json:
         _print_json(report.to_json())
     else:
-        display.mapping(report.to_json(),
-                        title=f"Rejudging {count} C submissions, with and without the compile cache")
+        display.mapping(
+            report.to_json(), title=f"Rejudging {count} C submissions, with and without the compile cache"
+        )
 
 
 @bench_group.command("tests")
-@click.option("--count", type=click.IntRange(min=1), default=100, show_default=True,
-              help="Tests of the problem.")
-@click.option("--runs", type=click.IntRange(min=1), default=15, show_default=True,
-              help="Rounds, each one submission to either service.")
-@click.option("--work", type=click.IntRange(min=0), default=2, show_default=True,
-              help="Million loop steps each test runs (its CPU time).")
+@click.option(
+    "--count", type=click.IntRange(min=1), default=100, show_default=True, help="Tests of the problem."
+)
+@click.option(
+    "--runs",
+    type=click.IntRange(min=1),
+    default=15,
+    show_default=True,
+    help="Rounds, each one submission to either service.",
+)
+@click.option(
+    "--work",
+    type=click.IntRange(min=0),
+    default=2,
+    show_default=True,
+    help="Million loop steps each test runs (its CPU time).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 def bench_tests(count: int, runs: int, work: int, as_json: bool) -> None:
     """Through `judge serve`: a submission with COUNT tests, POST to verdict, with one test at a
@@ -394,18 +576,33 @@ def bench_tests(count: int, runs: int, work: int, as_json: bool) -> None:
     if as_json:
         _print_json(report.to_json())
     else:
-        display.mapping(report.to_json(),
-                        title=f"A {count}-test C submission, POST to verdict, on 1 and 2 cores")
+        display.mapping(
+            report.to_json(), title=f"A {count}-test C submission, POST to verdict, on 1 and 2 cores"
+        )
 
 
 @bench_group.command("load")
-@click.option("--count", type=click.IntRange(min=1), default=1000, show_default=True,
-              help="Submissions sent at once, a mix of AC, WA, TLE, RTE and CE.")
-@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
-              help="judge serve --workers: boxes at a time.")
-@click.option("--languages", "langs", default=None, metavar="IDS",
-              help="Comma-separated, e.g. c,python3 [default: c,cpp,python3,java, less any that fails its "
-                   "self-test].")
+@click.option(
+    "--count",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    help="Submissions sent at once, a mix of AC, WA, TLE, RTE and CE.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="judge serve --workers: boxes at a time.",
+)
+@click.option(
+    "--languages",
+    "langs",
+    default=None,
+    metavar="IDS",
+    help="Comma-separated, e.g. c,python3 [default: c,cpp,python3,java, less any that fails its self-test].",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 def bench_load(count: int, workers: int, langs: str | None, as_json: bool) -> None:
     """Through `judge serve`: COUNT submissions at once over the API, each checked for its verdict,
@@ -429,8 +626,13 @@ def bench_load(count: int, workers: int, langs: str | None, as_json: bool) -> No
 
 
 @bench_group.command("fidelity")
-@click.option("--runs", type=click.IntRange(min=2), default=30, show_default=True,
-              help="Runs of the CPU busy loop, in a box and as a plain process each.")
+@click.option(
+    "--runs",
+    type=click.IntRange(min=2),
+    default=30,
+    show_default=True,
+    help="Runs of the CPU busy loop, in a box and as a plain process each.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 def bench_fidelity(runs: int, as_json: bool) -> None:
     """How exact the sandbox's CPU time and peak memory are (judge/bench/fidelity.py)."""
@@ -466,7 +668,6 @@ def languages_(as_json: bool) -> None:
         display.languages(reports)
     if not all(r.ok for r in reports):
         sys.exit(EXIT_SELF_TEST_FAILED)
-
 
 
 main.add_command(images_group)

@@ -77,16 +77,23 @@ def ps(as_json: bool) -> None:
         table.add_column(column, justify="right", no_wrap=True)
     for b in boxes:
         # the argv is the contestant's: printable() shows an escape sequence, never sends it
-        table.add_row(b.id, Text(printable(b.entry.image)), Text(printable(shlex.join(b.entry.argv))),
-                      f"{b.cpu_time_ns / 1e9:.2f} s", f"{b.memory_bytes / MiB:.1f} MiB", _age(b.age_s()))
+        table.add_row(
+            b.id,
+            Text(printable(b.entry.image)),
+            Text(printable(shlex.join(b.entry.argv))),
+            f"{b.cpu_time_ns / 1e9:.2f} s",
+            f"{b.memory_bytes / MiB:.1f} MiB",
+            _age(b.age_s()),
+        )
     # made per call: click's test runner swaps sys.stdout, and rich binds it at construction
     Console(highlight=False, soft_wrap=False).print(table)
 
 
 def _find(registry: Registry, prefix: str) -> Entry:
     if not prefix.strip():
-        raise click.BadParameter("give the first characters of a box id (`judge ps` lists them)",
-                                 param_hint="'ID_PREFIX'")
+        raise click.BadParameter(
+            "give the first characters of a box id (`judge ps` lists them)", param_hint="'ID_PREFIX'"
+        )
     try:
         return registry.find(prefix)
     except (NoSuchBox, AmbiguousPrefix) as e:
@@ -97,8 +104,15 @@ def _find(registry: Registry, prefix: str) -> Entry:
 
 @click.command()
 @click.argument("id_prefix")
-@click.option("--grace", "grace_s", type=click.FloatRange(min=0), default=DEFAULT_GRACE_S, show_default=True,
-              metavar="S", help="Seconds between SIGTERM and SIGKILL.")
+@click.option(
+    "--grace",
+    "grace_s",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_GRACE_S,
+    show_default=True,
+    metavar="S",
+    help="Seconds between SIGTERM and SIGKILL.",
+)
 def stop(id_prefix: str, grace_s: float) -> None:
     """SIGTERM to the program of the box whose id starts with ID_PREFIX; SIGKILL after the grace period.
 

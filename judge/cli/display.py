@@ -34,8 +34,12 @@ __all__ = ["printable"]  # judge.text's, re-exported: the commands take it from 
 
 SHOW_BYTES = 64 * 1024
 STYLE = {
-    Status.OK: "bold green", Status.TLE: "bold yellow", Status.MLE: "bold yellow",
-    Status.OLE: "bold yellow", Status.RTE: "bold red", Status.CE: "bold magenta",
+    Status.OK: "bold green",
+    Status.TLE: "bold yellow",
+    Status.MLE: "bold yellow",
+    Status.OLE: "bold yellow",
+    Status.RTE: "bold red",
+    Status.CE: "bold magenta",
 }
 
 
@@ -96,7 +100,9 @@ def sandbox_bench(b: SandboxBench) -> None:
     for p in ("p50", "p90", "p99"):
         table.add_column(p, justify="right")
     rows: list[tuple[str, Mapping[str, float] | None]] = [
-        ("fresh box", b.box_ms), ("subprocess", b.subprocess_ms), ("bwrap --unshare-all", b.bwrap_ms),
+        ("fresh box", b.box_ms),
+        ("subprocess", b.subprocess_ms),
+        ("bwrap --unshare-all", b.bwrap_ms),
     ]
     for name, figures in rows:
         if figures is None:
@@ -104,28 +110,38 @@ def sandbox_bench(b: SandboxBench) -> None:
         else:
             table.add_row(name, *(f"{figures[p]:.2f}" for p in ("p50", "p90", "p99")))
     console.print(table)
-    console.print(f"Sustained: [bold]{b.boxes_per_second:.0f}[/bold] boxes/s "
-                  f"({b.threads} threads, {b.seconds:g} s, /bin/true back to back)")
-    console.print(f"CPU per box: [bold]{b.cpu_ms_per_box:.2f}[/bold] ms (the keeper, boxinit, the program): "
-                  f"at most {b.cpu_bound_boxes_per_second:.0f} boxes/s on {b.threads} idle CPUs")
+    console.print(
+        f"Sustained: [bold]{b.boxes_per_second:.0f}[/bold] boxes/s "
+        f"({b.threads} threads, {b.seconds:g} s, /bin/true back to back)"
+    )
+    console.print(
+        f"CPU per box: [bold]{b.cpu_ms_per_box:.2f}[/bold] ms (the keeper, boxinit, the program): "
+        f"at most {b.cpu_bound_boxes_per_second:.0f} boxes/s on {b.threads} idle CPUs"
+    )
     for note in b.notes:
         console.print(Text(note, style="dim"))
 
 
 def image_bench(b: ImageBench) -> None:
     console = _console()
-    table = Table(title=f"/bin/true on {b.image} beside host, {b.runs} interleaved runs each (ms)",
-                  title_justify="left")
+    table = Table(
+        title=f"/bin/true on {b.image} beside host, {b.runs} interleaved runs each (ms)", title_justify="left"
+    )
     table.add_column("candidate")
     for p in ("p50", "p90", "p99"):
         table.add_column(p, justify="right")
-    for name, figures in ((f"run, {b.image}", b.image_run_ms), ("run, host", b.host_run_ms),
-                          (f"cold prepare, {b.image}", b.image_prepare_ms),
-                          ("cold prepare, host", b.host_prepare_ms)):
+    for name, figures in (
+        (f"run, {b.image}", b.image_run_ms),
+        ("run, host", b.host_run_ms),
+        (f"cold prepare, {b.image}", b.image_prepare_ms),
+        ("cold prepare, host", b.host_prepare_ms),
+    ):
         table.add_row(name, *(f"{figures[p]:.2f}" for p in ("p50", "p90", "p99")))
     console.print(table)
-    console.print(f"p50 {b.image} / host: run [bold]{b.run_ratio:.3f}[/bold], "
-                  f"cold prepare [bold]{b.prepare_ratio:.3f}[/bold]")
+    console.print(
+        f"p50 {b.image} / host: run [bold]{b.run_ratio:.3f}[/bold], "
+        f"cold prepare [bold]{b.prepare_ratio:.3f}[/bold]"
+    )
 
 
 def languages(reports: Sequence[LanguageReport]) -> None:

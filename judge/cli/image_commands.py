@@ -44,8 +44,13 @@ def images_group() -> None:
 
 
 DEFS_OPTION = click.option(
-    "--file", "defs_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=images.DEFINITIONS, show_default=True, help="The image definitions.")
+    "--file",
+    "defs_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=images.DEFINITIONS,
+    show_default=True,
+    help="The image definitions.",
+)
 
 
 @images_group.command("ls")
@@ -61,25 +66,44 @@ def ls(as_json: bool, defs_path: Path) -> None:
         click.echo(json.dumps(rows, indent=2))
         return
     table = Table(title=f"Images in {images.store().root}")
-    for col, width in (("NAME", 8), ("SOURCE", 6), ("STATE", 11), ("LAYERS", 6), ("SIZE", 8),
-                       ("CREATED", 16)):
-        table.add_column(col, justify="right" if col in ("LAYERS", "SIZE") else "left", no_wrap=True,
-                         min_width=width)
+    for col, width in (
+        ("NAME", 8),
+        ("SOURCE", 6),
+        ("STATE", 11),
+        ("LAYERS", 6),
+        ("SIZE", 8),
+        ("CREATED", 16),
+    ):
+        table.add_column(
+            col, justify="right" if col in ("LAYERS", "SIZE") else "left", no_wrap=True, min_width=width
+        )
     table.add_column("WHAT", no_wrap=True, overflow="ellipsis")
     for r in rows:
         state = r["state"]
         style = "green" if state == "ready" else "yellow" if state != "broken" else "red"
         created = (r["created"] or "-").replace("T", " ")[:16]
-        table.add_row(r["name"], r["source"], f"[{style}]{state}[/]", str(len(r["layers"])),
-                      _size(r["size"]) if r["layers"] else "-", created, r["description"])
+        table.add_row(
+            r["name"],
+            r["source"],
+            f"[{style}]{state}[/]",
+            str(len(r["layers"])),
+            _size(r["size"]) if r["layers"] else "-",
+            created,
+            r["description"],
+        )
     _console().print(table)
 
 
 @images_group.command("build")
 @click.argument("names", nargs=-1)
 @click.option("--all", "build_all", is_flag=True, help="Build every image the definitions file defines.")
-@click.option("--languages", "lang_ids", default=None, metavar="IDS",
-              help="Build the images these languages run on (comma-separated ids, e.g. c,python3,ocaml).")
+@click.option(
+    "--languages",
+    "lang_ids",
+    default=None,
+    metavar="IDS",
+    help="Build the images these languages run on (comma-separated ids, e.g. c,python3,ocaml).",
+)
 @DEFS_OPTION
 def build(names: tuple[str, ...], build_all: bool, lang_ids: str | None, defs_path: Path) -> None:
     """Build images NAMES (and the images under them); layers already built are kept."""
@@ -92,21 +116,24 @@ def build(names: tuple[str, ...], build_all: bool, lang_ids: str | None, defs_pa
     if lang_ids is not None:
         names += tuple(n for n in images_of_languages(lang_ids, defs, defs_path) if n not in names)
     if not names:
-        raise click.UsageError("name the images to build, or give --all or --languages; defined: "
-                               + ", ".join(defs))
+        raise click.UsageError(
+            "name the images to build, or give --all or --languages; defined: " + ", ".join(defs)
+        )
     console = _console(err=True)
     for name in names:
         if name not in defs:
-            raise click.UsageError(f"no image named {name!r} is defined in {defs_path}; "
-                                   f"defined: {', '.join(defs)}")
+            raise click.UsageError(
+                f"no image named {name!r} is defined in {defs_path}; defined: {', '.join(defs)}"
+            )
     for name in names:
         try:
             report = _build_one(console, name, defs_path)
         except (JudgeError, SandboxError) as e:
             _fail(str(e))
         what = "up to date" if report.up_to_date else "built " + ", ".join(report.built)
-        console.print(f"[bold]{name}[/]: {what} in {report.seconds:.1f} s "
-                      f"(top layer {report.layers[-1][:19]})")
+        console.print(
+            f"[bold]{name}[/]: {what} in {report.seconds:.1f} s (top layer {report.layers[-1][:19]})"
+        )
 
 
 def images_of_languages(lang_ids: str, defs: dict[str, images.Definition], defs_path: Path) -> list[str]:
@@ -125,17 +152,21 @@ def images_of_languages(lang_ids: str, defs: dict[str, images.Definition], defs_
         if image == images.HOST or image in found:
             continue
         if image not in defs:
-            raise click.UsageError(f"{key} runs on image {image!r}, which {defs_path} does not define: "
-                                   f"import it (`judge images import FILE --name {image}`)")
+            raise click.UsageError(
+                f"{key} runs on image {image!r}, which {defs_path} does not define: "
+                f"import it (`judge images import FILE --name {image}`)"
+            )
         found.append(image)
     return found
 
 
 def _build_one(console: Console, name: str, defs_path: Path) -> images.BuildReport:
     if not console.is_terminal:
+
         def step(i: int, n: int, d: images.Definition, cached: bool) -> None:
             state = "cached" if cached else "building: " + d.step.describe()
             console.print(f"{name} [{i}/{n}] {d.name}: {state}")
+
         return images.build(name, defs_path=defs_path, on_step=step)
     with console.status(f"{name}") as status:
         current = [""]

@@ -76,8 +76,9 @@ def _lock(data_dir: Path) -> IO[str]:
     try:
         fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        raise click.ClickException(f"another `judge serve` is using {data_dir}; stop it, or set "
-                                   "JUDGE_DATA_DIR to another directory") from None
+        raise click.ClickException(
+            f"another `judge serve` is using {data_dir}; stop it, or set JUDGE_DATA_DIR to another directory"
+        ) from None
     return f
 
 
@@ -87,8 +88,9 @@ def _check_port(host: str, port: int) -> None:
         try:
             s.bind((host, port))
         except OSError as e:
-            raise click.ClickException(f"cannot listen on {host}:{port} ({e.strerror}); "
-                                       "choose another with --port") from None
+            raise click.ClickException(
+                f"cannot listen on {host}:{port} ({e.strerror}); choose another with --port"
+            ) from None
 
 
 def _first_organiser(settings: Settings) -> tuple[str, str] | None:
@@ -126,8 +128,10 @@ def curl_lines(base: str, token: str) -> tuple[str, str]:
     fetch a submission again (ID: the "id" of the first answer)."""
     body = json.dumps({"problem": EXAMPLE_ID, "language": "python3", "source": EXAMPLE_SOLUTION.read_text()})
     auth = f"-H 'Authorization: Bearer {token}'"
-    submit = (f"curl -sS {auth} -H 'Content-Type: application/json' "
-              f"-d {shlex.quote(body)} '{base}/api/v1/submissions?wait=true'")
+    submit = (
+        f"curl -sS {auth} -H 'Content-Type: application/json' "
+        f"-d {shlex.quote(body)} '{base}/api/v1/submissions?wait=true'"
+    )
     return submit, f"curl -sS {auth} '{base}/api/v1/submissions/ID'"
 
 
@@ -145,11 +149,18 @@ def _stop(proc: subprocess.Popen[bytes], grace_s: float) -> None:
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address the web server listens on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--workers", type=click.IntRange(1, 256), default=None,
-              help="Boxes at a time (worker processes, each pinned to a CPU); default: one per CPU.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="Boxes at a time (worker processes, each pinned to a CPU); default: one per CPU.",
+)
 @click.option("--languages", default=None, help="Comma-separated language ids to offer (default: all).")
-@click.option("--no-example", is_flag=True,
-              help=f"On the first start, do not import the example problem {EXAMPLE_ID!r}.")
+@click.option(
+    "--no-example",
+    is_flag=True,
+    help=f"On the first start, do not import the example problem {EXAMPLE_ID!r}.",
+)
 def serve_command(host: str, port: int, workers: int | None, languages: str | None, no_example: bool) -> None:
     """The whole service on this machine: web, API, workers, and (unless JUDGE_REDIS_URL is set)
     an embedded Redis; SQLite under JUDGE_DATA_DIR unless JUDGE_DATABASE_URL is set. Ctrl-C stops it."""
@@ -179,25 +190,38 @@ def serve_command(host: str, port: int, workers: int | None, languages: str | No
         worker_args = ["--concurrency", str(workers)] if workers else []
         worker_args += ["--languages", languages] if languages else []
         for name, args in (("worker", worker_args), ("web", ["--host", host, "--port", str(port)])):
-            proc = subprocess.Popen([sys.executable, "-m", name, *args], env=env, start_new_session=True,
-                                    preexec_fn=terminate_with_parent)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", name, *args],
+                env=env,
+                start_new_session=True,
+                preexec_fn=terminate_with_parent,
+            )
             children.append((name, proc))
         shown = f"[{host}]" if ":" in host else host
-        click.echo(f"judge serve: http://{shown}:{port}/  API: http://{shown}:{port}/api/v1/  "
-                   f"data: {settings.data_dir}  (Ctrl-C stops)", err=True)
+        click.echo(
+            f"judge serve: http://{shown}:{port}/  API: http://{shown}:{port}/api/v1/  "
+            f"data: {settings.data_dir}  (Ctrl-C stops)",
+            err=True,
+        )
         if made is not None:
             password, token = made
-            click.echo(f"judge serve: first start: created the organiser {FIRST_ORGANISER!r}\n"
-                       f"  password:  {password}\n  API token: {token}\n"
-                       "  (shown once; more with `judge user add` and `judge token create`)", err=True)
+            click.echo(
+                f"judge serve: first start: created the organiser {FIRST_ORGANISER!r}\n"
+                f"  password:  {password}\n  API token: {token}\n"
+                "  (shown once; more with `judge user add` and `judge token create`)",
+                err=True,
+            )
             if example:
                 local = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(host, shown)
                 submit, fetch = curl_lines(f"http://{local}:{port}", token)
-                click.echo(f"judge serve: imported the example problem {EXAMPLE_ID!r}; log in and submit "
-                           f"to it at http://{local}:{port}/problems/{EXAMPLE_ID}, or from a shell:\n"
-                           f"  {submit}\n"
-                           "  and fetch a submission again by the \"id\" that answer gave:\n"
-                           f"  {fetch}", err=True)
+                click.echo(
+                    f"judge serve: imported the example problem {EXAMPLE_ID!r}; log in and submit "
+                    f"to it at http://{local}:{port}/problems/{EXAMPLE_ID}, or from a shell:\n"
+                    f"  {submit}\n"
+                    '  and fetch a submission again by the "id" that answer gave:\n'
+                    f"  {fetch}",
+                    err=True,
+                )
         while not stopping[0]:
             dead = [(name, p) for name, p in children if p.poll() is not None]
             if dead:

@@ -69,8 +69,13 @@ def token_group() -> None:
 
 @token_group.command("create")
 @click.argument("user")
-@click.option("--scope", "scopes", multiple=True, type=click.Choice(SCOPES),
-              help="Limit the token to this (repeat for more); default: all the user may do.")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    type=click.Choice(SCOPES),
+    help="Limit the token to this (repeat for more); default: all the user may do.",
+)
 def create(user: str, scopes: tuple[str, ...]) -> None:
     """Print a new API token for USER (shown once; only its hash is kept)."""
     engine, sessions = _sessions()
@@ -100,8 +105,10 @@ def list_tokens(user: str) -> None:
             for t in tokens_of(s, owner):
                 used = t.last_used_at.strftime("%Y-%m-%d %H:%M") if t.last_used_at else "never"
                 revoked = t.revoked_at.strftime("%Y-%m-%d %H:%M") if t.revoked_at else "-"
-                click.echo(f"{t.id}\t{t.scopes or 'all'}\tmade {t.created_at:%Y-%m-%d %H:%M}\t"
-                           f"used {used}\trevoked {revoked}")
+                click.echo(
+                    f"{t.id}\t{t.scopes or 'all'}\tmade {t.created_at:%Y-%m-%d %H:%M}\t"
+                    f"used {used}\trevoked {revoked}"
+                )
     finally:
         engine.dispose()
 

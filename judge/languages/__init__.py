@@ -29,8 +29,24 @@ CODED: tuple[Language, ...] = (C, CPP, JAVA, KOTLIN, GO, HASKELL)
 # The order languages are shown in: the compiled mainstream first, each beside its sibling (C++
 # by C, PyPy by CPython, Kotlin by Java), then the rest of the compiled languages, then the
 # scripting ones; languages.toml's and the operator's others after these, in their files' order.
-SHOWN_FIRST = ("c", "cpp", "python3", "pypy3", "java", "kotlin", "javascript", "rust", "go", "csharp",
-               "haskell", "pascal", "ruby", "php", "lua", "bash")
+SHOWN_FIRST = (
+    "c",
+    "cpp",
+    "python3",
+    "pypy3",
+    "java",
+    "kotlin",
+    "javascript",
+    "rust",
+    "go",
+    "csharp",
+    "haskell",
+    "pascal",
+    "ruby",
+    "php",
+    "lua",
+    "bash",
+)
 
 
 def _index(languages: tuple[Language, ...]) -> tuple[dict[str, Language], dict[str, Language]]:
@@ -135,5 +151,16 @@ def for_submission(names: list[str], key: str | None = None, main: str | None = 
     return _by_id()[top[0]]
 
 
-__all__ = ["CODED", "LANGUAGES", "Language", "LanguageFileError", "SelfTest", "by_extension", "by_id",
-           "for_source", "for_submission", "ids", "reload"]
+__all__ = [
+    "CODED",
+    "LANGUAGES",
+    "Language",
+    "LanguageFileError",
+    "SelfTest",
+    "by_extension",
+    "by_id",
+    "for_source",
+    "for_submission",
+    "ids",
+    "reload",
+]

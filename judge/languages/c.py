@@ -27,8 +27,12 @@ from .recipe import Language, SelfTest
 
 # Ubuntu 24.04's GCC defaults (wiki.ubuntu.com/ToolChain/CompilerFlags), for C and C++ alike
 UBUNTU_DEFAULTS = (
-    "-fstack-protector-strong", "-D_FORTIFY_SOURCE=3", "-fstack-clash-protection", "-fcf-protection",
-    "-Wformat", "-Wformat-security",
+    "-fstack-protector-strong",
+    "-D_FORTIFY_SOURCE=3",
+    "-fstack-clash-protection",
+    "-fcf-protection",
+    "-Wformat",
+    "-Wformat-security",
 )
 
 C = Language(
@@ -37,8 +41,18 @@ C = Language(
     extensions=(".c",),
     source_name="main.c",
     image="gcc",
-    compile=("/usr/bin/gcc", "-std=gnu17", "-O2", "-static", "-pipe", *UBUNTU_DEFAULTS, "-o", "main",
-             "{sources}", "-lm"),
+    compile=(
+        "/usr/bin/gcc",
+        "-std=gnu17",
+        "-O2",
+        "-static",
+        "-pipe",
+        *UBUNTU_DEFAULTS,
+        "-o",
+        "main",
+        "{sources}",
+        "-lm",
+    ),
     compile_source="problemtools languages.yaml and DOMjudge defaultdata/c/run (-O2 -static -lm, gnu17); "
     "Ubuntu 24.04 GCC's defaults (wiki.ubuntu.com/ToolChain/CompilerFlags): stack protector, "
     "_FORTIFY_SOURCE=3, stack clash and CET protection, -Wformat-security",

@@ -24,8 +24,17 @@ CPP = Language(
     extensions=(".cpp", ".cc", ".cxx", ".c++", ".C"),  # .C: problemtools
     source_name="main.cpp",
     image="gcc",
-    compile=("/usr/bin/g++", "-std=gnu++23", "-O2", "-static", "-pipe", *UBUNTU_DEFAULTS, "-o", "main",
-             "{sources}"),
+    compile=(
+        "/usr/bin/g++",
+        "-std=gnu++23",
+        "-O2",
+        "-static",
+        "-pipe",
+        *UBUNTU_DEFAULTS,
+        "-o",
+        "main",
+        "{sources}",
+    ),
     compile_source="problemtools languages.yaml (-O2 -static, gnu++23) and DOMjudge defaultdata/cpp/run "
     "(-O2 -static); Ubuntu 24.04 GCC's defaults, as for C",
     main_pattern=r"\bmain\s*\(",

@@ -37,7 +37,10 @@ from sandbox import MiB
 from .recipe import Language, SelfTest, compile_limits
 
 COMPILER_JVM = (
-    "-J-XX:-UsePerfData", "-J-XX:-PrintWarnings", "-J-XX:+UseSerialGC", "-J-XX:TieredStopAtLevel=1",
+    "-J-XX:-UsePerfData",
+    "-J-XX:-PrintWarnings",
+    "-J-XX:+UseSerialGC",
+    "-J-XX:TieredStopAtLevel=1",
 )
 
 _TOP_LEVEL_MAIN = re.compile(r"^(?:(?:public|internal|suspend)\s+)*fun\s+main\s*\(", re.MULTILINE)
@@ -66,7 +69,12 @@ KOTLIN = Language(
     source_name="main.kt",
     image="kotlin",
     compile=(
-        "/opt/kotlinc/bin/kotlinc", *COMPILER_JVM, "-J-Xmx512m", "-include-runtime", "-d", "main.jar",
+        "/opt/kotlinc/bin/kotlinc",
+        *COMPILER_JVM,
+        "-J-Xmx512m",
+        "-include-runtime",
+        "-d",
+        "main.jar",
         "{sources}",
     ),
     compile_source="JetBrains' kotlinc 2.4.20 (npm kotlin-compiler), plain `kotlinc` as in DOMjudge's "
@@ -74,20 +82,27 @@ KOTLIN = Language(
     main_pattern=r"\bfun\s+main\s*\(",
     main_name=main_class,
     run=(
-        "/usr/bin/java", "-XX:-UsePerfData", "-XX:+UseSerialGC", "-Xss64m", "-Xmx{memory_mib}m",
-        "-cp", "main.jar", "{main}",
+        "/usr/bin/java",
+        "-XX:-UsePerfData",
+        "-XX:+UseSerialGC",
+        "-Xss64m",
+        "-Xmx{memory_mib}m",
+        "-cp",
+        "main.jar",
+        "{main}",
     ),
     # The distribution's build.txt says "2.4.20". `kotlinc -version` says as much but starts the
     # compiler's JVM for it: 2.3 s of CPU and 320 MiB, over the version probe's limits on a busy machine.
     version=("/bin/sh", "-c", 'printf "kotlinc-jvm %s\\n" "$(cat /opt/kotlinc/build.txt)"'),
     artifacts=(("main.jar", 0o644),),
-    compile_limits=compile_limits(cpu_time_ms=20_000, wall_time_ms=40_000, memory_bytes=1024 * MiB,
-                                  processes=128),
+    compile_limits=compile_limits(
+        cpu_time_ms=20_000, wall_time_ms=40_000, memory_bytes=1024 * MiB, processes=128
+    ),
     extra_time_ms=250,
     extra_memory_bytes=64 * MiB,
     self_test=SelfTest(
         # readln() is Kotlin 1.6: the self-test fails on the old Debian kotlinc
-        source="fun main() {\n    val (a, b) = readln().trim().split(\" \").map { it.toLong() }\n"
+        source='fun main() {\n    val (a, b) = readln().trim().split(" ").map { it.toLong() }\n'
         "    println(a + b)\n}\n",
         stdin="2 3\n",
         expected="5\n",

@@ -53,14 +53,32 @@ ID = re.compile(r"^[a-z][a-z0-9_+-]*$")
 PLACEHOLDERS = {"{source}", "{stem}", "{sources}", "{main}", "{memory_mib}"}
 
 KEYS = {
-    "name", "extensions", "also_extensions", "source", "image", "compile", "run", "version", "artifacts",
-    "env", "main_pattern", "compile_source", "extra_time_ms", "extra_memory_mib", "compile_limits",
+    "name",
+    "extensions",
+    "also_extensions",
+    "source",
+    "image",
+    "compile",
+    "run",
+    "version",
+    "artifacts",
+    "env",
+    "main_pattern",
+    "compile_source",
+    "extra_time_ms",
+    "extra_memory_mib",
+    "compile_limits",
     "self_test",
 }
 REQUIRED = ("name", "extensions", "source", "image", "run", "version", "self_test")
 SELF_TEST_KEYS = {"source", "stdin", "expected", "error_source", "error_exit"}
-LIMIT_KEYS = {"cpu_time_ms": "cpu_time_ms", "wall_time_ms": "wall_time_ms", "memory_mib": "memory_bytes",
-              "processes": "processes", "output_kib": "output_bytes"}
+LIMIT_KEYS = {
+    "cpu_time_ms": "cpu_time_ms",
+    "wall_time_ms": "wall_time_ms",
+    "memory_mib": "memory_bytes",
+    "processes": "processes",
+    "output_kib": "output_bytes",
+}
 
 
 class LanguageFileError(JudgeError):
@@ -83,8 +101,9 @@ def recipe(key: str, entry: Any, *, where: str) -> Language:
     if not isinstance(entry, dict):
         raise LanguageFileError(f"{where} must be a table")
     if not ID.match(key):
-        raise LanguageFileError(f"{where}: a language id is lower case letters, digits, _, + or -, "
-                                "starting with a letter")
+        raise LanguageFileError(
+            f"{where}: a language id is lower case letters, digits, _, + or -, starting with a letter"
+        )
     unknown = set(entry) - KEYS
     if unknown:
         raise LanguageFileError(f"{where}: unknown keys {sorted(unknown)}; known: {', '.join(sorted(KEYS))}")
@@ -93,7 +112,7 @@ def recipe(key: str, entry: Any, *, where: str) -> Language:
         raise LanguageFileError(f"{where}: missing {', '.join(missing)}")
     extensions = _strings(entry, "extensions", where)
     if not extensions or not all(e.startswith(".") and len(e) > 1 for e in extensions):
-        raise LanguageFileError(f"{where}: extensions must be a list like [\".f90\"], each with its dot")
+        raise LanguageFileError(f'{where}: extensions must be a list like [".f90"], each with its dot')
     pattern = _string(entry, "main_pattern", where, "") or None
     if pattern is not None:
         try:
@@ -102,13 +121,14 @@ def recipe(key: str, entry: Any, *, where: str) -> Language:
             raise LanguageFileError(f"{where}: main_pattern is not a regular expression: {e}") from None
     env = entry.get("env", {})
     if not isinstance(env, dict) or not all(isinstance(v, str) for v in env.values()):
-        raise LanguageFileError(f"{where}: env must be a table of strings, like {{GOMAXPROCS = \"1\"}}")
+        raise LanguageFileError(f'{where}: env must be a table of strings, like {{GOMAXPROCS = "1"}}')
     try:
         return Language(
             id=key,
             name=_string(entry, "name", where),
             extensions=tuple(extensions),
-            also_extensions=tuple(_strings(entry, "also_extensions", where)) if "also_extensions" in entry
+            also_extensions=tuple(_strings(entry, "also_extensions", where))
+            if "also_extensions" in entry
             else (),
             source_name=_file_name(entry, where),
             image=_string(entry, "image", where),
@@ -152,7 +172,7 @@ def _strings(entry: Mapping[str, Any], key: str, where: str) -> list[str]:
 def _file_name(entry: Mapping[str, Any], where: str) -> str:
     name = _string(entry, "source", where)
     if not name or "/" in name or name in (".", "..") or "\0" in name:
-        raise LanguageFileError(f"{where}: source must be a plain file name, like \"main.f90\"")
+        raise LanguageFileError(f'{where}: source must be a plain file name, like "main.f90"')
     return name
 
 
@@ -164,8 +184,10 @@ def _argv(entry: Mapping[str, Any], key: str, where: str, *, placeholders: bool 
         found = set(re.findall(r"{[^{}]*}", arg))
         allowed = PLACEHOLDERS if placeholders else set()
         if found - allowed:
-            raise LanguageFileError(f"{where}: {key}: unknown placeholder {sorted(found - allowed)[0]}; "
-                                    f"known: {', '.join(sorted(allowed)) or 'none in a version command'}")
+            raise LanguageFileError(
+                f"{where}: {key}: unknown placeholder {sorted(found - allowed)[0]}; "
+                f"known: {', '.join(sorted(allowed)) or 'none in a version command'}"
+            )
     return tuple(argv)
 
 
@@ -176,12 +198,18 @@ def _artifacts(value: Any, where: str) -> tuple[tuple[str, int], ...]:
     for item in value:
         if isinstance(item, str):
             out.append((item, 0o755))
-        elif isinstance(item, dict) and set(item) <= {"glob", "mode"} and isinstance(item.get("glob"), str) \
-                and isinstance(item.get("mode", 0o755), int) and 0 <= item.get("mode", 0o755) <= 0o777:
+        elif (
+            isinstance(item, dict)
+            and set(item) <= {"glob", "mode"}
+            and isinstance(item.get("glob"), str)
+            and isinstance(item.get("mode", 0o755), int)
+            and 0 <= item.get("mode", 0o755) <= 0o777
+        ):
             out.append((item["glob"], int(item.get("mode", 0o755))))
         else:
-            raise LanguageFileError(f"{where}: an artifact is a glob (\"main\") or {{glob = \"*.class\", "
-                                    "mode = 0o644}")
+            raise LanguageFileError(
+                f'{where}: an artifact is a glob ("main") or {{glob = "*.class", mode = 0o644}}'
+            )
     for glob, _ in out:
         if not glob or glob.startswith("/") or ".." in glob.split("/"):
             raise LanguageFileError(f"{where}: artifact {glob!r} must name files in the box's folder")
@@ -193,8 +221,9 @@ def _compile_limits(value: Any, where: str) -> Any:
         raise LanguageFileError(f"{where}: compile_limits must be a table")
     unknown = set(value) - set(LIMIT_KEYS)
     if unknown:
-        raise LanguageFileError(f"{where}: compile_limits: unknown keys {sorted(unknown)}; "
-                                f"known: {', '.join(LIMIT_KEYS)}")
+        raise LanguageFileError(
+            f"{where}: compile_limits: unknown keys {sorted(unknown)}; known: {', '.join(LIMIT_KEYS)}"
+        )
     changes: dict[str, int] = {}
     for key, field_name in LIMIT_KEYS.items():
         if key in value:
@@ -213,14 +242,19 @@ def _self_test(value: Any, where: str) -> SelfTest:
         raise LanguageFileError(f"{where} must be a table with source, stdin and expected")
     unknown = set(value) - SELF_TEST_KEYS
     if unknown:
-        raise LanguageFileError(f"{where}: unknown keys {sorted(unknown)}; "
-                                f"known: {', '.join(sorted(SELF_TEST_KEYS))}")
+        raise LanguageFileError(
+            f"{where}: unknown keys {sorted(unknown)}; known: {', '.join(sorted(SELF_TEST_KEYS))}"
+        )
     error_source = _string(value, "error_source", where, "")
     error_exit = value.get("error_exit")
     if bool(error_source) != (error_exit is not None):
         raise LanguageFileError(f"{where}: error_source and error_exit go together")
     if error_exit is not None and (not isinstance(error_exit, int) or not 1 <= error_exit <= 255):
         raise LanguageFileError(f"{where}: error_exit must be an exit code from 1 to 255")
-    return SelfTest(source=_string(value, "source", where), stdin=_string(value, "stdin", where),
-                    expected=_string(value, "expected", where), error_source=error_source,
-                    error_exit=error_exit)
+    return SelfTest(
+        source=_string(value, "source", where),
+        stdin=_string(value, "stdin", where),
+        expected=_string(value, "expected", where),
+        error_source=error_source,
+        error_exit=error_exit,
+    )

@@ -159,6 +159,7 @@ def entry_point(lang: Language, files: Mapping[str, str], given: str | None = No
             return marked[0]
         if marked:
             own = marked
+
     # the one file no other file imports (on a line with import, from, require, use, mod or include)
     def imported(name: str) -> bool:
         pattern = re.compile(rf"\b(import|from|require|use|mod|include)\b.*\b{re.escape(stem_of(name))}\b")
@@ -170,12 +171,22 @@ def entry_point(lang: Language, files: Mapping[str, str], given: str | None = No
     raise EntryPointError(f"cannot tell which of {', '.join(own)} is the entry point; name it with --main")
 
 
-def expand(argv: Sequence[str], *, source_name: str, memory_bytes: int,
-           sources: Sequence[str] = (), main: str | None = None) -> list[str]:
+def expand(
+    argv: Sequence[str],
+    *,
+    source_name: str,
+    memory_bytes: int,
+    sources: Sequence[str] = (),
+    main: str | None = None,
+) -> list[str]:
     """Fill in {source}, {stem}, {sources}, {main} and {memory_mib}; other text is left alone."""
     stem = stem_of(source_name)
-    values = {"{source}": source_name, "{stem}": stem, "{main}": main or stem,
-              "{memory_mib}": str(max(1, memory_bytes // MiB))}
+    values = {
+        "{source}": source_name,
+        "{stem}": stem,
+        "{main}": main or stem,
+        "{memory_mib}": str(max(1, memory_bytes // MiB)),
+    }
     all_sources = [source_name, *(s for s in sources if s != source_name)]
     out: list[str] = []
     for arg in argv:

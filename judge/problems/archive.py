@@ -65,11 +65,17 @@ DIRECTORY_BYTES_PER_ENTRY = 1024
 """Central-directory bytes allowed per entry (46 fixed, then name, extra field and comment; a
 200-character path with the usual extra fields takes about 270), checked before parsing it."""
 
-READABLE_METHODS = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2,
-                              zipfile.ZIP_LZMA})
+READABLE_METHODS = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA})
 _EOCD, _EOCD64_LOCATOR, _EOCD64 = b"PK\x05\x06", b"PK\x06\x07", b"PK\x06\x06"
-_BAD_ZIP = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError,
-            struct.error)  # what zipfile raises for archives it cannot read, names it cannot decode
+_BAD_ZIP = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    OSError,
+    EOFError,
+    ValueError,
+    NotImplementedError,
+    struct.error,
+)  # what zipfile raises for archives it cannot read, names it cannot decode
 
 
 class CheckedZip:
@@ -80,8 +86,14 @@ class CheckedZip:
     are the bounds of the caller (a package's are MAX_ZIP_ENTRIES and MAX_ZIP_BYTES).
     """
 
-    def __init__(self, source: Path | bytes, label: str, *, max_entries: int | None = None,
-                 max_bytes: int | None = None) -> None:
+    def __init__(
+        self,
+        source: Path | bytes,
+        label: str,
+        *,
+        max_entries: int | None = None,
+        max_bytes: int | None = None,
+    ) -> None:
         max_entries = MAX_ZIP_ENTRIES if max_entries is None else max_entries
         self.label, self.read_bytes = label, 0
         self.max_bytes = MAX_ZIP_BYTES if max_bytes is None else max_bytes
@@ -102,11 +114,17 @@ class CheckedZip:
         if declared is not None:
             entries, directory = declared
             if entries > max_entries:
-                raise PackageError(self.label, f"declares {entries} entries, more than {max_entries}: "
-                                   "refusing what looks like a zip bomb")
+                raise PackageError(
+                    self.label,
+                    f"declares {entries} entries, more than {max_entries}: "
+                    "refusing what looks like a zip bomb",
+                )
             if directory > max_entries * DIRECTORY_BYTES_PER_ENTRY:
-                raise PackageError(self.label, f"a central directory of {directory} bytes, more than "
-                                   f"{max_entries} entries need: refusing what looks like a zip bomb")
+                raise PackageError(
+                    self.label,
+                    f"a central directory of {directory} bytes, more than "
+                    f"{max_entries} entries need: refusing what looks like a zip bomb",
+                )
         try:
             return zipfile.ZipFile(self._file)
         except _BAD_ZIP as e:
@@ -115,26 +133,35 @@ class CheckedZip:
     def _check(self, max_entries: int) -> None:
         label, infos = self.label, self.infos
         if len(infos) > max_entries:
-            raise PackageError(label, f"{len(infos)} entries, more than {max_entries}: "
-                               "refusing what looks like a zip bomb")
+            raise PackageError(
+                label, f"{len(infos)} entries, more than {max_entries}: refusing what looks like a zip bomb"
+            )
         if not infos:
             raise PackageError(label, "an empty zip: it holds no files")
         for info in infos:
             _check_zip_entry(label, info)
         total = sum(i.file_size for i in infos)
         if total > self.max_bytes:
-            raise PackageError(label, f"unpacks to {total} bytes, more than {self.max_bytes}: "
-                               "refusing what looks like a zip bomb")
+            raise PackageError(
+                label,
+                f"unpacks to {total} bytes, more than {self.max_bytes}: refusing what looks like a zip bomb",
+            )
         for info in infos:
             if info.file_size > RATIO_FREE_BYTES and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-                raise PackageError(f"{label}:{info.filename}", f"{info.compress_size} bytes that expand to "
-                                   f"{info.file_size}, more than {MAX_RATIO} times: refusing what looks like "
-                                   "a zip bomb (store a real file of that kind uncompressed)")
+                raise PackageError(
+                    f"{label}:{info.filename}",
+                    f"{info.compress_size} bytes that expand to "
+                    f"{info.file_size}, more than {MAX_RATIO} times: refusing what looks like "
+                    "a zip bomb (store a real file of that kind uncompressed)",
+                )
         size = self._file.seek(0, os.SEEK_END)
         if total > RATIO_FREE_BYTES and total > MAX_RATIO * max(size, 1):
-            raise PackageError(label, f"{size} bytes that expand to {total}, more than {MAX_RATIO} times: "
-                               "refusing what looks like a zip bomb (store real files of that kind "
-                               "uncompressed)")
+            raise PackageError(
+                label,
+                f"{size} bytes that expand to {total}, more than {MAX_RATIO} times: "
+                "refusing what looks like a zip bomb (store real files of that kind "
+                "uncompressed)",
+            )
         _check_no_overlap(label, infos)
 
     def chunks(self, info: zipfile.ZipInfo) -> Iterator[bytes]:
@@ -143,8 +170,10 @@ class CheckedZip:
             while chunk := src.read(1 << 20):
                 self.read_bytes += len(chunk)
                 if self.read_bytes > self.max_bytes:
-                    raise PackageError(self.label, f"more than {self.max_bytes} bytes unpacked: "
-                                       "refusing what looks like a zip bomb")
+                    raise PackageError(
+                        self.label,
+                        f"more than {self.max_bytes} bytes unpacked: refusing what looks like a zip bomb",
+                    )
                 yield chunk
 
     def read(self, info: zipfile.ZipInfo) -> bytes:
@@ -162,8 +191,9 @@ class CheckedZip:
     def __enter__(self) -> CheckedZip:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
 
@@ -177,13 +207,13 @@ def _end_record(f: IO[bytes]) -> tuple[int, int] | None:
     at = len(tail) - 22 if tail[-22:-18] == _EOCD and tail[-2:] == b"\0\0" else tail.rfind(_EOCD)
     if at < 0 or len(tail) - at < 22:
         return None
-    entries, directory = struct.unpack("<HI", tail[at + 10:at + 16])
+    entries, directory = struct.unpack("<HI", tail[at + 10 : at + 16])
     if entries != 0xFFFF and directory != 0xFFFFFFFF:
         return int(entries), int(directory)
     # ZIP64: the locator, just before the end record, says where the ZIP64 end record is
-    if at < 20 or tail[at - 20:at - 16] != _EOCD64_LOCATOR:
+    if at < 20 or tail[at - 20 : at - 16] != _EOCD64_LOCATOR:
         return None
-    (offset,) = struct.unpack("<Q", tail[at - 12:at - 4])
+    (offset,) = struct.unpack("<Q", tail[at - 12 : at - 4])
     f.seek(offset)
     record = f.read(56)
     if len(record) < 56 or record[:4] != _EOCD64:
@@ -198,8 +228,10 @@ def _check_no_overlap(label: str, infos: list[zipfile.ZipInfo]) -> None:
     ordered = sorted(infos, key=lambda i: i.header_offset)
     for this, after in zip(ordered, ordered[1:], strict=False):
         if this.header_offset + 30 + this.compress_size > after.header_offset:
-            raise PackageError(f"{label}:{after.filename}", f"overlaps {this.filename} in the archive: "
-                               "refusing what looks like a zip bomb")
+            raise PackageError(
+                f"{label}:{after.filename}",
+                f"overlaps {this.filename} in the archive: refusing what looks like a zip bomb",
+            )
 
 
 def unpack_zip(source: Path | bytes, dest: Path, label: str | None = None) -> Path:
@@ -237,8 +269,13 @@ def _check_zip_entry(label: str, info: zipfile.ZipInfo) -> None:
     name = info.filename
     where = f"{label}:{name}"
     parts = _zip_parts(name)
-    if (name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name) or ".." in parts or not parts
-            or "\0" in name):
+    if (
+        name.startswith(("/", "\\"))
+        or re.match(r"^[A-Za-z]:", name)
+        or ".." in parts
+        or not parts
+        or "\0" in name
+    ):
         raise PackageError(where, "a zip entry escaping its folder (absolute, or with '..')")
     mode = info.external_attr >> 16
     kind = stat.S_IFMT(mode)
@@ -249,8 +286,10 @@ def _check_zip_entry(label: str, info: zipfile.ZipInfo) -> None:
     if info.flag_bits & 0x1:
         raise PackageError(where, "encrypted; send the zip without a password")
     if info.compress_type not in READABLE_METHODS:
-        raise PackageError(where, f"compressed with method {info.compress_type}; use deflate (the usual), "
-                           "bzip2, LZMA or none")
+        raise PackageError(
+            where,
+            f"compressed with method {info.compress_type}; use deflate (the usual), bzip2, LZMA or none",
+        )
 
 
 def _package_top(dest: Path) -> Path:
@@ -298,11 +337,16 @@ def follow_text_link(root: Path, p: Path, warnings: list[str]) -> Path:
         if not LINK_TEXT.fullmatch(text):
             break
         nxt = Path(os.path.normpath(target.parent / text.decode()))
-        if not nxt.is_file() or nxt == target or not Path(os.path.realpath(nxt)).is_relative_to(
-                os.path.realpath(root)):
+        if (
+            not nxt.is_file()
+            or nxt == target
+            or not Path(os.path.realpath(nxt)).is_relative_to(os.path.realpath(root))
+        ):
             break
         target = nxt
     if target != p:
-        warnings.append(f"{rel(root, p)}: holds only the path {p.read_text().strip()}, as git writes a "
-                        f"symlink where links are off; read as a link to {rel(root, target)}")
+        warnings.append(
+            f"{rel(root, p)}: holds only the path {p.read_text().strip()}, as git writes a "
+            f"symlink where links are off; read as a link to {rel(root, target)}"
+        )
     return target

@@ -38,35 +38,97 @@ from .files import PackageError, entries, number, read_yaml, rel
 from .model import Grading, PackageSubmission, ProblemLimits, ProblemPackage, Program, TestCase, TestGroup
 from .programs import language_of_file
 
-INIT_KEYS = {"archive", "test_cases", "checker", "pretest_test_cases", "output_limit_length",
-             "output_prefix_length", "unbuffered", "short_circuit", "symlinks", "wall_time_factor",
-             "binary_data", "points", "hints", "file_io", "interactive", "custom_judge", "signature_grader",
-             "generator", "generator_args", "generator_time_limit", "generator_memory_limit"}
-UNSUPPORTED = {"interactive": "interactive problems (DMOJ interactors)",
-               "custom_judge": "custom judges (Python Grader classes)",
-               "signature_grader": "signature graders", "generator": "test generators",
-               "file_io": "file input and output"}
+INIT_KEYS = {
+    "archive",
+    "test_cases",
+    "checker",
+    "pretest_test_cases",
+    "output_limit_length",
+    "output_prefix_length",
+    "unbuffered",
+    "short_circuit",
+    "symlinks",
+    "wall_time_factor",
+    "binary_data",
+    "points",
+    "hints",
+    "file_io",
+    "interactive",
+    "custom_judge",
+    "signature_grader",
+    "generator",
+    "generator_args",
+    "generator_time_limit",
+    "generator_memory_limit",
+}
+UNSUPPORTED = {
+    "interactive": "interactive problems (DMOJ interactors)",
+    "custom_judge": "custom judges (Python Grader classes)",
+    "signature_grader": "signature graders",
+    "generator": "test generators",
+    "file_io": "file input and output",
+}
 
 # DMOJ verdict codes (docs/judge/status_codes.md) -> ours
-DMOJ_VERDICTS = {"AC": Verdict.AC, "WA": Verdict.WA, "TLE": Verdict.TLE, "MLE": Verdict.MLE,
-                 "OLE": Verdict.OLE, "RTE": Verdict.RTE, "IR": Verdict.RTE, "CE": Verdict.CE,
-                 "IE": Verdict.IE}
+DMOJ_VERDICTS = {
+    "AC": Verdict.AC,
+    "WA": Verdict.WA,
+    "TLE": Verdict.TLE,
+    "MLE": Verdict.MLE,
+    "OLE": Verdict.OLE,
+    "RTE": Verdict.RTE,
+    "IR": Verdict.RTE,
+    "CE": Verdict.CE,
+    "IE": Verdict.IE,
+}
 
 # DMOJ executor ids -> judge language ids (None: a language this judge does not have)
-DMOJ_LANGUAGES = [(r"C\d*", "c"), (r"CPP\d*|CLANGX\d*", "cpp"), (r"JAVA\d*", "java"), (r"KOTLIN", "kotlin"),
-                  (r"PY3|PYTHON3", "python3"), (r"PYPY3", "pypy3"), (r"GO", "go"), (r"RUST", "rust"),
-                  (r"MONOCS|CS|DOTNETCS", "csharp"), (r"HASK", "haskell"), (r"PAS|FPC", "pascal"),
-                  (r"RUBY\d*", "ruby"), (r"PHP\d*", "php"), (r"LUA", "lua"), (r"BASH", "bash"),
-                  (r"V8JS|NODEJS|JS", "javascript"), (r"BF", "brainfuck"), (r"NASM(64)?", "nasm"),
-                  (r"PERL", "perl"), (r"AWK", "awk"), (r"SCALA", "scala"), (r"OCAML", "ocaml"),
-                  (r"ADA", "ada"), (r"F95|FORTRAN", "fortran"), (r"SBCL", "common-lisp"), (r"TCL", "tcl"),
-                  (r"D", "d"), (r"PRO", "swi-prolog"), (r"R", "r"), (r"CBL", "cobol"),
-                  (r"OBJC", "objective-c"), (r"GROOVY", "groovy"), (r"CLANG", "c-clang")]
+DMOJ_LANGUAGES = [
+    (r"C\d*", "c"),
+    (r"CPP\d*|CLANGX\d*", "cpp"),
+    (r"JAVA\d*", "java"),
+    (r"KOTLIN", "kotlin"),
+    (r"PY3|PYTHON3", "python3"),
+    (r"PYPY3", "pypy3"),
+    (r"GO", "go"),
+    (r"RUST", "rust"),
+    (r"MONOCS|CS|DOTNETCS", "csharp"),
+    (r"HASK", "haskell"),
+    (r"PAS|FPC", "pascal"),
+    (r"RUBY\d*", "ruby"),
+    (r"PHP\d*", "php"),
+    (r"LUA", "lua"),
+    (r"BASH", "bash"),
+    (r"V8JS|NODEJS|JS", "javascript"),
+    (r"BF", "brainfuck"),
+    (r"NASM(64)?", "nasm"),
+    (r"PERL", "perl"),
+    (r"AWK", "awk"),
+    (r"SCALA", "scala"),
+    (r"OCAML", "ocaml"),
+    (r"ADA", "ada"),
+    (r"F95|FORTRAN", "fortran"),
+    (r"SBCL", "common-lisp"),
+    (r"TCL", "tcl"),
+    (r"D", "d"),
+    (r"PRO", "swi-prolog"),
+    (r"R", "r"),
+    (r"CBL", "cobol"),
+    (r"OBJC", "objective-c"),
+    (r"GROOVY", "groovy"),
+    (r"CLANG", "c-clang"),
+]
 
-FLOAT_CHECKERS = {"floats": "float_tolerance", "floatsabs": "float_absolute_tolerance",
-                  "floatsrel": "float_relative_tolerance"}
-ERROR_MODES = {"default": "float_tolerance", "absolute": "float_absolute_tolerance",
-               "relative": "float_relative_tolerance"}
+FLOAT_CHECKERS = {
+    "floats": "float_tolerance",
+    "floatsabs": "float_absolute_tolerance",
+    "floatsrel": "float_relative_tolerance",
+}
+ERROR_MODES = {
+    "default": "float_tolerance",
+    "absolute": "float_absolute_tolerance",
+    "relative": "float_relative_tolerance",
+}
 TEST_YML = ("test.linux.yml", "test.posix.yml", "test.yml")
 
 
@@ -88,11 +150,20 @@ def load(root: Path, pid: str) -> ProblemPackage:
     secret = _cases(root, data_root, init)
     validator, args, protocol = _checker(root, init.get("checker", "standard"), warnings)
     return ProblemPackage(
-        id=pid, name=pid, root=root, format="dmoj", scoring=False, interactive=False, multi_pass=False,
+        id=pid,
+        name=pid,
+        root=root,
+        format="dmoj",
+        scoring=False,
+        interactive=False,
+        multi_pass=False,
         limits=ProblemLimits(time_limit_s=None, time_limit_source="computed"),
         data=TestGroup(name="", cases=(), groups=(secret,)),
-        output_validator=validator, output_validator_args=args, checker_protocol=protocol,
-        submissions=tuple(_submissions(root, warnings)), warnings=tuple(warnings),
+        output_validator=validator,
+        output_validator_args=args,
+        checker_protocol=protocol,
+        submissions=tuple(_submissions(root, warnings)),
+        warnings=tuple(warnings),
     )
 
 
@@ -111,8 +182,9 @@ def _inside(root: Path, key: str, value: object) -> Path:
 def _cases(root: Path, data_root: Path, init: dict[str, Any]) -> TestGroup:
     raw = init.get("test_cases")
     if not isinstance(raw, list) or not raw:
-        raise PackageError("init.yml", "test_cases must be a non-empty list of {in, out, points} cases "
-                           "or batches")
+        raise PackageError(
+            "init.yml", "test_cases must be a non-empty list of {in, out, points} cases or batches"
+        )
     short = bool(init.get("short_circuit", False))
     cases: list[TestCase] = []
     batches: list[TestGroup] = []
@@ -124,11 +196,21 @@ def _cases(root: Path, data_root: Path, init: dict[str, Any]) -> TestGroup:
             if not isinstance(batch, list) or not batch:
                 raise PackageError("init.yml", f"batch {i}: batched must be a non-empty list of cases")
             name = f"secret/batch{i}"
-            inner = tuple(_case(root, data_root, f"{name}/{j}", c, f"batch {i} case {j}")
-                          for j, c in enumerate(batch, 1))
+            inner = tuple(
+                _case(root, data_root, f"{name}/{j}", c, f"batch {i} case {j}")
+                for j, c in enumerate(batch, 1)
+            )
             points = number("init.yml", f"batch {i} points", item.get("points", 0), minimum=0, strict=False)
-            batches.append(TestGroup(name=name, cases=inner, groups=(), grading=Grading(
-                aggregation="min", on_reject="break", accept_score=points, reject_score=0.0)))
+            batches.append(
+                TestGroup(
+                    name=name,
+                    cases=inner,
+                    groups=(),
+                    grading=Grading(
+                        aggregation="min", on_reject="break", accept_score=points, reject_score=0.0
+                    ),
+                )
+            )
         else:
             cases.append(_case(root, data_root, f"secret/{i}", item, f"test case {i}"))
     grading = Grading(on_reject="break" if short else "continue", verdict_mode="first_error")
@@ -171,20 +253,32 @@ def _checker(root: Path, raw: object, warnings: list[str]) -> tuple[Program | No
     if name == "identical":
         return None, ("case_sensitive", "space_change_sensitive"), "kattis"
     if name in FLOAT_CHECKERS:
-        precision = int(number("init.yml", "checker precision", args.get("precision", 6), integer=True,
-                               minimum=0, strict=False))
+        precision = int(
+            number(
+                "init.yml",
+                "checker precision",
+                args.get("precision", 6),
+                integer=True,
+                minimum=0,
+                strict=False,
+            )
+        )
         flag = FLOAT_CHECKERS[name]
         if name == "floats":
             mode = args.get("error_mode", "default")
             if mode not in ERROR_MODES:
-                raise PackageError("init.yml", f"checker error_mode must be default, absolute or relative, "
-                                   f"not {mode!r}")
+                raise PackageError(
+                    "init.yml", f"checker error_mode must be default, absolute or relative, not {mode!r}"
+                )
             flag = ERROR_MODES[mode]
         return None, ("case_sensitive", flag, f"1e-{precision}"), "kattis"
     if name == "bridged":
         return _bridged(root, args, warnings)
-    raise PackageError("init.yml", f"checker {name!r} is not supported (supported: standard, identical, "
-                       "floats, floatsabs, floatsrel, and bridged default/testlib checkers)")
+    raise PackageError(
+        "init.yml",
+        f"checker {name!r} is not supported (supported: standard, identical, "
+        "floats, floatsabs, floatsrel, and bridged default/testlib checkers)",
+    )
 
 
 def _bridged(root: Path, args: dict[str, Any], warnings: list[str]) -> tuple[Program, tuple[str, ...], str]:
@@ -240,8 +334,15 @@ def _submission(root: Path, test: Path, spec: Path) -> PackageSubmission:
     expected = _expected(where, raw)
     time_s = number(where, "time", raw["time"]) if "time" in raw else None
     memory = int(number(where, "memory", raw["memory"], integer=True)) if "memory" in raw else None
-    return PackageSubmission(path=path, rel=rel(root, path), language=_language(language), expected=expected,
-                      folder=test.name, time_limit_s=time_s, memory_limit_kib=memory)
+    return PackageSubmission(
+        path=path,
+        rel=rel(root, path),
+        language=_language(language),
+        expected=expected,
+        folder=test.name,
+        time_limit_s=time_s,
+        memory_limit_kib=memory,
+    )
 
 
 def _expected(where: str, raw: dict[str, Any]) -> tuple[Verdict, ...]:

@@ -70,8 +70,9 @@ def one_line(e: Exception) -> str:
     return " ".join(str(e).split())
 
 
-def number(where: str, key: str, value: object, *, integer: bool = False, minimum: float = 0.0,
-           strict: bool = True) -> float:
+def number(
+    where: str, key: str, value: object, *, integer: bool = False, minimum: float = 0.0, strict: bool = True
+) -> float:
     """A number from a YAML value; PackageError naming the key when it is not one in range."""
     ok = isinstance(value, int | float) and not isinstance(value, bool)
     if ok and integer and isinstance(value, float):
@@ -105,6 +106,9 @@ def unknown_keys(fmt: str, warnings: list[str], where: str, keys: set[str], allo
     if not extra:
         return
     if fmt == "2025-09":
-        raise PackageError(where, f"unknown key{'s' if len(extra) > 1 else ''} {', '.join(extra)} "
-                           f"(2025-09 allows: {', '.join(sorted(allowed))})")
+        raise PackageError(
+            where,
+            f"unknown key{'s' if len(extra) > 1 else ''} {', '.join(extra)} "
+            f"(2025-09 allows: {', '.join(sorted(allowed))})",
+        )
     warnings.append(f"{where}: unknown key{'s' if len(extra) > 1 else ''} {', '.join(extra)}; ignored")

@@ -21,61 +21,219 @@ from . import mathml
 from .files import IMAGE_SUFFIXES
 
 HOLD = re.compile("\ue000(\\d+)\ue001")  # a piece of finished HTML kept aside while converting
-VERBATIM = re.compile(r"\\begin\{(verbatim|lstlisting|Verbatim|minted)\}(?:\[[^\]\n]*\])?(?:\{[^}\n]*\})?"
-                      r"\n?(.*?)\\end\{\1\}", re.S)
+VERBATIM = re.compile(
+    r"\\begin\{(verbatim|lstlisting|Verbatim|minted)\}(?:\[[^\]\n]*\])?(?:\{[^}\n]*\})?"
+    r"\n?(.*?)\\end\{\1\}",
+    re.S,
+)
 VERB = re.compile(r"\\verb\*?([^A-Za-z\s*])(.*?)\1")
 COMMENT = re.compile(r"(?<!\\)((?:\\\\)*)%[^\n]*(?:\n[ \t]*(?=\S))?")  # eats the newline as TeX does,
-                                                                       # but not a blank line after
-MATH = re.compile(r"""
+# but not a blank line after
+MATH = re.compile(
+    r"""
     (?P<esc>\\[\\$])                                   # \\ and \$ start no math
   | \$\$.+?\$\$ | \\\[.+?\\\] | \\\(.+?\\\)
   | \$(?:\\.|(?!\n[ \t]*\n)[^$\\])+?\$                 # inline $...$, not across a blank line
   | \\begin\{(?P<env>equation|align|alignat|eqnarray|gather|multline|displaymath|math)(?P<star>\*?)\}
       .*?\\end\{(?P=env)(?P=star)\}
-""", re.S | re.X)
+""",
+    re.S | re.X,
+)
 COMMAND = re.compile(r"\\([A-Za-z]+)\*?")
 AFTER_WORD = re.compile(r"[ \t]*(?:\n(?![ \t]*\n)[ \t]*)?")  # TeX skips the spaces after \word
 BEGIN_END = re.compile(r"\\(begin|end)\{([^}]*)\}")
 ITEM = re.compile(r"\\item(?![A-Za-z])[ \t]*(?:\[([^\]]*)\])?")
 ROW = re.compile(r"\\\\\*?(?:\[[^\]]*\])?|\\tabularnewline(?![A-Za-z])")
 CELL = re.compile(r"&")
-RULES = re.compile(r"\\(?:hline|toprule|midrule|bottomrule)(?![A-Za-z])|\\(?:cline|cmidrule|hhline)"
-                   r"(?:\([^)]*\))?\{[^}]*\}")
+RULES = re.compile(
+    r"\\(?:hline|toprule|midrule|bottomrule)(?![A-Za-z])|\\(?:cline|cmidrule|hhline)"
+    r"(?:\([^)]*\))?\{[^}]*\}"
+)
 
 SECTIONS = {"section": "h2", "subsection": "h3", "subsubsection": "h4", "paragraph": "h4"}
-WRAPS = {"emph": "em", "textit": "em", "textsl": "em", "textbf": "strong", "texttt": "code",
-         "textsubscript": "sub", "textsuperscript": "sup"}
-PLAIN = {"textrm", "textsf", "textsc", "textup", "textnormal", "text", "mbox", "hbox", "underline",
-         "uline", "sout", "textmd", "epigraph"}
-WORDS = {"ldots": "…", "dots": "…", "textellipsis": "…", "LaTeX": "LaTeX", "TeX": "TeX",
-         "textbackslash": "\\", "textasciitilde": "~", "textasciicircum": "^", "textbar": "|",
-         "textless": "<", "textgreater": ">", "textendash": "–", "textemdash": "—",
-         "textquotedbl": '"', "ss": "ß", "aa": "å", "AA": "Å", "o": "ø", "O": "Ø", "ae": "æ",
-         "AE": "Æ", "oe": "œ", "OE": "Œ", "l": "ł", "L": "Ł", "S": "§", "P": "¶",
-         "copyright": "©", "quad": " ", "qquad": " ", "enspace": " ", "thinspace": " ",
-         "textdegree": "°", "degree": "°", "euro": "€", "EUR": "€", "pounds": "£", "textsterling": "£",
-         "textregistered": "®", "texttrademark": "™", "dag": "†", "ddag": "‡", "textbullet": "•",
-         "textperiodcentered": "·", "textunderscore": "_", "slash": "/", "textquoteleft": "‘",
-         "textquoteright": "’", "textquotedblleft": "“", "textquotedblright": "”", "checkmark": "✓",
-         "textonehalf": "½", "textmu": "µ", "textcent": "¢", "textyen": "¥", "noindent": "",
-         "centering": "", "smallskip": "", "medskip": "", "bigskip": "", "clearpage": "",
-         "newpage": "", "raggedright": "", "raggedleft": "", "small": "", "footnotesize": "",
-         "large": "", "Large": "", "normalsize": "", "tiny": "", "huge": "", "Huge": "",
-         "hfill": " ", "hfil": " ", "vfill": "", "break": "", "allowbreak": "", "xspace": ""}
+WRAPS = {
+    "emph": "em",
+    "textit": "em",
+    "textsl": "em",
+    "textbf": "strong",
+    "texttt": "code",
+    "textsubscript": "sub",
+    "textsuperscript": "sup",
+}
+PLAIN = {
+    "textrm",
+    "textsf",
+    "textsc",
+    "textup",
+    "textnormal",
+    "text",
+    "mbox",
+    "hbox",
+    "underline",
+    "uline",
+    "sout",
+    "textmd",
+    "epigraph",
+}
+WORDS = {
+    "ldots": "…",
+    "dots": "…",
+    "textellipsis": "…",
+    "LaTeX": "LaTeX",
+    "TeX": "TeX",
+    "textbackslash": "\\",
+    "textasciitilde": "~",
+    "textasciicircum": "^",
+    "textbar": "|",
+    "textless": "<",
+    "textgreater": ">",
+    "textendash": "–",
+    "textemdash": "—",
+    "textquotedbl": '"',
+    "ss": "ß",
+    "aa": "å",
+    "AA": "Å",
+    "o": "ø",
+    "O": "Ø",
+    "ae": "æ",
+    "AE": "Æ",
+    "oe": "œ",
+    "OE": "Œ",
+    "l": "ł",
+    "L": "Ł",
+    "S": "§",
+    "P": "¶",
+    "copyright": "©",
+    "quad": " ",
+    "qquad": " ",
+    "enspace": " ",
+    "thinspace": " ",
+    "textdegree": "°",
+    "degree": "°",
+    "euro": "€",
+    "EUR": "€",
+    "pounds": "£",
+    "textsterling": "£",
+    "textregistered": "®",
+    "texttrademark": "™",
+    "dag": "†",
+    "ddag": "‡",
+    "textbullet": "•",
+    "textperiodcentered": "·",
+    "textunderscore": "_",
+    "slash": "/",
+    "textquoteleft": "‘",
+    "textquoteright": "’",
+    "textquotedblleft": "“",
+    "textquotedblright": "”",
+    "checkmark": "✓",
+    "textonehalf": "½",
+    "textmu": "µ",
+    "textcent": "¢",
+    "textyen": "¥",
+    "noindent": "",
+    "centering": "",
+    "smallskip": "",
+    "medskip": "",
+    "bigskip": "",
+    "clearpage": "",
+    "newpage": "",
+    "raggedright": "",
+    "raggedleft": "",
+    "small": "",
+    "footnotesize": "",
+    "large": "",
+    "Large": "",
+    "normalsize": "",
+    "tiny": "",
+    "huge": "",
+    "Huge": "",
+    "hfill": " ",
+    "hfil": " ",
+    "vfill": "",
+    "break": "",
+    "allowbreak": "",
+    "xspace": "",
+}
 BREAKS = {"newline", "linebreak"}
 # commands whose arguments are not text: dropped with them
-DROPPED = {"label", "ref", "pageref", "eqref", "cite", "vspace", "hspace", "vskip", "hskip",
-           "documentclass", "usepackage", "newcommand", "renewcommand", "providecommand",
-           "setlength", "addtolength", "setcounter", "pagestyle", "thispagestyle", "input",
-           "include", "problemname", "bibliography", "bibliographystyle", "color", "definecolor",
-           "htmlPixelsInCm", "def", "sampletable", "sampletableinteractive"}
+DROPPED = {
+    "label",
+    "ref",
+    "pageref",
+    "eqref",
+    "cite",
+    "vspace",
+    "hspace",
+    "vskip",
+    "hskip",
+    "documentclass",
+    "usepackage",
+    "newcommand",
+    "renewcommand",
+    "providecommand",
+    "setlength",
+    "addtolength",
+    "setcounter",
+    "pagestyle",
+    "thispagestyle",
+    "input",
+    "include",
+    "problemname",
+    "bibliography",
+    "bibliographystyle",
+    "color",
+    "definecolor",
+    "htmlPixelsInCm",
+    "def",
+    "sampletable",
+    "sampletableinteractive",
+}
 LAST_ONLY = {"multicolumn", "multirow", "textcolor", "colorbox", "resizebox", "scalebox", "raisebox"}
-SYMBOLS = {"%": "%", "$": "$", "&": "&", "_": "_", "#": "#", "{": "{", "}": "}", " ": " ",
-           ",": " ", ";": " ", ":": " ", "!": "", "-": "", "@": "", "/": "", "\n": " ", "\t": " "}
-ACCENTS = {"'": "\u0301", "`": "\u0300", "^": "\u0302", '"': "\u0308", "~": "\u0303", "=": "\u0304",
-           ".": "\u0307", "c": "\u0327", "v": "\u030c", "u": "\u0306", "H": "\u030b", "r": "\u030a"}
-TEXT_MARKS = (("---", "—"), ("--", "–"), ("``", "“"), ("''", "”"), ("`", "‘"), ("'", "’"),
-              ("<<", "«"), (">>", "»"), ("~", " "))
+SYMBOLS = {
+    "%": "%",
+    "$": "$",
+    "&": "&",
+    "_": "_",
+    "#": "#",
+    "{": "{",
+    "}": "}",
+    " ": " ",
+    ",": " ",
+    ";": " ",
+    ":": " ",
+    "!": "",
+    "-": "",
+    "@": "",
+    "/": "",
+    "\n": " ",
+    "\t": " ",
+}
+ACCENTS = {
+    "'": "\u0301",
+    "`": "\u0300",
+    "^": "\u0302",
+    '"': "\u0308",
+    "~": "\u0303",
+    "=": "\u0304",
+    ".": "\u0307",
+    "c": "\u0327",
+    "v": "\u030c",
+    "u": "\u0306",
+    "H": "\u030b",
+    "r": "\u030a",
+}
+TEXT_MARKS = (
+    ("---", "—"),
+    ("--", "–"),
+    ("``", "“"),
+    ("''", "”"),
+    ("`", "‘"),
+    ("'", "’"),
+    ("<<", "«"),
+    (">>", "»"),
+    ("~", " "),
+)
 FILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,200}(?:/[A-Za-z0-9_][A-Za-z0-9_.-]{0,200}){0,8}")
 HEADED = {"Input": "Input", "Output": "Output", "Interaction": "Interaction"}  # 2025-09 environments
 QUOTES = {"quote", "quotation", "verse"}
@@ -84,16 +242,65 @@ ENV_ARGS = {"minipage": 1, "multicols": 1}
 FLOATS = {"figure": 0, "figure*": 0, "table": 0, "table*": 0, "wrapfigure": 2, "wraptable": 2}  # brace args
 CAPTION = re.compile(r"\\caption(?![A-Za-z])\*?")
 UNITS_COMMANDS = {"SI": 2, "qty": 2, "si": 1, "unit": 1, "num": 1}  # siunitx, and how many arguments
-UNIT_WORDS = {"metre": "m", "meter": "m", "second": "s", "gram": "g", "litre": "L", "liter": "L",
-              "hour": "h", "minute": "min", "day": "d", "percent": "%", "degree": "°", "celsius": "°C",
-              "hertz": "Hz", "byte": "B", "bit": "bit", "newton": "N", "joule": "J", "watt": "W",
-              "volt": "V", "ampere": "A", "kelvin": "K", "mole": "mol", "radian": "rad", "kilogram": "kg",
-              "kilometre": "km", "kilometer": "km", "centimetre": "cm", "millimetre": "mm",
-              "millisecond": "ms", "microsecond": "µs", "nanosecond": "ns", "m": "m", "s": "s", "g": "g",
-              "kg": "kg", "km": "km", "cm": "cm", "mm": "mm", "ms": "ms", "h": "h", "B": "B",
-              "kilo": "k", "mega": "M", "giga": "G", "tera": "T", "centi": "c", "milli": "m", "micro": "µ",
-              "nano": "n", "kibi": "Ki", "mebi": "Mi", "gibi": "Gi", "per": "/", "squared": "²",
-              "cubed": "³", "square": "²", "cubic": "³"}
+UNIT_WORDS = {
+    "metre": "m",
+    "meter": "m",
+    "second": "s",
+    "gram": "g",
+    "litre": "L",
+    "liter": "L",
+    "hour": "h",
+    "minute": "min",
+    "day": "d",
+    "percent": "%",
+    "degree": "°",
+    "celsius": "°C",
+    "hertz": "Hz",
+    "byte": "B",
+    "bit": "bit",
+    "newton": "N",
+    "joule": "J",
+    "watt": "W",
+    "volt": "V",
+    "ampere": "A",
+    "kelvin": "K",
+    "mole": "mol",
+    "radian": "rad",
+    "kilogram": "kg",
+    "kilometre": "km",
+    "kilometer": "km",
+    "centimetre": "cm",
+    "millimetre": "mm",
+    "millisecond": "ms",
+    "microsecond": "µs",
+    "nanosecond": "ns",
+    "m": "m",
+    "s": "s",
+    "g": "g",
+    "kg": "kg",
+    "km": "km",
+    "cm": "cm",
+    "mm": "mm",
+    "ms": "ms",
+    "h": "h",
+    "B": "B",
+    "kilo": "k",
+    "mega": "M",
+    "giga": "G",
+    "tera": "T",
+    "centi": "c",
+    "milli": "m",
+    "micro": "µ",
+    "nano": "n",
+    "kibi": "Ki",
+    "mebi": "Mi",
+    "gibi": "Gi",
+    "per": "/",
+    "squared": "²",
+    "cubed": "³",
+    "square": "²",
+    "cubic": "³",
+}
 SAMPLE_SLOTS = ("nextsample", "remainingsamples")  # problemtools: where the samples go, text after them
 PROBLEM_NAME = re.compile(r"\\problemname(?![A-Za-z])\s*")
 
@@ -112,9 +319,10 @@ class _Latex:
         text = COMMENT.sub(r"\1", text)
         begin, end = text.find("\\begin{document}"), text.find("\\end{document}")
         if begin >= 0:
-            text = text[begin + len("\\begin{document}"):end if end > begin else None]
-        text = MATH.sub(lambda m: m.group(0) if m.group("esc") else self.hold(mathml.render(m.group(0))),
-                        text)
+            text = text[begin + len("\\begin{document}") : end if end > begin else None]
+        text = MATH.sub(
+            lambda m: m.group(0) if m.group("esc") else self.hold(mathml.render(m.group(0))), text
+        )
         return self.blocks(text)
 
     def hold(self, html: str, block: bool = False) -> str:
@@ -154,7 +362,7 @@ class _Latex:
                 continue
             m = COMMAND.match(text, i)
             if m is None:
-                buf.append(text[i:i + 2])
+                buf.append(text[i : i + 2])
                 i += 2
                 continue
             name = m.group(1)
@@ -206,7 +414,7 @@ class _Latex:
         i = _optional_end(body, 0)
         for _ in range(ENV_ARGS.get(env, 0)):
             _, i = _argument(body, _optional_end(body, i))
-        inner = self.blocks(body[_optional_end(body, i):])
+        inner = self.blocks(body[_optional_end(body, i) :])
         if env in HEADED:
             return f"<h2>{HEADED[env]}</h2>{inner}"
         if env in QUOTES:
@@ -218,14 +426,14 @@ class _Latex:
         i = _optional_end(body, 0)
         for _ in range(FLOATS[env]):
             _, i = _argument(body, _optional_end(body, i))
-        body = body[_optional_end(body, i):]
+        body = body[_optional_end(body, i) :]
         captions: list[str] = []
         rest: list[str] = []
         last = 0
         for m in CAPTION.finditer(body):
             if m.start() < last:
                 continue
-            rest.append(body[last:m.start()])
+            rest.append(body[last : m.start()])
             arg, last = _argument(body, _optional_end(body, m.end()), spaces=True)
             if arg is not None:
                 captions.append(self.inline(arg).strip())
@@ -239,8 +447,10 @@ class _Latex:
 
     def illustration(self, file: str, description: str) -> str:
         """problemtools' `\\illustration{width}{file}{description}`: a picture beside the text."""
-        return (f'<figure class="illustration">{self.image(file)}'
-                f"<figcaption>{self.inline(description).strip()}</figcaption></figure>")
+        return (
+            f'<figure class="illustration">{self.image(file)}'
+            f"<figcaption>{self.inline(description).strip()}</figcaption></figure>"
+        )
 
     def table(self, body: str) -> str:
         rows = []
@@ -269,7 +479,7 @@ class _Latex:
                 i = held.end()
             elif text.startswith("\\\\", i):
                 out.append("<br>")
-                i = _optional_end(text, i + 2 + (text[i + 2:i + 3] == "*"))
+                i = _optional_end(text, i + 2 + (text[i + 2 : i + 3] == "*"))
             elif c == "\\":
                 m = COMMAND.match(text, i)
                 if m is None:
@@ -293,12 +503,12 @@ class _Latex:
 
     def symbol(self, text: str, i: int, out: list[str]) -> int:
         """A control symbol (`\\%`, `\\'e`) at text[i-1:]; returns where the text goes on."""
-        ch = text[i:i + 1]
+        ch = text[i : i + 1]
         if ch in ACCENTS:
             arg, j = _argument(text, i + 1, spaces=ch.isalpha())
             if arg is None:  # \'e, or \c c
-                j = i + 1 + (len(text[i + 1:]) - len(text[i + 1:].lstrip(" \t")) if ch.isalpha() else 0)
-                arg, j = text[j:j + 1], j + 1
+                j = i + 1 + (len(text[i + 1 :]) - len(text[i + 1 :].lstrip(" \t")) if ch.isalpha() else 0)
+                arg, j = text[j : j + 1], j + 1
             base = self.plain(arg)
             out.append(htmllib.escape(unicodedata.normalize("NFC", base + ACCENTS[ch]) if base else ch))
             return j
@@ -350,8 +560,10 @@ class _Latex:
         if name == "illustration":  # (inside a list or a table cell; between paragraphs, blocks() has it)
             args, j = _arguments(text, i, 3)
             if len(args) == 3:
-                out.append(f'<span class="illustration">{self.image(args[1])}'
-                           f'<span class="caption">{self.inline(args[2])}</span></span>')
+                out.append(
+                    f'<span class="illustration">{self.image(args[1])}'
+                    f'<span class="caption">{self.inline(args[2])}</span></span>'
+                )
             return j
         if name in ("begin", "end"):
             _, j = _argument(text, i)
@@ -415,9 +627,9 @@ def _group(text: str, i: int) -> tuple[str, int]:
         elif c == "}":
             depth -= 1
             if depth == 0:
-                return text[i + 1:j], j + 1
+                return text[i + 1 : j], j + 1
         j += 1
-    return text[i + 1:], len(text)
+    return text[i + 1 :], len(text)
 
 
 def _argument(text: str, i: int, spaces: bool = False) -> tuple[str | None, int]:
@@ -455,7 +667,7 @@ def _optional_end(text: str, i: int) -> int:
             depth -= 1
         elif text[j] == "]" and depth <= 0:
             return j + 1
-        elif text[j] == "\n" and text[j + 1:j + 2] == "\n":
+        elif text[j] == "\n" and text[j + 1 : j + 2] == "\n":
             break  # not an optional argument after all
     return i
 
@@ -468,7 +680,7 @@ def _environment_body(text: str, i: int, env: str) -> tuple[str, int]:
             continue
         depth += 1 if m.group(1) == "begin" else -1
         if depth == 0:
-            return text[i:m.start()], m.end()
+            return text[i : m.start()], m.end()
     return text[i:], len(text)
 
 

@@ -33,8 +33,10 @@ from latex2mathml.converter import convert
 MAX_SOURCE = 4000  # characters of one piece of math; longer is shown as source
 
 DELIMITERS = (("$$", "$$", True), ("\\[", "\\]", True), ("\\(", "\\)", False), ("$", "$", False))
-DISPLAYED_ENVIRONMENT = re.compile(r"\\begin\{(equation|align|alignat|eqnarray|gather|multline|displaymath)"
-                                   r"\*?\}")
+DISPLAYED_ENVIRONMENT = re.compile(
+    r"\\begin\{(equation|align|alignat|eqnarray|gather|multline|displaymath)"
+    r"\*?\}"
+)
 INLINE_ENVIRONMENT = re.compile(r"\\begin\{math\}(.*)\\end\{math\}\Z", re.S)
 STARRED = re.compile(r"\\(begin|end)\{(equation|align|alignat|eqnarray|gather|multline)\*?\}(?:\{\d+\})?")
 TAG = re.compile(r"</?m[a-z]*(?:\s+[a-z]+=\"[^\"<>]*\")*\s*/?>|</?(?:semantics|annotation)[^<>]*>")
@@ -43,21 +45,68 @@ UNKNOWN_COMMAND = re.compile(r">\\[A-Za-z]")  # `<mi>\foo</mi>`: a command latex
 
 # Every element and attribute latex2mathml writes that only lays out math (no href, no colours:
 # a statement's colours could imitate the site's own messages, as classes could).
-MATHML_TAGS = frozenset({
-    "math", "mrow", "mi", "mo", "mn", "ms", "mtext", "mspace", "msub", "msup", "msubsup", "mfrac",
-    "msqrt", "mroot", "mover", "munder", "munderover", "mtable", "mtr", "mtd", "mstyle", "mpadded",
-    "mphantom", "menclose", "merror",
-})
+MATHML_TAGS = frozenset(
+    {
+        "math",
+        "mrow",
+        "mi",
+        "mo",
+        "mn",
+        "ms",
+        "mtext",
+        "mspace",
+        "msub",
+        "msup",
+        "msubsup",
+        "mfrac",
+        "msqrt",
+        "mroot",
+        "mover",
+        "munder",
+        "munderover",
+        "mtable",
+        "mtr",
+        "mtd",
+        "mstyle",
+        "mpadded",
+        "mphantom",
+        "menclose",
+        "merror",
+    }
+)
 MATHML_ATTRIBUTES = {
     "math": {"display"},
-    "mo": {"stretchy", "fence", "form", "minsize", "maxsize", "movablelimits", "largeop", "separator",
-           "lspace", "rspace", "accent", "symmetric"},
-    "mi": {"mathvariant"}, "mn": {"mathvariant"}, "mtext": {"mathvariant"},
+    "mo": {
+        "stretchy",
+        "fence",
+        "form",
+        "minsize",
+        "maxsize",
+        "movablelimits",
+        "largeop",
+        "separator",
+        "lspace",
+        "rspace",
+        "accent",
+        "symmetric",
+    },
+    "mi": {"mathvariant"},
+    "mn": {"mathvariant"},
+    "mtext": {"mathvariant"},
     "mstyle": {"displaystyle", "scriptlevel", "mathvariant", "mathsize"},
     "mfrac": {"linethickness"},
-    "mover": {"accent"}, "munder": {"accentunder"}, "munderover": {"accent", "accentunder"},
-    "mtable": {"displaystyle", "rowspacing", "columnspacing", "columnalign", "rowlines", "columnlines",
-               "frame"},
+    "mover": {"accent"},
+    "munder": {"accentunder"},
+    "munderover": {"accent", "accentunder"},
+    "mtable": {
+        "displaystyle",
+        "rowspacing",
+        "columnspacing",
+        "columnalign",
+        "rowlines",
+        "columnlines",
+        "frame",
+    },
     "mtd": {"columnalign", "columnspan", "rowspan"},
     "mspace": {"width", "height", "depth"},
     "mpadded": {"width", "height", "depth", "lspace", "voffset"},
@@ -92,7 +141,7 @@ def _strip(source: str) -> tuple[str, bool] | None:
         return STARRED.sub(lambda e: f"\\{e.group(1)}{{{e.group(2).removesuffix('at')}*}}", text), True
     for start, end, display in DELIMITERS:
         if text.startswith(start) and text.endswith(end) and len(text) >= len(start) + len(end) + 1:
-            body = text[len(start):-len(end)]
+            body = text[len(start) : -len(end)]
             return (body, display) if body.strip() else None
     return None
 
@@ -102,7 +151,7 @@ def _escape_text(mathml: str) -> str:
     out: list[str] = []
     last = 0
     for m in TAG.finditer(mathml):
-        out.append(_escape(mathml[last:m.start()]))
+        out.append(_escape(mathml[last : m.start()]))
         out.append(m.group(0))
         last = m.end()
     out.append(_escape(mathml[last:]))

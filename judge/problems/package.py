@@ -100,25 +100,82 @@ def _load_dir(root: Path, pid: str) -> ProblemPackage:
         return _Kattis(root, pid).load()
     if (root / "init.yml").is_file():
         return dmoj.load(root, pid)
-    raise PackageError("problem.yaml", "missing: a package needs problem.yaml (Kattis/ICPC, DOMjudge) "
-                       "or init.yml (DMOJ) at its top")
+    raise PackageError(
+        "problem.yaml",
+        "missing: a package needs problem.yaml (Kattis/ICPC, DOMjudge) or init.yml (DMOJ) at its top",
+    )
 
 
-FORMATS = {"legacy": "legacy", "legacy-icpc": "legacy", "2023-07-draft": "2023-07", "2023-07": "2023-07",
-           "draft": "2023-07", "2025-09": "2025-09", "2025-09-draft": "2025-09"}
+FORMATS = {
+    "legacy": "legacy",
+    "legacy-icpc": "legacy",
+    "2023-07-draft": "2023-07",
+    "2023-07": "2023-07",
+    "draft": "2023-07",
+    "2025-09": "2025-09",
+    "2025-09-draft": "2025-09",
+}
 
-LEGACY_KEYS = {"problem_format_version", "type", "name", "uuid", "author", "source", "source_url",
-               "license", "rights_owner", "limits", "validation", "validator_flags", "grading",
-               "keywords"}
-NEW_KEYS = {"problem_format_version", "type", "name", "uuid", "version", "credits", "source", "license",
-            "rights_owner", "embargo_until", "limits", "keywords", "languages", "allow_file_writing",
-            "constants"}
-LEGACY_LIMITS = {"time_multiplier", "time_safety_margin", "memory", "output", "code", "compilation_time",
-                 "compilation_memory", "validation_time", "validation_memory", "validation_output",
-                 "validation_passes"}  # validation_passes: DOMjudge's multi-pass extension
-NEW_LIMITS = {"time_multipliers", "time_limit", "time_resolution", "memory", "output", "code",
-              "compilation_time", "compilation_memory", "validation_time", "validation_memory",
-              "validation_output", "validation_passes"}
+LEGACY_KEYS = {
+    "problem_format_version",
+    "type",
+    "name",
+    "uuid",
+    "author",
+    "source",
+    "source_url",
+    "license",
+    "rights_owner",
+    "limits",
+    "validation",
+    "validator_flags",
+    "grading",
+    "keywords",
+}
+NEW_KEYS = {
+    "problem_format_version",
+    "type",
+    "name",
+    "uuid",
+    "version",
+    "credits",
+    "source",
+    "license",
+    "rights_owner",
+    "embargo_until",
+    "limits",
+    "keywords",
+    "languages",
+    "allow_file_writing",
+    "constants",
+}
+LEGACY_LIMITS = {
+    "time_multiplier",
+    "time_safety_margin",
+    "memory",
+    "output",
+    "code",
+    "compilation_time",
+    "compilation_memory",
+    "validation_time",
+    "validation_memory",
+    "validation_output",
+    "validation_passes",
+}  # validation_passes: DOMjudge's multi-pass extension
+NEW_LIMITS = {
+    "time_multipliers",
+    "time_limit",
+    "time_resolution",
+    "memory",
+    "output",
+    "code",
+    "compilation_time",
+    "compilation_memory",
+    "validation_time",
+    "validation_memory",
+    "validation_output",
+    "validation_passes",
+}
 NEW_TYPES = {"pass-fail", "scoring", "multi-pass", "interactive", "submit-answer"}
 
 
@@ -147,8 +204,11 @@ class _Kattis:
         ini = self._domjudge_ini()
         version = str(meta.get("problem_format_version", "legacy"))
         if version not in FORMATS:
-            raise PackageError("problem.yaml", f"problem_format_version {version!r} is not one this judge "
-                               "reads (legacy, legacy-icpc, 2023-07-draft, 2025-09)")
+            raise PackageError(
+                "problem.yaml",
+                f"problem_format_version {version!r} is not one this judge "
+                "reads (legacy, legacy-icpc, 2023-07-draft, 2025-09)",
+            )
         self.fmt = FORMATS[version]
         self.unknown("problem.yaml", set(meta), LEGACY_KEYS if self.fmt == "legacy" else NEW_KEYS)
         if self.fmt == "2025-09":
@@ -156,25 +216,44 @@ class _Kattis:
                 if key not in meta:
                     raise PackageError("problem.yaml", f"{key} is required in 2025-09")
         self._type(meta)
-        self.new_scoring = self.scoring and (self.fmt == "2025-09" or (
-            self.fmt == "2023-07" and not any((root / "data").rglob("testdata.yaml"))))
+        self.new_scoring = self.scoring and (
+            self.fmt == "2025-09"
+            or (self.fmt == "2023-07" and not any((root / "data").rglob("testdata.yaml")))
+        )
         name = self._name(meta.get("name"), ini.get("name"))
         limits = self._limits(meta.get("limits") or {}, ini)  # `limits:` with all lines commented is null
         validator = self._output_validator()
         if self.custom_validation and validator is None:
-            raise PackageError("output_validators/", "validation is custom (or interactive, multi-pass) "
-                               "but the package has no output validator")
+            raise PackageError(
+                "output_validators/",
+                "validation is custom (or interactive, multi-pass) but the package has no output validator",
+            )
         flags = words("problem.yaml", "validator_flags", meta.get("validator_flags"))
-        data = read_data(root, self.fmt, self.warnings, interactive=self.interactive,
-                         new_scoring=self.new_scoring, validator_name=self.validator_name,
-                         problem_grading=meta.get("grading"))
+        data = read_data(
+            root,
+            self.fmt,
+            self.warnings,
+            interactive=self.interactive,
+            new_scoring=self.new_scoring,
+            validator_name=self.validator_name,
+            problem_grading=meta.get("grading"),
+        )
         return ProblemPackage(
-            id=self.pid, name=name, root=root, format=self.fmt, scoring=self.scoring,
-            interactive=self.interactive, multi_pass=self.multi_pass, limits=limits, data=data,
-            output_validator=validator, output_validator_args=flags,
+            id=self.pid,
+            name=name,
+            root=root,
+            format=self.fmt,
+            scoring=self.scoring,
+            interactive=self.interactive,
+            multi_pass=self.multi_pass,
+            limits=limits,
+            data=data,
+            output_validator=validator,
+            output_validator_args=flags,
             input_validators=self._input_validators(),
             include=root / "include" if (root / "include").is_dir() else None,
-            submissions=read_submissions(root, self.fmt, self.warnings), warnings=tuple(self.warnings),
+            submissions=read_submissions(root, self.fmt, self.warnings),
+            warnings=tuple(self.warnings),
         )
 
     def _domjudge_ini(self) -> dict[str, str]:
@@ -197,30 +276,44 @@ class _Kattis:
         else:
             listed = raw if isinstance(raw, list) else [raw]
             if not listed or not all(isinstance(t, str) and t in NEW_TYPES for t in listed):
-                raise PackageError("problem.yaml", "type must be one or more of "
-                                   f"{', '.join(sorted(NEW_TYPES))}, not {raw!r}")
+                raise PackageError(
+                    "problem.yaml", f"type must be one or more of {', '.join(sorted(NEW_TYPES))}, not {raw!r}"
+                )
             types = set(listed)
-            for a, b in (("pass-fail", "scoring"), ("submit-answer", "multi-pass"),
-                         ("submit-answer", "interactive")):
+            for a, b in (
+                ("pass-fail", "scoring"),
+                ("submit-answer", "multi-pass"),
+                ("submit-answer", "interactive"),
+            ):
                 if a in types and b in types:
                     raise PackageError("problem.yaml", f"type cannot be both {a} and {b}")
             if "submit-answer" in types:
-                raise PackageError("problem.yaml", "type submit-answer: submissions are answers, not "
-                                   "programs, and this judge runs programs only")
+                raise PackageError(
+                    "problem.yaml",
+                    "type submit-answer: submissions are answers, not "
+                    "programs, and this judge runs programs only",
+                )
         self.scoring = "scoring" in types
         self.interactive = "interactive" in types
         self.multi_pass = "multi-pass" in types
         validation = meta.get("validation") if self.fmt == "legacy" else None  # 2023-07+: `type` says it
         if validation is not None:
-            if not isinstance(validation, str) or not validation.split() or \
-                    validation.split()[0] not in ("default", "custom"):
-                raise PackageError("problem.yaml", f"validation must start with default or custom, "
-                                   f"not {validation!r}")
+            if (
+                not isinstance(validation, str)
+                or not validation.split()
+                or validation.split()[0] not in ("default", "custom")
+            ):
+                raise PackageError(
+                    "problem.yaml", f"validation must start with default or custom, not {validation!r}"
+                )
             first, *rest = validation.split()
             for word in rest:
                 if first != "custom" or word not in ("interactive", "score", "multi-pass"):
-                    raise PackageError("problem.yaml", f"validation: {word!r} cannot follow {first!r} "
-                                       "(custom may take interactive, score, multi-pass)")
+                    raise PackageError(
+                        "problem.yaml",
+                        f"validation: {word!r} cannot follow {first!r} "
+                        "(custom may take interactive, score, multi-pass)",
+                    )
             self.custom_validation = first == "custom"
             self.interactive = self.interactive or "interactive" in rest
             self.multi_pass = self.multi_pass or "multi-pass" in rest
@@ -245,35 +338,58 @@ class _Kattis:
             if "time_multiplier" in raw:
                 kw["time_multiplier"] = number(where, "limits.time_multiplier", raw["time_multiplier"])
             if "time_safety_margin" in raw:
-                kw["time_safety_margin"] = number(where, "limits.time_safety_margin",
-                                                  raw["time_safety_margin"])
+                kw["time_safety_margin"] = number(
+                    where, "limits.time_safety_margin", raw["time_safety_margin"]
+                )
         else:
             kw["time_multiplier"], kw["time_safety_margin"] = 2.0, 1.5  # the 2025-09 defaults
             tm = raw.get("time_multipliers") or {}
             if not isinstance(tm, dict):
                 raise PackageError(where, f"limits.time_multipliers must be a map, not {tm!r}")
-            self.unknown("problem.yaml limits.time_multipliers", set(tm), {"ac_to_time_limit",
-                                                                          "time_limit_to_tle"})
+            self.unknown(
+                "problem.yaml limits.time_multipliers", set(tm), {"ac_to_time_limit", "time_limit_to_tle"}
+            )
             if "ac_to_time_limit" in tm:
-                kw["time_multiplier"] = number(where, "limits.time_multipliers.ac_to_time_limit",
-                                               tm["ac_to_time_limit"], minimum=1, strict=False)
+                kw["time_multiplier"] = number(
+                    where,
+                    "limits.time_multipliers.ac_to_time_limit",
+                    tm["ac_to_time_limit"],
+                    minimum=1,
+                    strict=False,
+                )
             if "time_limit_to_tle" in tm:
-                kw["time_safety_margin"] = number(where, "limits.time_multipliers.time_limit_to_tle",
-                                                  tm["time_limit_to_tle"], minimum=1, strict=False)
+                kw["time_safety_margin"] = number(
+                    where,
+                    "limits.time_multipliers.time_limit_to_tle",
+                    tm["time_limit_to_tle"],
+                    minimum=1,
+                    strict=False,
+                )
             if "time_resolution" in raw:
                 kw["time_resolution_s"] = number(where, "limits.time_resolution", raw["time_resolution"])
-        for key, attr, integer in (("memory", "memory_mib", True), ("output", "output_mib", True),
-                                   ("compilation_time", "compilation_time_s", False),
-                                   ("compilation_memory", "compilation_memory_mib", True),
-                                   ("validation_time", "validation_time_s", False),
-                                   ("validation_memory", "validation_memory_mib", True),
-                                   ("validation_output", "validation_output_mib", True)):
+        for key, attr, integer in (
+            ("memory", "memory_mib", True),
+            ("output", "output_mib", True),
+            ("compilation_time", "compilation_time_s", False),
+            ("compilation_memory", "compilation_memory_mib", True),
+            ("validation_time", "validation_time_s", False),
+            ("validation_memory", "validation_memory_mib", True),
+            ("validation_output", "validation_output_mib", True),
+        ):
             if key in raw:
                 v = number(where, f"limits.{key}", raw[key], integer=integer)
                 kw[attr] = int(v) if integer else v
         if "validation_passes" in raw:
-            kw["validation_passes"] = int(number(where, "limits.validation_passes", raw["validation_passes"],
-                                                 integer=True, minimum=2, strict=False))
+            kw["validation_passes"] = int(
+                number(
+                    where,
+                    "limits.validation_passes",
+                    raw["validation_passes"],
+                    integer=True,
+                    minimum=2,
+                    strict=False,
+                )
+            )
         time_limit, source = None, "computed"
         if "time_limit" in raw:
             time_limit, source = number(where, "limits.time_limit", raw["time_limit"]), "problem.yaml"
@@ -284,15 +400,18 @@ class _Kattis:
             try:
                 value = float(text)
             except ValueError:
-                raise PackageError(fname, f"the time limit must be a number of seconds, not {text!r}"
-                                   ) from None
+                raise PackageError(
+                    fname, f"the time limit must be a number of seconds, not {text!r}"
+                ) from None
             if not value > 0:
                 raise PackageError(fname, f"the time limit must be > 0, not {text!r}")
             if time_limit is None:
                 time_limit, source = value, fname
             elif value != time_limit:
-                self.warn(f"{fname}: time limit {value:g} s differs from {source}'s {time_limit:g} s; "
-                          f"using {source}'s")
+                self.warn(
+                    f"{fname}: time limit {value:g} s differs from {source}'s {time_limit:g} s; "
+                    f"using {source}'s"
+                )
         return ProblemLimits(time_limit_s=time_limit, time_limit_source=source, **kw)
 
     def _timelimit_file(self) -> str | None:
@@ -305,8 +424,9 @@ class _Kattis:
         root = self.root
         plural, single = root / "output_validators", root / "output_validator"
         if plural.is_dir() and single.is_dir():
-            raise PackageError("output_validator/", "both output_validator/ and output_validators/ exist; "
-                               "keep one")
+            raise PackageError(
+                "output_validator/", "both output_validator/ and output_validators/ exist; keep one"
+            )
         if single.is_dir():
             items = entries(single)
             if not items:
@@ -314,8 +434,10 @@ class _Kattis:
             if len(items) == 1 and items[0].is_dir():
                 # older 2023-07 drafts (problemtools' examples): the program is a folder inside
                 if self.fmt == "2025-09":
-                    self.warn(f"output_validator/{items[0].name}/: a program folder inside output_validator/;"
-                              " 2025-09 has the program be output_validator/ itself")
+                    self.warn(
+                        f"output_validator/{items[0].name}/: a program folder inside output_validator/;"
+                        " 2025-09 has the program be output_validator/ itself"
+                    )
                 self.validator_name = items[0].name
                 prog = program(root, items[0], self.warnings)
             else:
@@ -326,8 +448,11 @@ class _Kattis:
             if not items:
                 return None
             if len(items) > 1:
-                raise PackageError("output_validators/", f"holds {len(items)} programs "
-                                   f"({', '.join(i.name for i in items)}); this judge runs exactly one")
+                raise PackageError(
+                    "output_validators/",
+                    f"holds {len(items)} programs "
+                    f"({', '.join(i.name for i in items)}); this judge runs exactly one",
+                )
             if self.fmt == "2025-09":
                 self.warn("output_validators/: the legacy name; 2025-09 calls it output_validator/")
             self.validator_name = items[0].stem if items[0].is_file() else items[0].name
@@ -336,8 +461,9 @@ class _Kattis:
             return None
         if not self.custom_validation:
             if self.fmt == "legacy":
-                self.warn(f"{rel(root, prog.path)}: validation is default, so this output validator "
-                          "is not used")
+                self.warn(
+                    f"{rel(root, prog.path)}: validation is default, so this output validator is not used"
+                )
                 return None
             self.custom_validation = True  # 2023-07+: the folder's presence is what says so
         return prog
@@ -348,4 +474,3 @@ class _Kattis:
             for item in entries(self.root / folder):
                 out.append(program(self.root, item, self.warnings))
         return tuple(out)
-

@@ -32,8 +32,13 @@ CHECKTESTDATA, VIVA = ".ctd", ".viva"
 # What issue 22 added (Scala, Ada, AWK, Fortran, OCaml, Perl, Prolog, R, COBOL, Common Lisp,
 # Objective-C, Brainfuck, NASM) left this table: those files are judged now.
 FOREIGN: dict[str, str] = {
-    ".py2": "Python 2", ".swift": "Swift", ".fs": "F#", ".ads": "Ada (a package specification)",
-    ".vb": "Visual Basic", ".bas": "BASIC", ".s": "assembly (GNU as)",
+    ".py2": "Python 2",
+    ".swift": "Swift",
+    ".fs": "F#",
+    ".ads": "Ada (a package specification)",
+    ".vb": "Visual Basic",
+    ".bas": "BASIC",
+    ".s": "assembly (GNU as)",
 }
 
 
@@ -49,8 +54,10 @@ def no_language_reason(p: Path) -> str:
             if f.suffix in FOREIGN:
                 foreign.setdefault(FOREIGN[f.suffix], []).append(f.name)
         if foreign:
-            return "; ".join(f"{lang} ({', '.join(names)}), which this judge does not have"
-                             for lang, names in sorted(foreign.items()))
+            return "; ".join(
+                f"{lang} ({', '.join(names)}), which this judge does not have"
+                for lang, names in sorted(foreign.items())
+            )
         names = ", ".join(f.name for f in files[:5]) + (", ..." if len(files) > 5 else "")
         return f"no file in a language this judge knows ({names or 'no source files'})"
     line = _first_line(p)
@@ -149,8 +156,10 @@ def program(root: Path, p: Path, warnings: list[str]) -> Program:
     if p.suffix == CHECKTESTDATA:
         return Program(path=p, language=None, kind="checktestdata")
     if p.suffix == VIVA:
-        warnings.append(f"{where}: a VIVA validator; this judge does not run VIVA (a Java program it does "
-                        "not ship), so these inputs are not checked by it")
+        warnings.append(
+            f"{where}: a VIVA validator; this judge does not run VIVA (a Java program it does "
+            "not ship), so these inputs are not checked by it"
+        )
         return Program(path=p, language=None)
     lang = language_of_file(p, warnings, where)
     if lang is None:

@@ -61,12 +61,49 @@ from .model import ProblemPackage
 
 SAMPLE_BYTES = 64 * 1024  # shown of each sample file; the rest is cut with a note
 
-ALLOWED_TAGS = frozenset({
-    "h1", "h2", "h3", "h4", "h5", "h6", "p", "br", "hr", "blockquote", "div", "span",
-    "ul", "ol", "li", "dl", "dt", "dd",
-    "table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption",
-    "code", "pre", "em", "strong", "sub", "sup", "a", "img", "figure", "figcaption",
-}) | mathml.MATHML_TAGS
+ALLOWED_TAGS = (
+    frozenset(
+        {
+            "h1",
+            "h2",
+            "h3",
+            "h4",
+            "h5",
+            "h6",
+            "p",
+            "br",
+            "hr",
+            "blockquote",
+            "div",
+            "span",
+            "ul",
+            "ol",
+            "li",
+            "dl",
+            "dt",
+            "dd",
+            "table",
+            "thead",
+            "tbody",
+            "tfoot",
+            "tr",
+            "th",
+            "td",
+            "caption",
+            "code",
+            "pre",
+            "em",
+            "strong",
+            "sub",
+            "sup",
+            "a",
+            "img",
+            "figure",
+            "figcaption",
+        }
+    )
+    | mathml.MATHML_TAGS
+)
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
     "img": {"src", "alt", "title", "width", "height"},
@@ -79,10 +116,25 @@ ALLOWED_ATTRIBUTES = {
 ALLOWED_CLASSES = frozenset({"math", "illustration", "caption", "nextsample", "remainingsamples"})
 FIGURE_CLASSES = frozenset({"figure", "table", "illustration"})
 # removed with everything inside them (nh3 keeps the text of other refused tags)
-DROPPED_WITH_CONTENT = frozenset({
-    "script", "style", "template", "noscript", "iframe", "frame", "frameset", "object", "embed",
-    "applet", "svg", "title", "textarea", "select", "button",
-})
+DROPPED_WITH_CONTENT = frozenset(
+    {
+        "script",
+        "style",
+        "template",
+        "noscript",
+        "iframe",
+        "frame",
+        "frameset",
+        "object",
+        "embed",
+        "applet",
+        "svg",
+        "title",
+        "textarea",
+        "select",
+        "button",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,17 +160,20 @@ class Sample:
 
 LANGUAGE = r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})?"  # ISO 639, optionally with a region (BCP 47)
 LANG_FILE = re.compile(rf"problem\.({LANGUAGE})\.(md|html|pdf|tex)")
-NO_LANGUAGE = ("problem_statement/problem.tex", "problem.md", "problem.html", "problem.pdf",
-               "problem.txt")
+NO_LANGUAGE = ("problem_statement/problem.tex", "problem.md", "problem.html", "problem.pdf", "problem.txt")
 
 
 def languages(root: Path) -> tuple[str, ...]:
     """The languages the package at `root` has a statement in, sorted; "" stands for a statement
     whose file names no language (`problem_statement/problem.tex`, DOMjudge's `problem.pdf`)."""
     root = Path(root)
-    found = {m.group(1) for folder in ("statement", "problem_statement")
-             if (root / folder).is_dir() for p in (root / folder).iterdir()
-             if (m := LANG_FILE.fullmatch(p.name)) and p.is_file() and _inside(root, p)}
+    found = {
+        m.group(1)
+        for folder in ("statement", "problem_statement")
+        if (root / folder).is_dir()
+        for p in (root / folder).iterdir()
+        if (m := LANG_FILE.fullmatch(p.name)) and p.is_file() and _inside(root, p)
+    }
     if any((root / name).is_file() for name in NO_LANGUAGE):
         found.add("")
     return tuple(sorted(found))
@@ -127,8 +182,10 @@ def languages(root: Path) -> tuple[str, ...]:
 def _files(lang: str) -> tuple[str, ...]:
     if lang == "":
         return NO_LANGUAGE
-    return (*(f"statement/problem.{lang}.{ext}" for ext in ("md", "html", "tex", "pdf")),
-            *(f"problem_statement/problem.{lang}.{ext}" for ext in ("tex", "md", "html", "pdf")))
+    return (
+        *(f"statement/problem.{lang}.{ext}" for ext in ("md", "html", "tex", "pdf")),
+        *(f"problem_statement/problem.{lang}.{ext}" for ext in ("tex", "md", "html", "pdf")),
+    )
 
 
 def find_statement(root: Path, language: str = "en") -> Statement:
@@ -141,12 +198,21 @@ def find_statement(root: Path, language: str = "en") -> Statement:
     chosen = _choose(root, language, found)
     if chosen is None:
         asked = language if re.fullmatch(LANGUAGE, language) else "en"
-        return Statement(kind="none", html="", pdf=None, language="", source="", images={},
-                         name=problem_name(root, asked, None), languages=found)
+        return Statement(
+            kind="none",
+            html="",
+            pdf=None,
+            language="",
+            source="",
+            images={},
+            name=problem_name(root, asked, None),
+            languages=found,
+        )
     path, lang = chosen
     st = _read(root, path, lang)
-    return replace(st, pdf=st.pdf or _pdf(root, lang), name=problem_name(root, lang, st.source),
-                   languages=found)
+    return replace(
+        st, pdf=st.pdf or _pdf(root, lang), name=problem_name(root, lang, st.source), languages=found
+    )
 
 
 def statement_name(root: Path, language: str = "en") -> str:
@@ -163,6 +229,7 @@ def statement_name(root: Path, language: str = "en") -> str:
 @dataclass(frozen=True, slots=True)
 class Offered:
     """One language a package has a statement in, as lists need it (nothing converted)."""
+
     language: str
     name: str  # the problem's name in it, as find_statement gives it
     pdf: Path | None  # the package's PDF of it, if any
@@ -197,8 +264,11 @@ def _choose(root: Path, language: str, found: tuple[str, ...]) -> tuple[Path, st
 
 def _pdf(root: Path, lang: str) -> Path | None:
     """The package's PDF of the statement in `lang`, else its one PDF without a language."""
-    for name in (*(f"{d}/problem.{lang}.pdf" for d in ("statement", "problem_statement") if lang),
-                 "problem_statement/problem.pdf", "problem.pdf"):
+    for name in (
+        *(f"{d}/problem.{lang}.pdf" for d in ("statement", "problem_statement") if lang),
+        "problem_statement/problem.pdf",
+        "problem.pdf",
+    ):
         if (root / name).is_file() and _inside(root, root / name):
             return root / name
     return None
@@ -299,6 +369,7 @@ def _image_name(src: str, folder: Path, root: Path) -> str | None:
 
 # --- sanitising ------------------------------------------------------------------------------------
 
+
 def sanitise_html(html: str) -> str:
     """`html` with only the allow-listed tags and attributes; images only from relative paths.
 
@@ -310,8 +381,14 @@ def sanitise_html(html: str) -> str:
 
 def _relative_image(src: str) -> str | None:
     parts = urlsplit(src.strip())
-    if ("\\" in src or parts.scheme or parts.netloc or not parts.path or parts.path.startswith("/")
-            or ".." in unquote(parts.path).split("/")):
+    if (
+        "\\" in src
+        or parts.scheme
+        or parts.netloc
+        or not parts.path
+        or parts.path.startswith("/")
+        or ".." in unquote(parts.path).split("/")
+    ):
         return None
     return src.strip()
 
@@ -424,9 +501,13 @@ def _math_rule(state: StateInline, silent: bool) -> bool:
             if src[end - 1] != "\\":
                 break
             end += 1
-        inner = src[start + 1:end]
-        if (not inner or inner[0].isspace() or inner[-1].isspace()
-                or (end + 1 < len(src) and src[end + 1].isdigit())):
+        inner = src[start + 1 : end]
+        if (
+            not inner
+            or inner[0].isspace()
+            or inner[-1].isspace()
+            or (end + 1 < len(src) and src[end + 1].isdigit())
+        ):
             return False
         stop = end + 1
     if stop > state.posMax:
@@ -462,16 +543,21 @@ def samples(problem: ProblemPackage) -> list[Sample]:
         if newer:  # 2023-07 and later: what the statement shows may differ from what is judged
             base = data / case.name
             given = _variant(problem.root, base, ".in.statement") or given
-            answer = (_variant(problem.root, base, ".ans.statement") or _variant(problem.root, base, ".out")
-                      or answer)
-        shown[name] = Sample(name=name, input=_text(given) if given else "",
-                             output=_text(answer) if answer else "")
+            answer = (
+                _variant(problem.root, base, ".ans.statement")
+                or _variant(problem.root, base, ".out")
+                or answer
+            )
+        shown[name] = Sample(
+            name=name, input=_text(given) if given else "", output=_text(answer) if answer else ""
+        )
     sample_dir = data / "sample"
     for p in files_under(sample_dir) if sample_dir.is_dir() else []:
         if p.suffix == ".interaction" and not p.with_suffix(".in").exists():
             name = p.relative_to(sample_dir).with_suffix("").as_posix()
-            shown.setdefault(name, Sample(name=name, input=_text(
-                follow_text_link(problem.root, p, [])), output=""))
+            shown.setdefault(
+                name, Sample(name=name, input=_text(follow_text_link(problem.root, p, [])), output="")
+            )
     return [shown[k] for k in sorted(shown)]
 
 

@@ -38,14 +38,28 @@ MAX_MARKER_SCAN_BYTES = 4 << 20  # @EXPECTED_RESULTS@ is looked for in this much
 
 # DOMjudge's words (`etc/verdicts.php`, after upper-casing and `_` -> `-`), and our own codes
 VERDICT_WORDS: dict[str, Verdict] = {
-    "CORRECT": Verdict.AC, "ACCEPTED": Verdict.AC, "AC": Verdict.AC,
-    "WRONG-ANSWER": Verdict.WA, "NO-OUTPUT": Verdict.WA, "WA": Verdict.WA,
-    "TIMELIMIT": Verdict.TLE, "TIME-LIMIT-EXCEEDED": Verdict.TLE, "TIME-LIMIT": Verdict.TLE,
+    "CORRECT": Verdict.AC,
+    "ACCEPTED": Verdict.AC,
+    "AC": Verdict.AC,
+    "WRONG-ANSWER": Verdict.WA,
+    "NO-OUTPUT": Verdict.WA,
+    "WA": Verdict.WA,
+    "TIMELIMIT": Verdict.TLE,
+    "TIME-LIMIT-EXCEEDED": Verdict.TLE,
+    "TIME-LIMIT": Verdict.TLE,
     "TLE": Verdict.TLE,
-    "RUN-ERROR": Verdict.RTE, "RUN-TIME-ERROR": Verdict.RTE, "RTE": Verdict.RTE,
-    "COMPILER-ERROR": Verdict.CE, "COMPILE-ERROR": Verdict.CE, "CE": Verdict.CE,
-    "OUTPUT-LIMIT": Verdict.OLE, "OUTPUT-LIMIT-EXCEEDED": Verdict.OLE, "OLE": Verdict.OLE,
-    "MEMORY-LIMIT": Verdict.MLE, "MEMORY-LIMIT-EXCEEDED": Verdict.MLE, "MLE": Verdict.MLE,
+    "RUN-ERROR": Verdict.RTE,
+    "RUN-TIME-ERROR": Verdict.RTE,
+    "RTE": Verdict.RTE,
+    "COMPILER-ERROR": Verdict.CE,
+    "COMPILE-ERROR": Verdict.CE,
+    "CE": Verdict.CE,
+    "OUTPUT-LIMIT": Verdict.OLE,
+    "OUTPUT-LIMIT-EXCEEDED": Verdict.OLE,
+    "OLE": Verdict.OLE,
+    "MEMORY-LIMIT": Verdict.MLE,
+    "MEMORY-LIMIT-EXCEEDED": Verdict.MLE,
+    "MLE": Verdict.MLE,
 }
 
 FOLDER_VERDICTS: dict[str, tuple[Verdict, ...]] = {
@@ -110,9 +124,21 @@ def marker_verdicts(p: Path, warnings: list[str], where: str) -> tuple[Verdict, 
 
 
 # DOMjudge language ids and names in submissions.json / submissions.yaml -> ours
-LANGUAGE_ALIASES = {"py3": "python3", "python": "python3", "kt": "kotlin", "js": "javascript",
-                    "node": "javascript", "rs": "rust", "cs": "csharp", "hs": "haskell", "pas": "pascal",
-                    "rb": "ruby", "sh": "bash", "c++": "cpp", "cc": "cpp"}
+LANGUAGE_ALIASES = {
+    "py3": "python3",
+    "python": "python3",
+    "kt": "kotlin",
+    "js": "javascript",
+    "node": "javascript",
+    "rs": "rust",
+    "cs": "csharp",
+    "hs": "haskell",
+    "pas": "pascal",
+    "rb": "ruby",
+    "sh": "bash",
+    "c++": "cpp",
+    "cc": "cpp",
+}
 
 
 def read_submissions(root: Path, fmt: str, warnings: list[str]) -> tuple[PackageSubmission, ...]:
@@ -147,13 +173,19 @@ class _Submissions:
                     target = Path(os.path.realpath(item))
                 if target.is_file():
                     target = follow_text_link(root, target, self.warnings)
-                yield self._submission(target, r, folder.name, meta.get(r.rstrip("/"), {}), globs,
-                                       named=item)
+                yield self._submission(target, r, folder.name, meta.get(r.rstrip("/"), {}), globs, named=item)
         for key in sorted(set(meta) - seen):
             self.warn(f"submissions.json: {key} names no submission; ignored")
 
-    def _submission(self, item: Path, r: str, folder: str, meta: dict[str, Any],
-                    globs: list[tuple[re.Pattern[str], dict[str, Any]]], named: Path) -> PackageSubmission:
+    def _submission(
+        self,
+        item: Path,
+        r: str,
+        folder: str,
+        meta: dict[str, Any],
+        globs: list[tuple[re.Pattern[str], dict[str, Any]]],
+        named: Path,
+    ) -> PackageSubmission:
         settings: dict[str, Any] = {}
         inner = r.removeprefix("submissions/").rstrip("/")
         parents = [inner] + [str(p) for p in PurePosixPath(inner).parents if str(p) != "."]
@@ -193,8 +225,15 @@ class _Submissions:
             expected = verdicts_from_words(text, self.warnings, r) or expected
         if not expected:
             self.warn(f"{r}: no expected verdict (folder {folder!r}, no @EXPECTED_RESULTS@ marker)")
-        return PackageSubmission(path=item, rel=r, language=language, expected=expected, entry_point=entry,
-                          folder=folder, not_judged=not_judged)
+        return PackageSubmission(
+            path=item,
+            rel=r,
+            language=language,
+            expected=expected,
+            entry_point=entry,
+            folder=folder,
+            not_judged=not_judged,
+        )
 
     def _language_name(self, where: str, name: str) -> str | None:
         key = LANGUAGE_ALIASES.get(name.lower(), name.lower())
@@ -212,8 +251,9 @@ class _Submissions:
         except (ValueError, OSError) as e:
             raise PackageError("submissions.json", f"not valid JSON ({one_line(e)})") from None
         if not isinstance(raw, dict) or not all(isinstance(v, dict) for v in raw.values()):
-            raise PackageError("submissions.json", "must map submission paths to {entry_point, language, "
-                               "expected} objects")
+            raise PackageError(
+                "submissions.json", "must map submission paths to {entry_point, language, expected} objects"
+            )
         return {str(k).rstrip("/"): v for k, v in raw.items()}
 
     def _submissions_yaml(self) -> list[tuple[re.Pattern[str], dict[str, Any]]]:
@@ -224,8 +264,9 @@ class _Submissions:
         out = []
         for key, values in read_yaml(self.root, p).items():
             if not isinstance(values, dict):
-                raise PackageError("submissions/submissions.yaml",
-                                   f"{key}: must map to settings, not {values!r}")
+                raise PackageError(
+                    "submissions/submissions.yaml", f"{key}: must map to settings, not {values!r}"
+                )
             picked = {k: values[k] for k in ("language", "entrypoint") if k in values}
             if picked:
                 out.append((_glob(key), picked))

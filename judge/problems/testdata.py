@@ -30,30 +30,65 @@ from .archive import follow_text_link
 from .files import PackageError, entries, number, read_yaml, rel, unknown_keys, words
 from .model import Grading, TestCase, TestGroup
 
-TESTDATA_KEYS = {"on_reject", "grading", "grader_flags", "input_validator_flags", "output_validator_flags",
-                 "accept_score", "reject_score", "range"}
-TEST_GROUP_KEYS = {"max_score", "score_aggregation", "static_validation_score", "require_pass", "args",
-                   "input_validator_args", "static_validator_args", "output_validator_args",
-                   "input_visualizer_args", "output_visualizer_args", "full_feedback"}
+TESTDATA_KEYS = {
+    "on_reject",
+    "grading",
+    "grader_flags",
+    "input_validator_flags",
+    "output_validator_flags",
+    "accept_score",
+    "reject_score",
+    "range",
+}
+TEST_GROUP_KEYS = {
+    "max_score",
+    "score_aggregation",
+    "static_validation_score",
+    "require_pass",
+    "args",
+    "input_validator_args",
+    "static_validator_args",
+    "output_validator_args",
+    "input_visualizer_args",
+    "output_visualizer_args",
+    "full_feedback",
+}
 TEST_GROUP_KEYS_2023 = TEST_GROUP_KEYS | {"scoring", "static_validation", "hint", "description"}
-TEST_CASE_KEYS = {"args", "input_validator_args", "output_validator_args", "input_visualizer_args",
-                  "output_visualizer_args", "full_feedback", "hint", "description"}
+TEST_CASE_KEYS = {
+    "args",
+    "input_validator_args",
+    "output_validator_args",
+    "input_visualizer_args",
+    "output_visualizer_args",
+    "full_feedback",
+    "hint",
+    "description",
+}
 NOT_JUDGED = {"invalid_input", "invalid_output", "valid_output"}  # 2023-07+: tests of the validators
 
 LEGACY_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,253}[a-zA-Z0-9]$")  # legacy, 2023-07-draft
 NAME_2025 = re.compile(r"^[a-zA-Z0-9_][a-zA-Z0-9_.-]{0,254}$")
 
 
-def read_data(root: Path, fmt: str, warnings: list[str], *, interactive: bool, new_scoring: bool,
-              validator_name: str | None, problem_grading: object) -> TestGroup:
+def read_data(
+    root: Path,
+    fmt: str,
+    warnings: list[str],
+    *,
+    interactive: bool,
+    new_scoring: bool,
+    validator_name: str | None,
+    problem_grading: object,
+) -> TestGroup:
     """The test data under `root`/data as the root TestGroup; warnings are appended.
 
     `problem_grading` is problem.yaml's `grading` (legacy); `new_scoring` says whether groups
     score by 2023-07+ test_group.yaml rather than testdata.yaml; `validator_name` picks per-validator
     flags.
     """
-    return _TestData(root, fmt, warnings, interactive=interactive, new_scoring=new_scoring,
-                     validator_name=validator_name).data(problem_grading)
+    return _TestData(
+        root, fmt, warnings, interactive=interactive, new_scoring=new_scoring, validator_name=validator_name
+    ).data(problem_grading)
 
 
 @dataclass
@@ -65,8 +100,16 @@ class _Settings:
 
 
 class _TestData:
-    def __init__(self, root: Path, fmt: str, warnings: list[str], *, interactive: bool, new_scoring: bool,
-                 validator_name: str | None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        fmt: str,
+        warnings: list[str],
+        *,
+        interactive: bool,
+        new_scoring: bool,
+        validator_name: str | None,
+    ) -> None:
         self.root = root
         self.fmt = fmt
         self.warnings = warnings
@@ -105,11 +148,13 @@ class _TestData:
             if item.is_dir() and item.name not in ("sample", "secret"):
                 if item.name not in NOT_JUDGED or self.fmt == "legacy":
                     self.warn(f"data/{item.name}/: not sample or secret, so not judged")
-        root_group = TestGroup(name="", cases=(), groups=tuple(groups),
-                               grading=self._grading("", settings, own, 0))
+        root_group = TestGroup(
+            name="", cases=(), groups=tuple(groups), grading=self._grading("", settings, own, 0)
+        )
         if not root_group.all_cases():
-            raise PackageError("data/", "no test cases: put X.in and X.ans pairs in data/secret or "
-                               "data/sample")
+            raise PackageError(
+                "data/", "no test cases: put X.in and X.ans pairs in data/secret or data/sample"
+            )
         return root_group
 
     def _settings(self, d: Path, inherited: _Settings) -> tuple[_Settings, dict[str, Any] | None]:
@@ -127,8 +172,11 @@ class _TestData:
                 legacy.update(raw)
         if (d / "test_group.yaml").is_file() and self.fmt != "legacy":
             own = read_yaml(self.root, d / "test_group.yaml")
-            self.unknown(f"{where}test_group.yaml", set(own),
-                         TEST_GROUP_KEYS if self.fmt == "2025-09" else TEST_GROUP_KEYS_2023)
+            self.unknown(
+                f"{where}test_group.yaml",
+                set(own),
+                TEST_GROUP_KEYS if self.fmt == "2025-09" else TEST_GROUP_KEYS_2023,
+            )
             for key in ("output_validator_args", "input_validator_args", "args"):
                 if key in own:
                     new[key] = own[key]
@@ -142,8 +190,10 @@ class _TestData:
         for item in entries(d):
             if item.is_dir():
                 if item.name.endswith(".files"):
-                    self.warn(f"{rel(self.root, item)}: .files folders are not supported; the submission "
-                              "will not see them")
+                    self.warn(
+                        f"{rel(self.root, item)}: .files folders are not supported; the submission "
+                        "will not see them"
+                    )
                 elif self.fmt == "2025-09" and not NAME_2025.match(item.name):
                     self.warn(f"{rel(self.root, item)}: not a valid name, so ignored (2025-09)")
                 elif flatten:
@@ -168,8 +218,9 @@ class _TestData:
                     self.warn(f"{where}: not a valid file name, so ignored (2025-09)")
                     continue
             elif not LEGACY_NAME.match(fname):
-                raise PackageError(where, "not a valid file name: it must match "
-                                   f"{LEGACY_NAME.pattern} ({self.fmt} format)")
+                raise PackageError(
+                    where, f"not a valid file name: it must match {LEGACY_NAME.pattern} ({self.fmt} format)"
+                )
             answer = d / f"{base}.ans" if f"{base}.ans" in files else None
             if answer is None and not self.interactive:
                 raise PackageError(where, f"has no {base}.ans beside it")
@@ -182,32 +233,45 @@ class _TestData:
                 self.warn(f"{where}: there is no {fname[:-4]}.in, so it is not a test case")
         return out
 
-    def _case(self, d: Path, group: str, base: str, answer: Path | None, settings: _Settings,
-              files: set[str]) -> TestCase:
+    def _case(
+        self, d: Path, group: str, base: str, answer: Path | None, settings: _Settings, files: set[str]
+    ) -> TestCase:
         new = dict(settings.new)
         if self.fmt != "legacy" and f"{base}.yaml" in files:
             raw = read_yaml(self.root, d / f"{base}.yaml")
             self.unknown(rel(self.root, d / f"{base}.yaml"), set(raw), TEST_CASE_KEYS)
-            new.update({k: v for k, v in raw.items() if k in ("output_validator_args", "input_validator_args",
-                                                               "args")})
+            new.update(
+                {
+                    k: v
+                    for k, v in raw.items()
+                    if k in ("output_validator_args", "input_validator_args", "args")
+                }
+            )
         where = rel(self.root, d / f"{base}.in")
         if new.get("args"):
             self.warn(f"{where}: `args` for the submission are not supported; it runs without them")
         out_args, in_args = self._validator_args(where, settings.legacy, new)
         interaction = d / f"{base}.interaction" if f"{base}.interaction" in files else None
         source = follow_text_link(self.root, d / f"{base}.in", self.warnings)
-        return TestCase(name=f"{group}/{base}", input=source,
-                        answer=self._follow(answer), interaction=self._follow(interaction),
-                        is_sample=group == "sample" or group.startswith("sample/"),
-                        output_validator_args=out_args, input_validator_args=in_args)
+        return TestCase(
+            name=f"{group}/{base}",
+            input=source,
+            answer=self._follow(answer),
+            interaction=self._follow(interaction),
+            is_sample=group == "sample" or group.startswith("sample/"),
+            output_validator_args=out_args,
+            input_validator_args=in_args,
+        )
 
     def _follow(self, p: Path | None) -> Path | None:
         return None if p is None else follow_text_link(self.root, p, self.warnings)
 
-    def _validator_args(self, where: str, legacy: dict[str, Any],
-                        new: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        out_args = self._flags(where, "output_validator_flags", legacy.get("output_validator_flags"),
-                               self.validator_name)
+    def _validator_args(
+        self, where: str, legacy: dict[str, Any], new: dict[str, Any]
+    ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        out_args = self._flags(
+            where, "output_validator_flags", legacy.get("output_validator_flags"), self.validator_name
+        )
         in_args = self._flags(where, "input_validator_flags", legacy.get("input_validator_flags"), None)
         if "output_validator_args" in new:
             value = new["output_validator_args"]
@@ -229,8 +293,10 @@ class _TestData:
         if name is not None and len(value) == 1:
             return words(where, key, next(iter(value.values())))
         if value:
-            self.warn(f"{where}: {key} given per validator; flags for each input validator are not "
-                      "supported, so they are not passed")
+            self.warn(
+                f"{where}: {key} given per validator; flags for each input validator are not "
+                "supported, so they are not passed"
+            )
         return ()
 
     def _grading(self, name: str, settings: _Settings, own: dict[str, Any] | None, n_cases: int) -> Grading:
@@ -251,10 +317,14 @@ class _TestData:
         if not isinstance(sc, dict):
             raise PackageError(where, f"scoring must be a map, not {sc!r}")
         raw_max = own.get("max_score", sc.get("score", 100 if name == "secret" else "unbounded"))
-        aggregation = own.get("score_aggregation", sc.get("aggregation",
-                                                          "sum" if name == "secret" else "pass-fail"))
-        max_score = None if raw_max == "unbounded" else number(where, "max_score", raw_max, integer=True,
-                                                                 minimum=0, strict=False)
+        aggregation = own.get(
+            "score_aggregation", sc.get("aggregation", "sum" if name == "secret" else "pass-fail")
+        )
+        max_score = (
+            None
+            if raw_max == "unbounded"
+            else number(where, "max_score", raw_max, integer=True, minimum=0, strict=False)
+        )
         require = own.get("require_pass", sc.get("require_pass")) or []
         if not isinstance(require, str | list):
             raise PackageError(where, f"require_pass must be a group name or a list of them, not {require!r}")
@@ -299,8 +369,9 @@ def _legacy_grading(where: str, legacy: dict[str, Any], warnings: list[str]) -> 
         try:
             low, high = (float(p) for p in parts)
         except ValueError:
-            raise PackageError(where, f"range must be two numbers (inf allowed), not {legacy['range']!r}"
-                               ) from None
+            raise PackageError(
+                where, f"range must be two numbers (inf allowed), not {legacy['range']!r}"
+            ) from None
         if low > high:
             raise PackageError(where, f"range {legacy['range']!r} is empty")
         kw["max_score"] = None if high == float("inf") else high

@@ -68,9 +68,17 @@ class Row:
     tests: tuple[dict[str, Any], ...]  # {name, verdict, time, memory}, as the API shows them
 
     def as_json(self) -> dict[str, Any]:
-        return {"label": self.label, "submission": self.submission, "language": self.language,
-                "state": self.state, "verdict": self.verdict, "score": self.score, "time": self.time,
-                "memory": self.memory, "tests": list(self.tests)}
+        return {
+            "label": self.label,
+            "submission": self.submission,
+            "language": self.language,
+            "state": self.state,
+            "verdict": self.verdict,
+            "score": self.score,
+            "time": self.time,
+            "memory": self.memory,
+            "tests": list(self.tests),
+        }
 
 
 def from_upload(stream: IO[bytes], label: str = "archive") -> list[Entry]:
@@ -97,15 +105,18 @@ def from_zip(data: bytes | Path, label: str = "archive") -> list[Entry]:
 
 
 def _read_batch(zf: CheckedZip) -> list[Entry]:
-    files = [i for i in zf.infos if not i.is_dir() and not i.filename.split("/")[-1].startswith(".")
-             and "__MACOSX" not in i.filename]
+    files = [
+        i
+        for i in zf.infos
+        if not i.is_dir() and not i.filename.split("/")[-1].startswith(".") and "__MACOSX" not in i.filename
+    ]
     if len(files) > MAX_BATCH_FILES:
         raise Refused(Refusal.TOO_LARGE, f"{len(files)} files; at most {MAX_BATCH_FILES} in a batch")
     tops = {f.filename.split("/")[0] for f in files}
     nested = len(tops) == 1 and all("/" in f.filename for f in files)
     found = []
     for info in files:
-        parts = info.filename.split("/")[1 if nested else 0:]
+        parts = info.filename.split("/")[1 if nested else 0 :]
         if len(parts) != 1:
             raise Refused(Refusal.BAD_ARCHIVE, f"{info.filename}: one file per contestant, no folders")
         if info.file_size > MAX_SOURCE_BYTES:
@@ -139,8 +150,9 @@ def from_json(items: Any) -> list[Entry]:
         raise Refused(Refusal.TOO_LARGE, f"{len(items)} submissions; at most {MAX_BATCH_FILES} in a batch")
     found = []
     for i, item in enumerate(items):
-        if not isinstance(item, dict) or not all(isinstance(item.get(k), str) for k in ("label", "language",
-                                                                                       "source")):
+        if not isinstance(item, dict) or not all(
+            isinstance(item.get(k), str) for k in ("label", "language", "source")
+        ):
             raise Refused(Refusal.INVALID_FIELD, f"submissions[{i}]: needs string label, language and source")
         try:
             languages.by_id(item["language"])
@@ -153,15 +165,25 @@ def from_json(items: Any) -> list[Entry]:
     return _unique(found)
 
 
-def make_batch(services: Services, *, user_id: int, problem_id: str, name: str,
-               entries: Sequence[Entry]) -> MadeBatch:
+def make_batch(
+    services: Services, *, user_id: int, problem_id: str, name: str, entries: Sequence[Entry]
+) -> MadeBatch:
     """Store a batch and its submissions, then queue them; nothing stays if that fails."""
     with services.sessions.begin() as session:
         if repo.get_problem(session, problem_id) is None:
             raise Refused(Refusal.UNKNOWN_PROBLEM, f"no problem {problem_id!r}")
         batch_id = repo.add_batch(session, problem_id=problem_id, user_id=user_id, name=name).id
-    wanted = [NewSubmission(language=e.language, source=e.source, user_id=user_id, problem_id=problem_id,
-                            batch_id=batch_id, label=e.label) for e in entries]
+    wanted = [
+        NewSubmission(
+            language=e.language,
+            source=e.source,
+            user_id=user_id,
+            problem_id=problem_id,
+            batch_id=batch_id,
+            label=e.label,
+        )
+        for e in entries
+    ]
     try:
         ids = create(services, wanted)
     except Refused:
@@ -178,12 +200,28 @@ def results(services: Services, batch_id: int) -> tuple[Batch, list[Row]]:
         batch = repo.get_batch(session, batch_id)
         if batch is None:
             raise Refused(Refusal.NOT_FOUND, f"no batch {batch_id}")
-        rows = [Row(label=s.label, submission=s.id, language=s.language, state=s.state.value,
-                    verdict=s.verdict.value if s.verdict else None, score=s.score,
-                    time=round(s.time_s, 3) if s.time_s is not None else None, memory=s.memory_bytes,
-                    tests=tuple({"name": t.name, "verdict": t.verdict.value, "time": round(t.time_s, 3),
-                                 "memory": t.memory_bytes} for t in s.tests))
-                for s in repo.submissions_of(session, batch_id=batch_id)]
+        rows = [
+            Row(
+                label=s.label,
+                submission=s.id,
+                language=s.language,
+                state=s.state.value,
+                verdict=s.verdict.value if s.verdict else None,
+                score=s.score,
+                time=round(s.time_s, 3) if s.time_s is not None else None,
+                memory=s.memory_bytes,
+                tests=tuple(
+                    {
+                        "name": t.name,
+                        "verdict": t.verdict.value,
+                        "time": round(t.time_s, 3),
+                        "memory": t.memory_bytes,
+                    }
+                    for t in s.tests
+                ),
+            )
+            for s in repo.submissions_of(session, batch_id=batch_id)
+        ]
         return batch, rows
 
 

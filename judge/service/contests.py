@@ -40,14 +40,21 @@ def create(sessions: sessionmaker[Session], new: NewContest) -> int:
         missing = [pid for pid, p in zip(new.problem_ids, chosen, strict=True) if p is None]
         if missing:
             raise Refused(Refusal.UNKNOWN_PROBLEM, f"no problem {missing[0]!r}")
-        contest = repo.add_contest(session, name=new.name[:200], starts_at=new.starts_at, ends_at=new.ends_at,
-                                   freeze_at=new.freeze_at, kind=new.kind,
-                                   problems=[p for p in chosen if p is not None])
+        contest = repo.add_contest(
+            session,
+            name=new.name[:200],
+            starts_at=new.starts_at,
+            ends_at=new.ends_at,
+            freeze_at=new.freeze_at,
+            kind=new.kind,
+            problems=[p for p in chosen if p is not None],
+        )
         return contest.id
 
 
-def scoreboard_of(sessions: sessionmaker[Session], contest_id: int, *, now: datetime,
-                  full: bool) -> tuple[Contest, scoreboard.Scoreboard] | None:
+def scoreboard_of(
+    sessions: sessionmaker[Session], contest_id: int, *, now: datetime, full: bool
+) -> tuple[Contest, scoreboard.Scoreboard] | None:
     """A contest (detached) and its scoreboard as of `now`, everything shown when `full` (an
     organiser); None when there is no such contest."""
     with sessions() as session:
@@ -56,11 +63,24 @@ def scoreboard_of(sessions: sessionmaker[Session], contest_id: int, *, now: date
             return None
         problem_ids = [p.id for p in found.problems]
         attempts = [
-            scoreboard.Attempt(team=name, problem=s.problem_id or "", at=s.created_at,
-                               verdict=s.verdict.value if s.verdict else None, score=s.score)
+            scoreboard.Attempt(
+                team=name,
+                problem=s.problem_id or "",
+                at=s.created_at,
+                verdict=s.verdict.value if s.verdict else None,
+                score=s.score,
+            )
             for s, name in repo.contest_attempts(session, problem_ids)
         ]
-        board = scoreboard.build(kind=found.kind, problems=problem_ids, teams=repo.contestant_names(session),
-                                 attempts=attempts, start=found.starts_at, end=found.ends_at,
-                                 freeze=found.freeze_at, now=now, full=full)
+        board = scoreboard.build(
+            kind=found.kind,
+            problems=problem_ids,
+            teams=repo.contestant_names(session),
+            attempts=attempts,
+            start=found.starts_at,
+            end=found.ends_at,
+            freeze=found.freeze_at,
+            now=now,
+            full=full,
+        )
         return found, board

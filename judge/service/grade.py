@@ -140,7 +140,8 @@ class RunOptions:
             max_file_size_kib=int(opts["max_file_size"]) if opts.get("max_file_size") else None,
             stack_limit_kib=int(opts["stack_limit"]) if opts.get("stack_limit") else None,
             max_processes=int(opts["max_processes_and_or_threads"])
-            if opts.get("max_processes_and_or_threads") else None,
+            if opts.get("max_processes_and_or_threads")
+            else None,
             compiler_options=str(opts.get("compiler_options") or ""),
             command_line_arguments=str(opts.get("command_line_arguments") or ""),
             number_of_runs=max(1, int(opts.get("number_of_runs") or 1)),
@@ -171,12 +172,19 @@ class _Job:
     @classmethod
     def of(cls, session: Session, sub: Submission) -> _Job:
         row = session.get(Problem, sub.problem_id) if sub.problem_id is not None else None
-        return cls(id=sub.id, language=sub.language, source=sub.source, stdin=sub.stdin,
-                   expected_output=sub.expected_output, time_limit_s=sub.time_limit_s,
-                   memory_mib=sub.memory_mib, problem_id=sub.problem_id,
-                   problem_path=row.path if row is not None else None,
-                   problem_time_limit_s=row.time_limit_s if row is not None else 0.0,
-                   options=json.loads(sub.options) if sub.options else {})
+        return cls(
+            id=sub.id,
+            language=sub.language,
+            source=sub.source,
+            stdin=sub.stdin,
+            expected_output=sub.expected_output,
+            time_limit_s=sub.time_limit_s,
+            memory_mib=sub.memory_mib,
+            problem_id=sub.problem_id,
+            problem_path=row.path if row is not None else None,
+            problem_time_limit_s=row.time_limit_s if row is not None else 0.0,
+            options=json.loads(sub.options) if sub.options else {},
+        )
 
 
 @dataclass(slots=True)
@@ -188,9 +196,18 @@ class _Loaded:
 class GradingService:
     """Grades submissions by id in one worker process; thread-safe, and keeps packages loaded."""
 
-    def __init__(self, *, sessions: sessionmaker[Session], data_dir: Path, redis_client: redis.Redis,
-                 sb: sandbox.Sandbox, attempts: int = 3, retry_s: float = 2.0,
-                 db_retry_s: float = 60.0, step_sessions: sessionmaker[Session] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        sessions: sessionmaker[Session],
+        data_dir: Path,
+        redis_client: redis.Redis,
+        sb: sandbox.Sandbox,
+        attempts: int = 3,
+        retry_s: float = 2.0,
+        db_retry_s: float = 60.0,
+        step_sessions: sessionmaker[Session] | None = None,
+    ) -> None:
         self.sessions = sessions
         # the claim and `running`, which need not wait for the disk: the result's durable commit
         # syncs them too (judge/storage/db.py, durable=False); default: `sessions`
@@ -233,16 +250,24 @@ class GradingService:
                 cause = str(getattr(e, "orig", None) or e).strip().splitlines()[0]
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise StorageUnavailable(f"{what}: the database refused it {tries} times in "
-                                             f"{self.db_retry_s:g} s (JUDGE_DB_RETRY_S); the last: "
-                                             f"{cause}") from e
-                log.warning("%s: the database refused it (%s); trying again in %.1f s (try %d)",
-                            what, cause, min(pause, left), tries)
+                    raise StorageUnavailable(
+                        f"{what}: the database refused it {tries} times in "
+                        f"{self.db_retry_s:g} s (JUDGE_DB_RETRY_S); the last: "
+                        f"{cause}"
+                    ) from e
+                log.warning(
+                    "%s: the database refused it (%s); trying again in %.1f s (try %d)",
+                    what,
+                    cause,
+                    min(pause, left),
+                    tries,
+                )
                 time.sleep(min(pause, left))
                 pause, tries = min(pause * 2, DB_MAX_PAUSE_S), tries + 1
 
-    def grade(self, submission_id: int, generation: int | None = None, *,
-              on_claim: Callable[[], None] | None = None) -> Graded | None:
+    def grade(
+        self, submission_id: int, generation: int | None = None, *, on_claim: Callable[[], None] | None = None
+    ) -> Graded | None:
         """Grade and record; the finished document, or None when there was nothing for this task
         to do (no such submission, an old generation, already graded, or held by another) or
         the database refused the result (the reaper puts the submission back). `on_claim` is
@@ -277,8 +302,11 @@ class GradingService:
                 log.warning("submission %s is gone; nothing to grade", submission_id)
                 return None
             if claim is None or job is None:
-                log.info("submission %s generation %s: already graded or queued again; nothing to do",
-                         submission_id, generation)
+                log.info(
+                    "submission %s generation %s: already graded or queued again; nothing to do",
+                    submission_id,
+                    generation,
+                )
                 return None
             if on_claim is not None:
                 on_claim()
@@ -290,14 +318,20 @@ class GradingService:
                     log.warning("%s; dropping this grading", e)
                     return None
                 try:
-                    graded, latency = self._stored(f"submission {submission_id}: store its result",
-                                                   lambda: self._record(submission_id, claim, outcome))
+                    graded, latency = self._stored(
+                        f"submission {submission_id}: store its result",
+                        lambda: self._record(submission_id, claim, outcome),
+                    )
                 except repo.LostClaim as e:
                     log.warning("%s; its result is dropped", e)
                     return None
             except StorageUnavailable as e:
-                log.error("%s. Submission %s is left to the reaper: it is queued again once its lease "
-                          "is gone and the database answers", e, submission_id)
+                log.error(
+                    "%s. Submission %s is left to the reaper: it is queued again once its lease "
+                    "is gone and the database answers",
+                    e,
+                    submission_id,
+                )
                 return None
             # the metrics before `done` (a client that heard it finds the grading counted), and
             # both before the lease's release, a thread's join and a round trip that can wait
@@ -328,24 +362,42 @@ class GradingService:
                     log.warning("submission %s: attempt %d of %d succeeded", job.id, attempt, self.attempts)
                 return outcome
             if attempt == self.attempts:
-                log.error("submission %s: attempt %d of %d failed (%s); it is IE", job.id, attempt,
-                          self.attempts, failure)
+                log.error(
+                    "submission %s: attempt %d of %d failed (%s); it is IE",
+                    job.id,
+                    attempt,
+                    self.attempts,
+                    failure,
+                )
                 message = f"internal error after {self.attempts} attempts: {failure}"
                 return replace(outcome, message=outcome.message or message)
-            log.warning("submission %s: attempt %d of %d failed (%s); grading it again in %.1f s",
-                        job.id, attempt, self.attempts, failure, pause)
+            log.warning(
+                "submission %s: attempt %d of %d failed (%s); grading it again in %.1f s",
+                job.id,
+                attempt,
+                self.attempts,
+                failure,
+                pause,
+            )
             time.sleep(pause)
             pause *= 2
         raise AssertionError("unreachable: the last attempt returns")
 
-    def _record(self, submission_id: int, claim: repo.Claim,
-                outcome: Outcome) -> tuple[Graded, float | None]:
+    def _record(self, submission_id: int, claim: repo.Claim, outcome: Outcome) -> tuple[Graded, float | None]:
         with self.sessions.begin() as session:
-            done = repo.record_result(session, submission_id, claim=claim, verdict=outcome.verdict,
-                                      score=outcome.score, time_s=outcome.time_s,
-                                      memory_bytes=outcome.memory_bytes,
-                                      compile_output=outcome.compile_output,
-                                      tests=outcome.tests, message=outcome.message, run=outcome.run)
+            done = repo.record_result(
+                session,
+                submission_id,
+                claim=claim,
+                verdict=outcome.verdict,
+                score=outcome.score,
+                time_s=outcome.time_s,
+                memory_bytes=outcome.memory_bytes,
+                compile_output=outcome.compile_output,
+                tests=outcome.tests,
+                message=outcome.message,
+                run=outcome.run,
+            )
             graded = Graded(submission_json(done), done.callback_url)
             finished = done.finished_at or done.created_at
             # from submitting to the verdict; a rejudge has no submitting moment of its own
@@ -380,21 +432,42 @@ class GradingService:
                 self._set_state(submission_id, SubmissionState.RUNNING, claim)
 
         def after(index: int, t: GradedTest) -> None:
-            self.publish(submission_id, {"event": "test", "index": index, "name": t.name,
-                                         "verdict": t.verdict.value, "time": round(t.time_s, 3),
-                                         "memory": t.memory})
+            self.publish(
+                submission_id,
+                {
+                    "event": "test",
+                    "index": index,
+                    "name": t.name,
+                    "verdict": t.verdict.value,
+                    "time": round(t.time_s, 3),
+                    "memory": t.memory,
+                },
+            )
 
         source = Source.single(languages.by_id(sub.language).source_name, sub.source)
         result = loaded.grader.grade(source, sub.language, progress=before, on_test=after, lanes=self.lanes)
-        tests = tuple(repo.TestOutcome(index=i, name=t.name, verdict=t.verdict, time_s=t.time_s,
-                                       wall_s=t.wall_s, memory_bytes=t.memory, message=t.message or None,
-                                       score=t.score)
-                      for i, t in enumerate(result.tests))
-        return Outcome(verdict=result.verdict, score=result.score,
-                       time_s=result.max_time if result.tests else None,
-                       memory_bytes=result.max_memory if result.tests else None,
-                       compile_output=result.compile_output or None, message=result.message or None,
-                       tests=tests)
+        tests = tuple(
+            repo.TestOutcome(
+                index=i,
+                name=t.name,
+                verdict=t.verdict,
+                time_s=t.time_s,
+                wall_s=t.wall_s,
+                memory_bytes=t.memory,
+                message=t.message or None,
+                score=t.score,
+            )
+            for i, t in enumerate(result.tests)
+        )
+        return Outcome(
+            verdict=result.verdict,
+            score=result.score,
+            time_s=result.max_time if result.tests else None,
+            memory_bytes=result.max_memory if result.tests else None,
+            compile_output=result.compile_output or None,
+            message=result.message or None,
+            tests=tests,
+        )
 
     # -- an ad hoc run -------------------------------------------------------------------------
 
@@ -406,12 +479,15 @@ class GradingService:
         cpu_ms = max(1, round(time_s * 1000))
         wall_ms = round(opts.wall_time_limit_s * 1000) if opts.wall_time_limit_s is not None else 3 * cpu_ms
         file_bytes = opts.max_file_size_kib * 1024 if opts.max_file_size_kib is not None else None
-        limits = Limits(cpu_time_ms=cpu_ms, wall_time_ms=wall_ms,  # Judge0's may be under the CPU limit
-                        memory_bytes=(sub.memory_mib or AD_HOC_MEMORY_MIB) * MiB,
-                        output_bytes=file_bytes or AD_HOC_OUTPUT_BYTES,
-                        file_size_bytes=file_bytes or Limits().file_size_bytes,
-                        stack_bytes=opts.stack_limit_kib * 1024 if opts.stack_limit_kib is not None else None,
-                        processes=Limits().processes if opts.max_processes is None else opts.max_processes)
+        limits = Limits(
+            cpu_time_ms=cpu_ms,
+            wall_time_ms=wall_ms,  # Judge0's may be under the CPU limit
+            memory_bytes=(sub.memory_mib or AD_HOC_MEMORY_MIB) * MiB,
+            output_bytes=file_bytes or AD_HOC_OUTPUT_BYTES,
+            file_size_bytes=file_bytes or Limits().file_size_bytes,
+            stack_bytes=opts.stack_limit_kib * 1024 if opts.stack_limit_kib is not None else None,
+            processes=Limits().processes if opts.max_processes is None else opts.max_processes,
+        )
         image = images.get(lang.image)
         flags = shlex.split(opts.compiler_options)
         try:  # Judge0's additional_files (and Plain Text's and Executable's file): in the compile box too
@@ -420,11 +496,13 @@ class GradingService:
             return Outcome(verdict=Verdict.CE, message=str(e))
         entry = lang.source_file(source.decode("utf-8", errors="replace"))
         files = Source(((entry, source), *((n, d) for n, d, _ in extra)), "judge0") if extra else source
-        compiled = execution.compile_source(self.sb, lang, files, image=image, flags=flags,
-                                            main=entry if extra else None)
+        compiled = execution.compile_source(
+            self.sb, lang, files, image=image, flags=flags, main=entry if extra else None
+        )
         if isinstance(compiled, execution.CompileFailure):
-            return Outcome(verdict=Verdict.CE, compile_output=compiled.output,
-                           message=compiled.message or None)
+            return Outcome(
+                verdict=Verdict.CE, compile_output=compiled.output, message=compiled.message or None
+            )
         modes = {name: mode for name, _, mode in extra}
         compiled = replace(compiled, files=tuple((n, d, modes.get(n, m)) for n, d, m in compiled.files))
         args = shlex.split(opts.command_line_arguments)
@@ -432,8 +510,9 @@ class GradingService:
         runs = []
         for _ in range(opts.number_of_runs):  # Judge0: stop at the first failure
             with tempfile.TemporaryFile(prefix="judge-output-") as spool:  # never the whole output in memory
-                run = execution.run_program(self.sb, compiled, limits, image=image, stdin=sub.stdin or b"",
-                                            args=args, stdout_to=spool)
+                run = execution.run_program(
+                    self.sb, compiled, limits, image=image, stdin=sub.stdin or b"", args=args, stdout_to=spool
+                )
                 spool.seek(0)
                 verdict, message = self._ad_hoc_verdict(sub, opts, run, spool)
                 spool.seek(0)
@@ -445,22 +524,48 @@ class GradingService:
         time_avg = sum(r.cpu_time_ms for r, _, _ in runs) / len(runs) / 1000
         wall_avg = sum(r.wall_time_ms for r, _, _ in runs) / len(runs) / 1000
         memory_avg = round(sum(r.memory_bytes for r, _, _ in runs) / len(runs))
-        test = repo.TestOutcome(index=0, name="stdin", verdict=verdict, time_s=time_avg, wall_s=wall_avg,
-                                memory_bytes=memory_avg, message=message)
-        self.publish(sub.id, {"event": "test", "index": 0, "name": "stdin", "verdict": verdict.value,
-                              "time": round(test.time_s, 3), "memory": test.memory_bytes})
+        test = repo.TestOutcome(
+            index=0,
+            name="stdin",
+            verdict=verdict,
+            time_s=time_avg,
+            wall_s=wall_avg,
+            memory_bytes=memory_avg,
+            message=message,
+        )
+        self.publish(
+            sub.id,
+            {
+                "event": "test",
+                "index": 0,
+                "name": "stdin",
+                "verdict": verdict.value,
+                "time": round(test.time_s, 3),
+                "memory": test.memory_bytes,
+            },
+        )
         stdout, stderr = run.stdout, run.stderr
         if opts.redirect_stderr_to_stdout:
             stdout, stderr = stdout + stderr, b""
-        return Outcome(verdict=verdict, time_s=test.time_s, memory_bytes=test.memory_bytes,
-                       compile_output=compiled.compile_output or None, message=message, tests=(test,),
-                       run=repo.RunOutput(stdout=stdout[:KEPT_OUTPUT_BYTES],
-                                          stderr=stderr[:KEPT_OUTPUT_BYTES],
-                                          exit_code=run.exit_code, signal=run.signal))
+        return Outcome(
+            verdict=verdict,
+            time_s=test.time_s,
+            memory_bytes=test.memory_bytes,
+            compile_output=compiled.compile_output or None,
+            message=message,
+            tests=(test,),
+            run=repo.RunOutput(
+                stdout=stdout[:KEPT_OUTPUT_BYTES],
+                stderr=stderr[:KEPT_OUTPUT_BYTES],
+                exit_code=run.exit_code,
+                signal=run.signal,
+            ),
+        )
 
     @staticmethod
-    def _ad_hoc_verdict(sub: _Job, opts: RunOptions, run: execution.Execution,
-                        stdout: BinaryIO) -> tuple[Verdict, str | None]:
+    def _ad_hoc_verdict(
+        sub: _Job, opts: RunOptions, run: execution.Execution, stdout: BinaryIO
+    ) -> tuple[Verdict, str | None]:
         """The run's verdict; `stdout` is its output, spooled to a file (at its start)."""
         message = run.message or None
         if run.status is not Status.OK:
@@ -469,8 +574,7 @@ class GradingService:
             return Verdict.AC, message
         if opts.compare == "judge0":  # line by line: read whole, up to the output limit
             return (Verdict.AC if judge0.compare(sub.expected_output, stdout.read()) else Verdict.WA), message
-        check = default_checker.check_streams(io.BytesIO(sub.expected_output), stdout,
-                                              opts.checker_args)
+        check = default_checker.check_streams(io.BytesIO(sub.expected_output), stdout, opts.checker_args)
         return (Verdict.AC if check.accepted else Verdict.WA), check.message or message
 
 

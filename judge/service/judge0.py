@@ -69,51 +69,64 @@ _EXEC = b'exec ./a.out "$@"\n'  # Judge0: /bin/chmod +x a.out && ./a.out; a.out 
 # Judge0 1.13.1's ids (db/languages/active.rb) for what we run. Ordered by name, as Judge0 lists them.
 # `compiled` is Judge0's: whether its entry has a compile_cmd (SBCL, Elixir and Erlang have none
 # there, whatever we check here).
-LANGUAGES: dict[int, Judge0Language] = {lang.id: lang for lang in (
-    Judge0Language(id=45, name="Assembly (NASM 2.16.01)", ours="nasm", compiled=True),
-    Judge0Language(id=46, name="Bash (5.2)", ours="bash"),
-    Judge0Language(id=48, name="C (GCC 12.2.0, for Judge0's GCC 7.4.0)", ours="c", compiled=True),
-    Judge0Language(id=49, name="C (GCC 12.2.0, for Judge0's GCC 8.3.0)", ours="c", compiled=True),
-    Judge0Language(id=50, name="C (GCC 12.2.0)", ours="c", compiled=True),
-    Judge0Language(id=51, name="C# (Mono 6.8.0)", ours="csharp", compiled=True),
-    Judge0Language(id=52, name="C++ (GCC 12.2.0, for Judge0's GCC 7.4.0)", ours="cpp", compiled=True),
-    Judge0Language(id=53, name="C++ (GCC 12.2.0, for Judge0's GCC 8.3.0)", ours="cpp", compiled=True),
-    Judge0Language(id=54, name="C++ (GCC 12.2.0)", ours="cpp", compiled=True),
-    Judge0Language(id=75, name="C (Clang 14.0.6)", ours="c-clang", compiled=True),
-    Judge0Language(id=76, name="C++ (Clang 14.0.6)", ours="cpp-clang", compiled=True),
-    Judge0Language(id=86, name="Clojure (1.11.1)", ours="clojure"),
-    Judge0Language(id=77, name="COBOL (GnuCOBOL 3.1.2)", ours="cobol", compiled=True),
-    Judge0Language(id=55, name="Common Lisp (SBCL 2.2.9)", ours="common-lisp"),
-    Judge0Language(id=56, name="D (GDC 12.2.0, for Judge0's DMD 2.089.1)", ours="d", compiled=True),
-    Judge0Language(id=57, name="Elixir (1.14.0)", ours="elixir"),
-    Judge0Language(id=58, name="Erlang (OTP 25)", ours="erlang"),
-    Judge0Language(id=44, name="Executable (x86-64 Linux, Debian 12 libraries)", ours="bash",
-                   data_file="a.out", data_mode=0o755, runner=_EXEC),
-    Judge0Language(id=59, name="Fortran (GFortran 12.2.0)", ours="fortran", compiled=True),
-    Judge0Language(id=60, name="Go (1.19)", ours="go", compiled=True),
-    Judge0Language(id=88, name="Groovy (2.4.21)", ours="groovy", compiled=True),
-    Judge0Language(id=61, name="Haskell (GHC 9.0.2)", ours="haskell", compiled=True),
-    Judge0Language(id=62, name="Java (OpenJDK 17)", ours="java", compiled=True),
-    Judge0Language(id=63, name="JavaScript (Node.js 18)", ours="javascript"),
-    Judge0Language(id=78, name="Kotlin (2.4)", ours="kotlin", compiled=True),
-    Judge0Language(id=64, name="Lua (5.4)", ours="lua"),
-    Judge0Language(id=79, name="Objective-C (GCC 12.2.0, no GNUstep; for Judge0's Clang 7.0.1)",
-                   ours="objective-c", compiled=True),
-    Judge0Language(id=65, name="OCaml (4.13.1)", ours="ocaml", compiled=True),
-    Judge0Language(id=66, name="Octave (7.3.0)", ours="octave"),
-    Judge0Language(id=67, name="Pascal (FPC 3.2.2)", ours="pascal", compiled=True),
-    Judge0Language(id=85, name="Perl (5.36.0)", ours="perl"),
-    Judge0Language(id=68, name="PHP (8.2)", ours="php"),
-    Judge0Language(id=43, name="Plain Text", ours="bash", data_file="text.txt", runner=_CAT),
-    Judge0Language(id=69, name="Prolog (GNU Prolog 1.4.5)", ours="gprolog", compiled=True),
-    Judge0Language(id=71, name="Python (3.11)", ours="python3"),
-    Judge0Language(id=80, name="R (4.2.2)", ours="r"),
-    Judge0Language(id=72, name="Ruby (3.1)", ours="ruby"),
-    Judge0Language(id=73, name="Rust (1.63)", ours="rust", compiled=True),
-    Judge0Language(id=81, name="Scala (2.11.12)", ours="scala", compiled=True),
-    Judge0Language(id=82, name="SQL (SQLite 3.40.1)", ours="sql"),
-    Judge0Language(id=74, name="TypeScript (4.8.4)", ours="typescript", compiled=True),
-)}
+LANGUAGES: dict[int, Judge0Language] = {
+    lang.id: lang
+    for lang in (
+        Judge0Language(id=45, name="Assembly (NASM 2.16.01)", ours="nasm", compiled=True),
+        Judge0Language(id=46, name="Bash (5.2)", ours="bash"),
+        Judge0Language(id=48, name="C (GCC 12.2.0, for Judge0's GCC 7.4.0)", ours="c", compiled=True),
+        Judge0Language(id=49, name="C (GCC 12.2.0, for Judge0's GCC 8.3.0)", ours="c", compiled=True),
+        Judge0Language(id=50, name="C (GCC 12.2.0)", ours="c", compiled=True),
+        Judge0Language(id=51, name="C# (Mono 6.8.0)", ours="csharp", compiled=True),
+        Judge0Language(id=52, name="C++ (GCC 12.2.0, for Judge0's GCC 7.4.0)", ours="cpp", compiled=True),
+        Judge0Language(id=53, name="C++ (GCC 12.2.0, for Judge0's GCC 8.3.0)", ours="cpp", compiled=True),
+        Judge0Language(id=54, name="C++ (GCC 12.2.0)", ours="cpp", compiled=True),
+        Judge0Language(id=75, name="C (Clang 14.0.6)", ours="c-clang", compiled=True),
+        Judge0Language(id=76, name="C++ (Clang 14.0.6)", ours="cpp-clang", compiled=True),
+        Judge0Language(id=86, name="Clojure (1.11.1)", ours="clojure"),
+        Judge0Language(id=77, name="COBOL (GnuCOBOL 3.1.2)", ours="cobol", compiled=True),
+        Judge0Language(id=55, name="Common Lisp (SBCL 2.2.9)", ours="common-lisp"),
+        Judge0Language(id=56, name="D (GDC 12.2.0, for Judge0's DMD 2.089.1)", ours="d", compiled=True),
+        Judge0Language(id=57, name="Elixir (1.14.0)", ours="elixir"),
+        Judge0Language(id=58, name="Erlang (OTP 25)", ours="erlang"),
+        Judge0Language(
+            id=44,
+            name="Executable (x86-64 Linux, Debian 12 libraries)",
+            ours="bash",
+            data_file="a.out",
+            data_mode=0o755,
+            runner=_EXEC,
+        ),
+        Judge0Language(id=59, name="Fortran (GFortran 12.2.0)", ours="fortran", compiled=True),
+        Judge0Language(id=60, name="Go (1.19)", ours="go", compiled=True),
+        Judge0Language(id=88, name="Groovy (2.4.21)", ours="groovy", compiled=True),
+        Judge0Language(id=61, name="Haskell (GHC 9.0.2)", ours="haskell", compiled=True),
+        Judge0Language(id=62, name="Java (OpenJDK 17)", ours="java", compiled=True),
+        Judge0Language(id=63, name="JavaScript (Node.js 18)", ours="javascript"),
+        Judge0Language(id=78, name="Kotlin (2.4)", ours="kotlin", compiled=True),
+        Judge0Language(id=64, name="Lua (5.4)", ours="lua"),
+        Judge0Language(
+            id=79,
+            name="Objective-C (GCC 12.2.0, no GNUstep; for Judge0's Clang 7.0.1)",
+            ours="objective-c",
+            compiled=True,
+        ),
+        Judge0Language(id=65, name="OCaml (4.13.1)", ours="ocaml", compiled=True),
+        Judge0Language(id=66, name="Octave (7.3.0)", ours="octave"),
+        Judge0Language(id=67, name="Pascal (FPC 3.2.2)", ours="pascal", compiled=True),
+        Judge0Language(id=85, name="Perl (5.36.0)", ours="perl"),
+        Judge0Language(id=68, name="PHP (8.2)", ours="php"),
+        Judge0Language(id=43, name="Plain Text", ours="bash", data_file="text.txt", runner=_CAT),
+        Judge0Language(id=69, name="Prolog (GNU Prolog 1.4.5)", ours="gprolog", compiled=True),
+        Judge0Language(id=71, name="Python (3.11)", ours="python3"),
+        Judge0Language(id=80, name="R (4.2.2)", ours="r"),
+        Judge0Language(id=72, name="Ruby (3.1)", ours="ruby"),
+        Judge0Language(id=73, name="Rust (1.63)", ours="rust", compiled=True),
+        Judge0Language(id=81, name="Scala (2.11.12)", ours="scala", compiled=True),
+        Judge0Language(id=82, name="SQL (SQLite 3.40.1)", ours="sql"),
+        Judge0Language(id=74, name="TypeScript (4.8.4)", ours="typescript", compiled=True),
+    )
+}
 # Judge0 1.13.1's languages whose toolchain Debian 12 does not package: /languages/all lists them as
 # archived, saying so, and a submission to one is refused as an archived one is. An operator adds
 # one as a recipe on an imported image (README, Languages) and a row in LANGUAGES above.
@@ -126,12 +139,43 @@ UNAVAILABLE: dict[int, str] = {
 }
 ARCHIVED = range(1, 43)  # Judge0 1.13.1's archived languages (db/languages/archived.rb): refused as there
 # the id a submission of ours shows when it was not sent with one (Judge0's own for that language)
-BY_LANGUAGE = {"bash": 46, "c": 50, "csharp": 51, "cpp": 54, "go": 60, "haskell": 61, "java": 62,
-               "javascript": 63, "kotlin": 78, "lua": 64, "pascal": 67, "php": 68, "python3": 71,
-               "ruby": 72, "rust": 73, "nasm": 45, "c-clang": 75, "cpp-clang": 76, "clojure": 86,
-               "cobol": 77, "common-lisp": 55, "d": 56, "elixir": 57, "erlang": 58, "fortran": 59,
-               "groovy": 88, "objective-c": 79, "ocaml": 65, "octave": 66, "perl": 85, "gprolog": 69,
-               "r": 80, "scala": 81, "sql": 82, "typescript": 74}
+BY_LANGUAGE = {
+    "bash": 46,
+    "c": 50,
+    "csharp": 51,
+    "cpp": 54,
+    "go": 60,
+    "haskell": 61,
+    "java": 62,
+    "javascript": 63,
+    "kotlin": 78,
+    "lua": 64,
+    "pascal": 67,
+    "php": 68,
+    "python3": 71,
+    "ruby": 72,
+    "rust": 73,
+    "nasm": 45,
+    "c-clang": 75,
+    "cpp-clang": 76,
+    "clojure": 86,
+    "cobol": 77,
+    "common-lisp": 55,
+    "d": 56,
+    "elixir": 57,
+    "erlang": 58,
+    "fortran": 59,
+    "groovy": 88,
+    "objective-c": 79,
+    "ocaml": 65,
+    "octave": 66,
+    "perl": 85,
+    "gprolog": 69,
+    "r": 80,
+    "scala": 81,
+    "sql": 82,
+    "typescript": 74,
+}
 COMPILED = frozenset(j for j, lang in LANGUAGES.items() if lang.compiled)
 
 
@@ -238,13 +282,32 @@ def program(options: dict[str, Any], ours: str, source: bytes) -> tuple[bytes, F
 
 # -- statuses and comparison ---------------------------------------------------------------------
 
-STATUSES = {1: "In Queue", 2: "Processing", 3: "Accepted", 4: "Wrong Answer", 5: "Time Limit Exceeded",
-            6: "Compilation Error", 7: "Runtime Error (SIGSEGV)", 8: "Runtime Error (SIGXFSZ)",
-            9: "Runtime Error (SIGFPE)", 10: "Runtime Error (SIGABRT)", 11: "Runtime Error (NZEC)",
-            12: "Runtime Error (Other)", 13: "Internal Error", 14: "Exec Format Error"}
+STATUSES = {
+    1: "In Queue",
+    2: "Processing",
+    3: "Accepted",
+    4: "Wrong Answer",
+    5: "Time Limit Exceeded",
+    6: "Compilation Error",
+    7: "Runtime Error (SIGSEGV)",
+    8: "Runtime Error (SIGXFSZ)",
+    9: "Runtime Error (SIGFPE)",
+    10: "Runtime Error (SIGABRT)",
+    11: "Runtime Error (NZEC)",
+    12: "Runtime Error (Other)",
+    13: "Internal Error",
+    14: "Exec Format Error",
+}
 SIGNAL_STATUS = {11: 7, 25: 8, 8: 9, 6: 10}
-VERDICT_STATUS = {Verdict.AC: 3, Verdict.WA: 4, Verdict.TLE: 5, Verdict.CE: 6, Verdict.OLE: 8,
-                  Verdict.MLE: 12, Verdict.IE: 13}
+VERDICT_STATUS = {
+    Verdict.AC: 3,
+    Verdict.WA: 4,
+    Verdict.TLE: 5,
+    Verdict.CE: 6,
+    Verdict.OLE: 8,
+    Verdict.MLE: 12,
+    Verdict.IE: 13,
+}
 
 
 def compare(expected: bytes, actual: bytes) -> bool:
@@ -283,24 +346,86 @@ def language_id(sub: Submission) -> int | None:
 
 DEFAULT_FIELDS = ("token", "time", "memory", "stdout", "stderr", "compile_output", "message", "status")
 DECIMAL_OPTIONS = ("cpu_time_limit", "cpu_extra_time", "wall_time_limit")  # Rails renders them "5.0"
-BOOLEAN_OPTIONS = ("enable_per_process_and_thread_time_limit", "enable_per_process_and_thread_memory_limit",
-                   "redirect_stderr_to_stdout", "enable_network")  # Judge0's defaults: false
-INPUT_OPTIONS = ("compiler_options", "command_line_arguments", "cpu_time_limit", "cpu_extra_time",
-                 "wall_time_limit", "memory_limit", "stack_limit", "max_processes_and_or_threads",
-                 "enable_per_process_and_thread_time_limit", "enable_per_process_and_thread_memory_limit",
-                 "max_file_size", "redirect_stderr_to_stdout", "enable_network", "number_of_runs",
-                 "additional_files", "callback_url")
+BOOLEAN_OPTIONS = (
+    "enable_per_process_and_thread_time_limit",
+    "enable_per_process_and_thread_memory_limit",
+    "redirect_stderr_to_stdout",
+    "enable_network",
+)  # Judge0's defaults: false
+INPUT_OPTIONS = (
+    "compiler_options",
+    "command_line_arguments",
+    "cpu_time_limit",
+    "cpu_extra_time",
+    "wall_time_limit",
+    "memory_limit",
+    "stack_limit",
+    "max_processes_and_or_threads",
+    "enable_per_process_and_thread_time_limit",
+    "enable_per_process_and_thread_memory_limit",
+    "max_file_size",
+    "redirect_stderr_to_stdout",
+    "enable_network",
+    "number_of_runs",
+    "additional_files",
+    "callback_url",
+)
 # what `fields=*` gives: Judge0's serialiser (which its own Python SDK's model mirrors field for field)
-STAR_FIELDS = ("token", "source_code", "language_id", "stdin", "expected_output", *INPUT_OPTIONS,
-               "stdout", "stderr", "compile_output", "message", "exit_code", "exit_signal", "status",
-               "status_id", "language", "created_at", "finished_at", "time", "wall_time", "memory")
+STAR_FIELDS = (
+    "token",
+    "source_code",
+    "language_id",
+    "stdin",
+    "expected_output",
+    *INPUT_OPTIONS,
+    "stdout",
+    "stderr",
+    "compile_output",
+    "message",
+    "exit_code",
+    "exit_signal",
+    "status",
+    "status_id",
+    "language",
+    "created_at",
+    "finished_at",
+    "time",
+    "wall_time",
+    "memory",
+)
 # every field a client may name in `fields`: also the timestamps, hosts and our own verdict
-ALL_FIELDS = ("token", "source_code", "language_id", "stdin", "expected_output", *INPUT_OPTIONS,
-              "stdout", "stderr", "compile_output", "message", "exit_code", "exit_signal", "status",
-              "status_id", "language", "created_at", "started_at", "finished_at", "queued_at", "updated_at",
-              "queue_host", "execution_host", "time", "wall_time", "memory", "judge_verdict")
-UTF8_ERROR = ("some attributes for this submission cannot be converted to UTF-8, "
-              "use base64_encoded=true query parameter")
+ALL_FIELDS = (
+    "token",
+    "source_code",
+    "language_id",
+    "stdin",
+    "expected_output",
+    *INPUT_OPTIONS,
+    "stdout",
+    "stderr",
+    "compile_output",
+    "message",
+    "exit_code",
+    "exit_signal",
+    "status",
+    "status_id",
+    "language",
+    "created_at",
+    "started_at",
+    "finished_at",
+    "queued_at",
+    "updated_at",
+    "queue_host",
+    "execution_host",
+    "time",
+    "wall_time",
+    "memory",
+    "judge_verdict",
+)
+UTF8_ERROR = (
+    "some attributes for this submission cannot be converted to UTF-8, "
+    "use base64_encoded=true query parameter"
+)
 
 
 class NotUtf8(ValueError):

@@ -76,7 +76,11 @@ class Lease:
                 renewed = self.client.eval(
                     "if redis.call('get', KEYS[1]) == ARGV[1] then "
                     "return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end",
-                    1, self.key, self.holder, str(ms))
+                    1,
+                    self.key,
+                    self.holder,
+                    str(ms),
+                )
             except redis.RedisError:
                 continue  # cut off: keep trying; the reaper decides elsewhere
             if not renewed:
@@ -94,9 +98,13 @@ class Lease:
         if self._thread is not None:
             self._thread.join(timeout=1)
         try:
-            self.client.eval("if redis.call('get', KEYS[1]) == ARGV[1] then "
-                             "return redis.call('del', KEYS[1]) else return 0 end",
-                             1, self.key, self.holder)
+            self.client.eval(
+                "if redis.call('get', KEYS[1]) == ARGV[1] then "
+                "return redis.call('del', KEYS[1]) else return 0 end",
+                1,
+                self.key,
+                self.holder,
+            )
         except redis.RedisError:
             pass  # it expires by itself
 
@@ -107,8 +115,9 @@ class Lease:
         self.release()
 
 
-def acquire(client: redis.Redis, submission_id: int, generation: int, holder: str,
-            ttl_s: float | None = None) -> Lease | None:
+def acquire(
+    client: redis.Redis, submission_id: int, generation: int, holder: str, ttl_s: float | None = None
+) -> Lease | None:
     """The lease on one generation of a submission, renewed until released; None if it is held."""
     ttl = ttl_s or lease_s()
     k = key(submission_id, generation)
@@ -121,8 +130,9 @@ def held(client: redis.Redis, submission_id: int, generation: int) -> bool:
     return bool(client.exists(key(submission_id, generation)))
 
 
-def reap(sessions: sessionmaker[Session], client: redis.Redis,
-         enqueue: Callable[[int, str, int], None]) -> list[int]:
+def reap(
+    sessions: sessionmaker[Session], client: redis.Redis, enqueue: Callable[[int, str, int], None]
+) -> list[int]:
     """Put back every submission whose grading lost its holder; the ids put back.
 
     `enqueue(id, language, generation)` sends the new task. A submission whose lease cannot be
@@ -141,8 +151,12 @@ def reap(sessions: sessionmaker[Session], client: redis.Redis,
             generation = repo.requeue_stuck(session, sub.id, sub.generation)
         if generation is None:
             continue  # it moved on meanwhile (done, or another reaper was first)
-        log.warning("submission %s: its grader %s is gone; queued again (generation %s)",
-                    sub.id, sub.graded_by or "?", generation)
+        log.warning(
+            "submission %s: its grader %s is gone; queued again (generation %s)",
+            sub.id,
+            sub.graded_by or "?",
+            generation,
+        )
         try:
             enqueue(sub.id, sub.language, generation)
         except Exception:  # kombu raises several kinds for a broker that is away
@@ -154,8 +168,13 @@ def reap(sessions: sessionmaker[Session], client: redis.Redis,
     return requeued
 
 
-def reaper(sessions: sessionmaker[Session], client: redis.Redis, enqueue: Callable[[int, str, int], None],
-           stop: threading.Event, every_s: float | None = None) -> threading.Thread:
+def reaper(
+    sessions: sessionmaker[Session],
+    client: redis.Redis,
+    enqueue: Callable[[int, str, int], None],
+    stop: threading.Event,
+    every_s: float | None = None,
+) -> threading.Thread:
     """A daemon thread that reaps every `every_s` (default: the lease's length) until `stop`."""
 
     def loop() -> None:

@@ -168,8 +168,12 @@ class Recorder:
                 self._unwritten_drops.update(drops)
                 self._trim()
                 kept = len(self._pending)
-            log.warning("cannot write %d metric observations to Redis (%s); %d kept for the next flush",
-                        len(taken), e, kept)
+            log.warning(
+                "cannot write %d metric observations to Redis (%s); %d kept for the next flush",
+                len(taken),
+                e,
+                kept,
+            )
             return 0
         return len(taken)
 
@@ -215,25 +219,46 @@ class JudgeCollector(Collector):
         self.session = session
 
     def collect(self) -> Iterator[Metric]:
-        yield _labelled(GaugeMetricFamily, "judge_queue_depth", "Tasks waiting in each Celery queue.",
-                        "queue", queue_depths(self.client))
-        yield _labelled(GaugeMetricFamily, "judge_submissions",
-                        "Stored submissions that are done, by verdict.", "verdict",
-                        verdict_counts(self.session))
-        yield _labelled(GaugeMetricFamily, "judge_submissions_by_state",
-                        "Stored submissions in each state.", "state", repo.count_by_state(self.session))
+        yield _labelled(
+            GaugeMetricFamily,
+            "judge_queue_depth",
+            "Tasks waiting in each Celery queue.",
+            "queue",
+            queue_depths(self.client),
+        )
+        yield _labelled(
+            GaugeMetricFamily,
+            "judge_submissions",
+            "Stored submissions that are done, by verdict.",
+            "verdict",
+            verdict_counts(self.session),
+        )
+        yield _labelled(
+            GaugeMetricFamily,
+            "judge_submissions_by_state",
+            "Stored submissions in each state.",
+            "state",
+            repo.count_by_state(self.session),
+        )
         stored = _read_histograms(self.client)
         for name, hist in HISTOGRAMS.items():
             yield _histogram(name, hist, stored[name])
-        yield _labelled(CounterMetricFamily, "judge_metrics_dropped_observations",
-                        "Observations a worker dropped because Redis was away longer than its buffer lasts.",
-                        "histogram", {name: int(_number(stored[name].get("dropped"))) for name in HISTOGRAMS})
+        yield _labelled(
+            CounterMetricFamily,
+            "judge_metrics_dropped_observations",
+            "Observations a worker dropped because Redis was away longer than its buffer lasts.",
+            "histogram",
+            {name: int(_number(stored[name].get("dropped"))) for name in HISTOGRAMS},
+        )
         alive = workers.workers(self.client)
-        yield GaugeMetricFamily("judge_workers_alive", "Workers whose heartbeat is current.",
-                                value=len(alive))
-        yield GaugeMetricFamily("judge_worker_slots", "Submissions the alive workers can grade at once "
-                                "(the sum of their concurrency).",
-                                value=sum(int(w.get("concurrency") or 0) for w in alive))
+        yield GaugeMetricFamily(
+            "judge_workers_alive", "Workers whose heartbeat is current.", value=len(alive)
+        )
+        yield GaugeMetricFamily(
+            "judge_worker_slots",
+            "Submissions the alive workers can grade at once (the sum of their concurrency).",
+            value=sum(int(w.get("concurrency") or 0) for w in alive),
+        )
 
 
 def queue_depths(client: redis.Redis) -> dict[str, int]:
@@ -258,8 +283,13 @@ def verdict_counts(session: Session) -> dict[str, int]:
     return counts
 
 
-def _labelled(family: type[GaugeMetricFamily] | type[CounterMetricFamily], name: str, help_: str,
-              label: str, values: Mapping[str, int]) -> Metric:
+def _labelled(
+    family: type[GaugeMetricFamily] | type[CounterMetricFamily],
+    name: str,
+    help_: str,
+    label: str,
+    values: Mapping[str, int],
+) -> Metric:
     metric = family(name, help_, labels=[label])
     for value, n in values.items():
         metric.add_metric([value], n)
@@ -270,8 +300,10 @@ def _read_histograms(client: redis.Redis) -> dict[str, dict[str, str]]:
     pipe = client.pipeline(transaction=False)  # each HGETALL is atomic, and a flush is one transaction
     for name in HISTOGRAMS:
         pipe.hgetall(_key(name))
-    return {name: {_text(k): _text(v) for k, v in raw.items()}
-            for name, raw in zip(HISTOGRAMS, pipe.execute(), strict=True)}
+    return {
+        name: {_text(k): _text(v) for k, v in raw.items()}
+        for name, raw in zip(HISTOGRAMS, pipe.execute(), strict=True)
+    }
 
 
 def _histogram(name: str, hist: Histogram, stored: Mapping[str, str]) -> HistogramMetricFamily:

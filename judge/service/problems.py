@@ -62,12 +62,15 @@ def slug(text: str) -> str:
     return made or "problem"
 
 
-def import_package(sessions: sessionmaker[Session], data_dir: Path, archive: Path,
-                   problem_id: str | None = None) -> Problem:
+def import_package(
+    sessions: sessionmaker[Session], data_dir: Path, archive: Path, problem_id: str | None = None
+) -> Problem:
     """Unpack, load and store a package; PackageError or ProblemIdError leave nothing behind."""
     if problem_id is not None and not SLUG.fullmatch(problem_id):
-        raise ProblemIdError(f"problem id {problem_id!r}: use 1 to 64 of a-z, 0-9, '-' and '_', "
-                           "starting with a letter or digit")
+        raise ProblemIdError(
+            f"problem id {problem_id!r}: use 1 to 64 of a-z, 0-9, '-' and '_', "
+            "starting with a letter or digit"
+        )
     incoming = data_dir / "problems" / ".incoming" / secrets.token_hex(8)
     incoming.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -87,15 +90,21 @@ def import_package(sessions: sessionmaker[Session], data_dir: Path, archive: Pat
     # the statement's first language; the pages show each reader's language's (web/statements.py)
     name = (statement_name(data_dir / path, "en") or problem.name)[:200]
     with sessions.begin() as session:
-        row = repo.put_problem(session, problem_id=pid, name=name, path=str(path),
-                               time_limit_s=problem.limits.time_limit_s or 0.0,
-                               memory_mib=problem.limits.memory_mib)
+        row = repo.put_problem(
+            session,
+            problem_id=pid,
+            name=name,
+            path=str(path),
+            time_limit_s=problem.limits.time_limit_s or 0.0,
+            memory_mib=problem.limits.memory_mib,
+        )
         repo.put_package_archive(session, problem_id=pid, path=str(path), data=data)
     return row
 
 
-def import_upload(services: Services, upload: IO[bytes], filename: str,
-                  problem_id: str | None = None) -> Problem:
+def import_upload(
+    services: Services, upload: IO[bytes], filename: str, problem_id: str | None = None
+) -> Problem:
     """An uploaded package (a zip, spooled to a file on disk, never whole into memory) imported as
     import_package does, then its verification queued: what the API and the pages do with one."""
     stem = Path(filename).name.rsplit(".", 1)[0] or "package"
@@ -178,8 +187,9 @@ def longest_grading_s(tests: int, time_limit_s: float) -> float:
     return COMPILE_ALLOWANCE_S + tests * 2 * (1.5 * time_limit_s + 1.0)
 
 
-def verify_stored(sessions: sessionmaker[Session], data_dir: Path, problem_id: str, *,
-                  sb: sandbox.Sandbox) -> bool:
+def verify_stored(
+    sessions: sessionmaker[Session], data_dir: Path, problem_id: str, *, sb: sandbox.Sandbox
+) -> bool:
     """Verify a stored problem and keep the report; whether every submission agreed."""
     with sessions() as session:
         row = session.get(Problem, problem_id)
@@ -193,10 +203,15 @@ def verify_stored(sessions: sessionmaker[Session], data_dir: Path, problem_id: s
         if limit:
             worst = longest_grading_s(len(problem.cases()), limit)
             if worst > queue.max_job_s():
-                doc["warnings"] = [*list_of(doc.get("warnings")), (
-                    f"a submission that runs every test to its wall-clock limit takes about {worst:.0f} s, "
-                    f"more than one grading may take (JUDGE_MAX_JOB_S={queue.max_job_s():.0f} s): such "
-                    "submissions end IE. Raise JUDGE_MAX_JOB_S on every machine, or use fewer tests.")]
+                doc["warnings"] = [
+                    *list_of(doc.get("warnings")),
+                    (
+                        f"a submission that runs every test to its wall-clock limit takes about "
+                        f"{worst:.0f} s, "
+                        f"more than one grading may take (JUDGE_MAX_JOB_S={queue.max_job_s():.0f} s): such "
+                        "submissions end IE. Raise JUDGE_MAX_JOB_S on every machine, or use fewer tests."
+                    ),
+                ]
     except JudgeError as e:
         doc, ok, limit = {"problem": problem_id, "ok": False, "error": str(e)}, False, None
     with sessions.begin() as session:

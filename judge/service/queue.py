@@ -176,22 +176,50 @@ def _base(language: str, kind: str) -> str:
     return f"{FAIR_PREFIX}{language}:{kind}"
 
 
-def file(client_: redis.Redis, submission_id: int, language: str, generation: int, *,
-         user: int | str | None, kind: str, front: bool = False) -> None:
+def file(
+    client_: redis.Redis,
+    submission_id: int,
+    language: str,
+    generation: int,
+    *,
+    user: int | str | None,
+    kind: str,
+    front: bool = False,
+) -> None:
     """File a submission to be taken fairly (module docstring); `user` None files it under "-"."""
     if kind not in CLASSES:
         raise ValueError(f"unknown class {kind!r}; one of {', '.join(CLASSES)}")
     base, who = _base(language, kind), "-" if user is None else str(user)
-    client_.eval(_FILE, 3, f"{base}:users", f"{base}:turn", f"{base}:u:{who}", who,
-                 f"{submission_id}:{generation}", "front" if front else "back")
+    client_.eval(
+        _FILE,
+        3,
+        f"{base}:users",
+        f"{base}:turn",
+        f"{base}:u:{who}",
+        who,
+        f"{submission_id}:{generation}",
+        "front" if front else "back",
+    )
 
 
-def enqueue_grade(app: Celery, submission_id: int, language: str, generation: int, *,
-                  user: int | None = None, kind: str = "contest") -> None:
+def enqueue_grade(
+    app: Celery,
+    submission_id: int,
+    language: str,
+    generation: int,
+    *,
+    user: int | None = None,
+    kind: str = "contest",
+) -> None:
     """File the submission (module docstring), then send its ticket to its language's queue."""
     file(_broker(str(app.conf.broker_url)), submission_id, language, generation, user=user, kind=kind)
-    app.send_task(GRADE_TASK, args=[submission_id, generation], kwargs={"language": language},
-                  queue=language_queue(language), ignore_result=True)
+    app.send_task(
+        GRADE_TASK,
+        args=[submission_id, generation],
+        kwargs={"language": language},
+        queue=language_queue(language),
+        ignore_result=True,
+    )
 
 
 def take(client_: redis.Redis, language: str) -> tuple[int, int] | None:
@@ -211,8 +239,13 @@ def release(client_: redis.Redis, submission_id: int) -> None:
     client_.eval(_RELEASE, 1, TAKEN_KEY, str(submission_id), "")
 
 
-def refile_lost(client_: redis.Redis, still_queued: Callable[[int, int], bool],
-                send: Callable[[int, str, int], None], *, now_s: float | None = None) -> list[int]:
+def refile_lost(
+    client_: redis.Redis,
+    still_queued: Callable[[int, int], bool],
+    send: Callable[[int, str, int], None],
+    *,
+    now_s: float | None = None,
+) -> list[int]:
     """File again every taken entry past its deadline whose submission is still queued in that
     generation (`still_queued(id, generation)`), first in its user's line, and send it a new
     ticket (`send(id, language, generation)`); the ids filed again. Run by the reaper."""
@@ -237,13 +270,23 @@ def refile_lost(client_: redis.Redis, still_queued: Callable[[int, int], bool],
 
 def send_ticket(app: Celery, submission_id: int, language: str, generation: int) -> None:
     """A ticket alone, for an entry filed already (refile_lost)."""
-    app.send_task(GRADE_TASK, args=[submission_id, generation], kwargs={"language": language},
-                  queue=language_queue(language), ignore_result=True)
+    app.send_task(
+        GRADE_TASK,
+        args=[submission_id, generation],
+        kwargs={"language": language},
+        queue=language_queue(language),
+        ignore_result=True,
+    )
 
 
 def enqueue_webhook(app: Celery, submission_id: int, *, attempt: int = 1, countdown: float = 0) -> None:
-    app.send_task(WEBHOOK_TASK, args=[submission_id, attempt], queue=SERVICE_QUEUE, countdown=countdown,
-                  ignore_result=True)
+    app.send_task(
+        WEBHOOK_TASK,
+        args=[submission_id, attempt],
+        queue=SERVICE_QUEUE,
+        countdown=countdown,
+        ignore_result=True,
+    )
 
 
 def enqueue_verify(app: Celery, problem_id: str) -> None:

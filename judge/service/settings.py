@@ -228,8 +228,10 @@ class Settings:
                 continue  # not ours to judge: the write itself reports what is wrong
             free = fs.f_bavail * fs.f_frsize
             if free < self.min_free_mb * MiB:
-                return (f"only {free / MiB:.1f} MiB free on the file system of {place}; new submissions "
-                        f"wait until at least {self.min_free_mb:g} MiB are (JUDGE_MIN_FREE_MB)")
+                return (
+                    f"only {free / MiB:.1f} MiB free on the file system of {place}; new submissions "
+                    f"wait until at least {self.min_free_mb:g} MiB are (JUDGE_MIN_FREE_MB)"
+                )
         return None
 
     @property

@@ -72,8 +72,9 @@ class NewSubmission:
         form as one); Refused when a field is wrong."""
         lang = doc.get("language")
         if not isinstance(lang, str):
-            raise Refused(Refusal.INVALID_FIELD,
-                          "'language' is required: a language id (GET /api/v1/languages)")
+            raise Refused(
+                Refusal.INVALID_FIELD, "'language' is required: a language id (GET /api/v1/languages)"
+            )
         try:
             languages.by_id(lang)
         except UnknownLanguage as e:
@@ -82,8 +83,9 @@ class NewSubmission:
         assert source is not None
         callback = doc.get("callback_url")
         if callback is not None:
-            why = (webhooks.check_url(callback) if isinstance(callback, str)
-                   else "callback_url must be a string")
+            why = (
+                webhooks.check_url(callback) if isinstance(callback, str) else "callback_url must be a string"
+            )
             if why:
                 raise Refused(Refusal.INVALID_FIELD, why)
         problem = doc.get("problem")
@@ -92,19 +94,28 @@ class NewSubmission:
                 raise Refused(Refusal.INVALID_FIELD, "'problem' must be a problem id (GET /api/v1/problems)")
             extra = [k for k in AD_HOC_ONLY if k in doc]
             if extra:
-                raise Refused(Refusal.INVALID_FIELD,
-                              f"{', '.join(extra)}: only for ad hoc runs, not with 'problem'")
-            return cls(language=lang, source=source, user_id=user_id, callback_url=callback,
-                       problem_id=problem)
+                raise Refused(
+                    Refusal.INVALID_FIELD, f"{', '.join(extra)}: only for ad hoc runs, not with 'problem'"
+                )
+            return cls(
+                language=lang, source=source, user_id=user_id, callback_url=callback, problem_id=problem
+            )
         if "stdin" not in doc:
             raise Refused(Refusal.INVALID_FIELD, "give 'problem', or 'stdin' for an ad hoc run")
         stdin = _text(doc, "stdin", limit=MAX_STDIN_BYTES, required=True)
         expected = _text(doc, "expected_output", limit=MAX_STDIN_BYTES)
         time_limit = _number(doc, "time_limit", 0.001, MAX_TIME_LIMIT_S) or AD_HOC_TIME_S
         memory = _number(doc, "memory_limit", *MEMORY_LIMIT_MIB)
-        return cls(language=lang, source=source, user_id=user_id, callback_url=callback, stdin=stdin,
-                   expected_output=expected, time_limit_s=time_limit,
-                   memory_mib=int(memory) if memory is not None else AD_HOC_MEMORY_MIB)
+        return cls(
+            language=lang,
+            source=source,
+            user_id=user_id,
+            callback_url=callback,
+            stdin=stdin,
+            expected_output=expected,
+            time_limit_s=time_limit,
+            memory_mib=int(memory) if memory is not None else AD_HOC_MEMORY_MIB,
+        )
 
 
 def _text(doc: dict[str, Any], key: str, *, limit: int, required: bool = False) -> bytes | None:
@@ -147,8 +158,11 @@ def _check_problems(session: Session, wanted: Sequence[NewSubmission]) -> None:
         if problem is None or pid not in open_ids:
             raise Refused(Refusal.UNKNOWN_PROBLEM, f"no problem {pid!r}")
         if problem.time_limit_s <= 0:
-            raise Refused(Refusal.PROBLEM_NOT_READY, f"problem {pid!r} states no time limit and is still "
-                          "being verified; try again when GET /api/v1/problems/{id} shows a time limit")
+            raise Refused(
+                Refusal.PROBLEM_NOT_READY,
+                f"problem {pid!r} states no time limit and is still "
+                "being verified; try again when GET /api/v1/problems/{id} shows a time limit",
+            )
 
 
 def create(services: Services, wanted: Sequence[NewSubmission]) -> list[int]:
@@ -173,8 +187,10 @@ def create(services: Services, wanted: Sequence[NewSubmission]) -> list[int]:
 def rejudge(services: Services, submissions: Sequence[tuple[int, str]]) -> None:
     """Rejudge (id, language) pairs: back to queued (the old result cleared), then queued again."""
     with services.sessions.begin() as session:
-        sent = [(sid, lang, repo.set_state(session, sid, SubmissionState.QUEUED).generation)
-                for sid, lang in submissions]
+        sent = [
+            (sid, lang, repo.set_state(session, sid, SubmissionState.QUEUED).generation)
+            for sid, lang in submissions
+        ]
     for sid, lang, generation in sent:
         queue.enqueue_grade(services.celery, sid, lang, generation, kind="rejudge")
 
@@ -189,8 +205,9 @@ def rejudge_submission(services: Services, submission_id: int) -> None:
     rejudge(services, [target])
 
 
-def rejudge_all(services: Services, *, problem_id: str | None = None,
-                batch_id: int | None = None) -> list[int]:
+def rejudge_all(
+    services: Services, *, problem_id: str | None = None, batch_id: int | None = None
+) -> list[int]:
     """Rejudge every submission of a problem or a batch (repo.submissions_of's filter); their ids."""
     with services.sessions() as session:
         found = repo.submissions_of(session, with_tests=False, problem_id=problem_id, batch_id=batch_id)

@@ -84,17 +84,30 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 _opener = urllib.request.build_opener(_NoRedirect)
 
 
-def post(url: str, body: bytes, *, key: bytes, delivery: str, attempt: int,
-         timeout_s: float = TIMEOUT_S, method: str = "POST") -> Attempt:
+def post(
+    url: str,
+    body: bytes,
+    *,
+    key: bytes,
+    delivery: str,
+    attempt: int,
+    timeout_s: float = TIMEOUT_S,
+    method: str = "POST",
+) -> Attempt:
     """One attempt; never raises for the receiver's sake. (The Judge0 API's callbacks are PUTs.)"""
-    request = urllib.request.Request(url, data=body, method=method, headers={
-        "Content-Type": "application/json",
-        "User-Agent": "judge-webhook/1",
-        "X-Judge-Event": "submission.done",
-        "X-Judge-Delivery": delivery,
-        "X-Judge-Attempt": str(attempt),
-        SIGNATURE_HEADER: sign(key, body),
-    })
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method=method,
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": "judge-webhook/1",
+            "X-Judge-Event": "submission.done",
+            "X-Judge-Delivery": delivery,
+            "X-Judge-Attempt": str(attempt),
+            SIGNATURE_HEADER: sign(key, body),
+        },
+    )
     t0 = time.monotonic()
     try:
         with _opener.open(request, timeout=timeout_s) as response:

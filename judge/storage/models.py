@@ -322,9 +322,7 @@ class WebhookDelivery(Base):
     __tablename__ = "webhook_deliveries"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    submission_id: Mapped[int] = mapped_column(
-        ForeignKey("submissions.id", ondelete="CASCADE"), index=True
-    )
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
     url: Mapped[str] = mapped_column(Text)
     attempt: Mapped[int] = mapped_column(Integer)  # 1 for the first try
     status_code: Mapped[int | None] = mapped_column(Integer, default=None)  # None: no HTTP answer

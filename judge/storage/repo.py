@@ -95,7 +95,7 @@ def _scrypt(password: str, salt: bytes, n: int, r: int, p: int, dklen: int) -> b
 
 
 def hash_password(password: str) -> str:
-    """"scrypt$n$r$p$salt$hash" for `password`, with a fresh random salt."""
+    """ "scrypt$n$r$p$salt$hash" for `password`, with a fresh random salt."""
     salt = secrets.token_bytes(SCRYPT_SALT_BYTES)
     key = _scrypt(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P, SCRYPT_KEY_BYTES)
     return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(key)}"
@@ -153,8 +153,11 @@ def open_web_session(session: Session, user: User) -> str:
 
 def user_for_web_session(session: Session, secret: str, max_age: timedelta) -> User | None:
     """The user of the page session with this secret, if it is open and younger than `max_age`."""
-    found = session.scalars(select(WebSession).where(WebSession.secret_hash == token_hash(secret))
-                            .options(selectinload(WebSession.user))).one_or_none()
+    found = session.scalars(
+        select(WebSession)
+        .where(WebSession.secret_hash == token_hash(secret))
+        .options(selectinload(WebSession.user))
+    ).one_or_none()
     if found is None or utcnow() - found.created_at > max_age:
         return None
     return found.user
@@ -367,8 +370,11 @@ def requeue_stuck(session: Session, submission_id: int, generation: int) -> int 
     again, another generation): one compare-and-set, so two reapers never both requeue it."""
     result = session.execute(
         update(Submission)
-        .where(Submission.id == submission_id, Submission.generation == generation,
-               Submission.state.in_([SubmissionState.COMPILING, SubmissionState.RUNNING]))
+        .where(
+            Submission.id == submission_id,
+            Submission.generation == generation,
+            Submission.state.in_([SubmissionState.COMPILING, SubmissionState.RUNNING]),
+        )
         .values(generation=generation + 1, state=SubmissionState.QUEUED, graded_by=None, started_at=None)
         .execution_options(synchronize_session=False)
     )
@@ -380,8 +386,11 @@ def unsent(session: Session, submission_id: int, generation: int) -> None:
     by nobody) so that the next reap, finding no lease, tries once more."""
     session.execute(
         update(Submission)
-        .where(Submission.id == submission_id, Submission.generation == generation,
-               Submission.state == SubmissionState.QUEUED)
+        .where(
+            Submission.id == submission_id,
+            Submission.generation == generation,
+            Submission.state == SubmissionState.QUEUED,
+        )
         .values(state=SubmissionState.RUNNING, graded_by="(unsent)")
         .execution_options(synchronize_session=False)
     )
@@ -399,16 +408,22 @@ class InProgress:
 def in_progress(session: Session) -> list[InProgress]:
     """Submissions being compiled or run, oldest first: what a reaper looks at."""
     rows = session.execute(
-        select(Submission.id, Submission.generation, Submission.language, Submission.graded_by,
-               Submission.started_at)
+        select(
+            Submission.id,
+            Submission.generation,
+            Submission.language,
+            Submission.graded_by,
+            Submission.started_at,
+        )
         .where(Submission.state.in_([SubmissionState.COMPILING, SubmissionState.RUNNING]))
         .order_by(Submission.id)
     )
     return [InProgress(*row) for row in rows]
 
 
-def set_state(session: Session, submission_id: int, state: SubmissionState, *,
-              claim: Claim | None = None) -> Submission:
+def set_state(
+    session: Session, submission_id: int, state: SubmissionState, *, claim: Claim | None = None
+) -> Submission:
     """Move a submission to queued, compiling or running; `done` comes only with a result.
 
     QUEUED (a rejudge) clears the earlier result. COMPILING and RUNNING are allowed from any
@@ -505,7 +520,11 @@ def get_submission(session: Session, submission_id: int) -> Submission | None:
 
 
 def submissions_of(
-    session: Session, *, problem_id: str | None = None, batch_id: int | None = None, with_tests: bool = True,
+    session: Session,
+    *,
+    problem_id: str | None = None,
+    batch_id: int | None = None,
+    with_tests: bool = True,
     ids: Sequence[int] | None = None,
 ) -> list[Submission]:
     """A problem's or a batch's submissions, or those of `ids`, oldest first, with their test
@@ -535,7 +554,6 @@ def count_by_state(session: Session) -> dict[str, int]:
     return counts
 
 
-
 def delete_submissions(session: Session, submission_ids: Iterable[int]) -> None:
     """Remove submissions that were stored but could not be queued (their tests go with them)."""
     for submission_id in submission_ids:
@@ -545,8 +563,14 @@ def delete_submissions(session: Session, submission_ids: Iterable[int]) -> None:
     session.flush()
 
 
-def list_submissions(session: Session, *, user_id: int | None, limit: int, before: int | None = None,
-                     problem_id: str | None = None) -> list[Submission]:
+def list_submissions(
+    session: Session,
+    *,
+    user_id: int | None,
+    limit: int,
+    before: int | None = None,
+    problem_id: str | None = None,
+) -> list[Submission]:
     """Newest first, `limit` at a time: one user's (None: everyone's), with ids below `before`,
     of one problem; without their test results."""
     query = select(Submission).order_by(Submission.id.desc()).limit(limit)
@@ -559,11 +583,16 @@ def list_submissions(session: Session, *, user_id: int | None, limit: int, befor
     return list(session.scalars(query))
 
 
-def submissions_with_names(session: Session, *, user_id: int | None,
-                           limit: int) -> list[tuple[Submission, str | None]]:
+def submissions_with_names(
+    session: Session, *, user_id: int | None, limit: int
+) -> list[tuple[Submission, str | None]]:
     """The newest submissions, one user's (None: everyone's), each with its submitter's name."""
-    query = select(Submission, User.name).outerjoin(User, User.id == Submission.user_id).order_by(
-        Submission.id.desc()).limit(limit)
+    query = (
+        select(Submission, User.name)
+        .outerjoin(User, User.id == Submission.user_id)
+        .order_by(Submission.id.desc())
+        .limit(limit)
+    )
     if user_id is not None:
         query = query.where(Submission.user_id == user_id)
     return [(s, name) for s, name in session.execute(query).tuples()]
@@ -571,13 +600,20 @@ def submissions_with_names(session: Session, *, user_id: int | None,
 
 def deliveries_of(session: Session, submission_id: int) -> list[WebhookDelivery]:
     """Every webhook delivery attempt of a submission, oldest first."""
-    return list(session.scalars(select(WebhookDelivery).where(WebhookDelivery.submission_id == submission_id)
-                                .order_by(WebhookDelivery.id)))
+    return list(
+        session.scalars(
+            select(WebhookDelivery)
+            .where(WebhookDelivery.submission_id == submission_id)
+            .order_by(WebhookDelivery.id)
+        )
+    )
 
 
 def count_in_states(session: Session, states: Iterable[SubmissionState]) -> int:
-    return session.scalar(select(func.count()).select_from(Submission)
-                          .where(Submission.state.in_(list(states)))) or 0
+    return (
+        session.scalar(select(func.count()).select_from(Submission).where(Submission.state.in_(list(states))))
+        or 0
+    )
 
 
 # The Judge0 API's submissions are those with a token (web/judge0.py).
@@ -590,24 +626,48 @@ def submission_by_token(session: Session, token: str) -> Submission | None:
 
 
 def count_with_token(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(Submission)
-                          .where(Submission.token.is_not(None))) or 0
+    return (
+        session.scalar(select(func.count()).select_from(Submission).where(Submission.token.is_not(None))) or 0
+    )
 
 
 def page_with_token(session: Session, *, offset: int, limit: int) -> list[Submission]:
     """Submissions with a token, newest first, from `offset`."""
-    return list(session.scalars(select(Submission).where(Submission.token.is_not(None))
-                                .order_by(Submission.id.desc()).offset(offset).limit(limit)))
+    return list(
+        session.scalars(
+            select(Submission)
+            .where(Submission.token.is_not(None))
+            .order_by(Submission.id.desc())
+            .offset(offset)
+            .limit(limit)
+        )
+    )
 
 
 def token_statistics(session: Session) -> list[Submission]:
     """What Judge0's statistics count of each submission with a token, as detached Submissions
     holding only language, options, state, verdict, signal and created_at."""
     rows = session.execute(
-        select(Submission.language, Submission.options, Submission.state, Submission.verdict,
-               Submission.signal, Submission.created_at).where(Submission.token.is_not(None))).all()
-    return [Submission(language=r.language, options=r.options, state=r.state, verdict=r.verdict,
-                       signal=r.signal, created_at=r.created_at) for r in rows]
+        select(
+            Submission.language,
+            Submission.options,
+            Submission.state,
+            Submission.verdict,
+            Submission.signal,
+            Submission.created_at,
+        ).where(Submission.token.is_not(None))
+    ).all()
+    return [
+        Submission(
+            language=r.language,
+            options=r.options,
+            state=r.state,
+            verdict=r.verdict,
+            signal=r.signal,
+            created_at=r.created_at,
+        )
+        for r in rows
+    ]
 
 
 def database_size(session: Session) -> int:
@@ -616,6 +676,7 @@ def database_size(session: Session) -> int:
         return int(session.scalar(text("SELECT pg_database_size(current_database())")) or 0)
     pages = session.scalar(text("PRAGMA page_count")) or 0
     return int(pages) * int(session.scalar(text("PRAGMA page_size")) or 0)
+
 
 # --- problems and batches ----------------------------------------------------------------------
 
@@ -637,8 +698,9 @@ def put_problem(
 
 def put_package_archive(session: Session, *, problem_id: str, path: str, data: bytes) -> PackageArchive:
     """Keep an imported package version (zipped) for machines whose data directory lacks it."""
-    archive = PackageArchive(path=path, problem_id=problem_id, data=data,
-                             sha256=hashlib.sha256(data).hexdigest())
+    archive = PackageArchive(
+        path=path, problem_id=problem_id, data=data, sha256=hashlib.sha256(data).hexdigest()
+    )
     session.add(archive)
     session.flush()
     return archive
@@ -655,13 +717,21 @@ def delete_problem(session: Session, problem_id: str) -> int | None:
     while one of its submissions is queued or being graded: its grading would find nothing."""
     if session.get(Problem, problem_id) is None:
         return None
-    counts = dict(session.execute(
-        select(Submission.state, func.count()).where(Submission.problem_id == problem_id)
-        .group_by(Submission.state)).tuples().all())
+    counts = dict(
+        session.execute(
+            select(Submission.state, func.count())
+            .where(Submission.problem_id == problem_id)
+            .group_by(Submission.state)
+        )
+        .tuples()
+        .all()
+    )
     busy = sum(n for state, n in counts.items() if state != SubmissionState.DONE)
     if busy:
-        raise StorageError(f"problem {problem_id!r} has {busy} submission(s) still queued or being "
-                           "graded; delete it once they are done")
+        raise StorageError(
+            f"problem {problem_id!r} has {busy} submission(s) still queued or being "
+            "graded; delete it once they are done"
+        )
     session.execute(delete(Submission).where(Submission.problem_id == problem_id))
     session.execute(delete(Batch).where(Batch.problem_id == problem_id))
     session.execute(delete(Problem).where(Problem.id == problem_id))
@@ -689,7 +759,6 @@ def add_batch(session: Session, *, problem_id: str, user_id: int | None, name: s
     return batch
 
 
-
 def get_problem(session: Session, problem_id: str) -> Problem | None:
     return session.get(Problem, problem_id)
 
@@ -702,8 +771,11 @@ def visible_problems(session: Session, *, staff: bool, now: datetime | None = No
         return every
     now = now or datetime.now(UTC)
     starts: dict[str, list[datetime]] = {}
-    for pid, start in session.execute(select(contest_problems.c.problem_id, Contest.starts_at).join(
-            Contest, Contest.id == contest_problems.c.contest_id)).tuples():
+    for pid, start in session.execute(
+        select(contest_problems.c.problem_id, Contest.starts_at).join(
+            Contest, Contest.id == contest_problems.c.contest_id
+        )
+    ).tuples():
         starts.setdefault(pid, []).append(start)
     return [p for p in every if p.id not in starts or any(s <= now for s in starts[p.id])]
 
@@ -737,10 +809,24 @@ def get_contest(session: Session, contest_id: int) -> Contest | None:
     return session.get(Contest, contest_id)
 
 
-def add_contest(session: Session, *, name: str, starts_at: datetime, ends_at: datetime,
-                freeze_at: datetime | None, kind: str, problems: Sequence[Problem]) -> Contest:
-    contest = Contest(name=name, starts_at=starts_at, ends_at=ends_at, freeze_at=freeze_at, kind=kind,
-                      problems=list(problems))
+def add_contest(
+    session: Session,
+    *,
+    name: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    freeze_at: datetime | None,
+    kind: str,
+    problems: Sequence[Problem],
+) -> Contest:
+    contest = Contest(
+        name=name,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        freeze_at=freeze_at,
+        kind=kind,
+        problems=list(problems),
+    )
     session.add(contest)
     session.flush()
     return contest
@@ -749,8 +835,15 @@ def add_contest(session: Session, *, name: str, starts_at: datetime, ends_at: da
 def contest_attempts(session: Session, problem_ids: Sequence[str]) -> list[tuple[Submission, str]]:
     """Contestants' submissions to these problems, outside batches, each with its submitter's name:
     what a scoreboard counts."""
-    query = select(Submission, User.name).join(User, User.id == Submission.user_id).where(
-        Submission.problem_id.in_(problem_ids), Submission.batch_id.is_(None), User.role == Role.CONTESTANT)
+    query = (
+        select(Submission, User.name)
+        .join(User, User.id == Submission.user_id)
+        .where(
+            Submission.problem_id.in_(problem_ids),
+            Submission.batch_id.is_(None),
+            User.role == Role.CONTESTANT,
+        )
+    )
     return [(s, name) for s, name in session.execute(query).tuples()]
 
 
@@ -761,6 +854,7 @@ def contestant_names(session: Session) -> list[str]:
 def list_users(session: Session) -> list[User]:
     """Every account, by name."""
     return list(session.scalars(select(User).order_by(User.name)))
+
 
 # --- webhook deliveries ------------------------------------------------------------------------
 

@@ -14,8 +14,19 @@ from judge import languages
 
 JudgeCli = Callable[[Sequence[str]], Result]  # the judge_cli fixture (conftest.py)
 
-CONTRACT_FIELDS = {"status", "exit_code", "signal", "cpu_time", "wall_time", "memory", "stdout", "stderr",
-                   "stdout_truncated", "stderr_truncated", "message"}
+CONTRACT_FIELDS = {
+    "status",
+    "exit_code",
+    "signal",
+    "cpu_time",
+    "wall_time",
+    "memory",
+    "stdout",
+    "stderr",
+    "stdout_truncated",
+    "stderr_truncated",
+    "message",
+}
 
 
 @pytest.mark.sandbox

@@ -42,8 +42,9 @@ def grade(grader: Grader, source: bytes) -> Verdict:
     return grader.grade(Source.single("sum.c", source), "c").verdict
 
 
-def test_a_hit_gives_the_same_verdict_without_compiling(grader: Grader, cache: compile_cache.CompileCache,
-                                                        boxes: list[float]) -> None:
+def test_a_hit_gives_the_same_verdict_without_compiling(
+    grader: Grader, cache: compile_cache.CompileCache, boxes: list[float]
+) -> None:
     assert grade(grader, AC) is Verdict.AC
     assert (cache.hits, cache.misses) == (0, 1)
     first = len(boxes)

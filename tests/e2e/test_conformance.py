@@ -30,55 +30,87 @@ H = "domjudge/hello"
 D = "dmoj/helloworld"
 SMALLEST_MEMORY = "dmoj_policy: the smallest memory limit is 4 MiB, not 1 KiB, so hello world passes (AC)"
 KNOWN_DIFFERENCES: dict[tuple[str, str], str] = {
-    (H, "submissions/multiple/test-memstatic.cc"):
-        "config_dependent: a compile box limits any file to 64 MiB, so its 512 MB binary is CE",
-    (H, "submissions/multiple/test-multithread.c"):
-        "config_dependent: the stack limit is the memory limit, so a thread's default stack is not the "
-        "2 MiB the program insists on (it aborts: RTE)",
-    (H, "submissions/wrong_answer/test-permissions.c"):
-        "config_dependent: no DOMjudge judgehost file /etc/root-permission-test.txt in the image (RTE)",
-    (H, "submissions/wrong_answer/test-write-file.c"):
-        "config_dependent: the working directory /box is writable, so the program's check fails (RTE)",
-    (D, "tests/java8_ce_with_package/helloworld.java"):
-        "dmoj_policy: Java packages are accepted, as DOMjudge does (AC)",
-    (D, "tests/java_no_public_class/no_public_class.java"):
-        "dmoj_policy: a Java class need not be public, as DOMjudge has it (AC)",
-    (D, "tests/java8_ir_no_entry_point/helloworld.java"):
-        "dmoj_policy: no main method is CE before running, as DOMjudge has it (DMOJ: RTE)",
-    (D, "tests/java_unsafe/HelloWorld.java"):
-        "dmoj_policy: no Java agent; the sun.misc.Unsafe allocation is stopped by the memory limit (MLE)",
+    (
+        H,
+        "submissions/multiple/test-memstatic.cc",
+    ): "config_dependent: a compile box limits any file to 64 MiB, so its 512 MB binary is CE",
+    (
+        H,
+        "submissions/multiple/test-multithread.c",
+    ): "config_dependent: the stack limit is the memory limit, so a thread's default stack is not the "
+    "2 MiB the program insists on (it aborts: RTE)",
+    (
+        H,
+        "submissions/wrong_answer/test-permissions.c",
+    ): "config_dependent: no DOMjudge judgehost file /etc/root-permission-test.txt in the image (RTE)",
+    (
+        H,
+        "submissions/wrong_answer/test-write-file.c",
+    ): "config_dependent: the working directory /box is writable, so the program's check fails (RTE)",
+    (
+        D,
+        "tests/java8_ce_with_package/helloworld.java",
+    ): "dmoj_policy: Java packages are accepted, as DOMjudge does (AC)",
+    (
+        D,
+        "tests/java_no_public_class/no_public_class.java",
+    ): "dmoj_policy: a Java class need not be public, as DOMjudge has it (AC)",
+    (
+        D,
+        "tests/java8_ir_no_entry_point/helloworld.java",
+    ): "dmoj_policy: no main method is CE before running, as DOMjudge has it (DMOJ: RTE)",
+    (
+        D,
+        "tests/java_unsafe/HelloWorld.java",
+    ): "dmoj_policy: no Java agent; the sun.misc.Unsafe allocation is stopped by the memory limit (MLE)",
     (D, "tests/java8_grace/grace.java"): SMALLEST_MEMORY,
     (D, "tests/java_grace/grace.java"): SMALLEST_MEMORY,
     (D, "tests/monocs_grace/helloworld.cs"): SMALLEST_MEMORY,
     (D, "tests/py3_grace/helloworld.py"): SMALLEST_MEMORY,
     (D, "tests/pypy3_grace/helloworld.py"): SMALLEST_MEMORY,
-    (D, "tests/monocs_mle/helloworld.cs"):
-        "dmoj_policy: memory is what a program uses (the cgroup), not the address space Mono reserves; "
-        "hello world uses 3 MiB of its 8 (AC)",
-    ("domjudge/fltcmp", "submissions/accepted/fltcmp-test-write-files-between-submissions.R"):
-        "config_dependent: the R program insists on DOMjudge's judgehost layout (TMPDIR under "
-        "/testcaseNNNNN/write_tmp); a box's TMPDIR is /tmp, so it prints why and stops (WA)",
-    ("domjudge/fltcmp", "submissions/accepted/fltcmp-test-write-files-between-testcases.R"):
-        "config_dependent: as its twin above, DOMjudge's TMPDIR layout (WA)",
-    (D, "tests/bf_rte_high/fail.b"):
-        "dmoj_policy: Brainfuck is Debian's beef, whose tape grows as the program moves right, so "
-        "`+[>+]` ends at the memory limit (MLE), where DMOJ's fixed tape is RTE",
-    (D, "tests/bf_rte_low/fail.b"):
-        "dmoj_policy: beef lets the pointer move left of the first cell without an error, so `<[]` "
-        "ends cleanly with no output (WA), where DMOJ's interpreter is RTE",
-    (D, "tests/sandbox_py3_bad_file/helloworld.py"):
-        "dmoj_policy: /dev/full is one of a box's devices, so opening it succeeds (AC)",
-    (H, "submissions/run_time_error/test-chroot-escape.sh"):
-        "no chroot: a box is a mount namespace of its own, `ischroot` says no, and the script prints the "
-        "answer without trying the escape (AC)",
+    (
+        D,
+        "tests/monocs_mle/helloworld.cs",
+    ): "dmoj_policy: memory is what a program uses (the cgroup), not the address space Mono reserves; "
+    "hello world uses 3 MiB of its 8 (AC)",
+    (
+        "domjudge/fltcmp",
+        "submissions/accepted/fltcmp-test-write-files-between-submissions.R",
+    ): "config_dependent: the R program insists on DOMjudge's judgehost layout (TMPDIR under "
+    "/testcaseNNNNN/write_tmp); a box's TMPDIR is /tmp, so it prints why and stops (WA)",
+    (
+        "domjudge/fltcmp",
+        "submissions/accepted/fltcmp-test-write-files-between-testcases.R",
+    ): "config_dependent: as its twin above, DOMjudge's TMPDIR layout (WA)",
+    (
+        D,
+        "tests/bf_rte_high/fail.b",
+    ): "dmoj_policy: Brainfuck is Debian's beef, whose tape grows as the program moves right, so "
+    "`+[>+]` ends at the memory limit (MLE), where DMOJ's fixed tape is RTE",
+    (
+        D,
+        "tests/bf_rte_low/fail.b",
+    ): "dmoj_policy: beef lets the pointer move left of the first cell without an error, so `<[]` "
+    "ends cleanly with no output (WA), where DMOJ's interpreter is RTE",
+    (
+        D,
+        "tests/sandbox_py3_bad_file/helloworld.py",
+    ): "dmoj_policy: /dev/full is one of a box's devices, so opening it succeeds (AC)",
+    (
+        H,
+        "submissions/run_time_error/test-chroot-escape.sh",
+    ): "no chroot: a box is a mount namespace of its own, `ischroot` says no, and the script prints the "
+    "answer without trying the escape (AC)",
 }
 
 
 # rows whose outcome here depends on chance, so either verdict is taken
 MAY_DIFFER: dict[tuple[str, str], str] = {
-    (H, "submissions/wrong_answer/test-cpu-pinning.c"):
-        "config_dependent: boxes are not pinned to one CPU core; forked children land on the parent's "
-        "core or not by chance (WA or RTE)",
+    (
+        H,
+        "submissions/wrong_answer/test-cpu-pinning.c",
+    ): "config_dependent: boxes are not pinned to one CPU core; forked children land on the parent's "
+    "core or not by chance (WA or RTE)",
 }
 
 
@@ -130,10 +162,14 @@ def test_verify_gives_every_submission_its_expected_verdict(problem: str, sandbo
             continue
         if not good:
             message = checked.result.message or next(
-                (t.message for t in checked.result.tests if t.verdict is not Verdict.AC), "")
-            wrong.append(f"{row['submission_path']} [{row['language']}]: expected {row['expected_verdict']}, "
-                         f"got {got} ({message[:200]!r})")
+                (t.message for t in checked.result.tests if t.verdict is not Verdict.AC), ""
+            )
+            wrong.append(
+                f"{row['submission_path']} [{row['language']}]: expected {row['expected_verdict']}, "
+                f"got {got} ({message[:200]!r})"
+            )
     if unjudged:
         print(f"\n{problem}: not judged (no such language here): {', '.join(unjudged)}")
-    assert not wrong, f"{problem} (time limit {report.time_limit_s} s, {report.time_limit_source}):\n" + \
-        "\n".join(wrong)
+    assert not wrong, (
+        f"{problem} (time limit {report.time_limit_s} s, {report.time_limit_source}):\n" + "\n".join(wrong)
+    )

@@ -69,8 +69,9 @@ def test_hello_world_runs_cleanly(lang: Language, judge_cli: JudgeCli) -> None:
 
 
 @pytest.mark.sandbox
-@pytest.mark.parametrize("lang", [lang for lang in languages.LANGUAGES if lang.compile is not None],
-                         ids=lambda lang: lang.id)
+@pytest.mark.parametrize(
+    "lang", [lang for lang in languages.LANGUAGES if lang.compile is not None], ids=lambda lang: lang.id
+)
 def test_a_syntax_error_is_explained_by_the_compiler(lang: Language, judge_cli: JudgeCli) -> None:
     program = syntax_error(lang)
     assert program is not None

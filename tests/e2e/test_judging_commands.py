@@ -14,8 +14,10 @@ from click.testing import Result
 JudgeCli = Callable[[Sequence[str]], Result]
 HELLO = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "problemtools" / "hello"
 
-pytestmark = [pytest.mark.sandbox,
-              pytest.mark.skipif(not HELLO.exists(), reason=f"the conformance corpus is not at {HELLO}")]
+pytestmark = [
+    pytest.mark.sandbox,
+    pytest.mark.skipif(not HELLO.exists(), reason=f"the conformance corpus is not at {HELLO}"),
+]
 
 
 def test_verify_reports_the_contract_fields_and_exits_0(judge_cli: JudgeCli) -> None:
@@ -24,8 +26,17 @@ def test_verify_reports_the_contract_fields_and_exits_0(judge_cli: JudgeCli) -> 
     doc = json.loads(result.stdout)
     assert doc["problem"] == "hello" and doc["time_limit"] >= 1
     sub = next(s for s in doc["submissions"] if s["path"] == "submissions/wrong_answer/hello.cc")
-    assert set(sub) >= {"path", "language", "expected", "verdict", "score", "max_time", "max_memory", "ok",
-                        "tests"}
+    assert set(sub) >= {
+        "path",
+        "language",
+        "expected",
+        "verdict",
+        "score",
+        "max_time",
+        "max_memory",
+        "ok",
+        "tests",
+    }
     assert (sub["verdict"], sub["ok"], sub["expected"]) == ("WA", True, ["WA"])
     assert sub["tests"] and set(sub["tests"][0]) >= {"name", "verdict", "time", "memory"}
 
@@ -44,8 +55,9 @@ def test_grade_writes_json_and_csv(judge_cli: JudgeCli, tmp_path: Path) -> None:
     good = HELLO / "submissions" / "accepted" / "hello.cc"
     bad = HELLO / "submissions" / "wrong_answer" / "hello.cc"
     out = tmp_path / "grades.csv"
-    result = judge_cli(["grade", str(HELLO), str(good), str(bad), "--time-limit", "2", "--json",
-                        "--csv", str(out)])
+    result = judge_cli(
+        ["grade", str(HELLO), str(good), str(bad), "--time-limit", "2", "--json", "--csv", str(out)]
+    )
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert [s["verdict"] for s in doc["submissions"]] == ["AC", "WA"]
@@ -83,7 +95,8 @@ def test_include_files_reach_every_submission_of_their_language(judge_cli: Judge
     (pkg / "include" / "cpp").mkdir(parents=True)
     (pkg / "include" / "cpp" / "greeting.h").write_text('#define GREETING "Hello World!"\n')
     (pkg / "submissions" / "accepted" / "with_include.cpp").write_text(
-        '#include <cstdio>\n#include "greeting.h"\nint main() { std::puts(GREETING); }\n')
+        '#include <cstdio>\n#include "greeting.h"\nint main() { std::puts(GREETING); }\n'
+    )
     result = judge_cli(["verify", str(pkg), "--json"])
     doc = json.loads(result.stdout)
     sub = next(s for s in doc["submissions"] if s["path"].endswith("with_include.cpp"))

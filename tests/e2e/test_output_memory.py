@@ -31,14 +31,21 @@ def grade(root: Path, program: str) -> tuple[Verdict, str]:
     return result.verdict, result.tests[0].message
 
 
-@pytest.mark.parametrize(("program", "verdict"), [
-    # 1 MiB exactly is within the limit, and checked whole
-    ("import sys\nsys.stdout.buffer.write(b'ab\\n' * ((1 << 20) // 3))", None),
-    # over it: cut, the program runs on to its end, and the run is OLE, as the box's own capture has it
-    ("import sys\nsys.stdout.buffer.write(b'x' * (3 << 20))\nprint('done', file=sys.stderr)", Verdict.OLE),
-])
+@pytest.mark.parametrize(
+    ("program", "verdict"),
+    [
+        # 1 MiB exactly is within the limit, and checked whole
+        ("import sys\nsys.stdout.buffer.write(b'ab\\n' * ((1 << 20) // 3))", None),
+        # over it: cut, the program runs on to its end, and the run is OLE, as the box's own capture has it
+        (
+            "import sys\nsys.stdout.buffer.write(b'x' * (3 << 20))\nprint('done', file=sys.stderr)",
+            Verdict.OLE,
+        ),
+    ],
+)
 def test_the_output_limit_holds_when_the_output_goes_to_a_file(
-        sandbox_ready: None, tmp_path: Path, program: str, verdict: Verdict | None) -> None:
+    sandbox_ready: None, tmp_path: Path, program: str, verdict: Verdict | None
+) -> None:
     answer = b"ab\n" * ((1 << 20) // 3)
     got, message = grade(problem(tmp_path / "p", answer), program)
     if verdict is None:
@@ -53,8 +60,9 @@ def test_a_wrong_token_deep_in_the_output_is_found_and_placed(sandbox_ready: Non
     program = "import sys\nfor i in range(200_000):\n    print(i if i != 123_456 else 'oops')\n"
     got, message = grade(problem(tmp_path / "p", answer, output_mib=4), program)
     assert got is Verdict.WA
-    assert message.startswith("Wrong answer on line 123457 of the output (line 123457 of the answer), "
-                              "token 123457: "), message
+    assert message.startswith(
+        "Wrong answer on line 123457 of the output (line 123457 of the answer), token 123457: "
+    ), message
 
 
 @pytest.mark.slow

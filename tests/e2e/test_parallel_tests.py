@@ -24,8 +24,10 @@ pytestmark = pytest.mark.sandbox
 
 TESTS = 16
 # reads n, prints 2n; on test K (n == K) it is wrong, or loops until the CPU limit
-PROGRAM = (b'#include <stdio.h>\nint main(void){long n;scanf("%ld",&n);\n'
-           b'if(n==@K){@DO}\nprintf("%ld\\n",2*n);return 0;}\n')
+PROGRAM = (
+    b'#include <stdio.h>\nint main(void){long n;scanf("%ld",&n);\n'
+    b'if(n==@K){@DO}\nprintf("%ld\\n",2*n);return 0;}\n'
+)
 AC = PROGRAM.replace(b"@K", b"-1").replace(b"@DO", b"")
 WA_AT_5 = PROGRAM.replace(b"@K", b"5").replace(b"@DO", b'printf("0\\n");return 0;')
 TLE_AT_3 = PROGRAM.replace(b"@K", b"3").replace(b"@DO", b"for(volatile long i=0;;i++);")
@@ -56,8 +58,13 @@ def graded(grader: Grader, source: bytes, lanes: Lanes | None) -> tuple[GradeRes
     def after(index: int, t: GradedTest) -> None:
         events.append(f"after {index} {t.name} {t.verdict}")
 
-    result = grader.grade(Source.single("double.c", source), "c", lanes=lanes,
-                          progress=lambda name: events.append(f"before {name}"), on_test=after)
+    result = grader.grade(
+        Source.single("double.c", source),
+        "c",
+        lanes=lanes,
+        progress=lambda name: events.append(f"before {name}"),
+        on_test=after,
+    )
     return result, events
 
 
@@ -68,8 +75,11 @@ def kept(result: GradeResult) -> list[tuple[str, Verdict]]:
 def test_an_accepted_submission_keeps_every_test_in_order(grader: Grader, lanes: Lanes) -> None:
     alone, alone_events = graded(grader, AC, None)
     both, both_events = graded(grader, AC, lanes)
-    assert (both.verdict, kept(both)) == (alone.verdict, kept(alone)) == (
-        Verdict.AC, [(f"secret/{i:02}", Verdict.AC) for i in range(TESTS)])
+    assert (
+        (both.verdict, kept(both))
+        == (alone.verdict, kept(alone))
+        == (Verdict.AC, [(f"secret/{i:02}", Verdict.AC) for i in range(TESTS)])
+    )
     assert both_events == alone_events
     assert lanes.borrowed_tests > 0
 
@@ -84,7 +94,8 @@ def test_a_wrong_answer_on_test_5_ends_the_tests_there(grader: Grader, lanes: La
 
 
 def test_a_time_limit_on_test_3_is_the_verdict_though_later_tests_end_first(
-        grader: Grader, lanes: Lanes, boxes: list[float]) -> None:
+    grader: Grader, lanes: Lanes, boxes: list[float]
+) -> None:
     alone, alone_events = graded(grader, TLE_AT_3, None)
     boxes_alone = len(boxes)
     both, both_events = graded(grader, TLE_AT_3, lanes)
@@ -124,13 +135,22 @@ def scoring(sandbox_ready: None, tmp_path: Path) -> Grader:
     return grader
 
 
-@pytest.mark.parametrize(("source", "score", "last"), [
-    (AC, 100, "secret/subtask2/15"),
-    (TLE_AT_3, 50, "secret/subtask2/15"),  # subtask 1 stops at its test 3; subtask 2 runs whole
-    (PROGRAM.replace(b"@K", b"10").replace(b"@DO", b'printf("0\\n");return 0;'), 50, "secret/subtask2/10"),
-], ids=["accepted", "time-limit-in-subtask-1", "wrong-answer-in-subtask-2"])
-def test_a_scoring_problem_keeps_each_groups_tests_and_score(scoring: Grader, lanes: Lanes, source: bytes,
-                                                              score: int, last: str) -> None:
+@pytest.mark.parametrize(
+    ("source", "score", "last"),
+    [
+        (AC, 100, "secret/subtask2/15"),
+        (TLE_AT_3, 50, "secret/subtask2/15"),  # subtask 1 stops at its test 3; subtask 2 runs whole
+        (
+            PROGRAM.replace(b"@K", b"10").replace(b"@DO", b'printf("0\\n");return 0;'),
+            50,
+            "secret/subtask2/10",
+        ),
+    ],
+    ids=["accepted", "time-limit-in-subtask-1", "wrong-answer-in-subtask-2"],
+)
+def test_a_scoring_problem_keeps_each_groups_tests_and_score(
+    scoring: Grader, lanes: Lanes, source: bytes, score: int, last: str
+) -> None:
     alone, alone_events = graded(scoring, source, None)
     both, both_events = graded(scoring, source, lanes)
     assert (both.verdict, both.score, kept(both)) == (alone.verdict, alone.score, kept(alone))
@@ -168,11 +188,18 @@ def interactive(sandbox_ready: None, tmp_path: Path) -> Grader:
     return grader
 
 
-@pytest.mark.parametrize(("source", "verdict", "last"), [
-    (AC, Verdict.AC, "secret/15"), (WA_AT_5, Verdict.WA, "secret/05"), (TLE_AT_3, Verdict.TLE, "secret/03"),
-], ids=["accepted", "wrong-answer-on-test-5", "time-limit-on-test-3"])
+@pytest.mark.parametrize(
+    ("source", "verdict", "last"),
+    [
+        (AC, Verdict.AC, "secret/15"),
+        (WA_AT_5, Verdict.WA, "secret/05"),
+        (TLE_AT_3, Verdict.TLE, "secret/03"),
+    ],
+    ids=["accepted", "wrong-answer-on-test-5", "time-limit-on-test-3"],
+)
 def test_an_interactive_problem_keeps_the_sequential_verdict_and_tests(
-        interactive: Grader, lanes: Lanes, source: bytes, verdict: Verdict, last: str) -> None:
+    interactive: Grader, lanes: Lanes, source: bytes, verdict: Verdict, last: str
+) -> None:
     alone, alone_events = graded(interactive, source, None)
     both, both_events = graded(interactive, source, lanes)
     assert (both.verdict, kept(both)) == (alone.verdict, kept(alone))

@@ -37,16 +37,20 @@ FILES = {
     ".timelimit": "2\n",
     "input_validators/bits.ctd": "INT(0, 1000000000) NEWLINE\nEOF\n",
     "input_validators/bits.viva": "<0 <= n <= 1000000000>\n",
-    "data/sample/1.in": "5\n", "data/sample/1.ans": "2\n",
-    "data/secret/1.in": "1000000000\n", "data/secret/1.ans": "13\n",
-    "data/secret/2.in": "0\n", "data/secret/2.ans": "0\n",
-    "data/secret/3.in": "007\n", "data/secret/3.ans": "3\n",
+    "data/sample/1.in": "5\n",
+    "data/sample/1.ans": "2\n",
+    "data/secret/1.in": "1000000000\n",
+    "data/secret/1.ans": "13\n",
+    "data/secret/2.in": "0\n",
+    "data/secret/2.ans": "0\n",
+    "data/secret/3.in": "007\n",
+    "data/secret/3.ans": "3\n",
     "submissions/accepted/Bits.kt": "fun main() {\n    val n = readln().trim().toInt()\n"
-                                    "    println(n.countOneBits())\n}\n",
+    "    println(n.countOneBits())\n}\n",
     "submissions/accepted/bits.py3": "print(bin(int(input())).count('1'))\n",
     "submissions/accepted/bits.swift": "print(1)\n",
     "submissions/accepted/bits.c": '#include <stdio.h>\nint main(void) { unsigned n; scanf("%u", &n); '
-                                   'printf("%d\\n", __builtin_popcount(n)); return 0; }\n',
+    'printf("%d\\n", __builtin_popcount(n)); return 0; }\n',
     "submissions/run_time_error/overflow.c": """#include <stdio.h>
 #include <stdlib.h>
 /* the digits go into 8 bytes: 1000000000 and its NUL are 11, three past the end */
@@ -99,11 +103,13 @@ def test_verify_gives_each_shape_the_jurys_verdict(judge_cli: JudgeCli, tmp_path
 
     invalid = doc["input_validation"]["invalid"]
     assert doc["input_validation"]["checks"] == 4  # one script, four inputs
-    assert len(invalid) == 1 and invalid[0].startswith("secret/3.in: the checktestdata script bits.ctd "
-                                                       "rejects it"), invalid
+    assert len(invalid) == 1 and invalid[0].startswith(
+        "secret/3.in: the checktestdata script bits.ctd rejects it"
+    ), invalid
     assert "007" in invalid[0]  # checktestdata's own message, from the box's stderr
     assert doc["input_validation"]["not_run"] == [
-        "input_validators/bits.viva: VIVA, a Java program this judge does not ship"]
+        "input_validators/bits.viva: VIVA, a Java program this judge does not ship"
+    ]
     assert result.exit_code == 1 and doc["ok"] is False
     # where the time went: Kotlin alone compiles for seconds; every phase was timed
     timings = doc["timings"]

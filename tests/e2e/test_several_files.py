@@ -19,7 +19,7 @@ JudgeCli = Callable[[Sequence[str]], Result]
 CASES: dict[str, dict[str, str]] = {
     "cpp": {
         "solve.cpp": '#include <iostream>\n#include "add.h"\n'
-                     "int main() { long a, b; std::cin >> a >> b; std::cout << add(a, b) << '\\n'; }\n",
+        "int main() { long a, b; std::cin >> a >> b; std::cout << add(a, b) << '\\n'; }\n",
         "add.h": "long add(long a, long b);\n",
         "add.cpp": '#include "add.h"\nlong add(long a, long b) { return a + b; }\n',
     },
@@ -30,26 +30,26 @@ CASES: dict[str, dict[str, str]] = {
     },
     "java": {
         "Solution.java": "import java.util.Scanner;\nclass Solution {\n"
-                         "    public static void main(String[] args) {\n"
-                         "        Scanner in = new Scanner(System.in);\n"
-                         "        System.out.println(Adder.add(in.nextLong(), in.nextLong()));\n    }\n}\n",
+        "    public static void main(String[] args) {\n"
+        "        Scanner in = new Scanner(System.in);\n"
+        "        System.out.println(Adder.add(in.nextLong(), in.nextLong()));\n    }\n}\n",
         "Adder.java": "class Adder { static long add(long a, long b) { return a + b; } }\n",
     },
     "kotlin": {
-        "solve.kt": "fun main() {\n    val (a, b) = readLine()!!.split(\" \").map { it.toLong() }\n"
-                    "    println(add(a, b))\n}\n",
+        "solve.kt": 'fun main() {\n    val (a, b) = readLine()!!.split(" ").map { it.toLong() }\n'
+        "    println(add(a, b))\n}\n",
         "add.kt": "fun add(a: Long, b: Long) = a + b\n",
     },
     "go": {
         "main.go": 'package main\n\nimport "fmt"\n\nfunc main() {\n\tvar a, b int64\n'
-                   "\tfmt.Scan(&a, &b)\n\tfmt.Println(add(a, b))\n}\n",
+        "\tfmt.Scan(&a, &b)\n\tfmt.Println(add(a, b))\n}\n",
         "add.go": "package main\n\nfunc add(a, b int64) int64 { return a + b }\n",
     },
     "rust": {
         "main.rs": "mod add;\nuse std::io::Read;\nfn main() {\n    let mut s = String::new();\n"
-                   "    std::io::stdin().read_to_string(&mut s).unwrap();\n"
-                   "    let v: Vec<i64> = s.split_whitespace().map(|x| x.parse().unwrap()).collect();\n"
-                   '    println!("{}", add::add(v[0], v[1]));\n}\n',
+        "    std::io::stdin().read_to_string(&mut s).unwrap();\n"
+        "    let v: Vec<i64> = s.split_whitespace().map(|x| x.parse().unwrap()).collect();\n"
+        '    println!("{}", add::add(v[0], v[1]));\n}\n',
         "add.rs": "pub fn add(a: i64, b: i64) -> i64 { a + b }\n",
     },
 }

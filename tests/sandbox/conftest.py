@@ -98,12 +98,20 @@ class Runner:
     def limits(**overrides: int | None) -> Limits:
         return replace(allowance.limits(SMALL), **overrides)
 
-    def c(self, source: str, *, args: Sequence[str] = (), stdin: bytes | int | None = None,
-          env: Mapping[str, str] | None = None, cflags: Sequence[str] = (),
-          **overrides: int | None) -> RunResult:
+    def c(
+        self,
+        source: str,
+        *,
+        args: Sequence[str] = (),
+        stdin: bytes | int | None = None,
+        env: Mapping[str, str] | None = None,
+        cflags: Sequence[str] = (),
+        **overrides: int | None,
+    ) -> RunResult:
         binary = self.cc(source, flags=cflags)
-        return self.sb.run(["./prog", *args], self.limits(**overrides), files={"prog": (binary, 0o755)},
-                           stdin=stdin, env=env)
+        return self.sb.run(
+            ["./prog", *args], self.limits(**overrides), files={"prog": (binary, 0o755)}, stdin=stdin, env=env
+        )
 
     @staticmethod
     def fields(out: bytes) -> dict[str, str]:
@@ -130,5 +138,3 @@ def private_sandbox() -> Iterator[sandbox.Sandbox]:
         yield sb
     finally:
         sb.close()
-
-

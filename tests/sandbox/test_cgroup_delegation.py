@@ -58,7 +58,8 @@ def given(request: pytest.FixtureRequest) -> Iterator[tuple[Path, list[str], sub
 
 
 def test_the_kernel_refuses_controllers_beside_processes(
-        given: tuple[Path, list[str], subprocess.Popen[bytes]]) -> None:
+    given: tuple[Path, list[str], subprocess.Popen[bytes]],
+) -> None:
     start, usable, _ = given
     with pytest.raises(OSError) as refused:
         (start / "cgroup.subtree_control").write_text("+" + usable[0])
@@ -66,7 +67,8 @@ def test_the_kernel_refuses_controllers_beside_processes(
 
 
 def test_delegate_moves_the_worker_into_its_leaf_and_never_writes_outside(
-        given: tuple[Path, list[str], subprocess.Popen[bytes]], monkeypatch: pytest.MonkeyPatch) -> None:
+    given: tuple[Path, list[str], subprocess.Popen[bytes]], monkeypatch: pytest.MonkeyPatch
+) -> None:
     start, usable, worker = given
     touched: list[Path] = []
     real_write, real_mkdir = cgroup._write, Path.mkdir

@@ -44,8 +44,9 @@ int main(int argc, char **argv) {
 def half_second(run) -> str:
     """Iterations of WORK that take about 0.5 s of CPU on this machine (the fastest of 3 trials)."""
     trial = 50_000_000
-    fastest = min(run.c(WORK, args=[str(trial)], cpu_time_ms=5000, wall_time_ms=15000).cpu_time_ms
-                  for _ in range(3))
+    fastest = min(
+        run.c(WORK, args=[str(trial)], cpu_time_ms=5000, wall_time_ms=15000).cpu_time_ms for _ in range(3)
+    )
     return str(int(trial * 500 / max(fastest, 1)))
 
 
@@ -68,8 +69,9 @@ def spread(times: list[float]) -> float:
 
 
 @pytest.fixture(scope="module")
-def paired(run, cc, half_second: str,
-           tmp_path_factory: pytest.TempPathFactory) -> tuple[list[float], list[float]]:
+def paired(
+    run, cc, half_second: str, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[list[float], list[float]]:
     """The same 0.5 s loop 15 times in boxes and 15 times on the host, interleaved, so that
     noise from the machine (a busy neighbour, frequency changes) hits both alike."""
     binary = tmp_path_factory.mktemp("fidelity") / "work"
@@ -90,7 +92,8 @@ def test_cpu_time_of_a_fixed_loop_is_steady(paired: tuple[list[float], list[floa
     boxed, host = paired
     assert spread(boxed) < max(0.05, 2 * spread(host)), (
         f"CPU time varies by {spread(boxed):.1%} in the box and {spread(host):.1%} on the host: "
-        f"box {boxed}, host {host}")
+        f"box {boxed}, host {host}"
+    )
 
 
 @pytest.mark.slow
@@ -120,7 +123,8 @@ def test_an_idle_program_is_billed_almost_nothing(run) -> None:
 @pytest.mark.slow
 def test_cpu_time_of_four_spinning_threads_is_summed(run) -> None:
     """Threads are billed, not forbidden: four threads of 0.3 s each cost 1.2 s, whatever the wall."""
-    result = run.c(r"""
+    result = run.c(
+        r"""
         static void *spin(void *arg) {
             while (cpu_seconds(CLOCK_THREAD_CPUTIME_ID) < 0.3) ;
             return arg;
@@ -132,7 +136,11 @@ def test_cpu_time_of_four_spinning_threads_is_summed(run) -> None:
             printf("process=%.0f\n", cpu_seconds(CLOCK_PROCESS_CPUTIME_ID) * 1000);
             return 0;
         }
-    """, cpu_time_ms=5000, wall_time_ms=10000, processes=8)
+    """,
+        cpu_time_ms=5000,
+        wall_time_ms=10000,
+        processes=8,
+    )
     assert result.status == RunStatus.OK, result.message
     assert 1150 <= result.cpu_time_ms <= 1200 + allowance.ms(200)  # 200 ms of overhead: a start, 4 threads
     assert abs(result.cpu_time_ms - float(run.fields(result.stdout)["process"])) < allowance.ms(60)
@@ -148,14 +156,17 @@ def test_peak_memory_is_what_the_program_touched(run, mib: int) -> None:
 
 def test_memory_reserved_but_not_touched_is_not_billed(run) -> None:
     """A JVM or Go runtime reserves far more address space than it uses: only touched pages count."""
-    result = run.c(r"""
+    result = run.c(
+        r"""
         int main(void) {
             char *p = mmap(NULL, 1L << 30, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
             p[0] = 1;
             printf("%d\n", p[0]);
             return 0;
         }
-    """, memory_bytes=64 * MiB)
+    """,
+        memory_bytes=64 * MiB,
+    )
     assert result.status == RunStatus.OK, result.message
     assert result.memory_bytes < 8 * MiB
 

@@ -45,8 +45,10 @@ def plant_and_get(sb: sandbox.Sandbox, code: str, name: str) -> object:
         return within(5, lambda: box.get(name))
 
 
-@pytest.mark.parametrize("target", ["/etc/shadow", "/etc/passwd", "/proc/1/environ", "../../etc/hostname",
-                                    "/proc/self/root/etc/hostname"])
+@pytest.mark.parametrize(
+    "target",
+    ["/etc/shadow", "/etc/passwd", "/proc/1/environ", "../../etc/hostname", "/proc/self/root/etc/hostname"],
+)
 def test_a_planted_symlink_is_refused(sb, target: str) -> None:
     got = plant_and_get(sb, f'import os; os.symlink("{target}", "/box/output.txt")', "output.txt")
     assert isinstance(got, FileRefused), f"get() followed a symlink to {target}: {got!r}"
@@ -74,14 +76,20 @@ def test_a_planted_fifo_is_refused_without_blocking(sb) -> None:
 def test_a_device_cannot_be_planted(sb) -> None:
     """mknod needs a capability the box lacks, so a device in /box can only be a symlink to one."""
     with sb.box() as box:
-        result = box.run([*PLANT, """
+        result = box.run(
+            [
+                *PLANT,
+                """
 import os
 try:
     os.mknod("/box/zero", 0o666 | 0o020000, os.makedev(1, 5)); print("mknod ok")
 except OSError as e:
     print("mknod", e.errno)
 os.symlink("/dev/zero", "/box/output.txt")
-"""], Limits())
+""",
+            ],
+            Limits(),
+        )
         assert result.stdout == b"mknod 1\n"  # EPERM
         assert isinstance(within(5, lambda: box.get("output.txt")), FileRefused)
         assert "zero" not in box.listdir()
@@ -125,11 +133,17 @@ def test_paths_that_leave_the_box_are_refused(sb, name: str) -> None:
 def test_put_through_a_planted_symlink_is_refused(sb, tmp_path: Path) -> None:
     """After a run the box's /box is the program's: a second put() must not follow its links."""
     with sb.box() as box:
-        box.run([*PLANT, f"""
+        box.run(
+            [
+                *PLANT,
+                f"""
 import os
 os.symlink("{tmp_path}", "/box/d")
 os.symlink("{tmp_path}/new", "/box/input.txt")
-"""], Limits())
+""",
+            ],
+            Limits(),
+        )
         with pytest.raises(FileRefused):
             box.put("d/new", b"written through a link")
         with pytest.raises(FileRefused):
@@ -153,11 +167,15 @@ except OSError as e:
 def test_files_put_in_are_seen_with_their_modes_and_outputs_come_back(sb) -> None:
     with sb.box() as box:
         box.put("in.txt", b"21\n")
-        box.put("sub/run.sh", b"#!/bin/sh\nexec /usr/bin/python3 -S -c \"$@\"\n", 0o755)
-        result = box.run(["/box/sub/run.sh",
-                          "import os; n = int(open('in.txt').read()); open('out.txt', 'w').write(str(2 * n));"
-                          "print(oct(os.stat('in.txt').st_mode & 0o777), os.access('in.txt', os.W_OK))"],
-                         Limits())
+        box.put("sub/run.sh", b'#!/bin/sh\nexec /usr/bin/python3 -S -c "$@"\n', 0o755)
+        result = box.run(
+            [
+                "/box/sub/run.sh",
+                "import os; n = int(open('in.txt').read()); open('out.txt', 'w').write(str(2 * n));"
+                "print(oct(os.stat('in.txt').st_mode & 0o777), os.access('in.txt', os.W_OK))",
+            ],
+            Limits(),
+        )
         assert result.status == RunStatus.OK, result.stderr.decode()
         assert result.stdout == b"0o644 False\n"  # the keeper's files are the keeper's: read-only
         assert box.get("out.txt") == b"42"

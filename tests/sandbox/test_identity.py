@@ -165,10 +165,13 @@ def test_the_environment_is_clean(me) -> None:
 
 
 def test_the_caller_chooses_the_whole_environment(run) -> None:
-    result = run.c(r"""
+    result = run.c(
+        r"""
         extern char **environ;
         int main(void) { for (char **v = environ; *v; v++) printf("%s\n", *v); return 0; }
-    """, env={"ONLY": "this"})
+    """,
+        env={"ONLY": "this"},
+    )
     assert result.stdout == b"ONLY=this\n"
 
 
@@ -264,11 +267,14 @@ def test_another_process_never_takes_a_uid_a_box_holds(sb) -> None:
         # machine hold some of the rest)
         first = min(held)
         env = {**os.environ, "SANDBOX_FIRST_UID": str(first), "SANDBOX_UID_COUNT": str(max(held) - first + 3)}
-        code = ("from sandbox import uids, SandboxError\nleases = []\n"
-                "try:\n    while True: leases.append(uids.take())\nexcept SandboxError: pass\n"
-                "print(' '.join(str(x.uid) for x in leases))")
-        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                             check=True)
+        code = (
+            "from sandbox import uids, SandboxError\nleases = []\n"
+            "try:\n    while True: leases.append(uids.take())\nexcept SandboxError: pass\n"
+            "print(' '.join(str(x.uid) for x in leases))"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        )
         taken = {int(x) for x in out.stdout.split()}
     assert taken, out.stderr
     assert not taken & held, f"another process took uids a box holds: {taken & held}"
@@ -334,8 +340,12 @@ def test_a_box_that_exhausts_a_per_user_limit_leaves_the_next_box_its_own(sb, ru
         thread = threading.Thread(target=lambda: results.append(hog.run(["./prog", "hold"], lim)))
         thread.start()
         try:
-            wait_until(lambda: "full" in hog.listdir() or not thread.is_alive(), timeout_s=30, every_s=0.01,
-                       what="the first box to reach its bound (or end)")
+            wait_until(
+                lambda: "full" in hog.listdir() or not thread.is_alive(),
+                timeout_s=30,
+                every_s=0.01,
+                what="the first box to reach its bound (or end)",
+            )
             assert "full" in hog.listdir(), "the first box never reached its bound"
             second = run.c(IN_FLIGHT, open_files=64)
         finally:
@@ -345,7 +355,8 @@ def test_a_box_that_exhausts_a_per_user_limit_leaves_the_next_box_its_own(sb, ru
     assert first["errno"] == "109", first  # ETOOMANYREFS: the hog reached the bound
     fields = run.fields(second.stdout)
     assert fields["errno"] == "109" and int(fields["in_flight"]) >= 60, (
-        f"the second box inherited the first's count: {fields}")
+        f"the second box inherited the first's count: {fields}"
+    )
 
 
 def test_what_the_attack_review_also_tried_stays_refused(run) -> None:

@@ -59,9 +59,10 @@ def test_a_built_image_runs_its_package_and_rebuilding_it_does_nothing(store: Pa
     doc = json.loads(ran.stdout)
     assert (doc["status"], doc["stdout"]) == ("OK", "Hello, world!\n")
     os_release = json.loads(judge("exec", "--image", "tiny", "--json", "--", "cat", "/etc/os-release").stdout)
-    assert 'VERSION_CODENAME=bookworm' in os_release["stdout"]
-    missing = json.loads(judge("exec", "--image", "tiny", "--json", "--", "sh", "-c",
-                               "command -v hello || echo absent").stdout)
+    assert "VERSION_CODENAME=bookworm" in os_release["stdout"]
+    missing = json.loads(
+        judge("exec", "--image", "tiny", "--json", "--", "sh", "-c", "command -v hello || echo absent").stdout
+    )
     assert missing["stdout"] == "absent\n", "the package is in its own layer, not in the base"
 
     again = judge("images", "build", "hello", "--file", str(defs))
@@ -103,17 +104,25 @@ def _tar(entries: Sequence[tuple[str, bytes | None, int]]) -> bytes:
 def docker_save(path: Path, layers: Sequence[bytes], *, tag: str) -> None:
     """An archive laid out as `docker save` writes it: manifest.json, a config, one tar per layer."""
     diff_ids = ["sha256:" + hashlib.sha256(layer).hexdigest() for layer in layers]
-    config = json.dumps({"architecture": "amd64", "os": "linux",
-                         "config": {"Env": ["PATH=/bin"], "Cmd": ["/bin/probe"]},
-                         "rootfs": {"type": "layers", "diff_ids": diff_ids}}).encode()
+    config = json.dumps(
+        {
+            "architecture": "amd64",
+            "os": "linux",
+            "config": {"Env": ["PATH=/bin"], "Cmd": ["/bin/probe"]},
+            "rootfs": {"type": "layers", "diff_ids": diff_ids},
+        }
+    ).encode()
     config_name = hashlib.sha256(config).hexdigest() + ".json"
-    manifest = [{"Config": config_name, "RepoTags": [tag],
-                 "Layers": [f"{d[7:]}/layer.tar" for d in diff_ids]}]
+    manifest = [
+        {"Config": config_name, "RepoTags": [tag], "Layers": [f"{d[7:]}/layer.tar" for d in diff_ids]}
+    ]
     with tarfile.open(path, "w") as out:
+
         def add(name: str, data: bytes) -> None:
             info = tarfile.TarInfo(name)
             info.size = len(data)
             out.addfile(info, io.BytesIO(data))
+
         add(config_name, config)
         for d, layer in zip(diff_ids, layers, strict=True):
             add(f"{d[7:]}/layer.tar", layer)
@@ -135,25 +144,54 @@ int main(int argc, char **argv)
 
 
 def test_an_imported_image_honours_whiteouts_and_opaque_directories(
-        store: Path, tmp_path: Path, cc: Callable[..., bytes]) -> None:
+    store: Path, tmp_path: Path, cc: Callable[..., bytes]
+) -> None:
     probe = cc(PROBE, flags=["-static"])
-    lower = _tar([("bin", None, 0o755), ("bin/probe", probe, 0o755), ("etc", None, 0o755),
-                  ("etc/kept", b"kept", 0o644), ("etc/gone", b"gone", 0o644),
-                  ("data", None, 0o755), ("data/old", b"old", 0o644)])
-    upper = _tar([("etc/.wh.gone", b"", 0o644), ("data", None, 0o755), ("data/.wh..wh..opq", b"", 0o644),
-                  ("data/new", b"new", 0o644)])
+    lower = _tar(
+        [
+            ("bin", None, 0o755),
+            ("bin/probe", probe, 0o755),
+            ("etc", None, 0o755),
+            ("etc/kept", b"kept", 0o644),
+            ("etc/gone", b"gone", 0o644),
+            ("data", None, 0o755),
+            ("data/old", b"old", 0o644),
+        ]
+    )
+    upper = _tar(
+        [
+            ("etc/.wh.gone", b"", 0o644),
+            ("data", None, 0o755),
+            ("data/.wh..wh..opq", b"", 0o644),
+            ("data/new", b"new", 0o644),
+        ]
+    )
     archive = tmp_path / "probe.tar"
     docker_save(archive, [lower, upper], tag="probe:latest")
 
     imported = judge("images", "import", str(archive), "--name", "probe")
     assert imported.exit_code == 0, imported.output
-    ran = judge("exec", "--image", "probe", "--json", "--", "/bin/probe",
-                "/etc/kept", "/etc/gone", "/data/old", "/data/new")
+    ran = judge(
+        "exec",
+        "--image",
+        "probe",
+        "--json",
+        "--",
+        "/bin/probe",
+        "/etc/kept",
+        "/etc/gone",
+        "/data/old",
+        "/data/new",
+    )
     assert ran.exit_code == 0, ran.output
     doc = json.loads(ran.stdout)
     assert doc["status"] == "OK", doc
-    assert doc["stdout"].splitlines() == ["/etc/kept=kept", "/etc/gone=absent", "/data/old=absent",
-                                          "/data/new=new"]
+    assert doc["stdout"].splitlines() == [
+        "/etc/kept=kept",
+        "/etc/gone=absent",
+        "/data/old=absent",
+        "/data/new=new",
+    ]
 
     again = judge("images", "import", str(archive), "--name", "probe2")
     assert again.exit_code == 0 and again.output.count("already in the store") == 2

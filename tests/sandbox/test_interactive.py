@@ -80,16 +80,34 @@ def cases(root: Path) -> Iterator[tuple[Path, Path | None]]:
         yield inp, ans if ans.exists() else None
 
 
-def pair(sb: sandbox.Sandbox, sub: Built, val: Built, *, input: Path | bytes, answer: Path | None = None,
-         args: tuple[str, ...] = (), limits: Limits = LIMITS, validator_limits: Limits = VALIDATOR_LIMITS,
-         passes: int = 0, interactive_: bool = True, **kw: object) -> InteractiveOutcome:
+def pair(
+    sb: sandbox.Sandbox,
+    sub: Built,
+    val: Built,
+    *,
+    input: Path | bytes,
+    answer: Path | None = None,
+    args: tuple[str, ...] = (),
+    limits: Limits = LIMITS,
+    validator_limits: Limits = VALIDATOR_LIMITS,
+    passes: int = 0,
+    interactive_: bool = True,
+    **kw: object,
+) -> InteractiveOutcome:
     """One test: run_interactive, or run_multi_pass when `passes` is given."""
-    common: dict[str, object] = {"answer": answer, "args": args, "limits": limits,
-                                 "validator_limits": validator_limits, "images": (sub[1], val[1]), **kw}
+    common: dict[str, object] = {
+        "answer": answer,
+        "args": args,
+        "limits": limits,
+        "validator_limits": validator_limits,
+        "images": (sub[1], val[1]),
+        **kw,
+    }
     if passes:
         assert isinstance(input, Path)
-        return interactive.run_multi_pass(sb, sub[0], val[0], input=input, passes=passes,
-                                          interactive=interactive_, **common)  # type: ignore[arg-type]
+        return interactive.run_multi_pass(
+            sb, sub[0], val[0], input=input, passes=passes, interactive=interactive_, **common
+        )  # type: ignore[arg-type]
     return interactive.run_interactive(sb, sub[0], val[0], input=input, **common)  # type: ignore[arg-type]
 
 
@@ -106,8 +124,13 @@ def grade(sb: sandbox.Sandbox, sub: Built, val: Built, root: Path, **kw: object)
 
 def expect(out: InteractiveOutcome, verdict: str) -> None:
     val_err = out.validator.stderr[-500:] if out.validator is not None else b""
-    assert out.verdict_hint == verdict, (out.reason, out.submission.message, out.judge_message,
-                                         out.submission.stderr[-500:], val_err)
+    assert out.verdict_hint == verdict, (
+        out.reason,
+        out.submission.message,
+        out.judge_message,
+        out.submission.stderr[-500:],
+        val_err,
+    )
 
 
 # -- the corpus ---------------------------------------------------------------------------------------
@@ -115,56 +138,88 @@ def expect(out: InteractiveOutcome, verdict: str) -> None:
 # 10^6 lines through input()
 SLOW_PYTHON = Limits(cpu_time_ms=4000, wall_time_ms=10_000, memory_bytes=256 * MiB)
 PACKAGES = {
-    "problemtools/guess": ("output_validator/guess_validator", SUBMISSION, [
-        ("accepted/guess.cc", "AC"),
-        ("accepted/guess.java", "AC"),
-        ("wrong_answer/guess.py", "WA"),
-        ("wrong_answer/guess_0.cc", "WA"),
-        ("wrong_answer/guess_tle.cc", "WA"),  # rejected first, then spins: WA, and not after the time limit
-        ("wrong_answer/GuessCrash.java", "WA"),  # rejected first, then crashes on EOF
-        ("run_time_error/guess_rte.c", "RTE"),  # exits before its first guess; the validator then rejects
-        ("run_time_error/guess_rte_after_correct.cc", "RTE"),
-        ("time_limit_exceeded/guess_tle_after_correct.cc", "TLE"),  # after an accept, its end still counts
-        ("time_limit_exceeded/guess_no_flush.cc", "TLE"),  # deadlock: wall time
-    ]),
-    "bapctools/guess": ("output_validator", SUBMISSION, [
-        ("accepted/guess.cc", "AC"),
-        ("wrong_answer/guess_extra_output.cc", "WA"),
-        ("run_time_error/guess_assert_failure.py", "RTE"),
-        ("run_time_error/guess_bad_exit.py", "RTE"),
-        ("run_time_error/guess_exit_1.cpp", "RTE"),
-        ("run_time_error/guess_close_stdout.cpp", "RTE"),  # closing stdout early is not an end
-        ("run_time_error/guess_close_stdout_1.cpp", "RTE"),
-        ("run_time_error/guess_close_stdout_2.cpp", "RTE"),
-        ("time_limit_exceeded/guess_close_stdout_1.cpp", "TLE"),
-    ]),
-    "domjudge/boolfind": ("output_validators/boolfind_run", SUBMISSION, [
-        ("accepted/boolfind-test-correct.c", "AC"),
-        ("accepted/boolfind-test-correct.cc", "AC"),
-        ("accepted/boolfind-test-correct.java", "AC"),
-        ("accepted/boolfind-test-correct.py", "AC"),
-        ("wrong_answer/boolfind-test-double.py", "WA"),
-        ("wrong_answer/boolfind-test-extradata.cc", "WA"),
-        ("wrong_answer/boolfind-test-no-output.c", "WA"),
-        ("time_limit_exceeded/boolfind-test-loop.cc", "TLE"),  # its validator, with a backlog, is stopped
-        ("time_limit_exceeded/boolfind-test-timelimit.c", "TLE"),
-        ("time_limit_exceeded/boolfind-test-extra-testcase.py", "TLE"),
-    ]),
-    "bapctools/pseudointeraction": ("output_validator/interactor.py", SLOW_PYTHON, [
-        ("accepted/eof.py", "AC"),  # reads to EOF: the validator closes its stdout early, and that reaches it
-        ("accepted/read.py", "AC"),
-        ("wrong_answer/trailing.py", "WA"),
-    ]),
+    "problemtools/guess": (
+        "output_validator/guess_validator",
+        SUBMISSION,
+        [
+            ("accepted/guess.cc", "AC"),
+            ("accepted/guess.java", "AC"),
+            ("wrong_answer/guess.py", "WA"),
+            ("wrong_answer/guess_0.cc", "WA"),
+            (
+                "wrong_answer/guess_tle.cc",
+                "WA",
+            ),  # rejected first, then spins: WA, and not after the time limit
+            ("wrong_answer/GuessCrash.java", "WA"),  # rejected first, then crashes on EOF
+            ("run_time_error/guess_rte.c", "RTE"),  # exits before its first guess; the validator then rejects
+            ("run_time_error/guess_rte_after_correct.cc", "RTE"),
+            (
+                "time_limit_exceeded/guess_tle_after_correct.cc",
+                "TLE",
+            ),  # after an accept, its end still counts
+            ("time_limit_exceeded/guess_no_flush.cc", "TLE"),  # deadlock: wall time
+        ],
+    ),
+    "bapctools/guess": (
+        "output_validator",
+        SUBMISSION,
+        [
+            ("accepted/guess.cc", "AC"),
+            ("wrong_answer/guess_extra_output.cc", "WA"),
+            ("run_time_error/guess_assert_failure.py", "RTE"),
+            ("run_time_error/guess_bad_exit.py", "RTE"),
+            ("run_time_error/guess_exit_1.cpp", "RTE"),
+            ("run_time_error/guess_close_stdout.cpp", "RTE"),  # closing stdout early is not an end
+            ("run_time_error/guess_close_stdout_1.cpp", "RTE"),
+            ("run_time_error/guess_close_stdout_2.cpp", "RTE"),
+            ("time_limit_exceeded/guess_close_stdout_1.cpp", "TLE"),
+        ],
+    ),
+    "domjudge/boolfind": (
+        "output_validators/boolfind_run",
+        SUBMISSION,
+        [
+            ("accepted/boolfind-test-correct.c", "AC"),
+            ("accepted/boolfind-test-correct.cc", "AC"),
+            ("accepted/boolfind-test-correct.java", "AC"),
+            ("accepted/boolfind-test-correct.py", "AC"),
+            ("wrong_answer/boolfind-test-double.py", "WA"),
+            ("wrong_answer/boolfind-test-extradata.cc", "WA"),
+            ("wrong_answer/boolfind-test-no-output.c", "WA"),
+            ("time_limit_exceeded/boolfind-test-loop.cc", "TLE"),  # its validator, with a backlog, is stopped
+            ("time_limit_exceeded/boolfind-test-timelimit.c", "TLE"),
+            ("time_limit_exceeded/boolfind-test-extra-testcase.py", "TLE"),
+        ],
+    ),
+    "bapctools/pseudointeraction": (
+        "output_validator/interactor.py",
+        SLOW_PYTHON,
+        [
+            (
+                "accepted/eof.py",
+                "AC",
+            ),  # reads to EOF: the validator closes its stdout early, and that reaches it
+            ("accepted/read.py", "AC"),
+            ("wrong_answer/trailing.py", "WA"),
+        ],
+    ),
 }
-INTERACTIVE_CASES = [(pkg, validator, limits, sub, verdict)
-                     for pkg, (validator, limits, subs) in PACKAGES.items() for sub, verdict in subs]
+INTERACTIVE_CASES = [
+    (pkg, validator, limits, sub, verdict)
+    for pkg, (validator, limits, subs) in PACKAGES.items()
+    for sub, verdict in subs
+]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("pkg", "validator", "limits", "sub", "verdict"), INTERACTIVE_CASES,
-                         ids=[f"{p}/{s}" for p, _, _, s, _ in INTERACTIVE_CASES])
-def test_interactive_corpus(sb: sandbox.Sandbox, build: Build, pkg: str, validator: str, limits: Limits,
-                            sub: str, verdict: str) -> None:
+@pytest.mark.parametrize(
+    ("pkg", "validator", "limits", "sub", "verdict"),
+    INTERACTIVE_CASES,
+    ids=[f"{p}/{s}" for p, _, _, s, _ in INTERACTIVE_CASES],
+)
+def test_interactive_corpus(
+    sb: sandbox.Sandbox, build: Build, pkg: str, validator: str, limits: Limits, sub: str, verdict: str
+) -> None:
     root = package(pkg)
     limits = limits if verdict == "TLE" else allowance.limits(limits)  # a limit to be hit is not scaled
     out = grade(sb, build(root / "submissions" / sub), build(root / validator), root, limits=limits)
@@ -183,10 +238,12 @@ MULTI_PASS = [
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("pkg", "passes", "sub", "main", "verdict"), MULTI_PASS,
-                         ids=[f"{p}/{s}" for p, _, s, _, _ in MULTI_PASS])
-def test_multi_pass_corpus(sb: sandbox.Sandbox, build: Build, pkg: str, passes: int, sub: str,
-                           main: str | None, verdict: str) -> None:
+@pytest.mark.parametrize(
+    ("pkg", "passes", "sub", "main", "verdict"), MULTI_PASS, ids=[f"{p}/{s}" for p, _, s, _, _ in MULTI_PASS]
+)
+def test_multi_pass_corpus(
+    sb: sandbox.Sandbox, build: Build, pkg: str, passes: int, sub: str, main: str | None, verdict: str
+) -> None:
     """DOMjudge's multi-pass problems are not interactive: each pass, the validator reads the output."""
     root = package(pkg)
     validator = build(root / "output_validator" / "validator.py")
@@ -200,8 +257,15 @@ def test_hangman_takes_many_passes(sb: sandbox.Sandbox, build: Build) -> None:
     root = package("domjudge/hangman")
     inp = root / "data" / "sample" / "1.in"
     sub = build(root / "submissions" / "accepted" / "frequency.py")
-    out = pair(sb, sub, build(root / "output_validator" / "validator.py"), input=inp,
-               answer=inp.with_suffix(".ans"), passes=26, interactive_=False)
+    out = pair(
+        sb,
+        sub,
+        build(root / "output_validator" / "validator.py"),
+        input=inp,
+        answer=inp.with_suffix(".ans"),
+        passes=26,
+        interactive_=False,
+    )
     expect(out, "AC")
     assert out.passes > 2 and out.next_pass_input is None
 
@@ -210,8 +274,15 @@ def test_more_passes_than_allowed_is_a_judge_error(sb: sandbox.Sandbox, build: B
     root = package("domjudge/jumble")
     inp = root / "data" / "sample" / "1.in"
     sub = build(root / "submissions" / "accepted" / "decrease_char.py")
-    out = pair(sb, sub, build(root / "output_validator" / "validator.py"), input=inp,
-               answer=inp.with_suffix(".ans"), passes=1, interactive_=False)
+    out = pair(
+        sb,
+        sub,
+        build(root / "output_validator" / "validator.py"),
+        input=inp,
+        answer=inp.with_suffix(".ans"),
+        passes=1,
+        interactive_=False,
+    )
     expect(out, "IE")
     assert out.passes == 1 and "validation_passes" in out.reason
 
@@ -255,7 +326,8 @@ def test_a_rejection_wins_over_the_crash_it_causes(sb: sandbox.Sandbox, build: B
 
 @pytest.mark.parametrize("attempt", range(5))
 def test_a_crash_before_reading_is_rte_though_the_validator_rejects_after(
-        sb: sandbox.Sandbox, build: Build, attempt: int) -> None:
+    sb: sandbox.Sandbox, build: Build, attempt: int
+) -> None:
     out = play(sb, build, CRASH_AT_ONCE, REJECT_ON_EOF)
     expect(out, "RTE")
     assert out.submission.exit_code == 3 and out.validator_exit == 43
@@ -278,8 +350,9 @@ def test_a_validator_that_never_ends_is_a_judge_error_not_a_hang(sb: sandbox.San
     assert time.monotonic() - start < 30  # the validator sleeps 60 s: it was ended, not waited for
 
 
-def test_a_box_that_cannot_run_the_submission_raises_and_ends_the_validator(sb: sandbox.Sandbox,
-                                                                            build: Build) -> None:
+def test_a_box_that_cannot_run_the_submission_raises_and_ends_the_validator(
+    sb: sandbox.Sandbox, build: Build
+) -> None:
     val = build("import time\ntime.sleep(60)\n")
     lang = replace(languages.by_id("python3"), run=("/no/such/interpreter",))
     broken = (execution.Compiled(lang, "main.py", (), ""), val[1])
@@ -290,16 +363,20 @@ def test_a_box_that_cannot_run_the_submission_raises_and_ends_the_validator(sb: 
 
 
 def test_a_sigpipe_after_the_validator_accepted_is_not_held_against_the_submission(
-        sb: sandbox.Sandbox, build: Build) -> None:
-    writer = "import signal, sys\nsignal.signal(signal.SIGPIPE, signal.SIG_DFL)\nwhile True:\n" \
-             "    sys.stdout.write('x' * 4096)\n    sys.stdout.flush()\n"
+    sb: sandbox.Sandbox, build: Build
+) -> None:
+    writer = (
+        "import signal, sys\nsignal.signal(signal.SIGPIPE, signal.SIG_DFL)\nwhile True:\n"
+        "    sys.stdout.write('x' * 4096)\n    sys.stdout.flush()\n"
+    )
     out = play(sb, build, writer, "import sys\nsys.exit(42)\n")
     assert out.submission.signal == 13, out.submission  # it did die of SIGPIPE
     expect(out, "AC")
 
 
-def test_the_validator_sees_input_answer_args_and_feedback(sb: sandbox.Sandbox, build: Build,
-                                                         tmp_path: Path) -> None:
+def test_the_validator_sees_input_answer_args_and_feedback(
+    sb: sandbox.Sandbox, build: Build, tmp_path: Path
+) -> None:
     validator = """
         import sys
         inp, ans, fb = sys.argv[1:4]
@@ -314,8 +391,16 @@ def test_the_validator_sees_input_answer_args_and_feedback(sb: sandbox.Sandbox, 
     """
     answer = tmp_path / "t.ans"
     answer.write_bytes(b"42\n")
-    out = play(sb, build, "print(int(input()) * 2)\n", validator, input=b"21\n", answer=answer,
-               args=("-x", "y"), feedback={"judgemessage.txt": b"earlier\n"})
+    out = play(
+        sb,
+        build,
+        "print(int(input()) * 2)\n",
+        validator,
+        input=b"21\n",
+        answer=answer,
+        args=("-x", "y"),
+        feedback={"judgemessage.txt": b"earlier\n"},
+    )
     expect(out, "AC")
     assert out.judge_message == "earlier\nargs ['-x', 'y'] reply 42\n"
     assert out.team_message == "well done\n" and out.score == 17.5
@@ -323,14 +408,18 @@ def test_the_validator_sees_input_answer_args_and_feedback(sb: sandbox.Sandbox, 
     assert out.next_pass_input is None and out.validator_exit == 42
 
 
-@pytest.mark.parametrize(("validator", "why"), [
-    ("import sys\nsys.exit(0)\n", "exited with code 0"),
-    ("raise ValueError('bug')\n", "exited with code 1"),
-    ("import os\nos.kill(os.getpid(), 9)\n", "did not exit normally"),
-    ("import sys\nopen(sys.argv[3] + 'score.txt', 'w').write('lots')\nsys.exit(42)\n", "score.txt"),
-])
-def test_a_validator_that_fails_is_a_judge_error(sb: sandbox.Sandbox, build: Build, validator: str,
-                                                 why: str) -> None:
+@pytest.mark.parametrize(
+    ("validator", "why"),
+    [
+        ("import sys\nsys.exit(0)\n", "exited with code 0"),
+        ("raise ValueError('bug')\n", "exited with code 1"),
+        ("import os\nos.kill(os.getpid(), 9)\n", "did not exit normally"),
+        ("import sys\nopen(sys.argv[3] + 'score.txt', 'w').write('lots')\nsys.exit(42)\n", "score.txt"),
+    ],
+)
+def test_a_validator_that_fails_is_a_judge_error(
+    sb: sandbox.Sandbox, build: Build, validator: str, why: str
+) -> None:
     out = play(sb, build, "print(1)\n", validator)
     expect(out, "IE")
     assert why in out.reason
@@ -353,15 +442,23 @@ PASSES = """
 """
 
 
-def multi(sb: sandbox.Sandbox, build: Build, sub: str, last: int, passes: int, tmp_path: Path,
-          validator: str = PASSES) -> InteractiveOutcome:
+def multi(
+    sb: sandbox.Sandbox,
+    build: Build,
+    sub: str,
+    last: int,
+    passes: int,
+    tmp_path: Path,
+    validator: str = PASSES,
+) -> InteractiveOutcome:
     inp = tmp_path / "t.in"
     inp.write_bytes(b"1")
     return pair(sb, build(sub), build(validator), input=inp, args=(str(last),), passes=passes)
 
 
-def test_interactive_passes_carry_the_feedback_directory(sb: sandbox.Sandbox, build: Build,
-                                                         tmp_path: Path) -> None:
+def test_interactive_passes_carry_the_feedback_directory(
+    sb: sandbox.Sandbox, build: Build, tmp_path: Path
+) -> None:
     out = multi(sb, build, "print(int(input()) + 1)\n", 3, 5, tmp_path)
     expect(out, "AC")
     assert out.passes == 3
@@ -374,15 +471,17 @@ def test_a_failed_pass_ends_the_test(sb: sandbox.Sandbox, build: Build, tmp_path
     assert out.passes == 2 and out.judge_message.endswith("pass 2: 2\n")
 
 
-def test_asking_for_a_pass_too_many_is_a_judge_error(sb: sandbox.Sandbox, build: Build,
-                                                     tmp_path: Path) -> None:
+def test_asking_for_a_pass_too_many_is_a_judge_error(
+    sb: sandbox.Sandbox, build: Build, tmp_path: Path
+) -> None:
     out = multi(sb, build, "print(int(input()) + 1)\n", 9, 2, tmp_path)
     expect(out, "IE")
     assert out.passes == 2 and "pass 3" in out.reason
 
 
-def test_nextpass_with_a_rejection_is_a_judge_error(sb: sandbox.Sandbox, build: Build,
-                                                    tmp_path: Path) -> None:
+def test_nextpass_with_a_rejection_is_a_judge_error(
+    sb: sandbox.Sandbox, build: Build, tmp_path: Path
+) -> None:
     validator = "import sys\nopen(sys.argv[3] + 'nextpass.in', 'w').write('2')\nsys.exit(43)\n"
     out = multi(sb, build, "print(1)\n", 3, 3, tmp_path, validator=validator)
     expect(out, "IE")
@@ -392,35 +491,62 @@ def test_nextpass_with_a_rejection_is_a_judge_error(sb: sandbox.Sandbox, build: 
 # -- the rule on its own ------------------------------------------------------------------------------
 
 
-def fact(status: RunStatus = RunStatus.OK, *, exit_code: int | None = 0,
-         signal: int | None = None) -> RunResult:
-    return RunResult(status=status, exit_code=exit_code, signal=signal, cpu_time_ms=1, wall_time_ms=1,
-                     memory_bytes=1, stdout=b"", stderr=b"", message=status.value)
+def fact(
+    status: RunStatus = RunStatus.OK, *, exit_code: int | None = 0, signal: int | None = None
+) -> RunResult:
+    return RunResult(
+        status=status,
+        exit_code=exit_code,
+        signal=signal,
+        cpu_time_ms=1,
+        wall_time_ms=1,
+        memory_bytes=1,
+        stdout=b"",
+        stderr=b"",
+        message=status.value,
+    )
 
 
 RTE, TLE = RunStatus.RTE, RunStatus.TLE
 
 
-@pytest.mark.parametrize(("sub", "val", "validator_first", "verdict"), [
-    (fact(), fact(RTE, exit_code=42), False, "AC"),
-    (fact(), fact(RTE, exit_code=43), False, "WA"),
-    (fact(RTE, exit_code=1), fact(RTE, exit_code=43), True, "WA"),  # a rejection first wins over a crash
-    (fact(TLE, exit_code=None, signal=9), fact(RTE, exit_code=43), True, "WA"),
-    (fact(RTE, exit_code=1), fact(RTE, exit_code=43), False, "RTE"),  # the crash came first
-    (fact(TLE, exit_code=None, signal=9), fact(RTE, exit_code=43), False, "TLE"),
-    (fact(RTE, exit_code=1), fact(RTE, exit_code=42), True, "RTE"),  # after an accept, the end still counts
-    (fact(RTE, exit_code=None, signal=13), fact(RTE, exit_code=42), True, "AC"),  # SIGPIPE: validator decides
-    (fact(RTE, exit_code=None, signal=13), fact(RTE, exit_code=43), False, "WA"),
-    (fact(RunStatus.MLE, exit_code=None, signal=9), fact(RTE, exit_code=42), False, "MLE"),
-    (fact(RTE, exit_code=1), fact(), True, "IE"),  # exit 0 is no verdict
-    (fact(), fact(RTE, exit_code=None, signal=11), False, "IE"),
-    (fact(), fact(TLE, exit_code=None, signal=9), False, "IE"),
-])
+@pytest.mark.parametrize(
+    ("sub", "val", "validator_first", "verdict"),
+    [
+        (fact(), fact(RTE, exit_code=42), False, "AC"),
+        (fact(), fact(RTE, exit_code=43), False, "WA"),
+        (fact(RTE, exit_code=1), fact(RTE, exit_code=43), True, "WA"),  # a rejection first wins over a crash
+        (fact(TLE, exit_code=None, signal=9), fact(RTE, exit_code=43), True, "WA"),
+        (fact(RTE, exit_code=1), fact(RTE, exit_code=43), False, "RTE"),  # the crash came first
+        (fact(TLE, exit_code=None, signal=9), fact(RTE, exit_code=43), False, "TLE"),
+        (
+            fact(RTE, exit_code=1),
+            fact(RTE, exit_code=42),
+            True,
+            "RTE",
+        ),  # after an accept, the end still counts
+        (
+            fact(RTE, exit_code=None, signal=13),
+            fact(RTE, exit_code=42),
+            True,
+            "AC",
+        ),  # SIGPIPE: validator decides
+        (fact(RTE, exit_code=None, signal=13), fact(RTE, exit_code=43), False, "WA"),
+        (fact(RunStatus.MLE, exit_code=None, signal=9), fact(RTE, exit_code=42), False, "MLE"),
+        (fact(RTE, exit_code=1), fact(), True, "IE"),  # exit 0 is no verdict
+        (fact(), fact(RTE, exit_code=None, signal=11), False, "IE"),
+        (fact(), fact(TLE, exit_code=None, signal=9), False, "IE"),
+    ],
+)
 def test_the_verdict_rule(sub: RunResult, val: RunResult, validator_first: bool, verdict: str) -> None:
     assert interactive.judge(sub, val, validator_first=validator_first)[0] == verdict
 
 
 def test_a_validator_we_stopped_after_the_submission_failed_is_no_judge_error() -> None:
     stopped = fact(RTE, exit_code=None, signal=9)
-    assert interactive.judge(fact(TLE, exit_code=None, signal=9), stopped, validator_first=False,
-                             validator_stopped=True)[0] == "TLE"
+    assert (
+        interactive.judge(
+            fact(TLE, exit_code=None, signal=9), stopped, validator_first=False, validator_stopped=True
+        )[0]
+        == "TLE"
+    )

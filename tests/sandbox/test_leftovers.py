@@ -86,6 +86,7 @@ def test_an_orphan_is_killed_with_the_program(run) -> None:
     assert ns.startswith("pid:[")
     assert processes_in_namespace(ns) == [], "processes of the box outlived its run"
     assert run.fields(result.stdout)["marker"] == marker
+
     # the daemon by its marker, wherever it went (other judges' boxes on this machine run as
     # uids of the same range: only ours counts); exiting processes get a moment (half a second)
     def daemons() -> list[int]:
@@ -221,8 +222,12 @@ def test_the_box_cgroup_is_removed_by_the_janitor(private_sandbox: sandbox.Sandb
         assert all(d.is_dir() for d in dirs)
         result = box.run(["/bin/true"], sandbox.Limits())
         assert result.status == RunStatus.OK
-    wait_until(lambda: not any(d.exists() for d in dirs), what="the janitor to remove the box's cgroup",
-               timeout_s=5, every_s=0.01)
+    wait_until(
+        lambda: not any(d.exists() for d in dirs),
+        what="the janitor to remove the box's cgroup",
+        timeout_s=5,
+        every_s=0.01,
+    )
     assert not [d for d in dirs if d.exists()], "the janitor left the box's cgroup behind"
 
 

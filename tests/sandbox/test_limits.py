@@ -21,7 +21,8 @@ SPIN = "int main(void) { for (volatile unsigned long i = 0;; i++) ; }"
 
 
 def test_a_fork_bomb_stops_at_the_process_limit(run) -> None:
-    result = run.c(r"""
+    result = run.c(
+        r"""
         int main(void) {
             int n = 0;
             for (;;) {
@@ -33,7 +34,9 @@ def test_a_fork_bomb_stops_at_the_process_limit(run) -> None:
             printf("forks=%d errno=%d\n", n, errno);
             return 0;
         }
-    """, processes=16)
+    """,
+        processes=16,
+    )
     assert result.status == RunStatus.OK, result.message
     facts = run.fields(result.stdout.replace(b" ", b"\n"))
     assert facts["errno"] == str(errno.EAGAIN)
@@ -47,7 +50,8 @@ def test_an_endless_fork_bomb_is_stopped_by_the_clock(run) -> None:
 
 
 def test_a_thread_bomb_stops_at_the_process_limit(run) -> None:
-    result = run.c(r"""
+    result = run.c(
+        r"""
         static void *wait_forever(void *arg) { pause(); return arg; }
         int main(void) {
             int n = 0, err;
@@ -57,7 +61,9 @@ def test_a_thread_bomb_stops_at_the_process_limit(run) -> None:
             printf("threads=%d errno=%d\n", n, err);
             return 0;
         }
-    """, processes=16)
+    """,
+        processes=16,
+    )
     assert result.status == RunStatus.OK, result.message
     facts = run.fields(result.stdout.replace(b" ", b"\n"))
     assert facts["errno"] == str(errno.EAGAIN)
@@ -86,7 +92,8 @@ def test_the_process_limit_counts_the_programs_own_tasks(run, processes: int, fo
 
 
 def test_a_memory_bomb_is_mle(run) -> None:
-    result = run.c(r"""
+    result = run.c(
+        r"""
         int main(void) {
             for (;;) {
                 char *p = malloc(1 << 20);
@@ -94,7 +101,9 @@ def test_a_memory_bomb_is_mle(run) -> None:
                 memset(p, 1, 1 << 20);
             }
         }
-    """, memory_bytes=64 * MiB)
+    """,
+        memory_bytes=64 * MiB,
+    )
     assert result.status == RunStatus.MLE
     assert 56 * MiB <= result.memory_bytes <= 64 * MiB + 64 * 1024
     assert result.signal == 9
@@ -103,7 +112,8 @@ def test_a_memory_bomb_is_mle(run) -> None:
 
 def test_memory_in_tmpfs_is_charged_to_the_box(run) -> None:
     """/dev/shm pages count against the memory limit: a box cannot hoard RAM in a tmpfs."""
-    result = run.c(r"""
+    result = run.c(
+        r"""
         int main(void) {
             static char buf[1 << 20];
             memset(buf, 1, sizeof buf);
@@ -113,7 +123,11 @@ def test_memory_in_tmpfs_is_charged_to_the_box(run) -> None:
             printf("wrote 48 MiB\n");
             return 0;
         }
-    """, memory_bytes=32 * MiB, tmp_bytes=64 * MiB, file_size_bytes=64 * MiB)
+    """,
+        memory_bytes=32 * MiB,
+        tmp_bytes=64 * MiB,
+        file_size_bytes=64 * MiB,
+    )
     assert result.status == RunStatus.MLE, (result.status, result.stdout)
     assert result.memory_bytes <= 32 * MiB + 64 * 1024
 
@@ -126,14 +140,18 @@ def test_a_cpu_spin_is_tle_near_the_limit(run) -> None:
 
 
 def test_spinning_threads_are_stopped_by_their_summed_cpu_time(run) -> None:
-    result = run.c(r"""
+    result = run.c(
+        r"""
         static void *spin(void *arg) { for (volatile unsigned long i = 0;; i++) ; return arg; }
         int main(void) {
             pthread_t t;
             for (int i = 0; i < 4; i++) pthread_create(&t, NULL, spin, NULL);
             spin(NULL);
         }
-    """, cpu_time_ms=800, wall_time_ms=3000)
+    """,
+        cpu_time_ms=800,
+        wall_time_ms=3000,
+    )
     assert result.status == RunStatus.TLE
     # five spinning threads: a keeper that checked at the pace of one CPU would overshoot by
     # the other CPUs' share; CPU time, not wall time, so a busy machine does not fail it
@@ -152,9 +170,13 @@ def test_blocking_on_an_open_pipe_is_tle_by_wall_time(run) -> None:
     """stdin that never ends (an interactive judge that stalls): the wall clock still ends the run."""
     r, w = os.pipe()
     try:
-        result = run.c(r"""
+        result = run.c(
+            r"""
             int main(void) { char c; return (int)read(0, &c, 1); }
-        """, stdin=r, wall_time_ms=500)
+        """,
+            stdin=r,
+            wall_time_ms=500,
+        )
     finally:
         os.close(r)
         os.close(w)
@@ -181,48 +203,58 @@ int main(void) {
 def test_an_output_flood_is_ole(run, stream: int) -> None:
     result = run.c(FLOOD % stream, output_bytes=1 * MiB)
     assert result.status == RunStatus.OLE
-    out, truncated = ((result.stdout, result.stdout_truncated) if stream == 1
-                      else (result.stderr, result.stderr_truncated))
+    out, truncated = (
+        (result.stdout, result.stdout_truncated) if stream == 1 else (result.stderr, result.stderr_truncated)
+    )
     assert truncated
     assert len(out) <= 1 * MiB
     assert result.wall_time_ms < 1000
 
 
 def test_output_exactly_at_the_cap_is_not_ole(run) -> None:
-    result = run.c(r"""
+    result = run.c(
+        r"""
         int main(void) {
             static char buf[1 << 20];
             memset(buf, 'y', sizeof buf);
             for (size_t done = 0; done < sizeof buf;) done += write(1, buf + done, sizeof buf - done);
             return 0;
         }
-    """, output_bytes=1 * MiB)
+    """,
+        output_bytes=1 * MiB,
+    )
     assert result.status == RunStatus.OK, result.message
     assert result.stdout == b"y" * MiB
     assert not result.stdout_truncated
 
 
 def test_a_file_over_the_size_limit_is_ole_by_sigxfsz(run) -> None:
-    result = run.c(r"""
+    result = run.c(
+        r"""
         int main(void) {
             static char buf[65536];
             int fd = open("big", O_WRONLY | O_CREAT, 0644);
             for (;;)
                 if (write(fd, buf, sizeof buf) < 0) { printf("write failed errno=%d\n", errno); return 3; }
         }
-    """, file_size_bytes=1 * MiB)
+    """,
+        file_size_bytes=1 * MiB,
+    )
     assert result.status == RunStatus.OLE, (result.message, result.stdout)
     assert result.signal == 25  # SIGXFSZ
 
 
 def test_fallocate_over_the_size_limit_is_ole(run) -> None:
-    result = run.c(r"""
+    result = run.c(
+        r"""
         int main(void) {
             int fd = open("big", O_WRONLY | O_CREAT, 0644);
             printf("fallocate errno=%d\n", fallocate(fd, 0, 0, 1L << 30) ? errno : 0);
             return 0;
         }
-    """, file_size_bytes=4 * MiB)
+    """,
+        file_size_bytes=4 * MiB,
+    )
     assert result.status == RunStatus.OLE, (result.message, result.stdout)
 
 
@@ -244,8 +276,9 @@ int main(int argc, char **argv) {
 @pytest.mark.parametrize("where", ["/tmp", "/box", "/dev/shm"])
 def test_filling_a_scratch_disk_stops_at_its_size(run, where: str) -> None:
     """The file size limit and the memory are larger than the tmpfs: ENOSPC must come first."""
-    result = run.c(FILL, args=[f"{where}/fill"], tmp_bytes=8 * MiB, file_size_bytes=64 * MiB,
-                   memory_bytes=128 * MiB)
+    result = run.c(
+        FILL, args=[f"{where}/fill"], tmp_bytes=8 * MiB, file_size_bytes=64 * MiB, memory_bytes=128 * MiB
+    )
     assert result.status == RunStatus.OK, result.message
     facts = run.fields(result.stdout)
     assert facts["errno"] == str(errno.ENOSPC)
@@ -253,19 +286,25 @@ def test_filling_a_scratch_disk_stops_at_its_size(run, where: str) -> None:
 
 
 def test_fallocate_beyond_the_scratch_disk_is_refused(run) -> None:
-    result = run.c(r"""
+    result = run.c(
+        r"""
         int main(void) {
             int fd = open("/tmp/big", O_WRONLY | O_CREAT, 0644);
             printf("errno=%d\n", fallocate(fd, 0, 0, 32L << 20) ? errno : 0);
             return 0;
         }
-    """, tmp_bytes=8 * MiB, file_size_bytes=64 * MiB, memory_bytes=128 * MiB)
+    """,
+        tmp_bytes=8 * MiB,
+        file_size_bytes=64 * MiB,
+        memory_bytes=128 * MiB,
+    )
     assert result.status == RunStatus.OK, result.message
     assert run.fields(result.stdout) == {"errno": str(errno.ENOSPC)}
 
 
 def test_creating_files_stops_at_the_inode_count(run) -> None:
-    result = run.c(r"""
+    result = run.c(
+        r"""
         int main(void) {
             char name[64];
             for (int i = 0;; i++) {
@@ -275,21 +314,26 @@ def test_creating_files_stops_at_the_inode_count(run) -> None:
                 close(fd);
             }
         }
-    """, tmp_inodes=256)
+    """,
+        tmp_inodes=256,
+    )
     facts = run.fields(result.stdout)
     assert facts["errno"] == str(errno.ENOSPC)
     assert int(facts["files"]) <= 256
 
 
 def test_opening_descriptors_stops_at_the_open_files_limit(run) -> None:
-    result = run.c(r"""
+    result = run.c(
+        r"""
         int main(void) {
             int n = 0;
             while (open("/dev/null", O_RDONLY) >= 0) n++;
             printf("opened=%d\nerrno=%d\n", n, errno);
             return 0;
         }
-    """, open_files=64)
+    """,
+        open_files=64,
+    )
     assert run.fields(result.stdout) == {"opened": "61", "errno": str(errno.EMFILE)}
 
 
@@ -297,7 +341,8 @@ def test_orphaned_zombies_are_reaped_by_the_box(run) -> None:
     """Grandchildren whose parent exited are reparented to the box's pid 1, which must reap them:
     200 of them in a row fit under a limit of 16 tasks only if they do not pile up as zombies.
     """
-    result = run.c(r"""
+    result = run.c(
+        r"""
         int main(void) {
             int ok = 0;
             for (int i = 0; i < 200; i++) {
@@ -310,7 +355,9 @@ def test_orphaned_zombies_are_reaped_by_the_box(run) -> None:
             printf("ok=%d\n", ok);
             return 0;
         }
-    """, processes=16)
+    """,
+        processes=16,
+    )
     assert result.status == RunStatus.OK, result.message
     assert run.fields(result.stdout) == {"ok": "200"}
 
@@ -356,8 +403,9 @@ def test_socket_buffers_are_bounded_per_box(run, sb) -> None:
     """
     from sandbox import cgroup
 
-    result = run.c(UDP_HOG, args=["60"], memory_bytes=32 * MiB, open_files=256, cpu_time_ms=10000,
-                   wall_time_ms=60000)
+    result = run.c(
+        UDP_HOG, args=["60"], memory_bytes=32 * MiB, open_files=256, cpu_time_ms=10000, wall_time_ms=60000
+    )
     bound = cgroup.V1_SOCKET_BYTES if sb.cgroup_version == 1 else 32 * MiB
     assert result.status in (RunStatus.OK, RunStatus.MLE), result.message
     if result.status == RunStatus.OK:
@@ -380,13 +428,19 @@ def test_tcp_sockets_are_refused_and_the_program_goes_on(run) -> None:
         }
     """)
     assert result.status == RunStatus.OK, result.message
-    assert run.fields(result.stdout) == {"tcp": str(errno.EACCES), "tcp6": str(errno.EACCES),
-                                         "sctp": str(errno.EACCES), "udp": "0", "raw": str(errno.EPERM)}
+    assert run.fields(result.stdout) == {
+        "tcp": str(errno.EACCES),
+        "tcp6": str(errno.EACCES),
+        "sctp": str(errno.EACCES),
+        "udp": "0",
+        "raw": str(errno.EPERM),
+    }
 
 
 def test_unix_socket_buffers_count_against_the_memory_limit(run) -> None:
     """AF_UNIX buffers are charged to the box's memory: filling them cannot pass the limit."""
-    result = run.c(r"""
+    result = run.c(
+        r"""
         int main(void) {
             static char buf[65536];
             long long held = 0;
@@ -401,7 +455,10 @@ def test_unix_socket_buffers_count_against_the_memory_limit(run) -> None:
             printf("held=%lld\n", held);
             return 0;
         }
-    """, memory_bytes=16 * MiB, open_files=256)
+    """,
+        memory_bytes=16 * MiB,
+        open_files=256,
+    )
     assert result.status in (RunStatus.OK, RunStatus.MLE), result.message
     if result.status == RunStatus.OK:
         assert int(run.fields(result.stdout)["held"]) <= 16 * MiB

@@ -70,9 +70,11 @@ class Running:
         except BaseException as e:  # handed to the test by wait()
             self.error = e
 
-    def listed(self, until: Callable[[dict[str, Any]], bool] = lambda doc: True,
-               timeout_s: float = 15.0) -> dict[str, Any]:
+    def listed(
+        self, until: Callable[[dict[str, Any]], bool] = lambda doc: True, timeout_s: float = 15.0
+    ) -> dict[str, Any]:
         """This box's `judge ps --json` entry, once it is listed and `until` holds for it."""
+
         def wanted(doc: dict[str, Any] | None) -> bool:
             return doc is not None and until(doc)
 
@@ -82,8 +84,9 @@ class Running:
             assert wanted(doc) or self.thread.is_alive(), ended
             return doc
 
-        found: dict[str, Any] = wait_until(entry, until=wanted, what=f"box {self.id} listed as wanted",
-                                           timeout_s=timeout_s, every_s=0.02)
+        found: dict[str, Any] = wait_until(
+            entry, until=wanted, what=f"box {self.id} listed as wanted", timeout_s=timeout_s, every_s=0.02
+        )
         return found
 
     def wait(self, timeout_s: float = 15.0) -> RunResult:
@@ -243,9 +246,18 @@ def test_a_run_leaves_nothing_in_the_registry(sb: sandbox.Sandbox, registry_dir:
 def _entry(box_id: str, *, keeper: tuple[int, int], init: tuple[int, int], tmp: Path) -> dict[str, Any]:
     d = tmp / "judge" / f"box-1-{box_id}"
     cg = CgroupV1((d,), d, d, d, None)
-    return registry.Entry(id=box_id, image="host", argv=("/bin/true",), started=time.time(),
-                          keeper_pid=keeper[0], keeper_start=keeper[1], init_pid=init[0], init_start=init[1],
-                          cgroup=cg, cpu_baseline_ns=0).to_json()
+    return registry.Entry(
+        id=box_id,
+        image="host",
+        argv=("/bin/true",),
+        started=time.time(),
+        keeper_pid=keeper[0],
+        keeper_start=keeper[1],
+        init_pid=init[0],
+        init_start=init[1],
+        cgroup=cg,
+        cpu_baseline_ns=0,
+    ).to_json()
 
 
 def test_a_stale_entry_is_not_listed(registry_dir: Path, tmp_path: Path) -> None:

@@ -80,6 +80,7 @@ def test_a_box_dies_with_its_keeper() -> None:
     keeper.kill()  # SIGKILL: no atexit, no cleanup in the keeper
     keeper.wait()
     keeper.stdout.close()
-    wait_until(_box_sleepers, until=lambda pids: pids == [], what="the box to die with its keeper",
-               timeout_s=5)
+    wait_until(
+        _box_sleepers, until=lambda pids: pids == [], what="the box to die with its keeper", timeout_s=5
+    )
     assert _box_sleepers() == []

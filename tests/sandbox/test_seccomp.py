@@ -40,8 +40,11 @@ ATTACKS = {
     "keyctl": ("syscall(SYS_keyctl, 0, -3, 0)", "keyctl"),  # KEYCTL_GET_KEYRING_ID, session
     "add_key": ('syscall(SYS_add_key, "user", "judge-test", "x", 1, -3)', "add_key"),
     "request_key": ('syscall(SYS_request_key, "user", "judge-test", NULL, 0)', "request_key"),
-    "perf_event_open": ("({ struct perf_event_attr a = {.type = PERF_TYPE_SOFTWARE, .size = sizeof a};"
-                        " syscall(SYS_perf_event_open, &a, 0, -1, -1, 0); })", "perf_event_open"),
+    "perf_event_open": (
+        "({ struct perf_event_attr a = {.type = PERF_TYPE_SOFTWARE, .size = sizeof a};"
+        " syscall(SYS_perf_event_open, &a, 0, -1, -1, 0); })",
+        "perf_event_open",
+    ),
     "userfaultfd": ("syscall(SYS_userfaultfd, 0)", "userfaultfd"),
     "io_uring": ("({ char p[120] = {0}; syscall(SYS_io_uring_setup, 4, p); })", "io_uring_setup"),
     "unshare": ("unshare(CLONE_NEWUSER)", "unshare"),
@@ -57,7 +60,7 @@ ATTACKS = {
     "AF_NETLINK": ("socket(16, SOCK_RAW, 0)", "socket"),
     "AF_NETLINK_pair": ("({ int sv[2]; socketpair(16, SOCK_RAW, 0, sv); })", "socketpair"),
     "TIOCSTI": ('ioctl(0, TIOCSTI, "x")', "ioctl"),
-    "TIOCLINUX": ('({ char c = 2; ioctl(0, TIOCLINUX, &c); })', "ioctl"),
+    "TIOCLINUX": ("({ char c = 2; ioctl(0, TIOCLINUX, &c); })", "ioctl"),
     "chroot": ('chroot("/tmp")', "chroot"),
     "pivot_root": ('syscall(SYS_pivot_root, "/tmp", "/tmp")', "pivot_root"),
     "fsopen": ('syscall(SYS_fsopen, "tmpfs", 0)', "fsopen"),
@@ -186,7 +189,8 @@ def test_tiocsti_on_a_real_terminal_injects_nothing(run) -> None:
     """stdin is a pty (what a careless judge run from a shell would pass): no injection."""
     master, slave = os.openpty()
     try:
-        result = run.c(r"""
+        result = run.c(
+            r"""
             int main(void) {
                 pid_t sid = 0;
                 printf("isatty=%d\n", isatty(0));
@@ -196,7 +200,9 @@ def test_tiocsti_on_a_real_terminal_injects_nothing(run) -> None:
                 printf("after\n");
                 return 0;
             }
-        """, stdin=slave)
+        """,
+            stdin=slave,
+        )
         assert result.status == RunStatus.RTE
         assert result.syscall == "ioctl"
         fields = run.fields(result.stdout)
@@ -213,14 +219,21 @@ def test_tiocsti_on_a_real_terminal_injects_nothing(run) -> None:
         os.close(slave)
 
 
-@pytest.mark.parametrize(("expr", "err"), [
-    ("flock(0, LOCK_EX)", errno.ENOLCK),
-    ("({ struct flock l = {.l_type = F_RDLCK}; fcntl(open(\"/usr/bin/python3\", O_RDONLY), F_SETLK, &l); })",
-     errno.ENOLCK),
-    ("syscall(SYS_clone3, NULL, 0)", errno.ENOSYS),
-    ("inotify_init1(0)", errno.ENOSYS),
-    ("syscall(SYS_inotify_init)", errno.ENOSYS),
-], ids=["flock", "fcntl_lock", "clone3", "inotify_init1", "inotify_init"])
+@pytest.mark.parametrize(
+    ("expr", "err"),
+    [
+        ("flock(0, LOCK_EX)", errno.ENOLCK),
+        (
+            "({ struct flock l = {.l_type = F_RDLCK}; "
+            'fcntl(open("/usr/bin/python3", O_RDONLY), F_SETLK, &l); })',
+            errno.ENOLCK,
+        ),
+        ("syscall(SYS_clone3, NULL, 0)", errno.ENOSYS),
+        ("inotify_init1(0)", errno.ENOSYS),
+        ("syscall(SYS_inotify_init)", errno.ENOSYS),
+    ],
+    ids=["flock", "fcntl_lock", "clone3", "inotify_init1", "inotify_init"],
+)
 def test_refused_calls_fail_and_the_program_goes_on(run, expr: str, err: int) -> None:
     result = run.c("#include <sys/file.h>\n" + ATTEMPT % expr)
     assert result.status == RunStatus.OK, result.message
@@ -230,9 +243,9 @@ def test_refused_calls_fail_and_the_program_goes_on(run, expr: str, err: int) ->
 # calls newer than the reviewed table, each with arguments that fail harmlessly if it ran, and
 # numbers of no call at all (a hole in x86_64's table, one far past its end)
 UNKNOWN = {
-    "open_tree_attr": "syscall(467, -1, \"/\", 0, NULL, 0)",  # Linux 6.15; EBADF if it ran
-    "file_getattr": "syscall(468, -1, \"/\", NULL, 0, 0)",  # Linux 6.17; EBADF or EFAULT if it ran
-    "file_setattr": "syscall(469, -1, \"/\", NULL, 0, 0)",
+    "open_tree_attr": 'syscall(467, -1, "/", 0, NULL, 0)',  # Linux 6.15; EBADF if it ran
+    "file_getattr": 'syscall(468, -1, "/", NULL, 0, 0)',  # Linux 6.17; EBADF or EFAULT if it ran
+    "file_setattr": 'syscall(469, -1, "/", NULL, 0, 0)',
     "hole_400": "syscall(400, 0, 0, 0, 0, 0)",
     "far_past_the_end": "syscall(100000, 0, 0, 0, 0, 0)",
 }

@@ -21,12 +21,15 @@ CRASHES = {
     "SIGSEGV": ("int main(void) { volatile int *p = (int *)16; return *p; }", signal.SIGSEGV),
     "SIGFPE": ("int main(void) { volatile int num = 7, zero = 0; return num / zero; }", signal.SIGFPE),
     "SIGABRT": ("int main(void) { abort(); }", signal.SIGABRT),
-    "SIGBUS": ("""int main(void) {
+    "SIGBUS": (
+        """int main(void) {
                      int fd = open("/tmp/f", O_RDWR | O_CREAT, 0600);
                      volatile char *p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
                      return p[0];
-                 }""", signal.SIGBUS),
-    "SIGILL": ('int main(void) { __builtin_trap(); }', signal.SIGILL),
+                 }""",
+        signal.SIGBUS,
+    ),
+    "SIGILL": ("int main(void) { __builtin_trap(); }", signal.SIGILL),
     "SIGKILL_self": ("int main(void) { kill(getpid(), SIGKILL); pause(); }", signal.SIGKILL),
     "SIGTERM_self": ("int main(void) { raise(SIGTERM); return 0; }", signal.SIGTERM),
 }
@@ -45,16 +48,22 @@ def test_a_crash_is_rte_with_its_signal(run, source: str, sig: signal.Signals) -
 
 def test_a_stack_overflow_ends_the_program(run) -> None:
     """Endless recursion: SIGSEGV at the stack limit or MLE at the memory limit, never OK or a hang."""
-    result = run.c(r"""
+    result = run.c(
+        r"""
         static int down(volatile char *prev) {
             volatile char frame[4096];
             frame[0] = prev[0];
             return down(frame) + 1;
         }
         int main(void) { char c = 0; return down(&c); }
-    """, memory_bytes=64 * 1024 * 1024)
+    """,
+        memory_bytes=64 * 1024 * 1024,
+    )
     assert (result.status, result.signal) in {
-        (RunStatus.RTE, signal.SIGSEGV), (RunStatus.MLE, signal.SIGKILL), (RunStatus.MLE, signal.SIGSEGV)}
+        (RunStatus.RTE, signal.SIGSEGV),
+        (RunStatus.MLE, signal.SIGKILL),
+        (RunStatus.MLE, signal.SIGSEGV),
+    }
     assert result.wall_time_ms < 2000
 
 
@@ -68,7 +77,7 @@ def test_a_non_zero_exit_is_rte_with_its_code(run, code: int) -> None:
 
 
 def test_exit_zero_is_ok(run) -> None:
-    result = run.c("int main(void) { printf(\"fine\\n\"); return 0; }")
+    result = run.c('int main(void) { printf("fine\\n"); return 0; }')
     assert result.status == RunStatus.OK
     assert result.exit_code == 0
     assert result.signal is None
@@ -137,10 +146,15 @@ def test_a_program_killed_from_another_thread_is_rte_with_sigkill_reported_by_in
         box.wait_ready()
         assert box.processes() == {box.init_pid}  # before GO: init alone
         thread = threading.Thread(
-            target=lambda: results.append(box.run(["/bin/sh", "-c", "sleep 600 & sleep 600 & wait"], limits)))
+            target=lambda: results.append(box.run(["/bin/sh", "-c", "sleep 600 & sleep 600 & wait"], limits))
+        )
         thread.start()
-        wait_until(box.processes, until=lambda procs: len(procs) == 4, timeout_s=20,
-                   what="init, sh and two sleeps in the box")
+        wait_until(
+            box.processes,
+            until=lambda procs: len(procs) == 4,
+            timeout_s=20,
+            what="init, sh and two sleeps in the box",
+        )
         box.kill_program()
         thread.join(30)
         assert not thread.is_alive()

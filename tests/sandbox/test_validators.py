@@ -37,8 +37,9 @@ DIFFERENT = CONFORMANCE / "problemtools" / "different"
 JUMBLE = CONFORMANCE / "domjudge" / "jumble"
 HANGMAN = CONFORMANCE / "domjudge" / "hangman"
 
-LIMITS = Limits(cpu_time_ms=5000, wall_time_ms=10_000, memory_bytes=256 * MiB, output_bytes=1 * MiB,
-                processes=4)
+LIMITS = Limits(
+    cpu_time_ms=5000, wall_time_ms=10_000, memory_bytes=256 * MiB, output_bytes=1 * MiB, processes=4
+)
 
 
 def need_images(*names: str) -> None:
@@ -57,18 +58,28 @@ def need(path: Path) -> Path:
     return path
 
 
-def compile_file(sb: sandbox.Sandbox, directory: Path, name: str, source: str,
-                 language: str) -> ValidatorProgram:
+def compile_file(
+    sb: sandbox.Sandbox, directory: Path, name: str, source: str, language: str
+) -> ValidatorProgram:
     path = directory / name
     path.write_text(source)
     return compile_validator(sb, model.Program(path=path, language=language))
 
 
-def kattis(sb: sandbox.Sandbox, vp: ValidatorProgram, output: bytes | int, *, input: bytes | Path = b"1\n",
-           answer: bytes | Path = b"1\n", args: tuple[str, ...] = (), limits: Limits = LIMITS,
-           feedback: dict[str, bytes] | None = None) -> CheckResult:
-    return run_kattis(sb, vp, input=input, answer=answer, output=output, args=args, limits=limits,
-                      feedback=feedback)
+def kattis(
+    sb: sandbox.Sandbox,
+    vp: ValidatorProgram,
+    output: bytes | int,
+    *,
+    input: bytes | Path = b"1\n",
+    answer: bytes | Path = b"1\n",
+    args: tuple[str, ...] = (),
+    limits: Limits = LIMITS,
+    feedback: dict[str, bytes] | None = None,
+) -> CheckResult:
+    return run_kattis(
+        sb, vp, input=input, answer=answer, output=output, args=args, limits=limits, feedback=feedback
+    )
 
 
 # -- problemtools' `different`: C++, validate.h included from beside it ------------------------
@@ -90,8 +101,9 @@ def test_different_accepts_the_answers_of_its_data(sb: sandbox.Sandbox, differen
         assert r == CheckResult(accepted=True), case
 
 
-def test_different_rejects_a_wrong_number_and_says_why(sb: sandbox.Sandbox,
-                                                       different: ValidatorProgram) -> None:
+def test_different_rejects_a_wrong_number_and_says_why(
+    sb: sandbox.Sandbox, different: ValidatorProgram
+) -> None:
     case = DIFFERENT / "data" / "sample" / "1.in"
     answer = case.with_suffix(".ans")
     lines = answer.read_bytes().splitlines()
@@ -102,13 +114,17 @@ def test_different_rejects_a_wrong_number_and_says_why(sb: sandbox.Sandbox,
     assert dict(r.feedback_files) == {"judgemessage.txt": r.message.encode()}
 
 
-@pytest.mark.parametrize(("change", "says"), [
-    (lambda out: out + b"99\n", "Trailing output"),
-    (lambda out: b"\n".join(out.splitlines()[:-1]), "EOF or next token is not an integer"),
-    (lambda out: b"", "EOF or next token is not an integer"),
-])
-def test_different_rejects_trailing_and_missing_output(sb: sandbox.Sandbox, different: ValidatorProgram,
-                                                       change: object, says: str) -> None:
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        (lambda out: out + b"99\n", "Trailing output"),
+        (lambda out: b"\n".join(out.splitlines()[:-1]), "EOF or next token is not an integer"),
+        (lambda out: b"", "EOF or next token is not an integer"),
+    ],
+)
+def test_different_rejects_trailing_and_missing_output(
+    sb: sandbox.Sandbox, different: ValidatorProgram, change: object, says: str
+) -> None:
     case = DIFFERENT / "data" / "sample" / "1.in"
     answer = case.with_suffix(".ans")
     r = kattis(sb, different, change(answer.read_bytes()), input=case, answer=answer)  # type: ignore[operator]
@@ -132,7 +148,7 @@ def python_ok(sb: sandbox.Sandbox) -> None:
     need_images("python3")
 
 
-FEEDBACK = '''\
+FEEDBACK = """\
 import os, sys
 inp, ans, fb = sys.argv[1:4]
 team = sys.stdin.read()
@@ -147,12 +163,13 @@ write("judgemessage.txt", "expected %r, got %r; input %r; args %r"
       % (open(ans).read(), team, open(inp).read(), sys.argv[4:]))
 write("teammessage.txt", "try again")
 sys.exit(43)
-'''
+"""
 
 
 @pytest.fixture(scope="module")
-def feedback_validator(sb: sandbox.Sandbox, python_ok: None, tmp_path_factory: pytest.TempPathFactory
-                       ) -> ValidatorProgram:
+def feedback_validator(
+    sb: sandbox.Sandbox, python_ok: None, tmp_path_factory: pytest.TempPathFactory
+) -> ValidatorProgram:
     return compile_file(sb, tmp_path_factory.mktemp("feedback"), "validate.py", FEEDBACK, "python3")
 
 
@@ -162,95 +179,142 @@ def test_score_and_team_message_come_back(sb: sandbox.Sandbox, feedback_validato
     assert dict(r.feedback_files) == {"score.txt": b"2.5\n", "teammessage.txt": b"well done"}
 
 
-def test_the_judge_message_sees_input_answer_and_args(sb: sandbox.Sandbox,
-                                                      feedback_validator: ValidatorProgram) -> None:
+def test_the_judge_message_sees_input_answer_and_args(
+    sb: sandbox.Sandbox, feedback_validator: ValidatorProgram
+) -> None:
     r = kattis(sb, feedback_validator, b"8\n", input=b"the input\n", answer=b"7\n", args=("x",))
     assert not r.accepted and r.judge_error is None and r.score is None
     assert r.message == "expected '7\\n', got '8\\n'; input 'the input\\n'; args ['x']"
     assert r.team_message == "try again"
 
 
-def test_host_paths_are_read(sb: sandbox.Sandbox, feedback_validator: ValidatorProgram,
-                             tmp_path: Path) -> None:
+def test_host_paths_are_read(
+    sb: sandbox.Sandbox, feedback_validator: ValidatorProgram, tmp_path: Path
+) -> None:
     (tmp_path / "t.in").write_bytes(b"in\n")
     (tmp_path / "t.ans").write_bytes(b"42\n")
     r = kattis(sb, feedback_validator, b"42", input=tmp_path / "t.in", answer=tmp_path / "t.ans")
     assert r.accepted
 
 
-@pytest.mark.parametrize(("code", "says"), [
-    ("sys.exit(0)", "exited with code 0; 42 accepts, 43 rejects"),
-    ("sys.exit(1)", "exited with code 1"),
-    ("raise RuntimeError('validator bug')", "RuntimeError: validator bug"),
-    ("import os; os.kill(os.getpid(), 11)", "SIGSEGV"),
-])
-def test_any_other_ending_is_a_judge_error(sb: sandbox.Sandbox, python_ok: None, tmp_path: Path,
-                                           code: str, says: str) -> None:
-    vp = compile_file(sb, tmp_path, "v.py", f"import sys\nopen(sys.argv[3] + 'judgemessage.txt', 'w')"
-                                            f".write('before the end')\n{code}\n", "python3")
+@pytest.mark.parametrize(
+    ("code", "says"),
+    [
+        ("sys.exit(0)", "exited with code 0; 42 accepts, 43 rejects"),
+        ("sys.exit(1)", "exited with code 1"),
+        ("raise RuntimeError('validator bug')", "RuntimeError: validator bug"),
+        ("import os; os.kill(os.getpid(), 11)", "SIGSEGV"),
+    ],
+)
+def test_any_other_ending_is_a_judge_error(
+    sb: sandbox.Sandbox, python_ok: None, tmp_path: Path, code: str, says: str
+) -> None:
+    vp = compile_file(
+        sb,
+        tmp_path,
+        "v.py",
+        f"import sys\nopen(sys.argv[3] + 'judgemessage.txt', 'w').write('before the end')\n{code}\n",
+        "python3",
+    )
     r = kattis(sb, vp, b"1\n")
     assert not r.accepted
     assert r.judge_error is not None and says in r.judge_error, r.judge_error
     assert r.message == "before the end"
 
 
-def test_a_validator_that_loops_is_stopped_at_its_time_limit(sb: sandbox.Sandbox, python_ok: None,
-                                                             tmp_path: Path) -> None:
+def test_a_validator_that_loops_is_stopped_at_its_time_limit(
+    sb: sandbox.Sandbox, python_ok: None, tmp_path: Path
+) -> None:
     vp = compile_file(sb, tmp_path, "v.py", "while True:\n    pass\n", "python3")
     start = time.monotonic()
-    r = kattis(sb, vp, b"1\n", limits=Limits(cpu_time_ms=500, wall_time_ms=2000, memory_bytes=256 * MiB,
-                                              processes=4))
+    r = kattis(
+        sb, vp, b"1\n", limits=Limits(cpu_time_ms=500, wall_time_ms=2000, memory_bytes=256 * MiB, processes=4)
+    )
     assert time.monotonic() - start < 60  # stopped, not left looping (generous: noisy machines)
     assert not r.accepted
     assert r.judge_error is not None and "went over its limits" in r.judge_error
     assert "time limit" in r.judge_error
 
 
-def test_a_validator_over_its_memory_is_a_judge_error(sb: sandbox.Sandbox, python_ok: None,
-                                                      tmp_path: Path) -> None:
-    vp = compile_file(sb, tmp_path, "v.py", "x = bytearray(200 * 2**20)\nx[::4096] = b'1' * len(x[::4096])\n"
-                                            "raise SystemExit(42)\n", "python3")
-    r = kattis(sb, vp, b"1\n", limits=Limits(cpu_time_ms=5000, wall_time_ms=10_000, memory_bytes=64 * MiB,
-                                              processes=4))
+def test_a_validator_over_its_memory_is_a_judge_error(
+    sb: sandbox.Sandbox, python_ok: None, tmp_path: Path
+) -> None:
+    vp = compile_file(
+        sb,
+        tmp_path,
+        "v.py",
+        "x = bytearray(200 * 2**20)\nx[::4096] = b'1' * len(x[::4096])\nraise SystemExit(42)\n",
+        "python3",
+    )
+    r = kattis(
+        sb,
+        vp,
+        b"1\n",
+        limits=Limits(cpu_time_ms=5000, wall_time_ms=10_000, memory_bytes=64 * MiB, processes=4),
+    )
     assert r.judge_error is not None and "memory limit" in r.judge_error, r.judge_error
 
 
 def test_a_bad_score_is_a_judge_error(sb: sandbox.Sandbox, python_ok: None, tmp_path: Path) -> None:
-    vp = compile_file(sb, tmp_path, "v.py", "import sys\nopen(sys.argv[3] + 'score.txt', 'w').write('lots')\n"
-                                            "sys.exit(42)\n", "python3")
+    vp = compile_file(
+        sb,
+        tmp_path,
+        "v.py",
+        "import sys\nopen(sys.argv[3] + 'score.txt', 'w').write('lots')\nsys.exit(42)\n",
+        "python3",
+    )
     r = kattis(sb, vp, b"1\n")
     assert r.judge_error is not None and "score.txt without a number" in r.judge_error
 
 
 def test_a_symlinked_judge_message_is_refused(sb: sandbox.Sandbox, python_ok: None, tmp_path: Path) -> None:
-    vp = compile_file(sb, tmp_path, "v.py", "import os, sys\nos.symlink('/etc/shadow', sys.argv[3] + "
-                                            "'judgemessage.txt')\nsys.exit(43)\n", "python3")
+    vp = compile_file(
+        sb,
+        tmp_path,
+        "v.py",
+        "import os, sys\nos.symlink('/etc/shadow', sys.argv[3] + 'judgemessage.txt')\nsys.exit(43)\n",
+        "python3",
+    )
     r = kattis(sb, vp, b"1\n")
     assert r.judge_error is not None and "judgemessage.txt" in r.judge_error
     assert r.message == ""
 
 
 def test_the_feedback_directory_holds_nothing_of_ours_but_the_hidden_judge_dir(
-        sb: sandbox.Sandbox, python_ok: None, tmp_path: Path) -> None:
-    vp = compile_file(sb, tmp_path, "v.py", "import os, sys\nfb = sys.argv[3]\n"
-                                            "listing = repr(sorted(os.listdir(fb))) + ' ' + os.getcwd()\n"
-                                            "open(fb + 'judgemessage.txt', 'w').write(listing)\n"
-                                            "sys.exit(43)\n", "python3")
+    sb: sandbox.Sandbox, python_ok: None, tmp_path: Path
+) -> None:
+    vp = compile_file(
+        sb,
+        tmp_path,
+        "v.py",
+        "import os, sys\nfb = sys.argv[3]\n"
+        "listing = repr(sorted(os.listdir(fb))) + ' ' + os.getcwd()\n"
+        "open(fb + 'judgemessage.txt', 'w').write(listing)\n"
+        "sys.exit(43)\n",
+        "python3",
+    )
     r = kattis(sb, vp, b"1\n", feedback={"seed.txt": b"s"})
     assert r.message == "['.judge', 'seed.txt'] /box/.judge/prog"
 
 
-def test_input_bigger_than_the_default_scratch_space(sb: sandbox.Sandbox, python_ok: None,
-                                                     tmp_path: Path) -> None:
-    vp = compile_file(sb, tmp_path, "v.py", "import os, sys\nn = os.path.getsize(sys.argv[1])\n"
-                                            "sys.exit(42 if n == int(sys.stdin.read()) else 43)\n", "python3")
+def test_input_bigger_than_the_default_scratch_space(
+    sb: sandbox.Sandbox, python_ok: None, tmp_path: Path
+) -> None:
+    vp = compile_file(
+        sb,
+        tmp_path,
+        "v.py",
+        "import os, sys\nn = os.path.getsize(sys.argv[1])\n"
+        "sys.exit(42 if n == int(sys.stdin.read()) else 43)\n",
+        "python3",
+    )
     big = b"7" * (Limits().tmp_bytes + 5 * MiB)
     assert kattis(sb, vp, b"%d" % len(big), input=big).accepted
 
 
 # -- multi-pass --------------------------------------------------------------------------------
 
-PASSES = '''\
+PASSES = """\
 import os, sys
 inp, ans, fb = sys.argv[1:4]
 n = int(open(inp).read())
@@ -266,11 +330,12 @@ if n < 3:
         f.write(str(n + 1))
     sys.exit(42)
 sys.exit(42 if seen == open(ans).read().strip() else 43)
-'''
+"""
 
 
-def test_multi_pass_feedback_persists_between_passes(sb: sandbox.Sandbox, python_ok: None,
-                                                     tmp_path: Path) -> None:
+def test_multi_pass_feedback_persists_between_passes(
+    sb: sandbox.Sandbox, python_ok: None, tmp_path: Path
+) -> None:
     vp = compile_file(sb, tmp_path, "v.py", PASSES, "python3")
     next_input: bytes | None = b"1"
     feedback: dict[str, bytes] = {}
@@ -286,17 +351,28 @@ def test_multi_pass_feedback_persists_between_passes(sb: sandbox.Sandbox, python
     assert feedback["state.txt"] == b"1,2,3,"
 
 
-def test_a_next_pass_with_a_reject_is_a_judge_error(sb: sandbox.Sandbox, python_ok: None,
-                                                    tmp_path: Path) -> None:
-    vp = compile_file(sb, tmp_path, "v.py", "import sys\nopen(sys.argv[3] + 'nextpass.in', 'w').write('2')\n"
-                                            "sys.exit(43)\n", "python3")
+def test_a_next_pass_with_a_reject_is_a_judge_error(
+    sb: sandbox.Sandbox, python_ok: None, tmp_path: Path
+) -> None:
+    vp = compile_file(
+        sb,
+        tmp_path,
+        "v.py",
+        "import sys\nopen(sys.argv[3] + 'nextpass.in', 'w').write('2')\nsys.exit(43)\n",
+        "python3",
+    )
     r = kattis(sb, vp, b"1\n")
     assert r.judge_error is not None and "nextpass.in but rejected" in r.judge_error
 
 
 def test_a_seeded_nextpass_is_dropped(sb: sandbox.Sandbox, python_ok: None, tmp_path: Path) -> None:
-    vp = compile_file(sb, tmp_path, "v.py", "import os, sys\nsys.exit(43 if os.path.exists(sys.argv[3] + "
-                                            "'nextpass.in') else 42)\n", "python3")
+    vp = compile_file(
+        sb,
+        tmp_path,
+        "v.py",
+        "import os, sys\nsys.exit(43 if os.path.exists(sys.argv[3] + 'nextpass.in') else 42)\n",
+        "python3",
+    )
     assert kattis(sb, vp, b"1\n", feedback={"nextpass.in": b"old"}).accepted
 
 
@@ -307,8 +383,14 @@ def test_jumble_in_two_passes(sb: sandbox.Sandbox, python_ok: None) -> None:
     answer = case.with_suffix(".ans")
     first = kattis(sb, vp, b"tqppo\n", input=case, answer=answer)  # every letter moved one on
     assert first.accepted and first.next_pass_input == b"unjumble tqppo\n"
-    second = kattis(sb, vp, answer.read_bytes(), input=first.next_pass_input, answer=answer,
-                    feedback=dict(first.feedback_files))
+    second = kattis(
+        sb,
+        vp,
+        answer.read_bytes(),
+        input=first.next_pass_input,
+        answer=answer,
+        feedback=dict(first.feedback_files),
+    )
     assert second == CheckResult(accepted=True)
     wrong = kattis(sb, vp, b"spoons\n", input=first.next_pass_input, answer=answer)
     assert not wrong.accepted and "not original input" in wrong.message
@@ -357,8 +439,9 @@ def test_every_validator_of_the_corpus_compiles(sb: sandbox.Sandbox, rel: str, l
         assert "main" in [name for name, _, _ in vp.program.files]
 
 
-def test_the_language_is_told_from_the_extension(sb: sandbox.Sandbox, python_ok: None,
-                                                 tmp_path: Path) -> None:
+def test_the_language_is_told_from_the_extension(
+    sb: sandbox.Sandbox, python_ok: None, tmp_path: Path
+) -> None:
     (tmp_path / "v.py").write_text("raise SystemExit(42)\n")
     vp = compile_validator(sb, model.Program(path=tmp_path / "v.py", language=None))
     assert vp.program.language.id == "python3"
@@ -394,7 +477,7 @@ def test_an_unknown_language_is_a_build_error(sb: sandbox.Sandbox, tmp_path: Pat
 
 # -- testlib -----------------------------------------------------------------------------------
 
-TESTLIB_LIKE = r'''
+TESTLIB_LIKE = r"""
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -419,7 +502,7 @@ int main(int argc, char **argv) {
     std::fprintf(stderr, "wrong answer expected '%s', found '%s'\n", expected.c_str(), out.c_str());
     return 1;
 }
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -428,19 +511,29 @@ def testlib_checker(sb: sandbox.Sandbox, tmp_path_factory: pytest.TempPathFactor
     return compile_file(sb, tmp_path_factory.mktemp("testlib"), "check.cpp", TESTLIB_LIKE, "cpp")
 
 
-@pytest.mark.parametrize(("output", "accepted", "score", "message", "error"), [
-    (b"7\n", True, None, "ok case-one", None),
-    (b"8\n", False, None, "wrong answer expected '7', found '8'", None),
-    (b"pe\n", False, None, "wrong output format Expected integer", None),
-    (b"dirt\n", False, None, "wrong output format Extra information", None),
-    (b"half\n", True, 0.5, "points 0.5 half of it", None),
-    (b"fail\n", False, None, "FAIL the answer is broken", "failed (testlib exit code 3, FAIL)"),
-    (b"seven\n", False, None, "", 'exited with code 7 (points) without "points N"'),
-    (b"five\n", False, None, "", "exited with code 5, which testlib does not use"),
-    (b"crash\n", False, None, "", "SIGABRT"),
-])
-def test_testlib_exit_codes(sb: sandbox.Sandbox, testlib_checker: ValidatorProgram, output: bytes,
-                            accepted: bool, score: float | None, message: str, error: str | None) -> None:
+@pytest.mark.parametrize(
+    ("output", "accepted", "score", "message", "error"),
+    [
+        (b"7\n", True, None, "ok case-one", None),
+        (b"8\n", False, None, "wrong answer expected '7', found '8'", None),
+        (b"pe\n", False, None, "wrong output format Expected integer", None),
+        (b"dirt\n", False, None, "wrong output format Extra information", None),
+        (b"half\n", True, 0.5, "points 0.5 half of it", None),
+        (b"fail\n", False, None, "FAIL the answer is broken", "failed (testlib exit code 3, FAIL)"),
+        (b"seven\n", False, None, "", 'exited with code 7 (points) without "points N"'),
+        (b"five\n", False, None, "", "exited with code 5, which testlib does not use"),
+        (b"crash\n", False, None, "", "SIGABRT"),
+    ],
+)
+def test_testlib_exit_codes(
+    sb: sandbox.Sandbox,
+    testlib_checker: ValidatorProgram,
+    output: bytes,
+    accepted: bool,
+    score: float | None,
+    message: str,
+    error: str | None,
+) -> None:
     r = run_testlib(sb, testlib_checker, input=b"case-one\n", output=output, answer=b"7\n", limits=LIMITS)
     assert (r.accepted, r.score, r.message) == (accepted, score, message)
     if error is None:

@@ -53,10 +53,15 @@ class Service:
         return doc
 
     def wait_done(
-        self, submission_id: int, *, as_: str = "organiser", timeout_s: float = 60,
+        self,
+        submission_id: int,
+        *,
+        as_: str = "organiser",
+        timeout_s: float = 60,
         context: Callable[[], str] | None = None,
     ) -> dict[str, Any]:
         """The submission once graded; fails after `timeout_s` (with `context()`, say the logs)."""
+
         def ask() -> dict[str, Any]:
             r = self.call(
                 "GET", f"/submissions/{submission_id}", as_=as_, params={"wait": "true", "timeout": 10}
@@ -65,8 +70,14 @@ class Service:
             doc: dict[str, Any] = r.json()
             return doc
 
-        return wait_until(ask, until=lambda doc: doc["state"] == "done", timeout_s=timeout_s, every_s=0,
-                          what=f"submission {submission_id} to be graded", context=context)
+        return wait_until(
+            ask,
+            until=lambda doc: doc["state"] == "done",
+            timeout_s=timeout_s,
+            every_s=0,
+            what=f"submission {submission_id} to be graded",
+            context=context,
+        )
 
 
 class Receiver:
@@ -103,30 +114,56 @@ class Receiver:
         self.server.server_close()
 
 
-def wait_serving(base: str, procs: Sequence[subprocess.Popen[Any]] = (), *, timeout_s: float = 60,
-                 context: Callable[[], str] | None = None) -> None:
+def wait_serving(
+    base: str,
+    procs: Sequence[subprocess.Popen[Any]] = (),
+    *,
+    timeout_s: float = 60,
+    context: Callable[[], str] | None = None,
+) -> None:
     """Until the web at `base` answers (its OpenAPI document); fails at once if one of `procs` ends."""
+
     def answers() -> bool:
         _alive(procs, context)
         return requests.get(f"{base}/api/v1/openapi.json", timeout=5).status_code == 200
 
-    wait_until(answers, what=f"the web at {base} to answer", timeout_s=timeout_s, every_s=0.2,
-               context=context, retry_on=(requests.ConnectionError, requests.Timeout))  # still starting
+    wait_until(
+        answers,
+        what=f"the web at {base} to answer",
+        timeout_s=timeout_s,
+        every_s=0.2,
+        context=context,
+        retry_on=(requests.ConnectionError, requests.Timeout),
+    )  # still starting
 
 
-def wait_workers(base: str, token: str, procs: Sequence[subprocess.Popen[Any]] = (), *, count: int = 1,
-                 timeout_s: float = 120, every_s: float = 0.2,
-                 context: Callable[[], str] | None = None) -> None:
+def wait_workers(
+    base: str,
+    token: str,
+    procs: Sequence[subprocess.Popen[Any]] = (),
+    *,
+    count: int = 1,
+    timeout_s: float = 120,
+    every_s: float = 0.2,
+    context: Callable[[], str] | None = None,
+) -> None:
     """Until the service at `base` lists `count` workers or more (as `token`, an organiser's): they
     announce themselves once their languages passed their self-tests. Fails at once if one of
     `procs` ends."""
+
     def listed() -> bool:
         _alive(procs, context)
         r = requests.get(f"{base}/api/v1/workers", headers={"Authorization": f"Bearer {token}"}, timeout=5)
         return r.status_code == 200 and len(r.json()["workers"]) >= count
 
-    wait_until(listed, what=f"{count} worker(s) at {base}", timeout_s=timeout_s, every_s=every_s,
-               context=context, retry_on=(requests.ConnectionError, requests.Timeout))  # still starting
+    wait_until(
+        listed,
+        what=f"{count} worker(s) at {base}",
+        timeout_s=timeout_s,
+        every_s=every_s,
+        context=context,
+        retry_on=(requests.ConnectionError, requests.Timeout),
+    )  # still starting
 
 
 def _alive(procs: Sequence[subprocess.Popen[Any]], context: Callable[[], str] | None) -> None:
@@ -189,6 +226,7 @@ def run_service(
             stderr=subprocess.STDOUT,
         ),
     ]
+
     def tails() -> str:
         return "\n".join(f"--- {n}.log\n{tail(data_dir / f'{n}.log')}" for n in logs)
 
@@ -272,11 +310,17 @@ def judge0_call(
 
 def judge0_done(service: Service, token: str, *, timeout_s: float = 120, **params: str) -> dict[str, Any]:
     """The Judge0 submission `token` once it has ended (a status past 2, "Processing")."""
+
     def ask() -> dict[str, Any]:
         r = judge0_call(service, "GET", f"/submissions/{token}", params=params)
         assert r.status_code == 200, r.text
         doc: dict[str, Any] = r.json()
         return doc
 
-    return wait_until(ask, until=lambda doc: doc["status"]["id"] > 2, timeout_s=timeout_s, every_s=0.1,
-                      what=f"Judge0 submission {token} to end")
+    return wait_until(
+        ask,
+        until=lambda doc: doc["status"]["id"] > 2,
+        timeout_s=timeout_s,
+        every_s=0.1,
+        what=f"Judge0 submission {token} to end",
+    )

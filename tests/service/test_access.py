@@ -190,8 +190,9 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("POST", "/logout"): Rule("page", everyone(302, PAGE_ROLES), fresh=True),
     ("GET", "/password"): Rule("page", page()),
     ("POST", "/password"): Rule(  # a wrong current password: refused, nothing changed
-        "page", page(400), {"data": {"password": "wrong", "new_password": "new-secret-1",
-                                     "new_password_again": "new-secret-1"}}
+        "page",
+        page(400),
+        {"data": {"password": "wrong", "new_password": "new-secret-1", "new_password_again": "new-secret-1"}},
     ),
     ("GET", "/problems"): Rule("page", page()),
     ("GET", "/problems/<problem_id>"): Rule("page", page()),

@@ -38,8 +38,9 @@ MAX_SOURCE_BYTES = 256 * 1024  # web/api/submissions.py
 MiB = 1 << 20
 
 
-def post(service: Service, body: Any, *, path: str = "/submissions", as_: str = "alice",
-         **kw: Any) -> requests.Response:
+def post(
+    service: Service, body: Any, *, path: str = "/submissions", as_: str = "alice", **kw: Any
+) -> requests.Response:
     """POST `body`: bytes or str as sent, anything else as JSON (NaN and Infinity allowed)."""
     data = body if isinstance(body, bytes | str) else json.dumps(body)
     headers = {"Content-Type": "application/json", **kw.pop("headers", {})}
@@ -96,16 +97,25 @@ def test_a_lone_surrogate_is_not_text(service: Service) -> None:
     body = '{"submissions": [{"language": "python3", "source": "\\ud83d", "stdin": ""}]}'
     refused(post(service, body, path="/submissions/batch"), 422, "invalid_field", "'submissions[0].source'")
     # a surrogate pair is one character like any other
-    r = post(service, '{"language": "python3", "source": "print(\'\\ud83d\\ude00\')", "stdin": ""}',
-             params={"wait": "true"})
-    assert r.status_code == 201 and r.json()["stdout"] == "\U0001F600\n", r.text
+    r = post(
+        service,
+        '{"language": "python3", "source": "print(\'\\ud83d\\ude00\')", "stdin": ""}',
+        params={"wait": "true"},
+    )
+    assert r.status_code == 201 and r.json()["stdout"] == "\U0001f600\n", r.text
 
 
 def test_nul_in_a_program_is_the_programs_business(service: Service) -> None:
     doc = service.submit({"language": "python3", "source": "print(1)\n\0", "stdin": "a\0b"})
     assert doc["state"] == "done" and doc["verdict"] == "CE", doc  # CPython refuses NUL in a source
-    doc = service.submit({"language": "python3", "source": "import sys; print(sys.stdin.read().count('\\0'))",
-                          "stdin": "a\0b\0", "expected_output": "2"})
+    doc = service.submit(
+        {
+            "language": "python3",
+            "source": "import sys; print(sys.stdin.read().count('\\0'))",
+            "stdin": "a\0b\0",
+            "expected_output": "2",
+        }
+    )
     assert doc["verdict"] == "AC", doc
 
 
@@ -130,17 +140,41 @@ def test_an_unknown_language_or_problem_says_which(service: Service) -> None:
 AD_HOC = {"language": "python3", "source": "pass", "stdin": ""}
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("language", 5), ("language", None), ("language", ["python3"]), ("language", {}),
-    ("problem", 5), ("problem", ["sum"]), ("problem", {"id": "sum"}),
-    ("stdin", 5), ("stdin", ["a"]), ("expected_output", 5), ("expected_output", {}),
-    ("time_limit", "1"), ("time_limit", True), ("time_limit", []), ("time_limit", -1), ("time_limit", 0),
-    ("time_limit", 31), ("time_limit", float("nan")), ("time_limit", float("inf")), ("time_limit", 10**400),
-    ("memory_limit", "64"), ("memory_limit", -1), ("memory_limit", 10**12), ("memory_limit", float("nan")),
-    ("memory_limit", float("-inf")),
-    ("callback_url", 5), ("callback_url", "ftp://example.org/"), ("callback_url", "http://[::1/"),
-    ("callback_url", "http://example.org:99999/"), ("callback_url", "http://exa mple.org/"),
-])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("language", 5),
+        ("language", None),
+        ("language", ["python3"]),
+        ("language", {}),
+        ("problem", 5),
+        ("problem", ["sum"]),
+        ("problem", {"id": "sum"}),
+        ("stdin", 5),
+        ("stdin", ["a"]),
+        ("expected_output", 5),
+        ("expected_output", {}),
+        ("time_limit", "1"),
+        ("time_limit", True),
+        ("time_limit", []),
+        ("time_limit", -1),
+        ("time_limit", 0),
+        ("time_limit", 31),
+        ("time_limit", float("nan")),
+        ("time_limit", float("inf")),
+        ("time_limit", 10**400),
+        ("memory_limit", "64"),
+        ("memory_limit", -1),
+        ("memory_limit", 10**12),
+        ("memory_limit", float("nan")),
+        ("memory_limit", float("-inf")),
+        ("callback_url", 5),
+        ("callback_url", "ftp://example.org/"),
+        ("callback_url", "http://[::1/"),
+        ("callback_url", "http://example.org:99999/"),
+        ("callback_url", "http://exa mple.org/"),
+    ],
+)
 def test_a_field_of_the_wrong_type_or_range_is_422(service: Service, field: str, value: Any) -> None:
     body = {**AD_HOC, field: value}
     if field == "problem":
@@ -152,15 +186,18 @@ def test_a_field_of_the_wrong_type_or_range_is_422(service: Service, field: str,
     assert field in error["message"], error
 
 
-@pytest.mark.parametrize(("body", "content_type"), [
-    ("language=python3&source=pass", "application/x-www-form-urlencoded"),
-    ("print(1)", "text/plain"),
-    ("", "application/json"),
-    ("{\"language\": ", "application/json"),
-    ("[1, 2]", "application/json"),
-    ("\"a string\"", "application/json"),
-    ("[" * 100_000 + "]" * 100_000, "application/json"),  # deeper than json.loads goes: was a 500
-])
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ("language=python3&source=pass", "application/x-www-form-urlencoded"),
+        ("print(1)", "text/plain"),
+        ("", "application/json"),
+        ('{"language": ', "application/json"),
+        ("[1, 2]", "application/json"),
+        ('"a string"', "application/json"),
+        ("[" * 100_000 + "]" * 100_000, "application/json"),  # deeper than json.loads goes: was a 500
+    ],
+)
 def test_a_body_that_is_not_a_json_object_is_400(service: Service, body: str, content_type: str) -> None:
     r = post(service, body, headers={"Content-Type": content_type})
     refused(r, 400, "bad_request", "JSON object")
@@ -177,8 +214,11 @@ def test_a_body_over_256_mib_is_413_before_it_is_read(service: Service, tmp_path
 
 def test_ids_beyond_the_databases_integers_are_404(service: Service) -> None:
     """`<int:...>` took any size; 10^30 reached the database and was a 500 (OverflowError)."""
-    for path in ("/submissions/1000000000000000000000000000000", "/submissions/2147483648/events",
-                 "/batches/99999999999999999999"):
+    for path in (
+        "/submissions/1000000000000000000000000000000",
+        "/submissions/2147483648/events",
+        "/batches/99999999999999999999",
+    ):
         refused(service.call("GET", path, as_="organiser"), 404, "not_found")
     for before in ("99999999999999999999999", "-99999999999999999999999"):
         r = service.call("GET", "/submissions", params={"before": before})
@@ -188,8 +228,11 @@ def test_ids_beyond_the_databases_integers_are_404(service: Service) -> None:
 def test_nul_in_a_url_is_400(service: Service) -> None:
     """A path or query parameter with %00 reaches no query: PostgreSQL's text cannot hold NUL, so
     `GET /problems/a%00b` was a 500 there (a 404 on SQLite, which takes it)."""
-    for path, params in (("/problems/a%00b", {}), ("/problems/a%00b/rejudge", {}),
-                         ("/submissions", {"problem": "a\0b"})):
+    for path, params in (
+        ("/problems/a%00b", {}),
+        ("/problems/a%00b/rejudge", {}),
+        ("/submissions", {"problem": "a\0b"}),
+    ):
         method = "POST" if path.endswith("rejudge") else "GET"
         refused(service.call(method, path, as_="organiser", params=params), 400, "bad_request", "NUL")
     r = judge0_get(service, "/submissions/abc%00def")
@@ -200,9 +243,11 @@ def test_nul_in_a_url_is_400(service: Service) -> None:
 
 def test_a_json_batch_with_bad_items_stores_nothing(service: Service, sum_problem: str) -> None:
     before = service.call("GET", "/submissions", as_="organiser", params={"limit": 1}).json()
-    for items in ([{"label": 5, "language": "python3", "source": "x"}],
-                  [{"label": "a\0", "language": "python3", "source": "x"}],
-                  [{"label": "a", "language": "python3", "source": "x" * (MAX_SOURCE_BYTES + 1)}]):
+    for items in (
+        [{"label": 5, "language": "python3", "source": "x"}],
+        [{"label": "a\0", "language": "python3", "source": "x"}],
+        [{"label": "a", "language": "python3", "source": "x" * (MAX_SOURCE_BYTES + 1)}],
+    ):
         r = post(service, {"problem": sum_problem, "submissions": items}, path="/batches", as_="organiser")
         assert r.status_code in (413, 422), r.text
         assert "submissions[0]" in r.json()["error"]["message"], r.text
@@ -228,15 +273,36 @@ def zeros_bomb(path: Path, name: str, mib: int = 1000) -> Path:
         crc = zlib.crc32(chunk, crc)
     size, packed, raw_name = mib * MiB, len(run) * mib + len(last), name.encode()
     with path.open("wb") as f:
-        f.write(struct.pack("<4s5H3I2H", b"PK\x03\x04", 20, 0, 8, 0, 0x21, crc, packed, size,
-                            len(raw_name), 0))
+        f.write(
+            struct.pack("<4s5H3I2H", b"PK\x03\x04", 20, 0, 8, 0, 0x21, crc, packed, size, len(raw_name), 0)
+        )
         f.write(raw_name)
         for _ in range(mib):
             f.write(run)
         f.write(last)
         directory = f.tell()
-        f.write(struct.pack("<4s6H3I5H2I", b"PK\x01\x02", 0x031E, 20, 0, 8, 0, 0x21, crc, packed, size,
-                            len(raw_name), 0, 0, 0, 0, 0o100644 << 16, 0))
+        f.write(
+            struct.pack(
+                "<4s6H3I5H2I",
+                b"PK\x01\x02",
+                0x031E,
+                20,
+                0,
+                8,
+                0,
+                0x21,
+                crc,
+                packed,
+                size,
+                len(raw_name),
+                0,
+                0,
+                0,
+                0,
+                0o100644 << 16,
+                0,
+            )
+        )
         f.write(raw_name)
         end = f.tell()
         f.write(struct.pack("<4s4H2IH", b"PK\x05\x06", 0, 0, 1, 1, end - directory, directory, 0))
@@ -294,8 +360,9 @@ def _leftovers(service: Service) -> list[str]:
 @pytest.mark.parametrize("case", [*UNSAFE, "bomb"])
 def test_an_unsafe_package_is_refused_and_leaves_nothing(service: Service, bomb: Path, case: str) -> None:
     name, data = _upload(case, bomb)
-    r = service.call("POST", "/problems", as_="organiser", params={"wait": 0},
-                     files={"package": (name, data)})
+    r = service.call(
+        "POST", "/problems", as_="organiser", params={"wait": 0}, files={"package": (name, data)}
+    )
     fault = "looks like a zip bomb" if case == "bomb" else UNSAFE[case][1]
     message = refused(r, 422, "bad_package", fault)
     assert message.startswith(name), message  # names the upload, and the entry where there is one
@@ -307,8 +374,9 @@ def test_an_unsafe_package_is_refused_and_leaves_nothing(service: Service, bomb:
 @pytest.mark.parametrize("case", [*UNSAFE, "bomb"])
 def test_an_unsafe_batch_is_refused(service: Service, bomb: Path, sum_problem: str, case: str) -> None:
     name, data = _upload(case, bomb)
-    r = service.call("POST", "/batches", as_="organiser", data={"problem": sum_problem},
-                     files={"archive": (name, data)})
+    r = service.call(
+        "POST", "/batches", as_="organiser", data={"problem": sum_problem}, files={"archive": (name, data)}
+    )
     fault = "more than 268435456: refusing what looks like a zip bomb" if case == "bomb" else UNSAFE[case][1]
     refused(r, 422, "bad_archive", fault)
 
@@ -341,31 +409,61 @@ def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-@pytest.mark.parametrize(("body", "errors"), [
-    ({"language_id": 71}, {"source_code": ["can't be blank"]}),
-    ({"language_id": 71, "source_code": "   \n"}, {"source_code": ["can't be blank"]}),
-    ({"source_code": "print(1)"}, {"language_id": ["can't be blank"]}),
-    ({"language_id": 9999, "source_code": "x"}, {"language_id": ["language with id 9999 doesn't exist"]}),
-    ({"language_id": "seventy-one", "source_code": "x"},  # Rails casts what is no number to nil
-     {"language_id": ["can't be blank"]}),
-    ({"language_id": [71], "source_code": "x"}, {"language_id": ["can't be blank"]}),  # permit drops lists
-    ({"language_id": 71, "source_code": 5}, {"source_code": ["must be a string"]}),
-    ({"language_id": 71, "source_code": "x", "stdin": ["a"]}, {"stdin": ["must be a string"]}),
-    ({"language_id": 71, "source_code": "x", "cpu_time_limit": "fast"},
-     {"cpu_time_limit": ["is not a number"]}),
-    ({"language_id": 71, "source_code": "x", "cpu_time_limit": 15.5},  # Judge0's maximum is a float: 15.0
-     {"cpu_time_limit": ["must be less than or equal to 15.0"]}),
-    ({"language_id": 71, "source_code": "x", "cpu_time_limit": 10**30},  # was a 500: isfinite(int) overflowed
-     {"cpu_time_limit": ["must be less than or equal to 15.0"]}),
-    ({"language_id": 71, "source_code": "x", "cpu_time_limit": -1},
-     {"cpu_time_limit": ["must be greater than or equal to 0"]}),
-    ({"language_id": 71, "source_code": "x", "memory_limit": float("nan")},
-     {"memory_limit": ["is not a number"]}),
-    ({"language_id": 71, "source_code": "x", "wall_time_limit": 0.5},
-     {"wall_time_limit": ["must be greater than or equal to 1"]}),
-    ({"language_id": 71, "source_code": "x", "enable_network": True},
-     {"enable_network": ["enabling network is not allowed"]}),
-])
+@pytest.mark.parametrize(
+    ("body", "errors"),
+    [
+        ({"language_id": 71}, {"source_code": ["can't be blank"]}),
+        ({"language_id": 71, "source_code": "   \n"}, {"source_code": ["can't be blank"]}),
+        ({"source_code": "print(1)"}, {"language_id": ["can't be blank"]}),
+        ({"language_id": 9999, "source_code": "x"}, {"language_id": ["language with id 9999 doesn't exist"]}),
+        (
+            {"language_id": "seventy-one", "source_code": "x"},  # Rails casts what is no number to nil
+            {"language_id": ["can't be blank"]},
+        ),
+        (
+            {"language_id": [71], "source_code": "x"},
+            {"language_id": ["can't be blank"]},
+        ),  # permit drops lists
+        ({"language_id": 71, "source_code": 5}, {"source_code": ["must be a string"]}),
+        ({"language_id": 71, "source_code": "x", "stdin": ["a"]}, {"stdin": ["must be a string"]}),
+        (
+            {"language_id": 71, "source_code": "x", "cpu_time_limit": "fast"},
+            {"cpu_time_limit": ["is not a number"]},
+        ),
+        (
+            {
+                "language_id": 71,
+                "source_code": "x",
+                "cpu_time_limit": 15.5,
+            },  # Judge0's maximum is a float: 15.0
+            {"cpu_time_limit": ["must be less than or equal to 15.0"]},
+        ),
+        (
+            {
+                "language_id": 71,
+                "source_code": "x",
+                "cpu_time_limit": 10**30,
+            },  # was a 500: isfinite(int) overflowed
+            {"cpu_time_limit": ["must be less than or equal to 15.0"]},
+        ),
+        (
+            {"language_id": 71, "source_code": "x", "cpu_time_limit": -1},
+            {"cpu_time_limit": ["must be greater than or equal to 0"]},
+        ),
+        (
+            {"language_id": 71, "source_code": "x", "memory_limit": float("nan")},
+            {"memory_limit": ["is not a number"]},
+        ),
+        (
+            {"language_id": 71, "source_code": "x", "wall_time_limit": 0.5},
+            {"wall_time_limit": ["must be greater than or equal to 1"]},
+        ),
+        (
+            {"language_id": 71, "source_code": "x", "enable_network": True},
+            {"enable_network": ["enabling network is not allowed"]},
+        ),
+    ],
+)
 def test_judge0_validation_errors_are_judge0s_422(service: Service, body: Any, errors: Any) -> None:
     r = judge0(service, body)
     assert r.status_code == 422, r.text
@@ -380,11 +478,14 @@ def test_judge0_text_that_is_not_text(service: Service) -> None:
     assert r.status_code == 422 and "NUL" in r.json()["compiler_options"][0], r.text
 
 
-@pytest.mark.parametrize(("source", "fault"), [
-    ("cHJpbnQoMSk", "is not valid base64"),  # padding missing
-    ("\u00e9t\u00e9", "is not valid base64"),
-    ("@@@@", "can't be blank"),  # no base64 characters at all: nothing, as Judge0 decodes it
-])
+@pytest.mark.parametrize(
+    ("source", "fault"),
+    [
+        ("cHJpbnQoMSk", "is not valid base64"),  # padding missing
+        ("\u00e9t\u00e9", "is not valid base64"),
+        ("@@@@", "can't be blank"),  # no base64 characters at all: nothing, as Judge0 decodes it
+    ],
+)
 def test_judge0_invalid_base64_is_422(service: Service, source: str, fault: str) -> None:
     r = judge0(service, {"language_id": 71, "source_code": source}, base64_encoded="true")
     assert r.status_code == 422 and r.json() == {"source_code": [fault]}, r.text
@@ -393,8 +494,13 @@ def test_judge0_invalid_base64_is_422(service: Service, source: str, fault: str)
 def test_judge0_base64_that_is_not_utf8_is_kept_as_bytes(service: Service) -> None:
     """Judge0 stores what base64 gave it and answers in base64, or with its UTF-8 error."""
     source = b"int main(void) { return 0; } /* caf\xe9 \xff */\n"
-    r = judge0(service, {"language_id": 50, "source_code": b64(source), "stdin": b64(b"\xfe\x00")},
-               base64_encoded="true", wait="true", fields="status,source_code,stdin")
+    r = judge0(
+        service,
+        {"language_id": 50, "source_code": b64(source), "stdin": b64(b"\xfe\x00")},
+        base64_encoded="true",
+        wait="true",
+        fields="status,source_code,stdin",
+    )
     assert r.status_code == 201, r.text
     doc = r.json()
     assert doc["status"]["id"] == 3, doc  # compiled and ran: the bytes reached the compiler whole
@@ -403,13 +509,18 @@ def test_judge0_base64_that_is_not_utf8_is_kept_as_bytes(service: Service) -> No
     token = r.json()["token"]
     as_text = judge0_get(service, f"/submissions/{token}", fields="source_code")
     assert as_text.status_code == 400, as_text.text
-    assert as_text.json() == {"error": "some attributes for this submission cannot be converted to UTF-8, "
-                                       "use base64_encoded=true query parameter"}
+    assert as_text.json() == {
+        "error": "some attributes for this submission cannot be converted to UTF-8, "
+        "use base64_encoded=true query parameter"
+    }
 
 
 def test_judge0_unknown_fields_are_ignored_as_judge0_does(service: Service) -> None:
-    r = judge0(service, {"language_id": 71, "source_code": "print(1)", "no_such_field": [1, {"x": None}],
-                         "priority": "high"}, wait="true")
+    r = judge0(
+        service,
+        {"language_id": 71, "source_code": "print(1)", "no_such_field": [1, {"x": None}], "priority": "high"},
+        wait="true",
+    )
     assert r.status_code == 201 and r.json()["stdout"] == "1\n", r.text
 
 
@@ -420,9 +531,11 @@ def test_judge0_a_body_that_is_not_an_object(service: Service, body: str) -> Non
 
 
 def test_judge0_additional_files_must_be_a_safe_zip(service: Service) -> None:
-    for files, fault in ((b"not a zip", "not a readable zip file"),
-                         (zip_of({"../escape.txt": b"x"}), "escaping its folder"),
-                         (_entry("link", b"/etc/passwd", 0o120777), "a symlink entry")):
+    for files, fault in (
+        (b"not a zip", "not a readable zip file"),
+        (zip_of({"../escape.txt": b"x"}), "escaping its folder"),
+        (_entry("link", b"/etc/passwd", 0o120777), "a symlink entry"),
+    ):
         r = judge0(service, {"language_id": 71, "source_code": "print(1)", "additional_files": b64(files)})
         assert r.status_code == 422 and fault in r.json()["additional_files"][0], r.text
 
@@ -435,7 +548,9 @@ def test_judge0_batches(service: Service) -> None:
     bad = [5, {"language_id": 9999, "source_code": "x"}]
     r = judge0(service, {"submissions": bad}, path="/submissions/batch")
     assert r.status_code == 422, r.text
-    assert r.json() == [{"submission": ["must be an object"]},
-                        {"language_id": ["language with id 9999 doesn't exist"]}]
+    assert r.json() == [
+        {"submission": ["must be an object"]},
+        {"language_id": ["language with id 9999 doesn't exist"]},
+    ]
     r = judge0_get(service, "/submissions", as_admin=True, page="9" * 30)
     assert r.status_code == 200 and r.json()["submissions"] == [], r.text  # was a 500: the offset overflowed

@@ -19,8 +19,18 @@ pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 def test_forty_submissions_at_once_all_end_once_with_their_verdicts(sandbox_ready: None) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("JUDGE_REDIS_URL", "JUDGE_DATABASE_URL")}
     proc = subprocess.run(
-        [sys.executable, "-m", "judge", "bench", "load", "--count", "40", "--languages", "c,python3",
-         "--json"],
+        [
+            sys.executable,
+            "-m",
+            "judge",
+            "bench",
+            "load",
+            "--count",
+            "40",
+            "--languages",
+            "c,python3",
+            "--json",
+        ],
         env=env,
         capture_output=True,
         text=True,

@@ -39,9 +39,23 @@ class Served:
         self.base = f"http://127.0.0.1:{port}"
         self.lines: list[str] = []
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "judge", "serve", "--port", str(port), "--workers", "1",
-             "--languages", "python3", *extra],
-            env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+            [
+                sys.executable,
+                "-m",
+                "judge",
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                "1",
+                "--languages",
+                "python3",
+                *extra,
+            ],
+            env=env,
+            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            text=True,
         )
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
@@ -57,6 +71,7 @@ class Served:
 
     def read_until(self, pattern: str, timeout_s: float = 120) -> str:
         """stderr up to the first line matching `pattern`."""
+
         def upto() -> str | None:
             lines = list(self.lines)
             for i, line in enumerate(lines):
@@ -66,8 +81,13 @@ class Served:
                 raise AssertionError(f"no {pattern!r} in:\n{self.text}")
             return None
 
-        found: str = wait_until(upto, what=f"a line matching {pattern!r}", timeout_s=timeout_s, every_s=0.1,
-                                context=lambda: self.text)
+        found: str = wait_until(
+            upto,
+            what=f"a line matching {pattern!r}",
+            timeout_s=timeout_s,
+            every_s=0.1,
+            context=lambda: self.text,
+        )
         return found
 
     def ready(self, token: str) -> None:
@@ -75,8 +95,12 @@ class Served:
         wait_workers(self.base, token, context=lambda: self.text)
 
     def get(self, path: str, token: str, **params: Any) -> requests.Response:
-        return requests.get(f"{self.base}/api/v1{path}", params=params,
-                            headers={"Authorization": f"Bearer {token}"}, timeout=90)
+        return requests.get(
+            f"{self.base}/api/v1{path}",
+            params=params,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=90,
+        )
 
     def stop(self) -> None:
         """Ctrl-C, as a user stops it; it must end cleanly."""
@@ -127,32 +151,52 @@ def test_first_start_imports_the_example_and_its_curl_line_gets_ac(
         pytest.skip("no curl here: apt-get install curl (.ci/setup does)")
     port = free_port()
     s, _, token = _first_start(served, tmp_path / "data", port)
-    assert f"imported the example problem 'aplusb'; log in and submit to it at {s.base}/problems/aplusb" \
+    assert (
+        f"imported the example problem 'aplusb'; log in and submit to it at {s.base}/problems/aplusb"
         in s.text
+    )
     submit = re.search(r"^  (curl .*/api/v1/submissions\?wait=true')$", s.text, re.M).group(1)  # type: ignore[union-attr]
     fetch = re.search(r"^  (curl .*/api/v1/submissions/ID')$", s.text, re.M).group(1)  # type: ignore[union-attr]
     assert token in submit and token in fetch
 
     # the lines as a user pastes them into a shell
-    out = subprocess.run(["bash", "-c", submit], capture_output=True, text=True, timeout=120,
-                         check=True).stdout
+    out = subprocess.run(
+        ["bash", "-c", submit], capture_output=True, text=True, timeout=120, check=True
+    ).stdout
     doc = json.loads(out)
     assert doc["problem"] == "aplusb" and doc["state"] == "done" and doc["verdict"] == "AC", out
     assert [t["name"] for t in doc["tests"]] == [
-        "sample/1", "secret/1-small", "secret/2-negative", "secret/3-large", "secret/4-smallest"]
-    again = subprocess.run(["bash", "-c", fetch.replace("/ID'", f"/{doc['id']}'")],
-                           capture_output=True, text=True, timeout=120, check=True).stdout
+        "sample/1",
+        "secret/1-small",
+        "secret/2-negative",
+        "secret/3-large",
+        "secret/4-smallest",
+    ]
+    again = subprocess.run(
+        ["bash", "-c", fetch.replace("/ID'", f"/{doc['id']}'")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
     assert json.loads(again)["verdict"] == "AC"
 
     # verified like an upload: its own submissions got what their folders say
-    problem = wait_until(lambda: s.get("/problems/aplusb", token).json(), what="the example's verification",
-                         until=lambda problem: problem["verification"]["state"] == "done", timeout_s=120,
-                         every_s=0.5)
+    problem = wait_until(
+        lambda: s.get("/problems/aplusb", token).json(),
+        what="the example's verification",
+        until=lambda problem: problem["verification"]["state"] == "done",
+        timeout_s=120,
+        every_s=0.5,
+    )
     assert problem["verification"]["ok"] is True and problem["time_limit"] == 1.0
     report = {r["path"]: r["verdict"] for r in problem["verification"]["report"]["submissions"]}
-    assert report == {"submissions/accepted/sum.c": "AC", "submissions/accepted/sum.py": "AC",
-                      "submissions/wrong_answer/difference.py": "WA",
-                      "submissions/wrong_answer/int32.c": "WA"}
+    assert report == {
+        "submissions/accepted/sum.c": "AC",
+        "submissions/accepted/sum.py": "AC",
+        "submissions/wrong_answer/difference.py": "WA",
+        "submissions/wrong_answer/int32.c": "WA",
+    }
     assert _example_ids(s, token) == ["aplusb"]
 
     # a later start does not import it again, nor print the lines
@@ -164,8 +208,9 @@ def test_first_start_imports_the_example_and_its_curl_line_gets_ac(
     assert _example_ids(later, token) == ["aplusb"]
 
     # an ordinary problem: the organiser deletes it, with its submissions and files
-    gone = requests.delete(f"{later.base}/api/v1/problems/aplusb",
-                           headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    gone = requests.delete(
+        f"{later.base}/api/v1/problems/aplusb", headers={"Authorization": f"Bearer {token}"}, timeout=30
+    )
     assert gone.status_code == 204, gone.text
     assert _example_ids(later, token) == []
     assert later.get(f"/submissions/{doc['id']}", token).status_code == 404

@@ -79,8 +79,12 @@ SLOW = "import time\ntime.sleep(1)\nprint(1)\n"
 def _flood(service: Service, as_: str, n: int) -> list[int]:
     """`n` slow ad hoc runs of one user, sent in one request (so that few are done before the rest
     are queued)."""
-    r = service.call("POST", "/submissions/batch", as_=as_,
-                     json={"submissions": [{"language": "python3", "source": SLOW, "stdin": ""}] * n})
+    r = service.call(
+        "POST",
+        "/submissions/batch",
+        as_=as_,
+        json={"submissions": [{"language": "python3", "source": SLOW, "stdin": ""}] * n},
+    )
     assert r.status_code == 201, r.text
     return [int(s["id"]) for s in r.json()["submissions"]]
 
@@ -115,10 +119,17 @@ def test_another_users_submission_does_not_wait_for_a_backlog(service: Service) 
 def test_a_problem_submission_does_not_wait_for_ad_hoc_runs(service: Service, sum_problem: str) -> None:
     backlog = _flood(service, "alice", 20)
     before = _done(service, backlog)
-    doc = service.submit({"language": "python3", "problem": sum_problem,
-                          "source": "a, b = map(int, input().split())\nprint(a + b)\n"}, as_="alice")
+    doc = service.submit(
+        {
+            "language": "python3",
+            "problem": sum_problem,
+            "source": "a, b = map(int, input().split())\nprint(a + b)\n",
+        },
+        as_="alice",
+    )
     assert doc["verdict"] == "AC", doc
     ahead = _done(service, backlog) - before
-    assert ahead <= 5 < 20 - before, f"{ahead} of alice's 20 ad hoc runs were done while her problem " \
-                                     "submission waited"
+    assert ahead <= 5 < 20 - before, (
+        f"{ahead} of alice's 20 ad hoc runs were done while her problem submission waited"
+    )
     _all_graded_once(service, backlog)

@@ -86,9 +86,11 @@ from judge.verdict import Verdict
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 
 SLOW_TESTS = 9
-SLOW_C = (b'#include <stdio.h>\n#include <time.h>\nint main(void){long a,b;'
-          b'struct timespec t={0,700000000};nanosleep(&t,0);'
-          b'scanf("%ld %ld",&a,&b);printf("%ld\\n",a+b);}\n')
+SLOW_C = (
+    b"#include <stdio.h>\n#include <time.h>\nint main(void){long a,b;"
+    b"struct timespec t={0,700000000};nanosleep(&t,0);"
+    b'scanf("%ld %ld",&a,&b);printf("%ld\\n",a+b);}\n'
+)
 STAGING_PARENT = "/run/judge-sandbox"  # sandbox/runtime.py STAGING is its `root`
 HANG_S = 120.0  # the hang guard of every wait
 
@@ -121,12 +123,19 @@ class RedisServer:
 
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        config = (f"bind 127.0.0.1\nport {self.port}\nrequirepass {self.password}\nappendonly yes\n"
-                  f"appendfsync everysec\nsave \"\"\ndir {self.data_dir}\n")
+        config = (
+            f"bind 127.0.0.1\nport {self.port}\nrequirepass {self.password}\nappendonly yes\n"
+            f'appendfsync everysec\nsave ""\ndir {self.data_dir}\n'
+        )
         with self.log.open("ab") as log:
-            self.process = subprocess.Popen(["redis-server", "-"], stdin=subprocess.PIPE, stdout=log,
-                                            stderr=subprocess.STDOUT, start_new_session=True,
-                                            preexec_fn=terminate_with_parent)
+            self.process = subprocess.Popen(
+                ["redis-server", "-"],
+                stdin=subprocess.PIPE,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=terminate_with_parent,
+            )
         assert self.process.stdin is not None
         self.process.stdin.write(config.encode())
         self.process.stdin.close()
@@ -231,8 +240,14 @@ class Instance:
         f = open(self.logs_dir / f"{name}.log", "ab")  # closed with the instance
         self.files.append(f)
         # a session of its own, so that a kill reaches its whole process group and nothing else
-        p = subprocess.Popen(argv, env={**self.env, **env}, stdout=f, stderr=subprocess.STDOUT,
-                             start_new_session=True, preexec_fn=terminate_with_parent)
+        p = subprocess.Popen(
+            argv,
+            env={**self.env, **env},
+            stdout=f,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=terminate_with_parent,
+        )
         self.procs[name] = p
         return p
 
@@ -254,8 +269,26 @@ class Instance:
         self._workers_made += 1
         name = f"faults{self._workers_made}"
         cpu = sorted(os.sched_getaffinity(0))[0]
-        self.start(name, ["unshare", "--mount", "--propagation", "private", sys.executable, "-m", "worker",
-                          "--languages", languages, "--concurrency", "1", "--cpus", str(cpu), "--name", name])
+        self.start(
+            name,
+            [
+                "unshare",
+                "--mount",
+                "--propagation",
+                "private",
+                sys.executable,
+                "-m",
+                "worker",
+                "--languages",
+                languages,
+                "--concurrency",
+                "1",
+                "--cpus",
+                str(cpu),
+                "--name",
+                name,
+            ],
+        )
 
         def ready() -> bool:
             assert self.procs[name].poll() is None, self.logs()
@@ -304,10 +337,17 @@ class Instance:
 
     def row(self, sid: int) -> dict[str, Any]:
         state, generation, graded_by, verdict, message = self._query(
-            "SELECT state, generation, graded_by, verdict, message FROM submissions WHERE id = :id", id=sid)
+            "SELECT state, generation, graded_by, verdict, message FROM submissions WHERE id = :id", id=sid
+        )
         tests = self._query("SELECT count(*) FROM test_results WHERE submission_id = :id", id=sid)[0]
-        return {"state": state, "generation": generation, "graded_by": graded_by,
-                "verdict": verdict, "message": message, "tests": tests}
+        return {
+            "state": state,
+            "generation": generation,
+            "graded_by": graded_by,
+            "verdict": verdict,
+            "message": message,
+            "tests": tests,
+        }
 
     def count(self) -> int:
         return int(self._query("SELECT count(*) FROM submissions")[0])
@@ -324,8 +364,13 @@ class Instance:
             ok = row["state"] == "running" and (row["graded_by"] or "").startswith(holder_prefix)
             return row if ok else None
 
-        found: dict[str, Any] = wait_until(now, what=f"submission {sid} running on {holder_prefix}",
-                                           timeout_s=HANG_S, every_s=0.1, context=self.logs)
+        found: dict[str, Any] = wait_until(
+            now,
+            what=f"submission {sid} running on {holder_prefix}",
+            timeout_s=HANG_S,
+            every_s=0.1,
+            context=self.logs,
+        )
         return found
 
     def done(self, sid: int) -> dict[str, Any]:
@@ -336,8 +381,12 @@ class Instance:
     def done_once(self, sid: int) -> None:
         """Its `done` event heard exactly once (waiting for the first, under the hang guard)."""
         assert self.events is not None
-        wait_until(lambda: self.events.count(sid, "done") if self.events else 0,
-                   what=f"the done event of {sid}", timeout_s=HANG_S, every_s=0.1)
+        wait_until(
+            lambda: self.events.count(sid, "done") if self.events else 0,
+            what=f"the done event of {sid}",
+            timeout_s=HANG_S,
+            every_s=0.1,
+        )
         time.sleep(1.0)  # room for a second one to arrive, were it sent
         assert self.events.count(sid, "done") == 1, [e for s, e in self.events.seen if s == sid]
 
@@ -369,11 +418,17 @@ def _new_instance(base: Path, database_url: str | None = None, **env: str) -> In
     server = RedisServer(base / "redis", logs_dir / "redis.log")
     server.start()
     database = data_dir / "judge.db"  # unless `database_url` names another
-    full_env = dict(os.environ, JUDGE_DATA_DIR=str(data_dir), JUDGE_REDIS_URL=server.url,
-                    JUDGE_DATABASE_URL=database_url or f"sqlite:///{database}",
-                    JUDGE_SECRET_KEY="faults-secret", **env)
-    svc = Service(base=f"http://127.0.0.1:{free_port()}", data_dir=data_dir, redis_url=server.url,
-                  env=full_env)
+    full_env = dict(
+        os.environ,
+        JUDGE_DATA_DIR=str(data_dir),
+        JUDGE_REDIS_URL=server.url,
+        JUDGE_DATABASE_URL=database_url or f"sqlite:///{database}",
+        JUDGE_SECRET_KEY="faults-secret",
+        **env,
+    )
+    svc = Service(
+        base=f"http://127.0.0.1:{free_port()}", data_dir=data_dir, redis_url=server.url, env=full_env
+    )
     engine = connect(full_env["JUDGE_DATABASE_URL"])
     migrate(engine)
     with session_factory(engine).begin() as session:
@@ -385,8 +440,14 @@ def _new_instance(base: Path, database_url: str | None = None, **env: str) -> In
 
 @pytest.fixture(scope="module")
 def instance(tmp_path_factory: pytest.TempPathFactory, sandbox_ready: None) -> Iterator[Instance]:
-    inst = _new_instance(tmp_path_factory.mktemp("faults"), JUDGE_LEASE_S="2", JUDGE_MAX_JOB_S="120",
-                         JUDGE_DB_RETRY_S="8", JUDGE_GRADE_ATTEMPTS="3", JUDGE_GRADE_RETRY_S="2")
+    inst = _new_instance(
+        tmp_path_factory.mktemp("faults"),
+        JUDGE_LEASE_S="2",
+        JUDGE_MAX_JOB_S="120",
+        JUDGE_DB_RETRY_S="8",
+        JUDGE_GRADE_ATTEMPTS="3",
+        JUDGE_GRADE_RETRY_S="2",
+    )
     try:
         inst.start_web()
         inst.worker = inst.start_worker("c")
@@ -408,8 +469,12 @@ def test_a_worker_killed_mid_grading_is_replaced_and_its_submission_ends_once(in
     holder = instance.running(sid, f"{old}/")["graded_by"]
     instance.kill(old)
     pool_pid = int(holder.rsplit("/", 1)[1])
-    wait_until(lambda: _dead(pool_pid), what="the grading process is gone with its group", timeout_s=HANG_S,
-               every_s=0.1)
+    wait_until(
+        lambda: _dead(pool_pid),
+        what="the grading process is gone with its group",
+        timeout_s=HANG_S,
+        every_s=0.1,
+    )
 
     instance.worker = instance.start_worker("c")
     doc = instance.done(sid)
@@ -431,8 +496,12 @@ def test_redis_restarted_mid_run_loses_nothing_and_the_api_says_503_meanwhile(in
     svc = instance.service
     in_flight = instance.submit(SLOW_C, problem="slow")
     # Python 3 runs: this instance's worker takes C only, so they wait in their queue
-    waiting = {instance.submit(f"print({i} * {i})".encode(), language="python3", stdin="",
-                             expected_output=f"{i * i}\n"): "AC" for i in range(3)}
+    waiting = {
+        instance.submit(
+            f"print({i} * {i})".encode(), language="python3", stdin="", expected_output=f"{i * i}\n"
+        ): "AC"
+        for i in range(3)
+    }
     instance.running(in_flight, f"{instance.worker}/")
     client = redis.Redis.from_url(instance.redis.url)
     assert queue.queue_lengths(client).get("judge.lang.python3") == 3
@@ -458,8 +527,12 @@ def test_redis_restarted_mid_run_loses_nothing_and_the_api_says_503_meanwhile(in
         assert r.status_code == 200 and {d["id"] for d in r.json()["submissions"]} >= {in_flight, *waiting}
     finally:
         instance.redis.start()
-    wait_until(lambda: instance.events is not None and instance.events.connects > connects,
-               what="the event listener is back", timeout_s=HANG_S, every_s=0.1)
+    wait_until(
+        lambda: instance.events is not None and instance.events.connects > connects,
+        what="the event listener is back",
+        timeout_s=HANG_S,
+        every_s=0.1,
+    )
     # the in-flight grading (9 tests of 0.7 s) outlasts the restart, so its `done` can be heard
     assert instance.row(in_flight)["state"] != "done", "the slow submission ended before Redis came back"
 
@@ -498,8 +571,9 @@ db.execute("ROLLBACK")
 @contextlib.contextmanager
 def locked(database: Path) -> Iterator[None]:
     """SQLite's write lock, held by another process (a long transaction) until the block ends."""
-    p = subprocess.Popen([sys.executable, "-c", LOCKER, str(database)], stdin=subprocess.PIPE,
-                         stdout=subprocess.PIPE)
+    p = subprocess.Popen(
+        [sys.executable, "-c", LOCKER, str(database)], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
     assert p.stdin is not None and p.stdout is not None
     try:
         assert p.stdout.readline() == b"locked\n"
@@ -535,8 +609,13 @@ def test_a_worker_stores_its_result_once_the_lock_is_gone(instance: Instance) ->
     instance.running(sid, f"{instance.worker}/")
     refused = f"submission {sid}: store its result: the database refused it (database is locked)"
     with locked(instance.database):
-        wait_until(lambda: refused in instance.log(instance.worker), what="the worker is refused",
-                   timeout_s=HANG_S, every_s=0.1, context=instance.logs)
+        wait_until(
+            lambda: refused in instance.log(instance.worker),
+            what="the worker is refused",
+            timeout_s=HANG_S,
+            every_s=0.1,
+            context=instance.logs,
+        )
         assert instance.row(sid)["state"] == "running"
     doc = instance.done(sid)
     assert doc["verdict"] == "AC" and instance.row(sid)["tests"] == SLOW_TESTS
@@ -549,8 +628,13 @@ def test_a_result_the_database_never_takes_is_left_to_the_reaper(instance: Insta
     holder = instance.running(sid, f"{instance.worker}/")["graded_by"]
     gave_up = f"Submission {sid} is left to the reaper"
     with locked(instance.database):
-        wait_until(lambda: gave_up in instance.log(instance.worker), what="the worker gives up",
-                   timeout_s=HANG_S, every_s=0.1, context=instance.logs)
+        wait_until(
+            lambda: gave_up in instance.log(instance.worker),
+            what="the worker gives up",
+            timeout_s=HANG_S,
+            every_s=0.1,
+            context=instance.logs,
+        )
         row = instance.row(sid)
         assert (row["state"], row["verdict"], row["tests"]) == ("running", None, 0)  # not marked wrongly
     doc = instance.done(sid)
@@ -581,18 +665,29 @@ class PostgresServer:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
 
     def _as_postgres(self, *argv: str) -> None:
-        subprocess.run(["su", "postgres", "-s", "/bin/sh", "-c", shlex.join(argv)], check=True,
-                       capture_output=True)
+        subprocess.run(
+            ["su", "postgres", "-s", "/bin/sh", "-c", shlex.join(argv)], check=True, capture_output=True
+        )
 
     def init(self) -> None:
         shutil.chown(self.data_dir, "postgres", "postgres")
-        self._as_postgres(str(self.bin_dir / "initdb"), "-D", str(self.data_dir), "-A", "trust",
-                          "-U", "postgres")
+        self._as_postgres(
+            str(self.bin_dir / "initdb"), "-D", str(self.data_dir), "-A", "trust", "-U", "postgres"
+        )
 
     def start(self) -> None:
         options = f"-p {self.port} -k {self.data_dir} -c listen_addresses=127.0.0.1"
-        self._as_postgres(str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir),
-                          "-l", str(self.data_dir / "log"), "-w", "-o", options, "start")
+        self._as_postgres(
+            str(self.bin_dir / "pg_ctl"),
+            "-D",
+            str(self.data_dir),
+            "-l",
+            str(self.data_dir / "log"),
+            "-w",
+            "-o",
+            options,
+            "start",
+        )
 
     def stop(self) -> None:
         """A fast shutdown: every session is ended, as when the database server goes away."""
@@ -616,8 +711,12 @@ def on_postgres(tmp_path_factory: pytest.TempPathFactory, sandbox_ready: None) -
     try:
         pg.init()
         pg.start()
-        inst = _new_instance(tmp_path_factory.mktemp("faults-pg"), database_url=pg.url,
-                             JUDGE_LEASE_S="2", JUDGE_DB_RETRY_S="60")
+        inst = _new_instance(
+            tmp_path_factory.mktemp("faults-pg"),
+            database_url=pg.url,
+            JUDGE_LEASE_S="2",
+            JUDGE_DB_RETRY_S="60",
+        )
         inst.postgres = pg
         inst.start_web()
         inst.worker = inst.start_worker("c")
@@ -629,12 +728,15 @@ def on_postgres(tmp_path_factory: pytest.TempPathFactory, sandbox_ready: None) -
         pg.remove()
 
 
-SLEEPY_C = (b'#include <stdio.h>\n#include <unistd.h>\nint main(void){long a,b;sleep(5);'
-            b'scanf("%ld %ld",&a,&b);printf("%ld\\n",a+b);}\n')
+SLEEPY_C = (
+    b"#include <stdio.h>\n#include <unistd.h>\nint main(void){long a,b;sleep(5);"
+    b'scanf("%ld %ld",&a,&b);printf("%ld\\n",a+b);}\n'
+)
 
 
 def test_postgresql_gone_is_a_503_and_a_worker_stores_its_result_once_it_is_back(
-        on_postgres: Instance) -> None:
+    on_postgres: Instance,
+) -> None:
     inst, svc = on_postgres, on_postgres.service
     assert inst.postgres is not None
     sid = inst.submit(SLEEPY_C, stdin="2 3\n", expected_output="5\n", time_limit=3)  # 5 s of sleep
@@ -648,8 +750,13 @@ def test_postgresql_gone_is_a_503_and_a_worker_stores_its_result_once_it_is_back
         r = svc.call("GET", f"/submissions/{sid}")  # reading needs the database too, here
         assert r.status_code == 503 and r.json()["error"]["code"] == "database_unavailable", r.text
         refused = f"submission {sid}: store its result: the database refused it ("
-        wait_until(lambda: refused in inst.log(inst.worker), what="the worker is refused", timeout_s=HANG_S,
-                   every_s=0.1, context=inst.logs)
+        wait_until(
+            lambda: refused in inst.log(inst.worker),
+            what="the worker is refused",
+            timeout_s=HANG_S,
+            every_s=0.1,
+            context=inst.logs,
+        )
     finally:
         inst.postgres.start()
     doc = inst.done(sid)
@@ -658,8 +765,12 @@ def test_postgresql_gone_is_a_503_and_a_worker_stores_its_result_once_it_is_back
     assert (row["generation"], row["tests"]) == (0, 1)  # stored by its first grading, once
     inst.done_once(sid)
     assert inst.count() == stored  # the refused submission left nothing
-    assert svc.call("POST", "/submissions", json={"language": "c", "source": "int main(){}",
-                                                 "stdin": ""}).status_code == 201
+    assert (
+        svc.call(
+            "POST", "/submissions", json={"language": "c", "source": "int main(){}", "stdin": ""}
+        ).status_code
+        == 201
+    )
 
 
 # -- (d): no box can be made ----------------------------------------------------------------------
@@ -671,8 +782,11 @@ def no_boxes(inst: Instance, worker: str) -> Iterator[None]:
     own mount namespace only: boxinit cannot mount the box's root there, so every box that is
     not made yet fails (SandboxError), as when the host runs out of what boxes need."""
     enter = ["nsenter", "--target", str(inst.procs[worker].pid), "--mount", "--"]
-    subprocess.run([*enter, "mount", "-t", "tmpfs", "-o", "ro,size=64k", "judge-faults", STAGING_PARENT],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [*enter, "mount", "-t", "tmpfs", "-o", "ro,size=64k", "judge-faults", STAGING_PARENT],
+        check=True,
+        capture_output=True,
+    )
     try:
         assert Path(STAGING_PARENT, "root").is_dir()  # ours is untouched: the fault is the worker's
         yield
@@ -715,14 +829,21 @@ def test_boxes_that_cannot_be_made_are_tried_three_times_then_ie_with_the_cause(
 def test_a_box_failure_that_passes_gets_the_right_verdict(instance: Instance) -> None:
     with no_boxes(instance, fresh_worker(instance)):
         sid = instance.submit(WRONG_C, problem="sum")
-        wait_until(lambda: f"submission {sid}: attempt 1 of 3 failed" in instance.log(instance.worker),
-                   what="the first attempt fails", timeout_s=HANG_S, every_s=0.1, context=instance.logs)
+        wait_until(
+            lambda: f"submission {sid}: attempt 1 of 3 failed" in instance.log(instance.worker),
+            what="the first attempt fails",
+            timeout_s=HANG_S,
+            every_s=0.1,
+            context=instance.logs,
+        )
     doc = instance.done(sid)
     assert doc["verdict"] == "WA", doc  # its own verdict, not IE
     assert doc["message"] is None
     log = instance.log(instance.worker)
-    assert (f"submission {sid}: attempt 2 of 3 succeeded" in log
-            or f"submission {sid}: attempt 3 of 3 succeeded" in log), log[-3000:]
+    assert (
+        f"submission {sid}: attempt 2 of 3 succeeded" in log
+        or f"submission {sid}: attempt 3 of 3 succeeded" in log
+    ), log[-3000:]
     instance.done_once(sid)
 
 
@@ -734,8 +855,13 @@ class BrokenHost(sandbox.Sandbox):
         self.failures = failures
         self.calls = 0
 
-    def box(self, image: sandbox.Image = sandbox.HOST, *, uid: int | None = None,
-            limits: sandbox.Limits | None = None) -> Any:
+    def box(
+        self,
+        image: sandbox.Image = sandbox.HOST,
+        *,
+        uid: int | None = None,
+        limits: sandbox.Limits | None = None,
+    ) -> Any:
         self.calls += 1
         if self.failures is None or self.calls <= self.failures:
             raise sandbox.HostSetupError("cannot create cgroup judge/box-test: No space left on device")
@@ -747,22 +873,39 @@ def sessions(sqlite_sessions: Any) -> Any:
     return sqlite_sessions  # the grading service's faults, on one SQLite database
 
 
-def _grading(sessions: Any, redis_url: str, tmp_path: Path, sb: sandbox.Sandbox,
-             **kwargs: Any) -> GradingService:
-    return GradingService(sessions=sessions, data_dir=tmp_path, redis_client=redis.Redis.from_url(redis_url),
-                          sb=sb, **kwargs)
+def _grading(
+    sessions: Any, redis_url: str, tmp_path: Path, sb: sandbox.Sandbox, **kwargs: Any
+) -> GradingService:
+    return GradingService(
+        sessions=sessions, data_dir=tmp_path, redis_client=redis.Redis.from_url(redis_url), sb=sb, **kwargs
+    )
 
 
 def _ad_hoc(sessions: Any) -> int:
     with sessions.begin() as session:
-        return int(repo.add_submission(session, language="c", source=SUM_C, stdin=b"2 3\n",
-                                       expected_output=b"5\n", time_limit_s=2.0, memory_mib=256).id)
+        return int(
+            repo.add_submission(
+                session,
+                language="c",
+                source=SUM_C,
+                stdin=b"2 3\n",
+                expected_output=b"5\n",
+                time_limit_s=2.0,
+                memory_mib=256,
+            ).id
+        )
 
 
 @pytest.mark.parametrize(("failures", "verdict"), [(1, Verdict.AC), (None, Verdict.IE)])
 def test_a_sandbox_whose_box_raises_is_retried_then_ie(
-        sessions: Any, redis_url: str, tmp_path: Path, sandbox_ready: None, caplog: pytest.LogCaptureFixture,
-        failures: int | None, verdict: Verdict) -> None:
+    sessions: Any,
+    redis_url: str,
+    tmp_path: Path,
+    sandbox_ready: None,
+    caplog: pytest.LogCaptureFixture,
+    failures: int | None,
+    verdict: Verdict,
+) -> None:
     sb = BrokenHost(failures)
     try:
         service = _grading(sessions, redis_url, tmp_path, sb, attempts=3, retry_s=0.01)
@@ -781,13 +924,16 @@ def test_a_sandbox_whose_box_raises_is_retried_then_ie(
         assert f"submission {sid}: attempt 2 of 3 succeeded" in caplog.text
     else:
         assert sb.calls == 3  # one compile box asked for in each attempt
-        assert doc["message"] == ("internal error after 3 attempts: HostSetupError: cannot create cgroup "
-                                  "judge/box-test: No space left on device")
+        assert doc["message"] == (
+            "internal error after 3 attempts: HostSetupError: cannot create cgroup "
+            "judge/box-test: No space left on device"
+        )
         assert doc["tests"] == []
 
 
 def test_a_claim_the_database_refuses_is_raised_for_the_task_to_retry(
-        sessions: Any, redis_url: str, tmp_path: Path, sandbox_ready: None) -> None:
+    sessions: Any, redis_url: str, tmp_path: Path, sandbox_ready: None
+) -> None:
     sid = _ad_hoc(sessions)
     service = _grading(sessions, redis_url, tmp_path, sandbox.default(), db_retry_s=0.5)
     refused = f"submission {sid}: claim it: the database refused it .* the last: database is locked"
@@ -809,8 +955,11 @@ def disk(tmp_path_factory: pytest.TempPathFactory, sandbox_ready: None) -> Itera
     base = tmp_path_factory.mktemp("disk")
     mount = base / "data"
     mount.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m,mode=700", "judge-faults-disk", str(mount)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64m,mode=700", "judge-faults-disk", str(mount)],
+        check=True,
+        capture_output=True,
+    )
     inst = None
     try:
         inst = _new_instance(base, JUDGE_MIN_FREE_MB="32")
@@ -829,7 +978,7 @@ def _fill(path: Path, size: int | None) -> None:
         written = 0
         while size is None or written < size:
             try:
-                written += f.write(chunk if size is None else chunk[:min(len(chunk), size - written)])
+                written += f.write(chunk if size is None else chunk[: min(len(chunk), size - written)])
             except OSError:
                 if len(chunk) == 4096:
                     break
@@ -877,8 +1026,9 @@ def test_a_full_disk_that_sqlite_refuses_is_the_same_507(disk: Instance) -> None
         r = svc.call("POST", "/submissions", json=body)
         assert r.status_code == 507, r.text
         assert r.json()["error"]["code"] == "storage_full"
-        assert r.json()["error"]["message"].startswith("the database has no room to store this (database "
-                                                       "or disk is full)"), r.text
+        assert r.json()["error"]["message"].startswith(
+            "the database has no room to store this (database or disk is full)"
+        ), r.text
     finally:
         ballast.unlink()
     assert disk.count() == stored

@@ -33,8 +33,9 @@ pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 
 MAX_EXAMPLES = 25
 TIMEOUT_S = 90  # longer than any bounded wait the API offers (60 s)
-FUZZ = settings(max_examples=MAX_EXAMPLES, deadline=None, database=None,
-                suppress_health_check=list(HealthCheck))
+FUZZ = settings(
+    max_examples=MAX_EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+)
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +53,11 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 
 def _call(case: schemathesis.Case, service: Service, who: str) -> None:
-    case.call_and_validate(headers={"Authorization": f"Bearer {service.tokens[who]}"},
-                           checks=[not_a_server_error, response_schema_conformance], timeout=TIMEOUT_S)
+    case.call_and_validate(
+        headers={"Authorization": f"Bearer {service.tokens[who]}"},
+        checks=[not_a_server_error, response_schema_conformance],
+        timeout=TIMEOUT_S,
+    )
 
 
 @schema.parametrize()

@@ -57,8 +57,9 @@ class Web:
 
     def call(self, method: str, path: str, as_: str, **kw: Any) -> requests.Response:
         kw.setdefault("timeout", 60)
-        return requests.request(method, f"{self.base}/api/v1{path}",
-                                headers={"Authorization": f"Bearer {self.tokens[as_]}"}, **kw)
+        return requests.request(
+            method, f"{self.base}/api/v1{path}", headers={"Authorization": f"Bearer {self.tokens[as_]}"}, **kw
+        )
 
     def worker_pid(self) -> int:
         """The process serving requests: gunicorn's worker, the child of `python -m web`."""
@@ -92,23 +93,31 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Web]:
     redis_server = EmbeddedRedis(data_dir / "redis")
     redis_url = redis_server.start()
     port = free_port()
-    env = dict(os.environ, JUDGE_DATA_DIR=str(data_dir), JUDGE_REDIS_URL=redis_url,
-               JUDGE_DATABASE_URL=f"sqlite:///{data_dir / 'judge.db'}", JUDGE_SECRET_KEY="test-secret",
-               JUDGE_RATE_LIMIT_SUBMIT=f"{SUBMIT_LIMIT}/minute", JUDGE_STREAMS_PER_USER=str(STREAMS_PER_USER))
+    env = dict(
+        os.environ,
+        JUDGE_DATA_DIR=str(data_dir),
+        JUDGE_REDIS_URL=redis_url,
+        JUDGE_DATABASE_URL=f"sqlite:///{data_dir / 'judge.db'}",
+        JUDGE_SECRET_KEY="test-secret",
+        JUDGE_RATE_LIMIT_SUBMIT=f"{SUBMIT_LIMIT}/minute",
+        JUDGE_STREAMS_PER_USER=str(STREAMS_PER_USER),
+    )
     engine = connect(env["JUDGE_DATABASE_URL"])
     migrate(engine)
     tokens, ids = {}, {}
     with session_factory(engine).begin() as session:
         for name in USERS:
-            user = create_user(session, name, f"{name}-password",
-                               Role.ORGANISER if name == "organiser" else Role.CONTESTANT)
+            user = create_user(
+                session, name, f"{name}-password", Role.ORGANISER if name == "organiser" else Role.CONTESTANT
+            )
             tokens[name] = create_token(session, user)[1]
             ids[name] = user.id
     engine.dispose()
     log = data_dir / "web.log"
     with open(log, "wb") as f:
-        proc = subprocess.Popen([sys.executable, "-m", "web", "--port", str(port)], env=env,
-                                stdout=f, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "web", "--port", str(port)], env=env, stdout=f, stderr=subprocess.STDOUT
+        )
     svc = Web(f"http://127.0.0.1:{port}", port, proc, log, redis_url, tokens, ids)
     try:
         wait_serving(svc.base, [proc], context=lambda: tail(log))
@@ -138,8 +147,10 @@ def _median_answer_s(web: Web, path: str, *, address: str = "127.0.0.1", probes:
         status, seconds = _get_from(address, web, path, web.tokens["frank"])
         assert status == 200, status
         taken.append(seconds)
-    print(f"GET {path} from {address}: median {statistics.median(taken) * 1000:.1f} ms, "
-          f"slowest {max(taken) * 1000:.1f} ms of {probes}")
+    print(
+        f"GET {path} from {address}: median {statistics.median(taken) * 1000:.1f} ms, "
+        f"slowest {max(taken) * 1000:.1f} ms of {probes}"
+    )
     return statistics.median(taken)
 
 
@@ -156,6 +167,7 @@ def test_1100_idle_connections_do_not_stop_the_service_or_lock_another_client_ou
         # a client on the flooder's own address (a contest hall behind one NAT) gets in too: its
         # connection ends the address's longest-idle one, not itself
         assert _median_answer_s(web, "/api/v1/languages", address="127.0.0.1") < 1.0
+
         # the address holds at most its bound of idle connections; the older ones were ended
         def ended() -> int:
             closed = 0
@@ -170,8 +182,13 @@ def test_1100_idle_connections_do_not_stop_the_service_or_lock_another_client_ou
             return closed
 
         # within a second: well before the 10 s after which the kept ones are ended too
-        closed = wait_until(ended, until=lambda closed: closed >= 1000, what="the older connections ended",
-                            timeout_s=1, every_s=0.1)
+        closed = wait_until(
+            ended,
+            until=lambda closed: closed >= 1000,
+            what="the older connections ended",
+            timeout_s=1,
+            every_s=0.1,
+        )
         assert closed >= 1000, closed
         # and the ones it kept are closed once they have sent no request for 10 s
         deadline = time.monotonic() + 30
@@ -192,8 +209,10 @@ def test_1100_idle_connections_do_not_stop_the_service_or_lock_another_client_ou
 def _open_stream(web: Web, submission_id: int, token: str) -> socket.socket:
     """An event stream, open once its first event (`submission`) has come."""
     s = socket.create_connection(("127.0.0.1", web.port), timeout=30)
-    s.sendall(f"GET /api/v1/submissions/{submission_id}/events HTTP/1.1\r\nHost: judge\r\n"
-              f"Authorization: Bearer {token}\r\nAccept: text/event-stream\r\n\r\n".encode())
+    s.sendall(
+        f"GET /api/v1/submissions/{submission_id}/events HTTP/1.1\r\nHost: judge\r\n"
+        f"Authorization: Bearer {token}\r\nAccept: text/event-stream\r\n\r\n".encode()
+    )
     got = b""
     while b"event: submission" not in got:
         chunk = s.recv(65536)
@@ -245,8 +264,12 @@ def test_a_body_too_costly_to_parse_is_refused_without_the_memory(web: Web) -> N
     big = dict(AD_HOC, stdin="1 2\n" * (512 * 1024))
     r = requests.post(f"{web.base}/api/v1/submissions", json=big, headers=headers, timeout=60)
     assert r.status_code == 201, r.text
-    r = requests.post(f"{web.base}/api/v1/submissions", data=b"{" + b" " * (41 * 1024 * 1024) + b"}",
-                      headers=headers, timeout=60)
+    r = requests.post(
+        f"{web.base}/api/v1/submissions",
+        data=b"{" + b" " * (41 * 1024 * 1024) + b"}",
+        headers=headers,
+        timeout=60,
+    )
     assert r.status_code == 413
 
 
@@ -271,8 +294,12 @@ def _csrf(html: str) -> str:
 def _logged_in(web: Web, name: str, password: str) -> requests.Session:
     s = requests.Session()
     token = _csrf(s.get(f"{web.base}/login", timeout=30).text)
-    r = s.post(f"{web.base}/login", data={"csrf_token": token, "name": name, "password": password},
-               allow_redirects=False, timeout=30)
+    r = s.post(
+        f"{web.base}/login",
+        data={"csrf_token": token, "name": name, "password": password},
+        allow_redirects=False,
+        timeout=30,
+    )
     assert r.status_code == 302, r.text
     return s
 
@@ -303,9 +330,17 @@ def test_a_copied_session_cookie_opens_nothing_after_logout_or_a_password_change
     thief = _copy(browser)
     assert _opens(thief, web)
     token = _csrf(browser.get(f"{web.base}/password", timeout=30).text)
-    r = browser.post(f"{web.base}/password", timeout=30, allow_redirects=False,
-                     data={"csrf_token": token, "password": "dave-password",
-                           "new_password": "a-new-secret", "new_password_again": "a-new-secret"})
+    r = browser.post(
+        f"{web.base}/password",
+        timeout=30,
+        allow_redirects=False,
+        data={
+            "csrf_token": token,
+            "password": "dave-password",
+            "new_password": "a-new-secret",
+            "new_password_again": "a-new-secret",
+        },
+    )
     assert r.status_code == 302, r.text
     assert _opens(browser, web)  # the browser that changed it stays in
     assert not _opens(thief, web)
@@ -313,12 +348,18 @@ def test_a_copied_session_cookie_opens_nothing_after_logout_or_a_password_change
     assert _opens(_logged_in(web, "dave", "a-new-secret"), web)
     # a wrong current password changes nothing
     token = _csrf(browser.get(f"{web.base}/password", timeout=30).text)
-    r = browser.post(f"{web.base}/password", timeout=30,
-                     data={"csrf_token": token, "password": "wrong", "new_password": "another-one",
-                           "new_password_again": "another-one"})
+    r = browser.post(
+        f"{web.base}/password",
+        timeout=30,
+        data={
+            "csrf_token": token,
+            "password": "wrong",
+            "new_password": "another-one",
+            "new_password_again": "another-one",
+        },
+    )
     assert r.status_code == 400
     assert _opens(browser, web)
-
 
 
 def test_a_wait_past_the_users_bound_is_answered_at_once(web: Web) -> None:
@@ -354,9 +395,13 @@ def test_a_judge0_wait_counts_against_the_same_bound(web: Web) -> None:
         wait_until(lambda: web.waits_held("frank") == 8, what="frank's eight waits to be held", timeout_s=15)
         assert not any(w.done() for w in waits)
         start = time.monotonic()
-        r = requests.post(f"{web.base}/judge0/submissions", params={"wait": "true"}, timeout=90,
-                          headers={"X-Auth-Token": web.tokens["frank"]},
-                          json={"language_id": 71, "source_code": "print(1)"})
+        r = requests.post(
+            f"{web.base}/judge0/submissions",
+            params={"wait": "true"},
+            timeout=90,
+            headers={"X-Auth-Token": web.tokens["frank"]},
+            json={"language_id": 71, "source_code": "print(1)"},
+        )
         took = time.monotonic() - start
         assert r.status_code == 201, r.text
         assert r.json()["status"]["description"] == "In Queue", r.json()

@@ -42,9 +42,11 @@ from judge.storage import connect, migrate, session_factory
 from judge.storage.models import Role, Submission
 from judge.storage.repo import create_token, create_user
 
-SLOW_C = (b'#include <stdio.h>\n#include <time.h>\nint main(void){long a,b;'
-          b'struct timespec t={0,700000000};nanosleep(&t,0);'
-          b'scanf("%ld %ld",&a,&b);printf("%ld\\n",a+b);}\n')
+SLOW_C = (
+    b"#include <stdio.h>\n#include <time.h>\nint main(void){long a,b;"
+    b"struct timespec t={0,700000000};nanosleep(&t,0);"
+    b'scanf("%ld %ld",&a,&b);printf("%ld\\n",a+b);}\n'
+)
 TESTS = 9
 PASSWORD = "hosts-test-password"
 LEASE_S = "2"
@@ -110,8 +112,21 @@ def hosts(tmp_path_factory: pytest.TempPathFactory, sandbox_ready: None) -> Iter
                 run("ip", "addr", "add", f"10.{net}.{i}.1/30", "dev", near)
                 run("ip", "link", "set", near, "up")
             else:
-                run("ip", "-n", h.ns(name), "link", "add", near, "type", "veth", "peer", "name", far,
-                    "netns", h.ns("redis"))
+                run(
+                    "ip",
+                    "-n",
+                    h.ns(name),
+                    "link",
+                    "add",
+                    near,
+                    "type",
+                    "veth",
+                    "peer",
+                    "name",
+                    far,
+                    "netns",
+                    h.ns("redis"),
+                )
                 run("ip", "-n", h.ns(name), "addr", "add", f"10.{net}.{i}.1/30", "dev", near)
                 run("ip", "-n", h.ns(name), "link", "set", near, "up")
                 run("ip", "-n", h.ns(name), "link", "set", "lo", "up")
@@ -121,22 +136,32 @@ def hosts(tmp_path_factory: pytest.TempPathFactory, sandbox_ready: None) -> Iter
         def enter(ns: str) -> list[str]:
             return ["nsenter", f"--net=/run/netns/{ns}", "--"]
 
-        def start(name: str, argv: list[str], env: dict[str, str] | None = None,
-                  stdin: bytes | None = None) -> None:
+        def start(
+            name: str, argv: list[str], env: dict[str, str] | None = None, stdin: bytes | None = None
+        ) -> None:
             h.logs[name] = data_dir / f"{name}.log"
             f = open(h.logs[name], "wb")
             files.append(f)
-            p = subprocess.Popen(argv, env=env, stdout=f, stderr=subprocess.STDOUT,
-                                 stdin=subprocess.PIPE if stdin is not None else None)
+            p = subprocess.Popen(
+                argv,
+                env=env,
+                stdout=f,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.PIPE if stdin is not None else None,
+            )
             if stdin is not None:
                 assert p.stdin is not None
                 p.stdin.write(stdin)
                 p.stdin.close()
             procs.append(p)
 
-        start("redis", [*enter(h.ns("redis")), "redis-server", "-"],
-              stdin=(f"bind 0.0.0.0\nport 6379\nrequirepass {PASSWORD}\nsave \"\"\nappendonly no\n"
-                     f"dir {data_dir}\n").encode())
+        start(
+            "redis",
+            [*enter(h.ns("redis")), "redis-server", "-"],
+            stdin=(
+                f'bind 0.0.0.0\nport 6379\nrequirepass {PASSWORD}\nsave ""\nappendonly no\ndir {data_dir}\n'
+            ).encode(),
+        )
         database_url = f"sqlite:///{data_dir / 'judge.db'}"
         engine = connect(database_url)
         migrate(engine)
@@ -145,21 +170,51 @@ def hosts(tmp_path_factory: pytest.TempPathFactory, sandbox_ready: None) -> Iter
                 made_user = create_user(session, user, "pw-" + user, role)
                 h.service.tokens[user] = create_token(session, made_user)[1]
         engine.dispose()
-        base_env = dict(os.environ, JUDGE_DATABASE_URL=database_url, JUDGE_SECRET_KEY="hosts-secret",
-                        JUDGE_LEASE_S=LEASE_S, JUDGE_MAX_JOB_S="60")
-        redis_at = {name: f"redis://:{PASSWORD}@10.{net}.{i}.2:6379/0"
-                    for i, name in enumerate(("root", "host1", "host2"))}
+        base_env = dict(
+            os.environ,
+            JUDGE_DATABASE_URL=database_url,
+            JUDGE_SECRET_KEY="hosts-secret",
+            JUDGE_LEASE_S=LEASE_S,
+            JUDGE_MAX_JOB_S="60",
+        )
+        redis_at = {
+            name: f"redis://:{PASSWORD}@10.{net}.{i}.2:6379/0"
+            for i, name in enumerate(("root", "host1", "host2"))
+        }
         port = 18000 + int(tag) % 1000
         h.service.base, h.service.redis_url = f"http://10.{net}.0.1:{port}", redis_at["root"]
-        start("web", [sys.executable, "-m", "web", "--host", f"10.{net}.0.1", "--port", str(port)],
-              env=dict(base_env, JUDGE_REDIS_URL=redis_at["root"], JUDGE_DATA_DIR=str(data_dir / "web")))
+        start(
+            "web",
+            [sys.executable, "-m", "web", "--host", f"10.{net}.0.1", "--port", str(port)],
+            env=dict(base_env, JUDGE_REDIS_URL=redis_at["root"], JUDGE_DATA_DIR=str(data_dir / "web")),
+        )
         for cpu, host in enumerate(("host1", "host2")):
-            start(host, [*enter(h.ns(host)), sys.executable, "-m", "worker", "--languages", "c",
-                         "--concurrency", "1", "--cpus", str(cpu % len(os.sched_getaffinity(0))),
-                         "--name", host],
-                  env=dict(base_env, JUDGE_REDIS_URL=redis_at[host], JUDGE_DATA_DIR=str(data_dir / host)))
-        wait_workers(h.service.base, h.service.tokens["organiser"], procs, count=2, every_s=0.3,
-                     context=lambda: "\n".join(f"--- {n}\n{h.log(n)[-3000:]}" for n in h.logs))
+            start(
+                host,
+                [
+                    *enter(h.ns(host)),
+                    sys.executable,
+                    "-m",
+                    "worker",
+                    "--languages",
+                    "c",
+                    "--concurrency",
+                    "1",
+                    "--cpus",
+                    str(cpu % len(os.sched_getaffinity(0))),
+                    "--name",
+                    host,
+                ],
+                env=dict(base_env, JUDGE_REDIS_URL=redis_at[host], JUDGE_DATA_DIR=str(data_dir / host)),
+            )
+        wait_workers(
+            h.service.base,
+            h.service.tokens["organiser"],
+            procs,
+            count=2,
+            every_s=0.3,
+            context=lambda: "\n".join(f"--- {n}\n{h.log(n)[-3000:]}" for n in h.logs),
+        )
         yield h
     finally:
         stop_all(procs)
@@ -177,17 +232,22 @@ def rows(data_dir: Path, ids: list[int]) -> dict[int, dict[str, Any]]:
             for sid in ids:
                 sub = session.get(Submission, sid)
                 assert sub is not None
-                found[sid] = {"state": sub.state.value, "graded_by": sub.graded_by,
-                              "generation": sub.generation, "tests": len(sub.tests),
-                              "verdict": sub.verdict.value if sub.verdict else None,
-                              "finished_at": sub.finished_at}
+                found[sid] = {
+                    "state": sub.state.value,
+                    "graded_by": sub.graded_by,
+                    "generation": sub.generation,
+                    "tests": len(sub.tests),
+                    "verdict": sub.verdict.value if sub.verdict else None,
+                    "finished_at": sub.finished_at,
+                }
             return found
     finally:
         engine.dispose()
 
 
 def test_a_host_cut_off_mid_submission_loses_nothing_and_grades_nothing_twice(
-        hosts: Hosts, tmp_path: Path) -> None:
+    hosts: Hosts, tmp_path: Path
+) -> None:
     svc = hosts.service
     with open(slow_package(tmp_path / "slow.zip"), "rb") as f:
         r = svc.call("POST", "/problems", as_="organiser", files={"package": ("slow.zip", f)})
@@ -218,11 +278,21 @@ def test_a_host_cut_off_mid_submission_loses_nothing_and_grades_nothing_twice(
 
     # wait for host1 to be running a slow one, then cut it off
     def running_on_host1() -> int | None:
-        return next((sid for sid, row in rows(hosts.data_dir, ids[:2]).items() if row["state"] == "running"
-                     and (row["graded_by"] or "").startswith("host1/")), None)
+        return next(
+            (
+                sid
+                for sid, row in rows(hosts.data_dir, ids[:2]).items()
+                if row["state"] == "running" and (row["graded_by"] or "").startswith("host1/")
+            ),
+            None,
+        )
 
-    victim = wait_until(running_on_host1, what="host1 to run a slow submission", timeout_s=60,
-                        context=lambda: f"{rows(hosts.data_dir, ids[:2])}\n{hosts.log('host1')}")
+    victim = wait_until(
+        running_on_host1,
+        what="host1 to run a slow submission",
+        timeout_s=60,
+        context=lambda: f"{rows(hosts.data_dir, ids[:2])}\n{hosts.log('host1')}",
+    )
     hosts.cut("host1")
 
     finals = {sid: svc.wait_done(sid, timeout_s=120) for sid in ids}
@@ -235,9 +305,13 @@ def test_a_host_cut_off_mid_submission_loses_nothing_and_grades_nothing_twice(
     # host1 comes back, finishes the grading it was cut off in, and is refused
     hosts.cut("host1", up=True)
     refused = ("result is dropped", "dropping this grading")
-    wait_until(lambda: any(line in hosts.log("host1") for line in refused),
-               what="host1 to try to store its stale grading", timeout_s=120, every_s=0.2,
-               context=lambda: hosts.log("host1")[-3000:])
+    wait_until(
+        lambda: any(line in hosts.log("host1") for line in refused),
+        what="host1 to try to store its stale grading",
+        timeout_s=120,
+        every_s=0.2,
+        context=lambda: hosts.log("host1")[-3000:],
+    )
     time.sleep(1.0)  # room for a stale result to land, were it stored after all
     stop.set()
     thread.join(timeout=5)

@@ -146,7 +146,8 @@ def test_validation_errors_have_judge0s_shape(service: Service) -> None:
         json={"language_id": 71, "source_code": "x", "compiler_options": "-O"},
     )
     assert r.status_code == 422 and r.json() == {  # Python compiles nothing, as in Judge0
-        "compiler_options": ["setting compiler options is only allowed for compiled languages"]}
+        "compiler_options": ["setting compiler options is only allowed for compiled languages"]
+    }
 
 
 def test_options_arguments_redirect_runs_and_files(service: Service) -> None:
@@ -200,8 +201,13 @@ def test_batch_create_and_get(service: Service) -> None:
         r = call(service, "GET", "/submissions/batch", params={"tokens": tokens})
         return list(r.json()["submissions"])
 
-    subs = wait_until(batch, until=lambda subs: all(s is None or s["status"]["id"] > 2 for s in subs),
-                      timeout_s=60, every_s=0.1, what="the batch to end")
+    subs = wait_until(
+        batch,
+        until=lambda subs: all(s is None or s["status"]["id"] > 2 for s in subs),
+        timeout_s=60,
+        every_s=0.1,
+        what="the batch to end",
+    )
     assert subs[1] is None
     assert [subs[0]["status"]["id"], subs[2]["status"]["id"]] == [3, 3]
 

@@ -387,8 +387,13 @@ def test_a_clash_stored_before_the_check_is_ce_when_graded(service: Service) -> 
         return doc
 
     # the earlier grading was Accepted (3): wait for the rejudging's end, another status
-    doc = wait_until(read, until=lambda doc: doc["status"]["id"] > 2 and doc["status"]["id"] != 3,
-                     timeout_s=60, every_s=0.1, what="the rejudging to end")
+    doc = wait_until(
+        read,
+        until=lambda doc: doc["status"]["id"] > 2 and doc["status"]["id"] != 3,
+        timeout_s=60,
+        every_s=0.1,
+        what="the rejudging to end",
+    )
     assert doc["status"] == {"id": 6, "description": "Compilation Error"}, doc
     assert "main.py" in doc["message"]
 
@@ -682,9 +687,13 @@ def test_judge0s_documented_batch_and_reads(service: Service, ide_worker: set[st
     created = call(service, "POST", "/submissions/batch", json={"submissions": batch})
     tokens = [t["token"] for t in created.json()]
     params = {"tokens": ",".join(tokens), "fields": "token,stdout,stderr,status_id,language_id"}
-    read = wait_until(lambda: call(service, "GET", "/submissions/batch", params=params).json(),
-                      until=lambda read: all(s["status_id"] > 2 for s in read["submissions"]), timeout_s=120,
-                      every_s=0.1, what="every language's submission to end")
+    read = wait_until(
+        lambda: call(service, "GET", "/submissions/batch", params=params).json(),
+        until=lambda read: all(s["status_id"] > 2 for s in read["submissions"]),
+        timeout_s=120,
+        every_s=0.1,
+        what="every language's submission to end",
+    )
     assert read == {
         "submissions": [
             {
@@ -737,37 +746,42 @@ IDE_SOURCES = {  # Judge0 id: a program that greets the name on its input, as th
     78: 'fun main() { println("hello, " + readln()) }\n',
     43: WORLD,
 }
-IDE_SOURCES.update({  # issue 22's languages, the same greeting
-    45: "section .bss\nbuf: resb 64\nsection .data\nhi: db 'hello, '\nnl: db 10\nsection .text\n"
-    "global _start\n_start:\n    mov rax, 0\n    mov rdi, 0\n    mov rsi, buf\n    mov rdx, 64\n    syscall\n"
-    "    mov r12, rax\n    mov rax, 1\n    mov rdi, 1\n    mov rsi, hi\n    mov rdx, 7\n    syscall\n"
-    "    mov rax, 1\n    mov rdi, 1\n    mov rsi, buf\n    mov rdx, r12\n    syscall\n"
-    "    mov rax, 1\n    mov rdi, 1\n    mov rsi, nl\n    mov rdx, 1\n    syscall\n"
-    "    mov rax, 60\n    xor rdi, rdi\n    syscall\n",
-    55: '(format t "hello, ~a~%" (read-line))\n',
-    56: 'import std.stdio, std.string;\nvoid main() { writeln("hello, ", readln().strip()); }\n',
-    57: 'IO.puts("hello, " <> String.trim(IO.gets("")))\n',
-    58: 'main(_) ->\n    Name = string:trim(io:get_line("")),\n    io:format("hello, ~s~n", [Name]).\n',
-    59: "program main\n  character(len=64) :: n\n  read(*, '(A)') n\n  write(*, '(A)') 'hello, ' // trim(n)\n"
-    "end program main\n",
-    65: 'let () = Printf.printf "hello, %s\\n" (read_line ())\n',
-    66: 'n = fgetl(stdin);\nprintf("hello, %s\\n", n);\n',
-    69: ":- initialization(main).\nline(Cs) :- get_char(C), ( (C == end_of_file ; C == '\\n') -> Cs = []"
-    " ; Cs = [C|R], line(R) ).\nmain :- line(Cs), atom_chars(A, Cs), write('hello, '), write(A), nl.\n",
-    74: 'import * as fs from "fs";\nconsole.log("hello, " + fs.readFileSync(0, "utf8").trim());\n',
-    77: "IDENTIFICATION DIVISION.\nPROGRAM-ID. HELLO.\nDATA DIVISION.\nWORKING-STORAGE SECTION.\n"
-    "01 N PIC X(64).\nPROCEDURE DIVISION.\n    ACCEPT N\n    DISPLAY \"hello, \" FUNCTION TRIM(N)\n"
-    "    STOP RUN.\n",
-    79: '#import <stdio.h>\nint main(void){char n[64];scanf("%63s",n);printf("hello, %s\\n",n);return 0;}\n',
-    80: 'n <- readLines(file("stdin"), n = 1, warn = FALSE)\ncat("hello, ", n, "\\n", sep = "")\n',
-    81: 'object Main {\n  def main(args: Array[String]): Unit =\n'
-    '    println("hello, " + scala.io.StdIn.readLine())\n}\n',
-    82: ".separator \"|\"\nCREATE TABLE input(n TEXT);\n.import /dev/stdin input\n"
-    "SELECT 'hello, ' || n FROM input;\n",
-    85: 'my $n = <STDIN>;\nchomp $n;\nprint "hello, $n\\n";\n',
-    86: '(println (str "hello, " (read-line)))\n',
-    88: 'println("hello, " + System.in.newReader().readLine())\n',
-})
+IDE_SOURCES.update(
+    {  # issue 22's languages, the same greeting
+        45: "section .bss\nbuf: resb 64\nsection .data\nhi: db 'hello, '\nnl: db 10\nsection .text\n"
+        "global _start\n_start:\n    mov rax, 0\n    mov rdi, 0\n    mov rsi, buf\n"
+        "    mov rdx, 64\n    syscall\n"
+        "    mov r12, rax\n    mov rax, 1\n    mov rdi, 1\n    mov rsi, hi\n    mov rdx, 7\n    syscall\n"
+        "    mov rax, 1\n    mov rdi, 1\n    mov rsi, buf\n    mov rdx, r12\n    syscall\n"
+        "    mov rax, 1\n    mov rdi, 1\n    mov rsi, nl\n    mov rdx, 1\n    syscall\n"
+        "    mov rax, 60\n    xor rdi, rdi\n    syscall\n",
+        55: '(format t "hello, ~a~%" (read-line))\n',
+        56: 'import std.stdio, std.string;\nvoid main() { writeln("hello, ", readln().strip()); }\n',
+        57: 'IO.puts("hello, " <> String.trim(IO.gets("")))\n',
+        58: 'main(_) ->\n    Name = string:trim(io:get_line("")),\n    io:format("hello, ~s~n", [Name]).\n',
+        59: "program main\n  character(len=64) :: n\n  read(*, '(A)') n\n"
+        "  write(*, '(A)') 'hello, ' // trim(n)\n"
+        "end program main\n",
+        65: 'let () = Printf.printf "hello, %s\\n" (read_line ())\n',
+        66: 'n = fgetl(stdin);\nprintf("hello, %s\\n", n);\n',
+        69: ":- initialization(main).\nline(Cs) :- get_char(C), ( (C == end_of_file ; C == '\\n') -> Cs = []"
+        " ; Cs = [C|R], line(R) ).\nmain :- line(Cs), atom_chars(A, Cs), write('hello, '), write(A), nl.\n",
+        74: 'import * as fs from "fs";\nconsole.log("hello, " + fs.readFileSync(0, "utf8").trim());\n',
+        77: "IDENTIFICATION DIVISION.\nPROGRAM-ID. HELLO.\nDATA DIVISION.\nWORKING-STORAGE SECTION.\n"
+        '01 N PIC X(64).\nPROCEDURE DIVISION.\n    ACCEPT N\n    DISPLAY "hello, " FUNCTION TRIM(N)\n'
+        "    STOP RUN.\n",
+        79: '#import <stdio.h>\nint main(void){char n[64];scanf("%63s",n);'
+        'printf("hello, %s\\n",n);return 0;}\n',
+        80: 'n <- readLines(file("stdin"), n = 1, warn = FALSE)\ncat("hello, ", n, "\\n", sep = "")\n',
+        81: "object Main {\n  def main(args: Array[String]): Unit =\n"
+        '    println("hello, " + scala.io.StdIn.readLine())\n}\n',
+        82: '.separator "|"\nCREATE TABLE input(n TEXT);\n.import /dev/stdin input\n'
+        "SELECT 'hello, ' || n FROM input;\n",
+        85: 'my $n = <STDIN>;\nchomp $n;\nprint "hello, $n\\n";\n',
+        86: '(println (str "hello, " (read-line)))\n',
+        88: 'println("hello, " + System.in.newReader().readLine())\n',
+    }
+)
 for _same, _as in ((49, 48), (50, 48), (53, 52), (54, 52), (75, 48), (76, 52)):
     IDE_SOURCES[_same] = IDE_SOURCES[_as]
 
@@ -793,17 +807,22 @@ def ide_worker(service: Service) -> Iterator[set[str]]:
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+
     def tail() -> str:
         return (service.data_dir / "ide-worker.log").read_text(errors="replace")[-3000:]
 
     def listed() -> list[dict[str, Any]]:
         assert proc.poll() is None, tail()
-        return [w for w in service.call("GET", "/workers", as_="organiser").json()["workers"]
-                if w.get("name") == "ide-worker"]
+        return [
+            w
+            for w in service.call("GET", "/workers", as_="organiser").json()["workers"]
+            if w.get("name") == "ide-worker"
+        ]
 
     try:
-        found = wait_until(listed, what="the worker of every language to be listed", timeout_s=600,
-                           every_s=0.5, context=tail)
+        found = wait_until(
+            listed, what="the worker of every language to be listed", timeout_s=600, every_s=0.5, context=tail
+        )
         yield set(found[0]["languages"]) | service_languages()
     finally:
         stop_all([proc])

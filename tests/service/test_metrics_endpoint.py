@@ -37,14 +37,16 @@ def test_metrics_show_workers_and_queues(service: Service) -> None:
 
 
 def test_an_accepted_submission_is_counted(service: Service) -> None:
-    doc = service.submit({"language": "python3", "source": "print(input())", "stdin": "hi\n",
-                          "expected_output": "hi\n"})
+    doc = service.submit(
+        {"language": "python3", "source": "print(input())", "stdin": "hi\n", "expected_output": "hi\n"}
+    )
     assert doc["verdict"] == "AC", doc
     found = scrape(service)
     assert value(found["judge_submissions"], verdict="AC") >= 1
     assert value(found["judge_submissions_by_state"], state="done") >= 1
     for name in ("judge_judging_latency_seconds", "judge_box_start_seconds"):
         count = [s.value for s in found[name].samples if s.name == f"{name}_count"]
-        inf = [s.value for s in found[name].samples
-               if s.name == f"{name}_bucket" and s.labels["le"] == "+Inf"]
+        inf = [
+            s.value for s in found[name].samples if s.name == f"{name}_bucket" and s.labels["le"] == "+Inf"
+        ]
         assert count and count == inf and count[0] >= 1, (name, found[name].samples)  # the workers observed

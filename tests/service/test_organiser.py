@@ -47,8 +47,11 @@ def test_import_under_a_chosen_id_and_again_replaces_it(service: Service, tmp_pa
 
 def test_a_problem_that_could_outlast_one_grading_is_flagged(service: Service) -> None:
     """9 tests at a 60 s limit: 60 + 9 x 2 x 91 s at worst, over the default JUDGE_MAX_JOB_S (1200)."""
-    files = {"long/problem.yaml": b"name: Long\n", "long/.timelimit": b"60\n",
-             "long/submissions/accepted/sum.c": SUM_C}
+    files = {
+        "long/problem.yaml": b"name: Long\n",
+        "long/.timelimit": b"60\n",
+        "long/submissions/accepted/sum.c": SUM_C,
+    }
     for i in range(9):
         files[f"long/data/secret/{i}.in"] = f"{i} 1\n".encode()
         files[f"long/data/secret/{i}.ans"] = f"{i + 1}\n".encode()
@@ -83,9 +86,13 @@ def _batch_zip() -> bytes:
 
 
 def _wait_batch(service: Service, batch_id: int, count: int) -> None:
-    wait_until(lambda: service.call("GET", f"/batches/{batch_id}", as_="organiser").json(),
-               until=lambda doc: doc["states"].get("done") == count, what=f"batch {batch_id} to be done",
-               timeout_s=90, every_s=0.2)
+    wait_until(
+        lambda: service.call("GET", f"/batches/{batch_id}", as_="organiser").json(),
+        until=lambda doc: doc["states"].get("done") == count,
+        what=f"batch {batch_id} to be done",
+        timeout_s=90,
+        every_s=0.2,
+    )
 
 
 def test_batch_from_a_zip_with_csv_and_json_results(service: Service, sum_problem: str) -> None:

@@ -19,8 +19,10 @@ from service_kit import Service, run_service
 pytestmark = pytest.mark.sandbox
 
 TESTS = 24
-PROGRAM = ('#include <stdio.h>\nint main(void){long n;if(scanf("%ld",&n)!=1)return 1;\n'
-           'if(n==@K){@DO}\nprintf("%ld\\n",2*n);return 0;}\n')
+PROGRAM = (
+    '#include <stdio.h>\nint main(void){long n;if(scanf("%ld",&n)!=1)return 1;\n'
+    'if(n==@K){@DO}\nprintf("%ld\\n",2*n);return 0;}\n'
+)
 AC = PROGRAM.replace("@K", "-1").replace("@DO", "")
 WA_AT_5 = PROGRAM.replace("@K", "5").replace("@DO", 'printf("0\\n");return 0;')
 TLE_AT_3 = PROGRAM.replace("@K", "3").replace("@DO", "for(volatile long i=0;;i++);")
@@ -29,8 +31,9 @@ TLE_AT_3 = PROGRAM.replace("@K", "3").replace("@DO", "for(volatile long i=0;;i++
 @pytest.fixture(scope="module")
 def lending(tmp_path_factory: pytest.TempPathFactory, sandbox_ready: None) -> Iterator[Service]:
     data_dir = tmp_path_factory.mktemp("service-lending")
-    yield from run_service(data_dir, f"sqlite:///{data_dir / 'judge.db'}",
-                           extra_env={"JUDGE_CORES_DIR": str(data_dir / "cores")})
+    yield from run_service(
+        data_dir, f"sqlite:///{data_dir / 'judge.db'}", extra_env={"JUDGE_CORES_DIR": str(data_dir / "cores")}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -60,13 +63,18 @@ def secret(verdicts: list[str]) -> list[tuple[str, str]]:
     return [(f"secret/{i:02}", v) for i, v in enumerate(verdicts)]
 
 
-@pytest.mark.parametrize(("source", "verdict", "tests"), [
-    (AC, "AC", ["AC"] * TESTS),
-    (WA_AT_5, "WA", ["AC"] * 5 + ["WA"]),
-    (TLE_AT_3, "TLE", ["AC"] * 3 + ["TLE"]),  # the tests after it, faster, finish first: dropped
-], ids=["accepted", "wrong-answer-on-test-5", "time-limit-on-test-3"])
+@pytest.mark.parametrize(
+    ("source", "verdict", "tests"),
+    [
+        (AC, "AC", ["AC"] * TESTS),
+        (WA_AT_5, "WA", ["AC"] * 5 + ["WA"]),
+        (TLE_AT_3, "TLE", ["AC"] * 3 + ["TLE"]),  # the tests after it, faster, finish first: dropped
+    ],
+    ids=["accepted", "wrong-answer-on-test-5", "time-limit-on-test-3"],
+)
 def test_a_grading_on_two_cores_keeps_the_sequential_verdict_and_tests(
-        lending: Service, double: str, source: str, verdict: str, tests: list[str]) -> None:
+    lending: Service, double: str, source: str, verdict: str, tests: list[str]
+) -> None:
     assert graded(lending, double, source) == (verdict, secret(tests))
 
 

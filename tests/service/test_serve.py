@@ -155,8 +155,12 @@ def test_serve_killed_outright_leaves_nothing_running(tmp_path: Path) -> None:
     assert len(_redis_pids(data_dir)) == 1
     proc.kill()
     proc.communicate(timeout=30)
-    wait_until(lambda: not any(Path(f"/proc/{p}").exists() for p in mine) and not _redis_pids(data_dir),
-               what="the children and Redis to be gone", timeout_s=60, every_s=0.2)
+    wait_until(
+        lambda: not any(Path(f"/proc/{p}").exists() for p in mine) and not _redis_pids(data_dir),
+        what="the children and Redis to be gone",
+        timeout_s=60,
+        every_s=0.2,
+    )
     assert not [p for p in mine if Path(f"/proc/{p}").exists()]
     assert _redis_pids(data_dir) == []
 

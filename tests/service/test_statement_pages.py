@@ -75,19 +75,28 @@ En rad med $a + b$.
 
 def _png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
     """A real PNG of one colour (the browser must decode it: an image that fails shows nothing)."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
     rows = b"".join(b"\0" + bytes(rgb) * width for _ in range(height))
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
-            + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
 
 
 def lock_package(path: Path, name: str = "lock") -> Path:
     with zipfile.ZipFile(path, "w") as zf:
-        zf.writestr(f"{name}/problem.yaml", "problem_format_version: 2023-07-draft\n"
-                    "uuid: 3b0f4c0e-6a63-4a43-9a55-0b5e6c1e1f20\nlicense: cc0\nsource: tests\n"
-                    "name:\n  en: Combination Lock\n  sv: Kombinationslås\n")
+        zf.writestr(
+            f"{name}/problem.yaml",
+            "problem_format_version: 2023-07-draft\n"
+            "uuid: 3b0f4c0e-6a63-4a43-9a55-0b5e6c1e1f20\nlicense: cc0\nsource: tests\n"
+            "name:\n  en: Combination Lock\n  sv: Kombinationslås\n",
+        )
         zf.writestr(f"{name}/statement/problem.en.tex", LOCK_TEX)
         zf.writestr(f"{name}/statement/problem.sv.md", LOCK_SV_MD)
         zf.writestr(f"{name}/statement/problem.en.pdf", b"%PDF-1.4\n% a statement PDF\n%%EOF\n")
@@ -109,12 +118,16 @@ def lock_problem(service: Service, tmp_path_factory: pytest.TempPathFactory) -> 
     yield str(r.json()["id"])
 
 
-def _log_in(chromium: object, service: Service, *, locale: str,
-            width: int = 1100) -> tuple[object, list[str]]:
+def _log_in(
+    chromium: object, service: Service, *, locale: str, width: int = 1100
+) -> tuple[object, list[str]]:
     """A page logged in as alice, whose browser asks for `locale`; and the list of every URL it requests."""
     context = chromium.new_context(  # type: ignore[attr-defined]
-        viewport={"width": width, "height": 900}, base_url=service.base, locale=locale,
-        extra_http_headers={"Accept-Language": f"{locale},en;q=0.5"})
+        viewport={"width": width, "height": 900},
+        base_url=service.base,
+        locale=locale,
+        extra_http_headers={"Accept-Language": f"{locale},en;q=0.5"},
+    )
     page = context.new_page()
     page.set_default_timeout(LIVE_TIMEOUT_MS)
     requested: list[str] = []
@@ -156,12 +169,15 @@ def test_a_statement_reads_as_the_jury_wrote_it_in_both_languages(
     assert displayed.first.evaluate("m => getComputedStyle(m).display") == "block math"
     num, den = (statement.locator("mfrac").first.locator(":scope > *").nth(i).bounding_box() for i in (0, 1))
     assert num is not None and den is not None and num["y"] + num["height"] <= den["y"] + 1
-    base, exponent = (statement.locator("msup").first.locator(":scope > *").nth(i).bounding_box()
-                      for i in (0, 1))
+    base, exponent = (
+        statement.locator("msup").first.locator(":scope > *").nth(i).bounding_box() for i in (0, 1)
+    )
     assert base is not None and exponent is not None and exponent["y"] < base["y"]
     # the illustration and the figure, drawn, with their captions
-    for figure, caption in (("figure.illustration", "A combination lock. Picture: the jury."),
-                            ("figure.figure", "One wheel of the lock, seen from the side.")):
+    for figure, caption in (
+        ("figure.illustration", "A combination lock. Picture: the jury."),
+        ("figure.figure", "One wheel of the lock, seen from the side."),
+    ):
         assert statement.locator(f"{figure} figcaption").inner_text() == caption
         assert statement.locator(f"{figure} img").evaluate("i => i.complete && i.naturalWidth") > 0
     # the table, its cells with math
@@ -219,7 +235,11 @@ def test_the_api_lists_the_languages_and_serves_each(service: Service, lock_prob
     assert "sandbox" in got.headers["Content-Security-Policy"]
     pdf = service.call("GET", f"/problems/{lock_problem}/statement.pdf", params={"language": "en"})
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
-    assert service.call("GET", f"/problems/{lock_problem}/statement.pdf",
-                        params={"language": "sv"}).json()["error"]["code"] == "no_pdf"
+    assert (
+        service.call("GET", f"/problems/{lock_problem}/statement.pdf", params={"language": "sv"}).json()[
+            "error"
+        ]["code"]
+        == "no_pdf"
+    )
     missing = service.call("GET", f"/problems/{lock_problem}/statement", params={"language": "de"})
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "unknown_language"

@@ -64,8 +64,9 @@ def test_submit_then_poll(service: Service) -> None:
         answer: dict[str, Any] = r.json()
         return answer
 
-    doc = wait_until(poll, until=lambda d: d["state"] == "done", what="the submission to be graded",
-                     timeout_s=60)
+    doc = wait_until(
+        poll, until=lambda d: d["state"] == "done", what="the submission to be graded", timeout_s=60
+    )
     assert doc["verdict"] == "AC" and doc["stdout"] == "5\n"
 
 
@@ -183,8 +184,11 @@ def test_a_task_delivered_again_changes_nothing(service: Service, sum_problem: s
     assert later["verdict"] == "AC"
     # the two deliveries were taken before `later` finished: wait until the worker turned both down
     nothing = f"submission {doc['id']} generation 0: already graded or queued again"
-    wait_until(lambda: (service.data_dir / "worker.log").read_text().count(nothing) >= 2,
-               what="the worker to turn both deliveries down", timeout_s=30)
+    wait_until(
+        lambda: (service.data_dir / "worker.log").read_text().count(nothing) >= 2,
+        what="the worker to turn both deliveries down",
+        timeout_s=30,
+    )
     again = service.call("GET", f"/submissions/{doc['id']}", as_="alice").json()
     assert (again["state"], again["verdict"], again["finished_at"]) == ("done", "AC", doc["finished_at"])
     assert again["tests"] == doc["tests"]

@@ -25,8 +25,13 @@ def _deliveries(service: Service, sid: int, count: int) -> list[dict[str, object
     def log() -> list[dict[str, object]]:
         return list(service.call("GET", f"/submissions/{sid}/deliveries").json()["deliveries"])
 
-    return wait_until(log, until=lambda got: len(got) >= count, timeout_s=30, every_s=0.1,
-                      what=f"{count} deliveries of submission {sid}")
+    return wait_until(
+        log,
+        until=lambda got: len(got) >= count,
+        timeout_s=30,
+        every_s=0.1,
+        what=f"{count} deliveries of submission {sid}",
+    )
 
 
 def test_a_failing_receiver_gets_the_webhook_again_until_it_takes_it(

@@ -16,8 +16,13 @@ pytestmark = pytest.mark.sandbox
 def run_worker(tmp_path: Path, env: dict[str, str], languages: str) -> subprocess.CompletedProcess[str]:
     """`python -m worker` on a data directory and database of its own, which must end by itself."""
     env = dict(env, JUDGE_DATA_DIR=str(tmp_path), JUDGE_DATABASE_URL=f"sqlite:///{tmp_path / 'judge.db'}")
-    return subprocess.run([sys.executable, "-m", "worker", "--languages", languages], env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "worker", "--languages", languages],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_a_worker_offers_no_language_whose_image_is_not_here(tmp_path: Path, service: Service) -> None:
@@ -34,7 +39,8 @@ def test_a_worker_refuses_languages_whose_self_test_fails(tmp_path: Path, servic
     recipes.write_text(
         '[broken]\nname = "Broken"\nextensions = [".broken"]\nsource = "main.py"\nimage = "python3"\n'
         'run = ["/usr/bin/python3", "{source}"]\nversion = ["/usr/bin/python3", "--version"]\n'
-        '[broken.self_test]\nsource = "print(4)"\nstdin = "2 3\\n"\nexpected = "5\\n"\n')
+        '[broken.self_test]\nsource = "print(4)"\nstdin = "2 3\\n"\nexpected = "5\\n"\n'
+    )
     proc = run_worker(tmp_path, dict(service.env, JUDGE_LANGUAGES=str(recipes)), "broken")
     assert proc.returncode == 1
     assert "refusing broken: its self-test failed: wrong output: expected '5\\n', got '4'" in proc.stderr

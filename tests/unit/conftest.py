@@ -59,8 +59,10 @@ def make_app(tmp_path: Path) -> Callable[..., Flask]:
     def make(redis_url: str = AWAY_REDIS_URL) -> Flask:
         from web.app import create_app  # not at the top: most unit tests need no web
 
-        return create_app(Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path}/j.db",
-                                   redis_url=redis_url))
+        return create_app(
+            Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path}/j.db", redis_url=redis_url)
+        )
+
     return make
 
 

@@ -12,14 +12,17 @@ from judge.service.accounts import NewAccount
 from judge.storage import repo
 
 
-@pytest.mark.parametrize(("account", "fault"), [
-    (NewAccount("ada", "long enough"), None),
-    (NewAccount("ada", "long enough", "admin"), None),
-    (NewAccount("", "long enough"), "'': a name is 1 to 100 characters without spaces"),
-    (NewAccount("a b", "long enough"), "'a b': a name is 1 to 100 characters without spaces"),
-    (NewAccount("ada", "short"), "ada: the password must have at least 8 characters"),
-    (NewAccount("ada", "long enough", "judge"), "ada: the role must be contestant, organiser or admin"),
-])
+@pytest.mark.parametrize(
+    ("account", "fault"),
+    [
+        (NewAccount("ada", "long enough"), None),
+        (NewAccount("ada", "long enough", "admin"), None),
+        (NewAccount("", "long enough"), "'': a name is 1 to 100 characters without spaces"),
+        (NewAccount("a b", "long enough"), "'a b': a name is 1 to 100 characters without spaces"),
+        (NewAccount("ada", "short"), "ada: the password must have at least 8 characters"),
+        (NewAccount("ada", "long enough", "judge"), "ada: the role must be contestant, organiser or admin"),
+    ],
+)
 def test_fault_names_what_is_wrong_with_an_account(account: NewAccount, fault: str | None) -> None:
     assert accounts.fault(account) == fault
 

@@ -36,8 +36,9 @@ def test_boxinit_is_built_against_musl_when_musl_gcc_is_there(helper_dir: Path) 
     assert [p.name for p in helper_dir.iterdir()] == [path.name]  # no temporary file left behind
 
 
-def test_without_musl_gcc_boxinit_is_built_against_glibc(helper_dir: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_musl_gcc_boxinit_is_built_against_glibc(
+    helper_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     which = shutil.which
     monkeypatch.setattr(helper.shutil, "which", lambda name: None if name == "musl-gcc" else which(name))
     path = helper.helper_path()

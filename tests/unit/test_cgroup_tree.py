@@ -55,8 +55,12 @@ def make_v2_box(tmp_path: Path) -> BoxCgroup:
     d = tmp_path / "box-1-abc"
     d.mkdir()
     for name, text in {
-        "memory.max": "max\n", "memory.swap.max": "max\n", "pids.max": "max\n",
-        "cpuset.cpus": "\n", "cgroup.procs": "", "cgroup.kill": "",
+        "memory.max": "max\n",
+        "memory.swap.max": "max\n",
+        "pids.max": "max\n",
+        "cpuset.cpus": "\n",
+        "cgroup.procs": "",
+        "cgroup.kill": "",
         "cpu.stat": "usage_usec 1500\nuser_usec 1000\nsystem_usec 500\n",
         "memory.peak": "67108864\n",
         "memory.events": "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\noom_group_kill 0\n",

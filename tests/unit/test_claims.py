@@ -19,8 +19,10 @@ from judge.storage import repo
 from judge.storage.models import Submission, SubmissionState
 from judge.verdict import Verdict
 
-needs_redis = pytest.mark.skipif(shutil.which("redis-server") is None and not os.environ.get("CI"),
-                                 reason="redis-server is not installed (apt install redis-server)")
+needs_redis = pytest.mark.skipif(
+    shutil.which("redis-server") is None and not os.environ.get("CI"),
+    reason="redis-server is not installed (apt install redis-server)",
+)
 
 
 def submit(sessions: sessionmaker[Session]) -> int:
@@ -41,7 +43,8 @@ def record(sessions: sessionmaker[Session], sid: int, verdict: Verdict, claim: r
 
 
 def test_only_the_last_holder_of_the_current_generation_stores_a_result(
-        sessions: sessionmaker[Session]) -> None:
+    sessions: sessionmaker[Session],
+) -> None:
     sid = submit(sessions)
     with sessions.begin() as session:
         first = repo.claim(session, sid, 0, "host-a/1")
@@ -65,7 +68,8 @@ def test_only_the_last_holder_of_the_current_generation_stores_a_result(
 
 
 def test_a_rejudge_starts_a_generation_that_old_tasks_and_gradings_cannot_touch(
-        sessions: sessionmaker[Session]) -> None:
+    sessions: sessionmaker[Session],
+) -> None:
     sid = submit(sessions)
     with sessions.begin() as session:
         old = repo.claim(session, sid, 0, "host-a/1")
@@ -113,8 +117,9 @@ def test_a_lease_is_exclusive_renewed_while_held_and_released(redis_client: redi
 
 
 @needs_redis
-def test_the_reaper_requeues_what_lost_its_holder_once(sessions: sessionmaker[Session],
-                                                       redis_client: redis.Redis) -> None:
+def test_the_reaper_requeues_what_lost_its_holder_once(
+    sessions: sessionmaker[Session], redis_client: redis.Redis
+) -> None:
     lost, alive, done = submit(sessions), submit(sessions), submit(sessions)
     with sessions.begin() as session:
         for sid in (lost, alive, done):
@@ -132,8 +137,9 @@ def test_the_reaper_requeues_what_lost_its_holder_once(sessions: sessionmaker[Se
 
 
 @needs_redis
-def test_a_requeue_that_cannot_be_sent_is_tried_again(sessions: sessionmaker[Session],
-                                                       redis_client: redis.Redis) -> None:
+def test_a_requeue_that_cannot_be_sent_is_tried_again(
+    sessions: sessionmaker[Session], redis_client: redis.Redis
+) -> None:
     sid = submit(sessions)
     with sessions.begin() as session:
         repo.claim(session, sid, 0, "host-a/1")

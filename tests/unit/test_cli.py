@@ -56,10 +56,18 @@ def test_unknown_language(source: Path) -> None:
     assert_usage_error(judge("run", str(source), "--lang", "swift"), "--lang", "swift")
 
 
-@pytest.mark.parametrize(("option", "value"), [
-    ("--time", "0"), ("--time", "-1"), ("--time", "abc"), ("--wall-time", "0"),
-    ("--memory", "1"), ("--memory", "lots"), ("--output-limit", "0"),
-])
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--time", "0"),
+        ("--time", "-1"),
+        ("--time", "abc"),
+        ("--wall-time", "0"),
+        ("--memory", "1"),
+        ("--memory", "lots"),
+        ("--output-limit", "0"),
+    ],
+)
 def test_bad_limits(source: Path, option: str, value: str) -> None:
     assert_usage_error(judge("run", str(source), option, value), option)
 
@@ -93,7 +101,11 @@ def test_several_files_need_a_clear_entry_point_and_language(tmp_path: Path) -> 
 def test_limits_from_the_command_line() -> None:
     lim = cli.make_limits(1.5, None, 64, 0.5)
     assert (lim.cpu_time_ms, lim.wall_time_ms, lim.memory_bytes, lim.output_bytes) == (
-        1500, 4500, 64 * MiB, MiB // 2)
+        1500,
+        4500,
+        64 * MiB,
+        MiB // 2,
+    )
     assert cli.make_limits(2, 10, 256, 64).wall_time_ms == 10_000
 
 

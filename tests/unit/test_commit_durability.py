@@ -35,8 +35,7 @@ def test_a_claim_committed_by_the_steps_engine_is_what_the_durable_result_checks
         sessions, step_sessions = session_factory(durable), session_factory(steps)
         with sessions.begin() as session:
             user = create_user(session, "ada", "pw", Role.CONTESTANT)
-            sid = add_submission(session, user_id=user.id, language="c", source=b"int main(){}",
-                                 stdin=b"").id
+            sid = add_submission(session, user_id=user.id, language="c", source=b"int main(){}", stdin=b"").id
         with step_sessions.begin() as session:
             held = claim(session, sid, 0, "worker/1")
         assert held is not None

@@ -11,26 +11,35 @@ import pytest
 from judge.compile_cache import SUFFIX, CompileCache, compile_key
 
 BASE: dict[str, Any] = {
-    "language": "c", "argv": ["gcc", "-O2", "-o", "main", "main.c"], "limits": "Limits(cpu_time_ms=10000)",
-    "env": {"PATH": "/usr/bin"}, "artifacts": [("main", 0o755)], "entry": "main.c", "main": None,
-    "image_key": "gcc@0123456789abcdef,fedcba9876543210", "sources": [("main.c", b"int main(){}\n")],
+    "language": "c",
+    "argv": ["gcc", "-O2", "-o", "main", "main.c"],
+    "limits": "Limits(cpu_time_ms=10000)",
+    "env": {"PATH": "/usr/bin"},
+    "artifacts": [("main", 0o755)],
+    "entry": "main.c",
+    "main": None,
+    "image_key": "gcc@0123456789abcdef,fedcba9876543210",
+    "sources": [("main.c", b"int main(){}\n")],
 }
 PROGRAM = (("main.c", b"int main(){}\n", 0o644), ("main", b"\x7fELF" + b"\0" * 1000, 0o755))
 
 
-@pytest.mark.parametrize(("field", "other"), [
-    ("language", "cpp"),
-    ("argv", ["gcc", "-O0", "-o", "main", "main.c"]),
-    ("limits", "Limits(cpu_time_ms=20000)"),
-    ("env", {"PATH": "/bin"}),
-    ("artifacts", [("main", 0o700)]),
-    ("entry", "a.c"),
-    ("main", "Main"),
-    ("image_key", "gcc@0123456789abcdef,fedcba9876543211"),  # a rebuilt top layer
-    ("sources", [("main.c", b"int main(){ }\n")]),
-    ("sources", [("main.c", b"int main(){}\n"), ("b.c", b"")]),
-    ("sources", [("other.c", b"int main(){}\n")]),
-])
+@pytest.mark.parametrize(
+    ("field", "other"),
+    [
+        ("language", "cpp"),
+        ("argv", ["gcc", "-O0", "-o", "main", "main.c"]),
+        ("limits", "Limits(cpu_time_ms=20000)"),
+        ("env", {"PATH": "/bin"}),
+        ("artifacts", [("main", 0o700)]),
+        ("entry", "a.c"),
+        ("main", "Main"),
+        ("image_key", "gcc@0123456789abcdef,fedcba9876543211"),  # a rebuilt top layer
+        ("sources", [("main.c", b"int main(){ }\n")]),
+        ("sources", [("main.c", b"int main(){}\n"), ("b.c", b"")]),
+        ("sources", [("other.c", b"int main(){}\n")]),
+    ],
+)
 def test_every_input_of_a_compile_changes_its_key(field: str, other: object) -> None:
     assert compile_key(**BASE) == compile_key(**BASE)
     assert compile_key(**{**BASE, field: other}) != compile_key(**BASE)
@@ -73,8 +82,17 @@ def poison(path: Path, how: str) -> None:
     path.write_bytes(head + b"\n" + body)
 
 
-@pytest.mark.parametrize("how", ["flip a byte of the program", "cut short", "bytes appended",
-                                 "a name leaving /box", "setuid mode", "not JSON"])
+@pytest.mark.parametrize(
+    "how",
+    [
+        "flip a byte of the program",
+        "cut short",
+        "bytes appended",
+        "a name leaving /box",
+        "setuid mode",
+        "not JSON",
+    ],
+)
 def test_a_damaged_entry_is_refused_and_removed(tmp_path: Path, how: str) -> None:
     cache = CompileCache(str(tmp_path), 1 << 20)
     key = compile_key(**BASE)

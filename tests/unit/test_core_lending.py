@@ -38,8 +38,12 @@ def test_a_core_is_lent_once_its_owner_was_idle_for_a_while(directory: str) -> N
     owner = OwnCore("1", idle_after_s=0.05, directory=directory)
     with owner.busy():
         pass
-    lane = wait_until(lambda: lanes_of(directory).borrow(), until=lambda got: got is not None,
-                      timeout_s=10, what="the idle core to be lent")
+    lane = wait_until(
+        lambda: lanes_of(directory).borrow(),
+        until=lambda got: got is not None,
+        timeout_s=10,
+        what="the idle core to be lent",
+    )
     assert lane is not None
     lane.give_back()
 
@@ -68,8 +72,12 @@ def test_an_owner_that_wants_its_core_waits_for_the_test_on_it_only(directory: s
 
     thread = threading.Thread(target=grade)
     thread.start()
-    wait_until(lambda: lane.keep(), until=lambda keep: not keep, timeout_s=10,
-               what="the borrower to hear that the owner wants its core")
+    wait_until(
+        lambda: lane.keep(),
+        until=lambda keep: not keep,
+        timeout_s=10,
+        what="the borrower to hear that the owner wants its core",
+    )
     assert not entered.is_set()  # the borrower's test on it is not over
     lane.give_back()  # the test ended; the borrower takes no other test there
     thread.join(timeout=10)
@@ -77,9 +85,17 @@ def test_an_owner_that_wants_its_core_waits_for_the_test_on_it_only(directory: s
     owner.close()
 
 
-@pytest.mark.parametrize(("parallelism", "cpus", "width"), [
-    (None, ["0", "1"], 2), (1, ["0", "1"], 1), (4, ["0", "1"], 2), (None, ["3"], 1), (2, [], 1),
-])
-def test_the_width_is_the_setting_within_the_cores_of_the_set(parallelism: int | None, cpus: list[str],
-                                                               width: int) -> None:
+@pytest.mark.parametrize(
+    ("parallelism", "cpus", "width"),
+    [
+        (None, ["0", "1"], 2),
+        (1, ["0", "1"], 1),
+        (4, ["0", "1"], 2),
+        (None, ["3"], 1),
+        (2, [], 1),
+    ],
+)
+def test_the_width_is_the_setting_within_the_cores_of_the_set(
+    parallelism: int | None, cpus: list[str], width: int
+) -> None:
     assert width_of(parallelism, cpus) == width

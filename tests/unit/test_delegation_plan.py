@@ -109,8 +109,11 @@ def test_the_root_subtree_enables_the_controllers_and_moves_the_process(host: Pa
 
     def mkdir(self: Path, *args: object, **kwargs: object) -> None:  # the kernel's interface files
         real_mkdir(self, *args, **kwargs)  # type: ignore[arg-type]
-        for name, text in (("cgroup.controllers", STOCK_ROOT), ("cgroup.subtree_control", ""),
-                           ("cgroup.procs", "")):
+        for name, text in (
+            ("cgroup.controllers", STOCK_ROOT),
+            ("cgroup.subtree_control", ""),
+            ("cgroup.procs", ""),
+        ):
             (self / name).write_text(text)
 
     with pytest.MonkeyPatch.context() as m:
@@ -151,7 +154,8 @@ def stock(host: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_ensure_moves_into_a_scope_and_says_so_in_one_line(
-        stock: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    stock: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     asked: list[int] = []
 
     def scope(pid: int) -> str:
@@ -173,7 +177,8 @@ def test_ensure_moves_into_a_scope_and_says_so_in_one_line(
 
 
 def test_without_d_bus_a_command_re_runs_itself_under_systemd_run(
-        stock: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    stock: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def refused(pid: int) -> str:
         raise OSError("Failed to connect to bus: No such file or directory")
 
@@ -190,13 +195,21 @@ def test_without_d_bus_a_command_re_runs_itself_under_systemd_run(
         delegation.ensure(reexec=True)
     file, argv = ran.value.args
     assert file == "systemd-run"
-    assert argv[:argv.index("--")] == ["systemd-run", "--scope", "-p", "Delegate=yes", "--quiet", "--collect"]
+    assert argv[: argv.index("--")] == [
+        "systemd-run",
+        "--scope",
+        "-p",
+        "Delegate=yes",
+        "--quiet",
+        "--collect",
+    ]
     assert argv[argv.index("--") + 1] == sys.executable
     assert os.environ[delegation.REEXEC_ENV] == "/user.slice/user-0.slice/session-3.scope"
 
 
 def test_after_the_re_run_it_reports_the_scope_and_never_re_runs_again(
-        stock: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    stock: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     lay_out(stock / "system.slice" / "run-r1.scope", "cpuset cpu io memory pids")
     monkeypatch.setenv(delegation.REEXEC_ENV, "/user.slice/user-0.slice/session-3.scope")
     monkeypatch.setattr(delegation, "_cgroup_now", lambda: "/system.slice/run-r1.scope")
@@ -208,7 +221,8 @@ def test_after_the_re_run_it_reports_the_scope_and_never_re_runs_again(
 
 
 def test_a_child_of_a_delegated_process_finds_the_subtree_given(
-        stock: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    stock: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv(delegation.ENV, "systemd-scope /system.slice/judge-7.scope")
     lay_out(stock / "system.slice" / "judge-7.scope" / "supervisor", "")
     (stock / "system.slice" / "judge-7.scope" / "cgroup.controllers").write_text("cpuset cpu io memory pids")
@@ -226,13 +240,17 @@ def test_cgroup_v1_hosts_are_left_as_they_are(monkeypatch: pytest.MonkeyPatch) -
     assert delegation.ensure().how == "v1"
 
 
-@pytest.mark.parametrize(("argv", "asks"), [
-    (["run", "missing.c"], True),
-    (["serve", "--help"], False),
-    (["images", "ls"], False),
-])
+@pytest.mark.parametrize(
+    ("argv", "asks"),
+    [
+        (["run", "missing.c"], True),
+        (["serve", "--help"], False),
+        (["images", "ls"], False),
+    ],
+)
 def test_the_judge_commands_that_make_boxes_ask_first(
-        argv: list[str], asks: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    argv: list[str], asks: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Before anything else (a usage error comes after), so that what they start inherits it."""
     from click.testing import CliRunner
 

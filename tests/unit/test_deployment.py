@@ -61,7 +61,7 @@ def _section(text: str, heading: str) -> str:
     level = heading.split(" ", 1)[0]
     start = text.index(heading + "\n")
     stop = re.compile(rf"^#{{1,{len(level)}}} ", re.M).search(text, start + len(heading) + 1)
-    return text[start: stop.start() if stop else len(text)]
+    return text[start : stop.start() if stop else len(text)]
 
 
 def _readme_capabilities() -> set[str]:
@@ -107,7 +107,8 @@ def test_every_service_is_there_and_none_uses_the_host_network(services: dict[st
 
 
 def test_the_worker_gets_exactly_the_capabilities_the_readme_justifies(
-        services: dict[str, dict[str, Any]]) -> None:
+    services: dict[str, dict[str, Any]],
+) -> None:
     worker = services["worker"]
     documented = _readme_capabilities()
     assert "SYS_ADMIN" in documented and len(documented) >= 8  # the table was found and read
@@ -117,7 +118,8 @@ def test_the_worker_gets_exactly_the_capabilities_the_readme_justifies(
 
 
 def test_the_worker_has_its_own_cgroup_namespace_and_only_the_security_options_explained(
-        services: dict[str, dict[str, Any]]) -> None:
+    services: dict[str, dict[str, Any]],
+) -> None:
     worker = services["worker"]
     assert worker["cgroup"] == "private"
     assert set(worker["security_opt"]) == {"apparmor=unconfined", "seccomp=unconfined"}
@@ -133,7 +135,8 @@ def test_the_worker_scales(services: dict[str, dict[str, Any]]) -> None:
 
 
 def test_web_and_worker_start_after_healthy_redis_and_postgres_and_the_one_shots(
-        services: dict[str, dict[str, Any]]) -> None:
+    services: dict[str, dict[str, Any]],
+) -> None:
     for name in ("web", "worker"):
         needs = services[name]["depends_on"]
         assert needs["redis"] == {"condition": "service_healthy"}, name
@@ -143,7 +146,8 @@ def test_web_and_worker_start_after_healthy_redis_and_postgres_and_the_one_shots
 
 
 def test_every_long_running_service_has_a_healthcheck_and_one_shots_do_not_restart(
-        services: dict[str, dict[str, Any]]) -> None:
+    services: dict[str, dict[str, Any]],
+) -> None:
     for name, svc in services.items():
         if name in ONE_SHOT:
             assert svc["restart"] == "no", name
@@ -167,7 +171,8 @@ def test_the_healthchecks_ask_the_right_things(services: dict[str, dict[str, Any
 
 
 def test_the_web_runs_gunicorn_with_our_evented_worker_on_the_wsgi_module(
-        services: dict[str, dict[str, Any]]) -> None:
+    services: dict[str, dict[str, Any]],
+) -> None:
     command = services["web"]["command"]
     assert command[0] == "gunicorn" and command[-1] == "web.wsgi:app"
     assert command[command.index("-k") + 1] == "web.server.Worker"  # what `judge web` runs too
@@ -178,7 +183,8 @@ def test_the_web_runs_gunicorn_with_our_evented_worker_on_the_wsgi_module(
 
 
 def test_the_web_keeps_packages_in_a_volume_and_workers_share_no_file_system(
-        compose: dict[str, Any], services: dict[str, dict[str, Any]]) -> None:
+    compose: dict[str, Any], services: dict[str, dict[str, Any]]
+) -> None:
     assert "judge-data" in compose["volumes"]
     assert f"judge-data:{DATA_DIR}" in services["web"]["volumes"]
     # a worker unpacks packages from the database into its own data directory (judge/service/problems.py)
@@ -223,20 +229,25 @@ def test_every_variable_in_the_examples_is_read_by_something() -> None:
 
 def _dockerfile_lines(path: Path) -> list[str]:
     joined = re.sub(r"\\\n", " ", path.read_text())
-    return [line.strip() for line in joined.splitlines()
-            if line.strip() and not line.lstrip().startswith("#")]
+    return [
+        line.strip() for line in joined.splitlines() if line.strip() and not line.lstrip().startswith("#")
+    ]
 
 
 @pytest.mark.parametrize("service", ["web", "worker"])
 def test_the_dockerfiles_exist_and_copy_files_that_exist(
-        services: dict[str, dict[str, Any]], service: str) -> None:
+    services: dict[str, dict[str, Any]], service: str
+) -> None:
     build = services[service]["build"]
     context = (COMPOSE / build["context"]).resolve()
     assert context == ROOT
     dockerfile = context / build["dockerfile"]
     assert dockerfile.is_file()
-    ignored = {line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
-               if line.strip() and not line.startswith("#")}
+    ignored = {
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
     copied: set[str] = set()
     copied_to: dict[str, str] = {}  # destination -> source, for single-file copies
     for line in _dockerfile_lines(dockerfile):
@@ -274,13 +285,14 @@ def test_the_worker_image_has_an_entrypoint_and_the_web_image_drops_root() -> No
 def test_the_entrypoint_remounts_only_cgroup_mounts_that_are_read_only(tmp_path: Path) -> None:
     """The remount loop of worker-entrypoint.sh, fed a container's mountinfo, with `mount` recorded."""
     text = (COMPOSE / "worker-entrypoint.sh").read_text()
-    loop = text[text.index("awk "):text.index("done\n") + 5]
+    loop = text[text.index("awk ") : text.index("done\n") + 5]
     loop = loop.replace("/proc/self/mountinfo", str(tmp_path / "mountinfo"))
     (tmp_path / "mountinfo").write_text(
         "30 25 0:26 / /sys ro,nosuid,nodev,noexec,relatime - sysfs sysfs ro\n"
         "31 30 0:27 / /sys/fs/cgroup ro,nosuid,nodev,noexec,relatime - cgroup2 cgroup rw,nsdelegate\n"
         "32 30 0:28 / /sys/fs/cgroup/pids ro,relatime shared:5 - cgroup cgroup rw,pids\n"
-        "33 30 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n")
+        "33 30 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n"
+    )
     fake = tmp_path / "bin"
     fake.mkdir()
     (fake / "mount").write_text(f'#!/bin/sh\necho "$@" >> {tmp_path}/calls\n')
@@ -288,24 +300,34 @@ def test_the_entrypoint_remounts_only_cgroup_mounts_that_are_read_only(tmp_path:
     env = {**os.environ, "PATH": f"{fake}:{os.environ['PATH']}"}
     subprocess.run(["sh", "-eu", "-c", loop], check=True, env=env)
     calls = (tmp_path / "calls").read_text().splitlines()
-    assert calls == ["-o remount,bind,rw,nosuid,nodev,noexec /sys/fs/cgroup",
-                     "-o remount,bind,rw,nosuid,nodev,noexec /sys/fs/cgroup/pids"]
+    assert calls == [
+        "-o remount,bind,rw,nosuid,nodev,noexec /sys/fs/cgroup",
+        "-o remount,bind,rw,nosuid,nodev,noexec /sys/fs/cgroup/pids",
+    ]
 
 
 def test_docker_compose_accepts_the_file(tmp_path: Path) -> None:
     docker = shutil.which("docker")
-    if docker is None or subprocess.run([docker, "compose", "version"], capture_output=True,
-                                        check=False).returncode != 0:
-        pytest.skip("Docker's Compose plugin is not installed here (`docker compose version` fails), so "
-                    "Compose cannot parse the file; its structure is checked above with pyyaml")
+    if (
+        docker is None
+        or subprocess.run([docker, "compose", "version"], capture_output=True, check=False).returncode != 0
+    ):
+        pytest.skip(
+            "Docker's Compose plugin is not installed here (`docker compose version` fails), so "
+            "Compose cannot parse the file; its structure is checked above with pyyaml"
+        )
     copy = tmp_path / "compose"
     shutil.copytree(COMPOSE, copy)
     env = (COMPOSE / ".env.example").read_text()
     for name in ("POSTGRES_PASSWORD", "REDIS_PASSWORD", "JUDGE_SECRET_KEY"):
         env = env.replace(f"\n{name}=\n", f"\n{name}=0123abcd\n")
     (copy / ".env").write_text(env)
-    proc = subprocess.run([docker, "compose", "-f", str(copy / "docker-compose.yml"), "config", "--quiet"],
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [docker, "compose", "-f", str(copy / "docker-compose.yml"), "config", "--quiet"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
 
 
@@ -401,8 +423,12 @@ def test_systemd_analyze_verifies_the_units(tmp_path: Path) -> None:
 
 
 def _service_env(tmp_path: Path) -> dict[str, str]:
-    return {"JUDGE_DATA_DIR": str(tmp_path / "data"), "JUDGE_DATABASE_URL": f"sqlite:///{tmp_path}/judge.db",
-            "JUDGE_REDIS_URL": "redis://127.0.0.1:1/0", "JUDGE_SECRET_KEY": "deployment-test"}
+    return {
+        "JUDGE_DATA_DIR": str(tmp_path / "data"),
+        "JUDGE_DATABASE_URL": f"sqlite:///{tmp_path}/judge.db",
+        "JUDGE_REDIS_URL": "redis://127.0.0.1:1/0",
+        "JUDGE_SECRET_KEY": "deployment-test",
+    }
 
 
 def test_the_wsgi_module_is_the_app_and_answers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -421,14 +447,31 @@ def test_the_wsgi_module_is_the_app_and_answers(tmp_path: Path, monkeypatch: pyt
 
 
 @pytest.mark.slow
-def test_gunicorn_serves_the_wsgi_app_with_our_evented_worker(tmp_path: Path,
-                                                              wait_until: Callable[..., Any]) -> None:
+def test_gunicorn_serves_the_wsgi_app_with_our_evented_worker(
+    tmp_path: Path, wait_until: Callable[..., Any]
+) -> None:
     """The Compose file's web command, smaller: one process, on a free loopback port."""
     port = free_port()
     env = {**os.environ, **_service_env(tmp_path), "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-k", "web.server.Worker", "-w", "1",
-                             "-b", f"127.0.0.1:{port}", "web.wsgi:app"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-k",
+            "web.server.Worker",
+            "-w",
+            "1",
+            "-b",
+            f"127.0.0.1:{port}",
+            "web.wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
     def fetch() -> tuple[int, str, bytes]:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/openapi.json", timeout=5) as r:
@@ -439,8 +482,9 @@ def test_gunicorn_serves_the_wsgi_app_with_our_evented_worker(tmp_path: Path,
             raise
 
     try:
-        status, server, body = wait_until(fetch, what="gunicorn to serve", timeout_s=30, every_s=0.2,
-                                          retry_on=(OSError,))
+        status, server, body = wait_until(
+            fetch, what="gunicorn to serve", timeout_s=30, every_s=0.2, retry_on=(OSError,)
+        )
         assert status == 200
         assert server.startswith("gunicorn")
         assert b'"openapi"' in body

@@ -22,11 +22,27 @@ from sandbox import HOST, ExecFailed, Image, Limits, MiB, RunResult, RunStatus
 USER = Limits(cpu_time_ms=1000, wall_time_ms=3000, memory_bytes=256 * MiB, output_bytes=1 * MiB)
 
 
-def result(status: RunStatus = RunStatus.OK, *, exit_code: int | None = 0, stdout: bytes = b"",
-           stderr: bytes = b"", message: str = "", stdout_truncated: bool = False) -> RunResult:
-    return RunResult(status=status, exit_code=exit_code, signal=None, cpu_time_ms=12.5, wall_time_ms=20.0,
-                     memory_bytes=3 * MiB, stdout=stdout, stderr=stderr, message=message,
-                     stdout_truncated=stdout_truncated)
+def result(
+    status: RunStatus = RunStatus.OK,
+    *,
+    exit_code: int | None = 0,
+    stdout: bytes = b"",
+    stderr: bytes = b"",
+    message: str = "",
+    stdout_truncated: bool = False,
+) -> RunResult:
+    return RunResult(
+        status=status,
+        exit_code=exit_code,
+        signal=None,
+        cpu_time_ms=12.5,
+        wall_time_ms=20.0,
+        memory_bytes=3 * MiB,
+        stdout=stdout,
+        stderr=stderr,
+        message=message,
+        stdout_truncated=stdout_truncated,
+    )
 
 
 @dataclass
@@ -51,8 +67,14 @@ class FakeBox:
     def listdir(self, recursive: bool = False) -> list[str]:
         return sorted(self.files)
 
-    def run(self, argv: Sequence[str], limits: Limits, *, stdin: bytes | int | None = None,
-            env: Mapping[str, str] | None = None) -> RunResult:
+    def run(
+        self,
+        argv: Sequence[str],
+        limits: Limits,
+        *,
+        stdin: bytes | int | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> RunResult:
         assert not self.argv, "a box runs one program"
         self.argv, self.run_limits, self.stdin, self.env = list(argv), limits, stdin, env
         self.files.update({name: (data, 0o644) for name, data in self.leaves.items()})
@@ -67,8 +89,9 @@ class FakeSandbox:
         self.boxes: list[FakeBox] = []
 
     @contextmanager
-    def box(self, image: Image = HOST, *, uid: int | None = None,
-            limits: Limits | None = None) -> Iterator[FakeBox]:
+    def box(
+        self, image: Image = HOST, *, uid: int | None = None, limits: Limits | None = None
+    ) -> Iterator[FakeBox]:
         outcome, leaves = self.steps.pop(0)
         box = FakeBox(outcome, leaves, image, limits)
         self.boxes.append(box)
@@ -92,8 +115,14 @@ def test_c_is_compiled_in_one_box_and_run_in_another() -> None:
 
 
 def test_a_failed_compile_is_ce_and_nothing_runs() -> None:
-    sb = FakeSandbox((result(RunStatus.RTE, exit_code=1, stderr=b"main.cpp:1: error: x\n",
-                             message="exited with code 1"), {}))
+    sb = FakeSandbox(
+        (
+            result(
+                RunStatus.RTE, exit_code=1, stderr=b"main.cpp:1: error: x\n", message="exited with code 1"
+            ),
+            {},
+        )
+    )
     r = run_source(sb, languages.by_id("cpp"), b"int main( {", USER)
     assert len(sb.boxes) == 1
     assert r.status is Status.CE
@@ -103,8 +132,18 @@ def test_a_failed_compile_is_ce_and_nothing_runs() -> None:
 
 
 def test_a_compiler_that_hits_its_limits_is_ce_with_the_reason() -> None:
-    sb = FakeSandbox((result(RunStatus.OLE, exit_code=None, stderr=b"error " * 10, stdout_truncated=True,
-                             message="output over the limit of 262144 bytes"), {}))
+    sb = FakeSandbox(
+        (
+            result(
+                RunStatus.OLE,
+                exit_code=None,
+                stderr=b"error " * 10,
+                stdout_truncated=True,
+                message="output over the limit of 262144 bytes",
+            ),
+            {},
+        )
+    )
     r = run_source(sb, languages.by_id("cpp"), b"bomb", USER)
     assert r.status is Status.CE and "output over the limit" in r.message
     assert r.compile_output is not None and "[compiler output cut at 262144 bytes]" in r.compile_output
@@ -157,33 +196,63 @@ def test_exec_runs_the_command_as_it_is() -> None:
 
 
 def test_json_uses_seconds_bytes_and_text() -> None:
-    e = Execution(status=Status.TLE, exit_code=None, signal=9, cpu_time_ms=1001.5, wall_time_ms=1500.0,
-                  memory_bytes=4096, stdout=b"\xff ok", stderr=b"", stdout_truncated=True,
-                  message="CPU time limit of 1 s exceeded", compile_output="")
+    e = Execution(
+        status=Status.TLE,
+        exit_code=None,
+        signal=9,
+        cpu_time_ms=1001.5,
+        wall_time_ms=1500.0,
+        memory_bytes=4096,
+        stdout=b"\xff ok",
+        stderr=b"",
+        stdout_truncated=True,
+        message="CPU time limit of 1 s exceeded",
+        compile_output="",
+    )
     assert e.to_json() == {
-        "status": "TLE", "exit_code": None, "signal": 9, "cpu_time": 1.0015, "wall_time": 1.5,
-        "memory": 4096, "stdout": "\ufffd ok", "stderr": "", "stdout_truncated": True,
-        "stderr_truncated": False, "compile_output": "", "message": "CPU time limit of 1 s exceeded",
+        "status": "TLE",
+        "exit_code": None,
+        "signal": 9,
+        "cpu_time": 1.0015,
+        "wall_time": 1.5,
+        "memory": 4096,
+        "stdout": "\ufffd ok",
+        "stderr": "",
+        "stdout_truncated": True,
+        "stderr_truncated": False,
+        "compile_output": "",
+        "message": "CPU time limit of 1 s exceeded",
     }
 
 
 def test_several_files_keep_their_names_and_the_compiler_gets_them_all() -> None:
     cpp = languages.by_id("cpp")
-    sub = Source((("lib.cpp", b"int f() { return 1; }"), ("lib.h", b"int f();"),
-                      ("solve.cpp", b'#include "lib.h"\nint main() { return f(); }')), "dir")
+    sub = Source(
+        (
+            ("lib.cpp", b"int f() { return 1; }"),
+            ("lib.h", b"int f();"),
+            ("solve.cpp", b'#include "lib.h"\nint main() { return f(); }'),
+        ),
+        "dir",
+    )
     sb = FakeSandbox((result(), {"main": b"ELF"}), (result(), {}))
     run_source(sb, cpp, sub, USER)
     compile_box, run_box = sb.boxes
     assert {"lib.cpp", "lib.h", "solve.cpp"} <= set(compile_box.files)
     i = compile_box.argv.index("main") + 1
-    assert compile_box.argv[i:i + 2] == ["solve.cpp", "lib.cpp"], "the entry point first, then the rest"
+    assert compile_box.argv[i : i + 2] == ["solve.cpp", "lib.cpp"], "the entry point first, then the rest"
     assert run_box.argv == ["./main"]
 
 
 def test_java_runs_the_class_that_has_main_whatever_the_file_is_called() -> None:
     java = languages.by_id("java")
-    sub = Source((("Helper.java", b"class Helper { static int one() { return 1; } }"),
-                      ("Solution.java", b"class Solution { public static void main(String[] a) {} }")), "zip")
+    sub = Source(
+        (
+            ("Helper.java", b"class Helper { static int one() { return 1; } }"),
+            ("Solution.java", b"class Solution { public static void main(String[] a) {} }"),
+        ),
+        "zip",
+    )
     sb = FakeSandbox((result(), {"Helper.class": b"x", "Solution.class": b"y"}), (result(), {}))
     run_source(sb, java, sub, USER)
     compile_box, run_box = sb.boxes
@@ -194,12 +263,15 @@ def test_java_runs_the_class_that_has_main_whatever_the_file_is_called() -> None
     assert single.boxes[0].argv[-1] == "Main.java" and single.boxes[1].argv[-1] == "Solver"
 
 
-@pytest.mark.parametrize(("files", "main", "entry"), [
-    ({"a.py": "import b", "b.py": "X = 1"}, "a.py", "a.py"),
-    ({"main.py": "import util", "util.py": "X = 1"}, None, "main.py"),
-    ({"run.py": "if __name__ == '__main__':\n    pass", "util.py": "X = 1"}, None, "run.py"),
-    ({"solution.py": "print(1)", "notes.txt": "hi"}, None, "solution.py"),
-])
+@pytest.mark.parametrize(
+    ("files", "main", "entry"),
+    [
+        ({"a.py": "import b", "b.py": "X = 1"}, "a.py", "a.py"),
+        ({"main.py": "import util", "util.py": "X = 1"}, None, "main.py"),
+        ({"run.py": "if __name__ == '__main__':\n    pass", "util.py": "X = 1"}, None, "run.py"),
+        ({"solution.py": "print(1)", "notes.txt": "hi"}, None, "solution.py"),
+    ],
+)
 def test_the_entry_point_rule(files: dict[str, str], main: str | None, entry: str) -> None:
     sub = Source(tuple((k, v.encode()) for k, v in files.items()), "dir")
     _, found, _, _ = layout(languages.by_id("python3"), sub, main)

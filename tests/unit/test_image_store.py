@@ -34,10 +34,17 @@ def test_the_repository_definitions_are_valid_and_build_on_one_base() -> None:
 
 
 def test_changing_a_layer_changes_it_and_everything_above_only(tmp_path: Path) -> None:
-    one = images.definitions(_defs(tmp_path, BASE + '[a]\nfrom = "base"\npackages = ["hello"]\n'
-                                   '[b]\nfrom = "a"\npackages = ["sl"]\n'))
-    two = images.definitions(_defs(tmp_path, BASE + '[a]\nfrom = "base"\npackages = ["hello", "x"]\n'
-                                   '[b]\nfrom = "a"\npackages = ["sl"]\n'))
+    one = images.definitions(
+        _defs(
+            tmp_path, BASE + '[a]\nfrom = "base"\npackages = ["hello"]\n[b]\nfrom = "a"\npackages = ["sl"]\n'
+        )
+    )
+    two = images.definitions(
+        _defs(
+            tmp_path,
+            BASE + '[a]\nfrom = "base"\npackages = ["hello", "x"]\n[b]\nfrom = "a"\npackages = ["sl"]\n',
+        )
+    )
     before, after = images.planned_layers(one, "b"), images.planned_layers(two, "b")
     assert before[0] == after[0]
     assert before[1] != after[1] and before[2] != after[2]
@@ -47,15 +54,18 @@ def test_changing_a_layer_changes_it_and_everything_above_only(tmp_path: Path) -
     assert layer_digest(Debootstrap("bookworm"), None) != layer_digest(Debootstrap("trixie"), None)
 
 
-@pytest.mark.parametrize(("text", "complaint"), [
-    (BASE + '[a]\nfrom = "nowhere"\npackages = ["x"]\n', "not defined"),
-    ('[a]\nfrom = "b"\npackages = ["x"]\n[b]\nfrom = "a"\npackages = ["x"]\n', "cycle"),
-    (BASE + '[a]\nfrom = "base"\npackages = ["x; rm -rf /"]\n', "not Debian package names"),
-    (BASE + '[a]\nfrom = "base"\npackages = ["x"]\ncolour = "red"\n', "unknown keys"),
-    (BASE + '[Bad_Name]\nfrom = "base"\npackages = ["x"]\n', "cannot name an image"),
-    (BASE + '[a]\npackages = ["x"]\n', "needs"),
-    ("[a\n", "cannot read"),
-])
+@pytest.mark.parametrize(
+    ("text", "complaint"),
+    [
+        (BASE + '[a]\nfrom = "nowhere"\npackages = ["x"]\n', "not defined"),
+        ('[a]\nfrom = "b"\npackages = ["x"]\n[b]\nfrom = "a"\npackages = ["x"]\n', "cycle"),
+        (BASE + '[a]\nfrom = "base"\npackages = ["x; rm -rf /"]\n', "not Debian package names"),
+        (BASE + '[a]\nfrom = "base"\npackages = ["x"]\ncolour = "red"\n', "unknown keys"),
+        (BASE + '[Bad_Name]\nfrom = "base"\npackages = ["x"]\n', "cannot name an image"),
+        (BASE + '[a]\npackages = ["x"]\n', "needs"),
+        ("[a\n", "cannot read"),
+    ],
+)
 def test_a_bad_definition_is_refused_with_its_reason(tmp_path: Path, text: str, complaint: str) -> None:
     with pytest.raises(images.ImageDefinitionError, match=complaint):
         images.definitions(_defs(tmp_path, text))

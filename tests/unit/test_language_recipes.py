@@ -43,7 +43,12 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_a_recipe_file_gives_languages(tmp_path: Path) -> None:
     (toy,) = load(write(tmp_path, GOOD))
     assert (toy.id, toy.name, toy.extensions, toy.source_name, toy.image) == (
-        "toy", "Toy", (".toy", ".ty"), "main.toy", "toy")
+        "toy",
+        "Toy",
+        (".toy", ".ty"),
+        "main.toy",
+        "toy",
+    )
     assert toy.artifacts == (("main", 0o755), ("*.class", 0o644))
     assert toy.env == (("TOY_HOME", "/opt/toy"),)
     assert (toy.extra_time_ms, toy.extra_memory_bytes) == (100, 16 * MiB)
@@ -52,24 +57,28 @@ def test_a_recipe_file_gives_languages(tmp_path: Path) -> None:
     assert (toy.self_test.error_source, toy.self_test.error_exit) == ("exit 3", 3)
 
 
-@pytest.mark.parametrize(("change", "says"), [
-    (('name = "Toy"', 'nmae = "Toy"'), "[toy]: unknown keys ['nmae']"),
-    (('image = "toy"\n', ""), "[toy]: missing image"),
-    (('extensions = [".toy", ".ty"]', 'extensions = ["toy"]'), "each with its dot"),
-    (('run = ["/usr/bin/toy"', 'run = ["toy"'), "run must start with a program's path"),
-    (('"--check", "{source}"', '"--check", "{file}"'), "compile: unknown placeholder {file}"),
-    (('"--version"]', '"{source}"]'), "version: unknown placeholder {source}"),
-    (("extra_time_ms = 100", "extra_time_ms = -1"), "extra_time_ms must be a whole number"),
-    (("memory_mib = 1024", "memory_mb = 1024"), "compile_limits: unknown keys ['memory_mb']"),
-    (("error_exit = 3", "error_exit = 0"), "error_exit must be an exit code from 1 to 255"),
-    (('error_source = "exit 3"\n', ""), "error_source and error_exit go together"),
-    (('source = "main.toy"', 'source = "../main.toy"'), "source must be a plain file name"),
-    (("[toy]\n", "[Toy]\n"), "a language id is lower case"),
-    (('stdin = "2 3\\n"', "stdin = 2"), "[toy].self_test: stdin must be a string"),
-    (("[toy.self_test]", "[toy.self_test\n"), "not valid TOML"),
-])
-def test_each_mistake_names_the_file_the_language_and_the_key(tmp_path: Path, change: tuple[str, str],
-                                                               says: str) -> None:
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        (('name = "Toy"', 'nmae = "Toy"'), "[toy]: unknown keys ['nmae']"),
+        (('image = "toy"\n', ""), "[toy]: missing image"),
+        (('extensions = [".toy", ".ty"]', 'extensions = ["toy"]'), "each with its dot"),
+        (('run = ["/usr/bin/toy"', 'run = ["toy"'), "run must start with a program's path"),
+        (('"--check", "{source}"', '"--check", "{file}"'), "compile: unknown placeholder {file}"),
+        (('"--version"]', '"{source}"]'), "version: unknown placeholder {source}"),
+        (("extra_time_ms = 100", "extra_time_ms = -1"), "extra_time_ms must be a whole number"),
+        (("memory_mib = 1024", "memory_mb = 1024"), "compile_limits: unknown keys ['memory_mb']"),
+        (("error_exit = 3", "error_exit = 0"), "error_exit must be an exit code from 1 to 255"),
+        (('error_source = "exit 3"\n', ""), "error_source and error_exit go together"),
+        (('source = "main.toy"', 'source = "../main.toy"'), "source must be a plain file name"),
+        (("[toy]\n", "[Toy]\n"), "a language id is lower case"),
+        (('stdin = "2 3\\n"', "stdin = 2"), "[toy].self_test: stdin must be a string"),
+        (("[toy.self_test]", "[toy.self_test\n"), "not valid TOML"),
+    ],
+)
+def test_each_mistake_names_the_file_the_language_and_the_key(
+    tmp_path: Path, change: tuple[str, str], says: str
+) -> None:
     old, new = change
     assert old in GOOD
     path = write(tmp_path, GOOD.replace(old, new, 1))
@@ -84,7 +93,8 @@ def test_a_missing_file_is_named(tmp_path: Path) -> None:
 
 
 def test_the_operators_file_joins_the_registry_and_may_not_take_an_extension(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("JUDGE_LANGUAGES", str(write(tmp_path, GOOD)))
     languages.reload()
     try:

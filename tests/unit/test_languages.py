@@ -13,57 +13,109 @@ from judge.languages.recipe import Language, SelfTest, expand
 from sandbox import Limits, MiB
 
 NEW = {  # issue 22's languages, from languages.toml, and their images
-    "c-clang": "clang", "cpp-clang": "clang", "objective-c": "gcc-extra", "fortran": "gcc-extra",
-    "d": "gcc-extra", "ada": "gcc-extra", "nasm": "gcc-extra", "cobol": "gcc-extra", "nim": "gcc-extra",
-    "ocaml": "gcc-extra", "gprolog": "gcc-extra", "swi-prolog": "scripting", "common-lisp": "scripting",
-    "scheme": "scripting", "erlang": "beam", "elixir": "beam", "scala": "jvm-extra", "clojure": "jvm-extra",
-    "groovy": "jvm-extra", "typescript": "typescript", "r": "r", "perl": "scripting", "awk": "scripting",
-    "tcl": "scripting", "sql": "scripting", "brainfuck": "scripting", "octave": "octave",
+    "c-clang": "clang",
+    "cpp-clang": "clang",
+    "objective-c": "gcc-extra",
+    "fortran": "gcc-extra",
+    "d": "gcc-extra",
+    "ada": "gcc-extra",
+    "nasm": "gcc-extra",
+    "cobol": "gcc-extra",
+    "nim": "gcc-extra",
+    "ocaml": "gcc-extra",
+    "gprolog": "gcc-extra",
+    "swi-prolog": "scripting",
+    "common-lisp": "scripting",
+    "scheme": "scripting",
+    "erlang": "beam",
+    "elixir": "beam",
+    "scala": "jvm-extra",
+    "clojure": "jvm-extra",
+    "groovy": "jvm-extra",
+    "typescript": "typescript",
+    "r": "r",
+    "perl": "scripting",
+    "awk": "scripting",
+    "tcl": "scripting",
+    "sql": "scripting",
+    "brainfuck": "scripting",
+    "octave": "octave",
 }
 
 
 def test_registry_order_and_ids() -> None:
     """The recipes in Python first, then languages.toml's, in the file's order."""
     assert languages.ids() == [
-        "c", "cpp", "python3", "pypy3", "java", "kotlin", "javascript", "rust", "go", "csharp",
-        "haskell", "pascal", "ruby", "php", "lua", "bash", *NEW,
+        "c",
+        "cpp",
+        "python3",
+        "pypy3",
+        "java",
+        "kotlin",
+        "javascript",
+        "rust",
+        "go",
+        "csharp",
+        "haskell",
+        "pascal",
+        "ruby",
+        "php",
+        "lua",
+        "bash",
+        *NEW,
     ]
     assert len(languages.ids()) >= 40
 
 
-@pytest.mark.parametrize(("path", "lang"), [
-    ("sum.c", "c"),
-    ("dir.d/sum.cpp", "cpp"),
-    ("sum.cc", "cpp"),
-    ("sum.cxx", "cpp"),
-    ("a.b.py", "python3"),
-    ("Hello.java", "java"),
-    ("sum.js", "javascript"),
-    ("sum.pypy", "pypy3"),
-    ("Sum.kt", "kotlin"),
-    ("sum.rs", "rust"),
-    ("sum.go", "go"),
-    ("sum.cs", "csharp"),
-    ("sum.hs", "haskell"),
-    ("sum.pas", "pascal"),
-    ("sum.rb", "ruby"),
-    ("sum.php", "php"),
-    ("sum.lua", "lua"),
-    ("sum.sh", "bash"),
-    # the reference judges' extra extensions: problemtools' languages.yaml, DOMjudge's defaults
-    ("sum.C", "cpp"),
-    ("sum.py3", "python3"),
-    ("sum.csharp", "csharp"),
-    ("sum.lhs", "haskell"),
-    ("sum.p", "pascal"),
-    ("sum.mjs", "javascript"),
-    ("sum.bash", "bash"),
-    # issue 22's, with the reference judges' extensions (.plg DOMjudge's Prolog, .pl its Perl)
-    ("sum.f95", "fortran"), ("sum.adb", "ada"), ("sum.ml", "ocaml"), ("sum.R", "r"), ("sum.awk", "awk"),
-    ("sum.plg", "swi-prolog"), ("sum.pro", "gprolog"), ("sum.pl", "perl"), ("sum.lisp", "common-lisp"),
-    ("sum.scala", "scala"), ("sum.b", "brainfuck"), ("sum.asm", "nasm"), ("sum.m", "objective-c"),
-    ("sum.ts", "typescript"), ("sum.exs", "elixir"), ("sum.erl", "erlang"), ("sum.clang", "c-clang"),
-])
+@pytest.mark.parametrize(
+    ("path", "lang"),
+    [
+        ("sum.c", "c"),
+        ("dir.d/sum.cpp", "cpp"),
+        ("sum.cc", "cpp"),
+        ("sum.cxx", "cpp"),
+        ("a.b.py", "python3"),
+        ("Hello.java", "java"),
+        ("sum.js", "javascript"),
+        ("sum.pypy", "pypy3"),
+        ("Sum.kt", "kotlin"),
+        ("sum.rs", "rust"),
+        ("sum.go", "go"),
+        ("sum.cs", "csharp"),
+        ("sum.hs", "haskell"),
+        ("sum.pas", "pascal"),
+        ("sum.rb", "ruby"),
+        ("sum.php", "php"),
+        ("sum.lua", "lua"),
+        ("sum.sh", "bash"),
+        # the reference judges' extra extensions: problemtools' languages.yaml, DOMjudge's defaults
+        ("sum.C", "cpp"),
+        ("sum.py3", "python3"),
+        ("sum.csharp", "csharp"),
+        ("sum.lhs", "haskell"),
+        ("sum.p", "pascal"),
+        ("sum.mjs", "javascript"),
+        ("sum.bash", "bash"),
+        # issue 22's, with the reference judges' extensions (.plg DOMjudge's Prolog, .pl its Perl)
+        ("sum.f95", "fortran"),
+        ("sum.adb", "ada"),
+        ("sum.ml", "ocaml"),
+        ("sum.R", "r"),
+        ("sum.awk", "awk"),
+        ("sum.plg", "swi-prolog"),
+        ("sum.pro", "gprolog"),
+        ("sum.pl", "perl"),
+        ("sum.lisp", "common-lisp"),
+        ("sum.scala", "scala"),
+        ("sum.b", "brainfuck"),
+        ("sum.asm", "nasm"),
+        ("sum.m", "objective-c"),
+        ("sum.ts", "typescript"),
+        ("sum.exs", "elixir"),
+        ("sum.erl", "erlang"),
+        ("sum.clang", "c-clang"),
+    ],
+)
 def test_language_from_extension(path: str, lang: str) -> None:
     assert languages.by_extension(path).id == lang
 
@@ -98,9 +150,22 @@ def test_every_recipe_is_complete() -> None:
 def test_every_language_runs_in_its_own_image() -> None:
     images = {lang.id: lang.image for lang in languages.LANGUAGES}
     assert images == {
-        "c": "gcc", "cpp": "gcc", "python3": "python3", "pypy3": "pypy3", "java": "java",
-        "kotlin": "kotlin", "javascript": "node", "rust": "rust", "go": "go", "csharp": "mono",
-        "haskell": "ghc", "pascal": "fpc", "ruby": "ruby", "php": "php", "lua": "lua", "bash": "base",
+        "c": "gcc",
+        "cpp": "gcc",
+        "python3": "python3",
+        "pypy3": "pypy3",
+        "java": "java",
+        "kotlin": "kotlin",
+        "javascript": "node",
+        "rust": "rust",
+        "go": "go",
+        "csharp": "mono",
+        "haskell": "ghc",
+        "pascal": "fpc",
+        "ruby": "ruby",
+        "php": "php",
+        "lua": "lua",
+        "bash": "base",
         **NEW,
     }
 
@@ -121,8 +186,13 @@ def test_every_language_compiles_or_checks_its_source() -> None:
 def test_placeholders_are_the_known_ones(lang: Language) -> None:
     for argv in (lang.compile or (), lang.run, lang.version):
         for arg in argv:
-            assert set(re.findall(r"{[^{}]*}", arg)) <= {"{source}", "{stem}", "{sources}", "{main}",
-                                                          "{memory_mib}"}, arg
+            assert set(re.findall(r"{[^{}]*}", arg)) <= {
+                "{source}",
+                "{stem}",
+                "{sources}",
+                "{main}",
+                "{memory_mib}",
+            }, arg
     assert not any("{" in arg for arg in lang.version), "the version probe runs with no source"
 
 
@@ -136,26 +206,29 @@ def test_a_compiled_program_is_taken_out_of_the_compile_box(lang: Language) -> N
             assert (arg, 0o644) in lang.artifacts
 
 
-@pytest.mark.parametrize(("source", "name"), [
-    ("public class Hello { }", "Hello"),
-    ("public final class Solution<T> extends Base {}", "Solution"),
-    ("public abstract class A$1 {}", "A$1"),
-    ("public interface Runner {}", "Runner"),
-    ("public enum Colour { RED }", "Colour"),
-    ("public record Point(int x) {}", "Point"),
-    ("public class Ünïcode {}", "Ünïcode"),
-    ("class Main {}\npublic class Second {}", "Second"),
-    ("import java.util.*;\npublic\nclass\nSpread {}", "Spread"),
-    ("// public class Comment {}\npublic class Real {}", "Real"),
-    ("/* public class Block {} */ public class Real {}", "Real"),
-    ('class A { String s = "public class Str {"; }\npublic class Real {}', "Real"),
-    ("class A { char c = '\"'; String s = \"}\"; }\npublic class Real {}", "Real"),
-    ('class A { String t = """\n  public class Text {\n  """; }\npublic class Real {}', "Real"),
-    ("class Main { public class Inner {} public static class Nested {} }", None),
-    ("class Main { public static void main(String[] a) {} }", None),
-    ("// nothing but a comment", None),
-    ("notpublic class X {}", None),
-])
+@pytest.mark.parametrize(
+    ("source", "name"),
+    [
+        ("public class Hello { }", "Hello"),
+        ("public final class Solution<T> extends Base {}", "Solution"),
+        ("public abstract class A$1 {}", "A$1"),
+        ("public interface Runner {}", "Runner"),
+        ("public enum Colour { RED }", "Colour"),
+        ("public record Point(int x) {}", "Point"),
+        ("public class Ünïcode {}", "Ünïcode"),
+        ("class Main {}\npublic class Second {}", "Second"),
+        ("import java.util.*;\npublic\nclass\nSpread {}", "Spread"),
+        ("// public class Comment {}\npublic class Real {}", "Real"),
+        ("/* public class Block {} */ public class Real {}", "Real"),
+        ('class A { String s = "public class Str {"; }\npublic class Real {}', "Real"),
+        ('class A { char c = \'"\'; String s = "}"; }\npublic class Real {}', "Real"),
+        ('class A { String t = """\n  public class Text {\n  """; }\npublic class Real {}', "Real"),
+        ("class Main { public class Inner {} public static class Nested {} }", None),
+        ("class Main { public static void main(String[] a) {} }", None),
+        ("// nothing but a comment", None),
+        ("notpublic class X {}", None),
+    ],
+)
 def test_java_public_class(source: str, name: str | None) -> None:
     assert java.public_class(source) == name
     assert java.JAVA.source_file(source) == f"{name or 'Main'}.java"
@@ -208,14 +281,28 @@ def test_go_gets_one_processor_in_both_boxes() -> None:
 @pytest.mark.parametrize("env", [(("", "x"),), (("A=B", "x"),), (("A\0", "x"),)])
 def test_an_environment_variable_needs_a_proper_name(env: tuple[tuple[str, str], ...]) -> None:
     with pytest.raises(ValueError, match="environment variable"):
-        Language(id="x", name="X", extensions=(".x",), source_name="main.x", compile=None, run=("./x",),
-                 version=("./x",), self_test=SelfTest(source="", stdin="", expected=""), env=env)
+        Language(
+            id="x",
+            name="X",
+            extensions=(".x",),
+            source_name="main.x",
+            compile=None,
+            run=("./x",),
+            version=("./x",),
+            self_test=SelfTest(source="", stdin="", expected=""),
+            env=env,
+        )
 
 
 def test_expand_fills_the_placeholders() -> None:
     argv = ["java", "-Xmx{memory_mib}m", "{stem}", "{source}", "plain"]
     assert expand(argv, source_name="Hello.java", memory_bytes=256 * MiB) == [
-        "java", "-Xmx256m", "Hello", "Hello.java", "plain"]
+        "java",
+        "-Xmx256m",
+        "Hello",
+        "Hello.java",
+        "plain",
+    ]
 
 
 def test_run_limits_add_the_allowance_only_where_the_recipe_says() -> None:
@@ -228,12 +315,26 @@ def test_run_limits_add_the_allowance_only_where_the_recipe_says() -> None:
 
 def test_allowances_only_for_runtimes_whose_start_needs_them() -> None:
     """(ms, MiB) added to every run; each figure is measured in the recipe's docstring."""
-    allowances = {lang.id: (lang.extra_time_ms, lang.extra_memory_bytes // MiB)
-                  for lang in languages.LANGUAGES if lang.extra_time_ms or lang.extra_memory_bytes}
-    assert allowances == {"java": (250, 64), "kotlin": (250, 64), "pypy3": (0, 32), "ruby": (100, 0),
-                          "javascript": (150, 0), "typescript": (150, 0), "scala": (250, 64),
-                          "clojure": (1000, 96), "groovy": (750, 64), "r": (200, 48), "erlang": (200, 32),
-                          "elixir": (400, 48), "octave": (150, 16)}
+    allowances = {
+        lang.id: (lang.extra_time_ms, lang.extra_memory_bytes // MiB)
+        for lang in languages.LANGUAGES
+        if lang.extra_time_ms or lang.extra_memory_bytes
+    }
+    assert allowances == {
+        "java": (250, 64),
+        "kotlin": (250, 64),
+        "pypy3": (0, 32),
+        "ruby": (100, 0),
+        "javascript": (150, 0),
+        "typescript": (150, 0),
+        "scala": (250, 64),
+        "clojure": (1000, 96),
+        "groovy": (750, 64),
+        "r": (200, 48),
+        "erlang": (200, 32),
+        "elixir": (400, 48),
+        "octave": (150, 16),
+    }
 
 
 def test_heavy_compilers_get_more_room_than_the_default() -> None:

@@ -58,8 +58,9 @@ def _within(module: str, prefixes: tuple[str, ...]) -> bool:
     return any(module == p or module.startswith(p + ".") for p in prefixes)
 
 
-def _violations(tops: tuple[str, ...], forbidden: tuple[str, ...], *,
-                skip: tuple[str, ...] = ()) -> list[str]:
+def _violations(
+    tops: tuple[str, ...], forbidden: tuple[str, ...], *, skip: tuple[str, ...] = ()
+) -> list[str]:
     found = []
     for top in tops:
         for path in _files(top):
@@ -84,8 +85,11 @@ def test_web_and_worker_do_not_import_the_command_line_or_the_benchmarks() -> No
 
 
 def test_pages_import_no_api_view() -> None:
-    api_views = tuple(f"web.api.{p.stem}" for p in (ROOT / "web" / "api").glob("*.py")
-                      if p.stem not in ("__init__", "errors"))
+    api_views = tuple(
+        f"web.api.{p.stem}"
+        for p in (ROOT / "web" / "api").glob("*.py")
+        if p.stem not in ("__init__", "errors")
+    )
     assert "web.api.submissions" in api_views
     found = _violations(("web/pages",), api_views + ("web.api.blueprint",))
     assert found == []

@@ -60,11 +60,14 @@ def test_languages_without_sources_are_refused() -> None:
         parse_languages("c,swift")
 
 
-@pytest.mark.parametrize(("samples", "expected"), [
-    ([5.0], {"p50": 5.0, "p90": 5.0, "p99": 5.0, "max": 5.0}),
-    ([float(x) for x in range(101)], {"p50": 50.0, "p90": 90.0, "p99": 99.0, "max": 100.0}),
-    ([3.0, 1.0, 2.0, 1000.0], {"p50": 2.5, "p90": 700.9, "p99": 970.1, "max": 1000.0}),  # 3 + 997 * 0.97
-])
+@pytest.mark.parametrize(
+    ("samples", "expected"),
+    [
+        ([5.0], {"p50": 5.0, "p90": 5.0, "p99": 5.0, "max": 5.0}),
+        ([float(x) for x in range(101)], {"p50": 50.0, "p90": 90.0, "p99": 99.0, "max": 100.0}),
+        ([3.0, 1.0, 2.0, 1000.0], {"p50": 2.5, "p90": 700.9, "p99": 970.1, "max": 1000.0}),  # 3 + 997 * 0.97
+    ],
+)
 def test_latency_figures(samples: list[float], expected: dict[str, float]) -> None:
     figures = latency_figures(samples)
     assert figures == expected
@@ -96,14 +99,14 @@ def test_the_checker_finds_each_kind_of_fault() -> None:
     sent, final, stored, events = _load(10)  # c: AC WA TLE RTE CE AC WA RTE CE AC, ids 101..110
     sent[0].id, sent[0].error = None, "POST /submissions: HTTP 503: queue_unavailable"
     del stored[101]
-    del stored[102], final[102]                       # lost: not in the database
+    del stored[102], final[102]  # lost: not in the database
     stored[103] = Stored(state="running", verdict=None, generation=0, graded_by="w@h/1")
-    del final[103]                                    # lost: never ended
-    final[104] = {**final[104], "verdict": "WA"}      # wrong: RTE expected
+    del final[103]  # lost: never ended
+    final[104] = {**final[104], "verdict": "WA"}  # wrong: RTE expected
     stored[104] = Stored(state="done", verdict="WA", generation=0, graded_by="w@h/1")
     stored[105] = Stored(state="done", verdict="CE", generation=1, graded_by="w@h/2")  # reaped
-    events[106] = 2                                   # two done events
-    events[107] = 0                                   # none
+    events[106] = 2  # two done events
+    events[107] = 0  # none
     stored[999] = Stored(state="done", verdict="AC", generation=0, graded_by="w@h/1")  # stray
     faults = find_faults(sent, final, stored, events)
     got = [(f.fault, f.index, f.id) for f in faults]
@@ -131,10 +134,23 @@ def _report(faults: int) -> LoadBench:
     sent, final, stored, events = _load(30)
     for i in range(faults):
         events[101 + i] = 0
-    return LoadBench(count=30, workers=2, clients=32, languages=["c"], notes=[], mix={"c": {}},
-                     expected={}, got={}, faults=find_faults(sent, final, stored, events),
-                     submit_seconds=1.0, wall_seconds=2.0, per_minute=900.0, latency_ms=None, post_ms=None,
-                     graders={})
+    return LoadBench(
+        count=30,
+        workers=2,
+        clients=32,
+        languages=["c"],
+        notes=[],
+        mix={"c": {}},
+        expected={},
+        got={},
+        faults=find_faults(sent, final, stored, events),
+        submit_seconds=1.0,
+        wall_seconds=2.0,
+        per_minute=900.0,
+        latency_ms=None,
+        post_ms=None,
+        graders={},
+    )
 
 
 def test_the_report_counts_faults_and_names_at_most_twenty() -> None:

@@ -57,17 +57,20 @@ def by_label(family: Metric, label: str) -> dict[str, float]:
 # --- buckets and the buffer ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("name", "seconds", "bucket"), [
-    (JUDGING_LATENCY, 0.0, 0),
-    (JUDGING_LATENCY, 0.1, 0),          # on a bound: in it (Prometheus' le is "at most")
-    (JUDGING_LATENCY, 0.1000001, 1),
-    (JUDGING_LATENCY, 3.0, 5),          # (2.5, 5]
-    (JUDGING_LATENCY, 1800, 10),
-    (JUDGING_LATENCY, 1800.5, 11),      # +Inf
-    (BOX_START, 0.0004, 0),
-    (BOX_START, 0.003, 3),              # (0.0025, 0.005]
-    (BOX_START, 2.0, 10),               # +Inf
-])
+@pytest.mark.parametrize(
+    ("name", "seconds", "bucket"),
+    [
+        (JUDGING_LATENCY, 0.0, 0),
+        (JUDGING_LATENCY, 0.1, 0),  # on a bound: in it (Prometheus' le is "at most")
+        (JUDGING_LATENCY, 0.1000001, 1),
+        (JUDGING_LATENCY, 3.0, 5),  # (2.5, 5]
+        (JUDGING_LATENCY, 1800, 10),
+        (JUDGING_LATENCY, 1800.5, 11),  # +Inf
+        (BOX_START, 0.0004, 0),
+        (BOX_START, 0.003, 3),  # (0.0025, 0.005]
+        (BOX_START, 2.0, 10),  # +Inf
+    ],
+)
 def test_bucket_of_an_observation(name: str, seconds: float, bucket: int) -> None:
     assert HISTOGRAMS[name].bucket(seconds) == bucket
 
@@ -77,11 +80,14 @@ def test_bounds_ascend() -> None:
         assert list(hist.bounds) == sorted(set(hist.bounds))
 
 
-@pytest.mark.parametrize(("name", "seconds", "message"), [
-    ("judge_nonsense_seconds", 1.0, "no histogram 'judge_nonsense_seconds'"),
-    (JUDGING_LATENCY, float("nan"), "not a finite number"),
-    (BOX_START, float("inf"), "not a finite number"),
-])
+@pytest.mark.parametrize(
+    ("name", "seconds", "message"),
+    [
+        ("judge_nonsense_seconds", 1.0, "no histogram 'judge_nonsense_seconds'"),
+        (JUDGING_LATENCY, float("nan"), "not a finite number"),
+        (BOX_START, float("inf"), "not a finite number"),
+    ],
+)
 def test_observe_refuses(name: str, seconds: float, message: str) -> None:
     recorder = Recorder()
     with pytest.raises(ValueError, match=message):
@@ -136,8 +142,14 @@ def test_flush_writes_buckets_sum_and_count_then_clears(redis_client: redis.Redi
     assert recorder.flush(redis_client) == 6
     assert recorder.pending() == 0
     stored = redis_client.hgetall("judge:metrics:judge_judging_latency_seconds")
-    assert stored == {b"le=0.1": b"2", b"le=0.5": b"1", b"le=5.0": b"1", b"le=+Inf": b"1",
-                      b"sum": stored[b"sum"], b"count": b"5"}
+    assert stored == {
+        b"le=0.1": b"2",
+        b"le=0.5": b"1",
+        b"le=5.0": b"1",
+        b"le=+Inf": b"1",
+        b"sum": stored[b"sum"],
+        b"count": b"5",
+    }
     assert float(stored[b"sum"]) == pytest.approx(4003.45)
     assert redis_client.hgetall("judge:metrics:judge_box_start_seconds")[b"le=0.001"] == b"1"
     assert recorder.flush(redis_client) == 0  # nothing left: nothing written
@@ -219,7 +231,11 @@ def test_render_reads_queues_submissions_histograms_and_workers(
     verdicts = by_label(found["judge_submissions"], "verdict")
     assert verdicts == {v.value: {"AC": 2, "WA": 1}.get(v.value, 0) for v in Verdict}
     assert by_label(found["judge_submissions_by_state"], "state") == {
-        "queued": 1, "compiling": 0, "running": 0, "done": 3}
+        "queued": 1,
+        "compiling": 0,
+        "running": 0,
+        "done": 3,
+    }
 
     latency = samples(found["judge_judging_latency_seconds"])
     assert found["judge_judging_latency_seconds"].type == "histogram"
@@ -257,8 +273,9 @@ def test_render_on_an_empty_service(redis_client: redis.Redis, sessions: session
 
 
 @needs_redis
-def test_get_metrics_is_open_without_a_token(make_app: Callable[..., Flask], redis_client: redis.Redis,
-                                             redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_get_metrics_is_open_without_a_token(
+    make_app: Callable[..., Flask], redis_client: redis.Redis, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("JUDGE_METRICS_TOKEN", raising=False)
     response = make_app(redis_url).test_client().get("/metrics")
     assert response.status_code == 200
@@ -268,12 +285,16 @@ def test_get_metrics_is_open_without_a_token(make_app: Callable[..., Flask], red
 
 @needs_redis
 def test_get_metrics_asks_for_the_token_when_one_is_set(
-        make_app: Callable[..., Flask], redis_client: redis.Redis, redis_url: str,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    make_app: Callable[..., Flask], redis_client: redis.Redis, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("JUDGE_METRICS_TOKEN", "s3cret")
     web = make_app(redis_url).test_client()
-    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic s3cret"},
-                    {"Authorization": "Bearer s3cretx"}):
+    for headers in (
+        {},
+        {"Authorization": "Bearer wrong"},
+        {"Authorization": "Basic s3cret"},
+        {"Authorization": "Bearer s3cretx"},
+    ):
         response = web.get("/metrics", headers=headers)
         assert response.status_code == 401, headers
         assert response.is_json
@@ -284,8 +305,9 @@ def test_get_metrics_asks_for_the_token_when_one_is_set(
     assert response.mimetype == "text/plain"
 
 
-def test_get_metrics_without_redis_is_503_json(make_app: Callable[..., Flask],
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_get_metrics_without_redis_is_503_json(
+    make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("JUDGE_METRICS_TOKEN", raising=False)
     response = make_app(NOWHERE).test_client().get("/metrics")
     assert response.status_code == 503
@@ -293,8 +315,9 @@ def test_get_metrics_without_redis_is_503_json(make_app: Callable[..., Flask],
     assert response.get_json()["error"]["code"] == "queue_unavailable"
 
 
-def test_the_token_is_checked_before_redis_is_asked(make_app: Callable[..., Flask],
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_token_is_checked_before_redis_is_asked(
+    make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("JUDGE_METRICS_TOKEN", "s3cret")
     web = make_app(NOWHERE).test_client()
     assert web.get("/metrics").status_code == 401

@@ -23,8 +23,13 @@ from sandbox.store import ImageStore
 BASE_DIGEST = "sha256:" + "b" * 64
 
 
-def tarball(registry: Path, name: str, version: str, members: dict[str, tuple[bytes, int]],
-            links: dict[str, str] | None = None) -> str:
+def tarball(
+    registry: Path,
+    name: str,
+    version: str,
+    members: dict[str, tuple[bytes, int]],
+    links: dict[str, str] | None = None,
+) -> str:
     """Write NAME-VERSION.tgz into the registry folder; return its npm integrity string."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz") as tar:
@@ -54,10 +59,15 @@ def build(st: ImageStore, step: Npm) -> str:
 
 
 def test_the_package_folder_lands_where_into_says_readable_by_all(tmp_path: Path, store: ImageStore) -> None:
-    integrity = tarball(tmp_path / "registry", "kc", "2.4.20", {
-        "package/bin/kotlinc": (b"#!/bin/sh\necho hi\n", 0o755),
-        "package/lib/x.jar": (b"jar", 0o600),
-    })
+    integrity = tarball(
+        tmp_path / "registry",
+        "kc",
+        "2.4.20",
+        {
+            "package/bin/kotlinc": (b"#!/bin/sh\necho hi\n", 0o755),
+            "package/lib/x.jar": (b"jar", 0o600),
+        },
+    )
     digest = build(store, Npm("kc@2.4.20", integrity, "/opt/kotlinc"))
     root = Path(store.layer_path(digest))
     assert (root / "opt/kotlinc/bin/kotlinc").read_bytes().startswith(b"#!/bin/sh")
@@ -76,20 +86,31 @@ def test_a_tarball_not_matching_its_integrity_is_not_unpacked(tmp_path: Path, st
 
 
 def test_a_link_out_of_the_layer_is_refused(tmp_path: Path, store: ImageStore) -> None:
-    integrity = tarball(tmp_path / "registry", "kc", "1.0.0", {"package/a": (b"a", 0o644)},
-                        links={"package/etc": "../../../../etc"})
+    integrity = tarball(
+        tmp_path / "registry",
+        "kc",
+        "1.0.0",
+        {"package/a": (b"a", 0o644)},
+        links={"package/etc": "../../../../etc"},
+    )
     with pytest.raises(BuildFailed, match="nothing was unpacked"):  # with or without tarfile's filters
         build(store, Npm("kc@1.0.0", integrity, "/opt/kc"))
     assert os.listdir(store.layers_dir) == []
 
 
-@pytest.mark.parametrize(("fields", "complaint"), [
-    ('npm = "kotlin-compiler"\nintegrity = "sha512-x"\ninto = "/opt/k"', "exact version"),
-    ('npm = "kotlin-compiler@2.4.20"\nintegrity = "sha1-x"\ninto = "/opt/k"', "sha512"),
-    ('npm = "kotlin-compiler@2.4.20"\nintegrity = "sha512-x"\ninto = "opt/k"', "plain absolute path"),
-    ('npm = "kotlin-compiler@2.4.20"\nintegrity = "sha512-x"\ninto = "/opt/../etc"', "plain absolute path"),
-    ('npm = "k@1.0.0"\nintegrity = "sha512-x"\ninto = "/opt/k"\npackages = ["x"]', "not both"),
-])
+@pytest.mark.parametrize(
+    ("fields", "complaint"),
+    [
+        ('npm = "kotlin-compiler"\nintegrity = "sha512-x"\ninto = "/opt/k"', "exact version"),
+        ('npm = "kotlin-compiler@2.4.20"\nintegrity = "sha1-x"\ninto = "/opt/k"', "sha512"),
+        ('npm = "kotlin-compiler@2.4.20"\nintegrity = "sha512-x"\ninto = "opt/k"', "plain absolute path"),
+        (
+            'npm = "kotlin-compiler@2.4.20"\nintegrity = "sha512-x"\ninto = "/opt/../etc"',
+            "plain absolute path",
+        ),
+        ('npm = "k@1.0.0"\nintegrity = "sha512-x"\ninto = "/opt/k"\npackages = ["x"]', "not both"),
+    ],
+)
 def test_a_bad_npm_definition_is_refused(tmp_path: Path, fields: str, complaint: str) -> None:
     path = tmp_path / "images.toml"
     path.write_text(f'[base]\ndebootstrap = "bookworm"\n[k]\nfrom = "base"\n{fields}\n')

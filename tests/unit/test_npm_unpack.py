@@ -43,7 +43,8 @@ def entry(name: str, kind: bytes = tarfile.REGTYPE, mode: int = 0o4755) -> tarfi
 
 
 def test_without_tarfile_filters_the_package_is_unpacked_without_setuid(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delattr(tarfile, "data_filter", raising=False)
     store, step = tarball(tmp_path, [entry("package", tarfile.DIRTYPE, 0o700), entry("package/bin/tool")])
     tree = build_layer(store, step)
@@ -52,10 +53,12 @@ def test_without_tarfile_filters_the_package_is_unpacked_without_setuid(
     assert tool.stat().st_mode & 0o7777 == 0o755
 
 
-@pytest.mark.parametrize("bad", [entry("package/../../etc/x"), entry("/etc/x"),
-                                 entry("package/dev", tarfile.CHRTYPE)])
+@pytest.mark.parametrize(
+    "bad", [entry("package/../../etc/x"), entry("/etc/x"), entry("package/dev", tarfile.CHRTYPE)]
+)
 def test_without_tarfile_filters_escapes_and_devices_are_refused(
-        bad: tarfile.TarInfo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bad: tarfile.TarInfo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delattr(tarfile, "data_filter", raising=False)
     store, step = tarball(tmp_path, [entry("package", tarfile.DIRTYPE, 0o755), bad])
     with pytest.raises(build.BuildFailed, match="not a plain file or folder inside it"):

@@ -32,6 +32,7 @@ Entry = tuple[tarfile.TarInfo, bytes]
 
 # ---- building layers and archives -----------------------------------------------------------
 
+
 def _info(name: str, kind: bytes, mode: int, owner: tuple[int, int]) -> tarfile.TarInfo:
     info = tarfile.TarInfo(name)
     info.type = kind
@@ -97,9 +98,14 @@ def pack(path: Path, files: Iterable[tuple[str, bytes]], links: Iterable[tuple[s
 
 def config(layers: list[bytes], *, diff_ids: bool = True) -> bytes:
     doc: dict[str, object] = {
-        "architecture": "amd64", "os": "linux",
-        "config": {"Env": ["PATH=/usr/bin", "LANG=C.UTF-8"], "Entrypoint": ["/bin/sh", "-c"],
-                   "Cmd": ["echo hi"], "WorkingDir": "/work"},
+        "architecture": "amd64",
+        "os": "linux",
+        "config": {
+            "Env": ["PATH=/usr/bin", "LANG=C.UTF-8"],
+            "Entrypoint": ["/bin/sh", "-c"],
+            "Cmd": ["echo hi"],
+            "WorkingDir": "/work",
+        },
     }
     if diff_ids:
         doc["rootfs"] = {"type": "layers", "diff_ids": [sha(b) for b in layers]}
@@ -111,12 +117,25 @@ def docker_archive(path: Path, layers: list[bytes], *, images: int = 1, diff_ids
     cfg_name = sha(cfg)[7:] + ".json"
     names = [f"{sha(b)[7:]}/layer.tar" for b in layers]
     manifest = [{"Config": cfg_name, "RepoTags": ["judge/py:3.12", "judge/py:latest"], "Layers": names}]
-    return pack(path, [("manifest.json", json.dumps(manifest * images).encode()), (cfg_name, cfg),
-                       *zip(names, layers, strict=True)])
+    return pack(
+        path,
+        [
+            ("manifest.json", json.dumps(manifest * images).encode()),
+            (cfg_name, cfg),
+            *zip(names, layers, strict=True),
+        ],
+    )
 
 
-def oci_archive(path: Path, layers: list[bytes], *, nested: bool = False, diff_ids: bool = True,
-                media_type: str = "application/vnd.oci.image.layer.v1.tar+gzip", images: int = 1) -> Path:
+def oci_archive(
+    path: Path,
+    layers: list[bytes],
+    *,
+    nested: bool = False,
+    diff_ids: bool = True,
+    media_type: str = "application/vnd.oci.image.layer.v1.tar+gzip",
+    images: int = 1,
+) -> Path:
     """An OCI layout packed as `tar -C layout .` packs it: every name starts with "./"."""
     blobs: dict[str, bytes] = {}
 
@@ -126,9 +145,11 @@ def oci_archive(path: Path, layers: list[bytes], *, nested: bool = False, diff_i
 
     def image(arch_layers: list[bytes]) -> dict[str, object]:
         manifest = {
-            "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-            "config": blob(config(arch_layers, diff_ids=diff_ids),
-                           "application/vnd.oci.image.config.v1+json"),
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": blob(
+                config(arch_layers, diff_ids=diff_ids), "application/vnd.oci.image.config.v1+json"
+            ),
             "layers": [blob(gzip.compress(b, mtime=0), media_type) for b in arch_layers],
         }
         return blob(json.dumps(manifest).encode(), "application/vnd.oci.image.manifest.v1+json")
@@ -136,15 +157,24 @@ def oci_archive(path: Path, layers: list[bytes], *, nested: bool = False, diff_i
     top = image(layers)
     if nested:  # as buildx and skopeo write it: index.json -> index -> one manifest per platform
         arm = image([layer(f("arm", b"wrong platform"))])
-        inner = {"schemaVersion": 2, "manifests": [
-            {**arm, "platform": {"os": "linux", "architecture": "arm64"}},
-            {**top, "platform": {"os": "linux", "architecture": "amd64"}},
-        ]}
+        inner = {
+            "schemaVersion": 2,
+            "manifests": [
+                {**arm, "platform": {"os": "linux", "architecture": "arm64"}},
+                {**top, "platform": {"os": "linux", "architecture": "amd64"}},
+            ],
+        }
         top = blob(json.dumps(inner).encode(), "application/vnd.oci.image.index.v1+json")
     top["annotations"] = {"org.opencontainers.image.ref.name": "judge/py:3.12"}
     index = {"schemaVersion": 2, "manifests": [top] * images}
-    return pack(path, [("./oci-layout", b'{"imageLayoutVersion": "1.0.0"}'),
-                       ("./index.json", json.dumps(index).encode()), *blobs.items()])
+    return pack(
+        path,
+        [
+            ("./oci-layout", b'{"imageLayoutVersion": "1.0.0"}'),
+            ("./index.json", json.dumps(index).encode()),
+            *blobs.items(),
+        ],
+    )
 
 
 # ---- the image of the first tests -----------------------------------------------------------
@@ -156,13 +186,16 @@ LAYER1 = layer(
     d("etc", 0o755, ROOT),
     f("etc/a", b"alpha\n", 0o640, USER),
     f("etc/b", b"beta\n", 0o644, ROOT),
-    d("dir", 0o755, ROOT), d("dir/x", 0o750, USER), f("dir/x/y", b"why\n", 0o600, USER),
-    d("usr", 0o755, ROOT), d("usr/bin", 0o755, ROOT),
-    f("usr/bin/tool", b"#!/bin/sh\n", 0o6755, ROOT),     # setuid and setgid: dropped
+    d("dir", 0o755, ROOT),
+    d("dir/x", 0o750, USER),
+    f("dir/x/y", b"why\n", 0o600, USER),
+    d("usr", 0o755, ROOT),
+    d("usr/bin", 0o755, ROOT),
+    f("usr/bin/tool", b"#!/bin/sh\n", 0o6755, ROOT),  # setuid and setgid: dropped
     hard("usr/bin/tool2", "usr/bin/tool"),
     sym("bin", "usr/bin", ROOT),
-    sym("python", "/usr/bin/python3", USER),             # absolute: fine inside a box
-    d("tmp", 0o1777, ROOT),                              # sticky: kept
+    sym("python", "/usr/bin/python3", USER),  # absolute: fine inside a box
+    d("tmp", 0o1777, ROOT),  # sticky: kept
 )
 LAYER2 = layer(
     d("etc", 0o755, ROOT),
@@ -172,12 +205,14 @@ LAYER2 = layer(
     f("dir/new", b"new\n", 0o644, ROOT),
     f("etc/c", b"gamma\n", 0o644, ROOT),
 )
-FILE_BYTES = (len(b"alpha\nbeta\nwhy\n#!/bin/sh\n"), len(b"new\ngamma\n"))   # file data per layer
+FILE_BYTES = (len(b"alpha\nbeta\nwhy\n#!/bin/sh\n"), len(b"new\ngamma\n"))  # file data per layer
 
 
 def check_image(image: ArchiveImage, members: tuple[str, str]) -> None:
-    assert image.layers == (ArchiveLayer(digest=sha(LAYER1), member=members[0]),
-                            ArchiveLayer(digest=sha(LAYER2), member=members[1]))
+    assert image.layers == (
+        ArchiveLayer(digest=sha(LAYER1), member=members[0]),
+        ArchiveLayer(digest=sha(LAYER2), member=members[1]),
+    )
     assert image.env == ("PATH=/usr/bin", "LANG=C.UTF-8")
     assert image.cmd == ("/bin/sh", "-c", "echo hi")
     assert image.workdir == "/work"
@@ -216,6 +251,7 @@ def check_layers(l1: Path, l2: Path) -> None:
 
 # ---- reading and unpacking ------------------------------------------------------------------
 
+
 @needs_root
 def test_docker_save_archive(tmp_path: Path) -> None:
     archive = docker_archive(tmp_path / "img.tar", [LAYER1, LAYER2])
@@ -231,7 +267,7 @@ def test_oci_layout_with_gzip_layers(tmp_path: Path, nested: bool) -> None:
     archive = oci_archive(tmp_path / "img.tar", [LAYER1, LAYER2], nested=nested)
     image = read_archive(str(archive))
     gz = [f"blobs/sha256/{sha(gzip.compress(b, mtime=0))[7:]}" for b in (LAYER1, LAYER2)]
-    check_image(image, (gz[0], gz[1]))     # the amd64 manifest, not the arm64 one
+    check_image(image, (gz[0], gz[1]))  # the amd64 manifest, not the arm64 one
     assert image.tags == ("judge/py:3.12",)
     check_layers(*unpack_all(archive, image, tmp_path))
 
@@ -242,13 +278,16 @@ def test_overlayfs_reads_the_layers(tmp_path: Path) -> None:
     l1, l2 = unpack_all(archive, read_archive(str(archive)), tmp_path)
     mnt = tmp_path / "mnt"
     mnt.mkdir()
-    subprocess.run(["mount", "-t", "overlay", "overlay", "-o", f"lowerdir={l2}:{l1}", str(mnt)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["mount", "-t", "overlay", "overlay", "-o", f"lowerdir={l2}:{l1}", str(mnt)],
+        check=True,
+        capture_output=True,
+    )
     try:
         assert (mnt / "etc/a").read_bytes() == b"alpha\n"
         assert (mnt / "etc/c").read_bytes() == b"gamma\n"
-        assert not os.path.lexists(mnt / "etc/b")          # whiteout
-        assert os.listdir(mnt / "dir") == ["new"]           # opaque: dir/x of layer 1 hidden
+        assert not os.path.lexists(mnt / "etc/b")  # whiteout
+        assert os.listdir(mnt / "dir") == ["new"]  # opaque: dir/x of layer 1 hidden
         assert (mnt / "bin/tool").read_bytes() == b"#!/bin/sh\n"
     finally:
         subprocess.run(["umount", str(mnt)], check=True)
@@ -257,8 +296,10 @@ def test_overlayfs_reads_the_layers(tmp_path: Path) -> None:
 def test_diff_ids_are_computed_when_the_config_lacks_them(tmp_path: Path) -> None:
     one = layer(f("a", b"1"))
     two = layer(f("b", b"2"))
-    for archive in (docker_archive(tmp_path / "d.tar", [one, two], diff_ids=False),
-                    oci_archive(tmp_path / "o.tar", [one, two], diff_ids=False)):
+    for archive in (
+        docker_archive(tmp_path / "d.tar", [one, two], diff_ids=False),
+        oci_archive(tmp_path / "o.tar", [one, two], diff_ids=False),
+    ):
         assert [lay.digest for lay in read_archive(str(archive)).layers] == [sha(one), sha(two)]
 
 
@@ -266,8 +307,11 @@ def test_old_docker_save_links_a_layer_to_another(tmp_path: Path) -> None:
     one = layer(f("a", b"same"))
     cfg = config([one, one])
     manifest = [{"Config": "c.json", "RepoTags": None, "Layers": ["l1/layer.tar", "l2/layer.tar"]}]
-    archive = pack(tmp_path / "img.tar", [("manifest.json", json.dumps(manifest).encode()), ("c.json", cfg),
-                                          ("l1/layer.tar", one)], links=[("l2/layer.tar", "../l1/layer.tar")])
+    archive = pack(
+        tmp_path / "img.tar",
+        [("manifest.json", json.dumps(manifest).encode()), ("c.json", cfg), ("l1/layer.tar", one)],
+        links=[("l2/layer.tar", "../l1/layer.tar")],
+    )
     image = read_archive(str(archive))
     assert image.tags == ()
     dest = tmp_path / "l2"
@@ -288,12 +332,21 @@ def unpack(tmp_path: Path, *entries: Entry, max_bytes: int = 1 << 30) -> Path:
 def test_later_entries_win(tmp_path: Path) -> None:
     outside = tmp_path / "outside"
     outside.mkdir()
-    dest = unpack(tmp_path,
-                  f("x", b"file"), d("x"), f("x/y", b"in"),        # a directory replaces a file
-                  d("z"), f("z/in", b"gone"), f("z", b"file"),     # a file replaces a tree
-                  sym("s", str(outside)), f("s", b"plain"),        # a file replaces a symlink
-                  f("w", b"old"), f(".wh.w"),                      # a whiteout replaces a file
-                  f("m", b"1", 0o600), f("m", b"22", 0o644))
+    dest = unpack(
+        tmp_path,
+        f("x", b"file"),
+        d("x"),
+        f("x/y", b"in"),  # a directory replaces a file
+        d("z"),
+        f("z/in", b"gone"),
+        f("z", b"file"),  # a file replaces a tree
+        sym("s", str(outside)),
+        f("s", b"plain"),  # a file replaces a symlink
+        f("w", b"old"),
+        f(".wh.w"),  # a whiteout replaces a file
+        f("m", b"1", 0o600),
+        f("m", b"22", 0o644),
+    )
     assert (dest / "x/y").read_bytes() == b"in"
     assert (dest / "z").read_bytes() == b"file"
     assert (dest / "s").read_bytes() == b"plain" and not (dest / "s").is_symlink()
@@ -312,45 +365,67 @@ def test_xattrs_in_the_tar_are_dropped(tmp_path: Path) -> None:
 
 # ---- refusals -------------------------------------------------------------------------------
 
+
 def refused(tmp_path: Path, *entries: Entry) -> str:
     with pytest.raises(ImportRefused) as e:
         unpack(tmp_path, *entries)
     return str(e.value)
 
 
-@pytest.mark.parametrize(("entries", "name", "why"), [
-    ([f("../evil", b"x")], "../evil", "'..'"),
-    ([d("a"), f("a/../../evil", b"x")], "a/../../evil", "'..'"),
-    ([f("/etc/evil", b"x")], "/etc/evil", "absolute"),
-    ([d("a"), sym("a/b", "../../../etc")], "a/b", "climbs above the image root"),
-    ([sym("up", "..")], "up", "climbs above the image root"),
-    ([hard("h", "missing")], "h", "not a file made earlier in this layer"),
-    ([hard("h", "../outside/victim")], "h", "'..'"),
-    ([hard("h", "/etc/passwd")], "h", "absolute"),
-    ([d("dir"), hard("h", "dir")], "h", "not a file or symlink"),
-    ([node("null", tarfile.CHRTYPE, 1, 3)], "null", "device nodes are refused"),
-    ([node("whiteout", tarfile.CHRTYPE, 0, 0)], "whiteout", "device nodes are refused"),
-    ([node("sda", tarfile.BLKTYPE, 8, 0)], "sda", "device nodes are refused"),
-    ([node("pipe", tarfile.FIFOTYPE)], "pipe", "FIFOs are refused"),
-    ([f(".wh..", b"")], ".wh..", "whiteout of nothing"),
-], ids=["dotdot", "dotdot-inside", "absolute", "symlink-climbs", "symlink-dotdot", "hardlink-missing",
-        "hardlink-dotdot", "hardlink-absolute", "hardlink-dir", "chardev", "chardev-0-0", "blockdev", "fifo",
-        "whiteout-dotdot"])
+@pytest.mark.parametrize(
+    ("entries", "name", "why"),
+    [
+        ([f("../evil", b"x")], "../evil", "'..'"),
+        ([d("a"), f("a/../../evil", b"x")], "a/../../evil", "'..'"),
+        ([f("/etc/evil", b"x")], "/etc/evil", "absolute"),
+        ([d("a"), sym("a/b", "../../../etc")], "a/b", "climbs above the image root"),
+        ([sym("up", "..")], "up", "climbs above the image root"),
+        ([hard("h", "missing")], "h", "not a file made earlier in this layer"),
+        ([hard("h", "../outside/victim")], "h", "'..'"),
+        ([hard("h", "/etc/passwd")], "h", "absolute"),
+        ([d("dir"), hard("h", "dir")], "h", "not a file or symlink"),
+        ([node("null", tarfile.CHRTYPE, 1, 3)], "null", "device nodes are refused"),
+        ([node("whiteout", tarfile.CHRTYPE, 0, 0)], "whiteout", "device nodes are refused"),
+        ([node("sda", tarfile.BLKTYPE, 8, 0)], "sda", "device nodes are refused"),
+        ([node("pipe", tarfile.FIFOTYPE)], "pipe", "FIFOs are refused"),
+        ([f(".wh..", b"")], ".wh..", "whiteout of nothing"),
+    ],
+    ids=[
+        "dotdot",
+        "dotdot-inside",
+        "absolute",
+        "symlink-climbs",
+        "symlink-dotdot",
+        "hardlink-missing",
+        "hardlink-dotdot",
+        "hardlink-absolute",
+        "hardlink-dir",
+        "chardev",
+        "chardev-0-0",
+        "blockdev",
+        "fifo",
+        "whiteout-dotdot",
+    ],
+)
 def test_refused(tmp_path: Path, entries: list[Entry], name: str, why: str) -> None:
     message = refused(tmp_path, *entries)
     assert f"entry {name!r}" in message and why in message and "/layer.tar" in message
     assert not os.path.lexists(tmp_path / "evil") and not os.path.lexists(tmp_path.parent / "evil")
 
 
-@pytest.mark.parametrize(("entries", "name"), [
-    ([f("lnk/evil", b"pwned")], "lnk/evil"),
-    ([d("lnk/sub")], "lnk/sub"),
-    ([sym("lnk/sym", "/etc")], "lnk/sym"),
-    ([hard("h", "lnk/victim")], "h"),
-    ([f("lnk/.wh.victim")], "lnk/.wh.victim"),
-    ([f("lnk/.wh..wh..opq")], "lnk/.wh..wh..opq"),
-    ([f("lnk/a/b/c", b"pwned")], "lnk/a/b/c"),
-], ids=["file", "dir", "symlink", "hardlink", "whiteout", "opaque", "deep"])
+@pytest.mark.parametrize(
+    ("entries", "name"),
+    [
+        ([f("lnk/evil", b"pwned")], "lnk/evil"),
+        ([d("lnk/sub")], "lnk/sub"),
+        ([sym("lnk/sym", "/etc")], "lnk/sym"),
+        ([hard("h", "lnk/victim")], "h"),
+        ([f("lnk/.wh.victim")], "lnk/.wh.victim"),
+        ([f("lnk/.wh..wh..opq")], "lnk/.wh..wh..opq"),
+        ([f("lnk/a/b/c", b"pwned")], "lnk/a/b/c"),
+    ],
+    ids=["file", "dir", "symlink", "hardlink", "whiteout", "opaque", "deep"],
+)
 @pytest.mark.parametrize("plant", ["symlink", "dir-then-symlink", "relative-symlink"])
 def test_a_planted_symlink_never_redirects_a_write(
     tmp_path: Path, entries: list[Entry], name: str, plant: str
@@ -391,7 +466,7 @@ def test_zstd_is_refused(tmp_path: Path) -> None:
     zstd = "application/vnd.oci.image.layer.v1.tar+zstd"
     with pytest.raises(ImportRefused, match=r"blobs/sha256/[0-9a-f]{64}: layer is .*\+zstd"):
         read_archive(str(oci_archive(tmp_path / "o.tar", [layer(f("a"))], media_type=zstd)))
-    fake = b"\x28\xb5\x2f\xfd" + b"\0" * 100   # a zstd frame's magic in a docker save archive
+    fake = b"\x28\xb5\x2f\xfd" + b"\0" * 100  # a zstd frame's magic in a docker save archive
     archive = docker_archive(tmp_path / "d.tar", [fake])
     dest = tmp_path / "dest"
     dest.mkdir()
@@ -424,18 +499,21 @@ def test_two_images_are_refused(tmp_path: Path) -> None:
 def test_missing_blob_is_refused(tmp_path: Path) -> None:
     one = layer(f("a"))
     manifest = [{"Config": "c.json", "Layers": ["gone/layer.tar"]}]
-    path = pack(tmp_path / "img.tar", [("manifest.json", json.dumps(manifest).encode()),
-                                       ("c.json", config([one]))])
+    path = pack(
+        tmp_path / "img.tar", [("manifest.json", json.dumps(manifest).encode()), ("c.json", config([one]))]
+    )
     with pytest.raises(ImportRefused, match="gone/layer.tar: missing from the archive"):
         read_archive(str(path))
 
 
 def test_altered_config_is_refused(tmp_path: Path) -> None:
     one = layer(f("a"))
-    name = sha(config([one]))[7:] + ".json"      # named by the digest of another document
+    name = sha(config([one]))[7:] + ".json"  # named by the digest of another document
     manifest = [{"Config": name, "Layers": ["l/layer.tar"]}]
-    path = pack(tmp_path / "img.tar", [("manifest.json", json.dumps(manifest).encode()),
-                                       (name, config([one, one])), ("l/layer.tar", one)])
+    path = pack(
+        tmp_path / "img.tar",
+        [("manifest.json", json.dumps(manifest).encode()), (name, config([one, one])), ("l/layer.tar", one)],
+    )
     with pytest.raises(ImportRefused, match=f"{name}: content has digest"):
         read_archive(str(path))
 
@@ -447,4 +525,4 @@ def test_dest_must_be_empty(tmp_path: Path) -> None:
     (dest / "left-over").write_bytes(b"")
     with pytest.raises(SandboxError, match="is not empty") as e:
         unpack_layer(str(archive), read_archive(str(archive)).layers[0], str(dest))
-    assert not isinstance(e.value, ImportRefused)   # the caller's mistake, not the archive's
+    assert not isinstance(e.value, ImportRefused)  # the caller's mistake, not the archive's

@@ -51,23 +51,64 @@ def _stored(app: Flask) -> dict[str, int]:
     """A verified problem, a graded batch submission with a webhook log, and a finished ad hoc run."""
     report = {"problem": "sum", "ok": True, "time_limit": 1.0, "submissions": [], "warnings": []}
     with app.app_context(), context().sessions.begin() as session:
-        repo.put_problem(session, problem_id="sum", name="Sum", path="problems/sum/1", time_limit_s=1.0,
-                         memory_mib=256)
+        repo.put_problem(
+            session, problem_id="sum", name="Sum", path="problems/sum/1", time_limit_s=1.0, memory_mib=256
+        )
         repo.set_verify_report(session, "sum", report=json.dumps(report), ok=True)
         batch = repo.add_batch(session, problem_id="sum", user_id=None, name="round 1")
-        graded = repo.add_submission(session, language="python3", source=b"print(3)", problem_id="sum",
-                                     batch_id=batch.id, label="ann", callback_url="http://hooks.example/j")
-        repo.record_result(session, graded.id, verdict=Verdict.WA, time_s=0.0123, memory_bytes=1 << 20,
-                           tests=[repo.TestOutcome(index=0, name="1", verdict=Verdict.WA, time_s=0.0123,
-                                                   wall_s=0.02, memory_bytes=1 << 20, message="3 != 4")])
-        repo.log_delivery(session, graded.id, url="http://hooks.example/j", attempt=1, ok=False,
-                          status_code=None, error="ConnectionRefusedError: refused", duration_s=0.01)
-        ad_hoc = repo.add_submission(session, language="c", source=b"int main(){}", stdin=b"",
-                                     time_limit_s=2.0, memory_mib=256)
-        repo.record_result(session, ad_hoc.id, verdict=Verdict.AC, time_s=0.001, memory_bytes=4096,
-                           tests=[repo.TestOutcome(index=0, name="stdin", verdict=Verdict.AC, time_s=0.001,
-                                                   wall_s=0.002, memory_bytes=4096)],
-                           run=repo.RunOutput(stdout=b"\xff", stderr=b"", exit_code=0, signal=None))
+        graded = repo.add_submission(
+            session,
+            language="python3",
+            source=b"print(3)",
+            problem_id="sum",
+            batch_id=batch.id,
+            label="ann",
+            callback_url="http://hooks.example/j",
+        )
+        repo.record_result(
+            session,
+            graded.id,
+            verdict=Verdict.WA,
+            time_s=0.0123,
+            memory_bytes=1 << 20,
+            tests=[
+                repo.TestOutcome(
+                    index=0,
+                    name="1",
+                    verdict=Verdict.WA,
+                    time_s=0.0123,
+                    wall_s=0.02,
+                    memory_bytes=1 << 20,
+                    message="3 != 4",
+                )
+            ],
+        )
+        repo.log_delivery(
+            session,
+            graded.id,
+            url="http://hooks.example/j",
+            attempt=1,
+            ok=False,
+            status_code=None,
+            error="ConnectionRefusedError: refused",
+            duration_s=0.01,
+        )
+        ad_hoc = repo.add_submission(
+            session, language="c", source=b"int main(){}", stdin=b"", time_limit_s=2.0, memory_mib=256
+        )
+        repo.record_result(
+            session,
+            ad_hoc.id,
+            verdict=Verdict.AC,
+            time_s=0.001,
+            memory_bytes=4096,
+            tests=[
+                repo.TestOutcome(
+                    index=0, name="stdin", verdict=Verdict.AC, time_s=0.001, wall_s=0.002, memory_bytes=4096
+                )
+            ],
+            run=repo.RunOutput(stdout=b"\xff", stderr=b"", exit_code=0, signal=None),
+        )
         return {"batch": batch.id, "graded": graded.id, "ad_hoc": ad_hoc.id}
 
 
@@ -75,7 +116,8 @@ def _check(spec: dict[str, Any], where: list[str], instance: Any) -> None:
     """Validate `instance` against the schema at `where` in the document; its refs resolve there."""
     pointer = "/".join(part.replace("~", "~0").replace("/", "~1") for part in where)
     registry: Registry[Any] = Registry().with_resource(
-        "urn:openapi", Resource.from_contents(spec, default_specification=DRAFT202012))
+        "urn:openapi", Resource.from_contents(spec, default_specification=DRAFT202012)
+    )
     Draft202012Validator({"$ref": f"urn:openapi#/{pointer}"}, registry=registry).validate(instance)
 
 
@@ -100,13 +142,15 @@ def test_document_is_valid_openapi_3_1(spec: dict[str, Any]) -> None:
     validate(spec)
 
 
-def test_every_route_is_documented_and_every_documented_path_is_a_route(app: Flask,
-                                                                        spec: dict[str, Any]) -> None:
+def test_every_route_is_documented_and_every_documented_path_is_a_route(
+    app: Flask, spec: dict[str, Any]
+) -> None:
     routes, documented = _routes(app), _documented(spec)
     missing = sorted(routes - documented)
     invented = sorted(documented - routes)
     assert not missing and not invented, (
-        f"routes not in openapi.yaml: {missing}; documented but not routes: {invented}")
+        f"routes not in openapi.yaml: {missing}; documented but not routes: {invented}"
+    )
 
 
 def test_openapi_json_is_served_without_a_token(client: FlaskClient) -> None:
@@ -125,13 +169,17 @@ def test_unauthenticated_is_401_in_the_error_shape(client: FlaskClient, spec: di
     assert response.get_json()["error"]["code"] == "unauthorized"
 
 
-@pytest.mark.parametrize(("method", "path", "status", "code"), [
-    ("GET", f"{PREFIX}/no-such-thing", 404, "not_found"),
-    ("GET", f"{PREFIX}/submissions/not-a-number", 404, "not_found"),
-    ("DELETE", f"{PREFIX}/problems", 405, "method_not_allowed"),
-])
-def test_routing_errors_under_the_prefix_are_json(client: FlaskClient, spec: dict[str, Any], method: str,
-                                                  path: str, status: int, code: str) -> None:
+@pytest.mark.parametrize(
+    ("method", "path", "status", "code"),
+    [
+        ("GET", f"{PREFIX}/no-such-thing", 404, "not_found"),
+        ("GET", f"{PREFIX}/submissions/not-a-number", 404, "not_found"),
+        ("DELETE", f"{PREFIX}/problems", 405, "method_not_allowed"),
+    ],
+)
+def test_routing_errors_under_the_prefix_are_json(
+    client: FlaskClient, spec: dict[str, Any], method: str, path: str, status: int, code: str
+) -> None:
     response = client.open(path, method=method)
     assert response.status_code == status
     assert response.is_json, response.data[:200]
@@ -145,33 +193,70 @@ def test_routing_errors_elsewhere_stay_flasks_own(client: FlaskClient) -> None:
     assert not response.is_json
 
 
-@pytest.mark.parametrize(("who", "method", "path", "template", "body", "status"), [
-    ("contestant", "GET", "/me", "/me", None, 200),
-    ("contestant", "GET", "/problems", "/problems", None, 200),
-    ("contestant", "GET", "/problems/nope", "/problems/{problem_id}", None, 404),
-    ("contestant", "GET", "/submissions?limit=5", "/submissions", None, 200),
-    ("contestant", "GET", "/submissions?limit=many", "/submissions", None, 400),
-    ("contestant", "GET", "/submissions/99", "/submissions/{submission_id}", None, 404),
-    ("contestant", "GET", "/submissions/99/deliveries", "/submissions/{submission_id}/deliveries", None, 404),
-    ("contestant", "POST", "/submissions", "/submissions", "not json", 400),
-    ("contestant", "POST", "/submissions", "/submissions", {"language": "c"}, 422),
-    ("contestant", "POST", "/submissions", "/submissions", {"language": "swift", "source": ""}, 422),
-    ("contestant", "POST", "/submissions", "/submissions",
-     {"language": "c", "source": "", "problem": "nope"}, 404),
-    ("contestant", "POST", "/submissions", "/submissions",
-     {"language": "c", "source": "x" * (256 * 1024 + 1), "stdin": ""}, 413),
-    ("contestant", "POST", "/submissions/batch", "/submissions/batch", {"submissions": []}, 422),
-    ("contestant", "GET", "/batches/1", "/batches/{batch_id}", None, 403),
-    ("contestant", "POST", "/submissions/1/rejudge", "/submissions/{submission_id}/rejudge", None, 403),
-    ("organiser", "GET", "/batches/1", "/batches/{batch_id}", None, 404),
-    ("organiser", "GET", "/batches/1/results", "/batches/{batch_id}/results", None, 404),
-    ("organiser", "POST", "/problems", "/problems", {}, 422),
-    ("organiser", "POST", "/problems/nope/rejudge", "/problems/{problem_id}/rejudge", None, 404),
-    ("organiser", "POST", "/batches", "/batches", {"problem": "nope", "submissions": [
-        {"label": "ann", "language": "c", "source": ""}]}, 404),
-])
-def test_answers_are_as_documented(app: Flask, client: FlaskClient, spec: dict[str, Any], who: str,
-                                   method: str, path: str, template: str, body: Any, status: int) -> None:
+@pytest.mark.parametrize(
+    ("who", "method", "path", "template", "body", "status"),
+    [
+        ("contestant", "GET", "/me", "/me", None, 200),
+        ("contestant", "GET", "/problems", "/problems", None, 200),
+        ("contestant", "GET", "/problems/nope", "/problems/{problem_id}", None, 404),
+        ("contestant", "GET", "/submissions?limit=5", "/submissions", None, 200),
+        ("contestant", "GET", "/submissions?limit=many", "/submissions", None, 400),
+        ("contestant", "GET", "/submissions/99", "/submissions/{submission_id}", None, 404),
+        (
+            "contestant",
+            "GET",
+            "/submissions/99/deliveries",
+            "/submissions/{submission_id}/deliveries",
+            None,
+            404,
+        ),
+        ("contestant", "POST", "/submissions", "/submissions", "not json", 400),
+        ("contestant", "POST", "/submissions", "/submissions", {"language": "c"}, 422),
+        ("contestant", "POST", "/submissions", "/submissions", {"language": "swift", "source": ""}, 422),
+        (
+            "contestant",
+            "POST",
+            "/submissions",
+            "/submissions",
+            {"language": "c", "source": "", "problem": "nope"},
+            404,
+        ),
+        (
+            "contestant",
+            "POST",
+            "/submissions",
+            "/submissions",
+            {"language": "c", "source": "x" * (256 * 1024 + 1), "stdin": ""},
+            413,
+        ),
+        ("contestant", "POST", "/submissions/batch", "/submissions/batch", {"submissions": []}, 422),
+        ("contestant", "GET", "/batches/1", "/batches/{batch_id}", None, 403),
+        ("contestant", "POST", "/submissions/1/rejudge", "/submissions/{submission_id}/rejudge", None, 403),
+        ("organiser", "GET", "/batches/1", "/batches/{batch_id}", None, 404),
+        ("organiser", "GET", "/batches/1/results", "/batches/{batch_id}/results", None, 404),
+        ("organiser", "POST", "/problems", "/problems", {}, 422),
+        ("organiser", "POST", "/problems/nope/rejudge", "/problems/{problem_id}/rejudge", None, 404),
+        (
+            "organiser",
+            "POST",
+            "/batches",
+            "/batches",
+            {"problem": "nope", "submissions": [{"label": "ann", "language": "c", "source": ""}]},
+            404,
+        ),
+    ],
+)
+def test_answers_are_as_documented(
+    app: Flask,
+    client: FlaskClient,
+    spec: dict[str, Any],
+    who: str,
+    method: str,
+    path: str,
+    template: str,
+    body: Any,
+    status: int,
+) -> None:
     headers = _token(app, who, Role(who))
     if isinstance(body, str):
         response = client.open(PREFIX + path, method=method, data=body, headers=headers)
@@ -181,13 +266,17 @@ def test_answers_are_as_documented(app: Flask, client: FlaskClient, spec: dict[s
     responses = spec["paths"][PREFIX + template][method.lower()]["responses"]
     assert str(status) in responses, f"{method} {template} answers {status}, which is not documented"
     documented = responses[str(status)]
-    where = (documented["$ref"].removeprefix("#/").split("/") if "$ref" in documented
-             else ["paths", PREFIX + template, method.lower(), "responses", str(status)])
+    where = (
+        documented["$ref"].removeprefix("#/").split("/")
+        if "$ref" in documented
+        else ["paths", PREFIX + template, method.lower(), "responses", str(status)]
+    )
     _check(spec, [*where, "content", "application/json", "schema"], response.get_json())
 
 
-def test_stored_documents_read_back_as_documented(app: Flask, client: FlaskClient,
-                                                  spec: dict[str, Any]) -> None:
+def test_stored_documents_read_back_as_documented(
+    app: Flask, client: FlaskClient, spec: dict[str, Any]
+) -> None:
     ids = _stored(app)
     headers = _token(app, "olga", Role.ORGANISER)
     reads = [
@@ -203,8 +292,11 @@ def test_stored_documents_read_back_as_documented(app: Flask, client: FlaskClien
     for path, template in reads:
         response = client.get(PREFIX + path, headers=headers)
         assert response.status_code == 200, (path, response.get_json())
-        _check(spec, ["paths", PREFIX + template, "get", "responses", "200", "content", "application/json",
-                      "schema"], response.get_json())
+        _check(
+            spec,
+            ["paths", PREFIX + template, "get", "responses", "200", "content", "application/json", "schema"],
+            response.get_json(),
+        )
     csv = client.get(f"{PREFIX}/batches/{ids['batch']}/results?format=csv", headers=headers)
     assert csv.mimetype == "text/csv"
     assert csv.text.splitlines()[0] == "label,submission,language,state,verdict,score,time,memory"

@@ -37,12 +37,16 @@ def sessions(sqlite_sessions: sessionmaker[Session]) -> sessionmaker[Session]:
 
 
 def files_of(root: Path) -> dict[str, tuple[bytes, int]]:
-    return {str(p.relative_to(root)): (p.read_bytes(), p.stat().st_mode & 0o777)
-            for p in root.rglob("*") if p.is_file()}
+    return {
+        str(p.relative_to(root)): (p.read_bytes(), p.stat().st_mode & 0o777)
+        for p in root.rglob("*")
+        if p.is_file()
+    }
 
 
 def test_another_machine_unpacks_the_same_files_from_the_database(
-        sessions: sessionmaker[Session], tmp_path: Path) -> None:
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
     web, worker = tmp_path / "web", tmp_path / "worker"
     row = problems.import_package(sessions, web, package(tmp_path / "plus.zip"))
     assert not (worker / row.path).exists()
@@ -55,7 +59,8 @@ def test_another_machine_unpacks_the_same_files_from_the_database(
 
 
 def test_processes_racing_for_a_package_all_get_one_whole_copy(
-        sessions: sessionmaker[Session], tmp_path: Path) -> None:
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
     row = problems.import_package(sessions, tmp_path / "web", package(tmp_path / "plus.zip"))
     worker = tmp_path / "worker"
     with ThreadPoolExecutor(8) as pool:

@@ -61,21 +61,27 @@ def test_loading_follows_links_only_within_the_folder_given(tmp_path: Path) -> N
         load(root / "sub", within=root)
 
 
-@pytest.mark.parametrize(("name", "text", "says"), [
-    ("a.swift", "print(1)", "a.swift: Swift (by its extension)"),
-    ("a.py2", "print 1", "Python 2 (by its .py2 extension)"),
-    ("a.py", "#!/usr/bin/env python2\nprint 1\n", "Python 2 (by its #! line)"),
-    ("a.xyz", "?", "extension '.xyz', which no language here (or in problemtools' and DOMjudge's"),
-])
-def test_a_file_without_a_language_here_says_what_it_is(tmp_path: Path, name: str, text: str,
-                                                        says: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "text", "says"),
+    [
+        ("a.swift", "print(1)", "a.swift: Swift (by its extension)"),
+        ("a.py2", "print 1", "Python 2 (by its .py2 extension)"),
+        ("a.py", "#!/usr/bin/env python2\nprint 1\n", "Python 2 (by its #! line)"),
+        ("a.xyz", "?", "extension '.xyz', which no language here (or in problemtools' and DOMjudge's"),
+    ],
+)
+def test_a_file_without_a_language_here_says_what_it_is(
+    tmp_path: Path, name: str, text: str, says: str
+) -> None:
     (tmp_path / name).write_text(text)
     assert says in no_language_reason(tmp_path / name)
 
 
 def test_unjudged_submissions_carry_their_reason_and_a_fifo_does_not_block(tmp_path: Path) -> None:
-    root = make(tmp_path / "p", {**BASE, "submissions/accepted/a.swift": "print(1)\n",
-                                 "submissions/accepted/fs/main.fs": "x\n"})
+    root = make(
+        tmp_path / "p",
+        {**BASE, "submissions/accepted/a.swift": "print(1)\n", "submissions/accepted/fs/main.fs": "x\n"},
+    )
     os.mkfifo(root / "submissions/accepted/pipe.py")
     with package.opened(root) as problem:
         subs = {s.rel: s for s in problem.submissions}

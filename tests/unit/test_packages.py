@@ -29,20 +29,57 @@ corpus = pytest.mark.skipif(not EXPECTED.exists(), reason=f"the conformance corp
 
 # judged cases per package, from the corpus's SOURCES.md (boolfind's 9.in and 10.in are missing there)
 CASES = {
-    "problemtools/different": 3, "problemtools/guess": 10, "problemtools/hello": 1,
-    "problemtools/oddecho": 18, "domjudge/hello": 1, "domjudge/fltcmp": 4, "domjudge/boolfind": 8,
-    "domjudge/jumble": 18, "domjudge/hangman": 8, "bapctools/guess": 10, "bapctools/hellounix": 1,
-    "bapctools/pseudointeraction": 3, "dmoj/helloworld": 1, "dmoj/floats": 7,
+    "problemtools/different": 3,
+    "problemtools/guess": 10,
+    "problemtools/hello": 1,
+    "problemtools/oddecho": 18,
+    "domjudge/hello": 1,
+    "domjudge/fltcmp": 4,
+    "domjudge/boolfind": 8,
+    "domjudge/jumble": 18,
+    "domjudge/hangman": 8,
+    "bapctools/guess": 10,
+    "bapctools/hellounix": 1,
+    "bapctools/pseudointeraction": 3,
+    "dmoj/helloworld": 1,
+    "dmoj/floats": 7,
 }
 # EXPECTED.tsv's language_detail -> the judge language id the loader should give (others: None)
-LANGUAGES = {"c": "c", "c++": "cpp", "c++11": "cpp", "java": "java", "java8": "java", "kotlin": "kotlin",
-             "python3": "python3", "pypy3": "pypy3", "go": "go", "rust": "rust", "javascript": "javascript",
-             "csharp": "csharp", "csharp-mono": "csharp", "haskell": "haskell", "pascal": "pascal",
-             "ruby": "ruby", "php": "php", "lua": "lua", "bash": "bash", "sh": "bash",
-             # issue 22's languages; Swift stays unjudged (Debian 12 has no Swift)
-             "scala": "scala", "common-lisp": "common-lisp", "ocaml": "ocaml", "r": "r", "ada": "ada",
-             "awk": "awk", "fortran": "fortran", "perl": "perl", "prolog": "swi-prolog",
-             "brainfuck": "brainfuck", "nasm64": "nasm", "nasm32": "nasm"}
+LANGUAGES = {
+    "c": "c",
+    "c++": "cpp",
+    "c++11": "cpp",
+    "java": "java",
+    "java8": "java",
+    "kotlin": "kotlin",
+    "python3": "python3",
+    "pypy3": "pypy3",
+    "go": "go",
+    "rust": "rust",
+    "javascript": "javascript",
+    "csharp": "csharp",
+    "csharp-mono": "csharp",
+    "haskell": "haskell",
+    "pascal": "pascal",
+    "ruby": "ruby",
+    "php": "php",
+    "lua": "lua",
+    "bash": "bash",
+    "sh": "bash",
+    # issue 22's languages; Swift stays unjudged (Debian 12 has no Swift)
+    "scala": "scala",
+    "common-lisp": "common-lisp",
+    "ocaml": "ocaml",
+    "r": "r",
+    "ada": "ada",
+    "awk": "awk",
+    "fortran": "fortran",
+    "perl": "perl",
+    "prolog": "swi-prolog",
+    "brainfuck": "brainfuck",
+    "nasm64": "nasm",
+    "nasm32": "nasm",
+}
 
 
 def rows() -> list[dict[str, str]]:
@@ -123,18 +160,26 @@ def test_what_each_format_says_is_read() -> None:
     different = problem("problemtools/different")
     assert different.limits.time_safety_margin == 4 and different.limits.time_multiplier == 5
     assert [(v.path.name, v.language, v.kind) for v in different.input_validators] == [
-        ("different.ctd", None, "checktestdata"), ("validate.py", "python3", "program")]
+        ("different.ctd", None, "checktestdata"),
+        ("validate.py", "python3", "program"),
+    ]
     assert not any("different.ctd" in w for w in different.warnings)  # run, so nothing to warn about
     guess = problem("bapctools/guess")
     assert (guess.format, guess.limits.time_safety_margin, guess.limits.time_multiplier) == (
-        "2025-09", 4.0, 2.0)
+        "2025-09",
+        4.0,
+        2.0,
+    )
     assert guess.data.groups[0].name == "sample" and guess.data.groups[0].cases == ()  # .interaction only
     pt_guess = problem("problemtools/guess")
     assert pt_guess.output_validator is not None and pt_guess.output_validator.path.name == "guess_validator"
     assert pt_guess.name == "Guess the Number"
     unix = problem("bapctools/hellounix")
     assert (unix.limits.time_limit_s, unix.limits.time_limit_source, unix.limits.memory_mib) == (
-        10.0, "problem.yaml", 512)
+        10.0,
+        "problem.yaml",
+        512,
+    )
     assert "submissions/run_time_error/test-stacksize.c.disabled" not in {s.rel for s in unix.submissions}
 
 
@@ -146,15 +191,22 @@ def test_oddecho_groups_inherit_testdata_yaml_key_by_key() -> None:
     assert p.data.grading.ignore_sample and p.data.grading.on_reject == "continue"
     assert secret.grading.verdict_mode == "first_error" and secret.grading.accept_if_any_accepted
     sub1 = secret.groups[0]
-    assert (sub1.grading.on_reject, sub1.grading.aggregation, sub1.grading.accept_score,
-            sub1.grading.max_score) == ("break", "min", 50.0, 50.0)
+    assert (
+        sub1.grading.on_reject,
+        sub1.grading.aggregation,
+        sub1.grading.accept_score,
+        sub1.grading.max_score,
+    ) == ("break", "min", 50.0, 50.0)
     assert sub1.cases[0].input_validator_args == ("nFive=1",)
     assert sample.grading.accept_score == 0.0 and sample.cases[0].is_sample
     # subtask2/1.in is a link stored as text ("../subtask1/1.in"): it is followed
     linked = next(c for c in secret.groups[1].cases if c.name == "secret/subtask2/1")
     assert linked.input == sub1.cases[0].input
-    assert [c.name for c in secret.groups[1].cases][:3] == ["secret/subtask2/01", "secret/subtask2/02",
-                                                             "secret/subtask2/03"]
+    assert [c.name for c in secret.groups[1].cases][:3] == [
+        "secret/subtask2/01",
+        "secret/subtask2/02",
+        "secret/subtask2/03",
+    ]
 
 
 @corpus
@@ -188,9 +240,11 @@ def test_a_zipped_package_loads_like_its_folder(tmp_path: Path) -> None:
         assert z.root.is_relative_to(work) and z.id == zpath.stem
         assert [c.name for c in z.cases()] == [c.name for c in d.cases()]
         assert [(c.input.read_bytes(), c.answer and c.answer.read_bytes()) for c in z.cases()] == [
-            (c.input.read_bytes(), c.answer and c.answer.read_bytes()) for c in d.cases()]
+            (c.input.read_bytes(), c.answer and c.answer.read_bytes()) for c in d.cases()
+        ]
         assert [(s.rel, s.expected, s.language) for s in z.submissions] == [
-            (s.rel, s.expected, s.language) for s in d.submissions]
+            (s.rel, s.expected, s.language) for s in d.submissions
+        ]
         assert z.data.groups[1].groups[0].grading == d.data.groups[1].groups[0].grading
 
 
@@ -206,8 +260,12 @@ def write(root: Path, files: dict[str, str]) -> Path:
 
 
 def minimal(root: Path, **extra: str) -> Path:
-    files = {"problem.yaml": "name: Sum\n", "data/secret/1.in": "1 2\n", "data/secret/1.ans": "3\n",
-             "submissions/accepted/sum.py": "print(sum(map(int, input().split())))\n"}
+    files = {
+        "problem.yaml": "name: Sum\n",
+        "data/secret/1.in": "1 2\n",
+        "data/secret/1.ans": "3\n",
+        "submissions/accepted/sum.py": "print(sum(map(int, input().split())))\n",
+    }
     files.update(extra)
     return write(root, files)
 
@@ -225,7 +283,8 @@ def test_a_minimal_legacy_package(tmp_path: Path) -> None:
     assert (p.id, p.name, p.format, p.scoring, p.interactive) == ("sum", "Sum", "legacy", False, False)
     assert [c.name for c in p.cases()] == ["secret/1"]
     assert [(s.rel, s.expected, s.language) for s in p.submissions] == [
-        ("submissions/accepted/sum.py", (Verdict.AC,), "python3")]
+        ("submissions/accepted/sum.py", (Verdict.AC,), "python3")
+    ]
     assert (p.limits.time_limit_s, p.limits.memory_mib, p.limits.time_multiplier) == (None, 1024, 5.0)
 
 
@@ -242,12 +301,15 @@ def test_problem_yaml_that_is_not_a_map(tmp_path: Path) -> None:
     raises(minimal(tmp_path / "p", **{"problem.yaml": "- a\n- b\n"}), "problem.yaml", "mapping")
 
 
-@pytest.mark.parametrize(("limits", "fault"), [
-    ("memory: lots", "limits.memory must be an integer, not 'lots'"),
-    ("memory: 0", "limits.memory must be > 0"),
-    ("memory: 1.5", "limits.memory must be an integer"),
-    ("time_multiplier: true", "limits.time_multiplier must be a number"),
-])
+@pytest.mark.parametrize(
+    ("limits", "fault"),
+    [
+        ("memory: lots", "limits.memory must be an integer, not 'lots'"),
+        ("memory: 0", "limits.memory must be > 0"),
+        ("memory: 1.5", "limits.memory must be an integer"),
+        ("time_multiplier: true", "limits.time_multiplier must be a number"),
+    ],
+)
 def test_wrong_types_in_limits(tmp_path: Path, limits: str, fault: str) -> None:
     root = minimal(tmp_path / "p", **{"problem.yaml": f"name: x\nlimits:\n  {limits}\n"})
     raises(root, "problem.yaml", fault)
@@ -262,25 +324,39 @@ def test_unknown_key_is_an_error_in_2025_09_and_a_warning_in_legacy(tmp_path: Pa
 
 def test_unknown_limit_and_test_group_keys_in_2025_09(tmp_path: Path) -> None:
     head = "problem_format_version: 2025-09\nname: x\nuuid: u\n"
-    raises(minimal(tmp_path / "a", **{"problem.yaml": head + "limits:\n  time_multiplier: 5\n"}),
-           "problem.yaml limits", "unknown key time_multiplier")
-    raises(minimal(tmp_path / "b", **{"problem.yaml": head, "data/secret/test_group.yaml": "points: 3\n"}),
-           "data/secret/test_group.yaml", "unknown key points")
+    raises(
+        minimal(tmp_path / "a", **{"problem.yaml": head + "limits:\n  time_multiplier: 5\n"}),
+        "problem.yaml limits",
+        "unknown key time_multiplier",
+    )
+    raises(
+        minimal(tmp_path / "b", **{"problem.yaml": head, "data/secret/test_group.yaml": "points: 3\n"}),
+        "data/secret/test_group.yaml",
+        "unknown key points",
+    )
 
 
 def test_2025_09_requires_name_and_uuid(tmp_path: Path) -> None:
-    raises(minimal(tmp_path / "p", **{"problem.yaml": "problem_format_version: 2025-09\nname: x\n"}),
-           "problem.yaml", "uuid is required")
+    raises(
+        minimal(tmp_path / "p", **{"problem.yaml": "problem_format_version: 2025-09\nname: x\n"}),
+        "problem.yaml",
+        "uuid is required",
+    )
 
 
-@pytest.mark.parametrize(("yaml_text", "fault"), [
-    ("problem_format_version: 1999-01\n", "problem_format_version '1999-01'"),
-    ("type: interactive\n", "type must be pass-fail or scoring"),
-    ("validation: custom flying\n", "'flying' cannot follow 'custom'"),
-    ("problem_format_version: 2025-09\nname: x\nuuid: u\ntype: [pass-fail, scoring]\n",
-     "both pass-fail and scoring"),
-    ("problem_format_version: 2025-09\nname: x\nuuid: u\ntype: submit-answer\n", "submit-answer"),
-])
+@pytest.mark.parametrize(
+    ("yaml_text", "fault"),
+    [
+        ("problem_format_version: 1999-01\n", "problem_format_version '1999-01'"),
+        ("type: interactive\n", "type must be pass-fail or scoring"),
+        ("validation: custom flying\n", "'flying' cannot follow 'custom'"),
+        (
+            "problem_format_version: 2025-09\nname: x\nuuid: u\ntype: [pass-fail, scoring]\n",
+            "both pass-fail and scoring",
+        ),
+        ("problem_format_version: 2025-09\nname: x\nuuid: u\ntype: submit-answer\n", "submit-answer"),
+    ],
+)
 def test_bad_type_and_version(tmp_path: Path, yaml_text: str, fault: str) -> None:
     raises(minimal(tmp_path / "p", **{"problem.yaml": yaml_text}), "problem.yaml", fault)
 
@@ -291,10 +367,18 @@ def test_missing_ans(tmp_path: Path) -> None:
 
 
 def test_interactive_cases_need_no_ans_and_interaction_alone_is_not_a_case(tmp_path: Path) -> None:
-    root = minimal(tmp_path / "p", **{
-        "problem.yaml": "validation: custom interactive\n", "output_validators/v/v.py": "print()\n",
-        "data/secret/2.in": "5\n", "data/sample/1.interaction": "<1\n>2\n",
-        "data/sample/3.in": "3\n", "data/sample/3.ans": "3\n", "data/sample/3.interaction": "<3\n"})
+    root = minimal(
+        tmp_path / "p",
+        **{
+            "problem.yaml": "validation: custom interactive\n",
+            "output_validators/v/v.py": "print()\n",
+            "data/secret/2.in": "5\n",
+            "data/sample/1.interaction": "<1\n>2\n",
+            "data/sample/3.in": "3\n",
+            "data/sample/3.ans": "3\n",
+            "data/sample/3.interaction": "<3\n",
+        },
+    )
     p = package.load(root)
     assert p.interactive and p.output_validator is not None and p.output_validator.language == "python3"
     cases = {c.name: c for c in p.cases()}
@@ -304,16 +388,26 @@ def test_interactive_cases_need_no_ans_and_interaction_alone_is_not_a_case(tmp_p
 
 
 def test_custom_validation_needs_a_validator(tmp_path: Path) -> None:
-    raises(minimal(tmp_path / "p", **{"problem.yaml": "validation: custom\n"}), "output_validators/",
-           "no output validator")
+    raises(
+        minimal(tmp_path / "p", **{"problem.yaml": "validation: custom\n"}),
+        "output_validators/",
+        "no output validator",
+    )
 
 
 def test_bad_case_name_is_an_error_in_legacy_and_ignored_in_2025_09(tmp_path: Path) -> None:
-    raises(minimal(tmp_path / "old", **{"data/secret/_x.in": "1\n", "data/secret/_x.ans": "1\n"}),
-           "data/secret/_x.in", "not a valid file name")
+    raises(
+        minimal(tmp_path / "old", **{"data/secret/_x.in": "1\n", "data/secret/_x.ans": "1\n"}),
+        "data/secret/_x.in",
+        "not a valid file name",
+    )
     head = "problem_format_version: 2025-09\nname: x\nuuid: u\n"
-    p = package.load(minimal(tmp_path / "new", **{"problem.yaml": head, "data/secret/a b.in": "1\n",
-                                                  "data/secret/a b.ans": "1\n"}))
+    p = package.load(
+        minimal(
+            tmp_path / "new",
+            **{"problem.yaml": head, "data/secret/a b.in": "1\n", "data/secret/a b.ans": "1\n"},
+        )
+    )
     assert [c.name for c in p.cases()] == ["secret/1"]
     assert any("a b.in: not a valid file name, so ignored" in w for w in p.warnings)
 
@@ -322,8 +416,11 @@ def test_an_ans_without_in_is_a_warning_in_legacy_and_an_error_in_2025_09(tmp_pa
     p = package.load(minimal(tmp_path / "old", **{"data/secret/9.ans": "1\n"}))
     assert p.warnings == ("data/secret/9.ans: there is no 9.in, so it is not a test case",)
     head = "problem_format_version: 2025-09\nname: x\nuuid: u\n"
-    raises(minimal(tmp_path / "new", **{"problem.yaml": head, "data/secret/9.ans": "1\n"}),
-           "data/secret/9.ans", "no 9.in")
+    raises(
+        minimal(tmp_path / "new", **{"problem.yaml": head, "data/secret/9.ans": "1\n"}),
+        "data/secret/9.ans",
+        "no 9.in",
+    )
 
 
 def test_no_test_cases(tmp_path: Path) -> None:
@@ -350,8 +447,15 @@ def test_symlink_inside_the_package_is_a_submission_under_its_own_name(tmp_path:
 
 
 def test_a_link_written_as_text_is_followed_inside_the_package_only(tmp_path: Path) -> None:
-    root = minimal(tmp_path / "p", **{"data/secret/2.in": "1.in", "data/secret/2.ans": "1.ans",
-                                      "data/secret/3.in": "../../../outside", "data/secret/3.ans": "x\n"})
+    root = minimal(
+        tmp_path / "p",
+        **{
+            "data/secret/2.in": "1.in",
+            "data/secret/2.ans": "1.ans",
+            "data/secret/3.in": "../../../outside",
+            "data/secret/3.ans": "x\n",
+        },
+    )
     (tmp_path / "outside").write_text("host\n")
     cases = {c.name: c for c in package.load(root).cases()}
     assert cases["secret/2"].input == root / "data/secret/1.in"
@@ -360,17 +464,28 @@ def test_a_link_written_as_text_is_followed_inside_the_package_only(tmp_path: Pa
 
 
 def test_domjudge_markers_ini_and_submissions_json(tmp_path: Path) -> None:
-    root = minimal(tmp_path / "p", **{
-        "problem.yaml": "", "domjudge-problem.ini": "name='Hello'\ntimelimit = 2.5\n",
-        "submissions/accepted/maybe.c": "/* @EXPECTED_RESULTS@: CORRECT, WRONG_ANSWER */\n",
-        "submissions/multiple/t.c": "// the @EXPECTED_RESULTS@ tag below\n// @EXPECTED_RESULTS@: TIMELIMIT\n",
-        "submissions/multiple/none.c": "int main(){}\n",
-        "submissions/accepted/two/expected_result.txt": "@EXPECTED_RESULTS@: RUN-ERROR\n",
-        "submissions/accepted/two/a.py": "import b\n", "submissions/accepted/two/b.py": "\n",
-        "submissions.json": '{"submissions/accepted/two/": {"entry_point": "a.py"}}'})
+    root = minimal(
+        tmp_path / "p",
+        **{
+            "problem.yaml": "",
+            "domjudge-problem.ini": "name='Hello'\ntimelimit = 2.5\n",
+            "submissions/accepted/maybe.c": "/* @EXPECTED_RESULTS@: CORRECT, WRONG_ANSWER */\n",
+            "submissions/multiple/t.c": (
+                "// the @EXPECTED_RESULTS@ tag below\n// @EXPECTED_RESULTS@: TIMELIMIT\n"
+            ),
+            "submissions/multiple/none.c": "int main(){}\n",
+            "submissions/accepted/two/expected_result.txt": "@EXPECTED_RESULTS@: RUN-ERROR\n",
+            "submissions/accepted/two/a.py": "import b\n",
+            "submissions/accepted/two/b.py": "\n",
+            "submissions.json": '{"submissions/accepted/two/": {"entry_point": "a.py"}}',
+        },
+    )
     p = package.load(root)
     assert (p.name, p.limits.time_limit_s, p.limits.time_limit_source) == (
-        "Hello", 2.5, "domjudge-problem.ini")
+        "Hello",
+        2.5,
+        "domjudge-problem.ini",
+    )
     subs = {s.rel: s for s in p.submissions}
     assert subs["submissions/accepted/maybe.c"].expected == (Verdict.AC, Verdict.WA)
     assert subs["submissions/multiple/t.c"].expected == (Verdict.TLE,)
@@ -394,15 +509,27 @@ def test_a_domjudge_package_with_only_the_ini(tmp_path: Path) -> None:
     p = package.load(root)
     assert (p.format, p.name, p.limits.time_limit_s) == ("legacy", "Old", 7.0)
 
+
 def test_2025_09_scoring_groups(tmp_path: Path) -> None:
     head = "problem_format_version: 2025-09\nname: x\nuuid: u\ntype: scoring\n"
-    root = write(tmp_path / "p", {
-        "problem.yaml": head, "data/sample/1.in": "1\n", "data/sample/1.ans": "1\n",
-        "data/secret/a/1.in": "1\n", "data/secret/a/1.ans": "1\n",
-        "data/secret/a/test_group.yaml": "max_score: 30\noutput_validator_args: [case_sensitive]\n",
-        "data/secret/b/1.in": "1\n", "data/secret/b/1.ans": "1\n", "data/secret/b/2.in": "1\n",
-        "data/secret/b/2.ans": "1\n",
-        "data/secret/b/test_group.yaml": "max_score: 70\nscore_aggregation: sum\nrequire_pass: secret/a\n"})
+    root = write(
+        tmp_path / "p",
+        {
+            "problem.yaml": head,
+            "data/sample/1.in": "1\n",
+            "data/sample/1.ans": "1\n",
+            "data/secret/a/1.in": "1\n",
+            "data/secret/a/1.ans": "1\n",
+            "data/secret/a/test_group.yaml": "max_score: 30\noutput_validator_args: [case_sensitive]\n",
+            "data/secret/b/1.in": "1\n",
+            "data/secret/b/1.ans": "1\n",
+            "data/secret/b/2.in": "1\n",
+            "data/secret/b/2.ans": "1\n",
+            "data/secret/b/test_group.yaml": (
+                "max_score: 70\nscore_aggregation: sum\nrequire_pass: secret/a\n"
+            ),
+        },
+    )
     p = package.load(root)
     sample, secret = p.data.groups
     a, b = secret.groups
@@ -411,19 +538,28 @@ def test_2025_09_scoring_groups(tmp_path: Path) -> None:
     assert a.cases[0].output_validator_args == ("case_sensitive",)
     assert b.cases[0].output_validator_args == ()
     assert (b.grading.aggregation, b.grading.accept_score, b.grading.require_pass) == (
-        "sum", 35, ("secret/a",))
+        "sum",
+        35,
+        ("secret/a",),
+    )
     assert p.data.grading.ignore_sample and sample.grading.accept_score == 0
 
 
 def test_2023_07_scoring_map_case_yaml_and_an_empty_limits_key(tmp_path: Path) -> None:
     head = "problem_format_version: 2023-07-draft\nname: x\ntype: scoring\nlimits:\n# memory: 5\n"
-    root = write(tmp_path / "p", {
-        "problem.yaml": head + "validation: custom\n",
-        "data/secret/g/1.in": "1\n", "data/secret/g/1.ans": "1\n", "data/secret/g/2.in": "1\n",
-        "data/secret/g/2.ans": "1\n",
-        "data/secret/g/2.yaml": "output_validator_args: [float_tolerance, '1']\n",
-        "data/secret/g/test_group.yaml": "scoring: {score: 40, aggregation: sum}\n"
-                                         "output_validator_args: [case_sensitive]\n"})
+    root = write(
+        tmp_path / "p",
+        {
+            "problem.yaml": head + "validation: custom\n",
+            "data/secret/g/1.in": "1\n",
+            "data/secret/g/1.ans": "1\n",
+            "data/secret/g/2.in": "1\n",
+            "data/secret/g/2.ans": "1\n",
+            "data/secret/g/2.yaml": "output_validator_args: [float_tolerance, '1']\n",
+            "data/secret/g/test_group.yaml": "scoring: {score: 40, aggregation: sum}\n"
+            "output_validator_args: [case_sensitive]\n",
+        },
+    )
     p = package.load(root)
     (g,) = p.data.groups[0].groups
     assert (g.grading.aggregation, g.grading.accept_score, g.grading.max_score) == ("sum", 20, 40)
@@ -431,33 +567,60 @@ def test_2023_07_scoring_map_case_yaml_and_an_empty_limits_key(tmp_path: Path) -
     assert p.limits.memory_mib == 1024 and p.output_validator is None  # `validation` is legacy only
     assert p.warnings == ("problem.yaml: unknown key validation; ignored",)
 
+
 def test_output_validators_with_two_programs(tmp_path: Path) -> None:
-    root = minimal(tmp_path / "p", **{"problem.yaml": "validation: custom\n",
-                                      "output_validators/a/a.py": "\n", "output_validators/b/b.py": "\n"})
+    root = minimal(
+        tmp_path / "p",
+        **{
+            "problem.yaml": "validation: custom\n",
+            "output_validators/a/a.py": "\n",
+            "output_validators/b/b.py": "\n",
+        },
+    )
     raises(root, "output_validators/", "holds 2 programs")
 
 
 def test_program_language_by_majority_build_run_and_python2(tmp_path: Path) -> None:
-    root = minimal(tmp_path / "p", **{
-        "problem.yaml": "validation: custom\n", "output_validators/v/validate.cc": "\n",
-        "output_validators/v/validate.h": "\n", "input_validators/iv/build": "#!/bin/sh\n",
-        "input_validators/old.py": "#!/usr/bin/env python2\n", "input_validators/check.sh": "exit 42\n"})
+    root = minimal(
+        tmp_path / "p",
+        **{
+            "problem.yaml": "validation: custom\n",
+            "output_validators/v/validate.cc": "\n",
+            "output_validators/v/validate.h": "\n",
+            "input_validators/iv/build": "#!/bin/sh\n",
+            "input_validators/old.py": "#!/usr/bin/env python2\n",
+            "input_validators/check.sh": "exit 42\n",
+        },
+    )
     p = package.load(root)
     assert p.output_validator is not None and p.output_validator.language == "cpp"
     assert [(v.path.name, v.language, v.build_run) for v in p.input_validators] == [
-        ("check.sh", "bash", False), ("iv", None, True), ("old.py", None, False)]
+        ("check.sh", "bash", False),
+        ("iv", None, True),
+        ("old.py", None, False),
+    ]
     assert any("Python 2" in w for w in p.warnings)
 
 
 def test_testdata_yaml_errors_name_the_folder(tmp_path: Path) -> None:
-    raises(minimal(tmp_path / "a", **{"data/secret/testdata.yaml": "on_reject: maybe\n"}),
-           "data/secret/testdata.yaml", "on_reject must be break or continue")
-    raises(minimal(tmp_path / "b", **{"data/testdata.yaml": "range: 5 1\n"}), "data/testdata.yaml",
-           "is empty")
-    raises(minimal(tmp_path / "c", **{"data/testdata.yaml": "accept_score: high\n"}), "data/testdata.yaml",
-           "accept_score must be a number")
-    raises(minimal(tmp_path / "d", **{"problem.yaml": "grading:\n  on_reject: never\n"}),
-           "problem.yaml grading", "on_reject")
+    raises(
+        minimal(tmp_path / "a", **{"data/secret/testdata.yaml": "on_reject: maybe\n"}),
+        "data/secret/testdata.yaml",
+        "on_reject must be break or continue",
+    )
+    raises(
+        minimal(tmp_path / "b", **{"data/testdata.yaml": "range: 5 1\n"}), "data/testdata.yaml", "is empty"
+    )
+    raises(
+        minimal(tmp_path / "c", **{"data/testdata.yaml": "accept_score: high\n"}),
+        "data/testdata.yaml",
+        "accept_score must be a number",
+    )
+    raises(
+        minimal(tmp_path / "d", **{"problem.yaml": "grading:\n  on_reject: never\n"}),
+        "problem.yaml grading",
+        "on_reject",
+    )
 
 
 # --- zips --------------------------------------------------------------------------------------
@@ -469,7 +632,7 @@ def zip_of(path: Path, entries: dict[str, bytes], *, links: tuple[str, ...] = ()
             zf.writestr(name, data)
         for name in links:
             info = zipfile.ZipInfo(name)
-            info.external_attr = (0o120777 << 16)
+            info.external_attr = 0o120777 << 16
             zf.writestr(info, "/etc/passwd")
     return path
 
@@ -530,10 +693,18 @@ def dmoj(root: Path, init: str, **extra: str) -> Path:
 
 
 def test_dmoj_batches_and_test_yml(tmp_path: Path) -> None:
-    init = ("checker: identical\ntest_cases:\n- {in: 1.in, out: 1.out, points: 5}\n"
-            "- points: 10\n  batched:\n  - {in: 1.in, out: 1.out}\n  - {in: 1.in, out: 1.out}\n")
-    root = dmoj(tmp_path / "p", init, **{"tests/ac/test.yml": "language: CPP17\ntime: 1.5\nmemory: 65536\n"
-                                         "source: a.cpp\nexpect: AC\n", "tests/ac/a.cpp": "int main(){}\n"})
+    init = (
+        "checker: identical\ntest_cases:\n- {in: 1.in, out: 1.out, points: 5}\n"
+        "- points: 10\n  batched:\n  - {in: 1.in, out: 1.out}\n  - {in: 1.in, out: 1.out}\n"
+    )
+    root = dmoj(
+        tmp_path / "p",
+        init,
+        **{
+            "tests/ac/test.yml": "language: CPP17\ntime: 1.5\nmemory: 65536\nsource: a.cpp\nexpect: AC\n",
+            "tests/ac/a.cpp": "int main(){}\n",
+        },
+    )
     p = package.load(root)
     secret = p.data.groups[0]
     assert [c.name for c in p.cases()] == ["secret/1", "secret/batch2/1", "secret/batch2/2"]
@@ -541,22 +712,46 @@ def test_dmoj_batches_and_test_yml(tmp_path: Path) -> None:
     assert p.output_validator_args == ("case_sensitive", "space_change_sensitive")
     (sub,) = p.submissions
     assert (sub.rel, sub.language, sub.expected, sub.time_limit_s, sub.memory_limit_kib) == (
-        "tests/ac/a.cpp", "cpp", (Verdict.AC,), 1.5, 65536)
+        "tests/ac/a.cpp",
+        "cpp",
+        (Verdict.AC,),
+        1.5,
+        65536,
+    )
 
 
-@pytest.mark.parametrize(("init", "extra", "where", "fault"), [
-    ("checker: sorted\ntest_cases:\n- {in: 1.in, out: 1.out}\n", {}, "init.yml",
-     "checker 'sorted' is not supported"),
-    ("test_cases:\n- {in: 2.in, out: 1.out}\n", {}, "2.in", "missing (test case 1 in)"),
-    ("test_cases:\n- {in: ../1.in, out: 1.out}\n", {}, "init.yml", "must name a file in the problem"),
-    ("test_cases: []\n", {}, "init.yml", "non-empty list"),
-    ("interactive: {files: i.cpp}\ntest_cases:\n- {in: 1.in, out: 1.out}\n", {}, "init.yml", "not supported"),
-    ("test_cases:\n- {in: 1.in, out: 1.out}\n",
-     {"tests/x/test.yml": "language: C\nsource: x.c\nexpect: AC\n"}, "tests/x/x.c", "missing"),
-    ("test_cases:\n- {in: 1.in, out: 1.out}\n",
-     {"tests/x/test.yml": "language: C\nsource: x.c\nexpect: GREAT\n", "tests/x/x.c": ""},
-     "tests/x/test.yml", "unknown verdict 'GREAT'"),
-])
+@pytest.mark.parametrize(
+    ("init", "extra", "where", "fault"),
+    [
+        (
+            "checker: sorted\ntest_cases:\n- {in: 1.in, out: 1.out}\n",
+            {},
+            "init.yml",
+            "checker 'sorted' is not supported",
+        ),
+        ("test_cases:\n- {in: 2.in, out: 1.out}\n", {}, "2.in", "missing (test case 1 in)"),
+        ("test_cases:\n- {in: ../1.in, out: 1.out}\n", {}, "init.yml", "must name a file in the problem"),
+        ("test_cases: []\n", {}, "init.yml", "non-empty list"),
+        (
+            "interactive: {files: i.cpp}\ntest_cases:\n- {in: 1.in, out: 1.out}\n",
+            {},
+            "init.yml",
+            "not supported",
+        ),
+        (
+            "test_cases:\n- {in: 1.in, out: 1.out}\n",
+            {"tests/x/test.yml": "language: C\nsource: x.c\nexpect: AC\n"},
+            "tests/x/x.c",
+            "missing",
+        ),
+        (
+            "test_cases:\n- {in: 1.in, out: 1.out}\n",
+            {"tests/x/test.yml": "language: C\nsource: x.c\nexpect: GREAT\n", "tests/x/x.c": ""},
+            "tests/x/test.yml",
+            "unknown verdict 'GREAT'",
+        ),
+    ],
+)
 def test_dmoj_errors(tmp_path: Path, init: str, extra: dict[str, str], where: str, fault: str) -> None:
     raises(dmoj(tmp_path / "p", init, **extra), where, fault)
 

@@ -46,9 +46,16 @@ class Cases:
 
 
 def run(cases: Cases, lanes: Lanes, events: list[str], **kw: Any) -> list[tuple[int, bool]]:
-    return run_tests(cases.cases, cases.run, own=None, lanes=lanes,  # type: ignore[arg-type]
-                     failed=lambda r: not r[1], progress=lambda c: events.append(f"before {c}"),
-                     on_test=lambda i, r: events.append(f"after {i}"), **kw)
+    return run_tests(
+        cases.cases,
+        cases.run,
+        own=None,
+        lanes=lanes,  # type: ignore[arg-type]
+        failed=lambda r: not r[1],
+        progress=lambda c: events.append(f"before {c}"),
+        on_test=lambda i, r: events.append(f"after {i}"),
+        **kw,
+    )
 
 
 def sequential_events(n: int) -> list[str]:
@@ -87,8 +94,13 @@ def test_an_exception_in_a_lane_is_raised_and_the_lanes_are_given_back(tmp_path:
         return case, True
 
     with pytest.raises(RuntimeError, match="a bug"):
-        run_tests(list(range(10)), explode, own=None, lanes=lanes,  # type: ignore[arg-type]
-                  failed=lambda r: not r[1])
+        run_tests(
+            list(range(10)),
+            explode,
+            own=None,
+            lanes=lanes,  # type: ignore[arg-type]
+            failed=lambda r: not r[1],
+        )
     lane = lanes.borrow()
     assert lane is not None  # the borrowed core was given back
     lane.give_back()
@@ -110,6 +122,12 @@ def test_a_callback_that_raises_stops_the_tests(tmp_path: Path) -> None:
             raise LookupError("the claim is lost")
 
     with pytest.raises(LookupError):
-        run_tests(list(range(50)), note, own=None, lanes=two_lanes(tmp_path),  # type: ignore[arg-type]
-                  failed=lambda r: not r[1], on_test=lost)
+        run_tests(
+            list(range(50)),
+            note,
+            own=None,
+            lanes=two_lanes(tmp_path),  # type: ignore[arg-type]
+            failed=lambda r: not r[1],
+            on_test=lost,
+        )
     assert sorted(started)[:3] == [0, 1, 2] and max(started) <= 3  # what ran ended; nothing started after

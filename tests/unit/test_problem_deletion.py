@@ -33,14 +33,16 @@ def _problem(sessions: sessionmaker[Session], data_dir: Path, pid: str) -> int:
     """A problem with a package on disk and in the database, a batch, and a queued submission."""
     (data_dir / "problems" / pid / "v1").mkdir(parents=True)
     with sessions.begin() as session:
-        put_problem(session, problem_id=pid, name=pid, path=f"problems/{pid}/v1", time_limit_s=1.0,
-                    memory_mib=256)
+        put_problem(
+            session, problem_id=pid, name=pid, path=f"problems/{pid}/v1", time_limit_s=1.0, memory_mib=256
+        )
         put_package_archive(session, problem_id=pid, path=f"problems/{pid}/v1", data=b"zip")
         batch = Batch(problem_id=pid, name="b")
         session.add(batch)
         session.flush()
-        return add_submission(session, language="python3", source=b"print(1)", problem_id=pid,
-                              batch_id=batch.id).id
+        return add_submission(
+            session, language="python3", source=b"print(1)", problem_id=pid, batch_id=batch.id
+        ).id
 
 
 def test_a_problem_goes_with_its_submissions_tests_batches_and_packages(
@@ -50,15 +52,32 @@ def test_a_problem_goes_with_its_submissions_tests_batches_and_packages(
     sid = _problem(sessions, tmp_path, "aplusb")
     with sessions.begin() as session:
         for s in (sid, kept):
-            record_result(session, s, verdict=Verdict.AC, tests=[
-                TestOutcome(index=1, name="sample/1", verdict=Verdict.AC, time_s=0.1, wall_s=0.2,
-                            memory_bytes=1 << 20)])
+            record_result(
+                session,
+                s,
+                verdict=Verdict.AC,
+                tests=[
+                    TestOutcome(
+                        index=1,
+                        name="sample/1",
+                        verdict=Verdict.AC,
+                        time_s=0.1,
+                        wall_s=0.2,
+                        memory_bytes=1 << 20,
+                    )
+                ],
+            )
 
     assert problems.delete_problem(sessions, tmp_path, "aplusb") == 1
     with sessions() as session:
         assert session.get(Problem, "aplusb") is None and session.get(Submission, sid) is None
-        assert [_count(session, m) for m in (Problem, Submission, TestResult, Batch, PackageArchive)] \
-            == [1, 1, 1, 1, 1]  # the other problem's, untouched
+        assert [_count(session, m) for m in (Problem, Submission, TestResult, Batch, PackageArchive)] == [
+            1,
+            1,
+            1,
+            1,
+            1,
+        ]  # the other problem's, untouched
     assert not (tmp_path / "problems" / "aplusb").exists() and (tmp_path / "problems" / "kept").is_dir()
     assert problems.delete_problem(sessions, tmp_path, "aplusb") is None  # gone: 404 in the API
 

@@ -43,10 +43,13 @@ def test_the_readme_opens_with_two_commands_and_ci_runs_the_second() -> None:
     assert tests in run
 
 
-@pytest.mark.parametrize(("lock", "groups"), [
-    ("requirements.lock", ("dependencies",)),
-    ("requirements-dev.lock", ("dependencies", "dev")),
-])
+@pytest.mark.parametrize(
+    ("lock", "groups"),
+    [
+        ("requirements.lock", ("dependencies",)),
+        ("requirements-dev.lock", ("dependencies", "dev")),
+    ],
+)
 def test_each_lock_pins_what_pyproject_asks_for_within_its_range(lock: str, groups: tuple[str, ...]) -> None:
     pins = _locked(lock)
     project = PYPROJECT["project"]
@@ -55,8 +58,9 @@ def test_each_lock_pins_what_pyproject_asks_for_within_its_range(lock: str, grou
     for req in wanted:
         name = canonicalize_name(req.name)
         assert name in pins, f"{lock} lacks {req}: run bash .ci/lock"
-        assert req.specifier.contains(pins[name], prereleases=True), \
+        assert req.specifier.contains(pins[name], prereleases=True), (
             f"{lock} pins {name}=={pins[name]}, outside {req}: run bash .ci/lock"
+        )
         for extra in req.extras:  # psycopg[binary] brings psycopg-binary
             assert canonicalize_name(f"{req.name}-{extra}") in pins, f"{lock} lacks {req}: run bash .ci/lock"
 
@@ -93,8 +97,12 @@ def test_the_example_is_a_package_with_a_sample_hidden_tests_and_its_own_submiss
     groups = {g.name: [c.name for c in g.cases] for g in problem.data.groups}
     assert len(groups["sample"]) == 1 and len(groups["secret"]) == 4
     folders = sorted((s.folder, s.language) for s in problem.submissions)
-    assert folders == [("accepted", "c"), ("accepted", "python3"),
-                       ("wrong_answer", "c"), ("wrong_answer", "python3")]
+    assert folders == [
+        ("accepted", "c"),
+        ("accepted", "python3"),
+        ("wrong_answer", "c"),
+        ("wrong_answer", "python3"),
+    ]
     data = PYPROJECT["tool"]["setuptools"]["package-data"]["judge.examples"]
     assert data == ["aplusb/**/*"]  # every file of it goes into the wheel
 
@@ -106,8 +114,12 @@ def test_the_wheel_carries_every_data_file_of_the_packages() -> None:
     for package_name, patterns in PYPROJECT["tool"]["setuptools"]["package-data"].items():
         folder = ROOT.joinpath(*package_name.split("."))
         covered |= {p for pattern in patterns for p in folder.glob(pattern) if p.is_file()}
-    data = {p for top in ("judge", "sandbox", "web", "worker") for p in (ROOT / top).rglob("*")
-            if p.is_file() and p.suffix not in (".py", ".pyc") and "__pycache__" not in p.parts}
+    data = {
+        p
+        for top in ("judge", "sandbox", "web", "worker")
+        for p in (ROOT / top).rglob("*")
+        if p.is_file() and p.suffix not in (".py", ".pyc") and "__pycache__" not in p.parts
+    }
     assert sorted(str(p.relative_to(ROOT)) for p in data - covered) == []
 
 

@@ -51,10 +51,10 @@ from judge.verdict import Verdict
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
-
 def outcome(index: int, verdict: Verdict = Verdict.AC, **kw: object) -> TestOutcome:
-    fields: dict[str, object] = dict(name=f"secret/{index}", time_s=0.1 * index, wall_s=0.2 * index,
-                                     memory_bytes=1 << 20)
+    fields: dict[str, object] = dict(
+        name=f"secret/{index}", time_s=0.1 * index, wall_s=0.2 * index, memory_bytes=1 << 20
+    )
     fields.update(kw)
     return TestOutcome(index=index, verdict=verdict, **fields)  # type: ignore[arg-type]
 
@@ -73,8 +73,15 @@ def test_migrate_again_is_a_no_op_and_lands_on_head(engine: Engine) -> None:
     with engine.connect() as conn:
         assert MigrationContext.configure(conn).get_current_revision() == HEAD
     assert set(inspect(engine).get_table_names()) >= {
-        "users", "api_tokens", "problems", "contests", "contest_problems", "submissions", "test_results",
-        "batches", "webhook_deliveries",
+        "users",
+        "api_tokens",
+        "problems",
+        "contests",
+        "contest_problems",
+        "submissions",
+        "test_results",
+        "batches",
+        "webhook_deliveries",
     }
 
 
@@ -133,14 +140,24 @@ def test_models_round_trip(sessions: sessionmaker[Session]) -> None:
         hello = Problem(id="hello", name="Hello", path="problems/hello", time_limit_s=1.5, memory_mib=256)
         s.add(Contest(name="Spring", starts_at=start, ends_at=start + timedelta(hours=5), problems=[hello]))
         user = create_user(s, "ada", "pw", Role.ORGANISER)
-        sub = add_submission(s, user_id=user.id, problem_id="hello", language="cpp",
-                             source=b"\x00\xffint main(){}", callback_url="https://example.org/cb")
+        sub = add_submission(
+            s,
+            user_id=user.id,
+            problem_id="hello",
+            language="cpp",
+            source=b"\x00\xffint main(){}",
+            callback_url="https://example.org/cb",
+        )
         sid = sub.id
     with sessions() as s:
         got = s.get(Submission, sid)
         assert got is not None
         assert (got.source, got.problem_id, got.user_id, got.state) == (
-            b"\x00\xffint main(){}", "hello", user.id, SubmissionState.QUEUED)
+            b"\x00\xffint main(){}",
+            "hello",
+            user.id,
+            SubmissionState.QUEUED,
+        )
         assert got.verdict is None and got.stdin is None and got.callback_url == "https://example.org/cb"
         assert got.created_at.tzinfo is not None and got.created_at <= datetime.now(UTC)
         contest = s.scalars(select(Contest)).one()
@@ -155,8 +172,15 @@ def test_models_round_trip(sessions: sessionmaker[Session]) -> None:
 
 def test_ad_hoc_run_needs_stdin(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as s:
-        sub = add_submission(s, language="python3", source=b"print(input())", stdin=b"hi\n",
-                             expected_output=b"hi\n", time_limit_s=2.0, memory_mib=128)
+        sub = add_submission(
+            s,
+            language="python3",
+            source=b"print(input())",
+            stdin=b"hi\n",
+            expected_output=b"hi\n",
+            time_limit_s=2.0,
+            memory_mib=128,
+        )
         assert sub.problem_id is None and sub.user_id is None
     with pytest.raises(StorageError), sessions.begin() as s:
         add_submission(s, language="python3", source=b"")
@@ -248,8 +272,9 @@ def test_state_transitions(sessions: sessionmaker[Session]) -> None:
             set_state(s, sid, SubmissionState.DONE)
         with pytest.raises(StorageError, match="no submission"):
             set_state(s, 999, SubmissionState.RUNNING)
-        record_result(s, sid, verdict=Verdict.WA, time_s=0.5, memory_bytes=1000,
-                      tests=[outcome(0, Verdict.WA)])
+        record_result(
+            s, sid, verdict=Verdict.WA, time_s=0.5, memory_bytes=1000, tests=[outcome(0, Verdict.WA)]
+        )
     with sessions.begin() as s:
         sub = set_state(s, sid, SubmissionState.QUEUED)  # a rejudge clears the old result
         assert (sub.verdict, sub.time_s, sub.finished_at, sub.started_at) == (None, None, None, None)
@@ -272,19 +297,42 @@ def test_record_result_twice_overwrites(sessions: sessionmaker[Session]) -> None
         sid = add_submission(s, language="c", source=b"", stdin=b"").id
         set_state(s, sid, SubmissionState.RUNNING)
     with sessions.begin() as s:
-        record_result(s, sid, verdict=Verdict.TLE, score=0.0, time_s=2.0, memory_bytes=10,
-                      compile_output="warning: x", tests=[outcome(0), outcome(1), outcome(2, Verdict.TLE)])
+        record_result(
+            s,
+            sid,
+            verdict=Verdict.TLE,
+            score=0.0,
+            time_s=2.0,
+            memory_bytes=10,
+            compile_output="warning: x",
+            tests=[outcome(0), outcome(1), outcome(2, Verdict.TLE)],
+        )
     with sessions.begin() as s:  # the same task, delivered again, grades again
-        record_result(s, sid, verdict=Verdict.AC, score=100.0, time_s=0.3, memory_bytes=20,
-                      tests=[outcome(0), outcome(1, message="fine", score=50.0)])
+        record_result(
+            s,
+            sid,
+            verdict=Verdict.AC,
+            score=100.0,
+            time_s=0.3,
+            memory_bytes=20,
+            tests=[outcome(0), outcome(1, message="fine", score=50.0)],
+        )
     with sessions() as s:
         got = get_submission(s, sid)
         assert got is not None
         assert (got.state, got.verdict, got.score, got.time_s, got.memory_bytes, got.compile_output) == (
-            SubmissionState.DONE, Verdict.AC, 100.0, 0.3, 20, None)
+            SubmissionState.DONE,
+            Verdict.AC,
+            100.0,
+            0.3,
+            20,
+            None,
+        )
         assert got.finished_at is not None and got.started_at is not None
         assert [(t.index, t.verdict, t.message, t.score) for t in got.tests] == [
-            (0, Verdict.AC, None, None), (1, Verdict.AC, "fine", 50.0)]
+            (0, Verdict.AC, None, None),
+            (1, Verdict.AC, "fine", 50.0),
+        ]
         assert got.tests[1].wall_s == pytest.approx(0.2) and got.tests[1].memory_bytes == 1 << 20
         assert s.execute(text("SELECT count(*) FROM test_results")).scalar() == 2
 

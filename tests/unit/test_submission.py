@@ -42,8 +42,10 @@ def test_a_directory_keeps_its_tree_and_skips_hidden_files(tmp_path: Path) -> No
 
 
 def test_a_zip_is_read_in_memory_and_its_directories_and_junk_skipped(tmp_path: Path) -> None:
-    z = _zip(tmp_path / "s.zip", {"src/": b"", "src/Main.java": b"class Main {}",
-                                  "__MACOSX/src/._Main.java": b"junk"})
+    z = _zip(
+        tmp_path / "s.zip",
+        {"src/": b"", "src/Main.java": b"class Main {}", "__MACOSX/src/._Main.java": b"junk"},
+    )
     assert load(z).files == (("src/Main.java", b"class Main {}"),)
 
 
@@ -64,8 +66,9 @@ def test_links_are_refused_in_a_zip_and_in_a_directory(tmp_path: Path) -> None:
         load(d)
 
 
-def test_a_zip_bomb_stops_at_the_limit_whatever_its_headers_say(tmp_path: Path,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_zip_bomb_stops_at_the_limit_whatever_its_headers_say(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(submission, "MAX_BYTES", 1 << 20)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as z:
@@ -76,8 +79,9 @@ def test_a_zip_bomb_stops_at_the_limit_whatever_its_headers_say(tmp_path: Path,
         load(tmp_path / "bomb.zip")
 
 
-def test_too_many_files_and_empty_submissions_are_refused(tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_too_many_files_and_empty_submissions_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(submission, "MAX_FILES", 3)
     for i in range(4):
         (tmp_path / f"f{i}.c").write_text("")

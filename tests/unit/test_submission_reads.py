@@ -23,8 +23,9 @@ def test_state_of_is_the_state_alone_or_none(sessions: sessionmaker[Session]) ->
 def test_submissions_of_ids_are_those_oldest_first(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as session:
         user = create_user(session, "ada", "pw", Role.CONTESTANT)
-        ids = [add_submission(session, user_id=user.id, language="c", source=b"", stdin=b"").id
-               for _ in range(4)]
+        ids = [
+            add_submission(session, user_id=user.id, language="c", source=b"", stdin=b"").id for _ in range(4)
+        ]
     with sessions() as session:
         assert [s.id for s in submissions_of(session, ids=[ids[3], ids[1]])] == [ids[1], ids[3]]
         assert submissions_of(session, ids=[]) == []

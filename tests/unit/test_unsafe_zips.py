@@ -26,8 +26,9 @@ from judge.problems.files import PackageError
 GOOD = {"problem.yaml": b"name: z\n", "data/secret/1.in": b"1\n", "data/secret/1.ans": b"1\n"}
 
 
-def zip_bytes(entries: dict[str, bytes], *, method: int = zipfile.ZIP_DEFLATED,
-              modes: dict[str, int] | None = None) -> bytes:
+def zip_bytes(
+    entries: dict[str, bytes], *, method: int = zipfile.ZIP_DEFLATED, modes: dict[str, int] | None = None
+) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=method) as zf:
         for name, data in entries.items():
@@ -57,11 +58,14 @@ def test_an_entry_escaping_its_folder(name: str) -> None:
     refused(zip_bytes({**GOOD, name: b"x"}), "a zip entry escaping its folder", where=f"p.zip:{name}")
 
 
-@pytest.mark.parametrize(("kind", "fault"), [
-    (stat.S_IFLNK | 0o777, "a symlink entry"),
-    (stat.S_IFCHR | 0o666, "a special file entry"),
-    (stat.S_IFIFO | 0o644, "a special file entry"),
-])
+@pytest.mark.parametrize(
+    ("kind", "fault"),
+    [
+        (stat.S_IFLNK | 0o777, "a symlink entry"),
+        (stat.S_IFCHR | 0o666, "a special file entry"),
+        (stat.S_IFIFO | 0o644, "a special file entry"),
+    ],
+)
 def test_links_and_special_files(kind: int, fault: str) -> None:
     data = zip_bytes({**GOOD, "data/secret/2.in": b"/etc/shadow"}, modes={"data/secret/2.in": kind})
     refused(data, fault, where="p.zip:data/secret/2.in")
@@ -71,8 +75,8 @@ def _patch_method(data: bytes, method: int) -> bytes:
     """The zip with its one entry's compression method changed in both headers."""
     raw = bytearray(data)
     local, central = raw.find(b"PK\x03\x04"), raw.find(b"PK\x01\x02")
-    raw[local + 8:local + 10] = struct.pack("<H", method)
-    raw[central + 10:central + 12] = struct.pack("<H", method)
+    raw[local + 8 : local + 10] = struct.pack("<H", method)
+    raw[central + 10 : central + 12] = struct.pack("<H", method)
     return bytes(raw)
 
 
@@ -81,8 +85,11 @@ def test_an_encrypted_entry_or_an_unknown_method() -> None:
     central = raw.find(b"PK\x01\x02")
     raw[central + 8] |= 1  # the "encrypted" flag bit
     refused(bytes(raw), "encrypted", where="p.zip:a.txt")
-    refused(_patch_method(zip_bytes({"a.txt": b"x"}, method=zipfile.ZIP_STORED), 99),
-            "compressed with method 99", where="p.zip:a.txt")
+    refused(
+        _patch_method(zip_bytes({"a.txt": b"x"}, method=zipfile.ZIP_STORED), 99),
+        "compressed with method 99",
+        where="p.zip:a.txt",
+    )
 
 
 def test_not_a_zip_and_an_empty_zip() -> None:
@@ -91,12 +98,13 @@ def test_not_a_zip_and_an_empty_zip() -> None:
 
 
 def test_absurd_entry_counts_are_refused_before_the_directory_is_parsed(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     many = zip_bytes({f"junk/{i}": b"" for i in range(200)})
     refused(many, "declares 200 entries, more than 100", max_entries=100)
     # an end record that understates the count is caught once the directory is read
     at = many.rfind(b"PK\x05\x06")
-    lying = many[:at + 8] + struct.pack("<HH", 5, 5) + many[at + 12:]
+    lying = many[: at + 8] + struct.pack("<HH", 5, 5) + many[at + 12 :]
     refused(lying, "200 entries, more than 100", max_entries=100)
     # and a central directory far bigger than the count needs is refused unread
     monkeypatch.setattr(archive, "DIRECTORY_BYTES_PER_ENTRY", 10)
@@ -105,15 +113,20 @@ def test_absurd_entry_counts_are_refused_before_the_directory_is_parsed(
 
 def test_the_declared_total_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(archive, "MAX_ZIP_BYTES", 100_000)
-    refused(zip_bytes({**GOOD, "big.in": os.urandom(60_000), "big2.in": os.urandom(60_000)}),
-            "unpacks to 120012 bytes, more than 100000")
+    refused(
+        zip_bytes({**GOOD, "big.in": os.urandom(60_000), "big2.in": os.urandom(60_000)}),
+        "unpacks to 120012 bytes, more than 100000",
+    )
     refused(zip_bytes({"a": b"x" * 5000}), "more than 1000", max_bytes=1000)  # a caller's own bound
 
 
 def test_an_entry_that_expands_too_much(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(archive, "RATIO_FREE_BYTES", 10_000)
-    refused(zip_bytes({**GOOD, "data/secret/0.in": bytes(1_000_000)}), "more than 100 times",
-            where="p.zip:data/secret/0.in")
+    refused(
+        zip_bytes({**GOOD, "data/secret/0.in": bytes(1_000_000)}),
+        "more than 100 times",
+        where="p.zip:data/secret/0.in",
+    )
     # the same bytes stored uncompressed are fine, and so is a small repetitive file
     CheckedZip(zip_bytes({"data/secret/0.in": bytes(1_000_000)}, method=zipfile.ZIP_STORED), "p.zip").close()
     CheckedZip(zip_bytes({"data/secret/0.in": bytes(10_000)}), "p.zip").close()
@@ -132,7 +145,7 @@ def test_entries_sharing_their_bytes_are_refused() -> None:
     record = one[central:end]
     copies = [record] + [record.replace(b"a.in", f"{c}.in".encode()) for c in "bcd"]
     directory = b"".join(copies)
-    eocd = one[end:end + 8] + struct.pack("<HHII", 4, 4, len(directory), central) + one[end + 20:]
+    eocd = one[end : end + 8] + struct.pack("<HHII", 4, 4, len(directory), central) + one[end + 20 :]
     refused(one[:central] + directory + eocd, "overlaps a.in in the archive", where="p.zip:b.in")
 
 
@@ -144,9 +157,9 @@ def test_a_header_that_understates_its_size_stops_at_that_size(tmp_path: Path) -
     for sig, size_at, length_at, name_at in ((b"PK\x03\x04", 22, 26, 30), (b"PK\x01\x02", 24, 28, 46)):
         i = -1
         while (i := raw.find(sig, i + 1)) >= 0:
-            (length,) = struct.unpack("<H", raw[i + length_at:i + length_at + 2])
-            if raw[i + name_at:i + name_at + length] == b"data/secret/2.in":
-                raw[i + size_at:i + size_at + 4] = struct.pack("<I", 1000)
+            (length,) = struct.unpack("<H", raw[i + length_at : i + length_at + 2])
+            if raw[i + name_at : i + name_at + length] == b"data/secret/2.in":
+                raw[i + size_at : i + size_at + 4] = struct.pack("<I", 1000)
     z = tmp_path / "p.zip"
     z.write_bytes(bytes(raw))
     work = tmp_path / "work"

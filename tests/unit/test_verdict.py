@@ -10,13 +10,16 @@ def test_severity_ranks_every_verdict_once() -> None:
     assert sorted(SEVERITY) == sorted(Verdict)
 
 
-@pytest.mark.parametrize(("verdicts", "expected"), [
-    ([], Verdict.AC),
-    ([Verdict.AC, Verdict.WA], Verdict.WA),
-    ([Verdict.WA, Verdict.TLE, Verdict.RTE], Verdict.RTE),
-    ([Verdict.CE, Verdict.WA], Verdict.WA),  # the legacy default grader's order: WA is worse than CE
-    ([Verdict.RTE, Verdict.IE], Verdict.IE),
-])
+@pytest.mark.parametrize(
+    ("verdicts", "expected"),
+    [
+        ([], Verdict.AC),
+        ([Verdict.AC, Verdict.WA], Verdict.WA),
+        ([Verdict.WA, Verdict.TLE, Verdict.RTE], Verdict.RTE),
+        ([Verdict.CE, Verdict.WA], Verdict.WA),  # the legacy default grader's order: WA is worse than CE
+        ([Verdict.RTE, Verdict.IE], Verdict.IE),
+    ],
+)
 def test_worst_follows_severity(verdicts: list[Verdict], expected: Verdict) -> None:
     assert worst(verdicts) is expected
 

@@ -12,34 +12,43 @@ from web.api.body import MAX_CONTAINERS, MAX_VALUES, cost_fault
 from web.server import AddressGate, address_key
 
 
-@pytest.mark.parametrize("doc", [
-    {"language": "c", "source": "int a[3] = {1, 2, 3};" * 20_000, "stdin": "[1, 2]\n" * 50_000},
-    {"submissions": [{"language": "c", "source": "x", "problem": "p"}] * 100},
-    {"s": '\\"[[[[' * 50_000, "t": "\\" * 50_001},  # escaped quotes and backslashes inside strings
-])
+@pytest.mark.parametrize(
+    "doc",
+    [
+        {"language": "c", "source": "int a[3] = {1, 2, 3};" * 20_000, "stdin": "[1, 2]\n" * 50_000},
+        {"submissions": [{"language": "c", "source": "x", "problem": "p"}] * 100},
+        {"s": '\\"[[[[' * 50_000, "t": "\\" * 50_001},  # escaped quotes and backslashes inside strings
+    ],
+)
 def test_a_body_whose_brackets_and_commas_are_inside_strings_costs_little(doc: object) -> None:
     assert cost_fault(json.dumps(doc).encode()) is None
 
 
-@pytest.mark.parametrize(("body", "says"), [
-    (b"[" + b"[]," * (MAX_CONTAINERS + 1) + b"[]]", "arrays and objects"),
-    (b"[" + b"{}," * (MAX_CONTAINERS + 1) + b"{}]", "arrays and objects"),
-    (b"[" * (MAX_CONTAINERS + 1), "arrays and objects"),
-    (b"[" + b"0," * (MAX_VALUES + 1) + b"0]", "values"),
-    (b'{"a": "\\\\", "b": [' + b"[]," * (MAX_CONTAINERS + 1) + b"[]]}", "arrays and objects"),
-])
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        (b"[" + b"[]," * (MAX_CONTAINERS + 1) + b"[]]", "arrays and objects"),
+        (b"[" + b"{}," * (MAX_CONTAINERS + 1) + b"{}]", "arrays and objects"),
+        (b"[" * (MAX_CONTAINERS + 1), "arrays and objects"),
+        (b"[" + b"0," * (MAX_VALUES + 1) + b"0]", "values"),
+        (b'{"a": "\\\\", "b": [' + b"[]," * (MAX_CONTAINERS + 1) + b"[]]}", "arrays and objects"),
+    ],
+)
 def test_a_body_with_too_many_containers_or_values_outside_strings_is_refused(body: bytes, says: str) -> None:
     fault = cost_fault(body)
     assert fault is not None and says in fault
 
 
-@pytest.mark.parametrize(("addr", "key"), [
-    (("192.0.2.7", 5000), "192.0.2.7"),
-    (("::ffff:192.0.2.7", 5000, 0, 0), "192.0.2.7"),
-    (("2001:db8:1:2:3:4:5:6", 5000, 0, 0), "2001:db8:1:2::/64"),
-    (("2001:db8:1:2:ffff::1", 5000, 0, 0), "2001:db8:1:2::/64"),
-    ("/run/judge.sock", None),
-])
+@pytest.mark.parametrize(
+    ("addr", "key"),
+    [
+        (("192.0.2.7", 5000), "192.0.2.7"),
+        (("::ffff:192.0.2.7", 5000, 0, 0), "192.0.2.7"),
+        (("2001:db8:1:2:3:4:5:6", 5000, 0, 0), "2001:db8:1:2::/64"),
+        (("2001:db8:1:2:ffff::1", 5000, 0, 0), "2001:db8:1:2::/64"),
+        ("/run/judge.sock", None),
+    ],
+)
 def test_a_connection_counts_against_its_address_or_its_ipv6_64(addr: object, key: str | None) -> None:
     assert address_key(addr) == key
 

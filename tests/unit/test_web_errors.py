@@ -66,18 +66,21 @@ def test_a_page_with_an_id_past_the_databases_integers_is_404(app: Flask) -> Non
 
 @pytest.mark.parametrize(("hops", "seen"), [("", "127.0.0.1"), ("1", "203.0.113.9")])
 def test_behind_a_proxy_the_client_address_is_the_forwarded_one(
-        make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch, hops: str, seen: str) -> None:
+    make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch, hops: str, seen: str
+) -> None:
     """Per-address rate limits (failed logins) must count clients, not the proxy in front."""
     monkeypatch.setenv("JUDGE_PROXY_HOPS", hops)
     app = make_app()
     app.add_url_rule("/_address", "address", lambda: request.remote_addr or "")
-    r = app.test_client().get("/_address", headers={"X-Forwarded-For": "203.0.113.9"},
-                              environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    r = app.test_client().get(
+        "/_address", headers={"X-Forwarded-For": "203.0.113.9"}, environ_base={"REMOTE_ADDR": "127.0.0.1"}
+    )
     assert r.get_data(as_text=True) == seen
 
 
-def test_a_bad_proxy_hop_count_is_refused_at_start(make_app: Callable[..., Flask],
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_bad_proxy_hop_count_is_refused_at_start(
+    make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("JUDGE_PROXY_HOPS", "one")
     with pytest.raises(ValueError, match="JUDGE_PROXY_HOPS must be a whole number"):
         make_app()

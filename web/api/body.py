@@ -89,8 +89,10 @@ def text_fault(value: str, *, nul_ok: bool = False) -> str | None:
     """Why a string cannot be stored as text, or None when it can."""
     found = SURROGATE.search(value)
     if found is not None:
-        return (f"holds a lone UTF-16 surrogate ({found.group().encode('unicode_escape').decode()}), "
-                "which is not text; send UTF-8 text")
+        return (
+            f"holds a lone UTF-16 surrogate ({found.group().encode('unicode_escape').decode()}), "
+            "which is not text; send UTF-8 text"
+        )
     if not nul_ok and "\0" in value:
         return "holds a NUL character, which only program text (source, stdin, expected_output) may hold"
     return None

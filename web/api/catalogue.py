@@ -43,18 +43,27 @@ def get_languages() -> dict[str, Any]:
     for w in workers.workers(context().redis):
         for lang in w.get("languages", []):
             offered.setdefault(lang, str(w.get("versions", {}).get(lang, "")))
-    return {"languages": [
-        {"id": lang.id, "name": lang.name, "extensions": list(lang.extensions), "image": lang.image,
-         "available": lang.id in offered, "version": offered.get(lang.id) or None}
-        for lang in languages.LANGUAGES
-    ]}
+    return {
+        "languages": [
+            {
+                "id": lang.id,
+                "name": lang.name,
+                "extensions": list(lang.extensions),
+                "image": lang.image,
+                "available": lang.id in offered,
+                "version": offered.get(lang.id) or None,
+            }
+            for lang in languages.LANGUAGES
+        ]
+    }
 
 
 def _visible_problem(problem_id: str) -> Problem:
     user = require_user()
     with context().sessions() as session:
-        p = next((p for p in repo.visible_problems(session, staff=is_staff(user))
-                  if p.id == problem_id), None)
+        p = next(
+            (p for p in repo.visible_problems(session, staff=is_staff(user)) if p.id == problem_id), None
+        )
     if p is None:
         raise ApiError(404, "unknown_problem", f"no problem {problem_id!r}")
     return p
@@ -74,11 +83,17 @@ def get_statement(problem_id: str) -> dict[str, Any]:
     p = _visible_problem(problem_id)
     st = _statement_in(p)
     prefix = url_for("api.get_statement_image", problem_id=p.id, name="x")[:-1]
-    return {"problem": p.id, "language": st.language, "languages": list(st.languages),
-            "name": st.name or p.name, "kind": st.kind,
-            "html": st.html.replace('src="images/', f'src="{prefix}'),
-            "pdf": url_for("api.get_statement_pdf", problem_id=p.id, language=st.language or None)
-            if st.pdf else None}
+    return {
+        "problem": p.id,
+        "language": st.language,
+        "languages": list(st.languages),
+        "name": st.name or p.name,
+        "kind": st.kind,
+        "html": st.html.replace('src="images/', f'src="{prefix}'),
+        "pdf": url_for("api.get_statement_pdf", problem_id=p.id, language=st.language or None)
+        if st.pdf
+        else None,
+    }
 
 
 @bp.get("/problems/<problem_id>/statement.pdf")
@@ -113,8 +128,9 @@ def get_problem(problem_id: str) -> dict[str, Any]:
     organisers only. A contest's problem is 404 to contestants until the contest starts."""
     user = require_user()
     with context().sessions() as session:
-        p = next((p for p in repo.visible_problems(session, staff=is_staff(user))
-                  if p.id == problem_id), None)
+        p = next(
+            (p for p in repo.visible_problems(session, staff=is_staff(user)) if p.id == problem_id), None
+        )
         if p is None:
             raise ApiError(404, "unknown_problem", f"no problem {problem_id!r}")
         return problem_json(p, with_report=is_staff(user))
@@ -129,8 +145,9 @@ def post_problem() -> tuple[dict[str, Any], int, dict[str, str]]:
     wait = seconds_arg("wait", IMPORT_WAIT_DEFAULT_S, IMPORT_WAIT_MAX_S)
     ctx = context()
     try:
-        row = problems.import_upload(ctx, upload.stream, upload.filename or "package.zip",
-                                     request.form.get("id") or None)
+        row = problems.import_upload(
+            ctx, upload.stream, upload.filename or "package.zip", request.form.get("id") or None
+        )
     except JudgeError as e:
         raise ApiError(422, "bad_package", str(e)) from None
     deadline = time.monotonic() + wait
@@ -165,5 +182,9 @@ def delete_problem(problem_id: str) -> tuple[str, int]:
 def get_me() -> dict[str, Any]:
     """The caller's account and webhook key (what X-Judge-Signature is made with)."""
     user: User = require_user()
-    return {"id": user.id, "name": user.name, "role": user.role.value,
-            "webhook_key": webhooks.user_key(context().secret_key, user.id).decode()}
+    return {
+        "id": user.id,
+        "name": user.name,
+        "role": user.role.value,
+        "webhook_key": webhooks.user_key(context().secret_key, user.id).decode(),
+    }

@@ -111,11 +111,16 @@ def register(bp: Blueprint) -> None:
         cause = text.splitlines()[0] if text else type(e).__name__
         if "disk is full" in cause or "No space left" in cause:
             log.error("the database's disk is full: %s", cause)
-            return error_response(507, "storage_full", f"the database has no room to store this ({cause}); "
-                                  "nothing was stored")
+            return error_response(
+                507, "storage_full", f"the database has no room to store this ({cause}); nothing was stored"
+            )
         log.warning("the database is unavailable: %s", cause)
-        response = error_response(503, "database_unavailable", f"the database is unavailable ({cause}); "
-                                  f"nothing was stored, try again in {DATABASE_RETRY_AFTER_S} s")
+        response = error_response(
+            503,
+            "database_unavailable",
+            f"the database is unavailable ({cause}); "
+            f"nothing was stored, try again in {DATABASE_RETRY_AFTER_S} s",
+        )
         response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_S)
         return response
 

@@ -43,28 +43,39 @@ def create_batch() -> tuple[dict[str, Any], int]:
         problem_id, name = request.form.get("problem"), request.form.get("name") or ""
         archive = request.files.get("archive")
         if archive is None:
-            raise ApiError(422, "invalid_field",
-                           "send a zip as the multipart field 'archive', or a JSON body")
+            raise ApiError(
+                422, "invalid_field", "send a zip as the multipart field 'archive', or a JSON body"
+            )
         found = batches.from_upload(archive.stream, Path(archive.filename or "archive.zip").name)
     if not isinstance(problem_id, str):
         raise ApiError(422, "invalid_field", "'problem' is required")
     if not isinstance(name, str):
         raise ApiError(422, "invalid_field", "'name' must be a string")
-    made = batches.make_batch(context(), user_id=user.id, problem_id=problem_id, name=name[:200],
-                              entries=found)
-    return {"id": made.id, "problem": made.problem_id, "name": made.name, "count": len(made.submissions),
-            "submissions": [{"id": i, "label": label, "language": lang}
-                            for i, label, lang in made.submissions]}, 201
+    made = batches.make_batch(
+        context(), user_id=user.id, problem_id=problem_id, name=name[:200], entries=found
+    )
+    return {
+        "id": made.id,
+        "problem": made.problem_id,
+        "name": made.name,
+        "count": len(made.submissions),
+        "submissions": [{"id": i, "label": label, "language": lang} for i, label, lang in made.submissions],
+    }, 201
 
 
 @bp.get(f"/batches/<{ID}:batch_id>")
 def get_batch(batch_id: int) -> dict[str, Any]:
     require_organiser()
     batch, rows = batches.results(context(), batch_id)
-    return {"id": batch.id, "problem": batch.problem_id, "name": batch.name, "count": len(rows),
-            "created_at": batch.created_at.isoformat().replace("+00:00", "Z"),
-            "states": dict(Counter(r.state for r in rows)),
-            "verdicts": dict(Counter(r.verdict for r in rows if r.verdict))}
+    return {
+        "id": batch.id,
+        "problem": batch.problem_id,
+        "name": batch.name,
+        "count": len(rows),
+        "created_at": batch.created_at.isoformat().replace("+00:00", "Z"),
+        "states": dict(Counter(r.state for r in rows)),
+        "verdicts": dict(Counter(r.verdict for r in rows if r.verdict)),
+    }
 
 
 @bp.get(f"/batches/<{ID}:batch_id>/results")
@@ -72,8 +83,11 @@ def get_batch_results(batch_id: int) -> Response | dict[str, Any]:
     require_organiser()
     batch, rows = batches.results(context(), batch_id)
     if request.args.get("format", "json") == "csv":
-        return Response(batches.results_csv(rows), mimetype="text/csv",
-                        headers={"Content-Disposition": f"attachment; filename=batch-{batch_id}.csv"})
+        return Response(
+            batches.results_csv(rows),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f"attachment; filename=batch-{batch_id}.csv"},
+        )
     return {"id": batch.id, "problem": batch.problem_id, "results": [r.as_json() for r in rows]}
 
 

@@ -41,8 +41,9 @@ WAIT_MAX_S = 60.0
 def _json_body() -> dict[str, Any]:
     doc = read_json()
     if json_fault() is not None:  # refused before it was parsed (web/api/body.py)
-        raise ApiError(400, "bad_request", f"the body must be a JSON object that costs little to parse: "
-                       f"{json_fault()}")
+        raise ApiError(
+            400, "bad_request", f"the body must be a JSON object that costs little to parse: {json_fault()}"
+        )
     if not isinstance(doc, dict):
         raise ApiError(400, "bad_request", "the body must be a JSON object (Content-Type: application/json)")
     fault = unstorable(doc)
@@ -73,13 +74,17 @@ def _wait(submission_id: int, user: User, bound: float, *, own: bool = False) ->
         with context().sessions() as session:
             return repo.state_of(session, submission_id)
 
-    return held_wait(submission_id, user, bound, lambda: _load(submission_id, user),
-                     state=state if own else None)
+    return held_wait(
+        submission_id, user, bound, lambda: _load(submission_id, user), state=state if own else None
+    )
 
 
 def _answer(sub: Submission, status: int, user: User) -> tuple[dict[str, Any], int, dict[str, str]]:
-    return (submission_json(sub, secret_feedback=is_staff(user)), status,
-            {"Location": url_for("api.get_submission", submission_id=sub.id)})
+    return (
+        submission_json(sub, secret_feedback=is_staff(user)),
+        status,
+        {"Location": url_for("api.get_submission", submission_id=sub.id)},
+    )
 
 
 @bp.post("/submissions")
@@ -109,8 +114,9 @@ def post_submissions_batch() -> tuple[dict[str, Any], int]:
             raise refusal(e, f"submissions[{i}]: {e.message}") from None
     ids = submissions.create(context(), wanted)
     with context().sessions() as session:  # one query for them all, not one each
-        docs = [submission_json(s, secret_feedback=is_staff(user))
-                for s in repo.submissions_of(session, ids=ids)]
+        docs = [
+            submission_json(s, secret_feedback=is_staff(user)) for s in repo.submissions_of(session, ids=ids)
+        ]
     return {"submissions": docs}, 201
 
 
@@ -126,8 +132,13 @@ def list_submissions() -> dict[str, Any]:
     except ValueError:
         raise ApiError(400, "bad_request", "limit and before must be integers") from None
     with context().sessions() as session:
-        subs = repo.list_submissions(session, user_id=None if is_staff(user) else user.id, limit=limit,
-                                     before=before, problem_id=request.args.get("problem"))
+        subs = repo.list_submissions(
+            session,
+            user_id=None if is_staff(user) else user.id,
+            limit=limit,
+            before=before,
+            problem_id=request.args.get("problem"),
+        )
         docs = [submission_json(s, with_tests=False) for s in subs]
     return {"submissions": docs, "next_before": docs[-1]["id"] if len(docs) == limit else None}
 
@@ -153,10 +164,18 @@ def submission_deliveries(submission_id: int) -> dict[str, Any]:
     user = require_user()
     sub = _load(submission_id, user)
     with context().sessions() as session:
-        log = [{"attempt": d.attempt, "url": d.url, "ok": d.ok, "status_code": d.status_code,
-                "error": d.error, "duration": round(d.duration_s, 3),
-                "at": d.created_at.isoformat().replace("+00:00", "Z")}
-               for d in repo.deliveries_of(session, submission_id)]
+        log = [
+            {
+                "attempt": d.attempt,
+                "url": d.url,
+                "ok": d.ok,
+                "status_code": d.status_code,
+                "error": d.error,
+                "duration": round(d.duration_s, 3),
+                "at": d.created_at.isoformat().replace("+00:00", "Z"),
+            }
+            for d in repo.deliveries_of(session, submission_id)
+        ]
     return {"submission": sub.id, "callback_url": sub.callback_url, "deliveries": log}
 
 

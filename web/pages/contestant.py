@@ -74,12 +74,14 @@ def index() -> Response:
 def problems() -> str:
     with context().sessions() as session:
         shown = visible_problems(session, me())
-    return render_template("problems.html", problems=shown,
-                           names={p.id: statements.shown_name(p) for p in shown})
+    return render_template(
+        "problems.html", problems=shown, names={p.id: statements.shown_name(p) for p in shown}
+    )
 
 
-def _problem_page(problem_id: str, *, error: str | None = None, form: dict[str, str] | None = None,
-                  status: int = 200) -> tuple[str, int]:
+def _problem_page(
+    problem_id: str, *, error: str | None = None, form: dict[str, str] | None = None, status: int = 200
+) -> tuple[str, int]:
     with context().sessions() as session:
         problem = _problem_or_404(session, problem_id)
     statement = statements.statement(problem.path)
@@ -92,10 +94,17 @@ def _problem_page(problem_id: str, *, error: str | None = None, form: dict[str, 
         shown_samples = []
     parts, rest = _with_samples(statement_html, shown_samples)
     return render_template(
-        "problem.html", problem=problem, name=statement.name or problem.name, statement=statement,
-        parts=parts, samples=rest, languages=languages.LANGUAGES, max_source=MAX_SOURCE_BYTES, error=error,
-        form=form or {}, statement_languages=[(lang, statements.language_name(lang))
-                                              for lang in statement.languages if lang],
+        "problem.html",
+        problem=problem,
+        name=statement.name or problem.name,
+        statement=statement,
+        parts=parts,
+        samples=rest,
+        languages=languages.LANGUAGES,
+        max_source=MAX_SOURCE_BYTES,
+        error=error,
+        form=form or {},
+        statement_languages=[(lang, statements.language_name(lang)) for lang in statement.languages if lang],
     ), status
 
 
@@ -110,7 +119,7 @@ def _with_samples(html: str, shown: list[Sample]) -> tuple[list[tuple[str, list[
     last = 0
     for m in SAMPLE_SLOT.finditer(html):
         take = 1 if m.group(1) == "nextsample" else len(left)
-        parts.append((html[last:m.start()], left[:take]))
+        parts.append((html[last : m.start()], left[:take]))
         left = left[take:]
         last = m.end()
     parts.append((html[last:], []))
@@ -139,8 +148,9 @@ def statement_pdf(problem_id: str) -> Response:
 def statement_image(problem_id: str, name: str) -> Response:
     with context().sessions() as session:
         problem = _problem_or_404(session, problem_id)
-    found: Path | None = next((st.images[name] for st in statements.all_statements(problem.path)
-                               if name in st.images), None)
+    found: Path | None = next(
+        (st.images[name] for st in statements.all_statements(problem.path) if name in st.images), None
+    )
     if found is None:
         abort(404)
     response = send_file(found)
@@ -157,8 +167,12 @@ def submit(problem_id: str) -> Response | tuple[str, int]:
     if upload is not None and upload.filename:
         data = upload.read(MAX_SOURCE_BYTES + 1)
         if len(data) > MAX_SOURCE_BYTES:
-            return _problem_page(problem_id, error=f"The file is larger than {MAX_SOURCE_BYTES // 1024} KiB.",
-                                 form=form, status=413)
+            return _problem_page(
+                problem_id,
+                error=f"The file is larger than {MAX_SOURCE_BYTES // 1024} KiB.",
+                form=form,
+                status=413,
+            )
         source = data.decode("utf-8", errors="replace")
         if not form["language"]:
             try:
@@ -172,8 +186,9 @@ def submit(problem_id: str) -> Response | tuple[str, int]:
     with context().sessions() as session:
         _problem_or_404(session, problem_id)
     try:
-        new = NewSubmission.from_json({"language": form["language"], "source": source, "problem": problem_id},
-                                      me().id)
+        new = NewSubmission.from_json(
+            {"language": form["language"], "source": source, "problem": problem_id}, me().id
+        )
         (sid,) = create(context(), [new])
     except Refused as e:
         return _problem_page(problem_id, error=e.message, form=form, status=STATUS[e.why])
@@ -194,8 +209,12 @@ def _submission_or_404(submission_id: int) -> Submission:
 def submissions() -> str:
     account = me()
     with context().sessions() as session:
-        rows = [(submission_json(s, with_tests=False), name) for s, name in repo.submissions_with_names(
-            session, user_id=None if account.is_staff else account.id, limit=200)]
+        rows = [
+            (submission_json(s, with_tests=False), name)
+            for s, name in repo.submissions_with_names(
+                session, user_id=None if account.is_staff else account.id, limit=200
+            )
+        ]
     return render_template("submissions.html", rows=rows)
 
 
@@ -203,8 +222,11 @@ def submissions() -> str:
 @login_required
 def submission(submission_id: int) -> str:
     sub = _submission_or_404(submission_id)
-    return render_template("submission.html", doc=submission_json(sub, secret_feedback=me().is_staff),
-                           source=sub.source.decode("utf-8", errors="replace"))
+    return render_template(
+        "submission.html",
+        doc=submission_json(sub, secret_feedback=me().is_staff),
+        source=sub.source.decode("utf-8", errors="replace"),
+    )
 
 
 @bp.get("/submissions/<int:submission_id>.json")
@@ -240,5 +262,10 @@ def contest(contest_id: int) -> str:
     if shown is None:
         abort(404)
     found, board = shown
-    return render_template("contest.html", contest=found, board=board, now=now,
-                           started=found.starts_at <= now or account.is_staff)
+    return render_template(
+        "contest.html",
+        contest=found,
+        board=board,
+        now=now,
+        started=found.starts_at <= now or account.is_staff,
+    )

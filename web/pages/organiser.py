@@ -39,15 +39,21 @@ def dashboard() -> str:
     ctx = context()
     with ctx.sessions() as session:
         states = repo.count_by_state(session)
-    return render_template("organiser/dashboard.html", states=states, queues=queue.queue_lengths(ctx.redis),
-                           workers=workers.workers(ctx.redis), now=time.time())
+    return render_template(
+        "organiser/dashboard.html",
+        states=states,
+        queues=queue.queue_lengths(ctx.redis),
+        workers=workers.workers(ctx.redis),
+        now=time.time(),
+    )
 
 
 # -- problems ------------------------------------------------------------------------------------
 
 
-def _problems_page(error: str | None = None, status: int = 200, form: dict[str, str] | None = None
-                   ) -> tuple[str, int]:
+def _problems_page(
+    error: str | None = None, status: int = 200, form: dict[str, str] | None = None
+) -> tuple[str, int]:
     with context().sessions() as session:
         shown = [problem_json(p) for p in repo.list_problems(session)]
     return render_template("organiser/problems.html", problems=shown, error=error, form=form or {}), status
@@ -118,13 +124,15 @@ def rejudge_submission_page(submission_id: int) -> Response:
 # -- batches -------------------------------------------------------------------------------------
 
 
-def _batches_page(error: str | None = None, status: int = 200, form: dict[str, str] | None = None
-                  ) -> tuple[str, int]:
+def _batches_page(
+    error: str | None = None, status: int = 200, form: dict[str, str] | None = None
+) -> tuple[str, int]:
     with context().sessions() as session:
         shown = repo.list_batches(session)
         problem_ids = [p.id for p in repo.list_problems(session)]
-    return render_template("organiser/batches.html", batches=shown, problems=problem_ids, error=error,
-                           form=form or {}), status
+    return render_template(
+        "organiser/batches.html", batches=shown, problems=problem_ids, error=error, form=form or {}
+    ), status
 
 
 @bp.get("/organiser/batches")
@@ -143,8 +151,13 @@ def upload_batch() -> Response | tuple[str, int]:
     if archive is None or not archive.filename:
         return _batches_page("Choose a zip with one file per contestant.", 422, form)
     try:
-        made = batches.make_batch(context(), user_id=me().id, problem_id=form["problem"],
-                                  name=form["name"][:200], entries=batches.from_upload(archive.stream))
+        made = batches.make_batch(
+            context(),
+            user_id=me().id,
+            problem_id=form["problem"],
+            name=form["name"][:200],
+            entries=batches.from_upload(archive.stream),
+        )
     except Refused as e:
         return _batches_page(f"The batch was refused: {e.message}", STATUS[e.why], form)
     return redirect(url_for("pages.organiser_batch", batch_id=made.id))
@@ -175,16 +188,22 @@ def organiser_batch_json(batch_id: int) -> dict[str, Any]:
 @organiser_required
 def organiser_batch_csv(batch_id: int) -> Response:
     _, rows = _results(batch_id)
-    return Response(batches.results_csv(rows), mimetype="text/csv",
-                    headers={"Content-Disposition": f"attachment; filename=batch-{batch_id}.csv"})
+    return Response(
+        batches.results_csv(rows),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename=batch-{batch_id}.csv"},
+    )
 
 
 @bp.get("/organiser/batches/<int:batch_id>/results.json")
 @organiser_required
 def organiser_batch_download(batch_id: int) -> Response:
     doc = organiser_batch_json(batch_id)
-    return Response(json.dumps(doc, indent=2), mimetype="application/json",
-                    headers={"Content-Disposition": f"attachment; filename=batch-{batch_id}.json"})
+    return Response(
+        json.dumps(doc, indent=2),
+        mimetype="application/json",
+        headers={"Content-Disposition": f"attachment; filename=batch-{batch_id}.json"},
+    )
 
 
 @bp.post("/organiser/batches/<int:batch_id>/rejudge")
@@ -205,14 +224,20 @@ def _when(text: str, what: str) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def _contests_page(error: str | None = None, status: int = 200, form: dict[str, Any] | None = None
-                   ) -> tuple[str, int]:
+def _contests_page(
+    error: str | None = None, status: int = 200, form: dict[str, Any] | None = None
+) -> tuple[str, int]:
     with context().sessions() as session:
         shown = repo.list_contests(session)
         problem_ids = [p.id for p in repo.list_problems(session)]
         listed = [(c, [p.id for p in c.problems]) for c in shown]
-    return render_template("organiser/contests.html", contests=listed, problems=problem_ids, error=error,
-                           form=form or {"problems": []}), status
+    return render_template(
+        "organiser/contests.html",
+        contests=listed,
+        problems=problem_ids,
+        error=error,
+        form=form or {"problems": []},
+    ), status
 
 
 @bp.get("/organiser/contests")
@@ -243,9 +268,17 @@ def create_contest() -> Response | tuple[str, int]:
     except ValueError as e:
         return _contests_page(str(e), 422, form)
     try:
-        contest_id = contests.create(context().sessions, NewContest(
-            name=form["name"], starts_at=starts, ends_at=ends, freeze_at=freeze, kind=form["kind"],
-            problem_ids=form["problems"]))
+        contest_id = contests.create(
+            context().sessions,
+            NewContest(
+                name=form["name"],
+                starts_at=starts,
+                ends_at=ends,
+                freeze_at=freeze,
+                kind=form["kind"],
+                problem_ids=form["problems"],
+            ),
+        )
     except Refused:
         return _contests_page("A chosen problem no longer exists.", 422, form)
     flash(f"Contest {form['name']} created.", "ok")
@@ -255,12 +288,17 @@ def create_contest() -> Response | tuple[str, int]:
 # -- accounts ------------------------------------------------------------------------------------
 
 
-def _users_page(error: str | None = None, status: int = 200, form: dict[str, str] | None = None,
-                problems: list[str] | None = None) -> tuple[str, int]:
+def _users_page(
+    error: str | None = None,
+    status: int = 200,
+    form: dict[str, str] | None = None,
+    problems: list[str] | None = None,
+) -> tuple[str, int]:
     with context().sessions() as session:
         users = repo.list_users(session)
-    return render_template("organiser/users.html", users=users, error=error, form=form or {},
-                           csv_problems=problems or []), status
+    return render_template(
+        "organiser/users.html", users=users, error=error, form=form or {}, csv_problems=problems or []
+    ), status
 
 
 @bp.get("/organiser/users")

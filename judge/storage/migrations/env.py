@@ -20,10 +20,14 @@ target_metadata = Base.metadata
 
 def run_migrations_online() -> None:
     given = config.attributes.get("engine")
-    engine: Engine = given if isinstance(given, Engine) else connect(
-        context.get_x_argument(as_dictionary=True).get("url")
-        or config.get_main_option("sqlalchemy.url")
-        or default_url()
+    engine: Engine = (
+        given
+        if isinstance(given, Engine)
+        else connect(
+            context.get_x_argument(as_dictionary=True).get("url")
+            or config.get_main_option("sqlalchemy.url")
+            or default_url()
+        )
     )
     with engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"

@@ -27,8 +27,12 @@ def upgrade() -> None:
         sa.Column("data", sa.LargeBinary(), nullable=False),
         sa.Column("sha256", sa.String(length=64), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["problem_id"], ["problems.id"],
-                                name=op.f("fk_package_archives_problem_id_problems"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["problem_id"],
+            ["problems.id"],
+            name=op.f("fk_package_archives_problem_id_problems"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("path", name=op.f("pk_package_archives")),
     )
     with op.batch_alter_table("package_archives", schema=None) as batch_op:
