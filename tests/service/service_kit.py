@@ -240,6 +240,22 @@ def run_service(
         redis_server.stop()
 
 
+def start_serve(data_dir: Path, port: int, *extra: str) -> subprocess.Popen[str]:
+    """`judge serve` as a user starts it, on its own data directory (its embedded Redis and SQLite,
+    whatever the test session's environment points at), one worker for python3; stderr on a
+    text pipe for the caller to read, stdout dropped."""
+    env = {k: v for k, v in os.environ.items() if k not in ("JUDGE_REDIS_URL", "JUDGE_DATABASE_URL")}
+    env["JUDGE_DATA_DIR"] = str(data_dir)
+    argv = [sys.executable, "-m", "judge", "serve", "--port", str(port), "--workers", "1"]
+    return subprocess.Popen(
+        [*argv, "--languages", "python3", *extra],
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+
+
 def stop_all(procs: list[subprocess.Popen[bytes]], grace_s: float = 30) -> None:
     """SIGTERM to every process, then wait for each; one still there after `grace_s` is killed."""
     for p in procs:

@@ -15,7 +15,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +23,7 @@ from typing import Any
 import pytest
 import requests
 from kit import free_port, wait_until
-from service_kit import wait_workers
+from service_kit import start_serve, wait_workers
 
 pytestmark = pytest.mark.sandbox
 
@@ -34,29 +33,9 @@ class Served:
     it all, so the children never block on a full pipe)."""
 
     def __init__(self, data_dir: Path, port: int, *extra: str) -> None:
-        env = {k: v for k, v in os.environ.items() if k not in ("JUDGE_REDIS_URL", "JUDGE_DATABASE_URL")}
-        env["JUDGE_DATA_DIR"] = str(data_dir)
         self.base = f"http://127.0.0.1:{port}"
         self.lines: list[str] = []
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "judge",
-                "serve",
-                "--port",
-                str(port),
-                "--workers",
-                "1",
-                "--languages",
-                "python3",
-                *extra,
-            ],
-            env=env,
-            stderr=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            text=True,
-        )
+        self.proc = start_serve(data_dir, port, *extra)
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
 

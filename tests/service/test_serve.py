@@ -10,40 +10,15 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 import requests
 from kit import wait_until
-from service_kit import Service, wait_workers
+from service_kit import Service, start_serve, wait_workers
 
 pytestmark = pytest.mark.sandbox
-
-
-def _start(data_dir: Path, port: int, *extra: str) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("JUDGE_REDIS_URL", "JUDGE_DATABASE_URL")}
-    env["JUDGE_DATA_DIR"] = str(data_dir)
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "judge",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-            "--languages",
-            "python3",
-            *extra,
-        ],
-        env=env,
-        stderr=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        text=True,
-    )
 
 
 def _read_until(proc: subprocess.Popen[str], pattern: str, timeout_s: float = 120) -> str:
@@ -79,7 +54,7 @@ def test_serve_first_start_then_ctrl_c_then_again(tmp_path: Path, service: Servi
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     data_dir = tmp_path / "data"
-    proc = _start(data_dir, port)
+    proc = start_serve(data_dir, port)
     try:
         text = _read_until(proc, r"API token: ")
         token = re.search(r"API token: (\S+)", text).group(1)  # type: ignore[union-attr]
@@ -102,7 +77,7 @@ def test_serve_first_start_then_ctrl_c_then_again(tmp_path: Path, service: Servi
         assert len(_redis_pids(data_dir)) == 1
 
         # a second serve on the same data directory is refused while this one runs
-        second = _start(data_dir, port + 1 if port < 65535 else port - 1)
+        second = start_serve(data_dir, port + 1 if port < 65535 else port - 1)
         _, err = second.communicate(timeout=60)
         assert second.returncode == 1
         assert "another `judge serve`" in err
@@ -115,7 +90,7 @@ def test_serve_first_start_then_ctrl_c_then_again(tmp_path: Path, service: Servi
     with pytest.raises(requests.ConnectionError):
         requests.get(f"http://127.0.0.1:{port}/api/v1/languages", timeout=2)
 
-    again = _start(data_dir, port)
+    again = start_serve(data_dir, port)
     try:
         text = _read_until(again, r"Ctrl-C stops")
         wait_workers(f"http://127.0.0.1:{port}", token)  # the first start's token still works
@@ -132,7 +107,7 @@ def test_serve_refuses_a_port_in_use(tmp_path: Path) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         s.listen()
-        proc = _start(tmp_path / "data", s.getsockname()[1])
+        proc = start_serve(tmp_path / "data", s.getsockname()[1])
         _, err = proc.communicate(timeout=60)
     assert proc.returncode == 1
     assert "choose another with --port" in err
@@ -145,7 +120,7 @@ def test_serve_killed_outright_leaves_nothing_running(tmp_path: Path) -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     data_dir = tmp_path / "data"
-    proc = _start(data_dir, port)
+    proc = start_serve(data_dir, port)
     text = _read_until(proc, r"API token: ")
     token = re.search(r"API token: (\S+)", text).group(1)  # type: ignore[union-attr]
     wait_workers(f"http://127.0.0.1:{port}", token)
